@@ -1,0 +1,97 @@
+# pare - minimal, hardened, signed, reproducible OCI images from Debian packages.
+#
+#   make            build ./pare (strict warnings)
+#   make deps       install the Debian packages needed to build and test (only what is missing)
+#   make check      deps + build + all tests, then the same tests on an ASan/UBSan build
+#   make run        deps + build + lock and build the shipped recipes from this machine's apt sources
+#   make e2e        tests that need the live Debian archive
+#   make fuzz       longer libFuzzer runs (clang)
+
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS    := libsolv libsolvext libarchive libssl libcrypto libcjson libgit2 libcurl yaml-0.1 libsodium
+BUILD   ?= build
+WERROR  ?= -Werror
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+PARE_CFLAGS := -std=gnu11 -Wall -Wextra $(WERROR) -Wshadow -Wformat=2 -Wvla \
+	-Wno-missing-field-initializers -D_FILE_OFFSET_BITS=64 \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(SANFLAGS)
+PARE_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
+
+MODULES := common resolver builder sbom signer
+LIB_SRCS := $(filter-out builder/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/unit-*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+HEADERS := $(foreach m,$(MODULES),$(wildcard $(m)/*.h))
+
+ifeq ($(BUILD),build)
+PARE_BIN := pare
+else
+PARE_BIN := $(BUILD)/pare
+endif
+
+.PHONY: all deps check test asan run e2e fuzz clean bench
+all: $(PARE_BIN) $(UNIT_BINS)
+
+$(BUILD)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(PARE_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libpare.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(PARE_BIN): $(BUILD)/builder/main.o $(BUILD)/libpare.a
+	$(CC) $(PARE_CFLAGS) $(CFLAGS) -o $@ $^ $(PARE_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpare.a tests/unit/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PARE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libpare.a $(PARE_LIBS)
+
+# Debian packages: build dependencies, then what the tests need (tests/DEPS).
+DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev libssl-dev \
+	libcjson-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libsodium-dev gpgv gpg \
+	clang libclang-rt-14-dev
+deps:
+	@need=""; for p in $(DEPS) $$(cat tests/DEPS 2>/dev/null | grep -v '^#'); do \
+		dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed' || need="$$need $$p"; \
+	done; \
+	if [ -n "$$need" ]; then \
+		echo "make deps: installing$$need"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$need; \
+	fi
+	@sh tests/get-cosign 2>/dev/null || true
+
+test: all
+	tests/run --pare $(CURDIR)/pare
+
+# The sanitizer build lives in build/asan; the tests run against it with
+# leak detection on (LeakSanitizer is part of ASan on Linux).
+asan:
+	$(MAKE) BUILD=build/asan CC=clang OPT=-O1 \
+		SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+
+check: deps
+	$(MAKE) all
+	$(MAKE) asan
+	tests/run --pare $(CURDIR)/pare --units build/tests --suite plain
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		tests/run --pare $(CURDIR)/build/asan/pare --units build/asan/tests --suite asan
+	tests/summary
+
+run: deps all
+	./pare lock
+	./pare build --all -o out
+
+e2e: deps all
+	tests/run --pare $(CURDIR)/pare --e2e
+
+fuzz: deps
+	$(MAKE) -C tests/fuzz
+
+clean:
+	rm -rf build pare

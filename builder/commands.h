@@ -1,0 +1,35 @@
+/*
+ * commands.h - pare's subcommands.  Each cmd_NAME parses its own flags and
+ * calls into the modules; the table that maps names to them is in main.c.
+ * A command returns 0 on success, 1 for "ran fine, but something differs"
+ * where documented, and -1 with e filled on error (main prints it, exit 2).
+ */
+#ifndef PARE_COMMANDS_H
+#define PARE_COMMANDS_H
+
+#include "../common/common.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv, perr *e);
+	const char *usage;   /* one line: arguments */
+	const char *summary; /* one line: what it does */
+};
+
+int cmd_lock(int argc, char **argv, perr *e);
+int cmd_why(int argc, char **argv, perr *e);
+int cmd_build(int argc, char **argv, perr *e);
+int cmd_sbom(int argc, char **argv, perr *e);
+int cmd_keygen(int argc, char **argv, perr *e);
+int cmd_sign(int argc, char **argv, perr *e);
+int cmd_verify(int argc, char **argv, perr *e);
+
+/* The recipes directory and lock path all commands agree on:
+ * PARE_RECIPES / PARE_LOCK override recipes/ and recipes.lock (tests). */
+const char *recipes_dir(void);
+const char *lock_path(void);
+/* Turn a recipe argument (a name such as "python3" or a path to a .yaml)
+ * into a path; caller frees. */
+char *recipe_path_for(const char *arg);
+
+#endif

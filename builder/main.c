@@ -1,0 +1,122 @@
+/* main.c - the command table and the one place that prints errors. */
+#include "commands.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmd_version(int argc, char **argv, perr *e);
+static int cmd_help(int argc, char **argv, perr *e);
+
+static const struct command commands[] = {
+	{ "lock", cmd_lock, "[--check] [--offline] [RECIPE…]",
+	  "resolve recipes against verified indexes and write recipes.lock" },
+	{ "why", cmd_why, "[--arch A] RECIPE PACKAGE",
+	  "show the dependency path that pulls PACKAGE into RECIPE" },
+	{ "version", cmd_version, "", "print pare's version" },
+	{ "help", cmd_help, "[COMMAND]", "show this list, or one command's usage" },
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: pare [--quiet] [--verbose] COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nrun 'pare help COMMAND' for a command's arguments.\n");
+}
+
+static int cmd_version(int argc, char **argv, perr *e)
+{
+	(void)argc, (void)argv, (void)e;
+	printf("pare %s\n", PARE_VERSION);
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv, perr *e)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_command(argv[1]);
+	if (!c)
+		return perr_set(e, "unknown command '%s'", argv[1]);
+	printf("usage: pare %s %s\n%s\n", c->name, c->usage, c->summary);
+	return 0;
+}
+
+const char *recipes_dir(void)
+{
+	const char *d = getenv("PARE_RECIPES");
+	return d && *d ? d : "recipes";
+}
+
+const char *lock_path(void)
+{
+	const char *p = getenv("PARE_LOCK");
+	return p && *p ? p : "recipes.lock";
+}
+
+char *recipe_path_for(const char *arg)
+{
+	if (strchr(arg, '/') || str_ends(arg, ".yaml") || str_ends(arg, ".yml"))
+		return xstrdup(arg);
+	return xasprintf("%s/%s.yaml", recipes_dir(), arg);
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+	perr e = { 0, "" };
+	int i = 1, ret;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q"))
+			pare_quiet = 1;
+		else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
+			pare_verbose = 1;
+		else if (!strcmp(argv[i], "--version"))
+			return cmd_version(0, NULL, &e);
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "pare: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	c = find_command(argv[i]);
+	if (!c) {
+		fprintf(stderr, "pare: unknown command '%s' (see 'pare help')\n", argv[i]);
+		return 2;
+	}
+	fetch_global_init();
+	ret = c->fn(argc - i, argv + i, &e);
+	fetch_global_cleanup();
+	/* A JSON consumer deserves an error, not a truncated file. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "pare: cannot write to standard output: %s\n", strerror(errno));
+		return 2;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "pare: %s\n", e.msg[0] ? e.msg : "unknown error");
+		return 2;
+	}
+	return ret;
+}

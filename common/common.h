@@ -1,0 +1,207 @@
+/*
+ * common.h - the small toolkit every pare module shares.
+ *
+ * Conventions (read once, applies everywhere):
+ *  - A function that can fail returns int: 0 on success, -1 on failure, and
+ *    fills a `perr *` with a one-line, lower-case message that names the
+ *    object (file:line, package, URL).  Callers add context with perr_prefix()
+ *    while the error bubbles up.  Only main() prints it.
+ *  - Memory: x*() allocators abort on OOM (there is nothing sensible to do).
+ *    Every function frees what it owns through a single `out:` label.
+ *  - Output files are written to a temporary name, fsync'ed and renamed
+ *    (write_file_atomic), so an interrupted run never leaves half a file.
+ *  - Deterministic output everywhere: sort before writing, no wall clock.
+ */
+#ifndef PARE_COMMON_H
+#define PARE_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PARE_VERSION "0.1.0"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* ---- errors ---------------------------------------------------------- */
+
+typedef struct perr {
+	int code;        /* PERR_* below; 0 = generic error */
+	char msg[4096];  /* one line, no trailing newline */
+} perr;
+
+enum {
+	PERR_GENERIC = 0,
+	PERR_CHANGED = 1, /* "not an error, but something changed" (lock --check) */
+};
+
+/* Set the message; returns -1 so callers can `return perr_set(e, ...)`. */
+int perr_set(perr *e, const char *fmt, ...) PRINTF(2, 3);
+/* Prefix context: "CONTEXT: previous message"; returns -1. */
+int perr_prefix(perr *e, const char *fmt, ...) PRINTF(2, 3);
+/* perr_set with ": strerror(errno)" appended; returns -1. */
+int perr_errno(perr *e, const char *fmt, ...) PRINTF(2, 3);
+
+/* ---- logging ---------------------------------------------------------- */
+
+extern int pare_quiet;   /* --quiet: no progress, no notes */
+extern int pare_verbose; /* --verbose */
+
+void note(const char *fmt, ...) PRINTF(1, 2);    /* progress to stderr unless quiet */
+void warnx_(const char *fmt, ...) PRINTF(1, 2);  /* "pare: warning: ..." always */
+void debug(const char *fmt, ...) PRINTF(1, 2);   /* only with --verbose */
+#define warning warnx_
+_Noreturn void die(const char *fmt, ...) PRINTF(1, 2); /* impossible states only */
+
+/* ---- memory ------------------------------------------------------------ */
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) PRINTF(1, 2);
+/* Grow *p (element size sz) so that it holds at least `need` elements. */
+#define ALLOC_GROW(p, need, alloc)                                             \
+	do {                                                                   \
+		if ((need) > (alloc)) {                                        \
+			size_t a_ = (alloc) ? (alloc) * 2 : 8;                 \
+			while (a_ < (need))                                    \
+				a_ *= 2;                                       \
+			(p) = xrealloc((p), a_ * sizeof(*(p)));                \
+			(alloc) = a_;                                          \
+		}                                                              \
+	} while (0)
+
+/* ---- strbuf: a growable string ----------------------------------------
+ * Invariants: buf is always NUL-terminated (also when len == 0, once
+ * anything was added or sb_init'ed); len excludes the NUL; alloc >= len + 1
+ * when buf != NULL.  STRBUF_INIT gives an empty buffer with buf == NULL;
+ * use sb_str() to read it as a C string safely.
+ */
+typedef struct strbuf {
+	char *buf;
+	size_t len;
+	size_t alloc;
+} strbuf;
+#define STRBUF_INIT { NULL, 0, 0 }
+
+void sb_grow(strbuf *sb, size_t extra);
+void sb_add(strbuf *sb, const void *data, size_t n);
+void sb_adds(strbuf *sb, const char *s);
+void sb_addc(strbuf *sb, char c);
+void sb_addf(strbuf *sb, const char *fmt, ...) PRINTF(2, 3);
+void sb_vaddf(strbuf *sb, const char *fmt, va_list ap);
+void sb_reset(strbuf *sb);            /* len = 0, keeps memory */
+void sb_release(strbuf *sb);          /* frees, back to STRBUF_INIT */
+char *sb_detach(strbuf *sb);          /* caller owns the string; never NULL */
+const char *sb_str(const strbuf *sb); /* "" when empty */
+
+/* ---- strvec: a growable array of owned strings ------------------------ */
+
+typedef struct strvec {
+	char **v;
+	size_t n;
+	size_t alloc;
+} strvec;
+#define STRVEC_INIT { NULL, 0, 0 }
+
+void sv_push(strvec *sv, const char *s);
+void sv_pushf(strvec *sv, const char *fmt, ...) PRINTF(2, 3);
+void sv_push_nodup(strvec *sv, char *s); /* takes ownership */
+void sv_sort(strvec *sv);                /* strcmp order */
+void sv_uniq(strvec *sv);                /* sort + drop duplicates */
+bool sv_contains(const strvec *sv, const char *s);
+void sv_clear(strvec *sv);
+void sv_copy(strvec *dst, const strvec *src); /* appends copies */
+/* Split s at any char of seps, skipping empty fields. */
+void sv_split(strvec *sv, const char *s, const char *seps);
+
+/* ---- strings ------------------------------------------------------------ */
+
+bool str_starts(const char *s, const char *prefix);
+bool str_ends(const char *s, const char *suffix);
+char *str_trim(char *s); /* in place; returns s advanced past blanks */
+
+/* ---- hashing (OpenSSL EVP) ---------------------------------------------- */
+
+#define SHA256_HEX_LEN 64
+#define SHA512_HEX_LEN 128
+
+typedef struct phash phash;
+/* algo: "sha256", "sha512", "md5" (md5 only for dpkg md5sums compatibility) */
+phash *phash_new(const char *algo);
+void phash_update(phash *h, const void *data, size_t n);
+/* Writes lower-case hex + NUL into hex (size >= 2*digest+1); frees h. */
+void phash_final_hex(phash *h, char *hex);
+void phash_free(phash *h);
+
+void sha256_hex(const void *data, size_t n, char hex[SHA256_HEX_LEN + 1]);
+int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size,
+		perr *e);
+bool is_sha256_hex(const char *s);
+
+/* ---- files --------------------------------------------------------------- */
+
+/* Read a whole file; fails if larger than max bytes (0 = 1 GiB). */
+int read_file(const char *path, strbuf *out, size_t max, perr *e);
+/* Write via PATH.tmp.PID, fsync, rename, fsync the directory. */
+int write_file_atomic(const char *path, const void *data, size_t n, mode_t mode,
+		      perr *e);
+int mkdir_p(const char *path, mode_t mode, perr *e);
+/* Remove a tree (no error if missing). */
+int rm_rf(const char *path, perr *e);
+bool path_exists(const char *path);
+bool is_dir(const char *path);
+/* fsync a directory by path (after rename). */
+int fsync_dir(const char *dir, perr *e);
+/* Directory part of a path ("." when none); caller frees. */
+char *path_dirname(const char *path);
+const char *path_basename(const char *path);
+/* Join a and b with one '/'; caller frees. */
+char *path_join(const char *a, const char *b);
+
+/* $XDG_CACHE_HOME/pare, else $HOME/.cache/pare; created on demand.
+ * PARE_CACHE_DIR overrides (tests). Returned string is static. */
+const char *pare_cache_dir(void);
+
+/* ---- fetch (libcurl for http/https, plain reads for file://) ------------ */
+
+/* Download url into memory; fails above max bytes (0 = 512 MiB).
+ * http status >= 400 is an error naming the URL and the status.
+ * If *not_found is non-NULL, a 404 / missing file sets it and returns -1. */
+int fetch_to_buf(const char *url, strbuf *out, size_t max, bool *not_found,
+		 perr *e);
+
+struct fetch_job {
+	const char *url;     /* source */
+	const char *dest;    /* final path; written as dest.part then renamed */
+	uint64_t size;       /* expected size, 0 = unknown */
+	const char *sha256;  /* expected hex digest, NULL = don't check */
+	const char *label;   /* what to name in errors, e.g. the package */
+	/* out */
+	int failed;
+	char err[512];
+};
+/* Fetch jobs in parallel (curl multi; file:// copies), verifying size and
+ * sha256 before the rename, so nothing unverified ever lands at dest.
+ * Progress bar on stderr when it is a TTY and !pare_quiet.
+ * Returns -1 with the first failure in e if any job failed. */
+int fetch_many(struct fetch_job *jobs, size_t n, int parallel, perr *e);
+
+/* Global curl init/cleanup (main calls these). */
+void fetch_global_init(void);
+void fetch_global_cleanup(void);
+
+/* ---- time ---------------------------------------------------------------- */
+
+/* Parse an RFC 2822 date as used in Release files ("Sat, 10 May 2025 08:53:22 UTC");
+ * returns -1 if unparsable. */
+int parse_rfc2822(const char *s, int64_t *out);
+/* SOURCE_DATE_EPOCH from the environment, or fallback. */
+int64_t source_date_epoch(int64_t fallback);
+
+#endif

@@ -1,0 +1,169 @@
+/* error.c - the one error type, logging, and the allocators. */
+#include "common.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pare_quiet;
+int pare_verbose;
+
+/* "a: b" into e->msg, truncated to fit (messages are one line, never huge). */
+static void copy_msg(perr *e, const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b), cap = sizeof(e->msg) - 1;
+
+	if (na > cap)
+		na = cap;
+	memmove(e->msg, a, na);
+	if (na + 2 <= cap) {
+		memcpy(e->msg + na, ": ", 2);
+		na += 2;
+		if (nb > cap - na)
+			nb = cap - na;
+		memmove(e->msg + na, b, nb);
+		na += nb;
+	}
+	e->msg[na] = '\0';
+}
+
+int perr_set(perr *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	e->code = PERR_GENERIC;
+	return -1;
+}
+
+int perr_prefix(perr *e, const char *fmt, ...)
+{
+	char ctx[1024], old[sizeof(e->msg)];
+	va_list ap;
+
+	if (!e)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(ctx, sizeof(ctx), fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof(old));
+	copy_msg(e, ctx, old);
+	return -1;
+}
+
+int perr_errno(perr *e, const char *fmt, ...)
+{
+	int saved = errno;
+	char what[2048];
+	va_list ap;
+
+	if (!e)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	copy_msg(e, what, strerror(saved));
+	e->code = PERR_GENERIC;
+	errno = saved;
+	return -1;
+}
+
+static void vlog(const char *prefix, const char *fmt, va_list ap)
+{
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (pare_quiet)
+		return;
+	va_start(ap, fmt);
+	vlog("", fmt, ap);
+	va_end(ap);
+}
+
+void warnx_(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("pare: warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!pare_verbose)
+		return;
+	va_start(ap, fmt);
+	vlog("pare: debug: ", fmt, ap);
+	va_end(ap);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("pare: fatal: ", fmt, ap);
+	va_end(ap);
+	abort();
+}
+
+static void *oom(size_t n)
+{
+	die("out of memory allocating %zu bytes", n);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	return p ? p : oom(n);
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	return p ? p : oom(n * size);
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	return q ? q : oom(n);
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	return sb_detach(&sb);
+}

@@ -1,0 +1,234 @@
+/* fs.c - files: whole reads, atomic writes, trees, the cache directory. */
+#define _GNU_SOURCE
+#include "common.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int read_file(const char *path, strbuf *out, size_t max, perr *e)
+{
+	char buf[1 << 16];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (!max)
+		max = (size_t)1 << 30;
+	if (fd < 0)
+		return perr_errno(e, "cannot open '%s'", path);
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			perr_errno(e, "cannot read '%s'", path);
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		if (out->len + (size_t)r > max) {
+			close(fd);
+			return perr_set(e, "'%s' is larger than %zu bytes", path, max);
+		}
+		sb_add(out, buf, (size_t)r);
+	}
+	close(fd);
+	if (!out->buf)
+		sb_grow(out, 0), out->buf[0] = '\0';
+	return 0;
+}
+
+int fsync_dir(const char *dir, perr *e)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return perr_errno(e, "cannot open directory '%s'", dir);
+	/* Some filesystems refuse fsync on directories; that is not our failure. */
+	if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS) {
+		perr_errno(e, "cannot sync directory '%s'", dir);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t n, mode_t mode,
+		      perr *e)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	char *dir = path_dirname(path);
+	const char *p = data;
+	int fd, ret = -1;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		perr_errno(e, "cannot create '%s'", tmp);
+		goto out;
+	}
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			perr_errno(e, "cannot write '%s'", tmp);
+			goto fail;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+		perr_errno(e, "cannot sync '%s'", tmp);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		perr_errno(e, "cannot close '%s'", tmp);
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		perr_errno(e, "cannot rename '%s' to '%s'", tmp, path);
+		goto fail;
+	}
+	ret = fsync_dir(dir, e);
+	goto out;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+out:
+	free(tmp);
+	free(dir);
+	return ret;
+}
+
+int mkdir_p(const char *path, mode_t mode, perr *e)
+{
+	char *p = xstrdup(path);
+	int ret = 0;
+
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || !*s) {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, mode) < 0 && errno != EEXIST) {
+				ret = perr_errno(e, "cannot create directory '%s'", p);
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	if (!ret && !is_dir(path))
+		ret = perr_set(e, "'%s' exists and is not a directory", path);
+	free(p);
+	return ret;
+}
+
+static int rm_rf_at(int at, const char *name, perr *e, const char *top)
+{
+	struct stat st;
+
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : perr_errno(e, "cannot stat '%s'", top);
+	if (S_ISDIR(st.st_mode)) {
+		int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		DIR *d;
+		struct dirent *de;
+		int ret = 0;
+
+		if (fd < 0)
+			return perr_errno(e, "cannot open '%s'", top);
+		d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			return perr_errno(e, "cannot read '%s'", top);
+		}
+		while (!ret && (de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			ret = rm_rf_at(dirfd(d), de->d_name, e, top);
+		}
+		closedir(d);
+		if (ret)
+			return ret;
+		if (unlinkat(at, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+			return perr_errno(e, "cannot remove '%s'", top);
+		return 0;
+	}
+	if (unlinkat(at, name, 0) < 0 && errno != ENOENT)
+		return perr_errno(e, "cannot remove '%s'", top);
+	return 0;
+}
+
+int rm_rf(const char *path, perr *e)
+{
+	return rm_rf_at(AT_FDCWD, path, e, path);
+}
+
+bool path_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *path_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+const char *path_basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+char *path_join(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	while (*b == '/')
+		b++;
+	if (n && a[n - 1] == '/')
+		return xasprintf("%s%s", a, b);
+	return xasprintf("%s/%s", a, b);
+}
+
+const char *pare_cache_dir(void)
+{
+	static char *dir;
+	const char *env;
+
+	if (dir)
+		return dir;
+	if ((env = getenv("PARE_CACHE_DIR")) && *env)
+		dir = xstrdup(env);
+	else if ((env = getenv("XDG_CACHE_HOME")) && *env == '/')
+		dir = xasprintf("%s/pare", env);
+	else if ((env = getenv("HOME")) && *env)
+		dir = xasprintf("%s/.cache/pare", env);
+	else
+		dir = xstrdup("/tmp/pare-cache");
+	return dir;
+}

@@ -1,0 +1,186 @@
+/*
+ * resolver.h - the first stage: recipes, repositories, closure, lock.
+ *
+ *   recipe_load()      recipes/NAME.yaml (+ extends) -> struct recipe
+ *   sources_*()        the machine's apt sources (when a recipe names none)
+ *   resolver_lock()    verified InRelease -> Packages -> libsolv -> closure
+ *   lock_*()           recipes.lock: read, write, compare
+ *
+ * libsolv and libyaml are used only inside this module.
+ */
+#ifndef PARE_RESOLVER_H
+#define PARE_RESOLVER_H
+
+#include "../common/common.h"
+
+/* ---- recipes ------------------------------------------------------------ */
+
+struct recipe_repo {
+	char *url;           /* base URL: http(s)://… or file:///… */
+	strvec suites;       /* e.g. bookworm, bookworm-updates */
+	strvec components;   /* e.g. main */
+	char *keyring;       /* path to an OpenPGP keyring for gpgv; NULL = apt's trusted keyrings */
+	bool trusted;        /* skip signature verification (warned every run) */
+};
+
+struct recipe_user {
+	char *name;
+	uint32_t uid, gid;
+	char *home;          /* default /home/NAME */
+	char *shell;         /* default /sbin/nologin */
+};
+
+struct recipe_group {
+	char *name;
+	uint32_t gid;
+	strvec members;
+};
+
+enum recipe_path_type { RPATH_DIR, RPATH_SYMLINK, RPATH_PERMISSIONS };
+
+struct recipe_path {
+	enum recipe_path_type type;
+	char *path;          /* absolute, normalised */
+	char *target;        /* symlink target */
+	int mode;            /* -1 = default */
+	int64_t uid, gid;    /* -1 = default (root) */
+	bool recursive;      /* permissions: apply to the subtree */
+};
+
+struct recipe_kv {
+	char *key, *value;
+};
+
+struct recipe_dep {          /* a requested package with an optional constraint */
+	char *name;
+	char *op;            /* NULL, "<<", "<=", "=", ">=", ">>" */
+	char *version;       /* NULL when op is NULL */
+};
+
+struct recipe {
+	char *name;
+	char *description;
+	char *path;              /* the file it was loaded from */
+	char *sha256;            /* over the canonical form of the effective recipe (extends merged) */
+
+	struct recipe_repo *repos; size_t nrepos;
+	bool repos_from_host;    /* no `repositories:`: use the machine's apt sources */
+
+	strvec archs;            /* default: the host's dpkg architecture */
+	struct recipe_dep *packages; size_t npackages;
+	strvec exclude;          /* never installed; alternatives are taken instead */
+	strvec assume;           /* treated as installed, never shipped (defaults + recipe) */
+
+	struct recipe_user *users; size_t nusers;    /* defaults: nonroot 65532 */
+	struct recipe_group *groups; size_t ngroups;
+	char *run_as;            /* user name or uid[:gid]; default "65532" */
+
+	strvec entrypoint, cmd;
+	bool has_entrypoint, has_cmd;
+	strvec env;              /* "KEY=VALUE" in recipe order */
+	char *workdir;
+	struct recipe_kv *labels; size_t nlabels;
+	struct recipe_kv *annotations; size_t nannotations;
+	struct recipe_path *paths; size_t npaths;
+	strvec strip;            /* extra path globs removed from the image */
+	strvec keep;             /* globs kept although the default policy strips them */
+	strvec allow;            /* "shell", "package-manager", "setuid" */
+};
+
+/* Load and validate FILE (following `extends:`).  Every problem names
+ * file:line:column.  Returns NULL and fills e on error. */
+struct recipe *recipe_load(const char *file, perr *e);
+void recipe_free(struct recipe *r);
+/* All recipes/*.yaml under dir, sorted by name. */
+int recipe_list(const char *dir, strvec *files, perr *e);
+/* The packages assumed present by default (documented in docs/recipes.md). */
+extern const char *const recipe_default_assume[];
+
+/* ---- apt sources ------------------------------------------------------- */
+
+/* Read /etc/apt/sources.list and sources.list.d/{*.list,*.sources}
+ * ($PARE_APT_DIR overrides /etc/apt, for tests).  deb-src entries are skipped. */
+int sources_load_host(struct recipe_repo **repos, size_t *n, perr *e);
+void repos_free(struct recipe_repo *repos, size_t n);
+
+/* ---- locked closure ------------------------------------------------------ */
+
+struct lock_repo {
+	char *origin, *label, *suite, *codename;
+	char *date;              /* InRelease Date: field, verbatim */
+	int64_t date_epoch;
+	char *inrelease_sha256;
+	char *component;         /* NULL unless a lock entry is per component */
+	char *url;               /* NOT written to the lock: runtime only */
+};
+
+struct lock_pkg {
+	char *name, *version, *architecture;
+	char *source, *source_version;
+	char *filename;          /* pool path, relative to the repository root */
+	uint64_t size;
+	char *sha256;
+	uint64_t installed_size; /* KiB, from the index */
+	int repo;                /* index into lock_recipe.repos */
+	strvec required_by;      /* closure packages (or "recipe") that pull it in */
+	strvec depends;          /* closure packages it pulls in (runtime only) */
+	bool requested;          /* named in the recipe */
+	char *maintainer;        /* runtime only: from the index */
+};
+
+struct lock_arch {
+	char *arch;
+	struct lock_pkg *pkgs; size_t npkgs;   /* sorted by name */
+};
+
+struct lock_recipe {
+	char *name;
+	char *recipe_sha256;
+	struct lock_repo *repos; size_t nrepos;
+	struct lock_arch *archs; size_t narchs; /* sorted by arch */
+};
+
+struct lock {
+	int version;                             /* 1 */
+	struct lock_recipe *recipes; size_t nrecipes; /* sorted by name */
+};
+
+/* Read recipes.lock; a missing file gives an empty lock when missing_ok. */
+int lock_read(const char *path, struct lock *l, bool missing_ok, perr *e);
+/* Deterministic JSON (sorted, 2-space indent, trailing newline), atomically. */
+int lock_write(const char *path, const struct lock *l, perr *e);
+void lock_free(struct lock *l);
+struct lock_recipe *lock_find(const struct lock *l, const char *name);
+/* Insert or replace one recipe's entry (takes ownership of its contents). */
+void lock_put(struct lock *l, struct lock_recipe *r);
+void lock_recipe_free(struct lock_recipe *r);
+/* Describe the differences between two entries, one line each, e.g.
+ * "python3 amd64: libssl3 3.0.15-1~deb12u1 -> 3.0.16-1~deb12u1". */
+void lock_diff(const struct lock_recipe *old, const struct lock_recipe *new,
+	       strvec *lines);
+
+/* ---- resolving ------------------------------------------------------------ */
+
+struct resolve_opts {
+	bool offline;            /* use cached indexes only, no network */
+	const struct lock *previous; /* for rollback protection (may be NULL) */
+};
+
+/* Resolve one recipe for all its archs into out (fully owned by the caller). */
+int resolver_lock(const struct recipe *r, const struct resolve_opts *o,
+		  struct lock_recipe *out, perr *e);
+
+/* Dependency path from a requested package to pkg, e.g.
+ * "python3 -> python3.11 -> libpython3.11-stdlib -> libssl3". */
+int resolver_why(const struct lock_recipe *lr, const char *arch,
+		 const char *pkg, strvec *paths, perr *e);
+
+/* The repository base URL for a lock entry, from the recipe (or the host's
+ * apt sources): lock files carry no URLs. */
+int resolver_repo_url(const struct recipe *r, const struct lock_repo *lrepo,
+		      char **url, perr *e);
+
+/* Host dpkg architecture (amd64, arm64, …). */
+const char *host_arch(void);
+
+#endif

@@ -1,0 +1,77 @@
+/* unit-common.c - strbuf, strvec, hashing, atomic writes, dates, fetch. */
+#include "../../common/common.h"
+#include "tap.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int main(void)
+{
+	char dir[] = "/tmp/pare-unit-XXXXXX", hex[SHA256_HEX_LEN + 1];
+	strbuf sb = STRBUF_INIT;
+	strvec sv = STRVEC_INIT;
+	int64_t t;
+	perr e;
+
+	TAP_STREQ(sb_str(&sb), "", "empty strbuf reads as \"\"");
+	sb_addf(&sb, "%s-%d", "a", 42);
+	sb_addc(&sb, '!');
+	TAP_STREQ(sb.buf, "a-42!", "sb_addf and sb_addc append");
+	sb_release(&sb);
+
+	sv_split(&sv, "b,,a, c", ", ");
+	sv_push(&sv, "a");
+	sv_uniq(&sv);
+	TAP_OK(sv.n == 3 && !strcmp(sv.v[0], "a") && !strcmp(sv.v[2], "c"),
+	       "sv_split skips empty fields; sv_uniq sorts and de-duplicates");
+	sv_clear(&sv);
+
+	sha256_hex("abc", 3, hex);
+	TAP_STREQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		  "sha256 of 'abc' matches FIPS 180-2");
+	TAP_OK(is_sha256_hex(hex) && !is_sha256_hex("abc"), "is_sha256_hex");
+
+	TAP_OK(mkdtemp(dir) != NULL, "temporary directory");
+	char *f = path_join(dir, "sub/x.txt");
+	char *sub = path_dirname(f);
+	TAP_OK(mkdir_p(sub, 0755, &e) == 0, "mkdir_p creates parents");
+	TAP_OK(write_file_atomic(f, "hello", 5, 0640, &e) == 0, "write_file_atomic");
+	struct stat st;
+	TAP_OK(stat(f, &st) == 0 && (st.st_mode & 0777) == 0640 && st.st_size == 5,
+	       "atomic write has the mode and size asked for");
+	uint64_t size = 0;
+	TAP_OK(sha256_file(f, hex, &size, &e) == 0 && size == 5, "sha256_file");
+	TAP_OK(read_file(f, &sb, 4, &e) < 0 && strstr(e.msg, "larger than"),
+	       "read_file refuses more than max bytes");
+	sb_release(&sb);
+
+	char *url = xasprintf("file://%s", f);
+	TAP_OK(fetch_to_buf(url, &sb, 0, NULL, &e) == 0 && !strcmp(sb_str(&sb), "hello"),
+	       "fetch_to_buf reads file:// URLs");
+	sb_release(&sb);
+	char *dest = path_join(dir, "out/copy");
+	struct fetch_job jobs[2] = {
+		{ .url = url, .dest = dest, .size = 5,
+		  .sha256 = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+		  .label = "good" },
+		{ .url = url, .dest = f, .size = 5, .sha256 = hex, .label = "bad" },
+	};
+	jobs[1].sha256 = "0000000000000000000000000000000000000000000000000000000000000000";
+	char *bad_dest = path_join(dir, "out/bad");
+	jobs[1].dest = bad_dest;
+	TAP_OK(fetch_many(jobs, 2, 2, &e) < 0 && strstr(e.msg, "bad: sha256 mismatch"),
+	       "fetch_many reports a sha256 mismatch naming the label");
+	TAP_OK(path_exists(dest) && !path_exists(bad_dest),
+	       "verified file lands, mismatching file does not");
+
+	TAP_OK(parse_rfc2822("Sat, 10 May 2025 08:53:22 UTC", &t) == 0 && t == 1746867202,
+	       "parse_rfc2822 reads Release dates");
+	TAP_OK(parse_rfc2822("Sat, 10 May 2025 10:53:22 +0200", &t) == 0 && t == 1746867202,
+	       "parse_rfc2822 applies numeric offsets");
+	TAP_OK(parse_rfc2822("yesterday", &t) < 0, "parse_rfc2822 rejects garbage");
+
+	TAP_OK(rm_rf(dir, &e) == 0 && !path_exists(dir), "rm_rf removes the tree");
+	free(f), free(sub), free(url), free(dest), free(bad_dest);
+	TAP_DONE();
+}
