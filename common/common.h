@@ -94,7 +94,7 @@ void sb_add(strbuf *sb, const void *data, size_t n);
 void sb_adds(strbuf *sb, const char *s);
 void sb_addc(strbuf *sb, char c);
 void sb_addf(strbuf *sb, const char *fmt, ...) PRINTF(2, 3);
-void sb_vaddf(strbuf *sb, const char *fmt, va_list ap);
+void sb_vaddf(strbuf *sb, const char *fmt, va_list ap) PRINTF(2, 0);
 void sb_reset(strbuf *sb);            /* len = 0, keeps memory */
 void sb_release(strbuf *sb);          /* frees, back to STRBUF_INIT */
 char *sb_detach(strbuf *sb);          /* caller owns the string; never NULL */

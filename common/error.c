@@ -73,7 +73,7 @@ int perr_errno(perr *e, const char *fmt, ...)
 	return -1;
 }
 
-static void vlog(const char *prefix, const char *fmt, va_list ap)
+static void PRINTF(2, 0) vlog(const char *prefix, const char *fmt, va_list ap)
 {
 	fputs(prefix, stderr);
 	vfprintf(stderr, fmt, ap);

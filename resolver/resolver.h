@@ -91,7 +91,7 @@ struct recipe {
  * file:line:column.  Returns NULL and fills e on error. */
 struct recipe *recipe_load(const char *file, perr *e);
 void recipe_free(struct recipe *r);
-/* All recipes/*.yaml under dir, sorted by name. */
+/* All recipes (*.yaml files) under dir, sorted by name. */
 int recipe_list(const char *dir, strvec *files, perr *e);
 /* The packages assumed present by default (documented in docs/recipes.md). */
 extern const char *const recipe_default_assume[];
