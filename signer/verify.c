@@ -192,7 +192,7 @@ static int check_attestations(struct verifying *v, const struct target *t, perr 
 	strvec want = STRVEC_INIT, got = STRVEC_INIT;
 	cJSON *m = NULL;
 	const cJSON *lay;
-	perr last = { 0, "" };
+	perr last = { 0, "" }, one;
 	int ret = -1;
 
 	sv_push(&want, SIGNER_PRED_SLSA1);
@@ -206,7 +206,10 @@ static int check_attestations(struct verifying *v, const struct target *t, perr 
 
 		if (!mt || strcmp(mt, MT_DSSE))
 			continue;
-		if (check_att_layer(v, t, lay, &pred, &last) < 0) {
+		if (check_att_layer(v, t, lay, &pred, &one) < 0) {
+			/* Keep the reason: it is the message if no layer of
+			 * this predicate type verifies. */
+			last = one;
 			perr_prefix(&last, "%s",
 				    annotation(lay, "predicateType") ? annotation(lay, "predicateType") : "attestation");
 			continue;
