@@ -236,6 +236,27 @@ umoci init --layout U >/dev/null 2>&1 && umoci new --image U:latest >/dev/null 2
 t_run "umoci layout: sign" "$PARE" -q sign --key k-ed25519.key --ref 127.0.0.1/umoci U
 t_run "umoci layout: verify" "$PARE" verify --key k-ed25519.pub U
 
+# ---- PKCS#11: a SoftHSM token through the pkcs11 OpenSSL engine
+if command -v softhsm2-util >/dev/null && command -v pkcs11-tool >/dev/null &&
+	[ -f /usr/lib/softhsm/libsofthsm2.so ] && ls /usr/lib/*/engines-3/pkcs11.so >/dev/null 2>&1; then
+	mkdir -p hsm/tokens
+	echo "directories.tokendir = $T/hsm/tokens" > hsm/softhsm2.conf
+	export SOFTHSM2_CONF=$T/hsm/softhsm2.conf
+	mod=/usr/lib/softhsm/libsofthsm2.so
+	softhsm2-util --init-token --free --label pare --pin 1234 --so-pin 5678 >/dev/null 2>&1
+	pkcs11-tool --module $mod --login --pin 1234 --keypairgen --key-type EC:prime256v1 --id 01 --label sig >/dev/null 2>&1
+	pkcs11-tool --module $mod --read-object --type pubkey --id 01 -o hsm/pub.der >/dev/null 2>&1
+	t_run "pkcs11: public key exported" openssl pkey -pubin -inform DER -in hsm/pub.der -out hsm/pub.pem
+	rm -rf L-hsm; cp -r base L-hsm
+	t_run "pkcs11: sign with a token key" env PKCS11_MODULE_PATH=$mod PARE_PKCS11_PIN=1234 \
+		"$PARE" -q sign --key "pkcs11:token=pare;object=sig;type=private" --ref 127.0.0.1/hsm L-hsm
+	t_run "pkcs11: verify" "$PARE" verify --key hsm/pub.pem L-hsm
+	t_fails "pkcs11: wrong PIN" "cannot load the private key from the token" env PKCS11_MODULE_PATH=$mod PARE_PKCS11_PIN=0000 \
+		"$PARE" -q sign --key "pkcs11:token=pare;object=sig;type=private" L-hsm
+else
+	echo "ok - pkcs11 # SKIP needs softhsm2, opensc (pkcs11-tool) and libengine-pkcs11-openssl"
+fi
+
 # ---- real cosign against a real registry
 COSIGN=$(sh "$here/get-cosign" 2>w/get-cosign.log) || COSIGN=
 if [ -z "$COSIGN" ]; then
