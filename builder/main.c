@@ -14,6 +14,12 @@ static const struct command commands[] = {
 	  "resolve recipes against verified indexes and write recipes.lock" },
 	{ "why", cmd_why, "[--arch A] RECIPE PACKAGE",
 	  "show the dependency path that pulls PACKAGE into RECIPE" },
+	{ "keygen", cmd_keygen, "[--type ecdsa-p256|ed25519|rsa-3072] [--no-password] -o NAME",
+	  "generate a signing key pair NAME.key / NAME.pub" },
+	{ "sign", cmd_sign, "--key KEY [--ref REPO] DIR",
+	  "sign an OCI layout and attach attestations (cosign-compatible)" },
+	{ "verify", cmd_verify, "--key PUB [--arch A] [--json] DIR",
+	  "verify signatures, attestations, SBOMs and blob digests of a layout" },
 	{ "version", cmd_version, "", "print pare's version" },
 	{ "help", cmd_help, "[COMMAND]", "show this list, or one command's usage" },
 };

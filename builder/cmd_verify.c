@@ -1,0 +1,66 @@
+/* cmd_verify.c - pare verify: check a signed layout offline, one line per
+ * check (or JSON), stopping at the first failure. */
+#include "commands.h"
+#include "../signer/signer.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void print_check(const struct signer_check *c, void *ctx)
+{
+	cJSON *arr = ctx, *o;
+
+	if (!arr) {
+		printf("ok   %-11s %-8s %s%s%s\n", c->what, c->arch, c->digest,
+		       c->detail[0] ? " " : "", c->detail);
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "check", c->what);
+	cJSON_AddStringToObject(o, "arch", c->arch);
+	cJSON_AddStringToObject(o, "digest", c->digest);
+	cJSON_AddStringToObject(o, "detail", c->detail);
+	cJSON_AddItemToArray(arr, o);
+}
+
+int cmd_verify(int argc, char **argv, perr *e)
+{
+	const char *key = NULL, *dir = NULL, *arch = NULL;
+	bool json = false;
+	cJSON *doc = NULL, *arr = NULL;
+	char *text;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--key") && i + 1 < argc)
+			key = argv[++i];
+		else if (!strcmp(argv[i], "--arch") && i + 1 < argc)
+			arch = argv[++i];
+		else if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (argv[i][0] != '-' && !dir)
+			dir = argv[i];
+		else
+			return perr_set(e, "verify: unexpected argument '%s' (usage: pare verify --key PUB [--arch A] [--json] DIR)", argv[i]);
+	}
+	if (!key || !dir)
+		return perr_set(e, "verify: usage: pare verify --key PUB [--arch A] [--json] DIR");
+	if (json) {
+		doc = cJSON_CreateObject();
+		arr = cJSON_CreateArray();
+	}
+	ret = signer_verify_layout(dir, key, arch, print_check, arr, e);
+	if (json) {
+		cJSON_AddBoolToObject(doc, "ok", ret == 0);
+		if (ret < 0)
+			cJSON_AddStringToObject(doc, "error", e->msg);
+		cJSON_AddItemToObject(doc, "checks", arr);
+		text = cJSON_Print(doc);
+		printf("%s\n", text);
+		free(text);
+		cJSON_Delete(doc);
+	}
+	return ret;
+}

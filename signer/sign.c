@@ -1,0 +1,395 @@
+/* sign.c - sign an OCI layout the way cosign stores signatures and
+ * attestations (tags sha256-HEX.sig / .att) and as OCI 1.1 referrers with the
+ * tag-schema fallback index (tag sha256-HEX). */
+#define _GNU_SOURCE
+#include "signer_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct signing {
+	struct layout l;
+	signer_key *key;
+	const char *ref;  /* docker reference */
+	struct sbom_artifact *sboms;
+	size_t nsboms;
+};
+
+/* go-containerregistry's config for an image built from empty.Image by
+ * appending layers — what cosign writes for its signature images. */
+static char *sig_config(const cJSON *layers)
+{
+	cJSON *cfg = cJSON_CreateObject(), *hist, *rootfs, *ids, *h;
+	const cJSON *lay;
+	char *text;
+
+	cJSON_AddStringToObject(cfg, "architecture", "");
+	cJSON_AddStringToObject(cfg, "created", "0001-01-01T00:00:00Z");
+	hist = cJSON_AddArrayToObject(cfg, "history");
+	cJSON_AddStringToObject(cfg, "os", "");
+	rootfs = cJSON_AddObjectToObject(cfg, "rootfs");
+	cJSON_AddStringToObject(rootfs, "type", "layers");
+	ids = cJSON_AddArrayToObject(rootfs, "diff_ids");
+	cJSON_ArrayForEach(lay, layers) {
+		h = cJSON_CreateObject();
+		cJSON_AddStringToObject(h, "created", "0001-01-01T00:00:00Z");
+		cJSON_AddItemToArray(hist, h);
+		/* The layers are stored uncompressed: diff_id = digest. */
+		cJSON_AddItemToArray(ids, cJSON_CreateString(json_str(lay, "digest")));
+	}
+	cJSON_AddObjectToObject(cfg, "config");
+	text = cJSON_PrintUnformatted(cfg);
+	cJSON_Delete(cfg);
+	return text;
+}
+
+/* Write a JSON document as a blob; returns its descriptor. */
+static int put_json(struct signing *s, cJSON *doc, const char *mt, cJSON **desc, perr *e)
+{
+	char *text = cJSON_PrintUnformatted(doc), dg[80];
+	size_t n = strlen(text);
+	int ret = layout_write_blob(&s->l, text, n, dg, e);
+
+	if (ret == 0)
+		*desc = descriptor(mt, dg, (int64_t)n);
+	free(text);
+	return ret;
+}
+
+/* The layers of the existing cosign image tagged tag (a copy), or []. */
+static int existing_layers(struct signing *s, const char *tag, cJSON **out, perr *e)
+{
+	const cJSON *d = layout_find_ref(&s->l, tag);
+	strbuf buf = STRBUF_INIT;
+	cJSON *m = NULL;
+	int ret = -1;
+
+	*out = NULL;
+	if (!d) {
+		*out = cJSON_CreateArray();
+		return 0;
+	}
+	if (layout_read_blob(&s->l, json_str(d, "digest"), json_size(d), &buf, e) < 0)
+		goto out;
+	m = cJSON_ParseWithLength(buf.buf, buf.len);
+	*out = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m, "layers"), true);
+	if (!cJSON_IsArray(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		perr_set(e, "%s: existing manifest %s has no layers", tag, json_str(d, "digest"));
+		goto out;
+	}
+	ret = 0;
+out:
+	cJSON_Delete(m);
+	sb_release(&buf);
+	return ret;
+}
+
+/* Write the cosign image (tag) and the OCI 1.1 referrer for its layers;
+ * *referrer gets the referrer's descriptor (with artifactType). */
+static int put_cosign_image(struct signing *s, const struct target *t, const char *tag,
+			    cJSON *layers, const char *artifact_type, cJSON **referrer,
+			    perr *e)
+{
+	cJSON *m = NULL, *r = NULL, *d = NULL, *subj;
+	char *cfg = sig_config(layers), dg[80];
+	int ret = -1;
+
+	*referrer = NULL;
+	if (layout_write_blob(&s->l, cfg, strlen(cfg), dg, e) < 0)
+		goto out;
+	m = cJSON_CreateObject();
+	cJSON_AddNumberToObject(m, "schemaVersion", 2);
+	cJSON_AddStringToObject(m, "mediaType", MT_OCI_MANIFEST);
+	cJSON_AddItemToObject(m, "config", descriptor(MT_OCI_CONFIG, dg, (int64_t)strlen(cfg)));
+	cJSON_AddItemToObject(m, "layers", cJSON_Duplicate(layers, true));
+	if (put_json(s, m, MT_OCI_MANIFEST, &d, e) < 0)
+		goto out;
+	layout_set_ref(&s->l, tag, d);
+	d = NULL;
+
+	/* OCI 1.1 referrer: empty config, artifactType, subject. */
+	if (layout_write_blob(&s->l, "{}", 2, dg, e) < 0)
+		goto out;
+	r = cJSON_CreateObject();
+	cJSON_AddNumberToObject(r, "schemaVersion", 2);
+	cJSON_AddStringToObject(r, "mediaType", MT_OCI_MANIFEST);
+	cJSON_AddStringToObject(r, "artifactType", artifact_type);
+	cJSON_AddItemToObject(r, "config", descriptor(MT_OCI_EMPTY, dg, 2));
+	cJSON_AddItemToObject(r, "layers", cJSON_Duplicate(layers, true));
+	subj = descriptor(t->media_type, t->digest, t->size);
+	cJSON_AddItemToObject(r, "subject", subj);
+	if (put_json(s, r, MT_OCI_MANIFEST, referrer, e) < 0)
+		goto out;
+	cJSON_AddStringToObject(*referrer, "artifactType", artifact_type);
+	ret = 0;
+out:
+	free(cfg);
+	cJSON_Delete(m);
+	cJSON_Delete(r);
+	cJSON_Delete(d);
+	return ret;
+}
+
+static int sign_target(struct signing *s, const struct target *t, cJSON **referrer, perr *e)
+{
+	strbuf payload = STRBUF_INIT, old = STRBUF_INIT, sig = STRBUF_INIT, b64 = STRBUF_INIT;
+	char *tag = cosign_tag(t->digest, ".sig"), dg[80];
+	cJSON *layers = NULL, *lay, *ann;
+	bool reuse = false;
+	perr ignore;
+	int ret = -1;
+
+	signer_simple_signing_payload(s->ref, t->digest, &payload);
+	if (existing_layers(s, tag, &layers, e) < 0)
+		goto out;
+	/* Idempotence: ECDSA signatures are randomised, so "the same
+	 * signature" means one that verifies with this key over this payload. */
+	cJSON_ArrayForEach(lay, layers) {
+		const char *mt = json_str(lay, "mediaType"), *b = annotation(lay, ANN_COSIGN_SIG);
+
+		if (!mt || strcmp(mt, MT_SIMPLESIGNING) || !b)
+			continue;
+		if (layout_read_blob(&s->l, json_str(lay, "digest"), json_size(lay), &old, &ignore) < 0 ||
+		    old.len != payload.len || memcmp(old.buf, payload.buf, old.len))
+			continue;
+		sb_reset(&sig);
+		if (signer_b64_decode(b, &sig, &ignore) == 0 &&
+		    signer_verify_bytes(s->key, payload.buf, payload.len, sig.buf, sig.len, &ignore) == 0) {
+			reuse = true;
+			break;
+		}
+	}
+	if (!reuse) {
+		sb_reset(&sig);
+		if (signer_sign_bytes(s->key, payload.buf, payload.len, &sig, e) < 0 ||
+		    layout_write_blob(&s->l, payload.buf, payload.len, dg, e) < 0)
+			goto out;
+		signer_b64_encode(sig.buf, sig.len, &b64);
+		lay = descriptor(MT_SIMPLESIGNING, dg, (int64_t)payload.len);
+		ann = cJSON_AddObjectToObject(lay, "annotations");
+		cJSON_AddStringToObject(ann, ANN_COSIGN_SIG, b64.buf);
+		cJSON_AddItemToArray(layers, lay);
+	}
+	if (put_cosign_image(s, t, tag, layers, AT_COSIGN_SIG, referrer, e) < 0)
+		goto out;
+	note("%s signature %s %s", reuse ? "kept" : "signed", t->arch, t->digest);
+	ret = 0;
+out:
+	if (ret < 0)
+		perr_prefix(e, "signing %s (%s)", t->digest, t->arch);
+	cJSON_Delete(layers);
+	sb_release(&payload);
+	sb_release(&old);
+	sb_release(&sig);
+	sb_release(&b64);
+	free(tag);
+	return ret;
+}
+
+static int attest_target(struct signing *s, const struct target *t, cJSON **referrer, perr *e)
+{
+	struct statement *st = NULL;
+	size_t nst = 0;
+	strbuf env = STRBUF_INIT, body = STRBUF_INIT;
+	char *tag = cosign_tag(t->digest, ".att"), dg[80];
+	cJSON *layers = NULL, *lay, *ann;
+	perr ignore;
+	int ret = -1;
+
+	if (build_statements(&s->l, t, s->ref, s->sboms, s->nsboms, &st, &nst, e) < 0 ||
+	    existing_layers(s, tag, &layers, e) < 0)
+		goto out;
+	for (size_t i = 0; i < nst; i++) {
+		bool reuse = false;
+
+		cJSON_ArrayForEach(lay, layers) {
+			const char *pt = annotation(lay, "predicateType");
+
+			if (!pt || strcmp(pt, st[i].predicate_type))
+				continue;
+			if (layout_read_blob(&s->l, json_str(lay, "digest"), json_size(lay), &env, &ignore) < 0 ||
+			    dsse_verify(s->key, env.buf, env.len, &body, &ignore) < 0)
+				continue;
+			if (body.len == st[i].body.len && !memcmp(body.buf, st[i].body.buf, body.len)) {
+				reuse = true;
+				break;
+			}
+		}
+		if (reuse)
+			continue;
+		sb_reset(&env);
+		if (dsse_envelope(s->key, &st[i].body, &env, e) < 0 ||
+		    layout_write_blob(&s->l, env.buf, env.len, dg, e) < 0)
+			goto out;
+		lay = descriptor(MT_DSSE, dg, (int64_t)env.len);
+		ann = cJSON_AddObjectToObject(lay, "annotations");
+		/* cosign marks attestation layers with an empty signature
+		 * annotation: the signature is inside the envelope. */
+		cJSON_AddStringToObject(ann, ANN_COSIGN_SIG, "");
+		cJSON_AddStringToObject(ann, "predicateType", st[i].predicate_type);
+		cJSON_AddItemToArray(layers, lay);
+		note("attested %s %s %s", t->arch, t->digest, st[i].predicate_type);
+	}
+	if (put_cosign_image(s, t, tag, layers, AT_COSIGN_ATT, referrer, e) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0)
+		perr_prefix(e, "attesting %s (%s)", t->digest, t->arch);
+	statements_free(st, nst);
+	cJSON_Delete(layers);
+	sb_release(&env);
+	sb_release(&body);
+	free(tag);
+	return ret;
+}
+
+static bool has_digest(const cJSON *arr, const char *dg)
+{
+	const cJSON *d;
+
+	cJSON_ArrayForEach(d, arr) {
+		const char *x = json_str(d, "digest");
+		if (x && !strcmp(x, dg))
+			return true;
+	}
+	return false;
+}
+
+/* The referrers tag-schema fallback: an index tagged sha256-HEX listing every
+ * manifest whose subject is the target (ours, the SBOM artifacts, and any
+ * other referrer already listed there). */
+static int put_fallback(struct signing *s, const struct target *t, cJSON *ours, perr *e)
+{
+	char *tag = cosign_tag(t->digest, "");
+	const cJSON *old = layout_find_ref(&s->l, tag), *d;
+	strbuf buf = STRBUF_INIT;
+	cJSON *idx = cJSON_CreateObject(), *list, *prev = NULL, *desc = NULL;
+	int ret = -1;
+
+	cJSON_AddNumberToObject(idx, "schemaVersion", 2);
+	cJSON_AddStringToObject(idx, "mediaType", MT_OCI_INDEX);
+	list = cJSON_AddArrayToObject(idx, "manifests");
+	cJSON_ArrayForEach(d, ours)
+		cJSON_AddItemToArray(list, cJSON_Duplicate(d, true));
+	for (size_t i = 0; i < s->nsboms; i++) {
+		const cJSON *m;
+
+		if (strcmp(s->sboms[i].subject, t->digest) || has_digest(list, s->sboms[i].manifest_digest))
+			continue;
+		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(s->l.index, "manifests")) {
+			const char *x = json_str(m, "digest");
+			cJSON *c;
+
+			if (!x || strcmp(x, s->sboms[i].manifest_digest))
+				continue;
+			c = descriptor(MT_OCI_MANIFEST, x, json_size(m));
+			cJSON_AddStringToObject(c, "artifactType",
+						!strcmp(s->sboms[i].predicate, SIGNER_PRED_SPDX) ? MT_SPDX : MT_CYCLONEDX);
+			cJSON_AddItemToArray(list, c);
+			break;
+		}
+	}
+	if (old) {
+		if (layout_read_blob(&s->l, json_str(old, "digest"), json_size(old), &buf, e) < 0)
+			goto out;
+		prev = cJSON_ParseWithLength(buf.buf, buf.len);
+		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(prev, "manifests")) {
+			const char *at = json_str(d, "artifactType"), *x = json_str(d, "digest");
+			/* Our own previous sig/att referrers are superseded. */
+			if (!x || has_digest(list, x) ||
+			    (at && (!strcmp(at, AT_COSIGN_SIG) || !strcmp(at, AT_COSIGN_ATT))))
+				continue;
+			cJSON_AddItemToArray(list, cJSON_Duplicate(d, true));
+		}
+	}
+	if (put_json(s, idx, MT_OCI_INDEX, &desc, e) < 0)
+		goto out;
+	layout_set_ref(&s->l, tag, desc);
+	desc = NULL;
+	ret = 0;
+out:
+	cJSON_Delete(idx);
+	cJSON_Delete(prev);
+	cJSON_Delete(desc);
+	sb_release(&buf);
+	free(tag);
+	return ret;
+}
+
+/* "NAME:TAG" -> "NAME" (the colon after the last slash); NULL if no tag. */
+static char *name_from_ref(const char *ref)
+{
+	const char *slash = strrchr(ref, '/'), *colon = strrchr(ref, ':');
+
+	if (!colon || (slash && colon < slash) || colon == ref)
+		return NULL;
+	return xstrndup(ref, (size_t)(colon - ref));
+}
+
+int signer_sign_layout(const char *dir, const char *keyfile, const char *docker_ref, perr *e)
+{
+	struct signing s = { 0 };
+	struct target *t = NULL;
+	size_t nt = 0;
+	char *ref_name = NULL, *ref = NULL;
+	int ret = -1;
+
+	if (layout_open(dir, &s.l, e) < 0)
+		goto out;
+	if (layout_targets(&s.l, &t, &nt, &ref_name, e) < 0 ||
+	    layout_sboms(&s.l, &s.sboms, &s.nsboms, e) < 0)
+		goto out;
+	if (docker_ref && *docker_ref)
+		ref = xstrdup(docker_ref);
+	else if (ref_name && (ref = name_from_ref(ref_name)))
+		;
+	else if (annotation(t[0].doc, "dev.pare.recipe.name"))
+		ref = xstrdup(annotation(t[0].doc, "dev.pare.recipe.name"));
+	else {
+		perr_set(e, "%s: cannot tell the image name (ref name '%s' has no NAME:TAG form); pass --ref",
+			 dir, ref_name ? ref_name : "");
+		goto out;
+	}
+	s.ref = ref;
+	if (signer_load_private(keyfile, &s.key, e) < 0)
+		goto out;
+	for (size_t i = 0; i < nt; i++) {
+		cJSON *refs = cJSON_CreateArray(), *r = NULL;
+
+		if (sign_target(&s, &t[i], &r, e) < 0) {
+			cJSON_Delete(refs);
+			goto out;
+		}
+		cJSON_AddItemToArray(refs, r);
+		if (!t[i].is_index) {
+			if (attest_target(&s, &t[i], &r, e) < 0) {
+				cJSON_Delete(refs);
+				goto out;
+			}
+			cJSON_AddItemToArray(refs, r);
+		}
+		ret = put_fallback(&s, &t[i], refs, e);
+		cJSON_Delete(refs);
+		if (ret < 0)
+			goto out;
+		ret = -1;
+	}
+	/* Last: until index.json names them, the new blobs are unreferenced. */
+	if (layout_save_index(&s.l, e) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0)
+		perr_prefix(e, "sign %s", dir);
+	targets_free(t, nt);
+	sboms_free(s.sboms, s.nsboms);
+	signer_key_free(s.key);
+	layout_close(&s.l);
+	free(ref_name);
+	free(ref);
+	return ret;
+}

@@ -1,0 +1,304 @@
+/* verify.c - check a signed layout offline: signatures, attestations, SBOM
+ * equality and every blob digest.  The semantics follow cosign's: a digest
+ * is signed when at least one signature layer verifies with the key and its
+ * payload names that digest. */
+#define _GNU_SOURCE
+#include "signer_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct verifying {
+	struct layout l;
+	signer_key *key;
+	struct sbom_artifact *sboms;
+	size_t nsboms;
+	signer_check_fn fn;
+	void *ctx;
+};
+
+static void report(struct verifying *v, const char *what, const char *arch, const char *dg,
+		   const char *detail)
+{
+	struct signer_check c = { what, arch, dg, detail ? detail : "" };
+
+	if (v->fn)
+		v->fn(&c, v->ctx);
+}
+
+/* The manifest of the cosign image tagged tag. */
+static int cosign_manifest(struct verifying *v, const char *tag, cJSON **out, perr *e)
+{
+	const cJSON *d = layout_find_ref(&v->l, tag);
+	strbuf buf = STRBUF_INIT;
+	int ret = -1;
+
+	*out = NULL;
+	if (!d)
+		return perr_set(e, "no %s in the layout", tag);
+	if (layout_read_blob(&v->l, json_str(d, "digest"), json_size(d), &buf, e) < 0)
+		goto out;
+	*out = cJSON_ParseWithLength(buf.buf, buf.len);
+	if (!*out) {
+		perr_set(e, "%s: manifest is not JSON", tag);
+		goto out;
+	}
+	ret = 0;
+out:
+	sb_release(&buf);
+	return ret;
+}
+
+/* One simple-signing layer: blob digest, payload shape, digest, signature. */
+static int check_sig_layer(struct verifying *v, const struct target *t, const cJSON *lay,
+			   perr *e)
+{
+	strbuf payload = STRBUF_INIT, sig = STRBUF_INIT;
+	const char *b64 = annotation(lay, ANN_COSIGN_SIG), *typ, *named;
+	cJSON *p = NULL, *crit;
+	int ret = -1;
+
+	if (!b64) {
+		perr_set(e, "signature layer %s has no %s annotation", json_str(lay, "digest"), ANN_COSIGN_SIG);
+		goto out;
+	}
+	if (layout_read_blob(&v->l, json_str(lay, "digest"), json_size(lay), &payload, e) < 0)
+		goto out;
+	if (signer_b64_decode(b64, &sig, e) < 0) {
+		perr_prefix(e, "signature annotation");
+		goto out;
+	}
+	/* The signature first: nothing in an unauthenticated payload counts. */
+	if (signer_verify_bytes(v->key, payload.buf, payload.len, sig.buf, sig.len, e) < 0)
+		goto out;
+	p = cJSON_ParseWithLength(payload.buf, payload.len);
+	crit = cJSON_GetObjectItemCaseSensitive(p, "critical");
+	typ = json_str(crit, "type");
+	named = json_str(cJSON_GetObjectItemCaseSensitive(crit, "image"), "docker-manifest-digest");
+	if (!typ || strcmp(typ, COSIGN_SIG_TYPE)) {
+		perr_set(e, "signed payload is not a cosign container image signature");
+		goto out;
+	}
+	if (!named || strcmp(named, t->digest)) {
+		perr_set(e, "signed payload names %s, not %s", named ? named : "no digest", t->digest);
+		goto out;
+	}
+	ret = 0;
+out:
+	cJSON_Delete(p);
+	sb_release(&payload);
+	sb_release(&sig);
+	return ret;
+}
+
+static int check_signature(struct verifying *v, const struct target *t, perr *e)
+{
+	char *tag = cosign_tag(t->digest, ".sig");
+	cJSON *m = NULL;
+	const cJSON *lay;
+	int ret = -1, tried = 0;
+
+	if (cosign_manifest(v, tag, &m, e) < 0)
+		goto out;
+	cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(m, "layers")) {
+		const char *mt = json_str(lay, "mediaType");
+
+		if (!mt || strcmp(mt, MT_SIMPLESIGNING))
+			continue;
+		tried++;
+		if (check_sig_layer(v, t, lay, e) == 0) {
+			ret = 0;
+			goto out;
+		}
+	}
+	if (!tried)
+		perr_set(e, "%s has no simple-signing layer", tag);
+out:
+	if (ret == 0)
+		report(v, "signature", t->arch, t->digest, signer_key_name(v->key));
+	else
+		perr_prefix(e, "signature %s %s", t->arch, t->digest);
+	cJSON_Delete(m);
+	free(tag);
+	return ret;
+}
+
+/* One attestation layer; *pred gets its (verified) predicate type. */
+static int check_att_layer(struct verifying *v, const struct target *t, const cJSON *lay,
+			   char **pred, perr *e)
+{
+	strbuf env = STRBUF_INIT, body = STRBUF_INIT;
+	const char *ann_pt = annotation(lay, "predicateType"), *typ, *pt, *hex;
+	cJSON *st = NULL;
+	const cJSON *s;
+	bool subject_ok = false;
+	int ret = -1;
+
+	*pred = NULL;
+	if (layout_read_blob(&v->l, json_str(lay, "digest"), json_size(lay), &env, e) < 0 ||
+	    dsse_verify(v->key, env.buf, env.len, &body, e) < 0)
+		goto out;
+	st = cJSON_ParseWithLength(body.buf, body.len);
+	typ = json_str(st, "_type");
+	pt = json_str(st, "predicateType");
+	if (!typ || strcmp(typ, STATEMENT_V1)) {
+		perr_set(e, "statement _type is '%s', expected %s", typ ? typ : "", STATEMENT_V1);
+		goto out;
+	}
+	if (!pt || (ann_pt && strcmp(pt, ann_pt))) {
+		perr_set(e, "statement predicateType '%s' differs from the layer's '%s'",
+			 pt ? pt : "", ann_pt);
+		goto out;
+	}
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(st, "subject")) {
+		hex = json_str(cJSON_GetObjectItemCaseSensitive(s, "digest"), "sha256");
+		if (hex && !strcmp(hex, t->digest + 7))
+			subject_ok = true;
+	}
+	if (!subject_ok) {
+		perr_set(e, "%s statement has no subject with digest %s", pt, t->digest);
+		goto out;
+	}
+	/* SBOM attestations must carry the very SBOM shipped in the layout. */
+	for (size_t i = 0; i < v->nsboms; i++) {
+		cJSON *doc;
+		bool same;
+
+		if (strcmp(v->sboms[i].subject, t->digest) || strcmp(v->sboms[i].predicate, pt))
+			continue;
+		doc = cJSON_ParseWithLength(v->sboms[i].doc.buf, v->sboms[i].doc.len);
+		same = doc && cJSON_Compare(doc, cJSON_GetObjectItemCaseSensitive(st, "predicate"), true);
+		cJSON_Delete(doc);
+		if (!same) {
+			perr_set(e, "%s attestation differs from the sbom artifact %s", pt,
+				 v->sboms[i].manifest_digest);
+			goto out;
+		}
+		report(v, "sbom", t->arch, v->sboms[i].manifest_digest, pt);
+	}
+	*pred = xstrdup(pt);
+	ret = 0;
+out:
+	cJSON_Delete(st);
+	sb_release(&env);
+	sb_release(&body);
+	return ret;
+}
+
+static int check_attestations(struct verifying *v, const struct target *t, perr *e)
+{
+	char *tag = cosign_tag(t->digest, ".att"), *pred = NULL;
+	strvec want = STRVEC_INIT, got = STRVEC_INIT;
+	cJSON *m = NULL;
+	const cJSON *lay;
+	perr last = { 0, "" }, one;
+	int ret = -1;
+
+	sv_push(&want, SIGNER_PRED_SLSA1);
+	for (size_t i = 0; i < v->nsboms; i++)
+		if (!strcmp(v->sboms[i].subject, t->digest))
+			sv_push(&want, v->sboms[i].predicate);
+	if (cosign_manifest(v, tag, &m, e) < 0)
+		goto out;
+	cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(m, "layers")) {
+		const char *mt = json_str(lay, "mediaType");
+
+		if (!mt || strcmp(mt, MT_DSSE))
+			continue;
+		if (check_att_layer(v, t, lay, &pred, &one) < 0) {
+			/* Keep the reason: it is the message if no layer of
+			 * this predicate type verifies. */
+			last = one;
+			perr_prefix(&last, "%s",
+				    annotation(lay, "predicateType") ? annotation(lay, "predicateType") : "attestation");
+			continue;
+		}
+		report(v, "attestation", t->arch, t->digest, pred);
+		sv_push_nodup(&got, pred);
+	}
+	for (size_t i = 0; i < want.n; i++) {
+		if (sv_contains(&got, want.v[i]))
+			continue;
+		if (last.msg[0])
+			perr_set(e, "no valid %s attestation (%s)", want.v[i], last.msg);
+		else
+			perr_set(e, "no %s attestation", want.v[i]);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		perr_prefix(e, "attestation %s %s", t->arch, t->digest);
+	cJSON_Delete(m);
+	sv_clear(&want);
+	sv_clear(&got);
+	free(tag);
+	return ret;
+}
+
+/* Re-hash the config and every layer of an image manifest. */
+static int check_blobs(struct verifying *v, const struct target *t, perr *e)
+{
+	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(t->doc, "config"), *lay;
+
+	if (!json_str(cfg, "digest"))
+		return perr_set(e, "manifest %s (%s) has no config", t->digest, t->arch);
+	if (layout_check_blob(&v->l, json_str(cfg, "digest"), json_size(cfg), e) < 0)
+		return perr_prefix(e, "config of %s (%s)", t->digest, t->arch);
+	report(v, "blob", t->arch, json_str(cfg, "digest"), "config");
+	cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(t->doc, "layers")) {
+		const char *dg = json_str(lay, "digest");
+
+		if (!dg)
+			return perr_set(e, "manifest %s (%s): layer without digest", t->digest, t->arch);
+		if (layout_check_blob(&v->l, dg, json_size(lay), e) < 0)
+			return perr_prefix(e, "layer of %s (%s)", t->digest, t->arch);
+		report(v, "blob", t->arch, dg, "layer");
+	}
+	return 0;
+}
+
+int signer_verify_layout(const char *dir, const char *pubfile, const char *arch,
+			 signer_check_fn fn, void *ctx, perr *e)
+{
+	struct verifying v = { .fn = fn, .ctx = ctx };
+	struct target *t = NULL;
+	size_t nt = 0, checked = 0;
+	char *ref_name = NULL;
+	int ret = -1;
+
+	if (signer_load_public(pubfile, &v.key, e) < 0)
+		goto out;
+	/* layout_targets reads every manifest through its digest: a tampered
+	 * manifest fails here already. */
+	if (layout_open(dir, &v.l, e) < 0 || layout_targets(&v.l, &t, &nt, &ref_name, e) < 0 ||
+	    layout_sboms(&v.l, &v.sboms, &v.nsboms, e) < 0)
+		goto out;
+	for (size_t i = 0; i < nt; i++) {
+		if (arch && !t[i].is_index && strcmp(arch, t[i].arch))
+			continue;
+		report(&v, "manifest", t[i].arch, t[i].digest, t[i].is_index ? "index" : "image");
+		if (check_signature(&v, &t[i], e) < 0)
+			goto out;
+		if (t[i].is_index)
+			continue;
+		checked++;
+		if (check_attestations(&v, &t[i], e) < 0 || check_blobs(&v, &t[i], e) < 0)
+			goto out;
+	}
+	if (arch && !checked) {
+		perr_set(e, "%s: no image for architecture '%s'", dir, arch);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		perr_prefix(e, "verify %s", dir);
+	targets_free(t, nt);
+	sboms_free(v.sboms, v.nsboms);
+	signer_key_free(v.key);
+	layout_close(&v.l);
+	free(ref_name);
+	return ret;
+}
