@@ -78,8 +78,9 @@ asan:
 check: deps
 	$(MAKE) all
 	$(MAKE) asan
-	tests/run --pare $(CURDIR)/pare --units build/tests --suite plain
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	rm -rf build/test-results
+	-tests/run --pare $(CURDIR)/pare --units build/tests --suite plain
+	-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/run --pare $(CURDIR)/build/asan/pare --units build/asan/tests --suite asan
 	tests/summary
 
