@@ -195,6 +195,11 @@ const char *lic_map_name(const char *name)
 	return g;
 }
 
+const char *lic_table_spdx(size_t i)
+{
+	return i < ARRAY_SIZE(lic_table) ? lic_table[i].spdx : NULL;
+}
+
 const char *lic_map_exception(const char *name, const char *spdx)
 {
 	bool gpl3 = spdx && strstr(spdx, "GPL-3.0");

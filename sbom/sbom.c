@@ -740,9 +740,9 @@ static void cdx_named_license(cJSON *arr, const struct lic_refs *reg, const char
  * CycloneDX 1.5 licences are EITHER a list of licences OR one expression.
  *  - one SPDX id            -> [{license:{id}}]
  *  - one LicenseRef         -> [{license:{name: LicenseRef-…, text}}]
- *  - an expression          -> [{expression}], and the text of every
- *    LicenseRef in it goes to evidence.licenses (named, with text), since an
- *    expression cannot carry texts.
+ *  - an expression          -> [{expression}]; an expression cannot carry
+ *    texts, so the text of every LicenseRef in it goes to a component
+ *    property "pare:license-text:LicenseRef-…" (see cdx_license_texts).
  */
 static void cdx_licenses(cJSON *c, const struct model *m, const struct lic_info *li)
 {
@@ -761,16 +761,20 @@ static void cdx_licenses(cJSON *c, const struct model *m, const struct lic_info 
 	}
 }
 
-static void cdx_license_evidence(cJSON *c, const struct model *m, const struct lic_info *li)
+/* Why properties and not evidence.licenses (a list of named licences with
+ * texts): a licence list of two or more entries makes the schema validator
+ * on Debian 12 (python3-jsonschema 4.10) crash while formatting the oneOf
+ * alternative it rejects, so no such document could be checked. */
+static void cdx_license_texts(cJSON *props, const struct model *m, const struct lic_info *li)
 {
-	cJSON *ev, *a;
-
-	if (!li->expr || !strchr(li->expr, ' ') || !li->refs.n)
+	if (!li->expr || !strchr(li->expr, ' '))
 		return;
-	ev = add_obj(c, "evidence");
-	a = add_arr(ev, "licenses");
-	for (size_t i = 0; i < li->refs.n; i++)
-		cdx_named_license(a, &m->refs, li->refs.v[i]);
+	for (size_t i = 0; i < li->refs.n; i++) {
+		long k = lic_refs_find(&m->refs, li->refs.v[i]);
+		char *name = xasprintf("pare:license-text:%s", li->refs.v[i]);
+		cdx_prop(props, name, k >= 0 ? m->refs.texts.v[k] : li->refs.v[i]);
+		free(name);
+	}
 }
 
 static void cdx_file(cJSON *arr, const struct sbom_file *f, bool generated)
@@ -906,7 +910,6 @@ static cJSON *cdx_doc(const struct model *m, bool with_files)
 					cdx_file(a, f, false);
 			}
 		}
-		cdx_license_evidence(o, m, &x->lic);
 		a = add_arr(o, "properties");
 		if (p->filename)
 			cdx_prop(a, "pare:deb:filename", path_basename(p->filename));
@@ -915,6 +918,7 @@ static cJSON *cdx_doc(const struct model *m, bool with_files)
 		cdx_prop(a, "pare:files:count", sb.buf);
 		if (p->requested)
 			cdx_prop(a, "pare:requested", "true");
+		cdx_license_texts(a, m, &x->lic);
 	}
 	if (with_files)
 		for (size_t k = 0; k < img->nfiles; k++) {

@@ -36,6 +36,8 @@ struct lic_info {
 /* Debian short licence name (copyright-format 1.0 §7.2, common spellings)
  * to an SPDX licence id; NULL when unknown.  Case-insensitive. */
 const char *lic_map_name(const char *debian_name);
+/* The i-th SPDX id of the name table, NULL past its end (for the tests). */
+const char *lic_table_spdx(size_t i);
 /* "with NAME exception" -> SPDX exception id, given the mapped licence;
  * NULL when there is no SPDX id for it. */
 const char *lic_map_exception(const char *name, const char *spdx_license);
