@@ -9,6 +9,7 @@
 #include "builder_int.h"
 
 #include <fnmatch.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* pare creates these as symlinks into /usr; package entries below them are
