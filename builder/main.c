@@ -14,6 +14,9 @@ static const struct command commands[] = {
 	  "resolve recipes against verified indexes and write recipes.lock" },
 	{ "why", cmd_why, "[--arch A] RECIPE PACKAGE",
 	  "show the dependency path that pulls PACKAGE into RECIPE" },
+	{ "build", cmd_build,
+	  "RECIPE… | --all [-o DIR] [--tar FILE] [--arch A,…] [--tag T] [--compression gzip|zstd] [--max-layers N] [-j N] [--quiet]",
+	  "fetch a locked recipe's packages and build its OCI image" },
 	{ "version", cmd_version, "", "print pare's version" },
 	{ "help", cmd_help, "[COMMAND]", "show this list, or one command's usage" },
 };
