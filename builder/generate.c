@@ -409,8 +409,8 @@ static int gen_recipe_paths(struct build_ctx *c, perr *e)
 			break;
 		case RPATH_PERMISSIONS: {
 			/* package entries got these in policy_apply as they were
-			 * read; here: the path must exist, and generated entries
-			 * under it get them too */
+			 * read; here: the path must exist, and generated entries get
+			 * them by the same rules (policy_path_perms) */
 			struct tree_entry **ents;
 			size_t n = 0, l = strlen(rp->path);
 			bool found = false;
@@ -418,18 +418,24 @@ static int gen_recipe_paths(struct build_ctx *c, perr *e)
 			ents = tree_sorted(c->tree, &n);
 			for (size_t j = 0; j < n && !rc; j++) {
 				struct tree_entry *t = ents[j];
-				bool match = !strcmp(t->path, rp->path) ||
-					     (rp->recursive && !strncmp(t->path, rp->path, l) &&
-					      (t->path[l] == '/' || !strcmp(rp->path, "/")));
-				if (!match)
-					continue;
-				found = true;
+				int64_t puid, pgid;
+				int mode;
+
+				if (!strcmp(t->path, rp->path) ||
+				    (rp->recursive && !strncmp(t->path, rp->path, l) &&
+				     (t->path[l] == '/' || !strcmp(rp->path, "/"))))
+					found = true;
 				if (t->pkg >= 0 || t->type == TREE_SYMLINK)
 					continue;
+				policy_path_perms(&c->pol, t->path, &mode, &puid, &pgid);
+				if (mode >= 0 && (mode & 0x10000) && t->type != TREE_DIR)
+					mode = -1; /* recursive modes are for directories */
+				if (mode < 0 && puid < 0 && pgid < 0)
+					continue;
 				rc = tree_chmod(c->tree, t->path,
-						rp->mode < 0 ? t->mode : (uint32_t)rp->mode,
-						rp->uid < 0 ? t->uid : (uint32_t)rp->uid,
-						rp->gid < 0 ? t->gid : (uint32_t)rp->gid, e);
+						mode < 0 ? t->mode : ((uint32_t)mode & 07777),
+						puid < 0 ? t->uid : (uint32_t)puid,
+						pgid < 0 ? t->gid : (uint32_t)pgid, e);
 			}
 			free(ents);
 			if (!rc && !found)
