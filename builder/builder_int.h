@@ -66,6 +66,7 @@ struct tree_entry {
 struct image_tree {
 	struct tree_entry **ents; size_t n, alloc; /* insertion order; see removed */
 	size_t *slots; size_t nslots;             /* open-addressing path index (private) */
+	char **pslots; size_t npslots, npar;      /* set of every entry's parent paths (private) */
 	struct deb_pkg *pkgs; size_t npkgs, pkgs_alloc;
 };
 

@@ -26,6 +26,8 @@ struct image_tree *tree_new(void)
 
 	t->nslots = 1024;
 	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+	t->npslots = 1024;
+	t->pslots = xcalloc(t->npslots, sizeof(*t->pslots));
 	return t;
 }
 
@@ -67,6 +69,9 @@ void tree_free(struct image_tree *t)
 		deb_pkg_free(&t->pkgs[i]);
 	free(t->ents);
 	free(t->slots);
+	for (size_t i = 0; i < t->npslots; i++)
+		free(t->pslots[i]);
+	free(t->pslots);
 	free(t->pkgs);
 	free(t);
 }
@@ -93,6 +98,47 @@ static void rehash(struct image_tree *t)
 	free(old);
 }
 
+/* The parent set: every directory some entry lives below, shipped or not,
+ * so a later non-directory cannot take the place of an implicit parent. */
+static char **find_pslot(char **slots, size_t nslots, const char *path)
+{
+	size_t mask = nslots - 1, i = hash_path(path) & mask;
+
+	while (slots[i] && strcmp(slots[i], path))
+		i = (i + 1) & mask;
+	return &slots[i];
+}
+
+static bool is_parent(const struct image_tree *t, const char *path)
+{
+	return *find_pslot(t->pslots, t->npslots, path) != NULL;
+}
+
+static void add_parents(struct image_tree *t, const char *path)
+{
+	for (const char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+		char *dir = xstrndup(path, (size_t)(p - path));
+		char **s = find_pslot(t->pslots, t->npslots, dir);
+
+		if (*s) {
+			free(dir);
+			continue;
+		}
+		*s = dir;
+		if (++t->npar * 2 > t->npslots) {
+			char **old = t->pslots;
+			size_t nold = t->npslots;
+
+			t->npslots *= 2;
+			t->pslots = xcalloc(t->npslots, sizeof(*t->pslots));
+			for (size_t i = 0; i < nold; i++)
+				if (old[i])
+					*find_pslot(t->pslots, t->npslots, old[i]) = old[i];
+			free(old);
+		}
+	}
+}
+
 struct tree_entry *tree_get(const struct image_tree *t, const char *path)
 {
 	size_t *s = find_slot(t, path);
@@ -105,6 +151,7 @@ static void append(struct image_tree *t, struct tree_entry *ent, bool index)
 {
 	ALLOC_GROW(t->ents, t->n + 1, t->alloc);
 	t->ents[t->n++] = ent;
+	add_parents(t, ent->path);
 	if (!index)
 		return;
 	if (t->n * 2 > t->nslots)
@@ -166,6 +213,11 @@ int tree_insert(struct image_tree *t, struct tree_entry *ent, perr *e)
 			goto fail;
 		}
 		*p = '/';
+	}
+	if (ent->type != TREE_DIR && is_parent(t, ent->path)) {
+		perr_set(e, "%s: refusing %s: a %s where other entries need a directory", who,
+			 ent->path, type_name(ent->type));
+		goto fail;
 	}
 	old = tree_get(t, ent->path);
 	if (!old) {
