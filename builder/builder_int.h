@@ -219,7 +219,7 @@ char *oci_index_json(const struct recipe *r, const struct oci_image *imgs,
 		     size_t n, int64_t epoch);
 /* Write an OCI layout (or an oci-archive when tarfile) atomically. */
 int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n,
-	      const char *index_json, perr *e);
+	      const char *index_json, int64_t epoch, perr *e);
 void oci_image_release(struct oci_image *img);
 
 /* RFC 3339 UTC ("2025-05-10T08:53:22Z"). */
