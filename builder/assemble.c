@@ -35,6 +35,7 @@ static int add_usrmerge(struct image_tree *t, perr *e)
 		ent->target = xasprintf("usr/%s", policy_usrmerge_dirs[i]);
 		ent->type = TREE_SYMLINK;
 		ent->mode = 0777;
+		ent->mtime = INT64_MAX; /* clamped to SOURCE_DATE_EPOCH */
 		ent->pkg = -1;
 		ent->layer = -1;
 		if (tree_insert(t, ent, e) < 0)

@@ -304,6 +304,7 @@ static struct tree_entry *gen_entry(const char *path, enum tree_type ty, uint32_
 	ent->gid = gid;
 	ent->pkg = -1;
 	ent->layer = -1;
+	ent->mtime = INT64_MAX; /* clamped to SOURCE_DATE_EPOCH when written */
 	return ent;
 }
 

@@ -1,6 +1,7 @@
 /* unit-policy: synthetic .debs (made here with libarchive) through deb_load:
  * hostile entries, merged-/usr, strip/keep, hardening, overlaps; OCI JSON shape. */
 #include "../../builder/builder_int.h"
+#include "../../builder/fetch_int.h"
 #include "tap.h"
 
 #include <archive.h>
@@ -371,6 +372,75 @@ int main(void)
 		sv_clear(&r.entrypoint);
 	}
 
-	rm_rf(tmpdir, &e);
+	/* builder_build end to end: two builds of the same lock are identical. */
+	{
+		struct spec hs[] = { { "./usr/", 'd', 0755, NULL }, { "./usr/bin/", 'd', 0755, NULL },
+				     { "./usr/bin/hello", 'f', 0755, "hello" } };
+		struct spec ls[] = { { "./usr/lib/x86_64-linux-gnu/libx.so.1", 'f', 0644, "lib" } };
+		char *cache = xasprintf("%s/cache", tmpdir), *debs[2], *dst;
+		struct lock_pkg pk[2] = { 0 };
+		struct lock_arch la = { .arch = "amd64", .pkgs = pk, .npkgs = 2 };
+		struct lock_repo repo = { .date_epoch = 1700000000, .codename = "fixture" };
+		struct lock_recipe lr = { .name = "demo", .repos = &repo, .nrepos = 1,
+					  .archs = &la, .narchs = 1 };
+		struct recipe r = { 0 };
+		struct build_opts o = { 0 };
+		struct build_result res1, res2;
+		char *out = xasprintf("%s/out", tmpdir), *tarf = xasprintf("%s/img.tar", tmpdir);
+		char *idx_path = xasprintf("%s/index.json", out);
+		strbuf sb = STRBUF_INIT;
+		char hex[SHA256_HEX_LEN + 1];
+		uint64_t sz;
+
+		setenv("PARE_CACHE_DIR", cache, 1);
+		unsetenv("SOURCE_DATE_EPOCH");
+		r.name = "demo";
+		debs[0] = make_deb("hello", "Source: hello-src\n", hs, N(hs));
+		debs[1] = make_deb("libx", NULL, ls, N(ls));
+		pk[0].name = "hello", pk[0].version = "1.0", pk[0].architecture = "amd64";
+		pk[0].source = "hello-src";
+		pk[1].name = "libx", pk[1].version = "1.0", pk[1].architecture = "amd64";
+		for (int i = 0; i < 2; i++) {
+			sha256_file(debs[i], hex, &sz, &e);
+			pk[i].sha256 = xstrdup(hex);
+			pk[i].size = sz;
+			dst = deb_cache_path(hex);
+			{
+				char *d = path_dirname(dst);
+				mkdir_p(d, 0755, &e);
+				free(d);
+			}
+			sb_reset(&sb);
+			read_file(debs[i], &sb, 0, &e);
+			write_file_atomic(dst, sb.buf, sb.len, 0644, &e);
+			free(dst);
+		}
+		o.outdir = out;
+		o.tarfile = tarf;
+		o.quiet = true;
+		TAP_OK(builder_build(&r, &lr, &o, &res1, &e) == 0, "builder_build succeeds (%s)", e.msg);
+		TAP_OK(path_exists(idx_path), "index.json written");
+		TAP_OK(path_exists(tarf), "oci-archive written");
+		TAP_OK(res1.narchs == 1 && res1.archs[0].sbom.npkgs == 2, "one arch, SBOM with 2 packages");
+		TAP_OK(res1.created == 1700000000, "SOURCE_DATE_EPOCH from the lock's repository date");
+		TAP_OK(builder_build(&r, &lr, &o, &res2, &e) == 0, "second build succeeds");
+		TAP_STREQ(res1.index_digest, res2.index_digest, "same lock -> same index digest");
+		build_result_free(&res2);
+		if (getenv("UNIT_POLICY_KEEP"))
+			printf("# output kept in %s\n", out);
+		rm_rf(cache, &e);
+		TAP_OK(builder_build(&r, &lr, &o, &res2, &e) < 0, "empty cache: error (%s)", e.msg);
+		build_result_free(&res1);
+		build_result_free(&res2);
+		sb_release(&sb);
+		for (int i = 0; i < 2; i++) {
+			free(pk[i].sha256);
+			free(debs[i]);
+		}
+		free(cache), free(out), free(tarf), free(idx_path);
+	}
+
+	if (!getenv("UNIT_POLICY_KEEP"))
+		rm_rf(tmpdir, &e);
 	TAP_DONE();
 }
