@@ -215,7 +215,7 @@ static const char *arch_triplet(const char *arch)
 	return NULL;
 }
 
-/* Directories named by /etc/ld.so.conf.d/*.conf (one per line, '#'
+/* Directories named by /etc/ld.so.conf.d/NAME.conf (one per line, '#'
  * comments; "include" lines are not followed: Debian's ld.so.conf only
  * includes ld.so.conf.d itself), normalised to tree paths. */
 static int conf_dirs(struct build_ctx *c, strvec *dirs, perr *e)
