@@ -16,11 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *deb_cache_path(const char *sha256)
-{
-	return xasprintf("%s/debs/sha256/%s", pare_cache_dir(), sha256);
-}
-
 static bool arch_wanted(const strvec *archs, const char *arch)
 {
 	return !archs || !archs->n || sv_contains(archs, arch);

@@ -8,8 +8,12 @@
 #include "../common/common.h"
 #include "../resolver/resolver.h"
 
-/* PARE_CACHE/debs/sha256/HEX; caller frees. */
-char *deb_cache_path(const char *sha256);
+/* PARE_CACHE/debs/sha256/HEX; caller frees.  Inline so that the builder's
+ * readers do not drag the fetcher (and the resolver) into a link. */
+static inline char *deb_cache_path(const char *sha256)
+{
+	return xasprintf("%s/debs/sha256/%s", pare_cache_dir(), sha256);
+}
 
 struct fetch_opts {
 	int parallel;   /* concurrent transfers; 0 = 8 */
