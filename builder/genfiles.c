@@ -77,7 +77,7 @@ int gen_accounts(const struct gen_user *rusers, size_t nru, const struct gen_gro
 	acct_add(a, "nobody", 65534, 65534, "/nonexistent", "/sbin/nologin");
 	acct_add(a, "nonroot", 65532, 65532, "/home/nonroot", "/sbin/nologin");
 	grp_add(a, "root", 0);
-	grp_add(a, "nobody", 65534);
+	grp_add(a, "nogroup", 65534); /* Debian's name for gid 65534 */
 	grp_add(a, "nonroot", 65532);
 
 	for (size_t i = 0; i < nru; i++) {

@@ -137,7 +137,7 @@ int main(void)
 		  "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"
 		  "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n", "/etc/passwd");
 	TAP_STREQ(content(t, "/etc/group", &sb),
-		  "root:x:0:\napp:x:1000:\nnonroot:x:65532:\nnobody:x:65534:\n", "/etc/group");
+		  "root:x:0:\napp:x:1000:\nnonroot:x:65532:\nnogroup:x:65534:\n", "/etc/group");
 	ent = tree_get(t, "/home/nonroot");
 	TAP_OK(ent && ent->type == TREE_DIR && ent->mode == 0700 && ent->uid == 65532 &&
 	       ent->gid == 65532 && ent->pkg == -1, "/home/nonroot 0700 65532:65532, generated");

@@ -27,7 +27,7 @@ int main(void)
 		  "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n",
 		  "passwd sorted by uid, recipe replaces nonroot's home");
 	TAP_STREQ(gr.buf,
-		  "root:x:0:\nstaff:x:50:app\napp:x:1000:\nnonroot:x:65532:\nnobody:x:65534:\n",
+		  "root:x:0:\nstaff:x:50:app\napp:x:1000:\nnonroot:x:65532:\nnogroup:x:65534:\n",
 		  "group sorted by gid, members listed, user group created");
 	gen_accounts_free(&a);
 
