@@ -1,0 +1,52 @@
+/*
+ * builder.h - the second stage: a locked closure -> an OCI image.
+ *
+ *   builder_fetch()  (fetch_int.h) gets the .debs into the cache
+ *   builder_build()  streams every data.tar through the policy into
+ *                    per-source layers and writes an OCI layout or archive.
+ *
+ * Same lock + recipe -> byte-identical output, whatever the cache holds.
+ */
+#ifndef PARE_BUILDER_H
+#define PARE_BUILDER_H
+
+#include "../common/common.h"
+#include "../resolver/resolver.h"
+#include "../sbom/sbom.h"
+
+struct build_opts {
+	const char *outdir;      /* -o DIR: OCI image layout (NULL = none) */
+	const char *tarfile;     /* --tar FILE: oci-archive (NULL = none) */
+	const char *tag;         /* org.opencontainers.image.ref.name; NULL = "latest" */
+	const char *compression; /* "gzip" (default) or "zstd" */
+	strvec archs;            /* empty = every arch of the lock entry */
+	int max_layers;          /* 0 = 64 (containerd's ceiling is 127); includes the top layer */
+	bool quiet;
+};
+
+struct build_arch_result {
+	char *arch;
+	char *manifest_digest;   /* "sha256:…" */
+	char *config_digest;
+	struct sbom_image sbom;  /* filled, manifest_digest set */
+};
+
+struct build_result {
+	char *index_digest;      /* "sha256:…" of the image index */
+	int64_t created;         /* SOURCE_DATE_EPOCH used */
+	struct build_arch_result *archs; size_t narchs; /* in build order (sorted) */
+};
+
+/* SOURCE_DATE_EPOCH for a lock entry: $SOURCE_DATE_EPOCH when set, else the
+ * newest repository Date: in the lock (so it only moves when the lock does). */
+int64_t builder_epoch(const struct lock_recipe *lr);
+
+/* Build the image for recipe r from its lock entry lr.  The .debs must be in
+ * the cache (builder_fetch).  Writes o->outdir and/or o->tarfile atomically;
+ * on error nothing is written.  res is owned by the caller
+ * (build_result_free). */
+int builder_build(const struct recipe *r, const struct lock_recipe *lr,
+		  const struct build_opts *o, struct build_result *res, perr *e);
+void build_result_free(struct build_result *res);
+
+#endif

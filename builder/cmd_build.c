@@ -1,0 +1,229 @@
+/* cmd_build.c - pare build: locked recipe -> fetched .debs -> OCI image. */
+#define _GNU_SOURCE
+#include "commands.h"
+#include "builder.h"
+#include "fetch_int.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct build_args {
+	const char *outdir;   /* -o */
+	const char *tarfile;  /* --tar */
+	const char *tag, *compression;
+	strvec archs;
+	int max_layers;
+	int parallel;
+	bool all;
+};
+
+/* SBOMs of each architecture next to the image: OUT.sbom/ARCH.{spdx,cdx}.json.
+ * The image carries its own copy; these name the manifest digest, which the
+ * copy inside cannot. */
+static int write_sboms(const char *base, const struct build_result *res, perr *e)
+{
+	char *dir = xasprintf("%s.sbom", base);
+	strbuf doc = STRBUF_INIT;
+	int ret = -1;
+
+	if (mkdir_p(dir, 0755, e) < 0)
+		goto out;
+	for (size_t i = 0; i < res->narchs; i++) {
+		static const struct { enum sbom_format f; const char *ext; } fmts[] = {
+			{ SBOM_SPDX, "spdx.json" }, { SBOM_CYCLONEDX, "cdx.json" },
+		};
+		for (size_t k = 0; k < ARRAY_SIZE(fmts); k++) {
+			char *path = xasprintf("%s/%s.%s", dir, res->archs[i].arch, fmts[k].ext);
+			int rc;
+
+			sb_reset(&doc);
+			rc = sbom_write(&res->archs[i].sbom, fmts[k].f, true, &doc, e);
+			if (!rc)
+				rc = write_file_atomic(path, doc.buf, doc.len, 0644, e);
+			free(path);
+			if (rc < 0)
+				goto out;
+		}
+	}
+	ret = 0;
+out:
+	free(dir);
+	sb_release(&doc);
+	return ret;
+}
+
+static int build_one(const char *arg, const struct lock *l, const struct build_args *a,
+		     bool many, perr *e)
+{
+	char *path = recipe_path_for(arg), *outdir = NULL;
+	struct recipe *r = NULL;
+	struct lock_recipe *lr;
+	struct build_opts o = { 0 };
+	struct build_result res = { 0 };
+	struct fetch_opts fo = { a->parallel };
+	int ret = -1;
+
+	r = recipe_load(path, e);
+	if (!r)
+		goto out;
+	lr = lock_find(l, r->name);
+	if (!lr) {
+		perr_set(e, "recipe %s is not in %s: run 'pare lock %s'", r->name, lock_path(),
+			 r->name);
+		goto out;
+	}
+	if (!lr->recipe_sha256 || strcmp(lr->recipe_sha256, r->sha256)) {
+		perr_set(e, "%s changed since %s was written: run 'pare lock %s'", path,
+			 lock_path(), r->name);
+		goto out;
+	}
+	for (size_t i = 0; i < a->archs.n; i++) {
+		bool found = false;
+		for (size_t k = 0; k < lr->narchs; k++)
+			found |= !strcmp(lr->archs[k].arch, a->archs.v[i]);
+		if (!found) {
+			perr_set(e, "recipe %s is not locked for architecture '%s'", r->name,
+				 a->archs.v[i]);
+			goto out;
+		}
+	}
+	if (builder_fetch(r, lr, &a->archs, &fo, e) < 0) {
+		perr_prefix(e, "recipe %s", r->name);
+		goto out;
+	}
+	/* one recipe: -o DIR is the layout; several: OUT/RECIPE each */
+	if (many)
+		outdir = xasprintf("%s/%s", a->outdir ? a->outdir : "out", r->name);
+	else if (a->outdir)
+		outdir = xstrdup(a->outdir);
+	else if (!a->tarfile)
+		outdir = xasprintf("out/%s", r->name);
+	o.outdir = outdir;
+	o.tarfile = many ? NULL : a->tarfile;
+	o.tag = a->tag;
+	o.compression = a->compression;
+	sv_copy(&o.archs, &a->archs);
+	o.max_layers = a->max_layers;
+	o.quiet = pare_quiet;
+	if (builder_build(r, lr, &o, &res, e) < 0) {
+		perr_prefix(e, "recipe %s", r->name);
+		goto out;
+	}
+	if (outdir && write_sboms(outdir, &res, e) < 0)
+		goto out;
+	if (many)
+		printf("%s %s\n", r->name, res.index_digest);
+	else
+		printf("%s\n", res.index_digest);
+	ret = 0;
+out:
+	build_result_free(&res);
+	sv_clear(&o.archs);
+	recipe_free(r);
+	free(outdir);
+	free(path);
+	return ret;
+}
+
+int cmd_build(int argc, char **argv, perr *e)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "tar", required_argument, NULL, 't' },
+		{ "arch", required_argument, NULL, 'A' },
+		{ "tag", required_argument, NULL, 'T' },
+		{ "compression", required_argument, NULL, 'c' },
+		{ "max-layers", required_argument, NULL, 'm' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct build_args a = { 0 };
+	strvec recipes = STRVEC_INIT;
+	struct lock l = { 0 };
+	bool lock_loaded = false;
+	int ret = -1, c;
+	char *end;
+
+	a.compression = "gzip";
+	optind = 0; /* glibc: full re-initialisation */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+o:j:q", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': a.all = true; break;
+		case 'o': a.outdir = optarg; break;
+		case 't': a.tarfile = optarg; break;
+		case 'A': sv_split(&a.archs, optarg, ","); break;
+		case 'T': a.tag = optarg; break;
+		case 'c':
+			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd")) {
+				perr_set(e, "build: --compression must be gzip or zstd, not '%s'", optarg);
+				goto out;
+			}
+			a.compression = optarg;
+			break;
+		case 'm':
+			a.max_layers = (int)strtol(optarg, &end, 10);
+			if (*end || a.max_layers < 2 || a.max_layers > 127) {
+				perr_set(e, "build: --max-layers must be a number from 2 to 127");
+				goto out;
+			}
+			break;
+		case 'j':
+			a.parallel = (int)strtol(optarg, &end, 10);
+			if (*end || a.parallel < 1 || a.parallel > 64) {
+				perr_set(e, "build: --jobs must be a number from 1 to 64");
+				goto out;
+			}
+			break;
+		case 'q': pare_quiet = 1; break;
+		default:
+			perr_set(e, "build: unknown or incomplete option '%s' (see 'pare help build')",
+				 argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (a.tag && (!*a.tag || strpbrk(a.tag, "/: \t\n"))) {
+		perr_set(e, "build: bad --tag '%s'", a.tag);
+		goto out;
+	}
+	if (a.all) {
+		if (optind < argc) {
+			perr_set(e, "build: give recipes or --all, not both");
+			goto out;
+		}
+		if (recipe_list(recipes_dir(), &recipes, e) < 0)
+			goto out;
+		if (!recipes.n) {
+			perr_set(e, "build: no recipes in %s", recipes_dir());
+			goto out;
+		}
+	} else {
+		for (int i = optind; i < argc; i++)
+			sv_push(&recipes, argv[i]);
+		if (!recipes.n) {
+			perr_set(e, "build: which recipe? (pare build RECIPE… | --all)");
+			goto out;
+		}
+	}
+	if ((a.all || recipes.n > 1) && a.tarfile) {
+		perr_set(e, "build: --tar takes one recipe");
+		goto out;
+	}
+	if (lock_read(lock_path(), &l, false, e) < 0)
+		goto out;
+	lock_loaded = true;
+	for (size_t i = 0; i < recipes.n; i++)
+		if (build_one(recipes.v[i], &l, &a, a.all || recipes.n > 1, e) < 0)
+			goto out;
+	ret = 0;
+out:
+	if (lock_loaded)
+		lock_free(&l);
+	sv_clear(&recipes);
+	sv_clear(&a.archs);
+	return ret;
+}

@@ -1,0 +1,439 @@
+/*
+ * deb.c - one .deb into the image tree, streamed.
+ *
+ * A .deb is an ar archive: debian-binary, control.tar.*, data.tar.*.  The
+ * control member is small and read into memory; data.tar is decompressed
+ * straight out of the ar stream (a nested libarchive reader whose read
+ * callback pulls from the outer one), so no temporary files are written.
+ * Maintainer scripts are never looked at, let alone run.
+ */
+#include "builder_int.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define CONTROL_MAX (64u << 20)
+#define FILE_MAX (4ull << 30)
+
+/* ---- control paragraph --------------------------------------------------- */
+
+/* Value of field (case-insensitive name) with continuation lines joined by
+ * "\n"; NULL when absent. */
+static char *control_field(const char *control, const char *field)
+{
+	size_t fl = strlen(field);
+	const char *p = control;
+
+	while (p && *p) {
+		if (!strncasecmp(p, field, fl) && p[fl] == ':') {
+			strbuf sb = STRBUF_INIT;
+			const char *v = p + fl + 1, *nl;
+			char *res;
+
+			for (;;) {
+				nl = strchr(v, '\n');
+				sb_add(&sb, v, nl ? (size_t)(nl - v) : strlen(v));
+				if (!nl || (nl[1] != ' ' && nl[1] != '\t'))
+					break;
+				sb_addc(&sb, '\n');
+				v = nl + 1;
+			}
+			res = xstrdup(str_trim((char *)sb_str(&sb)));
+			sb_release(&sb);
+			return res;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+/* "a (>= 1), b:any | c" -> names a, b, c. */
+static void relation_names(const char *v, strvec *out)
+{
+	strvec parts = STRVEC_INIT;
+
+	if (!v)
+		return;
+	sv_split(&parts, v, ",|");
+	for (size_t i = 0; i < parts.n; i++) {
+		char *s = str_trim(parts.v[i]);
+		size_t n = strcspn(s, " \t\n(:[");
+
+		if (n)
+			sv_push_nodup(out, xstrndup(s, n));
+	}
+	sv_clear(&parts);
+}
+
+int deb_parse_control(struct deb_pkg *p, const char *control, perr *e)
+{
+	char *v;
+
+	p->name = control_field(control, "Package");
+	p->version = control_field(control, "Version");
+	p->arch = control_field(control, "Architecture");
+	if (!p->name || !p->version || !p->arch)
+		return perr_set(e, "control file lacks Package, Version or Architecture");
+	p->maintainer = control_field(control, "Maintainer");
+	p->homepage = control_field(control, "Homepage");
+	v = control_field(control, "Replaces");
+	relation_names(v, &p->replaces);
+	free(v);
+	v = control_field(control, "Provides");
+	relation_names(v, &p->provides);
+	free(v);
+	return 0;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+struct nested {
+	struct archive *outer;
+	char buf[65536];
+};
+
+static la_ssize_t nested_read(struct archive *a, void *cd, const void **buf)
+{
+	struct nested *n = cd;
+	la_ssize_t r = archive_read_data(n->outer, n->buf, sizeof(n->buf));
+
+	if (r < 0)
+		archive_set_error(a, archive_errno(n->outer), "%s",
+				  archive_error_string(n->outer));
+	*buf = n->buf;
+	return r;
+}
+
+/* Read the current entry's data fully (at most max bytes). */
+static int read_all(struct archive *a, uint64_t size, uint64_t max, strbuf *out,
+		    const char *what, perr *e)
+{
+	char buf[65536];
+	la_ssize_t r;
+
+	if (size > max)
+		return perr_set(e, "%s is too large (%llu bytes)", what,
+				(unsigned long long)size);
+	sb_reset(out);
+	sb_grow(out, size);
+	while ((r = archive_read_data(a, buf, sizeof(buf))) > 0) {
+		if (out->len + (size_t)r > max)
+			return perr_set(e, "%s is too large", what);
+		sb_add(out, buf, (size_t)r);
+	}
+	if (r < 0)
+		return perr_set(e, "%s: %s", what, archive_error_string(a));
+	return 0;
+}
+
+static int read_control_tar(struct deb_pkg *pkg, const strbuf *tarbuf, strbuf *md5,
+			    perr *e)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	strbuf body = STRBUF_INIT;
+	int r, ret = -1;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_memory(a, tarbuf->buf, tarbuf->len) != ARCHIVE_OK) {
+		perr_set(e, "control.tar: %s", archive_error_string(a));
+		goto out;
+	}
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(ae);
+
+		if (str_starts(name, "./"))
+			name += 2;
+		if (!strcmp(name, "control")) {
+			if (read_all(a, archive_entry_size(ae), 1 << 20, &body, "control", e) < 0)
+				goto out;
+			pkg->control = xstrdup(sb_str(&body));
+		} else if (!strcmp(name, "md5sums")) {
+			if (read_all(a, archive_entry_size(ae), CONTROL_MAX, md5, "md5sums", e) < 0)
+				goto out;
+		}
+	}
+	if (r != ARCHIVE_EOF) {
+		perr_set(e, "control.tar: %s", archive_error_string(a));
+		goto out;
+	}
+	if (!pkg->control) {
+		perr_set(e, "no control file in control.tar");
+		goto out;
+	}
+	ret = 0;
+out:
+	sb_release(&body);
+	archive_read_free(a);
+	return ret;
+}
+
+/* One data.tar entry through the policy into the tree. */
+static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
+		     struct archive_entry *ae, const struct policy *pol, perr *e)
+{
+	struct deb_pkg *pkg = &t->pkgs[pkgi];
+	const char *name = archive_entry_pathname(ae);
+	const char *hl = archive_entry_hardlink(ae);
+	mode_t ft = archive_entry_filetype(ae);
+	struct tree_entry *ent = NULL;
+	char *path = NULL, *raw = NULL, *cpath = NULL;
+	strbuf data = STRBUF_INIT;
+	int ret = -1;
+
+	if (!name) {
+		perr_set(e, "%s: entry without a name", pkg->name);
+		goto out;
+	}
+	if (policy_norm_name(name, &path, e) < 0) {
+		perr_prefix(e, "%s: refusing %s", pkg->name, name);
+		goto out;
+	}
+	if (!path) { /* "./" itself */
+		ret = 0;
+		goto out;
+	}
+	if (!hl && ft != AE_IFREG && ft != AE_IFDIR && ft != AE_IFLNK) {
+		perr_set(e, "%s: refusing %s: %s", pkg->name, path,
+			 ft == AE_IFIFO ? "a fifo" : ft == AE_IFSOCK ? "a socket" :
+			 "a device node");
+		goto out;
+	}
+	/* pare owns the merged-/usr links; a package's own /bin -> usr/bin
+	 * (or a symlinked /lib64) is dropped, not rewritten onto /usr/bin. */
+	if (ft == AE_IFLNK && !hl) {
+		const char *n = name;
+
+		while (str_starts(n, "./"))
+			n += 2;
+		if (*n == '/')
+			n++;
+		for (size_t i = 0; policy_usrmerge_dirs[i]; i++) {
+			const char *d = policy_usrmerge_dirs[i];
+			size_t dl = strlen(d);
+
+			if (!strncmp(n, d, dl) && (!n[dl] || (n[dl] == '/' && !n[dl + 1]))) {
+				ret = 0;
+				goto out;
+			}
+		}
+	}
+
+	cpath = xasprintf("/usr/share/doc/%s/copyright", pkg->name);
+	if (!hl && ft == AE_IFREG &&
+	    (!strcmp(path, cpath) || !strcmp(path, "/usr/lib/os-release") ||
+	     !strcmp(path, "/etc/os-release"))) {
+		/* Needed by the SBOM / os detection even when stripped. */
+		if (read_all(a, archive_entry_size(ae), 16 << 20, &data, path, e) < 0)
+			goto fail_pkg;
+		if (!strcmp(path, cpath)) {
+			free(pkg->copyright);
+			pkg->copyright = xstrndup(sb_str(&data), data.len);
+		} else {
+			free(pkg->os_release);
+			pkg->os_release = xstrndup(sb_str(&data), data.len);
+		}
+	}
+	if (policy_stripped(pol, path)) {
+		ret = 0;
+		goto out;
+	}
+
+	ent = xcalloc(1, sizeof(*ent));
+	ent->path = path;
+	path = NULL;
+	ent->mode = archive_entry_perm(ae) & 07777;
+	ent->mtime = archive_entry_mtime_is_set(ae) ? archive_entry_mtime(ae) : 0;
+	ent->pkg = pkgi;
+	ent->layer = pkg->layer;
+	if (hl) {
+		struct tree_entry *tg;
+
+		ent->type = TREE_HARDLINK;
+		if (policy_norm_name(hl, &raw, e) < 0 || !raw) {
+			if (!raw && e->msg[0] == '\0')
+				perr_set(e, "hard link to the root");
+			perr_prefix(e, "%s: refusing %s: hard link", pkg->name, ent->path);
+			goto out;
+		}
+		tg = tree_get(t, raw);
+		if (!tg || tg->pkg != pkgi || tg->layer != ent->layer ||
+		    (tg->type != TREE_FILE && tg->type != TREE_HARDLINK)) {
+			perr_set(e, "%s: refusing %s: hard link to %s, which is %s", pkg->name,
+				 ent->path, raw, !tg ? "not (yet) in the package" :
+				 tg->pkg != pkgi ? "outside the package" : "not a regular file");
+			goto out;
+		}
+		if (tg->type == TREE_HARDLINK) {
+			ent->target = xstrdup(tg->target);
+		} else {
+			ent->target = raw;
+			raw = NULL;
+		}
+		ent->size = tg->size;
+		memcpy(ent->sha256, tg->sha256, sizeof(ent->sha256));
+		memcpy(ent->sha1, tg->sha1, sizeof(ent->sha1));
+		ent->mode = tg->mode;
+	} else if (ft == AE_IFDIR) {
+		ent->type = TREE_DIR;
+	} else if (ft == AE_IFLNK) {
+		ent->type = TREE_SYMLINK;
+		if (policy_symlink_target(ent->path, archive_entry_symlink(ae),
+					  &ent->target, e) < 0) {
+			perr_prefix(e, "%s: refusing %s", pkg->name, ent->path);
+			goto out;
+		}
+	} else {
+		phash *h;
+
+		ent->type = TREE_FILE;
+		if (!data.len && read_all(a, archive_entry_size(ae), FILE_MAX, &data,
+					  ent->path, e) < 0)
+			goto fail_pkg;
+		ent->size = data.len;
+		ent->data = (unsigned char *)sb_detach(&data);
+		sha256_hex(ent->data, ent->size, ent->sha256);
+		h = phash_new("sha1");
+		phash_update(h, ent->data, ent->size);
+		phash_final_hex(h, ent->sha1);
+	}
+	if (policy_apply(pol, pkg->name, ent, e) < 0)
+		goto out;
+	ret = tree_insert(t, ent, e);
+	ent = NULL;
+	goto out;
+fail_pkg:
+	perr_prefix(e, "%s", pkg->name);
+out:
+	tree_entry_free(ent);
+	sb_release(&data);
+	free(path);
+	free(raw);
+	free(cpath);
+	return ret;
+}
+
+/* Keep the md5sums lines of files that made it into the image. */
+static char *filter_md5sums(const struct image_tree *t, int pkgi, const strbuf *md5)
+{
+	strbuf out = STRBUF_INIT;
+	const char *p = sb_str(md5);
+	perr e;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = xstrndup(p, n), *name = line;
+		char *path = NULL;
+		struct tree_entry *ent;
+
+		/* "<md5>  <path relative to />" */
+		name += strcspn(name, " ");
+		name += strspn(name, " ");
+		if (*name && policy_norm_name(name, &path, &e) == 0 && path &&
+		    (ent = tree_get(t, path)) && ent->pkg == pkgi) {
+			sb_add(&out, line, n);
+			sb_addc(&out, '\n');
+		}
+		free(path);
+		free(line);
+		p += n;
+		if (*p)
+			p++;
+	}
+	return sb_detach(&out);
+}
+
+int deb_load(struct image_tree *t, int pkgi, const char *debpath,
+	     const struct policy *pol, perr *e)
+{
+	struct deb_pkg *pkg = &t->pkgs[pkgi];
+	const struct lock_pkg *lp = pkg->lp;
+	const char *label = lp ? lp->name : debpath;
+	struct archive *ar = archive_read_new(), *dt = NULL;
+	struct archive_entry *ae;
+	struct nested *nest = NULL;
+	strbuf ctl = STRBUF_INIT, md5 = STRBUF_INIT;
+	bool have_control = false, have_data = false;
+	int r, ret = -1;
+
+	archive_read_support_format_ar(ar);
+	if (archive_read_open_filename(ar, debpath, 65536) != ARCHIVE_OK) {
+		perr_set(e, "%s: cannot open %s: %s", label, debpath, archive_error_string(ar));
+		goto out;
+	}
+	while ((r = archive_read_next_header(ar, &ae)) == ARCHIVE_OK) {
+		const char *m = archive_entry_pathname(ae);
+
+		if (str_starts(m, "control.tar")) {
+			if (read_all(ar, archive_entry_size(ae), CONTROL_MAX, &ctl, m, e) < 0 ||
+			    read_control_tar(pkg, &ctl, &md5, e) < 0)
+				goto bad;
+			if (deb_parse_control(pkg, pkg->control, e) < 0)
+				goto bad;
+			if (lp && strcmp(pkg->name, lp->name)) {
+				perr_set(e, "%s: %s contains package '%s'", label, debpath, pkg->name);
+				goto out;
+			}
+			have_control = true;
+		} else if (str_starts(m, "data.tar")) {
+			if (!have_control) {
+				perr_set(e, "%s: corrupt .deb %s: data.tar before control.tar",
+					 label, debpath);
+				goto out;
+			}
+			nest = xcalloc(1, sizeof(*nest));
+			nest->outer = ar;
+			dt = archive_read_new();
+			archive_read_support_filter_all(dt);
+			archive_read_support_format_tar(dt);
+			if (archive_read_open(dt, nest, NULL, nested_read, NULL) != ARCHIVE_OK) {
+				perr_set(e, "%s: corrupt .deb %s: %s: %s", label, debpath, m,
+					 archive_error_string(dt));
+				goto out;
+			}
+			while ((r = archive_read_next_header(dt, &ae)) == ARCHIVE_OK)
+				if (add_entry(t, pkgi, dt, ae, pol, e) < 0)
+					goto out;
+			if (r != ARCHIVE_EOF) {
+				perr_set(e, "%s: corrupt .deb %s: %s: %s", label, debpath, m,
+					 archive_error_string(dt));
+				goto out;
+			}
+			have_data = true;
+		}
+	}
+	if (r != ARCHIVE_EOF) {
+		perr_set(e, "%s: corrupt .deb %s: %s", label, debpath, archive_error_string(ar));
+		goto out;
+	}
+	if (!have_control || !have_data) {
+		perr_set(e, "%s: corrupt .deb %s: no %s member", label, debpath,
+			 have_control ? "data.tar" : "control.tar");
+		goto out;
+	}
+	pkg->md5sums = filter_md5sums(t, pkgi, &md5);
+	if (!pkg->source)
+		pkg->source = xstrdup(lp && lp->source ? lp->source : pkg->name);
+	if (!pkg->source_version)
+		pkg->source_version = xstrdup(lp && lp->source_version ? lp->source_version
+								  : pkg->version);
+	ret = 0;
+	goto out;
+bad:
+	perr_prefix(e, "%s: corrupt .deb %s", label, debpath);
+out:
+	if (dt)
+		archive_read_free(dt);
+	archive_read_free(ar);
+	free(nest);
+	sb_release(&ctl);
+	sb_release(&md5);
+	return ret;
+}

@@ -1,0 +1,97 @@
+/* elfso.c - read DT_SONAME from an ELF shared object in memory.
+ *
+ * ldconfig keys its cache by soname, not by file name; reading the soname
+ * from the .dynamic section is what lets us do the same without running
+ * anything.  Both classes and byte orders are handled because images are
+ * built for architectures other than the host's.  Everything is bounds
+ * checked: package contents are untrusted.
+ */
+#include "gen_int.h"
+
+#include <elf.h>
+#include <string.h>
+
+struct rd {
+	const unsigned char *p;
+	size_t n;
+	bool be, is64;
+};
+
+static bool get(const struct rd *r, uint64_t off, unsigned len, uint64_t *v)
+{
+	if (off > r->n || len > r->n - off)
+		return false;
+	*v = 0;
+	for (unsigned i = 0; i < len; i++) {
+		unsigned idx = r->be ? i : len - 1 - i;
+		*v = (*v << 8) | r->p[off + idx];
+	}
+	return true;
+}
+
+/* 0 with *soname set (caller frees), 0 with *soname NULL when the file is
+ * not an ELF shared object with a soname, -1 on malformed ELF. */
+int elf_soname(const void *data, size_t n, char **soname, perr *e)
+{
+	struct rd r = { data, n, false, false };
+	uint64_t type, shoff, shentsize, shnum;
+
+	*soname = NULL;
+	if (n < EI_NIDENT || memcmp(data, ELFMAG, SELFMAG))
+		return 0;
+	r.is64 = r.p[EI_CLASS] == ELFCLASS64;
+	r.be = r.p[EI_DATA] == ELFDATA2MSB;
+	if (!get(&r, 16, 2, &type))
+		return perr_set(e, "truncated ELF header");
+	if (type != ET_DYN)
+		return 0;
+	if (r.is64) {
+		if (!get(&r, 0x28, 8, &shoff) || !get(&r, 0x3a, 2, &shentsize) ||
+		    !get(&r, 0x3c, 2, &shnum))
+			return perr_set(e, "truncated ELF header");
+	} else {
+		if (!get(&r, 0x20, 4, &shoff) || !get(&r, 0x2e, 2, &shentsize) ||
+		    !get(&r, 0x30, 2, &shnum))
+			return perr_set(e, "truncated ELF header");
+	}
+	for (uint64_t i = 0; i < shnum; i++) {
+		uint64_t sh = shoff + i * shentsize, stype, off, size, link;
+		uint64_t strsh, stroff, strsize, entsize = r.is64 ? 16 : 8;
+
+		if (!get(&r, sh + 4, 4, &stype))
+			return perr_set(e, "truncated ELF section table");
+		if (stype != SHT_DYNAMIC)
+			continue;
+		if (r.is64 ? !get(&r, sh + 0x18, 8, &off) || !get(&r, sh + 0x20, 8, &size) ||
+				     !get(&r, sh + 0x28, 4, &link)
+			   : !get(&r, sh + 0x10, 4, &off) || !get(&r, sh + 0x14, 4, &size) ||
+				     !get(&r, sh + 0x18, 4, &link))
+			return perr_set(e, "truncated ELF section header");
+		if (link >= shnum)
+			return perr_set(e, "bad ELF .dynamic link");
+		strsh = shoff + link * shentsize;
+		if (r.is64 ? !get(&r, strsh + 0x18, 8, &stroff) || !get(&r, strsh + 0x20, 8, &strsize)
+			   : !get(&r, strsh + 0x10, 4, &stroff) || !get(&r, strsh + 0x14, 4, &strsize))
+			return perr_set(e, "truncated ELF section header");
+		for (uint64_t d = off; d + entsize <= off + size; d += entsize) {
+			uint64_t tag, val;
+			if (!get(&r, d, entsize / 2, &tag) || !get(&r, d + entsize / 2, entsize / 2, &val))
+				return perr_set(e, "truncated ELF .dynamic");
+			if (tag == DT_NULL)
+				break;
+			if (tag == DT_SONAME) {
+				uint64_t s = stroff + val, end = s;
+				if (val >= strsize || s >= n)
+					return perr_set(e, "bad ELF DT_SONAME");
+				while (end < n && end < stroff + strsize && r.p[end])
+					end++;
+				if (end >= n || r.p[end])
+					return perr_set(e, "unterminated ELF DT_SONAME");
+				*soname = xstrndup((const char *)r.p + s, end - s);
+				return 0;
+			}
+		}
+		return 0;
+	}
+	return 0;
+}

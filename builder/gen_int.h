@@ -1,0 +1,54 @@
+/*
+ * gen_int.h - builder-private: the files pare generates natively instead of
+ * running maintainer scripts (generate.c, ldcache.c, elfso.c).
+ */
+#ifndef PARE_BUILDER_GEN_INT_H
+#define PARE_BUILDER_GEN_INT_H
+
+#include "../common/common.h"
+
+/* ---- ld.so.cache (ldcache.c) ---- */
+struct ldcache_entry {
+	const char *soname;  /* key, e.g. "libfoo.so.1" */
+	const char *path;    /* value, e.g. "/opt/foo/lib/libfoo.so.1" */
+};
+/* Serialise a cache for arch (Debian name) into out; sorts ents in place. */
+int ldcache_build(const char *arch, struct ldcache_entry *ents, size_t n,
+		  strbuf *out, perr *e);
+
+/* ---- ELF (elfso.c) ---- */
+/* DT_SONAME of an ELF shared object in memory: *soname NULL when the data is
+ * not a shared object with a soname; -1 on malformed ELF. */
+int elf_soname(const void *data, size_t n, char **soname, perr *e);
+
+/* ---- file contents (genfiles.c) ---- */
+struct gen_user {
+	char *name;
+	uint32_t uid, gid;
+	char *home, *shell;
+};
+struct gen_group {
+	char *name;
+	uint32_t gid;
+	strvec members;
+};
+struct gen_accounts {
+	struct gen_user *users; size_t nusers, ualloc;    /* sorted by uid */
+	struct gen_group *groups; size_t ngroups, galloc; /* sorted by gid */
+};
+/* root 0, nobody 65534, nonroot 65532 (all /sbin/nologin) merged with the
+ * recipe's accounts (same name replaces; a clashing id is an error). */
+int gen_accounts(const struct gen_user *rusers, size_t nru, const struct gen_group *rgroups,
+		 size_t nrg, struct gen_accounts *a, perr *e);
+void gen_accounts_text(const struct gen_accounts *a, strbuf *passwd, strbuf *group);
+void gen_accounts_free(struct gen_accounts *a);
+
+extern const char gen_nsswitch_conf[];
+void gen_os_release(const char *origin, const char *codename, const char *suite,
+		    strbuf *out);
+/* Validate (PEM, X.509) and append one certificate file to the bundle. */
+int gen_ca_append(strbuf *bundle, const char *path, const void *data, size_t n, perr *e);
+/* Control paragraph + "Status: install ok installed". */
+void gen_status_paragraph(const char *control, strbuf *out);
+
+#endif

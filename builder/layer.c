@@ -1,0 +1,416 @@
+/*
+ * layer.c - deterministic layer blobs.
+ *
+ * A layer is a PAX-restricted tar (numeric ids only, mtime clamped to
+ * SOURCE_DATE_EPOCH, no atime/ctime, entries sorted by path, parents before
+ * children) compressed with gzip (no name, no timestamp) or zstd.  Both
+ * digests are computed while streaming: the tar writer's output callback
+ * hashes the uncompressed bytes (diff_id) and feeds them to a second
+ * libarchive writer in "raw" format with the compression filter, whose own
+ * callback hashes the compressed bytes (digest) and writes the blob.
+ */
+#include "builder_int.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *layer_media_type(const char *compression)
+{
+	if (compression && !strcmp(compression, "zstd"))
+		return "application/vnd.oci.image.layer.v1.tar+zstd";
+	return "application/vnd.oci.image.layer.v1.tar+gzip";
+}
+
+void layer_desc_free(struct layer_desc *d)
+{
+	free(d->blob);
+	free(d->comment);
+	memset(d, 0, sizeof(*d));
+}
+
+struct sink {
+	FILE *fp;
+	phash *h;
+	uint64_t size;
+	bool failed;
+};
+
+struct tee {
+	struct archive *z; /* raw writer with the compression filter */
+	phash *h;
+};
+
+static la_ssize_t sink_write(struct archive *a, void *cd, const void *buf, size_t n)
+{
+	struct sink *s = cd;
+
+	if (fwrite(buf, 1, n, s->fp) != n) {
+		archive_set_error(a, errno, "write error");
+		s->failed = true;
+		return -1;
+	}
+	phash_update(s->h, buf, n);
+	s->size += n;
+	return (la_ssize_t)n;
+}
+
+static la_ssize_t tee_write(struct archive *a, void *cd, const void *buf, size_t n)
+{
+	struct tee *t = cd;
+	la_ssize_t r;
+
+	phash_update(t->h, buf, n);
+	r = archive_write_data(t->z, buf, n);
+	if (r < 0 || (size_t)r != n) {
+		archive_set_error(a, archive_errno(t->z), "%s",
+				  archive_error_string(t->z) ? archive_error_string(t->z)
+							      : "compression failed");
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+/* One entry in the order written: either a tree entry or an implicit parent. */
+struct item {
+	const char *path;
+	const struct tree_entry *ent; /* NULL: implicit directory */
+};
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	if (c)
+		return c;
+	/* Same path twice (a directory shared by two packages of the
+	 * layer): explicit before implicit; the first one is written. */
+	return (x->ent == NULL) - (y->ent == NULL);
+}
+
+static bool in_layer(const struct tree_entry *ent, int layer)
+{
+	if (ent->removed)
+		return false;
+	return layer < 0 ? ent->pkg < 0 : (ent->pkg >= 0 && ent->layer == layer);
+}
+
+/* Hard link groups: the first member written carries the data. */
+struct hlmap {
+	const char **key, **first;
+	size_t n, alloc, alloc2;
+};
+
+static const char *hl_first(const struct hlmap *m, const char *key)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcmp(m->key[i], key))
+			return m->first[i];
+	return NULL;
+}
+
+static void hl_put(struct hlmap *m, const char *key, const char *first)
+{
+	ALLOC_GROW(m->key, m->n + 1, m->alloc);
+	ALLOC_GROW(m->first, m->n + 1, m->alloc2);
+	m->key[m->n] = key;
+	m->first[m->n++] = first;
+}
+
+int layer_write(const struct image_tree *t, int layer, const struct layer_opts *o,
+		const char *path, struct layer_desc *out, perr *e)
+{
+	struct item *items = NULL;
+	size_t n = 0, alloc = 0;
+	strvec parents = STRVEC_INIT;
+	struct archive *tar = NULL, *z = NULL;
+	struct archive_entry *ae = NULL;
+	struct sink sink = { 0 };
+	struct tee tee = { 0 };
+	struct hlmap hl = { 0 };
+	char hex[SHA256_HEX_LEN + 1];
+	bool zstd = o->compression && !strcmp(o->compression, "zstd");
+	const char *prev = NULL;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < t->n; i++) {
+		const struct tree_entry *ent = t->ents[i];
+
+		if (!in_layer(ent, layer))
+			continue;
+		ALLOC_GROW(items, n + 1, alloc);
+		items[n].path = ent->path;
+		items[n++].ent = ent;
+		for (char *p = strchr(ent->path + 1, '/'); p; p = strchr(p + 1, '/'))
+			sv_push_nodup(&parents, xstrndup(ent->path, (size_t)(p - ent->path)));
+	}
+	sv_uniq(&parents);
+	for (size_t i = 0; i < parents.n; i++) {
+		ALLOC_GROW(items, n + 1, alloc);
+		items[n].path = parents.v[i];
+		items[n++].ent = NULL;
+	}
+	if (n)
+		qsort(items, n, sizeof(*items), cmp_item);
+
+	sink.fp = fopen(path, "wb");
+	if (!sink.fp) {
+		perr_errno(e, "cannot create %s", path);
+		goto out;
+	}
+	sink.h = phash_new("sha256");
+	tee.h = phash_new("sha256");
+
+	z = archive_write_new();
+	archive_write_set_format_raw(z);
+	if (zstd) {
+		archive_write_add_filter_zstd(z);
+	} else {
+		archive_write_add_filter_gzip(z);
+		/* No timestamp (and no name) in the gzip header: same bytes on
+		 * every run. */
+		if (archive_write_set_filter_option(z, "gzip", "timestamp", NULL) != ARCHIVE_OK) {
+			perr_set(e, "gzip: %s", archive_error_string(z));
+			goto out;
+		}
+	}
+	if (o->level) {
+		char lv[16];
+
+		snprintf(lv, sizeof(lv), "%d", o->level);
+		if (archive_write_set_filter_option(z, NULL, "compression-level", lv) !=
+		    ARCHIVE_OK) {
+			perr_set(e, "compression level %d: %s", o->level, archive_error_string(z));
+			goto out;
+		}
+	}
+	/* No block padding after the compressed stream. */
+	archive_write_set_bytes_per_block(z, 0);
+	if (archive_write_open(z, &sink, NULL, sink_write, NULL) != ARCHIVE_OK) {
+		perr_set(e, "%s: %s", path, archive_error_string(z));
+		goto out;
+	}
+	ae = archive_entry_new();
+	archive_entry_set_pathname(ae, "layer.tar");
+	archive_entry_set_filetype(ae, AE_IFREG);
+	archive_entry_set_perm(ae, 0644);
+	if (archive_write_header(z, ae) != ARCHIVE_OK) {
+		perr_set(e, "%s: %s", path, archive_error_string(z));
+		goto out;
+	}
+	tee.z = z;
+
+	tar = archive_write_new();
+	archive_write_set_format_pax_restricted(tar);
+	if (archive_write_open(tar, &tee, NULL, tee_write, NULL) != ARCHIVE_OK) {
+		perr_set(e, "%s: %s", path, archive_error_string(tar));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct item *it = &items[i];
+		const struct tree_entry *ent = it->ent;
+		const unsigned char *data = NULL;
+		uint64_t size = 0;
+		int64_t mtime = o->epoch;
+
+		if (prev && !strcmp(prev, it->path))
+			continue; /* shared directory: first copy only */
+		prev = it->path;
+		archive_entry_clear(ae);
+		archive_entry_set_pathname(ae, it->path + 1);
+		if (ent && ent->mtime < o->epoch)
+			mtime = ent->mtime < 0 ? 0 : ent->mtime;
+		archive_entry_set_mtime(ae, mtime, 0);
+		if (!ent) {
+			const struct tree_entry *known = layer < 0 ? tree_get(t, it->path) : NULL;
+			int mode = 0755;
+			int64_t uid = 0, gid = 0, u, g;
+
+			/* Top layer: repeat the metadata the directory already
+			 * has, so the overlay does not reset it.  Package layers
+			 * must not depend on other layers: 0755 root, plus the
+			 * recipe's permissions. */
+			if (known && known->type == TREE_DIR) {
+				mode = (int)known->mode;
+				uid = known->uid;
+				gid = known->gid;
+			} else if (o->pol) {
+				policy_path_perms(o->pol, it->path, &mode, &u, &g);
+				if (mode < 0)
+					mode = 0755;
+				mode &= 07777;
+				uid = u < 0 ? 0 : u;
+				gid = g < 0 ? 0 : g;
+			}
+			archive_entry_set_filetype(ae, AE_IFDIR);
+			archive_entry_set_perm(ae, (mode_t)mode);
+			archive_entry_set_uid(ae, uid);
+			archive_entry_set_gid(ae, gid);
+		} else {
+			archive_entry_set_perm(ae, ent->mode);
+			archive_entry_set_uid(ae, ent->uid);
+			archive_entry_set_gid(ae, ent->gid);
+			switch (ent->type) {
+			case TREE_DIR:
+				archive_entry_set_filetype(ae, AE_IFDIR);
+				break;
+			case TREE_SYMLINK:
+				archive_entry_set_filetype(ae, AE_IFLNK);
+				archive_entry_set_symlink(ae, ent->target);
+				break;
+			case TREE_FILE:
+			case TREE_HARDLINK: {
+				const char *key = ent->type == TREE_FILE ? ent->path : ent->target;
+				const char *first = hl_first(&hl, key);
+
+				archive_entry_set_filetype(ae, AE_IFREG);
+				if (first) {
+					archive_entry_set_hardlink(ae, first + 1);
+					archive_entry_set_size(ae, 0);
+					break;
+				}
+				/* First of its group in path order: carries the data. */
+				if (ent->type == TREE_FILE) {
+					data = ent->data;
+				} else {
+					const struct tree_entry *tg = tree_get(t, ent->target);
+
+					data = tg && tg->type == TREE_FILE ? tg->data : NULL;
+				}
+				size = ent->size;
+				if (!data && size) {
+					perr_set(e, "internal: content of %s is not loaded", ent->path);
+					goto out;
+				}
+				hl_put(&hl, key, it->path);
+				archive_entry_set_size(ae, (la_int64_t)size);
+				break;
+			}
+			}
+		}
+		if (archive_write_header(tar, ae) != ARCHIVE_OK) {
+			perr_set(e, "%s: %s", it->path, archive_error_string(tar));
+			goto out;
+		}
+		for (uint64_t off = 0; off < size;) {
+			size_t chunk = size - off > (1u << 20) ? (1u << 20) : (size_t)(size - off);
+			la_ssize_t w = archive_write_data(tar, data + off, chunk);
+
+			if (w <= 0) {
+				perr_set(e, "%s: %s", it->path, archive_error_string(tar));
+				goto out;
+			}
+			off += (uint64_t)w;
+		}
+	}
+	if (archive_write_close(tar) != ARCHIVE_OK) {
+		perr_set(e, "%s: %s", path, archive_error_string(tar));
+		goto out;
+	}
+	if (archive_write_close(z) != ARCHIVE_OK) {
+		perr_set(e, "%s: %s", path, archive_error_string(z));
+		goto out;
+	}
+	if (fflush(sink.fp) != 0 || sink.failed) {
+		perr_errno(e, "cannot write %s", path);
+		goto out;
+	}
+	phash_final_hex(tee.h, hex);
+	tee.h = NULL;
+	snprintf(out->diff_id, sizeof(out->diff_id), "sha256:%s", hex);
+	phash_final_hex(sink.h, hex);
+	sink.h = NULL;
+	snprintf(out->digest, sizeof(out->digest), "sha256:%s", hex);
+	out->size = sink.size;
+	out->media_type = layer_media_type(o->compression);
+	ret = 0;
+out:
+	if (tar)
+		archive_write_free(tar);
+	if (z)
+		archive_write_free(z);
+	if (ae)
+		archive_entry_free(ae);
+	if (sink.fp && fclose(sink.fp) != 0 && ret == 0)
+		ret = perr_errno(e, "cannot write %s", path);
+	if (sink.h)
+		phash_free(sink.h);
+	if (tee.h)
+		phash_free(tee.h);
+	free(hl.key);
+	free(hl.first);
+	free(items);
+	sv_clear(&parents);
+	return ret;
+}
+
+/* ---- grouping ------------------------------------------------------------ */
+
+struct group {
+	char *source;
+	uint64_t size;
+	int first; /* group index it was merged into (itself when alive) */
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t layer_plan(const struct lock_arch *la, int max, int *group)
+{
+	strvec sources = STRVEC_INIT;
+	uint64_t *size;
+	int *slot; /* source index -> merged group index */
+	size_t ng, alive;
+
+	if (max < 1)
+		max = 1;
+	for (size_t i = 0; i < la->npkgs; i++)
+		sv_push(&sources, la->pkgs[i].source ? la->pkgs[i].source : la->pkgs[i].name);
+	sv_uniq(&sources);
+	ng = sources.n;
+	size = xcalloc(ng + 1, sizeof(*size));
+	slot = xcalloc(ng + 1, sizeof(*slot));
+	for (size_t i = 0; i < la->npkgs; i++) {
+		const char *s = la->pkgs[i].source ? la->pkgs[i].source : la->pkgs[i].name;
+		char **hit = bsearch(&s, sources.v, ng, sizeof(char *), cmp_str);
+		size_t g = (size_t)(hit - sources.v);
+
+		group[i] = (int)g;
+		size[g] += la->pkgs[i].size;
+	}
+	for (size_t g = 0; g < ng; g++)
+		slot[g] = (int)g;
+	/* Merge the adjacent pair with the smallest combined size (first
+	 * such pair on ties) until the budget holds: deterministic, and keeps
+	 * big, often-updated sources in layers of their own. */
+	alive = ng;
+	while (alive > (size_t)max) {
+		size_t best = 0;
+		uint64_t bestsz = UINT64_MAX;
+
+		for (size_t g = 0; g + 1 < alive; g++)
+			if (size[g] + size[g + 1] < bestsz) {
+				bestsz = size[g] + size[g + 1];
+				best = g;
+			}
+		size[best] += size[best + 1];
+		memmove(&size[best + 1], &size[best + 2], (alive - best - 2) * sizeof(*size));
+		for (size_t s = 0; s < ng; s++)
+			if ((size_t)slot[s] > best)
+				slot[s]--;
+		alive--;
+	}
+	for (size_t i = 0; i < la->npkgs; i++)
+		group[i] = slot[group[i]];
+	free(size);
+	free(slot);
+	sv_clear(&sources);
+	return alive;
+}

@@ -1,0 +1,533 @@
+/*
+ * oci.c - image config, manifests, image index, and the output (an OCI
+ * image layout directory or an oci-archive tar), all deterministic: keys in
+ * a fixed order (cJSON keeps insertion order), no wall clock.
+ */
+#include "builder_int.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_CONFIG "application/vnd.oci.image.config.v1+json"
+
+void rfc3339(int64_t t, char buf[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Debian architecture -> OCI architecture + variant. */
+static void oci_platform(const char *arch, const char **oarch, const char **variant)
+{
+	static const struct { const char *deb, *oci, *variant; } map[] = {
+		{ "amd64", "amd64", NULL }, { "arm64", "arm64", "v8" },
+		{ "armhf", "arm", "v7" },   { "armel", "arm", "v5" },
+		{ "i386", "386", NULL },    { "ppc64el", "ppc64le", NULL },
+		{ "s390x", "s390x", NULL }, { "riscv64", "riscv64", NULL },
+		{ "mips64el", "mips64le", NULL },
+	};
+
+	*oarch = arch;
+	*variant = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (!strcmp(map[i].deb, arch)) {
+			*oarch = map[i].oci;
+			*variant = map[i].variant;
+		}
+}
+
+static char *print_json(cJSON *j)
+{
+	char *s = cJSON_PrintUnformatted(j);
+
+	if (!s)
+		die("cannot serialise JSON");
+	return s;
+}
+
+static void digest_of(const char *s, char out[7 + SHA256_HEX_LEN + 1])
+{
+	char hex[SHA256_HEX_LEN + 1];
+
+	sha256_hex(s, strlen(s), hex);
+	snprintf(out, 7 + SHA256_HEX_LEN + 1, "sha256:%s", hex);
+}
+
+static cJSON *descriptor(const char *mt, const char *digest, uint64_t size)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(d, "mediaType", mt);
+	cJSON_AddStringToObject(d, "digest", digest);
+	cJSON_AddNumberToObject(d, "size", (double)size);
+	return d;
+}
+
+/* "KEY=VALUE" list: later assignments of a key replace earlier ones in place. */
+static void env_set(strvec *env, const char *kv)
+{
+	size_t kl = strcspn(kv, "=");
+
+	for (size_t i = 0; i < env->n; i++)
+		if (!strncmp(env->v[i], kv, kl) && env->v[i][kl] == '=') {
+			free(env->v[i]);
+			env->v[i] = xstrdup(kv);
+			return;
+		}
+	sv_push(env, kv);
+}
+
+static cJSON *string_array(const strvec *sv)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < sv->n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(sv->v[i]));
+	return a;
+}
+
+/* The recipe's run_as as "uid:gid" when it names a recipe user; numeric
+ * users are what runAsNonRoot checks can verify. */
+static char *image_user(const struct recipe *r)
+{
+	const char *u = r && r->run_as ? r->run_as : "65532";
+
+	if (r)
+		for (size_t i = 0; i < r->nusers; i++)
+			if (!strcmp(r->users[i].name, u))
+				return xasprintf("%u:%u", r->users[i].uid, r->users[i].gid);
+	if (!strcmp(u, "nonroot"))
+		return xstrdup("65532:65532");
+	return xstrdup(u);
+}
+
+int oci_image_json(const struct build_ctx *c, struct oci_image *img, perr *e)
+{
+	const struct recipe *r = c->r;
+	cJSON *cfg = cJSON_CreateObject(), *cc, *rootfs, *ids, *hist, *man, *layers, *ann;
+	strvec env = STRVEC_INIT;
+	const char *oarch, *variant;
+	char created[32], *user;
+	bool have_ca = false;
+
+	(void)e;
+	rfc3339(c->epoch, created);
+	oci_platform(c->arch, &oarch, &variant);
+	for (size_t i = 0; i < c->la->npkgs; i++)
+		if (!strcmp(c->la->pkgs[i].name, "ca-certificates"))
+			have_ca = true;
+	sv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	if (have_ca)
+		sv_push(&env, "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt");
+	for (size_t i = 0; r && i < r->env.n; i++)
+		env_set(&env, r->env.v[i]);
+
+	cJSON_AddStringToObject(cfg, "created", created);
+	cJSON_AddStringToObject(cfg, "architecture", oarch);
+	if (variant)
+		cJSON_AddStringToObject(cfg, "variant", variant);
+	cJSON_AddStringToObject(cfg, "os", "linux");
+	cc = cJSON_AddObjectToObject(cfg, "config");
+	user = image_user(r);
+	cJSON_AddStringToObject(cc, "User", user);
+	free(user);
+	cJSON_AddItemToObject(cc, "Env", string_array(&env));
+	if (r && r->has_entrypoint)
+		cJSON_AddItemToObject(cc, "Entrypoint", string_array(&r->entrypoint));
+	if (r && r->has_cmd)
+		cJSON_AddItemToObject(cc, "Cmd", string_array(&r->cmd));
+	cJSON_AddStringToObject(cc, "WorkingDir", r && r->workdir ? r->workdir : "/");
+	if (r && r->nlabels) {
+		cJSON *l = cJSON_AddObjectToObject(cc, "Labels");
+
+		for (size_t i = 0; i < r->nlabels; i++)
+			cJSON_AddStringToObject(l, r->labels[i].key, r->labels[i].value);
+	}
+	rootfs = cJSON_AddObjectToObject(cfg, "rootfs");
+	cJSON_AddStringToObject(rootfs, "type", "layers");
+	ids = cJSON_AddArrayToObject(rootfs, "diff_ids");
+	hist = cJSON_AddArrayToObject(cfg, "history");
+	for (size_t i = 0; i < img->nlayers; i++) {
+		cJSON *h = cJSON_CreateObject();
+		char *by = xasprintf("pare %s: %s", PARE_VERSION,
+				     img->layers[i].comment ? img->layers[i].comment : "layer");
+
+		cJSON_AddItemToArray(ids, cJSON_CreateString(img->layers[i].diff_id));
+		cJSON_AddStringToObject(h, "created", created);
+		cJSON_AddStringToObject(h, "created_by", by);
+		cJSON_AddItemToArray(hist, h);
+		free(by);
+	}
+	img->config_json = print_json(cfg);
+	digest_of(img->config_json, img->config_digest);
+	cJSON_Delete(cfg);
+	sv_clear(&env);
+
+	man = cJSON_CreateObject();
+	cJSON_AddNumberToObject(man, "schemaVersion", 2);
+	cJSON_AddStringToObject(man, "mediaType", MT_MANIFEST);
+	cJSON_AddItemToObject(man, "config", descriptor(MT_CONFIG, img->config_digest,
+							strlen(img->config_json)));
+	layers = cJSON_AddArrayToObject(man, "layers");
+	for (size_t i = 0; i < img->nlayers; i++)
+		cJSON_AddItemToArray(layers, descriptor(img->layers[i].media_type,
+							img->layers[i].digest,
+							img->layers[i].size));
+	ann = cJSON_AddObjectToObject(man, "annotations");
+	cJSON_AddStringToObject(ann, "org.opencontainers.image.created", created);
+	if (r && r->name)
+		cJSON_AddStringToObject(ann, "org.opencontainers.image.title", r->name);
+	if (r && r->description)
+		cJSON_AddStringToObject(ann, "org.opencontainers.image.description",
+					r->description);
+	for (size_t i = 0; r && i < r->nannotations; i++) {
+		cJSON_DeleteItemFromObjectCaseSensitive(ann, r->annotations[i].key);
+		cJSON_AddStringToObject(ann, r->annotations[i].key, r->annotations[i].value);
+	}
+	img->manifest_json = print_json(man);
+	digest_of(img->manifest_json, img->manifest_digest);
+	cJSON_Delete(man);
+	img->arch = c->arch;
+	return 0;
+}
+
+char *oci_index_json(const struct recipe *r, const struct oci_image *imgs,
+		     size_t n, int64_t epoch)
+{
+	cJSON *idx = cJSON_CreateObject(), *m, *ann;
+	char created[32], *s;
+
+	rfc3339(epoch, created);
+	cJSON_AddNumberToObject(idx, "schemaVersion", 2);
+	cJSON_AddStringToObject(idx, "mediaType", MT_INDEX);
+	m = cJSON_AddArrayToObject(idx, "manifests");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *d = descriptor(MT_MANIFEST, imgs[i].manifest_digest,
+				      strlen(imgs[i].manifest_json));
+		cJSON *p = cJSON_AddObjectToObject(d, "platform");
+		const char *oarch, *variant;
+
+		oci_platform(imgs[i].arch, &oarch, &variant);
+		cJSON_AddStringToObject(p, "architecture", oarch);
+		cJSON_AddStringToObject(p, "os", "linux");
+		if (variant)
+			cJSON_AddStringToObject(p, "variant", variant);
+		cJSON_AddItemToArray(m, d);
+	}
+	ann = cJSON_AddObjectToObject(idx, "annotations");
+	cJSON_AddStringToObject(ann, "org.opencontainers.image.created", created);
+	if (r && r->name)
+		cJSON_AddStringToObject(ann, "org.opencontainers.image.title", r->name);
+	s = print_json(idx);
+	cJSON_Delete(idx);
+	return s;
+}
+
+void oci_image_release(struct oci_image *img)
+{
+	for (size_t i = 0; i < img->nlayers; i++)
+		layer_desc_free(&img->layers[i]);
+	free(img->layers);
+	free(img->config_json);
+	free(img->manifest_json);
+	memset(img, 0, sizeof(*img));
+}
+
+/* ---- output ---------------------------------------------------------------- */
+
+/* One file of the layout: either bytes in memory or a blob file on disk. */
+struct out_file {
+	char *name;          /* relative: "blobs/sha256/HEX", "index.json", … */
+	const char *data;    /* in memory, or NULL */
+	size_t len;
+	const char *src;     /* file to copy when data is NULL */
+};
+
+static int cmp_out(const void *a, const void *b)
+{
+	return strcmp(((const struct out_file *)a)->name, ((const struct out_file *)b)->name);
+}
+
+static int copy_file(const char *src, const char *dst, perr *e)
+{
+	char buf[1 << 16];
+	int in, out = -1, ret = -1;
+	ssize_t r;
+
+	if (link(src, dst) == 0)
+		return 0; /* same filesystem as the cache: no copy needed */
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return perr_errno(e, "cannot open %s", src);
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		perr_errno(e, "cannot create %s", dst);
+		goto out;
+	}
+	while ((r = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)r) != r) {
+			perr_errno(e, "cannot write %s", dst);
+			goto out;
+		}
+	if (r < 0) {
+		perr_errno(e, "cannot read %s", src);
+		goto out;
+	}
+	if (fsync(out) != 0) {
+		perr_errno(e, "cannot write %s", dst);
+		goto out;
+	}
+	ret = 0;
+out:
+	close(in);
+	if (out >= 0 && close(out) != 0 && ret == 0)
+		ret = perr_errno(e, "cannot write %s", dst);
+	return ret;
+}
+
+static int write_dir(const char *dir, struct out_file *f, size_t n, perr *e)
+{
+	char *blobs = path_join(dir, "blobs/sha256");
+	int ret = -1;
+
+	if (mkdir_p(blobs, 0755, e) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		char *p = path_join(dir, f[i].name);
+		int r;
+
+		if (f[i].data) {
+			FILE *fp = fopen(p, "wb");
+
+			r = fp && fwrite(f[i].data, 1, f[i].len, fp) == f[i].len ? 0 : -1;
+			if (fp && fclose(fp) != 0)
+				r = -1;
+			if (r < 0)
+				perr_errno(e, "cannot write %s", p);
+		} else {
+			r = copy_file(f[i].src, p, e);
+		}
+		free(p);
+		if (r < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(blobs);
+	return ret;
+}
+
+static la_ssize_t fd_write(struct archive *a, void *cd, const void *buf, size_t n)
+{
+	int fd = *(int *)cd;
+	ssize_t w = write(fd, buf, n);
+
+	if (w < 0)
+		archive_set_error(a, errno, "write error");
+	return w;
+}
+
+static int write_tar(const char *path, struct out_file *f, size_t n, int64_t epoch,
+		     perr *e)
+{
+	static const char *const dirs[] = { "blobs/", "blobs/sha256/" };
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int ret = -1;
+	size_t di = 0;
+
+	if (fd < 0) {
+		perr_errno(e, "cannot create %s", path);
+		goto out;
+	}
+	archive_write_set_format_pax_restricted(a);
+	if (archive_write_open(a, &fd, NULL, fd_write, NULL) != ARCHIVE_OK) {
+		perr_set(e, "%s: %s", path, archive_error_string(a));
+		goto out;
+	}
+	for (size_t i = 0; i <= n; i++) {
+		const char *name;
+		strbuf blob = STRBUF_INIT;
+		const char *data;
+		size_t len;
+
+		/* Directories in sorted position (before the blobs). */
+		if (di < ARRAY_SIZE(dirs) && (i == n || strcmp(dirs[di], f[i].name) < 0)) {
+			archive_entry_clear(ae);
+			archive_entry_set_pathname(ae, dirs[di]);
+			archive_entry_set_filetype(ae, AE_IFDIR);
+			archive_entry_set_perm(ae, 0755);
+			archive_entry_set_mtime(ae, epoch, 0);
+			if (archive_write_header(a, ae) != ARCHIVE_OK) {
+				perr_set(e, "%s: %s", path, archive_error_string(a));
+				goto out;
+			}
+			di++;
+			i--;
+			continue;
+		}
+		if (i == n)
+			break;
+		name = f[i].name;
+		data = f[i].data;
+		len = f[i].len;
+		if (!data) {
+			/* Blobs are read one at a time (a layer fits in memory:
+			 * it was built in memory). */
+			if (read_file(f[i].src, &blob, 0, e) < 0)
+				goto out;
+			data = blob.buf;
+			len = blob.len;
+		}
+		archive_entry_clear(ae);
+		archive_entry_set_pathname(ae, name);
+		archive_entry_set_filetype(ae, AE_IFREG);
+		archive_entry_set_perm(ae, 0644);
+		archive_entry_set_mtime(ae, epoch, 0);
+		archive_entry_set_size(ae, (la_int64_t)len);
+		if (archive_write_header(a, ae) != ARCHIVE_OK ||
+		    (len && archive_write_data(a, data, len) != (la_ssize_t)len)) {
+			perr_set(e, "%s: %s", path, archive_error_string(a));
+			sb_release(&blob);
+			goto out;
+		}
+		sb_release(&blob);
+	}
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		perr_set(e, "%s: %s", path, archive_error_string(a));
+		goto out;
+	}
+	if (fsync(fd) != 0) {
+		perr_errno(e, "cannot write %s", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	archive_write_free(a);
+	archive_entry_free(ae);
+	if (fd >= 0 && close(fd) != 0 && ret == 0)
+		ret = perr_errno(e, "cannot write %s", path);
+	return ret;
+}
+
+static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+
+int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n,
+	      const char *index_json, int64_t epoch, perr *e)
+{
+	struct out_file *f = NULL;
+	size_t nf = 0, alloc = 0;
+	char idxdig[7 + SHA256_HEX_LEN + 1];
+	char *top = NULL, *tmp = NULL, *old = NULL;
+	int ret = -1;
+	cJSON *j, *m, *d, *ann;
+
+#define ADD(nm, dt, ln, sr)                                                    \
+	do {                                                                   \
+		ALLOC_GROW(f, nf + 1, alloc);                                  \
+		f[nf].name = (nm);                                             \
+		f[nf].data = (dt);                                             \
+		f[nf].len = (ln);                                              \
+		f[nf++].src = (sr);                                            \
+	} while (0)
+
+	digest_of(index_json, idxdig);
+	j = cJSON_CreateObject();
+	cJSON_AddNumberToObject(j, "schemaVersion", 2);
+	cJSON_AddStringToObject(j, "mediaType", MT_INDEX);
+	m = cJSON_AddArrayToObject(j, "manifests");
+	d = descriptor(MT_INDEX, idxdig, strlen(index_json));
+	ann = cJSON_AddObjectToObject(d, "annotations");
+	cJSON_AddStringToObject(ann, "org.opencontainers.image.ref.name",
+				o->tag && *o->tag ? o->tag : "latest");
+	cJSON_AddItemToArray(m, d);
+	top = print_json(j);
+	cJSON_Delete(j);
+
+	ADD(xstrdup("oci-layout"), oci_layout, strlen(oci_layout), NULL);
+	ADD(xstrdup("index.json"), top, strlen(top), NULL);
+	ADD(xasprintf("blobs/sha256/%s", idxdig + 7), index_json, strlen(index_json), NULL);
+	for (size_t i = 0; i < n; i++) {
+		ADD(xasprintf("blobs/sha256/%s", imgs[i].config_digest + 7),
+		    imgs[i].config_json, strlen(imgs[i].config_json), NULL);
+		ADD(xasprintf("blobs/sha256/%s", imgs[i].manifest_digest + 7),
+		    imgs[i].manifest_json, strlen(imgs[i].manifest_json), NULL);
+		for (size_t k = 0; k < imgs[i].nlayers; k++)
+			ADD(xasprintf("blobs/sha256/%s", imgs[i].layers[k].digest + 7), NULL, 0,
+			    imgs[i].layers[k].blob);
+	}
+#undef ADD
+	qsort(f, nf, sizeof(*f), cmp_out);
+	/* The same blob (a layer shared by two archs) is stored once. */
+	for (size_t i = 1; i < nf;) {
+		if (!strcmp(f[i].name, f[i - 1].name)) {
+			free(f[i].name);
+			memmove(&f[i], &f[i + 1], (nf - i - 1) * sizeof(*f));
+			nf--;
+		} else {
+			i++;
+		}
+	}
+	if (o->outdir) {
+		tmp = xasprintf("%s.tmp.%d", o->outdir, (int)getpid());
+		old = xasprintf("%s.old.%d", o->outdir, (int)getpid());
+		if (rm_rf(tmp, e) < 0 || write_dir(tmp, f, nf, e) < 0)
+			goto out;
+		/* Keep the previous output until the new one is complete. */
+		if (path_exists(o->outdir) && rename(o->outdir, old) != 0) {
+			perr_errno(e, "cannot move %s aside", o->outdir);
+			goto out;
+		}
+		if (rename(tmp, o->outdir) != 0) {
+			perr_errno(e, "cannot rename %s to %s", tmp, o->outdir);
+			if (path_exists(old))
+				rename(old, o->outdir);
+			goto out;
+		}
+		if (rm_rf(old, e) < 0)
+			goto out;
+	}
+	if (o->tarfile) {
+		char *dir = path_dirname(o->tarfile);
+
+		free(tmp);
+		tmp = xasprintf("%s.tmp.%d", o->tarfile, (int)getpid());
+		if (write_tar(tmp, f, nf, epoch, e) < 0 || rename(tmp, o->tarfile) != 0) {
+			if (!e->msg[0])
+				perr_errno(e, "cannot rename %s", tmp);
+			unlink(tmp);
+			free(dir);
+			goto out;
+		}
+		fsync_dir(dir, e);
+		free(dir);
+	}
+	ret = 0;
+out:
+	if (ret < 0 && tmp && o->outdir && str_starts(tmp, o->outdir)) {
+		perr ign;
+		rm_rf(tmp, &ign);
+	}
+	for (size_t i = 0; i < nf; i++)
+		free(f[i].name);
+	free(f);
+	free(top);
+	free(tmp);
+	free(old);
+	return ret;
+}

@@ -1,0 +1,314 @@
+/*
+ * policy.c - what may enter an image, and in which shape.
+ *
+ * Every package entry passes through here before it reaches the image tree:
+ * path normalisation with the merged-/usr rewrite, refusal of hostile names
+ * and symlinks, the strip policy and the hardening rules (no shell, no
+ * package manager, no setuid, no world-writable files, root ownership).
+ */
+#include "builder_int.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* pare creates these as symlinks into /usr; package entries below them are
+ * rewritten to /usr/… (Debian's merged-/usr layout since bookworm). */
+const char *const policy_usrmerge_dirs[] = {
+	"bin", "sbin", "lib", "lib32", "lib64", "libx32", NULL,
+};
+
+/* Shells: interactive or scripting command interpreters a user could get a
+ * prompt from.  Matched on the basename of executables and symlinks in any
+ * directory. */
+static const char *const shells[] = {
+	"sh", "bash", "dash", "busybox", "ash", "zsh", "ksh", "ksh93", "mksh",
+	"lksh", "pdksh", "csh", "tcsh", "fish", "rbash", "posh", "yash", NULL,
+};
+
+/* System package managers (they could add software at run time).  Language
+ * tools (pip, npm, gem) are not: they install into a language's own tree and
+ * are what a language image is for.  "dpkg-*" and "apt-*" cover the helper
+ * commands (dpkg-deb, dpkg-query, apt-get, apt-cache, apt-key, …). */
+static const char *const pkgmgrs[] = {
+	"dpkg", "dpkg-*", "apt", "apt-*", "aptitude", "rpm", "rpmdb", "yum",
+	"dnf", "microdnf", "apk", "zypper", "pacman", "opkg", "ipkg", NULL,
+};
+
+/* Default strip globs (fnmatch without FNM_PATHNAME: '*' crosses '/'). */
+static const char *const default_strip[] = {
+	"/usr/share/doc/*",
+	"/usr/share/man", "/usr/share/man/*",
+	"/usr/share/info", "/usr/share/info/*",
+	"/usr/share/lintian", "/usr/share/lintian/*",
+	"/usr/share/locale/*",
+	"/usr/share/doc-base", "/usr/share/doc-base/*",
+	"/usr/share/bug", "/usr/share/bug/*",
+	"/usr/share/menu", "/usr/share/menu/*",
+	"/usr/share/gtk-doc", "/usr/share/gtk-doc/*",
+	/* glibc iconv modules: UTF-8 is built into libc; keep the Unicode
+	 * family and the module configuration (gconv-modules, its .d dir and
+	 * the cache) so iconv to/from UTF-16/32/UCS-2/4 keeps working. */
+	"/usr/lib/*-linux-gnu*/gconv/*",
+	NULL,
+};
+
+static const char *const default_keep[] = {
+	"/usr/share/doc/*/copyright",
+	"/usr/lib/*-linux-gnu*/gconv/gconv-modules*",
+	"/usr/lib/*-linux-gnu*/gconv/UTF-*.so",
+	"/usr/lib/*-linux-gnu*/gconv/UNICODE.so",
+	NULL,
+};
+
+void policy_init(struct policy *p, const struct recipe *r)
+{
+	memset(p, 0, sizeof(*p));
+	p->r = r;
+	if (r) {
+		p->allow_shell = sv_contains(&r->allow, "shell");
+		p->allow_pkgmgr = sv_contains(&r->allow, "package-manager");
+		p->allow_setuid = sv_contains(&r->allow, "setuid");
+	}
+}
+
+static bool is_usrmerge_dir(const char *comp, size_t n)
+{
+	for (size_t i = 0; policy_usrmerge_dirs[i]; i++)
+		if (strlen(policy_usrmerge_dirs[i]) == n &&
+		    !strncmp(policy_usrmerge_dirs[i], comp, n))
+			return true;
+	return false;
+}
+
+/* Split on '/', drop "" and ".", refuse "..", join as "/a/b" and rewrite
+ * the merged-/usr prefixes.  Returns NULL for the root. */
+static int norm_components(const char *s, char **out, perr *e)
+{
+	strbuf sb = STRBUF_INIT;
+	const char *p = s;
+	bool first = true;
+
+	*out = NULL;
+	while (*p) {
+		const char *q = strchr(p, '/');
+		size_t n = q ? (size_t)(q - p) : strlen(p);
+
+		if (n == 2 && !strncmp(p, "..", 2)) {
+			sb_release(&sb);
+			return perr_set(e, "'..' component in '%s'", s);
+		}
+		if (n && !(n == 1 && *p == '.')) {
+			if (first && is_usrmerge_dir(p, n))
+				sb_adds(&sb, "/usr");
+			first = false;
+			sb_addc(&sb, '/');
+			sb_add(&sb, p, n);
+		}
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	if (sb.len)
+		*out = sb_detach(&sb);
+	return 0;
+}
+
+int policy_norm_name(const char *name, char **out, perr *e)
+{
+	*out = NULL;
+	if (!name || !*name)
+		return perr_set(e, "empty file name");
+	if (name[0] == '/')
+		return perr_set(e, "absolute file name '%s'", name);
+	return norm_components(name, out, e);
+}
+
+int policy_norm_abs(const char *path, char **out, perr *e)
+{
+	*out = NULL;
+	if (!path || path[0] != '/')
+		return perr_set(e, "path '%s' is not absolute", path ? path : "");
+	if (norm_components(path, out, e) < 0)
+		return -1;
+	if (!*out)
+		return perr_set(e, "path '%s' names the image root", path);
+	return 0;
+}
+
+/* Lexically resolve rel from base (absolute, normalised or "/"); false when
+ * ".." would climb above the root. */
+static bool resolve_lexical(const char *base, const char *rel, strvec *comps)
+{
+	strvec parts = STRVEC_INIT;
+
+	sv_split(comps, base, "/");
+	sv_split(&parts, rel, "/");
+	for (size_t i = 0; i < parts.n; i++) {
+		if (!strcmp(parts.v[i], "."))
+			continue;
+		if (!strcmp(parts.v[i], "..")) {
+			if (!comps->n) {
+				sv_clear(&parts);
+				return false;
+			}
+			free(comps->v[--comps->n]);
+			continue;
+		}
+		sv_push(comps, parts.v[i]);
+	}
+	sv_clear(&parts);
+	return true;
+}
+
+int policy_symlink_target(const char *linkpath, const char *target, char **out,
+			  perr *e)
+{
+	strvec comps = STRVEC_INIT;
+	char *dir = NULL;
+	int ret = -1;
+
+	*out = NULL;
+	if (!target || !*target) {
+		perr_set(e, "symlink with an empty target");
+		goto out;
+	}
+	if (target[0] == '/') {
+		strbuf sb = STRBUF_INIT;
+
+		if (!resolve_lexical("/", target, &comps)) {
+			perr_set(e, "symlink target '%s' leaves the image root", target);
+			goto out;
+		}
+		/* Absolute targets get the same merged-/usr rewrite as paths,
+		 * so they never depend on the /bin -> usr/bin links. */
+		for (size_t i = 0; i < comps.n; i++) {
+			if (i == 0 && is_usrmerge_dir(comps.v[0], strlen(comps.v[0])))
+				sb_adds(&sb, "/usr");
+			sb_addc(&sb, '/');
+			sb_adds(&sb, comps.v[i]);
+		}
+		if (!sb.len)
+			sb_addc(&sb, '/');
+		*out = sb_detach(&sb);
+	} else {
+		/* Relative targets are resolved where the link really lives
+		 * (after the rewrite), as the kernel would, and kept verbatim. */
+		dir = path_dirname(linkpath);
+		if (!resolve_lexical(dir, target, &comps)) {
+			perr_set(e, "symlink target '%s' leaves the image root", target);
+			goto out;
+		}
+		*out = xstrdup(target);
+	}
+	ret = 0;
+out:
+	sv_clear(&comps);
+	free(dir);
+	return ret;
+}
+
+static bool match_any(const char *const *globs, const char *path)
+{
+	for (size_t i = 0; globs[i]; i++)
+		if (!fnmatch(globs[i], path, 0))
+			return true;
+	return false;
+}
+
+static bool match_sv(const strvec *sv, const char *path)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!fnmatch(sv->v[i], path, 0))
+			return true;
+	return false;
+}
+
+bool policy_stripped(const struct policy *p, const char *path)
+{
+	if (p->r && match_sv(&p->r->keep, path))
+		return false;
+	if (p->r && match_sv(&p->r->strip, path))
+		return true;
+	if (match_any(default_keep, path))
+		return false;
+	return match_any(default_strip, path);
+}
+
+const char *policy_forbidden_kind(const char *path)
+{
+	const char *base = path_basename(path);
+
+	for (size_t i = 0; shells[i]; i++)
+		if (!strcmp(shells[i], base))
+			return "shell";
+	for (size_t i = 0; pkgmgrs[i]; i++)
+		if (!fnmatch(pkgmgrs[i], base, 0))
+			return "package-manager";
+	return NULL;
+}
+
+void policy_path_perms(const struct policy *p, const char *path, int *mode,
+		       int64_t *uid, int64_t *gid)
+{
+	*mode = -1;
+	*uid = *gid = -1;
+	if (!p->r)
+		return;
+	/* Later declarations win; exact matches and recursive prefixes apply.
+	 * A recursive mode only applies to directories (a blanket 0755 would
+	 * make every file executable); owners apply to the whole subtree. */
+	for (size_t i = 0; i < p->r->npaths; i++) {
+		const struct recipe_path *rp = &p->r->paths[i];
+		size_t n = strlen(rp->path);
+		bool exact = !strcmp(rp->path, path);
+		bool below = rp->recursive && !strncmp(rp->path, path, n) &&
+			     (path[n] == '/' || !strcmp(rp->path, "/"));
+
+		if (rp->type == RPATH_SYMLINK || (!exact && !below))
+			continue;
+		if (rp->mode >= 0 && exact)
+			*mode = rp->mode;
+		else if (rp->mode >= 0 && below)
+			*mode = rp->mode | 0x10000; /* marker: dirs only */
+		if (rp->uid >= 0)
+			*uid = rp->uid;
+		if (rp->gid >= 0)
+			*gid = rp->gid;
+	}
+}
+
+int policy_apply(const struct policy *p, const char *pkg, struct tree_entry *ent,
+		 perr *e)
+{
+	const char *kind = NULL;
+	int mode;
+	int64_t uid, gid;
+
+	if ((ent->type == TREE_FILE && (ent->mode & 0111)) ||
+	    ent->type == TREE_SYMLINK || ent->type == TREE_HARDLINK)
+		kind = policy_forbidden_kind(ent->path);
+	if (kind && !strcmp(kind, "shell") && !p->allow_shell)
+		return perr_set(e, "%s: refusing %s: a shell is not allowed in the image "
+				"(recipe allow: [shell] permits it)", pkg, ent->path);
+	if (kind && !strcmp(kind, "package-manager") && !p->allow_pkgmgr)
+		return perr_set(e, "%s: refusing %s: a package manager is not allowed in the "
+				"image (recipe allow: [package-manager] permits it)", pkg,
+				ent->path);
+	if ((ent->mode & 06000) && !p->allow_setuid) {
+		debug("%s: %s: dropping setuid/setgid bits", pkg, ent->path);
+		ent->mode &= ~06000u;
+	}
+	if ((ent->mode & 0002) && strcmp(ent->path, "/tmp") &&
+	    ent->type != TREE_SYMLINK)
+		ent->mode &= ~0002u;
+	ent->uid = ent->gid = 0;
+	policy_path_perms(p, ent->path, &mode, &uid, &gid);
+	if (mode >= 0 && (!(mode & 0x10000) || ent->type == TREE_DIR))
+		ent->mode = (uint32_t)mode & 07777;
+	if (uid >= 0)
+		ent->uid = (uint32_t)uid;
+	if (gid >= 0)
+		ent->gid = (uint32_t)gid;
+	return 0;
+}

@@ -1,0 +1,415 @@
+/*
+ * tree.c - the in-memory image tree (one architecture's root filesystem).
+ *
+ * Entries are kept in insertion order with an open-addressing index from
+ * path to the live entry.  Overlap rules live here because they are about
+ * what is already in the tree: directories may be shared, a regular file may
+ * only be taken over by a package whose Replaces: names the previous owner.
+ */
+#include "builder_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t hash_path(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+struct image_tree *tree_new(void)
+{
+	struct image_tree *t = xcalloc(1, sizeof(*t));
+
+	t->nslots = 1024;
+	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+	t->npslots = 1024;
+	t->pslots = xcalloc(t->npslots, sizeof(*t->pslots));
+	return t;
+}
+
+void tree_entry_free(struct tree_entry *ent)
+{
+	if (!ent)
+		return;
+	free(ent->path);
+	free(ent->data);
+	free(ent->target);
+	free(ent);
+}
+
+void deb_pkg_free(struct deb_pkg *p)
+{
+	free(p->name);
+	free(p->version);
+	free(p->arch);
+	free(p->source);
+	free(p->source_version);
+	free(p->maintainer);
+	free(p->homepage);
+	free(p->control);
+	free(p->md5sums);
+	free(p->copyright);
+	free(p->os_release);
+	sv_clear(&p->replaces);
+	sv_clear(&p->provides);
+	memset(p, 0, sizeof(*p));
+}
+
+void tree_free(struct image_tree *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		tree_entry_free(t->ents[i]);
+	for (size_t i = 0; i < t->npkgs; i++)
+		deb_pkg_free(&t->pkgs[i]);
+	free(t->ents);
+	free(t->slots);
+	for (size_t i = 0; i < t->npslots; i++)
+		free(t->pslots[i]);
+	free(t->pslots);
+	free(t->pkgs);
+	free(t);
+}
+
+/* Slot holding path (its index + 1) or the empty slot where it would go. */
+static size_t *find_slot(const struct image_tree *t, const char *path)
+{
+	size_t mask = t->nslots - 1, i = hash_path(path) & mask;
+
+	while (t->slots[i] && strcmp(t->ents[t->slots[i] - 1]->path, path))
+		i = (i + 1) & mask;
+	return &t->slots[i];
+}
+
+static void rehash(struct image_tree *t)
+{
+	size_t *old = t->slots, nold = t->nslots;
+
+	t->nslots *= 2;
+	t->slots = xcalloc(t->nslots, sizeof(*t->slots));
+	for (size_t i = 0; i < nold; i++)
+		if (old[i])
+			*find_slot(t, t->ents[old[i] - 1]->path) = old[i];
+	free(old);
+}
+
+/* The parent set: every directory some entry lives below, shipped or not,
+ * so a later non-directory cannot take the place of an implicit parent. */
+static char **find_pslot(char **slots, size_t nslots, const char *path)
+{
+	size_t mask = nslots - 1, i = hash_path(path) & mask;
+
+	while (slots[i] && strcmp(slots[i], path))
+		i = (i + 1) & mask;
+	return &slots[i];
+}
+
+static bool is_parent(const struct image_tree *t, const char *path)
+{
+	return *find_pslot(t->pslots, t->npslots, path) != NULL;
+}
+
+static void add_parents(struct image_tree *t, const char *path)
+{
+	for (const char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+		char *dir = xstrndup(path, (size_t)(p - path));
+		char **s = find_pslot(t->pslots, t->npslots, dir);
+
+		if (*s) {
+			free(dir);
+			continue;
+		}
+		*s = dir;
+		if (++t->npar * 2 > t->npslots) {
+			char **old = t->pslots;
+			size_t nold = t->npslots;
+
+			t->npslots *= 2;
+			t->pslots = xcalloc(t->npslots, sizeof(*t->pslots));
+			for (size_t i = 0; i < nold; i++)
+				if (old[i])
+					*find_pslot(t->pslots, t->npslots, old[i]) = old[i];
+			free(old);
+		}
+	}
+}
+
+struct tree_entry *tree_get(const struct image_tree *t, const char *path)
+{
+	size_t *s = find_slot(t, path);
+
+	return *s ? t->ents[*s - 1] : NULL;
+}
+
+/* Append ent; when index is true it becomes the live entry for its path. */
+static void append(struct image_tree *t, struct tree_entry *ent, bool index)
+{
+	ALLOC_GROW(t->ents, t->n + 1, t->alloc);
+	t->ents[t->n++] = ent;
+	add_parents(t, ent->path);
+	if (!index)
+		return;
+	if (t->n * 2 > t->nslots)
+		rehash(t);
+	*find_slot(t, ent->path) = t->n;
+}
+
+static const char *type_name(enum tree_type ty)
+{
+	switch (ty) {
+	case TREE_FILE: return "file";
+	case TREE_DIR: return "directory";
+	case TREE_SYMLINK: return "symlink";
+	case TREE_HARDLINK: return "hard link";
+	}
+	return "?";
+}
+
+static const char *owner(const struct image_tree *t, const struct tree_entry *ent)
+{
+	return ent->pkg >= 0 ? t->pkgs[ent->pkg].name : "pare";
+}
+
+/* True when package a declares Replaces: on b (by name or a virtual name b provides). */
+static bool replaces(const struct image_tree *t, int a, int b)
+{
+	const struct deb_pkg *pa = &t->pkgs[a], *pb = &t->pkgs[b];
+
+	if (sv_contains(&pa->replaces, pb->name))
+		return true;
+	for (size_t i = 0; i < pb->provides.n; i++)
+		if (sv_contains(&pa->replaces, pb->provides.v[i]))
+			return true;
+	return false;
+}
+
+int tree_insert(struct image_tree *t, struct tree_entry *ent, perr *e)
+{
+	struct tree_entry *old;
+	const char *who = owner(t, ent);
+
+	/* Every parent must be a directory: a symlink would let the entry be
+	 * written somewhere else than its name says. */
+	for (char *p = strchr(ent->path + 1, '/'); p; p = strchr(p + 1, '/')) {
+		struct tree_entry *par;
+
+		*p = '\0';
+		par = tree_get(t, ent->path);
+		if (par && par->type == TREE_SYMLINK) {
+			perr_set(e, "%s: refusing %s/%s: written through a symlink (%s -> %s, from %s)",
+				 who, ent->path, p + 1, ent->path, par->target, owner(t, par));
+			*p = '/';
+			goto fail;
+		}
+		if (par && par->type != TREE_DIR) {
+			perr_set(e, "%s: refusing %s/%s: parent %s is a %s (from %s)", who,
+				 ent->path, p + 1, ent->path, type_name(par->type), owner(t, par));
+			*p = '/';
+			goto fail;
+		}
+		*p = '/';
+	}
+	if (ent->type != TREE_DIR && is_parent(t, ent->path)) {
+		perr_set(e, "%s: refusing %s: a %s where other entries need a directory", who,
+			 ent->path, type_name(ent->type));
+		goto fail;
+	}
+	old = tree_get(t, ent->path);
+	if (!old) {
+		append(t, ent, true);
+		return 0;
+	}
+	if (ent->pkg < 0) {
+		/* Generated content lands in the top layer and wins, but it
+		 * cannot turn a package directory into something else. */
+		if (old->type == TREE_DIR && ent->type != TREE_DIR) {
+			perr_set(e, "pare: cannot create %s %s: %s ships a directory there",
+				 type_name(ent->type), ent->path, owner(t, old));
+			goto fail;
+		}
+		old->removed = true;
+		append(t, ent, true);
+		return 0;
+	}
+	if (old->type == TREE_DIR && ent->type == TREE_DIR) {
+		/* Shared directories are normal; each layer keeps its own
+		 * copy so an upper layer does not reset the mode. */
+		append(t, ent, false);
+		return 0;
+	}
+	if (old->type == TREE_DIR || ent->type == TREE_DIR) {
+		perr_set(e, "%s is a %s in %s and a %s in %s", ent->path,
+			 type_name(old->type), owner(t, old), type_name(ent->type), who);
+		goto fail;
+	}
+	if (old->pkg < 0) {
+		perr_set(e, "%s: %s is already generated by pare", who, ent->path);
+		goto fail;
+	}
+	if (old->type == TREE_SYMLINK && ent->type == TREE_SYMLINK &&
+	    !strcmp(old->target, ent->target)) {
+		/* Identical symlinks (common after the merged-/usr rewrite). */
+		if (old->layer == ent->layer) {
+			tree_entry_free(ent);
+		} else {
+			append(t, ent, false);
+		}
+		return 0;
+	}
+	if (old->pkg == ent->pkg) {
+		perr_set(e, "%s: %s appears twice in the package", who, ent->path);
+		goto fail;
+	}
+	if (replaces(t, ent->pkg, old->pkg)) {
+		old->removed = true;
+		append(t, ent, true);
+		return 0;
+	}
+	if (replaces(t, old->pkg, ent->pkg)) {
+		if (old->layer != ent->layer) {
+			/* The loser is in a later layer, which would win in
+			 * the overlay: layers would have to depend on each other. */
+			perr_set(e, "%s is shipped by both %s and %s (%s replaces %s but is in an "
+				 "earlier layer)", ent->path, owner(t, old), who, owner(t, old), who);
+			goto fail;
+		}
+		tree_entry_free(ent);
+		return 0;
+	}
+	perr_set(e, "%s is shipped by both %s and %s (no Replaces)", ent->path,
+		 owner(t, old), who);
+fail:
+	tree_entry_free(ent);
+	return -1;
+}
+
+static struct tree_entry *gen_entry(const char *path, enum tree_type ty, uint32_t mode,
+				    uint32_t uid, uint32_t gid, perr *e)
+{
+	struct tree_entry *ent;
+	char *norm;
+
+	if (policy_norm_abs(path, &norm, e) < 0)
+		return NULL;
+	ent = xcalloc(1, sizeof(*ent));
+	ent->path = norm;
+	ent->type = ty;
+	ent->mode = mode & 07777;
+	ent->uid = uid;
+	ent->gid = gid;
+	ent->pkg = -1;
+	ent->layer = -1;
+	ent->mtime = INT64_MAX; /* clamped to SOURCE_DATE_EPOCH when written */
+	return ent;
+}
+
+static void hash_content(struct tree_entry *ent)
+{
+	phash *h = phash_new("sha1");
+
+	sha256_hex(ent->data ? (const void *)ent->data : "", ent->size, ent->sha256);
+	phash_update(h, ent->data ? (const void *)ent->data : "", ent->size);
+	phash_final_hex(h, ent->sha1);
+}
+
+int tree_add_file(struct image_tree *t, const char *path, const void *data,
+		  size_t len, uint32_t mode, uint32_t uid, uint32_t gid, perr *e)
+{
+	struct tree_entry *ent = gen_entry(path, TREE_FILE, mode, uid, gid, e);
+
+	if (!ent)
+		return -1;
+	ent->size = len;
+	ent->data = xmalloc(len ? len : 1);
+	if (len)
+		memcpy(ent->data, data, len);
+	hash_content(ent);
+	return tree_insert(t, ent, e);
+}
+
+int tree_add_dir(struct image_tree *t, const char *path, uint32_t mode,
+		 uint32_t uid, uint32_t gid, perr *e)
+{
+	struct tree_entry *ent = gen_entry(path, TREE_DIR, mode, uid, gid, e);
+
+	return ent ? tree_insert(t, ent, e) : -1;
+}
+
+int tree_add_symlink(struct image_tree *t, const char *path,
+		     const char *target, perr *e)
+{
+	struct tree_entry *ent = gen_entry(path, TREE_SYMLINK, 0777, 0, 0, e);
+
+	if (!ent)
+		return -1;
+	if (policy_symlink_target(ent->path, target, &ent->target, e) < 0) {
+		perr_prefix(e, "pare: %s", ent->path);
+		tree_entry_free(ent);
+		return -1;
+	}
+	return tree_insert(t, ent, e);
+}
+
+int tree_chmod(struct image_tree *t, const char *path, uint32_t mode,
+	       uint32_t uid, uint32_t gid, perr *e)
+{
+	struct tree_entry *old = tree_get(t, path), *ent;
+
+	if (!old)
+		return perr_set(e, "cannot change %s: no such path in the image", path);
+	if (old->pkg < 0) {
+		old->mode = mode & 07777;
+		old->uid = uid;
+		old->gid = gid;
+		return 0;
+	}
+	if ((old->type == TREE_FILE || old->type == TREE_HARDLINK) && !old->data)
+		return perr_set(e, "cannot change %s: its content is no longer loaded", path);
+	ent = xcalloc(1, sizeof(*ent));
+	*ent = *old;
+	ent->path = xstrdup(old->path);
+	ent->target = old->target ? xstrdup(old->target) : NULL;
+	if (ent->type == TREE_HARDLINK)
+		ent->type = TREE_FILE;
+	if (old->data) {
+		ent->data = xmalloc(old->size ? old->size : 1);
+		memcpy(ent->data, old->data, old->size);
+	}
+	ent->mode = mode & 07777;
+	ent->uid = uid;
+	ent->gid = gid;
+	ent->pkg = -1;
+	ent->layer = -1;
+	ent->removed = false;
+	old->removed = true;
+	append(t, ent, true);
+	return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct tree_entry *x = *(struct tree_entry *const *)a;
+	const struct tree_entry *y = *(struct tree_entry *const *)b;
+
+	return strcmp(x->path, y->path);
+}
+
+struct tree_entry **tree_sorted(const struct image_tree *t, size_t *n)
+{
+	struct tree_entry **v = xmalloc((t->n + 1) * sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		struct tree_entry *ent = t->ents[i];
+
+		if (!ent->removed && tree_get(t, ent->path) == ent)
+			v[(*n)++] = ent;
+	}
+	qsort(v, *n, sizeof(*v), cmp_entry);
+	return v;
+}

@@ -1,0 +1,791 @@
+/*
+ * license.c - Debian copyright files (machine-readable copyright-format 1.0,
+ * "DEP-5", or free text) to SPDX licence expressions.
+ *
+ * https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+ *   - paragraphs separated by blank lines, fields "Name: value", continuation
+ *     lines start with a space or tab, a continuation line "." is an empty line;
+ *   - the header paragraph carries Format:; Files: paragraphs carry Copyright:
+ *     and License: (first line = short name or expression, the rest = text);
+ *     stand-alone License: paragraphs give the text of a short name;
+ *   - expressions: "or", "and" (binds tighter than "or"), a comma before
+ *     "and"/"or" lowers the precedence of that operator below both, and
+ *     "NAME with FOO exception" adds an exception.
+ * SPDX expressions have the same precedence order (WITH > AND > OR).
+ */
+#include "sbom_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- names ------------------------------------------------------------- */
+
+/* Debian short names and common spellings seen in Debian main that are not
+ * handled by the GPL-family rule below.  Every value is an id of the SPDX
+ * licence list (checked by tests/unit/unit-sbom.c against the list shipped
+ * with the CycloneDX schema). */
+static const struct {
+	const char *debian, *spdx;
+} lic_table[] = {
+	{ "0BSD", "0BSD" },
+	{ "AFL-2.1", "AFL-2.1" },
+	{ "AFL-3.0", "AFL-3.0" },
+	{ "Apache", "Apache-2.0" },
+	{ "Apache-1.0", "Apache-1.0" },
+	{ "Apache-1.1", "Apache-1.1" },
+	{ "Apache-2", "Apache-2.0" },
+	{ "Apache-2.0", "Apache-2.0" },
+	/* /usr/share/common-licenses/Artistic is the Perl "Artistic License",
+	 * which the SPDX list names Artistic-1.0-Perl. */
+	{ "Artistic", "Artistic-1.0-Perl" },
+	{ "Artistic-1", "Artistic-1.0-Perl" },
+	{ "Artistic-1.0", "Artistic-1.0" },
+	{ "Artistic-1.0-Perl", "Artistic-1.0-Perl" },
+	{ "Artistic-2", "Artistic-2.0" },
+	{ "Artistic-2.0", "Artistic-2.0" },
+	{ "Beerware", "Beerware" },
+	{ "Boost", "BSL-1.0" },
+	{ "Boost-1.0", "BSL-1.0" },
+	{ "BSD-1-clause", "BSD-1-Clause" },
+	{ "BSD-2", "BSD-2-Clause" },
+	{ "BSD-2-clause", "BSD-2-Clause" },
+	{ "BSD-2-clause-FreeBSD", "BSD-2-Clause" },
+	{ "BSD-2-clause-NetBSD", "BSD-2-Clause" },
+	{ "BSD-3", "BSD-3-Clause" },
+	{ "BSD-3-clause", "BSD-3-Clause" },
+	{ "BSD-4", "BSD-4-Clause" },
+	{ "BSD-4-clause", "BSD-4-Clause" },
+	{ "BSD-4-clause-UC", "BSD-4-Clause-UC" },
+	{ "BSL-1.0", "BSL-1.0" },
+	{ "bzip2", "bzip2-1.0.6" },
+	{ "bzip2-1.0.6", "bzip2-1.0.6" },
+	{ "CC-BY-3.0", "CC-BY-3.0" },
+	{ "CC-BY-4.0", "CC-BY-4.0" },
+	{ "CC-BY-SA-3.0", "CC-BY-SA-3.0" },
+	{ "CC-BY-SA-4.0", "CC-BY-SA-4.0" },
+	{ "CC0", "CC0-1.0" },
+	{ "CC0-1.0", "CC0-1.0" },
+	{ "CDDL", "CDDL-1.0" },
+	{ "CDDL-1.0", "CDDL-1.0" },
+	{ "CDDL-1.1", "CDDL-1.1" },
+	{ "CPL-1.0", "CPL-1.0" },
+	{ "curl", "curl" },
+	{ "ECL-2.0", "ECL-2.0" },
+	{ "EPL-1.0", "EPL-1.0" },
+	{ "EPL-2.0", "EPL-2.0" },
+	{ "EUPL-1.2", "EUPL-1.2" },
+	{ "Expat", "MIT" },
+	{ "FSFAP", "FSFAP" },
+	{ "FSFUL", "FSFUL" },
+	{ "FSFULLR", "FSFULLR" },
+	{ "FTL", "FTL" },
+	{ "HPND", "HPND" },
+	{ "ICU", "ICU" },
+	{ "IJG", "IJG" },
+	{ "Info-ZIP", "Info-ZIP" },
+	{ "ISC", "ISC" },
+	{ "LPPL-1.3c", "LPPL-1.3c" },
+	{ "libpng", "Libpng" },
+	{ "libpng-2.0", "libpng-2.0" },
+	{ "MirOS", "MirOS" },
+	{ "MIT", "MIT" },
+	{ "MIT-0", "MIT-0" },
+	{ "MPL-1.1", "MPL-1.1" },
+	{ "MPL-2.0", "MPL-2.0" },
+	{ "NCSA", "NCSA" },
+	{ "NTP", "NTP" },
+	{ "OFL-1.1", "OFL-1.1" },
+	{ "OLDAP-2.8", "OLDAP-2.8" },
+	{ "OpenSSL", "OpenSSL" },
+	{ "PostgreSQL", "PostgreSQL" },
+	{ "PSF", "PSF-2.0" },
+	{ "PSF-2", "PSF-2.0" },
+	{ "PSF-2.0", "PSF-2.0" },
+	{ "Python", "Python-2.0" },
+	{ "Python-2.0", "Python-2.0" },
+	{ "Ruby", "Ruby" },
+	{ "Sleepycat", "Sleepycat" },
+	{ "TCL", "TCL" },
+	{ "Unicode-DFS-2016", "Unicode-DFS-2016" },
+	{ "Unlicense", "Unlicense" },
+	{ "Vim", "Vim" },
+	{ "W3C", "W3C" },
+	{ "WTFPL", "WTFPL" },
+	{ "X11", "X11" },
+	{ "Zlib", "Zlib" },
+	{ "zlib-acknowledgement", "zlib-acknowledgement" },
+	{ "Zope-2.1", "ZPL-2.1" },
+	{ "ZPL-2.1", "ZPL-2.1" },
+};
+
+/* GNU licences: FAMILY-VERSION[+] (also "-only", "-or-later", bare FAMILY
+ * = any version), versions as the SPDX list has them. */
+static const struct {
+	const char *family, *spdx_family;
+	const char *versions[4]; /* SPDX spellings, first = for a bare name */
+} gnu_table[] = {
+	{ "GPL", "GPL", { "1.0", "2.0", "3.0", NULL } },
+	{ "LGPL", "LGPL", { "2.0", "2.1", "3.0", NULL } },
+	{ "AGPL", "AGPL", { "1.0", "3.0", NULL } },
+	{ "GFDL", "GFDL", { "1.1", "1.2", "1.3", NULL } },
+	{ "GFDL-NIV", "GFDL", { "1.1", "1.2", "1.3", NULL } },
+};
+
+static const char *gnu_map(const char *name)
+{
+	static char buf[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(gnu_table); i++) {
+		size_t fl = strlen(gnu_table[i].family);
+		const char *rest = name + fl, *ver = NULL;
+		char v[16];
+		bool later = false, niv = !strcmp(gnu_table[i].family, "GFDL-NIV");
+		size_t vl;
+
+		if (strncasecmp(name, gnu_table[i].family, fl))
+			continue;
+		if (!*rest) {
+			/* "GPL" without a version: any version. */
+			snprintf(buf, sizeof(buf), "%s-%s%s-or-later", gnu_table[i].spdx_family,
+				 gnu_table[i].versions[0], niv ? "-no-invariants" : "");
+			return buf;
+		}
+		if (*rest != '-')
+			continue;
+		rest++;
+		vl = strspn(rest, "0123456789.");
+		if (!vl || vl >= sizeof(v))
+			continue;
+		memcpy(v, rest, vl);
+		v[vl] = '\0';
+		rest += vl;
+		if (!strcmp(rest, "+") || !strcasecmp(rest, "-or-later"))
+			later = true;
+		else if (*rest && strcasecmp(rest, "-only"))
+			continue;
+		/* "2" and "2.0" are the same version */
+		for (size_t k = 0; gnu_table[i].versions[k]; k++) {
+			const char *sv = gnu_table[i].versions[k];
+			if (!strcmp(v, sv) || (!strchr(v, '.') && !strncmp(sv, v, vl) &&
+					       !strcmp(sv + vl, ".0")))
+				ver = sv;
+		}
+		if (!ver)
+			return NULL;
+		snprintf(buf, sizeof(buf), "%s-%s%s-%s", gnu_table[i].spdx_family, ver,
+			 niv ? "-no-invariants" : "", later ? "or-later" : "only");
+		return buf;
+	}
+	return NULL;
+}
+
+const char *lic_map_name(const char *name)
+{
+	const char *g;
+
+	for (size_t i = 0; i < ARRAY_SIZE(lic_table); i++)
+		if (!strcasecmp(name, lic_table[i].debian))
+			return lic_table[i].spdx;
+	/* "GFDL-NIV" must be tried before "GFDL": gnu_table order handles
+	 * it because "GFDL-" followed by "NIV" is not a version. */
+	g = gnu_map(name);
+	return g;
+}
+
+const char *lic_table_spdx(size_t i)
+{
+	return i < ARRAY_SIZE(lic_table) ? lic_table[i].spdx : NULL;
+}
+
+const char *lic_map_exception(const char *name, const char *spdx)
+{
+	bool gpl3 = spdx && strstr(spdx, "GPL-3.0");
+
+	if (!strcasecmp(name, "Autoconf") || !strcasecmp(name, "Autoconf-3.0") ||
+	    !strcasecmp(name, "Autoconf-2.0"))
+		return gpl3 ? "Autoconf-exception-3.0" : "Autoconf-exception-2.0";
+	if (!strcasecmp(name, "Bison") || !strcasecmp(name, "Bison-2.2"))
+		return "Bison-exception-2.2";
+	if (!strcasecmp(name, "Classpath") || !strcasecmp(name, "Classpath-2.0"))
+		return "Classpath-exception-2.0";
+	if (!strcasecmp(name, "Font") || !strcasecmp(name, "Font-2.0"))
+		return "Font-exception-2.0";
+	if (!strcasecmp(name, "GCC") || !strcasecmp(name, "GCC-3.1") ||
+	    !strcasecmp(name, "GCC runtime library"))
+		return gpl3 ? "GCC-exception-3.1" : "GCC-exception-2.0";
+	if (!strcasecmp(name, "Libtool"))
+		return "Libtool-exception";
+	if (!strcasecmp(name, "LLVM"))
+		return "LLVM-exception";
+	if (!strcasecmp(name, "OCaml linking") || !strcasecmp(name, "OCaml-LGPL-linking"))
+		return "OCaml-LGPL-linking-exception";
+	if (!strcasecmp(name, "Qt-LGPL-1.1") || !strcasecmp(name, "Qt LGPL"))
+		return "Qt-LGPL-exception-1.1";
+	if (!strcasecmp(name, "Texinfo"))
+		return "Texinfo-exception";
+	if (!strcasecmp(name, "WxWindows") || !strcasecmp(name, "WxWindows-3.1"))
+		return "WxWindows-exception-3.1";
+	if (!strcasecmp(name, "389"))
+		return "389-exception";
+	/* There is no generic "OpenSSL exception" in the SPDX exception list
+	 * (only project-specific ones), so such a term becomes a LicenseRef. */
+	return NULL;
+}
+
+char *lic_ref_id(const char *name)
+{
+	strbuf sb = STRBUF_INIT;
+
+	sb_adds(&sb, "LicenseRef-");
+	for (const char *p = name; *p; p++)
+		sb_addc(&sb, isalnum((unsigned char)*p) || *p == '.' || *p == '-' ? *p : '-');
+	return sb_detach(&sb);
+}
+
+/* ---- licence-ref registry ------------------------------------------------- */
+
+long lic_refs_find(const struct lic_refs *reg, const char *id)
+{
+	for (size_t i = 0; i < reg->ids.n; i++)
+		if (!strcmp(reg->ids.v[i], id))
+			return (long)i;
+	return -1;
+}
+
+static char *reg_add(struct lic_refs *reg, const char *pkgname, const char *name,
+		     const char *text)
+{
+	char *id = lic_ref_id(name);
+	long i = lic_refs_find(reg, id);
+
+	if (i >= 0 && strcmp(reg->texts.v[i], text)) {
+		/* Same name, other text: qualify with the package. */
+		char *q = xasprintf("%s-%s", pkgname, name);
+		free(id);
+		id = lic_ref_id(q);
+		free(q);
+		i = lic_refs_find(reg, id);
+	}
+	if (i < 0) {
+		sv_push(&reg->ids, id);
+		sv_push(&reg->names, name);
+		sv_push(&reg->texts, text);
+	}
+	return id;
+}
+
+void lic_refs_free(struct lic_refs *reg)
+{
+	sv_clear(&reg->ids);
+	sv_clear(&reg->names);
+	sv_clear(&reg->texts);
+}
+
+void lic_info_free(struct lic_info *li)
+{
+	free(li->expr);
+	free(li->copyright);
+	sv_clear(&li->refs);
+	memset(li, 0, sizeof(*li));
+}
+
+/* ---- deb822 paragraphs ------------------------------------------------------ */
+
+struct field {
+	char *name;  /* as written */
+	char *first; /* value on the field line, trimmed */
+	strbuf body; /* continuation lines, "." -> empty line */
+	size_t nlines;
+};
+
+struct para {
+	struct field *f;
+	size_t n, alloc;
+};
+
+static const struct field *para_get(const struct para *p, const char *name)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcasecmp(p->f[i].name, name))
+			return &p->f[i];
+	return NULL;
+}
+
+static void paras_free(struct para *ps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < ps[i].n; k++) {
+			free(ps[i].f[k].name);
+			free(ps[i].f[k].first);
+			sb_release(&ps[i].f[k].body);
+		}
+		free(ps[i].f);
+	}
+	free(ps);
+}
+
+static bool blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isspace((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* Split text into paragraphs.  Lines that are neither fields nor
+ * continuations are ignored (copyright files in the wild have stray ones). */
+static struct para *parse_paras(const char *text, size_t *np)
+{
+	struct para *ps = NULL;
+	size_t n = 0, alloc = 0;
+	bool in_para = false;
+	const char *p = text;
+
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		char *line = xstrndup(p, len);
+		size_t l = strlen(line);
+
+		p += len + (eol ? 1 : 0);
+		if (l && line[l - 1] == '\r')
+			line[--l] = '\0';
+		if (blank(line, l)) {
+			in_para = false;
+		} else if (line[0] == ' ' || line[0] == '\t') {
+			if (in_para && ps[n - 1].n) {
+				struct field *f = &ps[n - 1].f[ps[n - 1].n - 1];
+				char *t = str_trim(line);
+				if (f->nlines++)
+					sb_addc(&f->body, '\n');
+				if (strcmp(t, "."))
+					sb_adds(&f->body, t);
+			}
+		} else if (line[0] != '#' && strchr(line, ':')) {
+			char *colon = strchr(line, ':');
+			struct field *f;
+
+			if (!in_para) {
+				ALLOC_GROW(ps, n + 1, alloc);
+				memset(&ps[n], 0, sizeof(ps[n]));
+				n++;
+				in_para = true;
+			}
+			*colon = '\0';
+			ALLOC_GROW(ps[n - 1].f, ps[n - 1].n + 1, ps[n - 1].alloc);
+			f = &ps[n - 1].f[ps[n - 1].n++];
+			memset(f, 0, sizeof(*f));
+			f->name = xstrdup(str_trim(line));
+			f->first = xstrdup(str_trim(colon + 1));
+		}
+		free(line);
+	}
+	*np = n;
+	return ps;
+}
+
+/* ---- expressions --------------------------------------------------------------- */
+
+enum { N_TERM, N_AND, N_OR };
+
+struct node {
+	int op;
+	char *spdx;            /* N_TERM: rendered SPDX term */
+	struct node *l, *r;    /* N_AND / N_OR */
+};
+
+static void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	node_free(n->l);
+	node_free(n->r);
+	free(n->spdx);
+	free(n);
+}
+
+struct ctx {
+	const char *pkg;
+	struct lic_refs *reg;
+	const struct para *ps;
+	size_t np;
+	const char *stanza_text; /* text of the License: field being parsed */
+	bool single_term;        /* expression is one term: stanza text is its text */
+	strvec *refs;
+};
+
+/* Text for an unknown licence name: the stand-alone License: paragraph of
+ * that name, else the stanza's own text when the expression is just this
+ * name, else the name itself. */
+static const char *ref_text(struct ctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->np; i++) {
+		const struct field *lf = para_get(&c->ps[i], "License");
+		if (lf && !para_get(&c->ps[i], "Files") && !para_get(&c->ps[i], "Format") &&
+		    !para_get(&c->ps[i], "Format-Specification") &&
+		    !strcasecmp(lf->first, name) && lf->body.len)
+			return lf->body.buf;
+	}
+	if (c->single_term && c->stanza_text && *c->stanza_text)
+		return c->stanza_text;
+	return name;
+}
+
+static struct node *mk_term(struct ctx *c, char **tok, size_t n)
+{
+	struct node *nd = xcalloc(1, sizeof(*nd));
+	strbuf whole = STRBUF_INIT;
+	const char *lic = NULL, *exc = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_addc(&whole, ' ');
+		sb_adds(&whole, tok[i]);
+	}
+	nd->op = N_TERM;
+	if (n == 1) {
+		lic = lic_map_name(tok[0]);
+		if (lic)
+			nd->spdx = xstrdup(lic);
+	} else if (n >= 4 && !strcasecmp(tok[1], "with") &&
+		   !strcasecmp(tok[n - 1], "exception")) {
+		strbuf en = STRBUF_INIT;
+		for (size_t i = 2; i < n - 1; i++) {
+			if (en.len)
+				sb_addc(&en, ' ');
+			sb_adds(&en, tok[i]);
+		}
+		lic = lic_map_name(tok[0]);
+		exc = lic ? lic_map_exception(sb_str(&en), lic) : NULL;
+		if (lic && exc)
+			nd->spdx = xasprintf("%s WITH %s", lic, exc);
+		sb_release(&en);
+	}
+	if (!nd->spdx) {
+		/* Unknown: keep it as a LicenseRef with its text, never drop it. */
+		char *id = reg_add(c->reg, c->pkg, whole.buf, ref_text(c, whole.buf));
+		sv_push(c->refs, id);
+		nd->spdx = id;
+	}
+	sb_release(&whole);
+	return nd;
+}
+
+static struct node *mk_op(int op, struct node *l, struct node *r)
+{
+	struct node *nd = xcalloc(1, sizeof(*nd));
+	nd->op = op;
+	nd->l = l;
+	nd->r = r;
+	return nd;
+}
+
+/* tokens: words; a word "," stands for a comma that preceded and/or. */
+static bool is_kw(const char *t, const char *kw)
+{
+	return !strcasecmp(t, kw);
+}
+
+/* and-level: term ("and" term)* */
+static struct node *parse_and(struct ctx *c, char **tok, size_t n)
+{
+	struct node *acc = NULL;
+	size_t start = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || is_kw(tok[i], "and")) {
+			if (i > start) {
+				struct node *t = mk_term(c, tok + start, i - start);
+				acc = acc ? mk_op(N_AND, acc, t) : t;
+			}
+			start = i + 1;
+		}
+	}
+	return acc;
+}
+
+static struct node *parse_or(struct ctx *c, char **tok, size_t n)
+{
+	struct node *acc = NULL;
+	size_t start = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || is_kw(tok[i], "or")) {
+			if (i > start) {
+				struct node *t = parse_and(c, tok + start, i - start);
+				if (t)
+					acc = acc ? mk_op(N_OR, acc, t) : t;
+			}
+			start = i + 1;
+		}
+	}
+	return acc;
+}
+
+/* top: segments separated by ", and" / ", or", left-associative. */
+static struct node *parse_expr(struct ctx *c, const char *line)
+{
+	strvec tok = STRVEC_INIT;
+	struct node *acc = NULL;
+	size_t start = 0;
+	int pending = N_AND;
+	strvec words = STRVEC_INIT;
+
+	sv_split(&words, line, " \t");
+	for (size_t i = 0; i < words.n; i++) {
+		size_t l = strlen(words.v[i]);
+		bool comma = l && words.v[i][l - 1] == ',';
+		if (comma)
+			words.v[i][l - 1] = '\0';
+		if (words.v[i][0])
+			sv_push(&tok, words.v[i]);
+		if (comma)
+			sv_push(&tok, ",");
+	}
+	c->single_term = true;
+	for (size_t i = 0; i < tok.n; i++)
+		if (is_kw(tok.v[i], "and") || is_kw(tok.v[i], "or") || !strcmp(tok.v[i], ","))
+			c->single_term = false;
+	for (size_t i = 0; i <= tok.n; i++) {
+		if (i == tok.n || !strcmp(tok.v[i], ",")) {
+			int op = N_AND;
+			size_t next = i + 1;
+			if (i < tok.n && next < tok.n && is_kw(tok.v[next], "or"))
+				op = N_OR, next++;
+			else if (i < tok.n && next < tok.n && is_kw(tok.v[next], "and"))
+				next++;
+			if (i > start) {
+				struct node *t = parse_or(c, tok.v + start, i - start);
+				if (t)
+					acc = acc ? mk_op(pending, acc, t) : t;
+			}
+			pending = op;
+			start = next;
+			i = next - 1;
+		}
+	}
+	sv_clear(&tok);
+	sv_clear(&words);
+	return acc;
+}
+
+static void render(strbuf *sb, const struct node *n, int parent)
+{
+	bool paren;
+
+	if (n->op == N_TERM) {
+		sb_adds(sb, n->spdx);
+		return;
+	}
+	paren = parent == N_AND && n->op == N_OR;
+	if (paren)
+		sb_addc(sb, '(');
+	render(sb, n->l, n->op);
+	sb_adds(sb, n->op == N_AND ? " AND " : " OR ");
+	render(sb, n->r, n->op);
+	if (paren)
+		sb_addc(sb, ')');
+}
+
+/* ---- a whole copyright file ---------------------------------------------------- */
+
+static bool is_header(const struct para *p)
+{
+	return para_get(p, "Format") || para_get(p, "Format-Specification");
+}
+
+static void add_copyright(strvec *lines, const struct field *f)
+{
+	strvec tmp = STRVEC_INIT;
+
+	if (!f)
+		return;
+	if (*f->first)
+		sv_push(&tmp, f->first);
+	sv_split(&tmp, sb_str(&f->body), "\n");
+	for (size_t i = 0; i < tmp.n; i++)
+		if (!sv_contains(lines, tmp.v[i]))
+			sv_push(lines, tmp.v[i]);
+	sv_clear(&tmp);
+}
+
+static void analyse_dep5(const char *pkgname, struct para *ps, size_t np,
+			 struct lic_refs *reg, struct lic_info *out)
+{
+	strvec exprs = STRVEC_INIT, copyr = STRVEC_INIT;
+	strbuf sb = STRBUF_INIT;
+	struct ctx c = { .pkg = pkgname, .reg = reg, .ps = ps, .np = np, .refs = &out->refs };
+	bool any_files = false;
+
+	for (size_t i = 0; i < np; i++)
+		if (para_get(&ps[i], "Files"))
+			any_files = true;
+	for (size_t i = 0; i < np; i++) {
+		const struct field *lf = para_get(&ps[i], "License");
+		struct node *n;
+		bool use = any_files ? para_get(&ps[i], "Files") != NULL : is_header(&ps[i]);
+
+		if (!use)
+			continue;
+		add_copyright(&copyr, para_get(&ps[i], "Copyright"));
+		if (!lf || !*lf->first)
+			continue;
+		c.stanza_text = sb_str(&lf->body);
+		n = parse_expr(&c, lf->first);
+		if (!n)
+			continue;
+		sb_reset(&sb);
+		/* A leading marker keeps "is this an OR?" with the string
+		 * through sorting; it is stripped when joining. */
+		sb_addc(&sb, n->op == N_OR ? '|' : '&');
+		render(&sb, n, -1);
+		sv_push(&exprs, sb.buf);
+		node_free(n);
+	}
+	sv_uniq(&exprs);
+	/* sort by the expression, not the marker */
+	for (size_t i = 1; i < exprs.n; i++)
+		for (size_t k = i; k > 0 && strcmp(exprs.v[k - 1] + 1, exprs.v[k] + 1) > 0; k--) {
+			char *t = exprs.v[k];
+			exprs.v[k] = exprs.v[k - 1];
+			exprs.v[k - 1] = t;
+		}
+	sb_reset(&sb);
+	for (size_t i = 0; i < exprs.n; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(exprs.v[k] + 1, exprs.v[i] + 1))
+				dup = true;
+		if (dup)
+			continue;
+		if (sb.len)
+			sb_adds(&sb, " AND ");
+		if (exprs.n > 1 && exprs.v[i][0] == '|')
+			sb_addf(&sb, "(%s)", exprs.v[i] + 1);
+		else
+			sb_adds(&sb, exprs.v[i] + 1);
+	}
+	out->expr = sb.len ? sb_detach(&sb) : NULL;
+	if (copyr.n) {
+		strbuf cs = STRBUF_INIT;
+		for (size_t i = 0; i < copyr.n; i++) {
+			if (i)
+				sb_addc(&cs, '\n');
+			sb_adds(&cs, copyr.v[i]);
+		}
+		out->copyright = sb_detach(&cs);
+	}
+	sv_uniq(&out->refs);
+	sb_release(&sb);
+	sv_clear(&exprs);
+	sv_clear(&copyr);
+}
+
+void lic_analyse(const char *pkgname, const char *text, struct lic_refs *reg,
+		 struct lic_info *out)
+{
+	struct para *ps = NULL;
+	size_t np = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!text || blank(text, strlen(text))) {
+		out->kind = LIC_NONE;
+		return;
+	}
+	ps = parse_paras(text, &np);
+	if (np && is_header(&ps[0])) {
+		out->kind = LIC_DEP5;
+		analyse_dep5(pkgname, ps, np, reg, out);
+	} else {
+		/* Free text: the licence is whatever the file says.  Declare a
+		 * LicenseRef whose text is the whole file, so the terms travel
+		 * with the SBOM instead of being replaced by NOASSERTION. */
+		char *name = xasprintf("%s-copyright", pkgname);
+		char *id = reg_add(reg, pkgname, name, text);
+		out->kind = LIC_FREE;
+		out->expr = xstrdup(id);
+		sv_push_nodup(&out->refs, id);
+		free(name);
+	}
+	paras_free(ps, np);
+}
+
+/* ---- purl ------------------------------------------------------------------------ */
+
+void purl_encode(strbuf *sb, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (isalnum(*p) || strchr(".-_~:", *p))
+			sb_addc(sb, (char)*p);
+		else
+			sb_addf(sb, "%%%02X", *p);
+	}
+}
+
+char *purl_deb(const char *name, const char *version, const char *arch,
+	       const char *distro)
+{
+	strbuf sb = STRBUF_INIT;
+
+	sb_adds(&sb, "pkg:deb/debian/");
+	for (const char *p = name; *p; p++) {
+		char lc[2] = { (char)tolower((unsigned char)*p), 0 };
+		purl_encode(&sb, lc);
+	}
+	sb_addc(&sb, '@');
+	purl_encode(&sb, version);
+	/* qualifiers sorted by key: arch < distro */
+	sb_adds(&sb, "?arch=");
+	purl_encode(&sb, arch);
+	if (distro) {
+		sb_adds(&sb, "&distro=");
+		purl_encode(&sb, distro);
+	}
+	return sb_detach(&sb);
+}
+
+/* ---- UTF-8 ---------------------------------------------------------------------------- */
+
+char *utf8_sanitize(const char *s)
+{
+	strbuf sb = STRBUF_INIT;
+	const unsigned char *p = (const unsigned char *)s;
+
+	sb_grow(&sb, strlen(s));
+	while (*p) {
+		size_t n = 0;
+		unsigned cp = 0;
+
+		if (*p < 0x80)
+			n = 1, cp = *p;
+		else if ((*p & 0xe0) == 0xc0)
+			n = 2, cp = *p & 0x1f;
+		else if ((*p & 0xf0) == 0xe0)
+			n = 3, cp = *p & 0x0f;
+		else if ((*p & 0xf8) == 0xf0)
+			n = 4, cp = *p & 0x07;
+		for (size_t i = 1; n && i < n; i++) {
+			if ((p[i] & 0xc0) != 0x80) {
+				n = 0;
+				break;
+			}
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		/* reject overlong forms, surrogates and out-of-range */
+		if (n && ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+			  (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+			  (cp >= 0xd800 && cp <= 0xdfff)))
+			n = 0;
+		if (!n) {
+			sb_adds(&sb, "\xef\xbf\xbd");
+			p++;
+			continue;
+		}
+		sb_add(&sb, p, n);
+		p += n;
+	}
+	return sb_detach(&sb);
+}

@@ -1,0 +1,65 @@
+/*
+ * sbom_int.h - sbom/ internals shared by sbom.c, license.c and the unit tests.
+ */
+#ifndef PARE_SBOM_INT_H
+#define PARE_SBOM_INT_H
+
+#include "sbom.h"
+
+/*
+ * LicenseRef-* identifiers are document-wide in SPDX (hasExtractedLicensingInfos),
+ * so every package registers the ones it uses here.  The same id with the same
+ * text is shared; the same id with a different text (two packages each with
+ * their own "public-domain" paragraph) gets a package-qualified id, so no text
+ * is ever dropped or attributed to the wrong package.  Registration order is
+ * the package order, hence deterministic.
+ */
+struct lic_refs {
+	strvec ids;   /* "LicenseRef-..." */
+	strvec names; /* the name as written in the copyright file */
+	strvec texts; /* licence text, or the name when there is none */
+};
+
+enum lic_kind {
+	LIC_NONE,  /* no copyright file at all */
+	LIC_DEP5,  /* machine-readable (copyright-format 1.0) */
+	LIC_FREE,  /* free-text copyright file */
+};
+
+struct lic_info {
+	enum lic_kind kind;
+	char *expr;      /* SPDX licence expression, NULL = NOASSERTION */
+	char *copyright; /* Copyright: lines joined by '\n', NULL = NOASSERTION */
+	strvec refs;     /* LicenseRef ids used by expr, sorted, unique */
+};
+
+/* Debian short licence name (copyright-format 1.0 §7.2, common spellings)
+ * to an SPDX licence id; NULL when unknown.  Case-insensitive. */
+const char *lic_map_name(const char *debian_name);
+/* The i-th SPDX id of the name table, NULL past its end (for the tests). */
+const char *lic_table_spdx(size_t i);
+/* "with NAME exception" -> SPDX exception id, given the mapped licence;
+ * NULL when there is no SPDX id for it. */
+const char *lic_map_exception(const char *name, const char *spdx_license);
+/* "LicenseRef-" + name with every char outside [A-Za-z0-9.-] made '-'. */
+char *lic_ref_id(const char *name);
+
+/* Analyse one package's copyright file (text may be NULL). */
+void lic_analyse(const char *pkgname, const char *text, struct lic_refs *reg,
+		 struct lic_info *out);
+void lic_info_free(struct lic_info *li);
+void lic_refs_free(struct lic_refs *reg);
+/* Index of id in reg, or -1. */
+long lic_refs_find(const struct lic_refs *reg, const char *id);
+
+/* purl helpers (purl-spec: version and qualifier values percent-encoded,
+ * allowed set [A-Za-z0-9.-_~], ':' never encoded). */
+void purl_encode(strbuf *sb, const char *s);
+char *purl_deb(const char *name, const char *version, const char *arch,
+	       const char *distro);
+
+/* Replace bytes that are not valid UTF-8 with U+FFFD, so the JSON we print
+ * is always valid (old copyright files are often Latin-1). */
+char *utf8_sanitize(const char *s);
+
+#endif

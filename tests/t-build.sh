@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# t-build.sh - pare build end to end on the signed fixture repository:
+# hardening, stripping, setuid, generated files, CA bundle, status.d,
+# hostile .debs, tampered .debs, interrupted builds, reproducibility,
+# multi-arch, and interop with skopeo, umoci and crun/bwrap.
+. "$(dirname "$0")/lib.sh"
+
+need jq openssl
+W=$(tmpdir)
+REPO=$(fixture_repo --hostile)
+export PARE_RECIPES=$W/recipes PARE_LOCK=$W/recipes.lock PARE_CACHE_DIR=$W/cache
+mkdir -p "$PARE_RECIPES"
+HOST=$(dpkg --print-architecture)
+
+# recipe NAME SUITE "PACKAGES" [EXTRA-YAML]: a recipe on the fixture repository
+recipe() {
+	cat >"$PARE_RECIPES/$1.yaml" <<YAML
+name: $1
+repositories:
+  - url: file://$REPO
+    suites: [$2]
+    components: [main]
+    keyring: $REPO/keyring.gpg
+archs: [${ARCHS:-$HOST}]
+packages: [$3]
+${4:-}
+YAML
+}
+# lock + build NAME into $W/out/NAME; stdout: the index digest
+lockbuild() { "$PARE" --quiet lock "$1" >/dev/null && "$PARE" --quiet build "$1" -o "$W/out/$1"; }
+# rootfs NAME ARCH: unpack an image's layers (in order) into $W/rootfs/NAME
+rootfs() {
+	local d=$W/rootfs/$1 m
+	rm -rf "$d" && mkdir -p "$d"
+	m=$(jq -r --arg a "${2:-$HOST}" '.manifests[] | select(.platform.architecture == $a) | .digest' \
+		"$W/out/$1/index.json" | head -1)
+	for l in $(jq -r '.layers[].digest' "$W/out/$1/blobs/sha256/${m#sha256:}"); do
+		tar -xf "$W/out/$1/blobs/sha256/${l#sha256:}" -C "$d" --no-same-owner 2>/dev/null || return 1
+	done
+}
+
+# --- hardening: a shell in the closure ------------------------------------------------------
+recipe shell stable needs-shell "assume_defaults: false"
+check "lock shell" "$PARE" --quiet lock shell
+check_fails "needs-shell without allow: [shell] fails naming dash and the shell" \
+	'dash.*(/usr/bin/dash|/bin/sh|/usr/bin/sh)' "$PARE" --quiet build shell -o "$W/out/shell"
+check "no output directory after the refusal" test ! -e "$W/out/shell"
+recipe shell-ok stable needs-shell "assume_defaults: false
+allow: [shell]"
+check "with allow: [shell] it builds" lockbuild shell-ok
+
+# --- the hello image: strip, setuid, generated files ------------------------------------------
+recipe hello stable "hello, has-docs, has-setuid, ca-certificates, tzdata, base-files, libnonstd"
+D1=$(lockbuild hello) || fail "build hello"
+check "index digest printed" test "${D1#sha256:}" != "$D1"
+rootfs hello || fail "unpack hello"
+R=$W/rootfs/hello
+check "docs stripped" test ! -e "$R/usr/share/doc/has-docs/README"
+check "man pages stripped" test ! -e "$R/usr/share/man/man1/x.1.gz"
+check "locales stripped" test ! -e "$R/usr/share/locale/fr/LC_MESSAGES/x.mo"
+check "info stripped" test ! -e "$R/usr/share/info/x.info"
+check "copyright kept" test -f "$R/usr/share/doc/has-docs/copyright"
+check_eq "setuid bit dropped" "$(stat -c %a "$R/usr/bin/suidprog")" 755
+check_eq "setgid bit dropped" "$(stat -c %a "$R/usr/bin/sgidprog")" 755
+check_eq "/etc/passwd" "$(cat "$R/etc/passwd")" "root:x:0:0:root:/root:/sbin/nologin
+nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin
+nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin"
+check_eq "/etc/group" "$(cat "$R/etc/group")" "root:x:0:
+nonroot:x:65532:
+nogroup:x:65534:"
+top=$(jq -r '.layers[-1].digest' "$W/out/hello/blobs/sha256/$(jq -r '.manifests[0].digest' "$W/out/hello/index.json" | cut -d: -f2)" || true)
+listing=$(tar -tvf "$W/out/hello/blobs/sha256/${top#sha256:}" --numeric-owner || true)
+check "/home/nonroot is 0700 65532:65532" grep -Eq '^drwx------ 65532/65532 .* home/nonroot/?$' <<<"$listing"
+check "/tmp is 1777" grep -Eq '^drwxrwxrwt 0/0 .* tmp/?$' <<<"$listing"
+check "/root is 0700" grep -Eq '^drwx------ 0/0 .* root/?$' <<<"$listing"
+check "os-release links to base-files' file" test "$(readlink "$R/etc/os-release")" = ../usr/lib/os-release
+check "nsswitch.conf generated" grep -q '^hosts: *files dns' "$R/etc/nsswitch.conf"
+B=$R/etc/ssl/certs/ca-certificates.crt
+check_eq "CA bundle holds both fixture certificates" "$(grep -c 'BEGIN CERTIFICATE' "$B")" 2
+check_eq "CA bundle = the two .crt files in path order" "$(sha256sum <"$B")" \
+	"$(cat "$R"/usr/share/ca-certificates/mozilla/Pare_Fixture_Root_CA_{1,2}.crt | sha256sum)"
+check "openssl reads the bundle" openssl storeutl -noout -certs "$B"
+check "/etc/localtime -> /usr/share/zoneinfo/UTC" test "$(readlink "$R/etc/localtime")" = /usr/share/zoneinfo/UTC
+check_eq "/etc/timezone" "$(cat "$R/etc/timezone")" Etc/UTC
+check "ld.so.cache for /opt/nonstd/lib" sh -c "/sbin/ldconfig -C '$R/etc/ld.so.cache' -p | grep -q 'libnonstd.so.1 .*=> /opt/nonstd/lib/libnonstd.so.1'"
+S=$R/var/lib/dpkg/status.d
+check "status.d/hello has the control paragraph" grep -q '^Package: hello$' "$S/hello"
+check "status.d/hello says installed" grep -q '^Status: install ok installed$' "$S/hello"
+check "status.d/hello.md5sums lists /usr/bin/hello" grep -q ' usr/bin/hello$' "$S/hello.md5sums"
+check "md5sums match the image" sh -c "cd '$R' && md5sum --quiet -c '$S/hello.md5sums'"
+check "status.d md5sums omit stripped files" sh -c "! grep -q README '$S/has-docs.md5sums'"
+check "SBOMs written next to the image" test -s "$W/out/hello.sbom/$HOST.spdx.json" -a -s "$W/out/hello.sbom/$HOST.cdx.json"
+
+# --- recipe checks ------------------------------------------------------------------------
+recipe notlocked stable hello
+check_fails "a recipe missing from the lock is refused" "not in .*pare lock notlocked" "$PARE" --quiet build notlocked -o "$W/out/notlocked"
+echo "# edited" >>"$PARE_RECIPES/hello.yaml"
+echo "env: [X=1]" >>"$PARE_RECIPES/hello.yaml"
+check_fails "an edited recipe is refused until relocked" "changed since.*pare lock hello" \
+	"$PARE" --quiet build hello -o "$W/out/hello"
+recipe hello stable "hello, has-docs, has-setuid, ca-certificates, tzdata, base-files, libnonstd"
+
+# --- reproducibility: cold, warm, another cache ---------------------------------------------
+rm -rf "$W/out/hello"
+D2=$("$PARE" --quiet build hello -o "$W/out/hello") || fail "warm rebuild"
+check_eq "warm rebuild: same index digest" "$D2" "$D1"
+D3=$(PARE_CACHE_DIR=$W/cache2 "$PARE" --quiet build hello -o "$W/out/hello-b") || fail "cold rebuild"
+check_eq "cold rebuild in another cache dir: same index digest" "$D3" "$D1"
+check "layouts are byte-identical" diff -r "$W/out/hello" "$W/out/hello-b"
+
+# --- multi-arch ---------------------------------------------------------------------------
+ARCHS="amd64, arm64" recipe multi stable hello
+DM=$(lockbuild multi) || fail "build multi"
+check_eq "index has two manifests" "$(jq '.manifests | length' "$W/out/multi/index.json")" 2
+check_eq "amd64 and arm64" "$(jq -r '[.manifests[].platform.architecture] | sort | join(",")' "$W/out/multi/index.json")" amd64,arm64
+D4=$("$PARE" --quiet build multi --arch arm64 -o "$W/out/multi-arm64") || fail "arm64 only"
+check_eq "--arch arm64: one manifest" "$(jq '.manifests | length' "$W/out/multi-arm64/index.json")" 1
+
+# --- hostile .debs --------------------------------------------------------------------------
+for p in evil-dotdot evil-abs evil-symlink-escape evil-hardlink evil-device evil-truncated evil-corrupt; do
+	recipe "$p" hostile "$p" "assume_defaults: false"
+	if ! "$PARE" --quiet lock "$p" >/dev/null 2>"$W/err"; then
+		fail "$p: lock ($(head -1 "$W/err"))"
+		continue
+	fi
+	check_fails "$p: refused naming the package" "$p" "$PARE" --quiet build "$p" -o "$W/out/$p"
+	check "$p: no output directory" test ! -e "$W/out/$p"
+	check "$p: nothing written outside" test ! -e "$W/etc/evil" -a ! -e /etc/evil
+done
+
+# --- tampered .deb after locking ------------------------------------------------------------
+recipe tamper stable has-setuid
+"$PARE" --quiet lock tamper >/dev/null || fail "lock tamper"
+deb=$(ls "$REPO"/pool/main/h/has-setuid/*_"$HOST".deb)
+sha=$(sha256sum <"$deb" | cut -d' ' -f1)
+cp "$deb" "$W/orig.deb"
+printf 'X' | dd of="$deb" bs=1 seek=200 conv=notrunc status=none
+check_fails "tampered .deb: the error names the package" "has-setuid.*(sha256|size) mismatch" \
+	env PARE_CACHE_DIR="$W/cache3" "$PARE" --quiet build tamper -o "$W/out/tamper"
+check "tampered .deb: not in the cache" test ! -e "$W/cache3/debs/sha256/$sha"
+check "tampered .deb: no partial files in the cache" sh -c "! ls '$W/cache3/debs/sha256/' 2>/dev/null | grep -q part"
+check "tampered .deb: no output" test ! -e "$W/out/tamper"
+cp "$W/orig.deb" "$deb"
+
+# --- interrupted build: old output stays intact ---------------------------------------------
+recipe big stable "big-data, hello"
+DB=$(lockbuild big) || fail "build big"
+for delay in 0.05 0.1 0.2 0.3; do
+	rm -rf "$W/cache-int"
+	PARE_CACHE_DIR=$W/cache-int SOURCE_DATE_EPOCH=1700000000 "$PARE" --quiet build big -o "$W/out/big" >/dev/null 2>&1 &
+	pid=$!
+	sleep "$delay"
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	cur=$(jq -r '.manifests[0].digest' "$W/out/big/index.json" 2>/dev/null || true)
+	if [ -z "$cur" ]; then
+		fail "kill -9 after ${delay}s: the layout is still readable"
+		continue
+	fi
+	ok "kill -9 after ${delay}s: the layout is still readable"
+done
+check "after the kills the layout is complete and valid (skopeo)" skopeo inspect --raw "oci:$W/out/big:latest"
+
+# --- interop ------------------------------------------------------------------------------
+if command -v skopeo >/dev/null; then
+	check "skopeo inspect oci:DIR:latest" skopeo inspect "oci:$W/out/hello:latest"
+	check "skopeo copy oci:DIR:latest dir:…" skopeo copy -q "oci:$W/out/hello:latest" "dir:$W/skopeo-dir"
+else
+	skip "skopeo not installed"
+fi
+if command -v umoci >/dev/null; then
+	check "umoci unpack --rootless" umoci unpack --rootless --image "$W/out/hello:latest" "$W/bundle"
+else
+	skip "umoci not installed"
+fi
+if [ "$HOST" = amd64 ] || [ "$HOST" = arm64 ]; then
+	if command -v bwrap >/dev/null && [ -x "$R/usr/bin/hello" ]; then
+		out=$(bwrap --bind "$R" / --unshare-user --uid 65532 --gid 65532 --proc /proc --dev /dev /usr/bin/hello 2>&1 || true)
+		check_eq "hello runs in the image as 65532 (bwrap)" "$out" "hello from pare"
+	elif command -v crun >/dev/null && [ -d "$W/bundle/rootfs" ]; then
+		(cd "$W/bundle" && jq '.process.args = ["/usr/bin/hello"] | .process.user = {uid: 65532, gid: 65532} | .process.terminal = false' config.json >c && mv c config.json)
+		out=$(crun run --bundle "$W/bundle" pare-t-build-$$ 2>&1 || true)
+		check_eq "hello runs in the image as 65532 (crun)" "$out" "hello from pare"
+	else
+		skip "neither bwrap nor crun"
+	fi
+fi
+
+done_testing

@@ -1,0 +1,446 @@
+/* unit-policy: synthetic .debs (made here with libarchive) through deb_load:
+ * hostile entries, merged-/usr, strip/keep, hardening, overlaps; OCI JSON shape. */
+#include "../../builder/builder_int.h"
+#include "../../builder/fetch_int.h"
+#include "tap.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct spec {
+	const char *name;
+	char type;         /* f file, d dir, l symlink, h hardlink, c char device, p fifo */
+	int mode;
+	const char *arg;   /* content, symlink target or hardlink target */
+};
+
+static char tmpdir[] = "/tmp/unit-policy.XXXXXX";
+
+static void add_member(struct archive *a, const char *name, const void *data, size_t n,
+		       mode_t type, int mode, const char *link, bool hard)
+{
+	struct archive_entry *ae = archive_entry_new();
+
+	archive_entry_set_pathname(ae, name);
+	archive_entry_set_filetype(ae, type);
+	archive_entry_set_perm(ae, (mode_t)mode);
+	archive_entry_set_mtime(ae, 1600000000, 0);
+	if (link && hard)
+		archive_entry_set_hardlink(ae, link);
+	else if (link)
+		archive_entry_set_symlink(ae, link);
+	if (type == AE_IFREG && !(link && hard))
+		archive_entry_set_size(ae, (la_int64_t)n);
+	archive_write_header(a, ae);
+	if (n)
+		archive_write_data(a, data, n);
+	archive_entry_free(ae);
+}
+
+static void tar_to(strbuf *out, const struct spec *s, size_t n, bool gzip)
+{
+	static char buf[1 << 20];
+	size_t used = 0;
+	struct archive *a = archive_write_new();
+
+	archive_write_set_format_pax_restricted(a);
+	if (gzip)
+		archive_write_add_filter_gzip(a);
+	archive_write_set_bytes_in_last_block(a, 1);
+	archive_write_open_memory(a, buf, sizeof(buf), &used);
+	for (size_t i = 0; i < n; i++) {
+		const char *arg = s[i].arg ? s[i].arg : "";
+
+		switch (s[i].type) {
+		case 'f': add_member(a, s[i].name, arg, strlen(arg), AE_IFREG, s[i].mode, NULL, false); break;
+		case 'd': add_member(a, s[i].name, NULL, 0, AE_IFDIR, s[i].mode, NULL, false); break;
+		case 'l': add_member(a, s[i].name, NULL, 0, AE_IFLNK, 0777, arg, false); break;
+		case 'h': add_member(a, s[i].name, NULL, 0, AE_IFREG, s[i].mode, arg, true); break;
+		case 'c': add_member(a, s[i].name, NULL, 0, AE_IFCHR, 0666, NULL, false); break;
+		case 'p': add_member(a, s[i].name, NULL, 0, AE_IFIFO, 0666, NULL, false); break;
+		}
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	sb_reset(out);
+	sb_add(out, buf, used);
+}
+
+/* Write NAME.deb with the given control extra fields and data entries. */
+static char *make_deb(const char *pkg, const char *extra, const struct spec *s, size_t n)
+{
+	char *path = xasprintf("%s/%s.deb", tmpdir, pkg);
+	char *control = xasprintf("Package: %s\nVersion: 1.0\nArchitecture: amd64\n"
+				  "Maintainer: T <t@example.org>\n%s", pkg, extra ? extra : "");
+	struct spec cs[] = { { "./control", 'f', 0644, control },
+			     { "./md5sums", 'f', 0644, "d41d8cd98f00b204e9800998ecf8427e  usr/bin/foo\n"
+						       "d41d8cd98f00b204e9800998ecf8427e  usr/share/doc/x/README\n" } };
+	strbuf ctl = STRBUF_INIT, data = STRBUF_INIT;
+	struct archive *a = archive_write_new();
+
+	tar_to(&ctl, cs, 2, true);
+	tar_to(&data, s, n, false);
+	archive_write_set_format_ar_svr4(a);
+	archive_write_open_filename(a, path);
+	add_member(a, "debian-binary", "2.0\n", 4, AE_IFREG, 0644, NULL, false);
+	add_member(a, "control.tar.gz", ctl.buf, ctl.len, AE_IFREG, 0644, NULL, false);
+	add_member(a, "data.tar", data.buf, data.len, AE_IFREG, 0644, NULL, false);
+	archive_write_close(a);
+	archive_write_free(a);
+	sb_release(&ctl);
+	sb_release(&data);
+	free(control);
+	return path;
+}
+
+struct world {
+	struct image_tree *t;
+	struct lock_pkg lp[4];
+	struct policy pol;
+};
+
+/* Load packages into a fresh tree (all in layer 0 unless layers given). */
+static int load(struct world *w, const struct recipe *r, size_t npkg, const char **names,
+		const char **debs, const int *layers, perr *e)
+{
+	memset(w, 0, sizeof(*w));
+	w->t = tree_new();
+	policy_init(&w->pol, r);
+	w->t->pkgs = xcalloc(npkg, sizeof(*w->t->pkgs));
+	w->t->npkgs = npkg;
+	for (size_t i = 0; i < npkg; i++) {
+		w->lp[i].name = (char *)names[i];
+		w->t->pkgs[i].lp = &w->lp[i];
+		w->t->pkgs[i].layer = layers ? layers[i] : 0;
+	}
+	e->msg[0] = '\0';
+	for (size_t i = 0; i < npkg; i++)
+		if (deb_load(w->t, (int)i, debs[i], &w->pol, e) < 0)
+			return -1;
+	return 0;
+}
+
+static int load1(struct world *w, const struct recipe *r, const char *name,
+		 const struct spec *s, size_t n, perr *e)
+{
+	char *deb = make_deb(name, NULL, s, n);
+	int ret = load(w, r, 1, &name, (const char **)&deb, NULL, e);
+
+	free(deb);
+	return ret;
+}
+
+#define N(a) ARRAY_SIZE(a)
+
+int main(void)
+{
+	struct world w;
+	struct recipe r0, rallow;
+	perr e = { 0, "" };
+	struct tree_entry *ent;
+
+	if (!mkdtemp(tmpdir))
+		return 1;
+	memset(&r0, 0, sizeof(r0));
+	memset(&rallow, 0, sizeof(rallow));
+
+	/* merged-/usr */
+	{
+		struct spec s[] = {
+			{ "./", 'd', 0755, NULL },
+			{ "./bin/", 'd', 0755, NULL },
+			{ "./bin/foo", 'f', 0755, "foo" },
+			{ "./lib/x86_64-linux-gnu/", 'd', 0755, NULL },
+			{ "./lib/x86_64-linux-gnu/ld.so", 'f', 0755, "ld" },
+			{ "./lib64/", 'd', 0755, NULL },
+			{ "./lib64/ld-linux.so.2", 'l', 0, "/lib/x86_64-linux-gnu/ld.so" },
+			{ "./usr/share/doc/x/copyright", 'f', 0644, "Copyright: me\n" },
+			{ "./usr/share/doc/x/README", 'f', 0644, "read me" },
+			{ "./usr/share/man/man1/foo.1", 'f', 0644, "man" },
+			{ "./usr/share/locale/de/LC_MESSAGES/x.mo", 'f', 0644, "mo" },
+			{ "./usr/lib/x86_64-linux-gnu/gconv/UTF-16.so", 'f', 0644, "u" },
+			{ "./usr/lib/x86_64-linux-gnu/gconv/IBM850.so", 'f', 0644, "i" },
+			{ "./usr/lib/x86_64-linux-gnu/gconv/gconv-modules", 'f', 0644, "g" },
+			{ "./opt/app/data", 'f', 0644, "d" },
+			{ "./usr/bin/su", 'f', 04755, "su" },
+			{ "./var/x", 'f', 0666, "w" },
+			{ "./usr/bin/foo-link", 'h', 0755, "./bin/foo" },
+		};
+		TAP_OK(load1(&w, NULL, "x", s, N(s), &e) == 0, "well-formed package loads (%s)", e.msg);
+		TAP_OK(tree_get(w.t, "/usr/bin/foo") && !tree_get(w.t, "/bin/foo"),
+		       "/bin/foo rewritten to /usr/bin/foo");
+		ent = tree_get(w.t, "/usr/lib64/ld-linux.so.2");
+		TAP_OK(ent && ent->type == TREE_SYMLINK, "/lib64 link moved to /usr/lib64");
+		TAP_STREQ(ent ? ent->target : NULL, "/usr/lib/x86_64-linux-gnu/ld.so",
+			  "absolute symlink target rewritten");
+		ent = tree_get(w.t, "/usr/bin/foo-link");
+		TAP_OK(ent && ent->type == TREE_HARDLINK && !strcmp(ent->target, "/usr/bin/foo"),
+		       "hard link target normalised");
+		TAP_OK(tree_get(w.t, "/usr/share/doc/x/copyright") != NULL, "copyright kept");
+		TAP_OK(!tree_get(w.t, "/usr/share/doc/x/README"), "docs stripped");
+		TAP_OK(!tree_get(w.t, "/usr/share/man/man1/foo.1"), "man pages stripped");
+		TAP_OK(!tree_get(w.t, "/usr/share/locale/de/LC_MESSAGES/x.mo"), "locales stripped");
+		TAP_OK(tree_get(w.t, "/usr/lib/x86_64-linux-gnu/gconv/UTF-16.so") &&
+		       tree_get(w.t, "/usr/lib/x86_64-linux-gnu/gconv/gconv-modules") &&
+		       !tree_get(w.t, "/usr/lib/x86_64-linux-gnu/gconv/IBM850.so"),
+		       "gconv: Unicode modules and config kept, others stripped");
+		TAP_OK(tree_get(w.t, "/opt/app/data") != NULL, "other files kept");
+		ent = tree_get(w.t, "/usr/bin/su");
+		TAP_OK(ent && ent->mode == 0755, "setuid bit removed (%o)", ent ? ent->mode : 0);
+		ent = tree_get(w.t, "/var/x");
+		TAP_OK(ent && ent->mode == 0664, "world-writable bit removed (%o)", ent ? ent->mode : 0);
+		TAP_STREQ(w.t->pkgs[0].copyright, "Copyright: me\n", "copyright text captured");
+		TAP_STREQ(w.t->pkgs[0].md5sums, "d41d8cd98f00b204e9800998ecf8427e  usr/bin/foo\n",
+			  "md5sums limited to shipped files");
+		TAP_STREQ(w.t->pkgs[0].maintainer, "T <t@example.org>", "Maintainer parsed");
+		tree_free(w.t);
+
+		/* recipe keep / strip / allow setuid */
+		sv_push(&rallow.keep, "/usr/share/man/*");
+		sv_push(&rallow.strip, "/opt/*");
+		sv_push(&rallow.allow, "setuid");
+		TAP_OK(load1(&w, &rallow, "x", s, N(s), &e) == 0, "loads with a recipe (%s)", e.msg);
+		TAP_OK(tree_get(w.t, "/usr/share/man/man1/foo.1") != NULL, "recipe keep wins");
+		TAP_OK(!tree_get(w.t, "/opt/app/data"), "recipe strip removes");
+		ent = tree_get(w.t, "/usr/bin/su");
+		TAP_OK(ent && ent->mode == 04755, "allow setuid keeps the bit");
+		tree_free(w.t);
+		sv_clear(&rallow.keep);
+		sv_clear(&rallow.strip);
+		sv_clear(&rallow.allow);
+	}
+
+	/* hostile entries */
+	{
+		static const struct { struct spec s[3]; size_t n; const char *want, *label; } cases[] = {
+			{ { { "./usr/../etc/x", 'f', 0644, "x" } }, 1, "x: refusing ./usr/../etc/x", "'..' refused" },
+			{ { { "/etc/passwd", 'f', 0644, "x" } }, 1, "x: refusing /etc/passwd: absolute", "absolute name refused" },
+			{ { { "./usr/lib/evil", 'l', 0, "../../../../etc/shadow" } }, 1,
+			  "x: refusing /usr/lib/evil: symlink target", "symlink escape refused" },
+			{ { { "./etc/", 'd', 0755, NULL }, { "./etc/link", 'l', 0, "/tmp" },
+			    { "./etc/link/file", 'f', 0644, "x" } }, 3, "written through a symlink",
+			  "write through a symlink refused" },
+			{ { { "./usr/bin/ln", 'h', 0755, "./usr/bin/nothere" } }, 1,
+			  "x: refusing /usr/bin/ln: hard link to /usr/bin/nothere", "hard link to unseen target refused" },
+			{ { { "./usr/bin/ln", 'h', 0755, "../etc/passwd" } }, 1,
+			  "x: refusing /usr/bin/ln: hard link", "hard link outside refused" },
+			{ { { "./dev/null", 'c', 0666, NULL } }, 1, "x: refusing /dev/null: a device node",
+			  "device node refused" },
+			{ { { "./run/fifo", 'p', 0666, NULL } }, 1, "x: refusing /run/fifo: a fifo", "fifo refused" },
+			{ { { "./usr/bin/sh", 'l', 0, "dash" } }, 1, "x: refusing /usr/bin/sh: a shell",
+			  "shell symlink refused" },
+			{ { { "./bin/bash", 'f', 0755, "ELF" } }, 1, "x: refusing /usr/bin/bash: a shell",
+			  "shell under /bin refused with its /usr path" },
+			{ { { "./usr/bin/dpkg-query", 'f', 0755, "ELF" } }, 1,
+			  "x: refusing /usr/bin/dpkg-query: a package manager", "package manager refused" },
+			{ { { "./usr/lib/x/y", 'f', 0644, "x" }, { "./usr/lib/x", 'l', 0, "y" } }, 2,
+			  "x: refusing /usr/lib/x: a symlink where other entries need a directory",
+			  "symlink over an implicit directory refused" },
+		};
+		for (size_t i = 0; i < N(cases); i++) {
+			int r = load1(&w, NULL, "x", cases[i].s, cases[i].n, &e);
+
+			TAP_OK(r < 0 && strstr(e.msg, cases[i].want), "%s", cases[i].label);
+			if (!(r < 0 && strstr(e.msg, cases[i].want)))
+				printf("#   got '%s'\n", r < 0 ? e.msg : "(success)");
+			tree_free(w.t);
+		}
+	}
+
+	/* shells allowed / data files named like shells */
+	{
+		struct spec s[] = { { "./usr/bin/bash", 'f', 0755, "ELF" },
+				    { "./usr/share/fish", 'f', 0644, "not a shell" } };
+		struct spec p[] = { { "./usr/bin/apt-get", 'f', 0755, "ELF" } };
+
+		sv_push(&rallow.allow, "shell");
+		TAP_OK(load1(&w, &rallow, "bash", s, N(s), &e) == 0, "allow shell permits bash");
+		tree_free(w.t);
+		TAP_OK(load1(&w, &rallow, "apt", p, N(p), &e) < 0, "allow shell does not permit apt-get");
+		tree_free(w.t);
+		sv_push(&rallow.allow, "package-manager");
+		TAP_OK(load1(&w, &rallow, "apt", p, N(p), &e) == 0, "allow package-manager permits apt-get");
+		tree_free(w.t);
+		sv_clear(&rallow.allow);
+		TAP_OK(load1(&w, NULL, "fish", s + 1, 1, &e) == 0,
+		       "a non-executable data file named like a shell is fine");
+		tree_free(w.t);
+	}
+
+	/* overlaps */
+	{
+		struct spec a[] = { { "./usr/", 'd', 0755, NULL }, { "./usr/bin/", 'd', 0755, NULL },
+				    { "./usr/bin/tool", 'f', 0755, "old" } };
+		struct spec b[] = { { "./usr/", 'd', 0755, NULL }, { "./usr/bin/", 'd', 0755, NULL },
+				    { "./usr/bin/tool", 'f', 0755, "new" } };
+		const char *names[2] = { "aa", "bb" };
+		char *debs[2];
+		int layers[2] = { 0, 1 };
+
+		debs[0] = make_deb("aa", NULL, a, N(a));
+		debs[1] = make_deb("bb", NULL, b, N(b));
+		TAP_OK(load(&w, NULL, 2, names, (const char **)debs, layers, &e) < 0 &&
+		       strstr(e.msg, "/usr/bin/tool is shipped by both aa and bb (no Replaces)"),
+		       "overlap without Replaces refused (%s)", e.msg);
+		tree_free(w.t);
+		free(debs[1]);
+		debs[1] = make_deb("bb", "Replaces: aa (<< 2), other\n", b, N(b));
+		TAP_OK(load(&w, NULL, 2, names, (const char **)debs, layers, &e) == 0,
+		       "overlap with Replaces accepted (%s)", e.msg);
+		ent = tree_get(w.t, "/usr/bin/tool");
+		TAP_OK(ent && ent->pkg == 1 && ent->data && !memcmp(ent->data, "new", 3),
+		       "the replacing package wins");
+		tree_free(w.t);
+		free(debs[0]);
+		free(debs[1]);
+	}
+
+	/* corrupt .deb */
+	{
+		struct spec s[] = { { "./usr/bin/foo", 'f', 0755, "0123456789abcdef0123456789abcdef" } };
+		char *deb = make_deb("broken", NULL, s, N(s));
+		const char *name = "broken";
+		strbuf sb = STRBUF_INIT;
+
+		read_file(deb, &sb, 0, &e);
+		write_file_atomic(deb, sb.buf, sb.len - 700, 0644, &e);
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
+		       str_starts(e.msg, "broken: "), "truncated .deb: error names the package (%s)", e.msg);
+		tree_free(w.t);
+		sb_release(&sb);
+		free(deb);
+	}
+
+	/* OCI JSON shape */
+	{
+		struct lock_pkg pk[1] = { { .name = "ca-certificates" } };
+		struct lock_arch la = { .arch = "arm64", .pkgs = pk, .npkgs = 1 };
+		struct layer_desc ld = { .digest = "sha256:aa", .diff_id = "sha256:bb", .size = 3,
+					 .media_type = "application/vnd.oci.image.layer.v1.tar+gzip" };
+		struct oci_image img = { 0 };
+		struct recipe r = { 0 };
+		struct build_ctx c = { .r = &r, .la = &la, .arch = "arm64", .epoch = 1700000000 };
+		cJSON *j, *cc;
+		char *idx;
+
+		r.name = "demo";
+		sv_push(&r.env, "PATH=/custom");
+		sv_push(&r.env, "A=b");
+		sv_push(&r.entrypoint, "/usr/bin/hello");
+		r.has_entrypoint = true;
+		img.layers = &ld;
+		img.nlayers = 1;
+		oci_image_json(&c, &img, &e);
+		j = cJSON_Parse(img.config_json);
+		cc = cJSON_GetObjectItem(j, "config");
+		TAP_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(j, "architecture")), "arm64", "config architecture");
+		TAP_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(j, "variant")), "v8", "arm64 variant v8");
+		TAP_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(j, "created")), "2023-11-14T22:13:20Z",
+			  "created is SOURCE_DATE_EPOCH in RFC 3339");
+		TAP_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(cc, "User")), "65532", "default user 65532");
+		TAP_STREQ(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(cc, "Env"), 0)),
+			  "PATH=/custom", "recipe env replaces PATH in place");
+		TAP_STREQ(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(cc, "Env"), 1)),
+			  "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt", "SSL_CERT_FILE with ca-certificates");
+		TAP_STREQ(cJSON_GetStringValue(cJSON_GetArrayItem(cJSON_GetObjectItem(
+			  cJSON_GetObjectItem(j, "rootfs"), "diff_ids"), 0)), "sha256:bb", "diff_ids");
+		cJSON_Delete(j);
+		j = cJSON_Parse(img.manifest_json);
+		TAP_OK(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "schemaVersion")) == 2, "manifest schemaVersion 2");
+		TAP_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(j, "mediaType")),
+			  "application/vnd.oci.image.manifest.v1+json", "manifest media type");
+		TAP_OK(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "config"), "size")) ==
+		       (double)strlen(img.config_json), "config descriptor size");
+		TAP_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "annotations"),
+			  "org.opencontainers.image.title")), "demo", "title annotation");
+		cJSON_Delete(j);
+		img.arch = "arm64";
+		idx = oci_index_json(&r, &img, 1, c.epoch);
+		j = cJSON_Parse(idx);
+		cc = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "manifests"), 0), "platform");
+		TAP_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(cc, "architecture")), "arm64", "index platform");
+		TAP_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(cc, "variant")), "v8", "index variant");
+		cJSON_Delete(j);
+		free(idx);
+		free(img.config_json);
+		free(img.manifest_json);
+		sv_clear(&r.env);
+		sv_clear(&r.entrypoint);
+	}
+
+	/* builder_build end to end: two builds of the same lock are identical. */
+	{
+		struct spec hs[] = { { "./usr/", 'd', 0755, NULL }, { "./usr/bin/", 'd', 0755, NULL },
+				     { "./usr/bin/hello", 'f', 0755, "hello" } };
+		struct spec ls[] = { { "./usr/lib/x86_64-linux-gnu/libx.so.1", 'f', 0644, "lib" } };
+		char *cache = xasprintf("%s/cache", tmpdir), *debs[2], *dst;
+		struct lock_pkg pk[2] = { 0 };
+		struct lock_arch la = { .arch = "amd64", .pkgs = pk, .npkgs = 2 };
+		struct lock_repo repo = { .date_epoch = 1700000000, .codename = "fixture" };
+		struct lock_recipe lr = { .name = "demo", .repos = &repo, .nrepos = 1,
+					  .archs = &la, .narchs = 1 };
+		struct recipe r = { 0 };
+		struct build_opts o = { 0 };
+		struct build_result res1, res2;
+		char *out = xasprintf("%s/out", tmpdir), *tarf = xasprintf("%s/img.tar", tmpdir);
+		char *idx_path = xasprintf("%s/index.json", out);
+		strbuf sb = STRBUF_INIT;
+		char hex[SHA256_HEX_LEN + 1];
+		uint64_t sz;
+
+		setenv("PARE_CACHE_DIR", cache, 1);
+		unsetenv("SOURCE_DATE_EPOCH");
+		r.name = "demo";
+		debs[0] = make_deb("hello", "Source: hello-src\n", hs, N(hs));
+		debs[1] = make_deb("libx", NULL, ls, N(ls));
+		pk[0].name = "hello", pk[0].version = "1.0", pk[0].architecture = "amd64";
+		pk[0].source = "hello-src";
+		pk[1].name = "libx", pk[1].version = "1.0", pk[1].architecture = "amd64";
+		for (int i = 0; i < 2; i++) {
+			sha256_file(debs[i], hex, &sz, &e);
+			pk[i].sha256 = xstrdup(hex);
+			pk[i].size = sz;
+			dst = deb_cache_path(hex);
+			{
+				char *d = path_dirname(dst);
+				mkdir_p(d, 0755, &e);
+				free(d);
+			}
+			sb_reset(&sb);
+			read_file(debs[i], &sb, 0, &e);
+			write_file_atomic(dst, sb.buf, sb.len, 0644, &e);
+			free(dst);
+		}
+		o.outdir = out;
+		o.tarfile = tarf;
+		o.quiet = true;
+		TAP_OK(builder_build(&r, &lr, &o, &res1, &e) == 0, "builder_build succeeds (%s)", e.msg);
+		TAP_OK(path_exists(idx_path), "index.json written");
+		TAP_OK(path_exists(tarf), "oci-archive written");
+		TAP_OK(res1.narchs == 1 && res1.archs[0].sbom.npkgs == 2, "one arch, SBOM with 2 packages");
+		TAP_OK(res1.created == 1700000000, "SOURCE_DATE_EPOCH from the lock's repository date");
+		TAP_OK(builder_build(&r, &lr, &o, &res2, &e) == 0, "second build succeeds");
+		TAP_STREQ(res1.index_digest, res2.index_digest, "same lock -> same index digest");
+		build_result_free(&res2);
+		if (getenv("UNIT_POLICY_KEEP"))
+			printf("# output kept in %s\n", out);
+		rm_rf(cache, &e);
+		TAP_OK(builder_build(&r, &lr, &o, &res2, &e) < 0, "empty cache: error (%s)", e.msg);
+		build_result_free(&res1);
+		build_result_free(&res2);
+		sb_release(&sb);
+		for (int i = 0; i < 2; i++) {
+			free(pk[i].sha256);
+			free(debs[i]);
+		}
+		free(cache), free(out), free(tarf), free(idx_path);
+	}
+
+	if (!getenv("UNIT_POLICY_KEEP"))
+		rm_rf(tmpdir, &e);
+	TAP_DONE();
+}
