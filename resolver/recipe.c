@@ -590,7 +590,7 @@ struct layer {
 	struct recipe *r;
 	int assume_defaults;     /* -1 unset */
 	char *extends;           /* as written */
-	yaml_node_t *extends_node;
+	size_t ext_line, ext_col; /* 1-based, of the extends value (the document is gone) */
 	bool has_name, has_repos;
 };
 
@@ -1013,7 +1013,8 @@ static int top_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v
 	if (!strcmp(key, "extends")) {
 		if (get_strdup(c, v, "extends", &L->extends) < 0)
 			return -1;
-		L->extends_node = v;
+		L->ext_line = v->start_mark.line + 1;
+		L->ext_col = v->start_mark.column + 1;
 		return 0;
 	}
 	if (!strcmp(key, "repositories")) {
@@ -1365,7 +1366,6 @@ static int read_recipe_file(const char *file, strbuf *sb, perr *e)
 static int load_parent(const char *file, struct layer *L, struct chain *ch,
 		       struct layer *parent, perr *e)
 {
-	struct ctx c = { file, NULL, e };
 	char *dir = path_dirname(file);
 	char *pfile = L->extends[0] == '/' ? xstrdup(L->extends)
 					   : path_join(dir, L->extends);
@@ -1375,25 +1375,22 @@ static int load_parent(const char *file, struct layer *L, struct chain *ch,
 
 	if (!(real = realpath(pfile, NULL))) {
 		perr_errno(e, "extends: cannot open '%s'", pfile);
-		perr_prefix(e, "%s:%zu:%zu", file, L->extends_node->start_mark.line + 1,
-			    L->extends_node->start_mark.column + 1);
+		perr_prefix(e, "%s:%zu:%zu", file, L->ext_line, L->ext_col);
 		goto out;
 	}
 	for (size_t i = 0; i < ch->n; i++)
 		if (!strcmp(ch->real[i], real)) {
-			err_at(&c, L->extends_node, "extends: cycle: '%s' extends itself",
-			       pfile);
+			perr_set(e, "%s:%zu:%zu: extends: cycle: '%s' extends itself", file,
+				 L->ext_line, L->ext_col, pfile);
 			goto out;
 		}
 	if (ch->n >= RECIPE_MAX_EXTENDS) {
-		err_at(&c, L->extends_node, "extends: chain longer than %d files",
-		       RECIPE_MAX_EXTENDS);
+		perr_set(e, "%s:%zu:%zu: extends: chain longer than %d files", file,
+			 L->ext_line, L->ext_col, RECIPE_MAX_EXTENDS);
 		goto out;
 	}
 	if (read_recipe_file(pfile, &sb, e) < 0) {
-		perr_prefix(e, "%s:%zu:%zu: extends", file,
-			    L->extends_node->start_mark.line + 1,
-			    L->extends_node->start_mark.column + 1);
+		perr_prefix(e, "%s:%zu:%zu: extends", file, L->ext_line, L->ext_col);
 		goto out;
 	}
 	ch->real[ch->n++] = real;
@@ -1416,7 +1413,7 @@ static int load_layer(const char *file, const char *buf, size_t n,
 	int ret = -1;
 
 	layer_init(&L);
-	layer_init(&P);
+	memset(&P, 0, sizeof(P)); /* filled by load_parent */
 	if (parse_layer(file, buf, n, &L, e) < 0)
 		goto out;
 	if (L.extends) {
