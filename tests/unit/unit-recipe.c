@@ -442,6 +442,42 @@ static void test_list(void)
 	free(sub);
 }
 
+/* The recipes shipped in recipes/ load, and their chain is what the docs say. */
+static void test_shipped(void)
+{
+	const char *src = getenv("PARE_SRCDIR");
+	char *rdir = path_join(src ? src : ".", "recipes");
+	strvec files = STRVEC_INIT;
+	perr e;
+
+	if (!is_dir(rdir)) {
+		printf("ok - shipped recipes # SKIP no %s\n", rdir);
+		free(rdir);
+		return;
+	}
+	TAP_OK(recipe_list(rdir, &files, &e) == 0 && files.n >= 7, "recipes/ lists %zu recipes",
+	       files.n);
+	for (size_t i = 0; i < files.n; i++) {
+		struct recipe *r = recipe_load(files.v[i], &e);
+		const char *base = path_basename(files.v[i]);
+		TAP_OK(r != NULL, "shipped %s loads%s%s", base, r ? "" : ": ", r ? "" : e.msg);
+		if (!r)
+			continue;
+		TAP_OK(r->repos_from_host && !strncmp(base, r->name, strlen(r->name)) &&
+			       base[strlen(r->name)] == '.',
+		       "%s: host sources, name matches the file", base);
+		if (!strcmp(r->name, "static"))
+			TAP_OK(sv_contains(&r->assume, "openssl") && sv_contains(&r->assume, "mawk") &&
+				       r->npackages == 5,
+			       "static assumes openssl and mawk so libc6 stays out");
+		if (!strcmp(r->name, "cc"))
+			TAP_OK(r->npackages == 9, "cc = static + base + its own packages");
+		recipe_free(r);
+	}
+	sv_clear(&files);
+	free(rdir);
+}
+
 int main(void)
 {
 	perr e;
@@ -454,6 +490,7 @@ int main(void)
 	test_extends();
 	test_errors();
 	test_list();
+	test_shipped();
 	rm_rf(dir, &e);
 	TAP_DONE();
 }
