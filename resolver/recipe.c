@@ -1628,6 +1628,25 @@ static int finish(const char *file, struct layer *L, perr *e)
 	return 0;
 }
 
+/* Messages quote recipe text, which may hold newlines (multi-line scalars)
+ * or other control bytes; errors are one line, so escape them. */
+static void one_line(perr *e)
+{
+	char out[sizeof(e->msg)];
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)e->msg; *p && o + 5 < sizeof(out); p++) {
+		if (*p == '\n')
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\n");
+		else if (*p < 0x20 || *p == 0x7f)
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o] = '\0';
+	memcpy(e->msg, out, o + 1);
+}
+
 struct recipe *recipe_load_buf(const char *name, const char *buf, size_t n, perr *e)
 {
 	struct chain ch = { { NULL }, 0 };
@@ -1645,6 +1664,7 @@ struct recipe *recipe_load_buf(const char *name, const char *buf, size_t n, perr
 	free(real);
 	return L.r;
 bad:
+	one_line(e);
 	free(real);
 	recipe_free(L.r);
 	free(L.extends);

@@ -366,6 +366,8 @@ static void test_errors(void)
 	      "duplicate env key");
 	fails("packages: [a1]\n", "bad.yaml:1:1: missing required key 'name'", "name is required");
 	fails("name: Bad\npackages: [a1]\n", "bad.yaml:1:7: name: 'Bad'", "name syntax");
+	fails("name: \"a\\nb\\tc\"\npackages: [a1]\n", "name: 'a\\nb\\x09c'",
+	      "control characters in messages are escaped: errors stay one line");
 	fails("name: x\n", "lists no packages", "a recipe without packages");
 	fails("", "bad.yaml:1:1: empty recipe", "an empty file");
 	fails("- a\n", "bad.yaml:1:1: a recipe is a map", "a list at the top");
@@ -445,7 +447,7 @@ static void test_list(void)
 /* The recipes shipped in recipes/ load, and their chain is what the docs say. */
 static void test_shipped(void)
 {
-	const char *src = getenv("PARE_SRCDIR");
+	const char *src = getenv("PARE_SRC");
 	char *rdir = path_join(src ? src : ".", "recipes");
 	strvec files = STRVEC_INIT;
 	perr e;
