@@ -1260,7 +1260,8 @@ static void merge_layer(struct layer *P, struct layer *C)
 		P->assume_defaults = C->assume_defaults;
 
 	p->repos = xrealloc(p->repos, (p->nrepos + c->nrepos + 1) * sizeof(*p->repos));
-	memcpy(p->repos + p->nrepos, c->repos, c->nrepos * sizeof(*c->repos));
+	if (c->nrepos) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(p->repos + p->nrepos, c->repos, c->nrepos * sizeof(*c->repos));
 	p->nrepos += c->nrepos;
 	free(c->repos), c->repos = NULL, c->nrepos = 0;
 
@@ -1332,7 +1333,8 @@ static void merge_layer(struct layer *P, struct layer *C)
 	merge_kv(&p->annotations, &p->nannotations, &c->annotations, &c->nannotations);
 
 	p->paths = xrealloc(p->paths, (p->npaths + c->npaths + 1) * sizeof(*p->paths));
-	memcpy(p->paths + p->npaths, c->paths, c->npaths * sizeof(*c->paths));
+	if (c->npaths)
+		memcpy(p->paths + p->npaths, c->paths, c->npaths * sizeof(*c->paths));
 	p->npaths += c->npaths;
 	free(c->paths), c->paths = NULL, c->npaths = 0;
 
