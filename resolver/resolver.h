@@ -90,6 +90,10 @@ struct recipe {
 /* Load and validate FILE (following `extends:`).  Every problem names
  * file:line:column.  Returns NULL and fills e on error. */
 struct recipe *recipe_load(const char *file, perr *e);
+/* The same from memory: name is used in errors and as the base for a
+ * relative `extends:` (the fuzz target's entry point). */
+struct recipe *recipe_load_buf(const char *name, const char *buf, size_t n,
+			       perr *e);
 void recipe_free(struct recipe *r);
 /* All recipes (*.yaml files) under dir, sorted by name. */
 int recipe_list(const char *dir, strvec *files, perr *e);
