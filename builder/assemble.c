@@ -188,6 +188,21 @@ static char *os_release_value(const char *text, const char *key)
 	return NULL;
 }
 
+/* The release number for a codename when no os-release was shipped (images
+ * without base-files); the codename itself when it is not a known release. */
+static const char *debian_version_of(const char *codename)
+{
+	static const char *const rel[][2] = {
+		{ "buster", "10" }, { "bullseye", "11" }, { "bookworm", "12" },
+		{ "trixie", "13" }, { "forky", "14" },
+	};
+
+	for (size_t i = 0; codename && i < ARRAY_SIZE(rel); i++)
+		if (!strcmp(codename, rel[i][0]))
+			return rel[i][1];
+	return codename ? codename : "unknown";
+}
+
 int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *e)
 {
 	const struct image_tree *t = c->tree;
@@ -195,7 +210,6 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 	size_t n;
 	int *map = xcalloc(t->npkgs + 1, sizeof(*map));
 
-	(void)e;
 	memset(img, 0, sizeof(*img));
 	img->name = xstrdup(c->r && c->r->name ? c->r->name : c->lr ? c->lr->name : "image");
 	img->arch = xstrdup(c->arch);
@@ -218,6 +232,19 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 		s->homepage = dup_or_null(p->homepage);
 		s->filename = dup_or_null(lp->filename);
 		s->deb_sha256 = dup_or_null(lp->sha256);
+		/* The lock pins sha256; TR-03183-2 asks for SHA-512 too: hash the
+		 * verified .deb from the cache. */
+		{
+			char *deb = deb_cache_path(lp->sha256), h512[SHA512_HEX_LEN + 1];
+			int hr = hash_file(deb, "sha512", h512, NULL, e);
+
+			free(deb);
+			if (hr < 0) {
+				free(map);
+				return perr_prefix(e, "%s", lp->name);
+			}
+			s->deb_sha512 = xstrdup(h512);
+		}
 		s->deb_size = lp->size;
 		s->copyright = dup_or_null(p->copyright);
 		s->requested = lp->requested;
@@ -237,10 +264,13 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 			if (!strcmp(img->pkgs[k].name, t->pkgs[i].name ? t->pkgs[i].name
 								       : t->pkgs[i].lp->name))
 				map[i] = (int)k;
-	if (!img->os_id && c->lr && c->lr->nrepos) {
+	if (!img->os_id) {
 		img->os_id = xstrdup("debian");
-		img->os_codename = dup_or_null(c->lr->repos[0].codename);
+		if (c->lr && c->lr->nrepos)
+			img->os_codename = dup_or_null(c->lr->repos[0].codename);
 	}
+	if (!img->os_version)
+		img->os_version = xstrdup(debian_version_of(img->os_codename));
 	ents = tree_sorted(t, &n);
 	img->files = xcalloc(n + 1, sizeof(*img->files));
 	for (size_t i = 0; i < n; i++) {
@@ -280,7 +310,8 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 		  const struct build_opts *o, struct build_result *res, perr *e)
 {
 	struct oci_image *imgs = xcalloc(lr->narchs + 1, sizeof(*imgs));
-	size_t nimg = 0;
+	struct oci_artifact *arts = xcalloc(2 * lr->narchs + 2, sizeof(*arts));
+	size_t nimg = 0, narts = 0;
 	char *index_json = NULL;
 	char hex[SHA256_HEX_LEN + 1];
 	int64_t epoch = builder_epoch(lr);
@@ -316,6 +347,11 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 		ar->sbom.manifest_digest = xstrdup(imgs[nimg].manifest_digest);
 		res->narchs++;
 		nimg++;
+		if (oci_sbom_artifacts(&imgs[nimg - 1], &ar->sbom, epoch, &arts[narts], e) < 0) {
+			perr_prefix(e, "%s (%s)", lr->name, c.arch);
+			goto out;
+		}
+		narts += 2;
 	}
 	if (!nimg) {
 		perr_set(e, "%s: no architecture to build", lr->name);
@@ -324,13 +360,16 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 	index_json = oci_index_json(r, imgs, nimg, epoch);
 	sha256_hex(index_json, strlen(index_json), hex);
 	res->index_digest = xasprintf("sha256:%s", hex);
-	if ((o->outdir || o->tarfile) && oci_write(o, imgs, nimg, index_json, epoch, e) < 0)
+	if ((o->outdir || o->tarfile) && oci_write(o, imgs, nimg, arts, narts, index_json, epoch, e) < 0)
 		goto out;
 	ret = 0;
 out:
 	for (size_t i = 0; i < nimg; i++)
 		oci_image_release(&imgs[i]);
 	free(imgs);
+	for (size_t i = 0; i < narts; i++)
+		oci_artifact_release(&arts[i]);
+	free(arts);
 	free(index_json);
 	if (ret < 0)
 		build_result_free(res);

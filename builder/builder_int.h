@@ -217,8 +217,25 @@ int oci_image_json(const struct build_ctx *c, struct oci_image *img, perr *e);
 /* Image index JSON over the per-arch manifests (in the given order). */
 char *oci_index_json(const struct recipe *r, const struct oci_image *imgs,
 		     size_t n, int64_t epoch);
+/* An OCI 1.1 artifact attached to one image manifest (its `subject`): the
+ * SBOMs.  Listed in index.json with annotation dev.pare.sbom.format so that
+ * `pare sbom`, the signer and `pare push` find them without a registry. */
+struct oci_artifact {
+	const char *format;          /* "spdx" | "cyclonedx" */
+	const char *media_type;      /* the document's (also the artifactType) */
+	const char *arch;
+	char *doc; size_t doclen;    /* the document */
+	char *manifest_json;
+	char doc_digest[7 + SHA256_HEX_LEN + 1];
+	char manifest_digest[7 + SHA256_HEX_LEN + 1];
+};
+/* Make the SPDX and CycloneDX artifacts for one built architecture. */
+int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
+		       int64_t epoch, struct oci_artifact out[2], perr *e);
+void oci_artifact_release(struct oci_artifact *a);
 /* Write an OCI layout (or an oci-archive when tarfile) atomically. */
 int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n,
+	      const struct oci_artifact *arts, size_t narts,
 	      const char *index_json, int64_t epoch, perr *e);
 void oci_image_release(struct oci_image *img);
 

@@ -427,7 +427,65 @@ out:
 
 static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
+/* The OCI empty descriptor: media type and the sha256 of "{}" (image-spec 1.1). */
+#define MT_EMPTY "application/vnd.oci.empty.v1+json"
+#define SHA256_EMPTY_JSON "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+
+int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
+		       int64_t epoch, struct oci_artifact out[2], perr *e)
+{
+	static const struct { enum sbom_format f; const char *name, *mt; } fmts[2] = {
+		{ SBOM_SPDX, "spdx", "application/spdx+json" },
+		{ SBOM_CYCLONEDX, "cyclonedx", "application/vnd.cyclonedx+json" },
+	};
+	char created[32], empty[7 + SHA256_HEX_LEN + 1];
+
+	rfc3339(epoch, created);
+	digest_of("{}", empty);
+	memset(out, 0, 2 * sizeof(*out));
+	for (int k = 0; k < 2; k++) {
+		strbuf doc = STRBUF_INIT;
+		cJSON *man, *ann;
+
+		/* Per-file entries: the SBOM accounts for every file of the image. */
+		if (sbom_write(sb, fmts[k].f, true, &doc, e) < 0) {
+			sb_release(&doc);
+			oci_artifact_release(&out[0]);
+			return perr_prefix(e, "%s sbom", fmts[k].name);
+		}
+		out[k].format = fmts[k].name;
+		out[k].media_type = fmts[k].mt;
+		out[k].arch = img->arch;
+		out[k].doclen = doc.len;
+		out[k].doc = sb_detach(&doc);
+		digest_of(out[k].doc, out[k].doc_digest);
+		man = cJSON_CreateObject();
+		cJSON_AddNumberToObject(man, "schemaVersion", 2);
+		cJSON_AddStringToObject(man, "mediaType", MT_MANIFEST);
+		cJSON_AddStringToObject(man, "artifactType", fmts[k].mt);
+		cJSON_AddItemToObject(man, "config", descriptor(MT_EMPTY, empty, 2));
+		cJSON *layers = cJSON_AddArrayToObject(man, "layers");
+		cJSON_AddItemToArray(layers, descriptor(fmts[k].mt, out[k].doc_digest, out[k].doclen));
+		cJSON_AddItemToObject(man, "subject", descriptor(MT_MANIFEST, img->manifest_digest,
+								   strlen(img->manifest_json)));
+		ann = cJSON_AddObjectToObject(man, "annotations");
+		cJSON_AddStringToObject(ann, "org.opencontainers.image.created", created);
+		out[k].manifest_json = print_json(man);
+		cJSON_Delete(man);
+		digest_of(out[k].manifest_json, out[k].manifest_digest);
+	}
+	return 0;
+}
+
+void oci_artifact_release(struct oci_artifact *a)
+{
+	free(a->doc);
+	free(a->manifest_json);
+	memset(a, 0, sizeof(*a));
+}
+
 int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n,
+	      const struct oci_artifact *arts, size_t narts,
 	      const char *index_json, int64_t epoch, perr *e)
 {
 	struct out_file *f = NULL;
@@ -456,6 +514,14 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 	cJSON_AddStringToObject(ann, "org.opencontainers.image.ref.name",
 				o->tag && *o->tag ? o->tag : "latest");
 	cJSON_AddItemToArray(m, d);
+	for (size_t i = 0; i < narts; i++) {
+		d = descriptor(MT_MANIFEST, arts[i].manifest_digest, strlen(arts[i].manifest_json));
+		cJSON_AddStringToObject(d, "artifactType", arts[i].media_type);
+		ann = cJSON_AddObjectToObject(d, "annotations");
+		cJSON_AddStringToObject(ann, "dev.pare.sbom.format", arts[i].format);
+		cJSON_AddStringToObject(ann, "dev.pare.sbom.arch", arts[i].arch);
+		cJSON_AddItemToArray(m, d);
+	}
 	top = print_json(j);
 	cJSON_Delete(j);
 
@@ -470,6 +536,14 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 		for (size_t k = 0; k < imgs[i].nlayers; k++)
 			ADD(xasprintf("blobs/sha256/%s", imgs[i].layers[k].digest + 7), NULL, 0,
 			    imgs[i].layers[k].blob);
+	}
+	if (narts)
+		ADD(xasprintf("blobs/sha256/%s", SHA256_EMPTY_JSON), "{}", 2, NULL);
+	for (size_t i = 0; i < narts; i++) {
+		ADD(xasprintf("blobs/sha256/%s", arts[i].manifest_digest + 7),
+		    arts[i].manifest_json, strlen(arts[i].manifest_json), NULL);
+		ADD(xasprintf("blobs/sha256/%s", arts[i].doc_digest + 7), arts[i].doc,
+		    arts[i].doclen, NULL);
 	}
 #undef ADD
 	qsort(f, nf, sizeof(*f), cmp_out);

@@ -142,6 +142,8 @@ void phash_free(phash *h);
 void sha256_hex(const void *data, size_t n, char hex[SHA256_HEX_LEN + 1]);
 int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size,
 		perr *e);
+/* Any digest of a file's contents (hex sized for the algorithm). */
+int hash_file(const char *path, const char *algo, char *hex, uint64_t *size, perr *e);
 bool is_sha256_hex(const char *s);
 
 /* ---- files --------------------------------------------------------------- */

@@ -66,6 +66,11 @@ void sha256_hex(const void *data, size_t n, char hex[SHA256_HEX_LEN + 1])
 int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size,
 		perr *e)
 {
+	return hash_file(path, "sha256", hex, size, e);
+}
+
+int hash_file(const char *path, const char *algo, char *hex, uint64_t *size, perr *e)
+{
 	unsigned char buf[1 << 16];
 	uint64_t total = 0;
 	phash *h;
@@ -73,7 +78,7 @@ int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size,
 
 	if (fd < 0)
 		return perr_errno(e, "cannot open '%s'", path);
-	h = phash_new("sha256");
+	h = phash_new(algo);
 	for (;;) {
 		ssize_t r = read(fd, buf, sizeof(buf));
 		if (r < 0) {
