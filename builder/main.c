@@ -17,6 +17,8 @@ static const struct command commands[] = {
 	{ "build", cmd_build,
 	  "RECIPE… | --all [-o DIR] [--tar FILE] [--arch A,…] [--tag T] [--compression gzip|zstd] [--max-layers N] [-j N] [--quiet]",
 	  "fetch a locked recipe's packages and build its OCI image" },
+	{ "sbom", cmd_sbom, "[--format spdx|cyclonedx] [--arch A] DIR",
+	  "print the SBOM attached to an image layout" },
 	{ "keygen", cmd_keygen, "[--type ecdsa-p256|ed25519|rsa-3072] [--no-password] -o NAME",
 	  "generate a signing key pair NAME.key / NAME.pub" },
 	{ "sign", cmd_sign, "--key KEY [--ref REPO] DIR",

@@ -1,0 +1,126 @@
+/* cmd_sbom.c - pare sbom: print an SBOM attached to an image layout.
+ *
+ * pare build attaches one SPDX and one CycloneDX document to every image
+ * manifest, as OCI 1.1 artifacts listed in index.json with the annotations
+ * dev.pare.sbom.format / dev.pare.sbom.arch.  This command finds the one
+ * asked for, checks the digests on the way (manifest and document), and
+ * prints it unchanged.
+ */
+#include "commands.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define USAGE "usage: pare sbom [--format spdx|cyclonedx] [--arch A] DIR"
+
+/* Read blobs/sha256/HEX of the layout and check that it hashes to its name. */
+static int read_blob(const char *dir, const char *digest, strbuf *out, perr *e)
+{
+	char hex[SHA256_HEX_LEN + 1], *path;
+	int ret;
+
+	if (!digest || !str_starts(digest, "sha256:") || !is_sha256_hex(digest + 7))
+		return perr_set(e, "%s: malformed digest '%s'", dir, digest ? digest : "");
+	path = xasprintf("%s/blobs/sha256/%s", dir, digest + 7);
+	ret = read_file(path, out, 0, e);
+	free(path);
+	if (ret < 0)
+		return -1;
+	sha256_hex(out->buf, out->len, hex);
+	if (strcmp(hex, digest + 7))
+		return perr_set(e, "%s: blob %s does not match its digest (sha256:%s)", dir,
+				digest, hex);
+	return 0;
+}
+
+static const char *ann(const cJSON *desc, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(desc, "annotations"), key));
+}
+
+int cmd_sbom(int argc, char **argv, perr *e)
+{
+	const char *format = "spdx", *arch = NULL, *dir = NULL;
+	strbuf idx = STRBUF_INIT, man = STRBUF_INIT, doc = STRBUF_INIT;
+	cJSON *index = NULL, *mj = NULL, *d, *hit = NULL;
+	strvec archs = STRVEC_INIT;
+	char *path = NULL;
+	int ret = -1;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--format") && i + 1 < argc)
+			format = argv[++i];
+		else if (!strcmp(argv[i], "--arch") && i + 1 < argc)
+			arch = argv[++i];
+		else if (argv[i][0] != '-' && !dir)
+			dir = argv[i];
+		else
+			return perr_set(e, "sbom: unexpected argument '%s' (" USAGE ")", argv[i]);
+	}
+	if (!dir)
+		return perr_set(e, "sbom: " USAGE);
+	if (!strcmp(format, "cdx"))
+		format = "cyclonedx";
+	if (strcmp(format, "spdx") && strcmp(format, "cyclonedx"))
+		return perr_set(e, "sbom: unknown format '%s' (spdx or cyclonedx)", format);
+	path = path_join(dir, "index.json");
+	if (read_file(path, &idx, 64 << 20, e) < 0)
+		goto out;
+	index = cJSON_ParseWithLength(idx.buf, idx.len);
+	if (!index) {
+		perr_set(e, "%s: not JSON", path);
+		goto out;
+	}
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(index, "manifests")) {
+		const char *f = ann(d, "dev.pare.sbom.format"), *a = ann(d, "dev.pare.sbom.arch");
+
+		if (!f || !a || strcmp(f, format))
+			continue;
+		if (!sv_contains(&archs, a))
+			sv_push(&archs, a);
+		if (!arch || !strcmp(arch, a))
+			hit = hit ? hit : d;
+	}
+	sv_sort(&archs);
+	if (!archs.n) {
+		perr_set(e, "%s: no %s SBOM attached (was it built by pare build?)", dir, format);
+		goto out;
+	}
+	if (!arch && archs.n > 1) {
+		strbuf list = STRBUF_INIT;
+		for (size_t i = 0; i < archs.n; i++)
+			sb_addf(&list, "%s%s", i ? ", " : "", archs.v[i]);
+		perr_set(e, "%s: the image has several architectures (%s): choose one with --arch",
+			 dir, list.buf);
+		sb_release(&list);
+		goto out;
+	}
+	if (!hit) {
+		perr_set(e, "%s: no %s SBOM for architecture '%s'", dir, format, arch);
+		goto out;
+	}
+	if (read_blob(dir, cJSON_GetStringValue(cJSON_GetObjectItem(hit, "digest")), &man, e) < 0)
+		goto out;
+	mj = cJSON_ParseWithLength(man.buf, man.len);
+	d = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(mj, "layers"), 0);
+	if (!d) {
+		perr_set(e, "%s: SBOM artifact has no layer", dir);
+		goto out;
+	}
+	if (read_blob(dir, cJSON_GetStringValue(cJSON_GetObjectItem(d, "digest")), &doc, e) < 0)
+		goto out;
+	fwrite(doc.buf, 1, doc.len, stdout);
+	ret = 0;
+out:
+	cJSON_Delete(index);
+	cJSON_Delete(mj);
+	sb_release(&idx);
+	sb_release(&man);
+	sb_release(&doc);
+	sv_clear(&archs);
+	free(path);
+	return ret;
+}
