@@ -136,7 +136,8 @@ static void explain(Solver *solv, const Queue *job, const enum job_kind *kinds,
 			Id rid = rules.elements[i], source, target, dep;
 			SolverRuleinfo type = solver_ruleinfo(solv, rid, &source, &target, &dep);
 			if (type == SOLVER_RULE_JOB) {
-				int jidx = solver_rule2jobidx(solv, rid);
+				/* index of the job's first element, plus one */
+				int jidx = solver_rule2jobidx(solv, rid) - 1;
 				if (jidx >= 0 && jidx + 1 < job->count &&
 				    kinds[jidx / 2] == JOB_EXCLUDE)
 					excluded = pool_id2str(pool, job->elements[jidx + 1]);
@@ -146,13 +147,20 @@ static void explain(Solver *solv, const Queue *job, const enum job_kind *kinds,
 		sv_uniq(&parts);
 		if (msg->len)
 			sb_addc(msg, '\n');
-		sb_addf(msg, "%s: cannot resolve: %s", prefix, solver_problem2str(solv, problem));
+		char *main_str = xstrdup(solver_problem2str(solv, problem));
+		sb_addf(msg, "%s: cannot resolve: %s", prefix, main_str);
 		if (excluded)
 			sb_addf(msg, " (the recipe excludes %s)", excluded);
-		for (size_t i = 0; i < parts.n; i++)
-			sb_addf(msg, "%s%s", i ? "; " : " [", parts.v[i]);
-		if (parts.n)
+		/* the rules involved, minus the obvious ones */
+		size_t shown = 0;
+		for (size_t i = 0; i < parts.n; i++) {
+			if (!strcmp(parts.v[i], main_str) || str_starts(parts.v[i], "job install "))
+				continue;
+			sb_addf(msg, "%s%s", shown++ ? "; " : " [", parts.v[i]);
+		}
+		if (shown)
 			sb_addc(msg, ']');
+		free(main_str);
 		sv_clear(&parts);
 	}
 	queue_free(&rules);
