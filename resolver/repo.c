@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +34,8 @@
 #include <unistd.h>
 
 #include <archive.h>
+#include <solv/knownid.h>
+#include <solv/repodata.h>
 #include <solv/repo_solv.h>
 #include <solv/repo_write.h>
 
@@ -41,7 +44,7 @@ extern char **environ;
 #define RELEASE_MAX ((size_t)64 << 20)
 #define INDEX_MAX ((size_t)1 << 30)
 /* bumped when packages_add() stores something new in the .solv */
-#define SOLV_CACHE_VERSION "v1"
+#define SOLV_CACHE_VERSION "v2"
 
 void release_free(struct release *rel)
 {
@@ -766,6 +769,16 @@ out:
 	return ret;
 }
 
+/* The .solv keeps what resolving and locking read; descriptions are most
+ * of an index's bytes and would only slow every warm load down. */
+static int solv_keyfilter(Repo *repo, Repokey *key, void *kfdata)
+{
+	if (key->name == SOLVABLE_DESCRIPTION || key->name == SOLVABLE_SUMMARY ||
+	    key->name == SOLVABLE_URL)
+		return KEY_STORAGE_DROPPED;
+	return repo_write_stdkeyfilter(repo, key, kfdata);
+}
+
 int release_load_packages(const struct release *rel, const char *component,
 			  const char *arch, bool offline, Repo *repo, perr *e)
 {
@@ -787,6 +800,9 @@ int release_load_packages(const struct release *rel, const char *component,
 	solvdir = xasprintf("%s/solv", pare_cache_dir());
 	solvpath = xasprintf("%s/%s-%s.solv", solvdir, SOLV_CACHE_VERSION, rf->sha256);
 	if ((fp = fopen(solvpath, "r"))) {
+		/* repo_add_solv reads byte by byte: no stdio locking, big buffer */
+		__fsetlocking(fp, FSETLOCKING_BYCALLER);
+		setvbuf(fp, NULL, _IOFBF, 1 << 20);
 		if (repo_add_solv(repo, fp, 0) == 0) {
 			ret = 0;
 			goto out;
@@ -833,7 +849,11 @@ int release_load_packages(const struct release *rel, const char *component,
 		goto out;
 	if (!(fp = open_memstream(&mem, &memlen)))
 		die("open_memstream");
-	if (repo_write(repo, fp) != 0) {
+	Repowriter *w = repowriter_create(repo);
+	repowriter_set_keyfilter(w, solv_keyfilter, NULL);
+	int wrc = repowriter_write(w, fp);
+	repowriter_free(w);
+	if (wrc != 0) {
 		perr_set(e, "%s: cannot serialise: %s", name, pool_errstr(repo->pool));
 		goto out;
 	}

@@ -52,47 +52,51 @@ static bool is_requested(const struct recipe *r, const char *name)
 	return false;
 }
 
-/* The best (highest version) solvable of that name in the indexes. */
-static Id best_by_name(Pool *pool, Id name)
-{
-	Id p, best = 0;
-	Solvable *s;
-
-	FOR_POOL_SOLVABLES(p) {
-		s = pool_id2solvable(pool, p);
-		if (s->name != name || !s->repo || s->repo == pool->installed)
-			continue;
-		if (pool->id2arch && !pool_installable(pool, s))
-			continue;
-		if (!best || pool_evrcmp(pool, s->evr, pool_id2solvable(pool, best)->evr,
-					 EVRCMP_COMPARE) > 0)
-			best = p;
-	}
-	return best;
-}
-
+/* Stubs for the assumed packages found in the indexes: for each, the
+ * best (highest version) installable solvable of that name, found in one
+ * pass over the pool. */
 static void add_assumed(Pool *pool, const struct recipe *r, Repo *installed)
 {
+	Id *best = xcalloc((size_t)pool->ss.nstrings + 1, sizeof(Id));
+	Queue names;
+	Id p;
+
+	queue_init(&names);
 	for (size_t i = 0; i < r->assume.n; i++) {
-		const char *n = r->assume.v[i];
-		Id name = pool_str2id(pool, n, 0), p;
-		if (!name || is_requested(r, n) || !(p = best_by_name(pool, name)))
+		Id name = pool_str2id(pool, r->assume.v[i], 0);
+		if (name && !is_requested(r, r->assume.v[i]))
+			queue_push(&names, name);
+	}
+	for (int i = 0; i < names.count; i++)
+		best[names.elements[i]] = -1; /* wanted, none found yet */
+	FOR_POOL_SOLVABLES(p) {
+		Solvable *s = pool_id2solvable(pool, p);
+		if (!best[s->name] || s->repo == installed || !pool_installable(pool, s))
 			continue;
-		Solvable *src = pool_id2solvable(pool, p);
+		if (best[s->name] < 0 ||
+		    pool_evrcmp(pool, s->evr, pool_id2solvable(pool, best[s->name])->evr,
+				EVRCMP_COMPARE) > 0)
+			best[s->name] = p;
+	}
+	for (int i = 0; i < names.count; i++) {
+		Id bp = best[names.elements[i]];
+		if (bp <= 0)
+			continue;
 		Id sp = repo_add_solvable(installed);
 		Solvable *s = pool_id2solvable(pool, sp);
-		src = pool_id2solvable(pool, p); /* repo_add_solvable may move solvables */
+		Solvable *src = pool_id2solvable(pool, bp); /* after the add: solvables may move */
 		s->name = src->name;
 		s->evr = src->evr;
 		s->arch = src->arch;
 		s->vendor = src->vendor;
-		if (src->provides) {
+		if (src->provides)
 			for (Id *pp = src->repo->idarraydata + src->provides; *pp; pp++)
 				s->provides = repo_addid_dep(installed, s->provides, *pp, 0);
-		}
 		s->provides = repo_addid_dep(installed, s->provides,
 					     pool_rel2id(pool, s->name, s->evr, REL_EQ, 1), 0);
 	}
+	queue_free(&names);
+	free(best);
 }
 
 static Id rel_flags(const char *op)
@@ -235,7 +239,7 @@ static int solve_arch(const struct recipe *r, struct release *rels, size_t nrels
 	installed->appdata = (void *)(intptr_t)-1;
 	add_assumed(pool, r, installed);
 	pool_set_installed(pool, installed);
-	pool_addfileprovides(pool);
+	/* no pool_addfileprovides(): Debian dependencies never name files */
 	pool_createwhatprovides(pool);
 
 #define JOB(kind, how, what)                                                   \
