@@ -44,7 +44,7 @@ extern char **environ;
 #define RELEASE_MAX ((size_t)64 << 20)
 #define INDEX_MAX ((size_t)1 << 30)
 /* bumped when packages_add() stores something new in the .solv */
-#define SOLV_CACHE_VERSION "v2"
+#define SOLV_CACHE_VERSION "v3"
 
 void release_free(struct release *rel)
 {
@@ -776,6 +776,13 @@ static int solv_keyfilter(Repo *repo, Repokey *key, void *kfdata)
 	if (key->name == SOLVABLE_DESCRIPTION || key->name == SOLVABLE_SUMMARY ||
 	    key->name == SOLVABLE_URL)
 		return KEY_STORAGE_DROPPED;
+	/* what only the closure's few packages need is stored "vertically":
+	 * repo_add_solv pages it in on first lookup instead of decoding it for
+	 * every package of the index (strings and hashes only: libsolv cannot
+	 * page pool ids) */
+	if (key->name == SOLVABLE_MEDIAFILE || key->name == SOLVABLE_CHECKSUM ||
+	    key->name == SOLVABLE_PACKAGER)
+		return KEY_STORAGE_VERTICAL_OFFSET;
 	return repo_write_stdkeyfilter(repo, key, kfdata);
 }
 
