@@ -1,0 +1,255 @@
+#!/bin/bash
+# t-resolver.sh - pare lock / pare why against the signed fixture repository, over file:// and
+# http://127.0.0.1: dependency semantics, assumed/excluded packages, lock determinism and
+# --check, and every way a repository can lie (tampered index, wrong key, bad or missing
+# signature, expired Release, rollback, malformed index), each refused with recipes.lock intact.
+. "$(dirname "$0")/lib.sh"
+
+need gpgv gpg xz python3
+
+repo=$(fixture_repo)
+W=$(tmpdir)
+R=$W/recipes
+L=$W/recipes.lock
+mkdir -p "$R"
+
+# recipe NAME URL KEYRING YAML...: a recipe on the fixture suite "stable", amd64 unless YAML says
+recipe() {
+	local name=$1 url=$2 keyring=$3
+	shift 3
+	{
+		echo "name: $name"
+		echo "repositories:"
+		echo "  - url: $url"
+		echo "    suites: [stable]"
+		echo "    components: [main]"
+		[[ $keyring == trusted ]] && echo "    trusted: true" || echo "    keyring: $keyring"
+		printf '%s\n' "$@" | grep -q '^archs:' || echo "archs: [amd64]"
+		printf '%s\n' "$@"
+	} >"$R/$name.yaml"
+}
+plock() { PARE_RECIPES=$R PARE_LOCK=$L "$PARE" --quiet lock "$@"; }
+pwhy() { PARE_RECIPES=$R PARE_LOCK=$L "$PARE" why "$@"; }
+# closure RECIPE [ARCH]: "name=version" of every locked package, space-separated
+closure() {
+	python3 -c 'import json,sys
+l = json.load(open(sys.argv[1]))
+print(" ".join(p["name"] + "=" + p["version"] for p in l["recipes"][sys.argv[2]]["archs"][sys.argv[3]]["packages"]))' \
+		"$L" "$1" "${2:-amd64}"
+}
+field() { # RECIPE PKG FIELD
+	python3 -c 'import json,sys
+l = json.load(open(sys.argv[1]))
+print([p for p in l["recipes"][sys.argv[2]]["archs"]["amd64"]["packages"] if p["name"] == sys.argv[3]][0][sys.argv[4]])' \
+		"$L" "$1" "$2" "$3"
+}
+has() { [[ " $1 " == *" $2="* || " $1 " == *" $2 "* ]]; }
+hasnt() { [[ " $1 " != *" $2="* ]]; }
+
+K=$W/keyring.gpg
+cp "$repo/keyring.gpg" "$K"
+U=file://$repo
+
+# ---- dependency semantics ------------------------------------------------------------------
+recipe deps "$U" "$K" "packages: [hello, app-versioned, app-alt, app-virtual, app-predep, app-ma, chain-top, ca-certificates]" \
+	"archs: [amd64, arm64]"
+check "lock over file://" plock deps
+c=$(closure deps)
+has "$c" libver=2.1-1 && ok "versioned dependency (>= 2.0) picks libver 2.1-1" || fail "versioned dependency picks libver 2.1-1" "$c"
+has "$c" libalt-a && hasnt "$c" libalt-b && ok "alternatives: the first one (libalt-a), only" ||
+	fail "alternatives: the first one" "$c"
+has "$c" mta-one && ok "virtual package provided by mta-one" || fail "virtual package" "$c"
+has "$c" libpre && ok "Pre-Depends followed" || fail "Pre-Depends followed" "$c"
+has "$c" tool-foreign && has "$c" data-all && ok "Multi-Arch foreign and arch:all dependencies" ||
+	fail "Multi-Arch foreign and arch:all" "$c"
+check_eq "arch:all package locked with architecture all" all "$(field deps data-all architecture)"
+check_eq "source from 'Source: hello-src (1.0-1)'" "hello-src 1.0-1" \
+	"$(field deps hello source) $(field deps hello source_version)"
+check_eq "source from 'Source: glibc'" glibc "$(field deps libc6 source)"
+check_eq "required_by of libver" "['app-versioned']" "$(field deps libver required_by)"
+check_eq "requested packages are required by the recipe" "['recipe']" "$(field deps hello required_by)"
+hasnt "$c" debconf && ok "debconf (assumed by default) satisfies ca-certificates without being locked" ||
+	fail "debconf assumed" "$c"
+has "$(closure deps arm64)" hello && ok "arm64 locked as well" || fail "arm64 locked as well"
+check_eq "pool path, size and sha256 of hello match the index" \
+	"$(awk -v RS= '/Package: hello\n/' "$repo/dists/stable/main/binary-amd64/Packages" |
+		sed -n 's/^Filename: //p; s/^Size: //p; s/^SHA256: //p' | tr '\n' ' ')" \
+	"$(field deps hello filename) $(field deps hello size) $(field deps hello sha256) "
+if grep -Eq 'file:|http:|127\.0\.0\.1' "$L"; then fail "recipes.lock holds no URLs" "$(grep -E 'file:|http:' "$L")"; else ok "recipes.lock holds no URLs"; fi
+
+out=$(pwhy deps chain-bottom 2>&1) || true
+check_eq "pare why: the chain" "chain-top -> chain-mid -> chain-bottom" "$out"
+out=$(pwhy --arch arm64 deps libc6 2>&1) || true
+check_eq "pare why --arch arm64: shortest path" "hello -> libc6" "$out"
+check_fails "pare why: a package outside the closure" "libalt-b is not in the closure" pwhy deps libalt-b
+check_fails "pare why: an unlocked recipe" "run 'pare lock" pwhy nosuch libc6
+
+# ---- assume / exclude ----------------------------------------------------------------------
+recipe shell "$U" "$K" "packages: [needs-shell]"
+check "lock needs-shell" plock shell
+c=$(closure shell)
+hasnt "$c" dash && hasnt "$c" libc6 && ok "assumed dash: not locked, and does not drag libc6 in" ||
+	fail "assumed dash" "$c"
+recipe shell2 "$U" "$K" "packages: [needs-shell]" "assume_defaults: false"
+check "lock needs-shell without default assumptions" plock shell2
+c=$(closure shell2)
+has "$c" dash && has "$c" libc6 && ok "assume_defaults: false: dash and its libc6 are locked" ||
+	fail "assume_defaults: false" "$c"
+recipe reqdash "$U" "$K" "packages: [dash]"
+check "a requested package is never assumed" plock reqdash
+has "$(closure reqdash)" dash && ok "requested dash is locked" || fail "requested dash is locked" "$(closure reqdash)"
+
+recipe excl "$U" "$K" "packages: [app-alt]" "exclude: [libalt-a]"
+check "lock with exclude" plock excl
+c=$(closure excl)
+has "$c" libalt-b && hasnt "$c" libalt-a && ok "exclude: the other alternative is taken" || fail "exclude" "$c"
+recipe excl2 "$U" "$K" "packages: [hello]" "exclude: [libc6]"
+check_fails "exclude of a needed package" "excl2 amd64: cannot resolve: .*the recipe excludes libc6" plock excl2
+
+# ---- unsolvable ------------------------------------------------------------------------------
+recipe conf "$U" "$K" "packages: [wants-both]"
+check_fails "conflicts: unsolvable, explained" "conf amd64: cannot resolve: .*conflict" plock conf
+recipe broken "$U" "$K" "packages: [broken-dep]"
+check_fails "broken dependency names what is missing" "broken amd64: cannot resolve: .*does-not-exist" plock broken
+recipe toonew "$U" "$K" "packages: [app-too-new]"
+check_fails "unsatisfiable version" "toonew amd64: cannot resolve: .*libver" plock toonew
+recipe nopkg "$U" "$K" "packages: [no-such-package]"
+check_fails "unknown package" "no package 'no-such-package'" plock nopkg
+recipe pinned "$U" "$K" "packages: ['libver (= 1.0-1)']"
+if plock pinned 2>/dev/null; then
+	has "$(closure pinned)" libver=1.0-1 && ok "version constraint (= 1.0-1) honoured" ||
+		fail "version constraint" "$(closure pinned)"
+else
+	fail "version constraint (= 1.0-1) honoured" "$(plock pinned 2>&1)"
+fi
+rm -f "$R"/{excl2,conf,broken,toonew,nopkg}.yaml
+
+# ---- determinism, cache, http, --check, --offline ------------------------------------------
+check "lock all recipes" plock
+cp "$L" "$W/lock.1"
+check "lock again (warm .solv cache)" plock
+if cmp -s "$L" "$W/lock.1"; then ok "warm lock byte-identical"; else fail "warm lock byte-identical" "$(diff "$W/lock.1" "$L" | head)"; fi
+PARE_CACHE_DIR=$(tmpdir) plock
+if cmp -s "$L" "$W/lock.1"; then ok "cold lock (fresh cache) byte-identical"; else fail "cold lock byte-identical" "$(diff "$W/lock.1" "$L" | head)"; fi
+[[ $(tail -c1 "$L" | od -An -c | tr -d ' ') == '\n' ]] && ! grep -q $'\t' "$L" && ok "2-space indent, trailing newline" ||
+	fail "2-space indent, trailing newline"
+if ls "$PARE_CACHE_DIR"/solv/*.solv >/dev/null 2>&1; then ok ".solv cache written"; else fail ".solv cache written"; fi
+
+http=$(serve_http "$repo")
+for f in "$R"/*.yaml; do sed -i "s|url: $U\$|url: $http|" "$f"; done
+check "lock over http://127.0.0.1 (fresh cache)" env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$L" "$PARE" --quiet lock
+# recipe_sha256 covers the recipe's URL; everything else must be the same
+if diff <(grep -v recipe_sha256 "$W/lock.1") <(grep -v recipe_sha256 "$L") >/dev/null; then
+	ok "http and file:// give the same lock"
+else
+	fail "http and file:// give the same lock" "$(diff "$W/lock.1" "$L" | head)"
+fi
+grep -q '"GET /dists/stable/InRelease' "$PARE_SCRIPT_TMP"/http-port.*.log 2>/dev/null &&
+	ok "the http server was asked for InRelease" || fail "the http server was asked for InRelease"
+for f in "$R"/*.yaml; do sed -i "s|url: $http\$|url: $U|" "$f"; done
+check "lock over file:// again" plock
+
+check "lock --check: up to date" plock --check
+sed -i 's/^packages: \[app-alt\]$/packages: [app-alt, chain-top]/' "$R/excl.yaml"
+rc=0
+out=$(plock --check 2>&1) || rc=$?
+check_eq "lock --check after a recipe change exits 1" 1 "$rc"
+[[ $out == *"excl: recipe changed"* && $out == *"excl amd64: + chain-top 1.0-1"* ]] &&
+	ok "lock --check lists the changes" || fail "lock --check lists the changes" "$out"
+if cmp -s "$L" "$W/lock.1"; then ok "lock --check writes nothing"; else fail "lock --check writes nothing"; fi
+check "lock one recipe" plock excl
+[[ $(closure deps) == $(L=$W/lock.1 closure deps) ]] && has "$(closure excl)" chain-top &&
+	ok "locking one recipe keeps the other entries" || fail "locking one recipe keeps the other entries"
+check "lock --check: up to date again" plock --check
+
+mv "$repo" "$repo.away"
+check "lock --offline from the cache, repository gone" plock --offline
+check_fails "without --offline the missing repository is an error" "no InRelease or Release|cannot" plock
+mv "$repo.away" "$repo"
+
+# ---- a repository that lies ------------------------------------------------------------------
+# refused NAME ERE: lock recipe "lie" (fresh cache) must fail with ERE and leave the lock alone
+refused() {
+	local before after
+	before=$(sha256sum "$L")
+	check_fails "$1" "$2" env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$L" "$PARE" --quiet lock lie
+	after=$(sha256sum "$L")
+	check_eq "$1: recipes.lock unchanged" "$before" "$after"
+}
+fresh() { # a private copy of the fixture; recipe "lie" on it
+	local r
+	r=$(fixture_repo)
+	recipe lie "file://$r" "${2:-$r/keyring.gpg}" "packages: [hello]"
+	printf '%s\n' "$r"
+}
+
+r=$(fresh)
+check "a good copy locks" env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$L" "$PARE" --quiet lock lie
+d=$r/dists/stable/main/binary-amd64
+sed -i 's/^Version: 1.0-1$/Version: 1.0-2/' "$d/Packages"
+xz -6 -c "$d/Packages" >"$d/Packages.xz"
+gzip -9n -c "$d/Packages" >"$d/Packages.gz"
+refused "Packages changed after signing" "Packages.*sha256 mismatch"
+
+r=$(fresh)
+recipe lie "file://$r" "$r/wrong-keyring.gpg" "packages: [hello]"
+refused "signed by a key not in the keyring" "repository file://.* stable: not signed by a key in .*wrong-keyring.gpg"
+
+r=$(fresh)
+sed -i 's/^Label: Pare Fixture$/Label: Pare Fixturf/' "$r/dists/stable/InRelease"
+refused "InRelease text changed after signing" "repository file://.* stable: bad OpenPGP signature"
+
+r=$(fresh)
+python3 - "$r/dists/stable/InRelease" <<'EOF'
+import sys
+p = sys.argv[1]
+lines = open(p).read().split("\n")
+i = lines.index("-----BEGIN PGP SIGNATURE-----") + 4   # well inside the signature packet
+s = lines[i]
+lines[i] = s[:10] + ("A" if s[10] != "A" else "B") + s[11:]
+open(p, "w").write("\n".join(lines))
+EOF
+refused "corrupted signature" "bad OpenPGP signature|not signed by a key"
+
+r=$(fresh)
+rm "$r/dists/stable/InRelease"
+check "no InRelease: Release + Release.gpg are used" env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$L" "$PARE" --quiet lock lie
+rm "$r/dists/stable/Release.gpg"
+refused "unsigned repository" "stable: is not signed"
+
+r=$(fresh)
+FIXTURE_VALID_UNTIL="Sun, 01 Jan 2023 12:00:00 UTC" "$PARE_SRC/tests/fixtures/mkrepo" --resign "$r" >/dev/null 2>&1
+refused "expired Release" "Release expired on Sun, 01 Jan 2023 12:00:00 UTC \(Valid-Until\)"
+
+r=$(fresh)
+FIXTURE_DATE="Tue, 03 Jan 2023 00:00:00 UTC" "$PARE_SRC/tests/fixtures/mkrepo" --resign "$r" >/dev/null 2>&1
+check "lock from a newer Release" env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$L" "$PARE" --quiet lock lie
+"$PARE_SRC/tests/fixtures/mkrepo" --resign "$r" >/dev/null 2>&1
+refused "rollback to an older Release" "Release Date Mon, 02 Jan 2023 00:00:00 UTC is older than Tue, 03 Jan 2023 00:00:00 UTC in recipes.lock: refusing a rollback"
+
+# A malformed index needs a Release that lists it: a hand-made, trusted repository.
+m=$(tmpdir)/mal
+mkdir -p "$m/dists/stable/main/binary-amd64"
+mkrel() {
+	local f=$m/dists/stable/main/binary-amd64/Packages
+	{
+		printf 'Origin: Mal\nSuite: stable\nCodename: mal\nDate: Mon, 02 Jan 2023 00:00:00 UTC\nSHA256:\n'
+		printf ' %s %s main/binary-amd64/Packages\n' "$(sha256sum <"$f" | cut -c1-64)" "$(stat -c %s "$f")"
+	} >"$m/dists/stable/Release"
+}
+awk -v RS= -v ORS='\n\n' '/Package: (hello|libc6|libhello-data)\n/' "$repo/dists/stable/main/binary-amd64/Packages" \
+	>"$m/dists/stable/main/binary-amd64/Packages"
+mkrel
+recipe lie "file://$m" trusted "packages: [hello]"
+err=$(env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$W/mal.lock" "$PARE" lock lie 2>&1) &&
+	[[ $err == *"trusted: true, the OpenPGP signature is not checked"* ]] &&
+	ok "trusted: true locks, with a warning" || fail "trusted: true locks, with a warning" "$err"
+printf 'Package: broken\nVersion 1.0\nArchitecture: amd64\n' >>"$m/dists/stable/main/binary-amd64/Packages"
+mkrel
+refused "malformed Packages stanza" "binary-amd64/Packages:[0-9]+: malformed line"
+printf 'Package: xx\nVersion: 1\nArchitecture: amd64\nFilename: ../../etc/passwd\nSize: 1\nSHA256: %064d\n' 0 \
+	>"$m/dists/stable/main/binary-amd64/Packages"
+mkrel
+refused "Filename escaping the repository" "unsafe Filename '../../etc/passwd'"
+
+done_testing
