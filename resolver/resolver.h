@@ -90,8 +90,12 @@ struct recipe {
 /* Load and validate FILE (following `extends:`).  Every problem names
  * file:line:column.  Returns NULL and fills e on error. */
 struct recipe *recipe_load(const char *file, perr *e);
+/* The same from memory: name is used in errors and as the base for a
+ * relative `extends:` (the fuzz target's entry point). */
+struct recipe *recipe_load_buf(const char *name, const char *buf, size_t n,
+			       perr *e);
 void recipe_free(struct recipe *r);
-/* All recipes/*.yaml under dir, sorted by name. */
+/* All recipes (*.yaml files) under dir, sorted by name. */
 int recipe_list(const char *dir, strvec *files, perr *e);
 /* The packages assumed present by default (documented in docs/recipes.md). */
 extern const char *const recipe_default_assume[];
@@ -170,6 +174,15 @@ struct resolve_opts {
 int resolver_lock(const struct recipe *r, const struct resolve_opts *o,
 		  struct lock_recipe *out, perr *e);
 
+/* Where the last resolver_lock() spent its time, in milliseconds, summed
+ * over archs (pare --verbose lock, bench/resolve). */
+struct resolver_timing {
+	double release_ms;   /* fetch (or read) and gpgv-verify every Release */
+	double load_ms;      /* Packages indexes into libsolv (.solv cache or parse) */
+	double solve_ms;     /* assumed stubs, whatprovides, solver, closure */
+};
+extern struct resolver_timing resolver_last_timing;
+
 /* Dependency path from a requested package to pkg, e.g.
  * "python3 -> python3.11 -> libpython3.11-stdlib -> libssl3". */
 int resolver_why(const struct lock_recipe *lr, const char *arch,
@@ -179,6 +192,11 @@ int resolver_why(const struct lock_recipe *lr, const char *arch,
  * apt sources): lock files carry no URLs. */
 int resolver_repo_url(const struct recipe *r, const struct lock_repo *lrepo,
 		      char **url, perr *e);
+
+/* Check a decompressed Packages index (name for messages) the way
+ * resolver_lock does and count its packages: for tests and fuzzing. */
+int packages_check(const char *name, const char *buf, size_t n, size_t *npkgs,
+		   perr *e);
 
 /* Host dpkg architecture (amd64, arm64, …). */
 const char *host_arch(void);

@@ -1,0 +1,105 @@
+/*
+ * cmd_lock.c - pare lock [--check] [--offline] [RECIPE…]
+ *
+ * Resolves recipes against verified indexes and writes recipes.lock.
+ * Nothing is written unless every named recipe resolved: a lock is either
+ * wholly updated or untouched.  With no RECIPE, all recipes are locked and
+ * entries of recipes that no longer exist are dropped; with some, the
+ * other entries are kept as they are.
+ */
+#include "commands.h"
+#include "../resolver/resolver.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] = "usage: pare lock [--check] [--offline] [RECIPE…]";
+
+int cmd_lock(int argc, char **argv, perr *e)
+{
+	bool check = false, offline = false, all;
+	strvec files = STRVEC_INIT, diff = STRVEC_INIT, names = STRVEC_INIT;
+	struct lock lock = { 0 };
+	struct recipe *r = NULL;
+	struct lock_recipe lr = { 0 };
+	int i, ret = -1;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--check"))
+			check = true;
+		else if (!strcmp(argv[i], "--offline"))
+			offline = true;
+		else if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else
+			return perr_set(e, "lock: unknown option '%s'\n%s", argv[i], usage);
+	}
+	all = i >= argc;
+	if (all) {
+		if (recipe_list(recipes_dir(), &files, e) < 0)
+			goto out;
+		if (!files.n) {
+			perr_set(e, "no recipes in %s", recipes_dir());
+			goto out;
+		}
+	} else {
+		for (; i < argc; i++)
+			sv_push_nodup(&files, recipe_path_for(argv[i]));
+	}
+	if (lock_read(lock_path(), &lock, true, e) < 0)
+		goto out;
+
+	for (size_t k = 0; k < files.n; k++) {
+		struct resolve_opts o = { offline, &lock };
+		if (!(r = recipe_load(files.v[k], e)))
+			goto out;
+		if (resolver_lock(r, &o, &lr, e) < 0)
+			goto out;
+		debug("%s: release fetch+verify %.1f ms, index load %.1f ms, solve %.1f ms",
+		      r->name, resolver_last_timing.release_ms, resolver_last_timing.load_ms,
+		      resolver_last_timing.solve_ms);
+		sv_push(&names, r->name);
+		if (check)
+			lock_diff(lock_find(&lock, r->name), &lr, &diff);
+		lock_put(&lock, &lr);
+		recipe_free(r);
+		r = NULL;
+	}
+	if (all) {
+		/* entries of recipes that are gone */
+		for (size_t k = 0; k < lock.nrecipes;) {
+			if (sv_contains(&names, lock.recipes[k].name)) {
+				k++;
+				continue;
+			}
+			if (check)
+				lock_diff(&lock.recipes[k], NULL, &diff);
+			lock_recipe_free(&lock.recipes[k]);
+			memmove(&lock.recipes[k], &lock.recipes[k + 1],
+				(lock.nrecipes - k - 1) * sizeof(*lock.recipes));
+			lock.nrecipes--;
+		}
+	}
+	if (check) {
+		for (size_t k = 0; k < diff.n; k++)
+			printf("%s\n", diff.v[k]);
+		if (diff.n)
+			note("%s is out of date (%zu difference%s): run 'pare lock'", lock_path(),
+			     diff.n, diff.n == 1 ? "" : "s");
+		ret = diff.n ? 1 : 0;
+		goto out;
+	}
+	if (lock_write(lock_path(), &lock, e) < 0)
+		goto out;
+	note("wrote %s", lock_path());
+	ret = 0;
+out:
+	recipe_free(r);
+	lock_recipe_free(&lr);
+	lock_free(&lock);
+	sv_clear(&files);
+	sv_clear(&diff);
+	sv_clear(&names);
+	return ret;
+}

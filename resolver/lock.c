@@ -1,0 +1,565 @@
+/*
+ * lock.c - recipes.lock (docs/lock.md): read, write, compare.
+ *
+ * The file is meant to be reviewed in diffs and to be byte-identical for
+ * the same inputs, so it is written by hand over cJSON's tree: keys in a
+ * fixed order, recipes/archs/packages sorted, 2-space indent, a trailing
+ * newline (cJSON_Print indents with tabs and follows insertion order).
+ * It holds no URLs: where a package comes from is the recipe's business,
+ * what it is (sha256) is the lock's.
+ */
+#define _GNU_SOURCE
+#include "resolver.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOCK_MAX ((size_t)256 << 20)
+
+/* ---- freeing and lookup ------------------------------------------------ */
+
+static void pkg_free(struct lock_pkg *p)
+{
+	free(p->name), free(p->version), free(p->architecture);
+	free(p->source), free(p->source_version), free(p->filename);
+	free(p->sha256), free(p->maintainer);
+	sv_clear(&p->required_by);
+	sv_clear(&p->depends);
+}
+
+void lock_recipe_free(struct lock_recipe *r)
+{
+	if (!r)
+		return;
+	free(r->name);
+	free(r->recipe_sha256);
+	for (size_t i = 0; i < r->nrepos; i++) {
+		struct lock_repo *p = &r->repos[i];
+		free(p->origin), free(p->label), free(p->suite), free(p->codename);
+		free(p->date), free(p->inrelease_sha256), free(p->component), free(p->url);
+	}
+	free(r->repos);
+	for (size_t i = 0; i < r->narchs; i++) {
+		for (size_t k = 0; k < r->archs[i].npkgs; k++)
+			pkg_free(&r->archs[i].pkgs[k]);
+		free(r->archs[i].pkgs);
+		free(r->archs[i].arch);
+	}
+	free(r->archs);
+	memset(r, 0, sizeof(*r));
+}
+
+void lock_free(struct lock *l)
+{
+	for (size_t i = 0; i < l->nrecipes; i++)
+		lock_recipe_free(&l->recipes[i]);
+	free(l->recipes);
+	memset(l, 0, sizeof(*l));
+}
+
+struct lock_recipe *lock_find(const struct lock *l, const char *name)
+{
+	for (size_t i = 0; i < l->nrecipes; i++)
+		if (!strcmp(l->recipes[i].name, name))
+			return &l->recipes[i];
+	return NULL;
+}
+
+static int recipe_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct lock_recipe *)a)->name, ((const struct lock_recipe *)b)->name);
+}
+
+void lock_put(struct lock *l, struct lock_recipe *r)
+{
+	struct lock_recipe *old = lock_find(l, r->name);
+
+	if (old) {
+		lock_recipe_free(old);
+		*old = *r;
+	} else {
+		l->recipes = xrealloc(l->recipes, (l->nrecipes + 1) * sizeof(*l->recipes));
+		l->recipes[l->nrecipes++] = *r;
+		qsort(l->recipes, l->nrecipes, sizeof(*l->recipes), recipe_cmp);
+	}
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+struct rd {
+	const char *file, *recipe;
+	perr *e;
+};
+
+static int bad(struct rd *rd, const char *fmt, ...) PRINTF(2, 3);
+static int bad(struct rd *rd, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (rd->recipe)
+		return perr_set(rd->e, "%s: recipe %s: %s", rd->file, rd->recipe, msg);
+	return perr_set(rd->e, "%s: %s", rd->file, msg);
+}
+
+static int get_str(struct rd *rd, const cJSON *o, const char *key, const char *where,
+		   char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!cJSON_IsString(v) || !v->valuestring)
+		return bad(rd, "%s: \"%s\" must be a string", where, key);
+	*out = xstrdup(v->valuestring);
+	return 0;
+}
+
+static int get_u64(struct rd *rd, const cJSON *o, const char *key, const char *where,
+		   uint64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0 ||
+	    floor(v->valuedouble) != v->valuedouble)
+		return bad(rd, "%s: \"%s\" must be a non-negative integer", where, key);
+	*out = (uint64_t)v->valuedouble;
+	return 0;
+}
+
+static int read_pkg(struct rd *rd, const cJSON *o, const char *arch, size_t idx,
+		    size_t nrepos, struct lock_pkg *p)
+{
+	char where[160];
+	const cJSON *rb, *it, *repo;
+	uint64_t ri = 0;
+
+	snprintf(where, sizeof(where), "%s package #%zu", arch, idx + 1);
+	if (!cJSON_IsObject(o))
+		return bad(rd, "%s: not an object", where);
+	if (get_str(rd, o, "name", where, &p->name) < 0)
+		return -1;
+	snprintf(where, sizeof(where), "%s package %s", arch, p->name);
+	if (get_str(rd, o, "version", where, &p->version) < 0 ||
+	    get_str(rd, o, "architecture", where, &p->architecture) < 0 ||
+	    get_str(rd, o, "source", where, &p->source) < 0 ||
+	    get_str(rd, o, "source_version", where, &p->source_version) < 0 ||
+	    get_str(rd, o, "filename", where, &p->filename) < 0 ||
+	    get_u64(rd, o, "size", where, &p->size) < 0 ||
+	    get_str(rd, o, "sha256", where, &p->sha256) < 0 ||
+	    get_u64(rd, o, "installed_size", where, &p->installed_size) < 0)
+		return -1;
+	if (!is_sha256_hex(p->sha256))
+		return bad(rd, "%s: \"sha256\" is not a sha256 hex digest", where);
+	if (!*p->filename || p->filename[0] == '/' || strstr(p->filename, ".."))
+		return bad(rd, "%s: unsafe \"filename\" '%s'", where, p->filename);
+	repo = cJSON_GetObjectItemCaseSensitive(o, "repository");
+	if (repo) {
+		if (get_u64(rd, o, "repository", where, &ri) < 0)
+			return -1;
+	}
+	if (ri >= nrepos)
+		return bad(rd, "%s: \"repository\" %llu is not an index into \"repositories\"",
+			   where, (unsigned long long)ri);
+	p->repo = (int)ri;
+	rb = cJSON_GetObjectItemCaseSensitive(o, "required_by");
+	if (!cJSON_IsArray(rb))
+		return bad(rd, "%s: \"required_by\" must be an array", where);
+	cJSON_ArrayForEach(it, rb) {
+		if (!cJSON_IsString(it))
+			return bad(rd, "%s: \"required_by\" must hold strings", where);
+		sv_push(&p->required_by, it->valuestring);
+		if (!strcmp(it->valuestring, "recipe"))
+			p->requested = true;
+	}
+	return 0;
+}
+
+static int pkg_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct lock_pkg *)a)->name, ((const struct lock_pkg *)b)->name);
+}
+
+static int arch_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct lock_arch *)a)->arch, ((const struct lock_arch *)b)->arch);
+}
+
+static int read_recipe(struct rd *rd, const cJSON *o, struct lock_recipe *r)
+{
+	const cJSON *repos, *archs, *it;
+	size_t i = 0;
+
+	if (!cJSON_IsObject(o))
+		return bad(rd, "not an object");
+	if (get_str(rd, o, "recipe_sha256", "entry", &r->recipe_sha256) < 0)
+		return -1;
+	repos = cJSON_GetObjectItemCaseSensitive(o, "repositories");
+	if (!cJSON_IsArray(repos))
+		return bad(rd, "\"repositories\" must be an array");
+	r->nrepos = (size_t)cJSON_GetArraySize(repos);
+	r->repos = xcalloc(r->nrepos + 1, sizeof(*r->repos));
+	cJSON_ArrayForEach(it, repos) {
+		struct lock_repo *p = &r->repos[i];
+		char where[64];
+		snprintf(where, sizeof(where), "repository #%zu", ++i);
+		if (!cJSON_IsObject(it))
+			return bad(rd, "%s: not an object", where);
+		if (get_str(rd, it, "origin", where, &p->origin) < 0 ||
+		    get_str(rd, it, "label", where, &p->label) < 0 ||
+		    get_str(rd, it, "suite", where, &p->suite) < 0 ||
+		    get_str(rd, it, "codename", where, &p->codename) < 0 ||
+		    get_str(rd, it, "date", where, &p->date) < 0 ||
+		    get_str(rd, it, "inrelease_sha256", where, &p->inrelease_sha256) < 0)
+			return -1;
+		if (parse_rfc2822(p->date, &p->date_epoch) < 0)
+			return bad(rd, "%s: unparsable \"date\" '%s'", where, p->date);
+		if (!is_sha256_hex(p->inrelease_sha256))
+			return bad(rd, "%s: \"inrelease_sha256\" is not a sha256 hex digest", where);
+	}
+	archs = cJSON_GetObjectItemCaseSensitive(o, "archs");
+	if (!cJSON_IsObject(archs))
+		return bad(rd, "\"archs\" must be an object");
+	r->archs = xcalloc((size_t)cJSON_GetArraySize(archs) + 1, sizeof(*r->archs));
+	cJSON_ArrayForEach(it, archs) {
+		struct lock_arch *la = &r->archs[r->narchs++];
+		const cJSON *pkgs = cJSON_GetObjectItemCaseSensitive(it, "packages"), *pj;
+		size_t k = 0;
+		la->arch = xstrdup(it->string);
+		if (!cJSON_IsObject(it) || !cJSON_IsArray(pkgs))
+			return bad(rd, "arch %s: \"packages\" must be an array", la->arch);
+		la->pkgs = xcalloc((size_t)cJSON_GetArraySize(pkgs) + 1, sizeof(*la->pkgs));
+		cJSON_ArrayForEach(pj, pkgs) {
+			if (read_pkg(rd, pj, la->arch, k, r->nrepos, &la->pkgs[la->npkgs++]) < 0)
+				return -1;
+			k++;
+		}
+		qsort(la->pkgs, la->npkgs, sizeof(*la->pkgs), pkg_cmp);
+		for (size_t n = 1; n < la->npkgs; n++)
+			if (!strcmp(la->pkgs[n - 1].name, la->pkgs[n].name))
+				return bad(rd, "arch %s: package %s is listed twice", la->arch,
+					   la->pkgs[n].name);
+		/* depends (runtime only) is the inverse of required_by */
+		for (size_t n = 0; n < la->npkgs; n++)
+			for (size_t m = 0; m < la->pkgs[n].required_by.n; m++) {
+				const char *from = la->pkgs[n].required_by.v[m];
+				struct lock_pkg key = { .name = (char *)from }, *fp;
+				if (!strcmp(from, "recipe"))
+					continue;
+				fp = bsearch(&key, la->pkgs, la->npkgs, sizeof(key), pkg_cmp);
+				if (!fp)
+					return bad(rd, "arch %s: package %s is required by %s, which is not locked",
+						   la->arch, la->pkgs[n].name, from);
+				sv_push(&fp->depends, la->pkgs[n].name);
+			}
+		for (size_t n = 0; n < la->npkgs; n++)
+			sv_uniq(&la->pkgs[n].depends);
+	}
+	qsort(r->archs, r->narchs, sizeof(*r->archs), arch_cmp);
+	return 0;
+}
+
+int lock_read(const char *path, struct lock *l, bool missing_ok, perr *e)
+{
+	strbuf sb = STRBUF_INIT;
+	cJSON *root = NULL, *recipes, *it, *ver;
+	struct rd rd = { path, NULL, e };
+	int ret = -1;
+
+	memset(l, 0, sizeof(*l));
+	l->version = 1;
+	if (read_file(path, &sb, LOCK_MAX, e) < 0) {
+		if (errno == ENOENT && missing_ok)
+			ret = 0;
+		goto out;
+	}
+	root = cJSON_ParseWithLength(sb_str(&sb), sb.len);
+	if (!root) {
+		bad(&rd, "not valid JSON (near byte %td)", cJSON_GetErrorPtr() ?
+			    cJSON_GetErrorPtr() - sb_str(&sb) : (ptrdiff_t)0);
+		goto out;
+	}
+	ver = cJSON_GetObjectItemCaseSensitive(root, "version");
+	if (!cJSON_IsNumber(ver) || ver->valuedouble != 1) {
+		bad(&rd, "unsupported \"version\" (this pare reads version 1)");
+		goto out;
+	}
+	recipes = cJSON_GetObjectItemCaseSensitive(root, "recipes");
+	if (!cJSON_IsObject(recipes)) {
+		bad(&rd, "\"recipes\" must be an object");
+		goto out;
+	}
+	l->recipes = xcalloc((size_t)cJSON_GetArraySize(recipes) + 1, sizeof(*l->recipes));
+	cJSON_ArrayForEach(it, recipes) {
+		struct lock_recipe *r = &l->recipes[l->nrecipes++];
+		r->name = xstrdup(it->string);
+		rd.recipe = r->name;
+		if (read_recipe(&rd, it, r) < 0)
+			goto out;
+	}
+	qsort(l->recipes, l->nrecipes, sizeof(*l->recipes), recipe_cmp);
+	for (size_t i = 1; i < l->nrecipes; i++)
+		if (!strcmp(l->recipes[i - 1].name, l->recipes[i].name)) {
+			rd.recipe = NULL;
+			bad(&rd, "recipe %s is listed twice", l->recipes[i].name);
+			goto out;
+		}
+	ret = 0;
+out:
+	if (ret < 0)
+		lock_free(l);
+	cJSON_Delete(root);
+	sb_release(&sb);
+	return ret;
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+/* Strings and numbers through cJSON (correct escaping); the layout here. */
+static void put_scalar(strbuf *sb, cJSON *v)
+{
+	char *s = cJSON_PrintUnformatted(v);
+	sb_adds(sb, s);
+	free(s);
+	cJSON_Delete(v);
+}
+
+static void put_str(strbuf *sb, const char *s)
+{
+	put_scalar(sb, cJSON_CreateString(s ? s : ""));
+}
+
+static void put_num(strbuf *sb, uint64_t n)
+{
+	sb_addf(sb, "%llu", (unsigned long long)n);
+}
+
+static void indent(strbuf *sb, int level)
+{
+	for (int i = 0; i < level; i++)
+		sb_adds(sb, "  ");
+}
+
+static void key(strbuf *sb, int level, const char *k, bool *first)
+{
+	sb_adds(sb, *first ? "\n" : ",\n");
+	*first = false;
+	indent(sb, level);
+	put_str(sb, k);
+	sb_adds(sb, ": ");
+}
+
+static void write_pkg(strbuf *sb, int lv, const struct lock_pkg *p)
+{
+	bool f = true;
+	strvec rb = STRVEC_INIT;
+
+	sb_adds(sb, "{");
+	key(sb, lv + 1, "name", &f), put_str(sb, p->name);
+	key(sb, lv + 1, "version", &f), put_str(sb, p->version);
+	key(sb, lv + 1, "architecture", &f), put_str(sb, p->architecture);
+	key(sb, lv + 1, "source", &f), put_str(sb, p->source);
+	key(sb, lv + 1, "source_version", &f), put_str(sb, p->source_version);
+	key(sb, lv + 1, "filename", &f), put_str(sb, p->filename);
+	key(sb, lv + 1, "repository", &f), put_num(sb, (uint64_t)(p->repo < 0 ? 0 : p->repo));
+	key(sb, lv + 1, "size", &f), put_num(sb, p->size);
+	key(sb, lv + 1, "sha256", &f), put_str(sb, p->sha256);
+	key(sb, lv + 1, "installed_size", &f), put_num(sb, p->installed_size);
+	key(sb, lv + 1, "required_by", &f);
+	sv_copy(&rb, &p->required_by);
+	sv_uniq(&rb);
+	sb_adds(sb, "[");
+	for (size_t i = 0; i < rb.n; i++) {
+		sb_adds(sb, i ? ", " : "");
+		put_str(sb, rb.v[i]);
+	}
+	sb_adds(sb, "]\n");
+	sv_clear(&rb);
+	indent(sb, lv);
+	sb_adds(sb, "}");
+}
+
+static int pkgp_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct lock_pkg *const *)a)->name, (*(struct lock_pkg *const *)b)->name);
+}
+
+static int archp_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct lock_arch *const *)a)->arch, (*(struct lock_arch *const *)b)->arch);
+}
+
+static int recipep_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct lock_recipe *const *)a)->name,
+		      (*(struct lock_recipe *const *)b)->name);
+}
+
+static void write_recipe(strbuf *sb, int lv, const struct lock_recipe *r)
+{
+	bool f = true;
+	struct lock_arch **archs = xcalloc(r->narchs + 1, sizeof(*archs));
+
+	sb_adds(sb, "{");
+	key(sb, lv + 1, "recipe_sha256", &f), put_str(sb, r->recipe_sha256);
+	key(sb, lv + 1, "repositories", &f);
+	sb_adds(sb, r->nrepos ? "[" : "[]");
+	for (size_t i = 0; i < r->nrepos; i++) {
+		const struct lock_repo *p = &r->repos[i];
+		bool g = true;
+		sb_adds(sb, i ? ",\n" : "\n");
+		indent(sb, lv + 2);
+		sb_adds(sb, "{");
+		key(sb, lv + 3, "origin", &g), put_str(sb, p->origin);
+		key(sb, lv + 3, "label", &g), put_str(sb, p->label);
+		key(sb, lv + 3, "suite", &g), put_str(sb, p->suite);
+		key(sb, lv + 3, "codename", &g), put_str(sb, p->codename);
+		key(sb, lv + 3, "date", &g), put_str(sb, p->date);
+		key(sb, lv + 3, "inrelease_sha256", &g), put_str(sb, p->inrelease_sha256);
+		sb_adds(sb, "\n");
+		indent(sb, lv + 2);
+		sb_adds(sb, "}");
+	}
+	if (r->nrepos) {
+		sb_adds(sb, "\n");
+		indent(sb, lv + 1);
+		sb_adds(sb, "]");
+	}
+	key(sb, lv + 1, "archs", &f);
+	for (size_t i = 0; i < r->narchs; i++)
+		archs[i] = &r->archs[i];
+	qsort(archs, r->narchs, sizeof(*archs), archp_cmp);
+	sb_adds(sb, r->narchs ? "{" : "{}");
+	bool g = true;
+	for (size_t i = 0; i < r->narchs; i++) {
+		const struct lock_arch *la = archs[i];
+		struct lock_pkg **pk = xcalloc(la->npkgs + 1, sizeof(*pk));
+		bool h = true;
+		key(sb, lv + 2, la->arch, &g);
+		sb_adds(sb, "{");
+		key(sb, lv + 3, "packages", &h);
+		for (size_t k = 0; k < la->npkgs; k++)
+			pk[k] = &la->pkgs[k];
+		qsort(pk, la->npkgs, sizeof(*pk), pkgp_cmp);
+		sb_adds(sb, la->npkgs ? "[" : "[]");
+		for (size_t k = 0; k < la->npkgs; k++) {
+			sb_adds(sb, k ? ",\n" : "\n");
+			indent(sb, lv + 4);
+			write_pkg(sb, lv + 4, pk[k]);
+		}
+		if (la->npkgs) {
+			sb_adds(sb, "\n");
+			indent(sb, lv + 3);
+			sb_adds(sb, "]");
+		}
+		sb_adds(sb, "\n");
+		indent(sb, lv + 2);
+		sb_adds(sb, "}");
+		free(pk);
+	}
+	if (r->narchs) {
+		sb_adds(sb, "\n");
+		indent(sb, lv + 1);
+		sb_adds(sb, "}");
+	}
+	sb_adds(sb, "\n");
+	indent(sb, lv);
+	sb_adds(sb, "}");
+	free(archs);
+}
+
+int lock_write(const char *path, const struct lock *l, perr *e)
+{
+	strbuf sb = STRBUF_INIT;
+	struct lock_recipe **rs = xcalloc(l->nrecipes + 1, sizeof(*rs));
+	bool f = true;
+	int ret;
+
+	for (size_t i = 0; i < l->nrecipes; i++)
+		rs[i] = &l->recipes[i];
+	qsort(rs, l->nrecipes, sizeof(*rs), recipep_cmp);
+	sb_adds(&sb, "{");
+	key(&sb, 1, "version", &f), put_num(&sb, 1);
+	key(&sb, 1, "recipes", &f);
+	sb_adds(&sb, l->nrecipes ? "{" : "{}");
+	bool g = true;
+	for (size_t i = 0; i < l->nrecipes; i++) {
+		key(&sb, 2, rs[i]->name, &g);
+		write_recipe(&sb, 2, rs[i]);
+	}
+	if (l->nrecipes)
+		sb_adds(&sb, "\n  }");
+	sb_adds(&sb, "\n}\n");
+	ret = write_file_atomic(path, sb.buf, sb.len, 0644, e);
+	free(rs);
+	sb_release(&sb);
+	return ret;
+}
+
+/* ---- comparing ---------------------------------------------------------------- */
+
+static const struct lock_arch *find_arch(const struct lock_recipe *r, const char *arch)
+{
+	for (size_t i = 0; i < r->narchs; i++)
+		if (!strcmp(r->archs[i].arch, arch))
+			return &r->archs[i];
+	return NULL;
+}
+
+static const struct lock_pkg *find_pkg(const struct lock_arch *la, const char *name)
+{
+	for (size_t i = 0; i < la->npkgs; i++)
+		if (!strcmp(la->pkgs[i].name, name))
+			return &la->pkgs[i];
+	return NULL;
+}
+
+/* Repository metadata (Date, InRelease hash) is left out on purpose: an
+ * archive re-signs its Release daily, and a lock whose packages are all
+ * still current is not out of date. */
+void lock_diff(const struct lock_recipe *old, const struct lock_recipe *new, strvec *lines)
+{
+	const char *name = new ? new->name : old->name;
+
+	if (!old) {
+		sv_pushf(lines, "%s: not in recipes.lock", name);
+		return;
+	}
+	if (!new) {
+		sv_pushf(lines, "%s: in recipes.lock but no longer a recipe", name);
+		return;
+	}
+	if (strcmp(old->recipe_sha256, new->recipe_sha256))
+		sv_pushf(lines, "%s: recipe changed (recipe_sha256 differs)", name);
+	for (size_t i = 0; i < old->narchs; i++)
+		if (!find_arch(new, old->archs[i].arch))
+			sv_pushf(lines, "%s %s: arch no longer built", name, old->archs[i].arch);
+	for (size_t i = 0; i < new->narchs; i++) {
+		const struct lock_arch *na = &new->archs[i], *oa = find_arch(old, na->arch);
+		if (!oa) {
+			sv_pushf(lines, "%s %s: arch not in recipes.lock", name, na->arch);
+			continue;
+		}
+		for (size_t k = 0; k < oa->npkgs; k++)
+			if (!find_pkg(na, oa->pkgs[k].name))
+				sv_pushf(lines, "%s %s: - %s %s", name, na->arch, oa->pkgs[k].name,
+					 oa->pkgs[k].version);
+		for (size_t k = 0; k < na->npkgs; k++) {
+			const struct lock_pkg *np = &na->pkgs[k], *op = find_pkg(oa, np->name);
+			if (!op)
+				sv_pushf(lines, "%s %s: + %s %s", name, na->arch, np->name, np->version);
+			else if (strcmp(op->version, np->version))
+				sv_pushf(lines, "%s %s: %s %s -> %s", name, na->arch, np->name,
+					 op->version, np->version);
+			else if (strcmp(op->sha256, np->sha256) || op->size != np->size ||
+				 strcmp(op->architecture, np->architecture) ||
+				 strcmp(op->filename, np->filename))
+				sv_pushf(lines, "%s %s: %s %s: the .deb changed (sha256 %.12s -> %.12s)",
+					 name, na->arch, np->name, np->version, op->sha256, np->sha256);
+		}
+	}
+}

@@ -1,0 +1,852 @@
+/*
+ * repo.c - verified repository metadata: InRelease -> Release -> Packages.
+ *
+ * Trust flows one way, as in apt: gpgv checks the InRelease signature
+ * against the recipe's keyring; only the text gpgv extracted from inside
+ * the signature is parsed (bytes around a clearsigned block are attacker
+ * controlled); every Packages index is checked against the size and
+ * SHA256 that text lists before it is decompressed.  On top of apt, pare
+ * refuses a Release older than the one recorded in recipes.lock (a
+ * mirror replaying old, validly signed metadata), and an expired one.
+ *
+ * Cache (under pare_cache_dir()):
+ *   release/<sha256(url SP suite)>/{InRelease | Release Release.gpg}
+ *       the signed files as fetched; re-verified on every use.
+ *   solv/<sha256 of the index file>.solv
+ *       a Packages index already parsed by libsolv, keyed by the hash a
+ *       verified Release lists, so an unchanged index is neither fetched
+ *       nor parsed again.
+ */
+#define _GNU_SOURCE
+#include "resolver_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <solv/repo_solv.h>
+#include <solv/repo_write.h>
+
+extern char **environ;
+
+#define RELEASE_MAX ((size_t)64 << 20)
+#define INDEX_MAX ((size_t)1 << 30)
+/* bumped when packages_add() stores something new in the .solv */
+#define SOLV_CACHE_VERSION "v1"
+
+void release_free(struct release *rel)
+{
+	free(rel->url);
+	free(rel->suite);
+	sv_clear(&rel->components);
+	free(rel->meta.origin);
+	free(rel->meta.label);
+	free(rel->meta.suite);
+	free(rel->meta.codename);
+	free(rel->meta.date);
+	free(rel->meta.inrelease_sha256);
+	free(rel->meta.component);
+	free(rel->meta.url);
+	for (size_t i = 0; i < rel->nfiles; i++)
+		free(rel->files[i].path);
+	free(rel->files);
+	free(rel->where);
+	memset(rel, 0, sizeof(*rel));
+}
+
+/* ---- keyrings --------------------------------------------------------- */
+
+static const char *apt_dir(void)
+{
+	const char *d = getenv("PARE_APT_DIR");
+	return d && *d ? d : "/etc/apt";
+}
+
+static int spawn_wait(char *const argv[], const char *out, const char *err,
+		      int status_fd_file, int *exitcode, perr *e)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st, rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null",
+					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&fa, 2, err ? err : "/dev/null",
+					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (status_fd_file >= 0)
+		posix_spawn_file_actions_adddup2(&fa, status_fd_file, 3);
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		errno = rc;
+		return perr_errno(e, "cannot run %s", argv[0]);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return perr_errno(e, "waitpid %s", argv[0]);
+	*exitcode = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return 0;
+}
+
+/* gpgv reads binary keyrings only; apt also accepts ASCII-armored *.asc. */
+static int keyring_for_gpgv(const char *path, const char *tmpdir, int *seq,
+			    strvec *out, perr *e)
+{
+	char head[64] = "";
+	FILE *f = fopen(path, "r");
+	int code;
+
+	if (!f)
+		return perr_errno(e, "keyring '%s'", path);
+	size_t n = fread(head, 1, sizeof(head) - 1, f);
+	head[n] = '\0';
+	fclose(f);
+	if (!str_starts(head, "-----BEGIN PGP")) {
+		sv_push(out, path);
+		return 0;
+	}
+	char *dst = xasprintf("%s/keyring-%d.gpg", tmpdir, (*seq)++);
+	char *argv[] = { "gpg", "--batch", "--no-options", "--yes", "--dearmor",
+			 "-o", dst, (char *)path, NULL };
+	if (spawn_wait(argv, NULL, NULL, -1, &code, e) < 0 || code != 0) {
+		if (code != 0)
+			perr_set(e, "gpg --dearmor failed on keyring '%s'", path);
+		free(dst);
+		return -1;
+	}
+	sv_push_nodup(out, dst);
+	return 0;
+}
+
+/* The recipe's keyring, or every keyring apt trusts. */
+static int gather_keyrings(const char *keyring, const char *tmpdir, strvec *out,
+			   char **desc, perr *e)
+{
+	strvec found = STRVEC_INIT;
+	char *dir = NULL, *single = NULL;
+	int seq = 0, ret = -1;
+	DIR *d;
+
+	if (keyring) {
+		*desc = xstrdup(keyring);
+		ret = keyring_for_gpgv(keyring, tmpdir, &seq, out, e);
+		goto out;
+	}
+	dir = xasprintf("%s/trusted.gpg.d", apt_dir());
+	single = xasprintf("%s/trusted.gpg", apt_dir());
+	*desc = xasprintf("the keyrings trusted by apt (%s)", apt_dir());
+	if (path_exists(single))
+		sv_push(&found, single);
+	if ((d = opendir(dir))) {
+		struct dirent *de;
+		strvec names = STRVEC_INIT;
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.' &&
+			    (str_ends(de->d_name, ".gpg") || str_ends(de->d_name, ".asc")))
+				sv_pushf(&names, "%s/%s", dir, de->d_name);
+		closedir(d);
+		sv_sort(&names);
+		sv_copy(&found, &names);
+		sv_clear(&names);
+	}
+	if (!found.n) {
+		perr_set(e, "no trusted keyrings in %s (trusted.gpg, trusted.gpg.d/)", apt_dir());
+		goto out;
+	}
+	for (size_t i = 0; i < found.n; i++)
+		if (keyring_for_gpgv(found.v[i], tmpdir, &seq, out, e) < 0)
+			goto out;
+	ret = 0;
+out:
+	sv_clear(&found);
+	free(dir);
+	free(single);
+	return ret;
+}
+
+/* ---- gpgv ----------------------------------------------------------------- */
+
+static char *first_line(const char *s)
+{
+	while (*s == '\n')
+		s++;
+	const char *nl = strchr(s, '\n');
+	return nl ? xstrndup(s, (size_t)(nl - s)) : xstrdup(s);
+}
+
+/*
+ * Verify sig (clearsigned when data is NULL, else detached over data)
+ * with gpgv; on success the signed text is in *text.  Success needs both
+ * GOODSIG and VALIDSIG on the status fd and exit status 0, exactly what
+ * apt requires; anything else is explained from the status keywords.
+ */
+static int gpgv_verify(const char *where, const char *keyring, const strbuf *sig,
+		       const strbuf *data, strbuf *text, perr *e)
+{
+	char tmpl[] = "/tmp/pare-gpgv.XXXXXX";
+	char *tmpdir = NULL, *sigf = NULL, *dataf = NULL, *outf = NULL, *errf = NULL,
+	     *statf = NULL, *desc = NULL;
+	strvec argv = STRVEC_INIT, keyrings = STRVEC_INIT;
+	strbuf status = STRBUF_INIT, err = STRBUF_INIT;
+	bool goodsig = false, validsig = false;
+	char *bad = NULL, *nokey = NULL, *why = NULL;
+	int code = -1, sfd = -1, ret = -1;
+	perr e2;
+
+	tmpdir = mkdtemp(tmpl);
+	if (!tmpdir) {
+		perr_errno(e, "mkdtemp %s", tmpl);
+		goto out;
+	}
+	if (gather_keyrings(keyring, tmpdir, &keyrings, &desc, e) < 0)
+		goto out_prefix;
+	sigf = path_join(tmpdir, data ? "Release.gpg" : "InRelease");
+	outf = path_join(tmpdir, "signed-text");
+	errf = path_join(tmpdir, "stderr");
+	statf = path_join(tmpdir, "status");
+	if (write_file_atomic(sigf, sig->buf, sig->len, 0600, e) < 0)
+		goto out;
+	if (data) {
+		dataf = path_join(tmpdir, "Release");
+		if (write_file_atomic(dataf, data->buf, data->len, 0600, e) < 0)
+			goto out;
+	}
+	sfd = open(statf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (sfd < 0) {
+		perr_errno(e, "%s", statf);
+		goto out;
+	}
+	sv_push(&argv, "gpgv");
+	sv_push(&argv, "--homedir");
+	sv_push(&argv, tmpdir);
+	sv_push(&argv, "--status-fd");
+	sv_push(&argv, "3");
+	if (!data) {
+		sv_push(&argv, "--output");
+		sv_push(&argv, outf);
+	}
+	for (size_t i = 0; i < keyrings.n; i++) {
+		sv_push(&argv, "--keyring");
+		sv_push(&argv, keyrings.v[i]);
+	}
+	sv_push(&argv, sigf);
+	if (data)
+		sv_push(&argv, dataf);
+	ALLOC_GROW(argv.v, argv.n + 1, argv.alloc);
+	argv.v[argv.n] = NULL;
+	if (spawn_wait(argv.v, NULL, errf, sfd, &code, e) < 0) {
+		perr_prefix(e, "%s: gpgv (apt-get install gpgv)", where);
+		goto out;
+	}
+	close(sfd);
+	sfd = -1;
+	if (read_file(statf, &status, 1 << 20, &e2) < 0 || read_file(errf, &err, 1 << 20, &e2) < 0) {
+		perr_set(e, "%s: %s", where, e2.msg);
+		goto out;
+	}
+	/* "[GNUPG:] KEYWORD ARGS" lines (doc/DETAILS in GnuPG) */
+	for (char *l = status.buf; l && *l;) {
+		char *nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		if (str_starts(l, "[GNUPG:] ")) {
+			char *kw = l + 9, *args = strchr(kw, ' ');
+			if (args)
+				*args++ = '\0';
+			if (!strcmp(kw, "GOODSIG"))
+				goodsig = true;
+			else if (!strcmp(kw, "VALIDSIG"))
+				validsig = true;
+			else if (!strcmp(kw, "BADSIG") && !bad)
+				bad = xasprintf("BADSIG %s", args ? args : "");
+			else if ((!strcmp(kw, "EXPKEYSIG") || !strcmp(kw, "REVKEYSIG") ||
+				  !strcmp(kw, "EXPSIG")) && !bad)
+				bad = xasprintf("%s %s", kw, args ? args : "");
+			else if (!strcmp(kw, "NO_PUBKEY") && !nokey)
+				nokey = xstrdup(args ? args : "?");
+			else if (!strcmp(kw, "NODATA") && !bad)
+				bad = xstrdup("no signature found");
+			else if (!strcmp(kw, "ERRSIG") && !bad && !nokey) {
+				/* ERRSIG keyid algo hash class time rc; rc 9 = no key */
+				strvec f = STRVEC_INIT;
+				sv_split(&f, args ? args : "", " ");
+				if (f.n >= 6 && !strcmp(f.v[5], "9"))
+					nokey = xstrdup(f.v[0]);
+				else
+					bad = xasprintf("ERRSIG %s", args ? args : "");
+				sv_clear(&f);
+			}
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	if (bad) {
+		perr_set(e, "%s: bad OpenPGP signature (%s)", where, str_trim(bad));
+		goto out;
+	}
+	if (nokey) {
+		perr_set(e, "%s: not signed by a key in %s (signing key %s)", where, desc, nokey);
+		goto out;
+	}
+	if (!goodsig || !validsig || code != 0) {
+		why = first_line(sb_str(&err));
+		perr_set(e, "%s: bad OpenPGP signature (gpgv exit status %d%s%s)", where,
+			 code, *why ? ": " : "", why);
+		goto out;
+	}
+	if (!data) {
+		if (read_file(outf, text, RELEASE_MAX, e) < 0)
+			goto out_prefix;
+	} else {
+		sb_add(text, data->buf, data->len);
+	}
+	ret = 0;
+	goto out;
+out_prefix:
+	perr_prefix(e, "%s", where);
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (tmpdir) {
+		perr e3;
+		rm_rf(tmpdir, &e3);
+	}
+	free(sigf), free(dataf), free(outf), free(errf), free(statf), free(desc);
+	free(bad), free(nokey), free(why);
+	sv_clear(&argv);
+	sv_clear(&keyrings);
+	sb_release(&status);
+	sb_release(&err);
+	return ret;
+}
+
+/* The cleartext of an InRelease without checking it (trusted: true only):
+ * RFC 4880 section 7, dash-escaped lines between the header and the
+ * signature. */
+static int clearsign_text(const char *where, const strbuf *in, strbuf *text, perr *e)
+{
+	const char *p = sb_str(in), *body;
+
+	if (!str_starts(p, "-----BEGIN PGP SIGNED MESSAGE-----"))
+		return perr_set(e, "%s: InRelease is not a clearsigned message", where);
+	body = strstr(p, "\n\n");
+	if (!body)
+		return perr_set(e, "%s: InRelease has no message body", where);
+	for (p = body + 2; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		if (str_starts(p, "-----BEGIN PGP SIGNATURE-----"))
+			return 0;
+		if (str_starts(p, "- "))
+			sb_add(text, p + 2, len - 2);
+		else
+			sb_add(text, p, len);
+		p += len;
+	}
+	return perr_set(e, "%s: InRelease has no signature block", where);
+}
+
+/* ---- Release parsing --------------------------------------------------- */
+
+static int parse_release(struct release *rel, const char *text, perr *e)
+{
+	strvec lines = STRVEC_INIT;
+	bool in_sha256 = false;
+	size_t alloc = 0;
+	char *valid_until = NULL;
+	bool have_archs = false;
+	int ret = -1;
+
+	sv_split(&lines, text, "\n");
+	for (size_t i = 0; i < lines.n; i++) {
+		char *l = lines.v[i];
+		if (l[0] == ' ' || l[0] == '\t') {
+			if (!in_sha256)
+				continue;
+			strvec f = STRVEC_INIT;
+			sv_split(&f, l, " \t");
+			char *end;
+			if (f.n != 3 || !is_sha256_hex(f.v[0]) ||
+			    (errno = 0, strtoull(f.v[1], &end, 10), *end || errno)) {
+				perr_set(e, "%s: Release: malformed SHA256 line '%s'", rel->where,
+					 str_trim(l));
+				sv_clear(&f);
+				goto out;
+			}
+			ALLOC_GROW(rel->files, rel->nfiles + 1, alloc);
+			struct release_file *rf = &rel->files[rel->nfiles++];
+			rf->path = xstrdup(f.v[2]);
+			rf->size = strtoull(f.v[1], NULL, 10);
+			memcpy(rf->sha256, f.v[0], sizeof(rf->sha256));
+			sv_clear(&f);
+			continue;
+		}
+		in_sha256 = false;
+		char *colon = strchr(l, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		char *v = str_trim(colon + 1);
+		char **slot = NULL;
+		if (!strcasecmp(l, "SHA256"))
+			in_sha256 = true;
+		else if (!strcasecmp(l, "Origin"))
+			slot = &rel->meta.origin;
+		else if (!strcasecmp(l, "Label"))
+			slot = &rel->meta.label;
+		else if (!strcasecmp(l, "Suite"))
+			slot = &rel->meta.suite;
+		else if (!strcasecmp(l, "Codename"))
+			slot = &rel->meta.codename;
+		else if (!strcasecmp(l, "Date"))
+			slot = &rel->meta.date;
+		else if (!strcasecmp(l, "Valid-Until"))
+			slot = &valid_until;
+		else if (!strcasecmp(l, "Architectures")) {
+			strvec a = STRVEC_INIT;
+			sv_split(&a, v, " ");
+			rel->lists_all = sv_contains(&a, "all");
+			have_archs = true;
+			sv_clear(&a);
+		} else if (!strcasecmp(l, "Acquire-By-Hash"))
+			rel->by_hash = !strcasecmp(v, "yes");
+		else if (!strcasecmp(l, "No-Support-for-Architecture-all"))
+			rel->no_arch_all = !strcmp(v, "Packages");
+		else if (!strcasecmp(l, "Components") && !rel->components.n)
+			sv_split(&rel->components, v, " ");
+		if (slot) {
+			free(*slot);
+			*slot = xstrdup(v);
+		}
+	}
+	/* binary-all is an index of its own only when the Release says "all"
+	 * is an architecture and does not fold it into binary-ARCH (apt) */
+	if (!have_archs)
+		rel->lists_all = true;
+	if (rel->no_arch_all)
+		rel->lists_all = false;
+	if (!rel->meta.origin)
+		rel->meta.origin = xstrdup("");
+	if (!rel->meta.label)
+		rel->meta.label = xstrdup("");
+	if (!rel->meta.suite)
+		rel->meta.suite = xstrdup("");
+	if (!rel->meta.codename)
+		rel->meta.codename = xstrdup("");
+	if (!rel->meta.date) {
+		perr_set(e, "%s: Release has no Date field (needed to detect rollbacks)",
+			 rel->where);
+		goto out;
+	}
+	if (parse_rfc2822(rel->meta.date, &rel->meta.date_epoch) < 0) {
+		perr_set(e, "%s: Release: unparsable Date '%s'", rel->where, rel->meta.date);
+		goto out;
+	}
+	/* A Release signed for another suite must not stand in for this one. */
+	if (strcmp(rel->suite, rel->meta.suite) && strcmp(rel->suite, rel->meta.codename)) {
+		perr_set(e, "%s: Release is for suite '%s' (codename '%s'), not '%s'",
+			 rel->where, rel->meta.suite, rel->meta.codename, rel->suite);
+		goto out;
+	}
+	if (valid_until) {
+		int64_t vu;
+		if (parse_rfc2822(valid_until, &vu) < 0) {
+			perr_set(e, "%s: Release: unparsable Valid-Until '%s'", rel->where,
+				 valid_until);
+			goto out;
+		}
+		if (vu < (int64_t)time(NULL)) {
+			perr_set(e, "%s: Release expired on %s (Valid-Until)", rel->where,
+				 valid_until);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	free(valid_until);
+	sv_clear(&lines);
+	return ret;
+}
+
+/* Rollback protection: the lock remembers the Date of every Release it was
+ * made from; an older one for the same origin, suite and codename is a
+ * replay (or a stale mirror) and is refused. */
+static int check_rollback(const struct release *rel, const struct lock *prev, perr *e)
+{
+	if (!prev)
+		return 0;
+	for (size_t i = 0; i < prev->nrecipes; i++) {
+		const struct lock_recipe *lr = &prev->recipes[i];
+		for (size_t j = 0; j < lr->nrepos; j++) {
+			const struct lock_repo *p = &lr->repos[j];
+			if (strcmp(p->origin, rel->meta.origin) || strcmp(p->suite, rel->meta.suite) ||
+			    strcmp(p->codename, rel->meta.codename))
+				continue;
+			if (rel->meta.date_epoch < p->date_epoch)
+				return perr_set(e, "%s: Release Date %s is older than %s in recipes.lock: refusing a rollback",
+						rel->where, rel->meta.date, p->date);
+		}
+	}
+	return 0;
+}
+
+/* ---- fetching and caching ---------------------------------------------- */
+
+static char *release_cache_dir(const char *url, const char *suite)
+{
+	char hex[SHA256_HEX_LEN + 1];
+	char *key = xasprintf("%s %s", url, suite), *d;
+
+	sha256_hex(key, strlen(key), hex);
+	d = xasprintf("%s/release/%s", pare_cache_dir(), hex);
+	free(key);
+	return d;
+}
+
+static int cache_store(const char *dir, const strbuf *inrelease, const strbuf *release,
+		       const strbuf *gpg, perr *e)
+{
+	char *a = path_join(dir, "InRelease"), *b = path_join(dir, "Release"),
+	     *c = path_join(dir, "Release.gpg");
+	int ret = -1;
+
+	if (mkdir_p(dir, 0755, e) < 0)
+		goto out;
+	if (inrelease) {
+		if (write_file_atomic(a, inrelease->buf, inrelease->len, 0644, e) < 0)
+			goto out;
+		unlink(b), unlink(c);
+	} else {
+		if (write_file_atomic(b, release->buf, release->len, 0644, e) < 0 ||
+		    (gpg && write_file_atomic(c, gpg->buf, gpg->len, 0644, e) < 0))
+			goto out;
+		unlink(a);
+	}
+	ret = 0;
+out:
+	free(a), free(b), free(c);
+	return ret;
+}
+
+int release_load(const struct recipe_repo *rr, const char *suite,
+		 const struct resolve_opts *o, struct release *out, perr *e)
+{
+	strbuf inrel = STRBUF_INIT, rel = STRBUF_INIT, gpg = STRBUF_INIT, text = STRBUF_INIT;
+	char *cdir = release_cache_dir(rr->url, suite), *u = NULL, *p = NULL;
+	char hex[SHA256_HEX_LEN + 1];
+	bool have_inrel = false, have_gpg = false, nf = false;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->url = xstrdup(rr->url);
+	out->suite = xstrdup(suite);
+	out->where = xasprintf("repository %s %s", rr->url, suite);
+	sv_copy(&out->components, &rr->components);
+
+	if (o && o->offline) {
+		p = path_join(cdir, "InRelease");
+		if (path_exists(p)) {
+			if (read_file(p, &inrel, RELEASE_MAX, e) < 0)
+				goto out_prefix;
+			have_inrel = true;
+		} else {
+			free(p);
+			p = path_join(cdir, "Release");
+			if (!path_exists(p)) {
+				perr_set(e, "%s: no cached Release (--offline needs one earlier 'pare lock' with network)",
+					 out->where);
+				goto out;
+			}
+			if (read_file(p, &rel, RELEASE_MAX, e) < 0)
+				goto out_prefix;
+			free(p);
+			p = path_join(cdir, "Release.gpg");
+			if (path_exists(p)) {
+				if (read_file(p, &gpg, RELEASE_MAX, e) < 0)
+					goto out_prefix;
+				have_gpg = true;
+			}
+		}
+	} else {
+		/* trusted: the plain Release is enough; else InRelease first */
+		if (!rr->trusted) {
+			u = xasprintf("%s/dists/%s/InRelease", rr->url, suite);
+			if (fetch_to_buf(u, &inrel, RELEASE_MAX, &nf, e) == 0)
+				have_inrel = true;
+			else if (!nf)
+				goto out_prefix;
+			free(u);
+			u = NULL;
+		}
+		if (!have_inrel) {
+			u = xasprintf("%s/dists/%s/Release", rr->url, suite);
+			if (fetch_to_buf(u, &rel, RELEASE_MAX, &nf, e) < 0) {
+				if (nf && rr->trusted) {
+					/* a trusted repo with an InRelease only */
+					free(u);
+					u = xasprintf("%s/dists/%s/InRelease", rr->url, suite);
+					if (fetch_to_buf(u, &inrel, RELEASE_MAX, &nf, e) < 0)
+						goto out_prefix;
+					have_inrel = true;
+				} else if (nf) {
+					perr_set(e, "%s: no InRelease or Release file", out->where);
+					goto out;
+				} else {
+					goto out_prefix;
+				}
+			}
+			if (!have_inrel && !rr->trusted) {
+				free(u);
+				u = xasprintf("%s/dists/%s/Release.gpg", rr->url, suite);
+				if (fetch_to_buf(u, &gpg, RELEASE_MAX, &nf, e) == 0)
+					have_gpg = true;
+				else if (!nf)
+					goto out_prefix;
+			}
+		}
+	}
+
+	if (rr->trusted) {
+		warning("%s: trusted: true, the OpenPGP signature is not checked", out->where);
+		if (have_inrel) {
+			if (clearsign_text(out->where, &inrel, &text, e) < 0)
+				goto out;
+		} else {
+			sb_add(&text, rel.buf, rel.len);
+		}
+	} else if (have_inrel) {
+		if (gpgv_verify(out->where, rr->keyring, &inrel, NULL, &text, e) < 0)
+			goto out;
+	} else if (have_gpg) {
+		if (gpgv_verify(out->where, rr->keyring, &gpg, &rel, &text, e) < 0)
+			goto out;
+	} else {
+		perr_set(e, "%s: is not signed (no InRelease, and no Release.gpg next to Release)",
+			 out->where);
+		goto out;
+	}
+	if (have_inrel)
+		sha256_hex(inrel.buf, inrel.len, hex);
+	else
+		sha256_hex(rel.buf, rel.len, hex);
+	out->meta.inrelease_sha256 = xstrdup(hex);
+	out->meta.url = xstrdup(rr->url);
+	if (parse_release(out, sb_str(&text), e) < 0)
+		goto out;
+	if (!out->components.n) {
+		perr_set(e, "%s: no components named, and the Release lists none", out->where);
+		goto out;
+	}
+	if (check_rollback(out, o ? o->previous : NULL, e) < 0)
+		goto out;
+	if (!(o && o->offline) &&
+	    cache_store(cdir, have_inrel ? &inrel : NULL, &rel, have_gpg ? &gpg : NULL, e) < 0)
+		goto out_prefix;
+	ret = 0;
+	goto out;
+out_prefix:
+	perr_prefix(e, "%s", out->where);
+out:
+	if (ret < 0)
+		release_free(out);
+	free(cdir), free(u), free(p);
+	sb_release(&inrel), sb_release(&rel), sb_release(&gpg), sb_release(&text);
+	return ret;
+}
+
+/* libarchive's raw format with every filter: xz, gzip, or none. */
+static int decompress(const char *what, const strbuf *in, strbuf *out, perr *e)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ent;
+	char buf[1 << 16];
+	ssize_t n;
+	int ret = -1;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_memory(a, in->buf ? in->buf : "", in->len) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &ent) != ARCHIVE_OK) {
+		perr_set(e, "%s: cannot decompress: %s", what, archive_error_string(a));
+		goto out;
+	}
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+		if (out->len + (size_t)n > INDEX_MAX) {
+			perr_set(e, "%s: decompresses to more than %zu bytes", what, INDEX_MAX);
+			goto out;
+		}
+		sb_add(out, buf, (size_t)n);
+	}
+	if (n < 0) {
+		perr_set(e, "%s: cannot decompress: %s", what, archive_error_string(a));
+		goto out;
+	}
+	if (!out->buf)
+		sb_adds(out, "");
+	ret = 0;
+out:
+	archive_read_free(a);
+	return ret;
+}
+
+const struct release_file *release_find_index(const struct release *rel,
+					     const char *component, const char *arch)
+{
+	static const char *const ext[] = { ".xz", ".gz", "" };
+	char *base = xasprintf("%s/binary-%s/Packages", component, arch);
+	const struct release_file *found = NULL;
+
+	for (size_t k = 0; k < ARRAY_SIZE(ext) && !found; k++)
+		for (size_t i = 0; i < rel->nfiles; i++) {
+			const char *p = rel->files[i].path;
+			if (str_starts(p, base) && !strcmp(p + strlen(base), ext[k])) {
+				found = &rel->files[i];
+				break;
+			}
+		}
+	free(base);
+	return found;
+}
+
+/* Fetch one listed index file, by hash when the Release offers it, and
+ * check it against the Release; 1 = got it, 0 = not there / did not
+ * verify (msg says why), -1 = hard error. */
+static int fetch_index(const struct release *rel, const struct release_file *rf,
+		       bool by_hash, strbuf *raw, perr *e)
+{
+	char hex[SHA256_HEX_LEN + 1];
+	char *url;
+	bool nf = false;
+	int ret = 0;
+
+	if (by_hash) {
+		/* Acquire-By-Hash: a file under its hash never changes, so a
+		 * mirror updating between our InRelease and index fetches is
+		 * no race (apt does the same) */
+		char *dir = path_dirname(rf->path);
+		url = xasprintf("%s/dists/%s/%s/by-hash/SHA256/%s", rel->url, rel->suite, dir,
+				rf->sha256);
+		free(dir);
+	} else {
+		url = xasprintf("%s/dists/%s/%s", rel->url, rel->suite, rf->path);
+	}
+	sb_reset(raw);
+	if (fetch_to_buf(url, raw, rf->size + 1, &nf, e) < 0) {
+		if (strstr(e->msg, "larger than"))
+			perr_set(e, "%s: %s: size mismatch (more than the %llu bytes the Release lists)",
+				 rel->where, rf->path, (unsigned long long)rf->size);
+		else if (!nf)
+			ret = -1;
+		goto out;
+	}
+	if (raw->len != rf->size) {
+		perr_set(e, "%s: %s: size mismatch (Release lists %llu bytes, got %zu)", rel->where,
+			 rf->path, (unsigned long long)rf->size, raw->len);
+		goto out;
+	}
+	sha256_hex(raw->buf, raw->len, hex);
+	if (strcmp(hex, rf->sha256)) {
+		perr_set(e, "%s: %s: sha256 mismatch (Release lists %s, got %s)", rel->where,
+			 rf->path, rf->sha256, hex);
+		goto out;
+	}
+	ret = 1;
+out:
+	free(url);
+	return ret;
+}
+
+int release_load_packages(const struct release *rel, const char *component,
+			  const char *arch, bool offline, Repo *repo, perr *e)
+{
+	static const char *const ext[] = { ".xz", ".gz", "" };
+	const struct release_file *rf = release_find_index(rel, component, arch);
+	strbuf raw = STRBUF_INIT, plain = STRBUF_INIT;
+	char *solvdir = NULL, *solvpath = NULL, *mem = NULL, *name = NULL;
+	size_t memlen = 0;
+	FILE *fp = NULL;
+	int ret = -1, got = 0;
+
+	if (!rf) {
+		perr_set(e, "%s: the Release lists no %s/binary-%s/Packages index", rel->where,
+			 component, arch);
+		goto out;
+	}
+	/* keyed by the preferred file's hash: every variant the same signed
+	 * Release lists decompresses to the same index */
+	solvdir = xasprintf("%s/solv", pare_cache_dir());
+	solvpath = xasprintf("%s/%s-%s.solv", solvdir, SOLV_CACHE_VERSION, rf->sha256);
+	if ((fp = fopen(solvpath, "r"))) {
+		if (repo_add_solv(repo, fp, 0) == 0) {
+			ret = 0;
+			goto out;
+		}
+		/* a damaged cache entry is rebuilt, not trusted */
+		debug("%s: unreadable, re-fetching: %s", solvpath, pool_errstr(repo->pool));
+		repo_empty(repo, 1);
+		fclose(fp);
+		fp = NULL;
+	}
+	if (offline) {
+		perr_set(e, "%s: %s is not cached (run 'pare lock' without --offline)",
+			 rel->where, rf->path);
+		goto out;
+	}
+	/* apt's order: by-hash, then the plain name; .xz, .gz, uncompressed */
+	for (size_t k = 0; k < ARRAY_SIZE(ext) && !got; k++) {
+		char *path = xasprintf("%s/binary-%s/Packages%s", component, arch, ext[k]);
+		const struct release_file *cand = NULL;
+		for (size_t i = 0; i < rel->nfiles; i++)
+			if (!strcmp(rel->files[i].path, path))
+				cand = &rel->files[i];
+		free(path);
+		if (!cand)
+			continue;
+		for (int bh = rel->by_hash ? 1 : 0; bh >= 0 && !got; bh--) {
+			got = fetch_index(rel, cand, bh, &raw, e);
+			if (got < 0)
+				goto out;
+		}
+		if (got) {
+			free(name);
+			name = xasprintf("%s/dists/%s/%s", rel->url, rel->suite, cand->path);
+		}
+	}
+	if (!got) {
+		if (!e->msg[0])
+			perr_set(e, "%s: %s/binary-%s/Packages: not found", rel->where, component, arch);
+		goto out;
+	}
+	if (decompress(name, &raw, &plain, e) < 0)
+		goto out;
+	if (packages_add(repo, name, plain.buf, plain.len, e) < 0)
+		goto out;
+	if (!(fp = open_memstream(&mem, &memlen)))
+		die("open_memstream");
+	if (repo_write(repo, fp) != 0) {
+		perr_set(e, "%s: cannot serialise: %s", name, pool_errstr(repo->pool));
+		goto out;
+	}
+	fclose(fp);
+	fp = NULL;
+	if (mkdir_p(solvdir, 0755, e) < 0 || write_file_atomic(solvpath, mem, memlen, 0644, e) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (fp)
+		fclose(fp);
+	free(mem);
+	free(solvdir), free(solvpath), free(name);
+	sb_release(&raw), sb_release(&plain);
+	return ret;
+}

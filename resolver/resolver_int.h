@@ -1,0 +1,56 @@
+/*
+ * resolver_int.h - what repo.c (verified indexes) hands to solve.c (libsolv).
+ * Private to resolver/: libsolv types never leave this module.
+ */
+#ifndef PARE_RESOLVER_INT_H
+#define PARE_RESOLVER_INT_H
+
+#include "resolver.h"
+
+#include <solv/pool.h>
+#include <solv/repo.h>
+
+/* One file listed in a Release's SHA256 section. */
+struct release_file {
+	char *path; /* relative to dists/SUITE/, e.g. main/binary-amd64/Packages.xz */
+	uint64_t size;
+	char sha256[SHA256_HEX_LEN + 1];
+};
+
+/* A verified Release of one (url, suite). */
+struct release {
+	char *url, *suite;        /* as the recipe spells them */
+	strvec components;
+	struct lock_repo meta;    /* origin … inrelease_sha256, url */
+	struct release_file *files; size_t nfiles;
+	bool by_hash;             /* Acquire-By-Hash: yes */
+	bool lists_all;           /* load binary-all as well (see parse_release) */
+	bool no_arch_all;         /* No-Support-for-Architecture-all: Packages */
+	char *where;              /* "repository URL SUITE" for messages */
+};
+
+/* Fetch (or, offline, take from the cache), verify and parse the Release
+ * of url/dists/suite.  Refuses bad signatures, expiry and rollbacks
+ * against o->previous. */
+int release_load(const struct recipe_repo *rr, const char *suite,
+		 const struct resolve_opts *o, struct release *out, perr *e);
+void release_free(struct release *rel);
+
+/* The Packages index of component/binary-arch the Release lists, preferring
+ * .xz, then .gz, then uncompressed; NULL if none. */
+const struct release_file *release_find_index(const struct release *rel,
+					      const char *component, const char *arch);
+
+/* Load component/binary-arch of rel into repo (from the .solv cache when
+ * present), after checking size and sha256 against the Release. */
+int release_load_packages(const struct release *rel, const char *component,
+			  const char *arch, bool offline, Repo *repo, perr *e);
+
+/* Parse a decompressed Packages index (name for messages) into repo.
+ * Every stanza is checked first; libsolv then gets exactly those bytes.
+ * Also records Size, Maintainer and the Source version, which libsolv's
+ * deb parser ignores, and the SHA256 (libsolv keeps the longest hash). */
+int packages_add(Repo *repo, const char *name, const char *buf, size_t n,
+		 perr *e);
+
+#endif

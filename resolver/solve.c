@@ -1,0 +1,596 @@
+/*
+ * solve.c - a recipe's minimal closure with libsolv, one pool per arch.
+ *
+ * The closure is what a container needs at run time, not what dpkg needs
+ * to install it:
+ *  - Recommends and Suggests are ignored.
+ *  - "Assumed" packages (the Essential set, the package manager, shells)
+ *    satisfy dependencies without being shipped and without pulling their
+ *    own dependencies: each becomes a stub in the pool's installed repo with
+ *    the real package's name, version, arch and Provides but no Requires or
+ *    Conflicts, and is locked so the real package is never installed.  So
+ *    ca-certificates may depend on debconf without debconf (or perl) landing
+ *    in the image.  A package the recipe asks for is never assumed.
+ *  - "exclude" locks a name with nothing installed: the solver takes an
+ *    alternative, or reports that the recipe excludes what is needed.
+ */
+#define _GNU_SOURCE
+#include "resolver_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <solv/evr.h>
+#include <solv/knownid.h>
+#include <solv/policy.h>
+#include <solv/poolarch.h>
+#include <solv/problems.h>
+#include <solv/repodata.h>
+#include <solv/rules.h>
+#include <solv/selection.h>
+#include <solv/solver.h>
+#include <solv/transaction.h>
+
+enum job_kind { JOB_REQUEST, JOB_ASSUME, JOB_EXCLUDE };
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+struct resolver_timing resolver_last_timing;
+
+static bool is_requested(const struct recipe *r, const char *name)
+{
+	for (size_t i = 0; i < r->npackages; i++)
+		if (!strcmp(r->packages[i].name, name))
+			return true;
+	return false;
+}
+
+/* The best (highest version) solvable of that name in the indexes. */
+static Id best_by_name(Pool *pool, Id name)
+{
+	Id p, best = 0;
+	Solvable *s;
+
+	FOR_POOL_SOLVABLES(p) {
+		s = pool_id2solvable(pool, p);
+		if (s->name != name || !s->repo || s->repo == pool->installed)
+			continue;
+		if (pool->id2arch && !pool_installable(pool, s))
+			continue;
+		if (!best || pool_evrcmp(pool, s->evr, pool_id2solvable(pool, best)->evr,
+					 EVRCMP_COMPARE) > 0)
+			best = p;
+	}
+	return best;
+}
+
+static void add_assumed(Pool *pool, const struct recipe *r, Repo *installed)
+{
+	for (size_t i = 0; i < r->assume.n; i++) {
+		const char *n = r->assume.v[i];
+		Id name = pool_str2id(pool, n, 0), p;
+		if (!name || is_requested(r, n) || !(p = best_by_name(pool, name)))
+			continue;
+		Solvable *src = pool_id2solvable(pool, p);
+		Id sp = repo_add_solvable(installed);
+		Solvable *s = pool_id2solvable(pool, sp);
+		src = pool_id2solvable(pool, p); /* repo_add_solvable may move solvables */
+		s->name = src->name;
+		s->evr = src->evr;
+		s->arch = src->arch;
+		s->vendor = src->vendor;
+		if (src->provides) {
+			for (Id *pp = src->repo->idarraydata + src->provides; *pp; pp++)
+				s->provides = repo_addid_dep(installed, s->provides, *pp, 0);
+		}
+		s->provides = repo_addid_dep(installed, s->provides,
+					     pool_rel2id(pool, s->name, s->evr, REL_EQ, 1), 0);
+	}
+}
+
+static Id rel_flags(const char *op)
+{
+	if (!strcmp(op, "<<"))
+		return REL_LT;
+	if (!strcmp(op, "<="))
+		return REL_LT | REL_EQ;
+	if (!strcmp(op, "="))
+		return REL_EQ;
+	if (!strcmp(op, ">="))
+		return REL_GT | REL_EQ;
+	return REL_GT; /* ">>" */
+}
+
+static bool name_exists(Pool *pool, Id name)
+{
+	Id p, pp;
+	FOR_PROVIDES(p, pp, name)
+		if (pool_id2solvable(pool, p)->name == name &&
+		    pool_id2solvable(pool, p)->repo != pool->installed)
+			return true;
+	return false;
+}
+
+/* One line per problem, in words: libsolv's own sentence for the problem,
+ * then the rules involved, naming the recipe's exclude where it is one. */
+static void explain(Solver *solv, const Queue *job, const enum job_kind *kinds,
+		    const char *prefix, strbuf *msg)
+{
+	Pool *pool = solv->pool;
+	Queue rules;
+	Id pcnt = solver_problem_count(solv);
+
+	queue_init(&rules);
+	for (Id problem = 1; problem <= pcnt; problem++) {
+		strvec parts = STRVEC_INIT;
+		const char *excluded = NULL;
+		solver_findallproblemrules(solv, problem, &rules);
+		for (int i = 0; i < rules.count; i++) {
+			Id rid = rules.elements[i], source, target, dep;
+			SolverRuleinfo type = solver_ruleinfo(solv, rid, &source, &target, &dep);
+			if (type == SOLVER_RULE_JOB) {
+				int jidx = solver_rule2jobidx(solv, rid);
+				if (jidx >= 0 && jidx + 1 < job->count &&
+				    kinds[jidx / 2] == JOB_EXCLUDE)
+					excluded = pool_id2str(pool, job->elements[jidx + 1]);
+			}
+			sv_push(&parts, solver_ruleinfo2str(solv, type, source, target, dep));
+		}
+		sv_uniq(&parts);
+		if (msg->len)
+			sb_addc(msg, '\n');
+		sb_addf(msg, "%s: cannot resolve: %s", prefix, solver_problem2str(solv, problem));
+		if (excluded)
+			sb_addf(msg, " (the recipe excludes %s)", excluded);
+		for (size_t i = 0; i < parts.n; i++)
+			sb_addf(msg, "%s%s", i ? "; " : " [", parts.v[i]);
+		if (parts.n)
+			sb_addc(msg, ']');
+		sv_clear(&parts);
+	}
+	queue_free(&rules);
+}
+
+static Pool *cmp_pool; /* qsort has no context argument */
+
+static int solvable_name_cmp(const void *a, const void *b)
+{
+	return strcmp(pool_id2str(cmp_pool, pool_id2solvable(cmp_pool, *(const Id *)a)->name),
+		      pool_id2str(cmp_pool, pool_id2solvable(cmp_pool, *(const Id *)b)->name));
+}
+
+static int pkg_cmp(const void *a, const void *b)
+{
+	const struct lock_pkg *x = a, *y = b;
+	return strcmp(x->name, y->name);
+}
+
+static struct lock_pkg *find_pkg(struct lock_arch *la, const char *name)
+{
+	struct lock_pkg key = { .name = (char *)name };
+	return bsearch(&key, la->pkgs, la->npkgs, sizeof(key), pkg_cmp);
+}
+
+static int solve_arch(const struct recipe *r, struct release *rels, size_t nrels,
+		      const char *arch, const struct resolve_opts *o, struct lock_arch *la,
+		      perr *e)
+{
+	Pool *pool = pool_create();
+	Solver *solv = NULL;
+	Transaction *trans = NULL;
+	Queue job, closure;
+	enum job_kind *kinds = NULL;
+	size_t nkinds = 0, kalloc = 0;
+	strbuf msg = STRBUF_INIT;
+	char *prefix = xasprintf("%s %s", r->name, arch);
+	Repo *installed;
+	double t0;
+	int ret = -1;
+
+	queue_init(&job);
+	queue_init(&closure);
+	pool_setdisttype(pool, DISTTYPE_DEB);
+	pool_setarch(pool, arch);
+	t0 = now_ms();
+	for (size_t i = 0; i < nrels; i++) {
+		for (size_t c = 0; c < rels[i].components.n; c++) {
+			const char *comp = rels[i].components.v[c];
+			const char *archs[2] = { arch, "all" };
+			for (int k = 0; k < 2; k++) {
+				/* arch:all packages are in binary-ARCH too unless the
+				 * Release says otherwise */
+				if (k == 1 && (!rels[i].lists_all ||
+					       !release_find_index(&rels[i], comp, "all")))
+					continue;
+				char *name = xasprintf("%s %s %s/binary-%s", rels[i].url,
+						       rels[i].suite, comp, archs[k]);
+				Repo *repo = repo_create(pool, name);
+				free(name);
+				repo->appdata = (void *)(intptr_t)i;
+				if (release_load_packages(&rels[i], comp, archs[k],
+							  o && o->offline, repo, e) < 0)
+					goto out;
+			}
+		}
+	}
+	resolver_last_timing.load_ms += now_ms() - t0;
+	t0 = now_ms();
+
+	installed = repo_create(pool, "assumed");
+	installed->appdata = (void *)(intptr_t)-1;
+	add_assumed(pool, r, installed);
+	pool_set_installed(pool, installed);
+	pool_addfileprovides(pool);
+	pool_createwhatprovides(pool);
+
+#define JOB(kind, how, what)                                                   \
+	do {                                                                   \
+		queue_push2(&job, (how), (what));                              \
+		ALLOC_GROW(kinds, nkinds + 1, kalloc);                         \
+		kinds[nkinds++] = (kind);                                      \
+	} while (0)
+	for (Id p = installed->start; p < installed->end; p++)
+		JOB(JOB_ASSUME, SOLVER_LOCK | SOLVER_SOLVABLE_NAME,
+		    pool_id2solvable(pool, p)->name);
+	for (size_t i = 0; i < r->exclude.n; i++)
+		JOB(JOB_EXCLUDE, SOLVER_LOCK | SOLVER_SOLVABLE_NAME,
+		    pool_str2id(pool, r->exclude.v[i], 1));
+	for (size_t i = 0; i < r->npackages; i++) {
+		const struct recipe_dep *d = &r->packages[i];
+		Id name = pool_str2id(pool, d->name, 1), what = name;
+		Id how = SOLVER_INSTALL | SOLVER_SOLVABLE_NAME;
+		if (!name_exists(pool, name)) {
+			Id p, pp;
+			bool provided = false;
+			FOR_PROVIDES(p, pp, name)
+				provided = true;
+			if (!provided || d->op) {
+				sb_addf(&msg, "%s: cannot resolve: no package '%s' in the indexes",
+					prefix, d->name);
+				continue;
+			}
+			how = SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES; /* a virtual package */
+		}
+		if (d->op)
+			what = pool_rel2id(pool, name, pool_str2id(pool, d->version, 1),
+					   rel_flags(d->op), 1);
+		JOB(JOB_REQUEST, how, what);
+	}
+#undef JOB
+	if (msg.len) {
+		perr_set(e, "%s", msg.buf);
+		goto out;
+	}
+	solv = solver_create(pool);
+	solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
+	solver_set_flag(solv, SOLVER_FLAG_ADD_ALREADY_RECOMMENDED, 0);
+	if (solver_solve(solv, &job) != 0) {
+		explain(solv, &job, kinds, prefix, &msg);
+		perr_set(e, "%s", msg.buf);
+		goto out;
+	}
+	trans = solver_create_transaction(solv);
+
+	/* the closure: every solvable the transaction installs, by name */
+	for (int i = 0; i < trans->steps.count; i++) {
+		Id p = trans->steps.elements[i];
+		if (pool_id2solvable(pool, p)->repo != installed)
+			queue_push(&closure, p);
+	}
+	cmp_pool = pool;
+	qsort(closure.elements, (size_t)closure.count, sizeof(Id), solvable_name_cmp);
+	la->pkgs = xcalloc((size_t)closure.count + 1, sizeof(*la->pkgs));
+	for (int i = 0; i < closure.count; i++) {
+		Solvable *s = pool_id2solvable(pool, closure.elements[i]);
+		struct lock_pkg *lp = &la->pkgs[la->npkgs++];
+		lp->name = xstrdup(pool_id2str(pool, s->name));
+		lp->version = xstrdup(pool_id2str(pool, s->evr));
+		lp->architecture = xstrdup(pool_id2str(pool, s->arch));
+		Id srcname = solvable_lookup_id(s, SOLVABLE_SOURCENAME);
+		lp->source = xstrdup(srcname ? pool_id2str(pool, srcname) : lp->name);
+		const char *sevr = solvable_lookup_str(s, SOLVABLE_SOURCEEVR);
+		lp->source_version = xstrdup(sevr ? sevr : lp->version);
+		const char *loc = solvable_get_location(s, NULL);
+		lp->filename = xstrdup(loc ? loc : "");
+		lp->size = solvable_lookup_num(s, SOLVABLE_DOWNLOADSIZE, 0);
+		Id ctype = 0;
+		const char *sum = solvable_lookup_checksum(s, SOLVABLE_CHECKSUM, &ctype);
+		if (!sum || ctype != REPOKEY_TYPE_SHA256) {
+			perr_set(e, "%s: %s %s has no SHA256 in its index", prefix, lp->name,
+				 lp->version);
+			goto out;
+		}
+		lp->sha256 = xstrdup(sum);
+		/* libsolv keeps Installed-Size (KiB) in bytes */
+		lp->installed_size = solvable_lookup_num(s, SOLVABLE_INSTALLSIZE, 0) >> 10;
+		lp->repo = (int)(intptr_t)s->repo->appdata;
+		const char *m = solvable_lookup_str(s, SOLVABLE_PACKAGER);
+		lp->maintainer = m ? xstrdup(m) : NULL;
+		lp->requested = is_requested(r, lp->name);
+		if (lp->requested)
+			sv_push(&lp->required_by, "recipe");
+	}
+
+	/* required_by / depends: walk Depends + Pre-Depends of each closure
+	 * package through whatprovides and keep what the solution installs */
+	for (size_t i = 0; i < la->npkgs; i++) {
+		struct lock_pkg *lp = &la->pkgs[i];
+		Id p = closure.elements[i];
+		Solvable *s = pool_id2solvable(pool, p);
+		if (!s->requires)
+			continue;
+		for (Id *dp = s->repo->idarraydata + s->requires; *dp; dp++) {
+			Id q, qq;
+			if (*dp == SOLVABLE_PREREQMARKER)
+				continue;
+			FOR_PROVIDES(q, qq, *dp) {
+				Solvable *t = pool_id2solvable(pool, q);
+				if (q == p || t->repo == installed || solver_get_decisionlevel(solv, q) <= 0)
+					continue;
+				struct lock_pkg *dep = find_pkg(la, pool_id2str(pool, t->name));
+				if (dep)
+					sv_push(&lp->depends, dep->name);
+			}
+		}
+	}
+	for (size_t i = 0; i < la->npkgs; i++) {
+		sv_uniq(&la->pkgs[i].depends);
+		for (size_t k = 0; k < la->pkgs[i].depends.n; k++)
+			sv_push(&find_pkg(la, la->pkgs[i].depends.v[k])->required_by,
+				la->pkgs[i].name);
+	}
+	for (size_t i = 0; i < la->npkgs; i++)
+		sv_uniq(&la->pkgs[i].required_by);
+	ret = 0;
+out:
+	resolver_last_timing.solve_ms += now_ms() - t0;
+	if (trans)
+		transaction_free(trans);
+	if (solv)
+		solver_free(solv);
+	queue_free(&job);
+	queue_free(&closure);
+	pool_free(pool);
+	free(kinds);
+	free(prefix);
+	sb_release(&msg);
+	return ret;
+}
+
+static int load_repos(const struct recipe *r, struct recipe_repo **repos, size_t *n,
+		      bool *owned, perr *e)
+{
+	if (!r->repos_from_host) {
+		*repos = r->repos;
+		*n = r->nrepos;
+		*owned = false;
+		return 0;
+	}
+	*owned = true;
+	if (sources_load_host(repos, n, e) < 0)
+		return -1;
+	if (!*n)
+		return perr_set(e, "recipe %s names no repositories and the machine has no apt sources",
+				r->name);
+	return 0;
+}
+
+int resolver_lock(const struct recipe *r, const struct resolve_opts *o,
+		  struct lock_recipe *out, perr *e)
+{
+	struct recipe_repo *repos = NULL;
+	struct release *rels = NULL;
+	size_t nrepos = 0, nrels = 0, alloc = 0;
+	bool owned = false;
+	double t0;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	memset(&resolver_last_timing, 0, sizeof(resolver_last_timing));
+	if (load_repos(r, &repos, &nrepos, &owned, e) < 0)
+		goto out;
+	t0 = now_ms();
+	for (size_t i = 0; i < nrepos; i++)
+		for (size_t k = 0; k < repos[i].suites.n; k++) {
+			ALLOC_GROW(rels, nrels + 1, alloc);
+			if (release_load(&repos[i], repos[i].suites.v[k], o, &rels[nrels], e) < 0)
+				goto out;
+			nrels++;
+		}
+	resolver_last_timing.release_ms = now_ms() - t0;
+
+	out->name = xstrdup(r->name);
+	out->recipe_sha256 = xstrdup(r->sha256 ? r->sha256 : "");
+	out->repos = xcalloc(nrels ? nrels : 1, sizeof(*out->repos));
+	out->nrepos = nrels;
+	for (size_t i = 0; i < nrels; i++) {
+		/* move the metadata: the release keeps nothing it frees twice */
+		out->repos[i] = rels[i].meta;
+		memset(&rels[i].meta, 0, sizeof(rels[i].meta));
+		out->repos[i].url = xstrdup(rels[i].url);
+		rels[i].meta.url = NULL;
+	}
+	out->archs = xcalloc(r->archs.n ? r->archs.n : 1, sizeof(*out->archs));
+	for (size_t a = 0; a < r->archs.n; a++) {
+		struct lock_arch *la = &out->archs[out->narchs++];
+		uint64_t total = 0;
+		la->arch = xstrdup(r->archs.v[a]);
+		if (solve_arch(r, rels, nrels, la->arch, o, la, e) < 0)
+			goto out;
+		for (size_t i = 0; i < la->npkgs; i++)
+			total += la->pkgs[i].size;
+		note("%s: %s: %zu packages, %.1f MB", r->name, la->arch, la->npkgs,
+		     (double)total / 1e6);
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		lock_recipe_free(out);
+	for (size_t i = 0; i < nrels; i++)
+		release_free(&rels[i]);
+	free(rels);
+	if (owned)
+		repos_free(repos, nrepos);
+	return ret;
+}
+
+/* ---- why ------------------------------------------------------------------ */
+
+static struct lock_pkg *arch_find(const struct lock_arch *la, const char *name)
+{
+	for (size_t i = 0; i < la->npkgs; i++)
+		if (!strcmp(la->pkgs[i].name, name))
+			return &la->pkgs[i];
+	return NULL;
+}
+
+/* Every shortest path from a requested package down to target: BFS from
+ * all requested packages at once, keeping all parents at the previous
+ * level, then enumerate backwards (capped: a handful of paths explain it). */
+#define WHY_MAX_PATHS 16
+
+static void enumerate(const struct lock_arch *la, size_t node, const int *dist,
+		      strvec *parents_of, strvec *stack, strvec *paths)
+{
+	if (paths->n >= WHY_MAX_PATHS)
+		return;
+	sv_push(stack, la->pkgs[node].name);
+	if (dist[node] == 0) {
+		strbuf sb = STRBUF_INIT;
+		for (size_t i = stack->n; i-- > 0;)
+			sb_addf(&sb, "%s%s", sb.len ? " -> " : "", stack->v[i]);
+		sv_push_nodup(paths, sb_detach(&sb));
+	} else {
+		for (size_t i = 0; i < parents_of[node].n; i++) {
+			struct lock_pkg *pp = arch_find(la, parents_of[node].v[i]);
+			enumerate(la, (size_t)(pp - la->pkgs), dist, parents_of, stack, paths);
+		}
+	}
+	free(stack->v[--stack->n]);
+}
+
+int resolver_why(const struct lock_recipe *lr, const char *arch, const char *pkg,
+		 strvec *paths, perr *e)
+{
+	const struct lock_arch *la = NULL;
+	struct lock_pkg *target;
+	size_t *queue = NULL, qh = 0, qt = 0;
+	int *dist = NULL;
+	strvec *parents_of = NULL, stack = STRVEC_INIT;
+	int ret = -1;
+
+	for (size_t i = 0; i < lr->narchs; i++)
+		if (!strcmp(lr->archs[i].arch, arch))
+			la = &lr->archs[i];
+	if (!la)
+		return perr_set(e, "recipe %s is not locked for %s", lr->name, arch);
+	target = arch_find(la, pkg);
+	if (!target)
+		return perr_set(e, "%s is not in the closure of %s (%s)", pkg, lr->name, arch);
+	queue = xcalloc(la->npkgs + 1, sizeof(*queue));
+	dist = xcalloc(la->npkgs + 1, sizeof(*dist));
+	parents_of = xcalloc(la->npkgs + 1, sizeof(*parents_of));
+	for (size_t i = 0; i < la->npkgs; i++) {
+		dist[i] = -1;
+		if (la->pkgs[i].requested || sv_contains(&la->pkgs[i].required_by, "recipe")) {
+			dist[i] = 0;
+			queue[qt++] = i;
+		}
+	}
+	while (qh < qt) {
+		size_t u = queue[qh++];
+		const struct lock_pkg *up = &la->pkgs[u];
+		for (size_t k = 0; k < up->depends.n; k++) {
+			struct lock_pkg *vp = arch_find(la, up->depends.v[k]);
+			if (!vp)
+				continue;
+			size_t v = (size_t)(vp - la->pkgs);
+			if (dist[v] < 0) {
+				dist[v] = dist[u] + 1;
+				queue[qt++] = v;
+			}
+			if (dist[v] == dist[u] + 1)
+				sv_push(&parents_of[v], up->name);
+		}
+	}
+	if (dist[target - la->pkgs] < 0) {
+		perr_set(e, "%s is in the closure of %s (%s) but no requested package leads to it",
+			 pkg, lr->name, arch);
+		goto out;
+	}
+	enumerate(la, (size_t)(target - la->pkgs), dist, parents_of, &stack, paths);
+	sv_sort(paths);
+	ret = 0;
+out:
+	for (size_t i = 0; i < la->npkgs; i++)
+		sv_clear(&parents_of[i]);
+	free(parents_of);
+	free(queue);
+	free(dist);
+	sv_clear(&stack);
+	return ret;
+}
+
+/* ---- URLs ------------------------------------------------------------------ */
+
+int resolver_repo_url(const struct recipe *r, const struct lock_repo *lrepo, char **url,
+		      perr *e)
+{
+	struct recipe_repo *repos = NULL;
+	size_t n = 0;
+	bool owned = false;
+	const char *first = NULL;
+	int ret = -1;
+
+	if (lrepo->url) {
+		*url = xstrdup(lrepo->url);
+		return 0;
+	}
+	if (load_repos(r, &repos, &n, &owned, e) < 0)
+		goto out;
+	/* a suite named by either its suite or its codename; when several
+	 * repositories qualify, the one whose cached Release is the locked one */
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < repos[i].suites.n; k++) {
+			const char *s = repos[i].suites.v[k];
+			if (strcmp(s, lrepo->suite) && strcmp(s, lrepo->codename))
+				continue;
+			if (!first)
+				first = repos[i].url;
+			char *key = xasprintf("%s %s", repos[i].url, s), hex[SHA256_HEX_LEN + 1];
+			sha256_hex(key, strlen(key), hex);
+			free(key);
+			char *p = xasprintf("%s/release/%s/InRelease", pare_cache_dir(), hex);
+			char *q = xasprintf("%s/release/%s/Release", pare_cache_dir(), hex);
+			char fhex[SHA256_HEX_LEN + 1] = "";
+			perr e2;
+			bool match = (sha256_file(p, fhex, NULL, &e2) == 0 ||
+				      sha256_file(q, fhex, NULL, &e2) == 0) &&
+				     lrepo->inrelease_sha256 &&
+				     !strcmp(fhex, lrepo->inrelease_sha256);
+			free(p), free(q);
+			if (match) {
+				*url = xstrdup(repos[i].url);
+				ret = 0;
+				goto out;
+			}
+		}
+	if (!first) {
+		perr_set(e, "recipe %s has no repository for suite %s (codename %s)", r->name,
+			 lrepo->suite, lrepo->codename);
+		goto out;
+	}
+	*url = xstrdup(first);
+	ret = 0;
+out:
+	if (owned)
+		repos_free(repos, n);
+	return ret;
+}

@@ -1,0 +1,32 @@
+#!/bin/bash
+# t-fuzz.sh - every libFuzzer target in tests/fuzz runs ~20 s without a crash,
+# leak, hang or sanitizer report (make -C tests/fuzz short).
+. "$(dirname "$0")/lib.sh"
+
+need clang make
+
+log=$(tmpdir)/fuzz.log
+targets=$(cd "$PARE_SRC/tests/fuzz" && ls fuzz-*.c 2>/dev/null | sed 's/^fuzz-//; s/\.c$//')
+if [[ -z $targets ]]; then
+	fail "fuzz targets exist in tests/fuzz"
+	done_testing
+fi
+
+if make -s -C "$PARE_SRC/tests/fuzz" build >"$log" 2>&1; then
+	ok "fuzz targets build with clang and the sanitizers"
+else
+	fail "fuzz targets build with clang and the sanitizers" "$(tail -n 40 "$log")"
+	done_testing
+fi
+
+make -s -C "$PARE_SRC/tests/fuzz" short >"$log" 2>&1 || true
+for t in $targets; do
+	if grep -qx "fuzz-result: ok $t" "$log"; then
+		ok "fuzz-$t: 20 s without a crash, leak or sanitizer report"
+	else
+		fail "fuzz-$t: 20 s without a crash, leak or sanitizer report" \
+			"$(grep -A40 "fuzz-result: FAILED $t" "$log" || tail -n 40 "$log")"
+	fi
+done
+
+done_testing
