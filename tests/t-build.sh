@@ -128,6 +128,55 @@ check_eq "amd64 and arm64" amd64,arm64 "$(platforms multi | jq -r '[.manifests[]
 D4=$("$PARE" --quiet build multi --arch arm64 -o "$W/out/multi-arm64") || fail "arm64 only"
 check_eq "--arch arm64: one manifest" 1 "$(platforms multi-arm64 | jq '.manifests | length')"
 
+# --- recipe accounts and paths, over a real HTTP server, --tar, --all -----------------------
+URL=$(serve_http "$REPO")
+cat >"$PARE_RECIPES/acct.yaml" <<YAML
+name: acct
+repositories:
+  - url: $URL
+    suites: [stable]
+    components: [main]
+    keyring: $REPO/keyring.gpg
+archs: [$HOST]
+packages: [hello]
+accounts:
+  users: [{name: app, uid: 1000}]
+  groups: [{name: staff, gid: 50, members: [app]}]
+paths:
+  - {path: /data, type: directory, mode: "0750", uid: 1000, gid: 1000}
+  - {path: /usr/bin/hi, type: symlink, target: hello}
+YAML
+DA=$(PARE_CACHE_DIR=$W/cache-http lockbuild acct) || fail "build acct over http"
+check "fetched over HTTP into an empty cache" test -n "$(ls "$W/cache-http/debs/sha256")"
+rootfs acct || fail "unpack acct"
+check_eq "recipe user in /etc/passwd, sorted by uid" "root:x:0:0:root:/root:/sbin/nologin
+app:x:1000:1000:app:/home/app:/sbin/nologin
+nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin
+nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin" "$(cat "$W/rootfs/acct/etc/passwd")"
+check_eq "recipe group with members in /etc/group" "root:x:0:
+staff:x:50:app
+app:x:1000:
+nonroot:x:65532:
+nogroup:x:65534:" "$(cat "$W/rootfs/acct/etc/group")"
+top=$(jq -r '.layers[-1].digest' "$(manifest acct)" || true)
+listing=$(tar -tvf "$(blob acct "$top")" --numeric-owner || true)
+check "/home/app is 0700 1000:1000" grep -Eq '^drwx------ 1000/1000 .* home/app/?$' <<<"$listing"
+check "recipe directory /data 0750 1000:1000" grep -Eq '^drwxr-x--- 1000/1000 .* data/?$' <<<"$listing"
+check_eq "recipe symlink" hello "$(readlink "$W/rootfs/acct/usr/bin/hi")"
+check "no CA bundle without ca-certificates" test ! -e "$W/rootfs/acct/etc/ssl/certs/ca-certificates.crt"
+check "no ld.so.cache when every library is in a default directory" test ! -e "$W/rootfs/acct/etc/ld.so.cache"
+check "no /etc/localtime without tzdata" test ! -e "$W/rootfs/acct/etc/localtime"
+DT=$("$PARE" --quiet build acct --tar "$W/acct.tar") || fail "build --tar"
+check_eq "--tar: same index digest as the layout" "$DA" "$DT"
+check "skopeo inspect oci-archive:" skopeo inspect "oci-archive:$W/acct.tar:latest"
+check_fails "--all fails on the first recipe that cannot be built (notlocked)" "notlocked" \
+	"$PARE" --quiet build --all -o "$W/all"
+mkdir -p "$W/only" && cp "$PARE_RECIPES/acct.yaml" "$PARE_RECIPES/hello.yaml" "$W/only/"
+PARE_RECIPES=$W/only "$PARE" --quiet build --all -o "$W/all2" >"$W/all2.out" 2>&1 || fail "build --all" "$(cat "$W/all2.out")"
+check_eq "--all prints one line per recipe" "acct $DA
+hello $D1" "$(cat "$W/all2.out")"
+check "--all writes OUT/RECIPE" test -f "$W/all2/acct/index.json" -a -f "$W/all2/hello/index.json"
+
 # --- hostile .debs --------------------------------------------------------------------------
 for p in evil-dotdot evil-abs evil-symlink-escape evil-hardlink evil-device evil-truncated evil-corrupt; do
 	recipe "$p" hostile "$p" "assume_defaults: false"
