@@ -208,7 +208,7 @@ recipe big stable "big-data, hello"
 DB=$(lockbuild big) || fail "build big"
 # how long a cold build takes, to kill the next ones part-way
 t0=$(date +%s%N)
-PARE_CACHE_DIR=$W/cache-time SOURCE_DATE_EPOCH=1700000000 "$PARE" --quiet build big -o "$W/out/big-time" >/dev/null 2>&1 ||
+DNEW=$(PARE_CACHE_DIR=$W/cache-time SOURCE_DATE_EPOCH=1700000000 "$PARE" --quiet build big -o "$W/out/big-time" 2>/dev/null) ||
 	fail "timing build"
 ms=$((($(date +%s%N) - t0) / 1000000))
 killed=0
@@ -223,8 +223,15 @@ for pct in 10 30 50 70 90; do
 	wait "$pid" 2>/dev/null || rc=$?
 	if ((rc == 137)); then
 		killed=$((killed + 1))
-		check_eq "kill -9 at ${pct}% of a build: the previous image is intact" "$DB" \
-			"$(jq -r '.manifests[0].digest' "$W/out/big/index.json" 2>/dev/null || true)"
+		# killed before the rename: the old image; after it (the SBOMs are
+		# written last): the complete new one; never anything else
+		cur=$(jq -r '.manifests[0].digest' "$W/out/big/index.json" 2>/dev/null || true)
+		if [ "$cur" = "$DB" ] || [ "$cur" = "$DNEW" ]; then
+			check "kill -9 at ${pct}% of a build: a complete image ($([ "$cur" = "$DB" ] && echo previous || echo new))" \
+				skopeo inspect --raw "oci:$W/out/big:latest"
+		else
+			fail "kill -9 at ${pct}% of a build: a complete image" "index digest $cur: neither $DB nor $DNEW"
+		fi
 	fi
 done
 ((killed > 0)) && ok "$killed of 5 builds were killed part-way (a cold build takes ${ms} ms)" ||
