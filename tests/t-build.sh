@@ -129,7 +129,7 @@ D4=$("$PARE" --quiet build multi --arch arm64 -o "$W/out/multi-arm64") || fail "
 check_eq "--arch arm64: one manifest" 1 "$(platforms multi-arm64 | jq '.manifests | length')"
 
 # --- recipe accounts and paths, over a real HTTP server, --tar, --all -----------------------
-URL=$(serve_http "$REPO")
+URL=$(serve_http "$REPO" "$W/http.log")
 cat >"$PARE_RECIPES/acct.yaml" <<YAML
 name: acct
 repositories:
@@ -148,6 +148,12 @@ paths:
 YAML
 DA=$(PARE_CACHE_DIR=$W/cache-http lockbuild acct) || fail "build acct over http"
 check "fetched over HTTP into an empty cache" test -n "$(ls "$W/cache-http/debs/sha256")"
+n1=$(grep -c '\.deb HTTP' "$W/http.log" || true)
+rm -rf "$W/out/acct"
+DA2=$(PARE_CACHE_DIR=$W/cache-http "$PARE" --quiet build acct -o "$W/out/acct") || fail "rebuild acct"
+check_eq "warm cache: no .deb fetched again" "$n1" "$(grep -c '\.deb HTTP' "$W/http.log" || true)"
+check_eq "warm cache over HTTP: same digest" "$DA" "$DA2"
+check "each .deb was fetched once" test "$n1" -eq "$(ls "$W/cache-http/debs/sha256" | wc -l)"
 rootfs acct || fail "unpack acct"
 check_eq "recipe user in /etc/passwd, sorted by uid" "root:x:0:0:root:/root:/sbin/nologin
 app:x:1000:1000:app:/home/app:/sbin/nologin
