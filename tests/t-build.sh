@@ -72,14 +72,14 @@ check "man pages stripped" test ! -e "$R/usr/share/man/man1/x.1.gz"
 check "locales stripped" test ! -e "$R/usr/share/locale/fr/LC_MESSAGES/x.mo"
 check "info stripped" test ! -e "$R/usr/share/info/x.info"
 check "copyright kept" test -f "$R/usr/share/doc/has-docs/copyright"
-check_eq "setuid bit dropped" "$(stat -c %a "$R/usr/bin/suidprog")" 755
-check_eq "setgid bit dropped" "$(stat -c %a "$R/usr/bin/sgidprog")" 755
-check_eq "/etc/passwd" "$(cat "$R/etc/passwd")" "root:x:0:0:root:/root:/sbin/nologin
+check_eq "setuid bit dropped" 755 "$(stat -c %a "$R/usr/bin/suidprog")"
+check_eq "setgid bit dropped" 755 "$(stat -c %a "$R/usr/bin/sgidprog")"
+check_eq "/etc/passwd" "root:x:0:0:root:/root:/sbin/nologin
 nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin
-nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin"
-check_eq "/etc/group" "$(cat "$R/etc/group")" "root:x:0:
+nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin" "$(cat "$R/etc/passwd")"
+check_eq "/etc/group" "root:x:0:
 nonroot:x:65532:
-nogroup:x:65534:"
+nogroup:x:65534:" "$(cat "$R/etc/group")"
 top=$(jq -r '.layers[-1].digest' "$(manifest hello)" || true)
 listing=$(tar -tvf "$(blob hello "$top")" --numeric-owner || true)
 check "/home/nonroot is 0700 65532:65532" grep -Eq '^drwx------ 65532/65532 .* home/nonroot/?$' <<<"$listing"
@@ -88,12 +88,12 @@ check_eq "/root is 0700 root (base-files ships it here)" "700 0" "$(stat -c '%a 
 check "os-release links to base-files' file" test "$(readlink "$R/etc/os-release")" = ../usr/lib/os-release
 check "nsswitch.conf generated" grep -q '^hosts: *files dns' "$R/etc/nsswitch.conf"
 B=$R/etc/ssl/certs/ca-certificates.crt
-check_eq "CA bundle holds both fixture certificates" "$(grep -c 'BEGIN CERTIFICATE' "$B")" 2
-check_eq "CA bundle = the two .crt files in path order" "$(sha256sum <"$B")" \
-	"$(cat "$R"/usr/share/ca-certificates/mozilla/Pare_Fixture_Root_CA_{1,2}.crt | sha256sum)"
+check_eq "CA bundle holds both fixture certificates" 2 "$(grep -c 'BEGIN CERTIFICATE' "$B")"
+check_eq "CA bundle = the two .crt files in path order" \
+	"$(cat "$R"/usr/share/ca-certificates/mozilla/Pare_Fixture_Root_CA_{1,2}.crt | sha256sum)" "$(sha256sum <"$B")"
 check "openssl reads the bundle" openssl storeutl -noout -certs "$B"
 check "/etc/localtime -> /usr/share/zoneinfo/UTC" test "$(readlink "$R/etc/localtime")" = /usr/share/zoneinfo/UTC
-check_eq "/etc/timezone" "$(cat "$R/etc/timezone")" Etc/UTC
+check_eq "/etc/timezone" Etc/UTC "$(cat "$R/etc/timezone")"
 check "ld.so.cache for /opt/nonstd/lib" sh -c "/sbin/ldconfig -C '$R/etc/ld.so.cache' -p | grep -q 'libnonstd.so.1 .*=> /opt/nonstd/lib/libnonstd.so.1'"
 S=$R/var/lib/dpkg/status.d
 check "status.d/hello has the control paragraph" grep -q '^Package: hello$' "$S/hello"
@@ -115,9 +115,9 @@ recipe hello stable "hello, has-docs, has-setuid, ca-certificates, tzdata, base-
 # --- reproducibility: cold, warm, another cache ---------------------------------------------
 rm -rf "$W/out/hello"
 D2=$("$PARE" --quiet build hello -o "$W/out/hello") || fail "warm rebuild"
-check_eq "warm rebuild: same index digest" "$D2" "$D1"
+check_eq "warm rebuild: same index digest" "$D1" "$D2"
 D3=$(PARE_CACHE_DIR=$W/cache2 "$PARE" --quiet build hello -o "$W/out/hello-b") || fail "cold rebuild"
-check_eq "cold rebuild in another cache dir: same index digest" "$D3" "$D1"
+check_eq "cold rebuild in another cache dir: same index digest" "$D1" "$D3"
 check "layouts are byte-identical" diff -r "$W/out/hello" "$W/out/hello-b"
 
 # --- multi-arch ---------------------------------------------------------------------------
@@ -259,11 +259,11 @@ fi
 if [ "$HOST" = amd64 ] || [ "$HOST" = arm64 ]; then
 	if command -v bwrap >/dev/null && [ -x "$R/usr/bin/hello" ]; then
 		out=$(bwrap --bind "$R" / --unshare-user --uid 65532 --gid 65532 --proc /proc --dev /dev /usr/bin/hello 2>&1 || true)
-		check_eq "hello runs in the image as 65532 (bwrap)" "$out" "hello from pare"
+		check_eq "hello runs in the image as 65532 (bwrap)" "hello from pare" "$out"
 	elif command -v crun >/dev/null && [ -d "$W/bundle/rootfs" ]; then
 		(cd "$W/bundle" && jq '.process.args = ["/usr/bin/hello"] | .process.user = {uid: 65532, gid: 65532} | .process.terminal = false' config.json >c && mv c config.json)
 		out=$(crun run --bundle "$W/bundle" pare-t-build-$$ 2>&1 || true)
-		check_eq "hello runs in the image as 65532 (crun)" "$out" "hello from pare"
+		check_eq "hello runs in the image as 65532 (crun)" "hello from pare" "$out"
 	else
 		skip "neither bwrap nor crun"
 	fi
