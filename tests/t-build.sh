@@ -185,13 +185,14 @@ check "--all writes OUT/RECIPE" test -f "$W/all2/acct/index.json" -a -f "$W/all2
 
 # --- hostile .debs --------------------------------------------------------------------------
 for p in evil-dotdot evil-abs evil-symlink-escape evil-hardlink evil-device evil-truncated evil-corrupt; do
-	recipe "$p" hostile "$p" "assume_defaults: false"
-	if ! "$PARE" --quiet lock "$p" >/dev/null 2>"$W/err"; then
+	recipe "h-$p" hostile "$p" "assume_defaults: false"
+	if ! "$PARE" --quiet lock "h-$p" >/dev/null 2>"$W/err"; then
 		fail "$p: lock ($(head -1 "$W/err"))"
 		continue
 	fi
-	check_fails "$p: refused naming the package" "$p" "$PARE" --quiet build "$p" -o "$W/out/$p"
-	check "$p: no output directory" test ! -e "$W/out/$p"
+	# the recipe is h-PKG, so the match is on the package named by the builder
+	check_fails "$p: refused naming the package" "$p:" "$PARE" --quiet build "h-$p" -o "$W/out/h-$p"
+	check "$p: no output directory" test ! -e "$W/out/h-$p"
 	check "$p: nothing written outside" test ! -e "$W/etc/evil" -a ! -e /etc/evil
 done
 
