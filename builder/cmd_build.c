@@ -19,10 +19,61 @@ struct build_args {
 	bool all;
 };
 
+/* The lock pins .debs by sha256 only; SBOM consumers also expect SHA-512.
+ * The cache holds the verified .deb, so hash it there. */
+static int deb_sha512(const char *sha256, char **out, perr *e)
+{
+	char *path = deb_cache_path(sha256);
+	char buf[1 << 16], hex[SHA512_HEX_LEN + 1];
+	phash *h = NULL;
+	FILE *f = fopen(path, "rbe");
+	size_t n;
+	int ret = -1;
+
+	if (!f) {
+		perr_errno(e, "cannot open cached .deb '%s'", path);
+		goto out;
+	}
+	h = phash_new("sha512");
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		phash_update(h, buf, n);
+	if (ferror(f)) {
+		perr_set(e, "cannot read cached .deb '%s'", path);
+		goto out;
+	}
+	phash_final_hex(h, hex);
+	h = NULL;
+	*out = xstrdup(hex);
+	ret = 0;
+out:
+	if (h)
+		phash_free(h);
+	if (f)
+		fclose(f);
+	free(path);
+	return ret;
+}
+
+/* Fill what the SBOM needs and only pare build can supply. */
+static int complete_sbom(struct sbom_image *img, perr *e)
+{
+	for (size_t i = 0; i < img->npkgs; i++) {
+		struct sbom_pkg *p = &img->pkgs[i];
+		if (!p->deb_sha512 && p->deb_sha256 &&
+		    deb_sha512(p->deb_sha256, &p->deb_sha512, e) < 0)
+			return perr_prefix(e, "sbom: %s", p->name);
+	}
+	/* Without base-files' os-release the release is known only by the
+	 * codename the repository announces. */
+	if (!img->os_version && img->os_codename)
+		img->os_version = xstrdup(img->os_codename);
+	return 0;
+}
+
 /* SBOMs of each architecture next to the image: OUT.sbom/ARCH.{spdx,cdx}.json.
  * The image carries its own copy; these name the manifest digest, which the
  * copy inside cannot. */
-static int write_sboms(const char *base, const struct build_result *res, perr *e)
+static int write_sboms(const char *base, struct build_result *res, perr *e)
 {
 	char *dir = xasprintf("%s.sbom", base);
 	strbuf doc = STRBUF_INIT;
@@ -39,7 +90,9 @@ static int write_sboms(const char *base, const struct build_result *res, perr *e
 			int rc;
 
 			sb_reset(&doc);
-			rc = sbom_write(&res->archs[i].sbom, fmts[k].f, true, &doc, e);
+			rc = complete_sbom(&res->archs[i].sbom, e);
+			if (!rc)
+				rc = sbom_write(&res->archs[i].sbom, fmts[k].f, true, &doc, e);
 			if (!rc)
 				rc = write_file_atomic(path, doc.buf, doc.len, 0644, e);
 			free(path);
@@ -151,7 +204,7 @@ int cmd_build(int argc, char **argv, perr *e)
 	a.compression = "gzip";
 	optind = 0; /* glibc: full re-initialisation */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:j:q", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:j:q", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': a.all = true; break;
 		case 'o': a.outdir = optarg; break;

@@ -117,8 +117,9 @@ int main(void)
 	if (read_file("/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt", &c1, 0, &e) < 0 ||
 	    read_file("/usr/share/ca-certificates/mozilla/ISRG_Root_X2.crt", &c2, 0, &e) < 0 ||
 	    read_file("/lib/x86_64-linux-gnu/libz.so.1", &libz, 0, &e) < 0) {
-		printf("not ok - host fixtures: %s\n", e.msg);
-		return 1;
+		/* amd64 host with ca-certificates and zlib1g (tests/DEPS: curl, gcc) */
+		printf("ok - # skip host certificates or amd64 libz missing: %s\n", e.msg);
+		return 0;
 	}
 	r.name = "unit";
 	r.users = &u, r.nusers = 1;

@@ -33,6 +33,7 @@ int main(void)
 	/* The host's libz is a real shared object with a soname. */
 	so = host_soname("/lib/x86_64-linux-gnu/libz.so.1");
 	TAP_STREQ(so, "libz.so.1", "elf_soname reads DT_SONAME of the host's libz");
+	free(so);
 	TAP_OK(elf_soname("#!/bin/sh\n", 10, &so, &e) == 0 && !so,
 	       "elf_soname: not ELF gives no soname and no error");
 	{
