@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "builder.h"
 #include "fetch_int.h"
+#include "../signer/signer.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -17,95 +18,8 @@ struct build_args {
 	int max_layers;
 	int parallel;
 	bool all;
+	const char *sign_key; /* --sign-key */
 };
-
-/* The lock pins .debs by sha256 only; SBOM consumers also expect SHA-512.
- * The cache holds the verified .deb, so hash it there. */
-static int deb_sha512(const char *sha256, char **out, perr *e)
-{
-	char *path = deb_cache_path(sha256);
-	char buf[1 << 16], hex[SHA512_HEX_LEN + 1];
-	phash *h = NULL;
-	FILE *f = fopen(path, "rbe");
-	size_t n;
-	int ret = -1;
-
-	if (!f) {
-		perr_errno(e, "cannot open cached .deb '%s'", path);
-		goto out;
-	}
-	h = phash_new("sha512");
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		phash_update(h, buf, n);
-	if (ferror(f)) {
-		perr_set(e, "cannot read cached .deb '%s'", path);
-		goto out;
-	}
-	phash_final_hex(h, hex);
-	h = NULL;
-	*out = xstrdup(hex);
-	ret = 0;
-out:
-	if (h)
-		phash_free(h);
-	if (f)
-		fclose(f);
-	free(path);
-	return ret;
-}
-
-/* Fill what the SBOM needs and only pare build can supply. */
-static int complete_sbom(struct sbom_image *img, perr *e)
-{
-	for (size_t i = 0; i < img->npkgs; i++) {
-		struct sbom_pkg *p = &img->pkgs[i];
-		if (!p->deb_sha512 && p->deb_sha256 &&
-		    deb_sha512(p->deb_sha256, &p->deb_sha512, e) < 0)
-			return perr_prefix(e, "sbom: %s", p->name);
-	}
-	/* Without base-files' os-release the release is known only by the
-	 * codename the repository announces. */
-	if (!img->os_version && img->os_codename)
-		img->os_version = xstrdup(img->os_codename);
-	return 0;
-}
-
-/* SBOMs of each architecture next to the image: OUT.sbom/ARCH.{spdx,cdx}.json.
- * The image carries its own copy; these name the manifest digest, which the
- * copy inside cannot. */
-static int write_sboms(const char *base, struct build_result *res, perr *e)
-{
-	char *dir = xasprintf("%s.sbom", base);
-	strbuf doc = STRBUF_INIT;
-	int ret = -1;
-
-	if (mkdir_p(dir, 0755, e) < 0)
-		goto out;
-	for (size_t i = 0; i < res->narchs; i++) {
-		static const struct { enum sbom_format f; const char *ext; } fmts[] = {
-			{ SBOM_SPDX, "spdx.json" }, { SBOM_CYCLONEDX, "cdx.json" },
-		};
-		for (size_t k = 0; k < ARRAY_SIZE(fmts); k++) {
-			char *path = xasprintf("%s/%s.%s", dir, res->archs[i].arch, fmts[k].ext);
-			int rc;
-
-			sb_reset(&doc);
-			rc = complete_sbom(&res->archs[i].sbom, e);
-			if (!rc)
-				rc = sbom_write(&res->archs[i].sbom, fmts[k].f, true, &doc, e);
-			if (!rc)
-				rc = write_file_atomic(path, doc.buf, doc.len, 0644, e);
-			free(path);
-			if (rc < 0)
-				goto out;
-		}
-	}
-	ret = 0;
-out:
-	free(dir);
-	sb_release(&doc);
-	return ret;
-}
 
 static int build_one(const char *arg, const struct lock *l, const struct build_args *a,
 		     bool many, perr *e)
@@ -164,8 +78,12 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 		perr_prefix(e, "recipe %s", r->name);
 		goto out;
 	}
-	if (outdir && write_sboms(outdir, &res, e) < 0)
+	/* Signed in place: the layout is complete, the signer adds blobs and
+	 * rewrites index.json atomically, last. */
+	if (a->sign_key && signer_sign_layout(outdir, a->sign_key, NULL, e) < 0) {
+		perr_prefix(e, "recipe %s: signing", r->name);
 		goto out;
+	}
 	if (many)
 		printf("%s %s\n", r->name, res.index_digest);
 	else
@@ -192,6 +110,7 @@ int cmd_build(int argc, char **argv, perr *e)
 		{ "max-layers", required_argument, NULL, 'm' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "sign-key", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct build_args a = { 0 };
@@ -211,6 +130,7 @@ int cmd_build(int argc, char **argv, perr *e)
 		case 't': a.tarfile = optarg; break;
 		case 'A': sv_split(&a.archs, optarg, ","); break;
 		case 'T': a.tag = optarg; break;
+		case 'K': a.sign_key = optarg; break;
 		case 'c':
 			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd")) {
 				perr_set(e, "build: --compression must be gzip or zstd, not '%s'", optarg);
@@ -261,6 +181,10 @@ int cmd_build(int argc, char **argv, perr *e)
 			perr_set(e, "build: which recipe? (pare build RECIPE… | --all)");
 			goto out;
 		}
+	}
+	if (a.sign_key && !a.outdir && a.tarfile) {
+		perr_set(e, "build: --sign-key signs an OCI layout: add -o DIR");
+		goto out;
 	}
 	if ((a.all || recipes.n > 1) && a.tarfile) {
 		perr_set(e, "build: --tar takes one recipe");
