@@ -738,7 +738,9 @@ static void cdx_named_license(cJSON *arr, const struct lic_refs *reg, const char
 
 /*
  * CycloneDX 1.5 licences are EITHER a list of licences OR one expression.
- *  - one SPDX id            -> [{license:{id}}]
+ *  - one SPDX id            -> [{expression: id}]: an id is an expression,
+ *    and license.id would make validators resolve the SPDX id enum through
+ *    the schema's remote $id, which an offline validator cannot do
  *  - one LicenseRef         -> [{license:{name: LicenseRef-…, text}}]
  *  - an expression          -> [{expression}]; an expression cannot carry
  *    texts, so the text of every LicenseRef in it goes to a component
@@ -754,8 +756,6 @@ static void cdx_licenses(cJSON *c, const struct model *m, const struct lic_info 
 	a = add_arr(c, "licenses");
 	if (single && li->refs.n == 1) {
 		cdx_named_license(a, &m->refs, li->refs.v[0]);
-	} else if (single) {
-		add_str(add_obj(arr_obj(a), "license"), "id", li->expr);
 	} else {
 		add_str(arr_obj(a), "expression", li->expr);
 	}

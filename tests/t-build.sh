@@ -101,7 +101,7 @@ check "status.d/hello says installed" grep -q '^Status: install ok installed$' "
 check "status.d/hello.md5sums lists /usr/bin/hello" grep -q ' usr/bin/hello$' "$S/hello.md5sums"
 check "md5sums match the image" sh -c "cd '$R' && md5sum --quiet -c '$S/hello.md5sums'"
 check "status.d md5sums omit stripped files" sh -c "! grep -q README '$S/has-docs.md5sums'"
-check "SBOMs written next to the image" test -s "$W/out/hello.sbom/$HOST.spdx.json" -a -s "$W/out/hello.sbom/$HOST.cdx.json"
+check "SPDX and CycloneDX SBOMs attached to the layout" sh -c "\"$PARE\" sbom \"$W/out/hello\" | grep -q SPDX-2.3 && \"$PARE\" sbom --format cyclonedx \"$W/out/hello\" | grep -q CycloneDX"
 
 # --- recipe checks ------------------------------------------------------------------------
 recipe notlocked stable hello
