@@ -79,9 +79,9 @@ check: deps
 	$(MAKE) all
 	$(MAKE) asan
 	rm -rf build/test-results
-	-tests/run --pare $(CURDIR)/pare --units build/tests --suite plain
+	-tests/run --pare $(CURDIR)/pare --units $(CURDIR)/build/tests --suite plain
 	-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		tests/run --pare $(CURDIR)/build/asan/pare --units build/asan/tests --suite asan
+		tests/run --pare $(CURDIR)/build/asan/pare --units $(CURDIR)/build/asan/tests --suite asan
 	tests/summary
 
 run: deps all
