@@ -2,6 +2,7 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,11 @@ int main(int argc, char **argv)
 	perr e = { 0, "" };
 	int i = 1, ret;
 
+	/* Package paths are UTF-8 (ca-certificates ships non-ASCII names) and
+	 * libarchive converts names through the locale's charset: use a UTF-8
+	 * one whatever the caller's LANG, never its collation or messages. */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "");
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q"))
 			pare_quiet = 1;
