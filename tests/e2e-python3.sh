@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# e2e-python3.sh - against the live Debian archive from this machine's apt
+# sources (make e2e): lock and build the shipped python3 recipe, run python3 in
+# it as uid 65532 under bwrap, check there is no shell, validate its SBOMs and
+# report the share of packages with a known SPDX licence.
+. "$(dirname "$0")/lib.sh"
+
+need jq bwrap
+W=$(tmpdir)
+export PARE_RECIPES=$PARE_SRC/recipes PARE_LOCK=$W/recipes.lock
+VALIDATE=${PARE_SHARED:-$PARE_SRC/../shared}/tools/validate-sbom
+check "lock python3 from the host's apt sources" "$PARE" --quiet lock python3
+pk=$(jq -r '.recipes.python3.archs[].packages[].name' "$PARE_LOCK")
+check "closure has python3 and libc6" bash -c "grep -qx python3 <<<'$pk' && grep -qx libc6 <<<'$pk'"
+for p in dash bash dpkg apt perl-base; do
+	check "closure has no $p" bash -c "! grep -qx '$p' <<<'$pk'"
+done
+check "build python3" "$PARE" --quiet build python3 -o "$W/out"
+R=$W/rootfs
+mkdir -p "$R"
+man=$(jq -r '.manifests[0].digest' "$W/out/index.json")
+m=$(jq -r '.manifests[0].digest' "$W/out/blobs/sha256/${man#sha256:}")
+for l in $(jq -r '.layers[].digest' "$W/out/blobs/sha256/${m#sha256:}"); do
+	tar -xf "$W/out/blobs/sha256/${l#sha256:}" -C "$R" --no-same-owner
+done
+check "no /bin/sh in the image" test ! -e "$R/bin/sh" -a ! -L "$R/bin/sh"
+out=$(bwrap --bind "$R" / --proc /proc --dev /dev --tmpfs /tmp --unshare-all --uid 65532 --gid 65532 \
+	--setenv PATH /usr/bin --setenv SSL_CERT_FILE /etc/ssl/certs/ca-certificates.crt \
+	/usr/bin/python3 -c 'import ssl, sqlite3, json, os; print("ok", os.getuid())' 2>&1) || true
+check_eq "python3 runs as nonroot with ssl, sqlite3, json" "$out" "ok 65532"
+"$PARE" sbom "$W/out" >"$W/spdx.json" && "$PARE" sbom --format cyclonedx "$W/out" >"$W/cdx.json"
+check "python3 SPDX SBOM valid" /usr/bin/python3 "$VALIDATE" "$W/spdx.json"
+check "python3 CycloneDX SBOM valid" /usr/bin/python3 "$VALIDATE" "$W/cdx.json"
+total=$(jq '[.packages[] | select(.primaryPackagePurpose == "INSTALL")] | length' "$W/spdx.json")
+known=$(jq '[.packages[] | select(.primaryPackagePurpose == "INSTALL") | select(.licenseDeclared != null and .licenseDeclared != "NOASSERTION" and (.licenseDeclared | test("^LicenseRef-[^ ]*-copyright$") | not))] | length' "$W/spdx.json")
+echo "# python3: $known of $total packages with an SPDX licence expression"
+check "at least 95% of packages have a known licence ($known/$total)" test $((known * 100)) -ge $((total * 95))
+done_testing
