@@ -426,8 +426,6 @@ int resolver_lock(const struct recipe *r, const struct resolve_opts *o,
 		/* move the metadata: the release keeps nothing it frees twice */
 		out->repos[i] = rels[i].meta;
 		memset(&rels[i].meta, 0, sizeof(rels[i].meta));
-		out->repos[i].url = xstrdup(rels[i].url);
-		rels[i].meta.url = NULL;
 	}
 	out->archs = xcalloc(r->archs.n ? r->archs.n : 1, sizeof(*out->archs));
 	for (size_t a = 0; a < r->archs.n; a++) {
