@@ -190,6 +190,41 @@ static struct lock_pkg *find_pkg(struct lock_arch *la, const char *name)
 	return bsearch(&key, la->pkgs, la->npkgs, sizeof(key), pkg_cmp);
 }
 
+/*
+ * apt installs the package called D for a dependency on D, and only falls
+ * back to packages that merely Provide D when none exists; libsolv would
+ * take whichever provider has the lowest id (libelogind0 for libsystemd0).
+ * So every package that provides the name of another real package is
+ * marked here (and disfavored when a solution uses it): still chosen when
+ * it is the only way, never by accident.
+ */
+static void disfavor_impostors(Pool *pool, Repo *installed, char *impostor)
+{
+	char *real = xcalloc((size_t)pool->ss.nstrings + 1, 1);
+	Id p;
+
+	FOR_POOL_SOLVABLES(p) {
+		Solvable *s = pool_id2solvable(pool, p);
+		if (s->repo != installed)
+			real[s->name] = 1;
+	}
+	FOR_POOL_SOLVABLES(p) {
+		Solvable *s = pool_id2solvable(pool, p);
+		if (s->repo == installed || !s->provides)
+			continue;
+		for (Id *pp = s->repo->idarraydata + s->provides; *pp; pp++) {
+			Id n = *pp;
+			while (ISRELDEP(n))
+				n = GETRELDEP(pool, n)->name;
+			if (n != s->name && n < pool->ss.nstrings && real[n]) {
+				impostor[p] = 1;
+				break;
+			}
+		}
+	}
+	free(real);
+}
+
 static int solve_arch(const struct recipe *r, struct release *rels, size_t nrels,
 		      const char *arch, const struct resolve_opts *o, struct lock_arch *la,
 		      perr *e)
@@ -198,6 +233,7 @@ static int solve_arch(const struct recipe *r, struct release *rels, size_t nrels
 	Solver *solv = NULL;
 	Transaction *trans = NULL;
 	Queue job, closure;
+	char *impostor = NULL;
 	enum job_kind *kinds = NULL;
 	size_t nkinds = 0, kalloc = 0;
 	strbuf msg = STRBUF_INIT;
@@ -275,20 +311,47 @@ static int solve_arch(const struct recipe *r, struct release *rels, size_t nrels
 					   rel_flags(d->op), 1);
 		JOB(JOB_REQUEST, how, what);
 	}
-#undef JOB
 	if (msg.len) {
 		perr_set(e, "%s", msg.buf);
 		goto out;
 	}
-	solv = solver_create(pool);
-	solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
-	solver_set_flag(solv, SOLVER_FLAG_ADD_ALREADY_RECOMMENDED, 0);
-	if (solver_solve(solv, &job) != 0) {
-		explain(solv, &job, kinds, prefix, &msg);
-		perr_set(e, "%s", msg.buf);
-		goto out;
+	/* Solve; if the answer uses an impostor (see disfavor_impostors),
+	 * disfavor the ones it used and solve again.  Most closures have none,
+	 * and disfavoring all ~500 of Debian's up front costs every solve. */
+	impostor = xcalloc((size_t)pool->nsolvables + 1, 1);
+	disfavor_impostors(pool, installed, impostor);
+	for (int round = 0;; round++) {
+		Queue used;
+		solv = solver_create(pool);
+		solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
+		solver_set_flag(solv, SOLVER_FLAG_ADD_ALREADY_RECOMMENDED, 0);
+		if (solver_solve(solv, &job) != 0) {
+			explain(solv, &job, kinds, prefix, &msg);
+			perr_set(e, "%s", msg.buf);
+			goto out;
+		}
+		trans = solver_create_transaction(solv);
+		queue_init(&used);
+		for (int i = 0; i < trans->steps.count; i++) {
+			Id p = trans->steps.elements[i];
+			if (impostor[p] == 1) {
+				impostor[p] = 2; /* disfavored from now on */
+				queue_push(&used, p);
+			}
+		}
+		if (!used.count || round >= 3) {
+			queue_free(&used);
+			break;
+		}
+		JOB(JOB_ASSUME, SOLVER_DISFAVOR | SOLVER_SOLVABLE_ONE_OF,
+		    pool_queuetowhatprovides(pool, &used));
+		queue_free(&used);
+		transaction_free(trans);
+		trans = NULL;
+		solver_free(solv);
+		solv = NULL;
 	}
-	trans = solver_create_transaction(solv);
+#undef JOB
 
 	/* the closure: every solvable the transaction installs, by name */
 	for (int i = 0; i < trans->steps.count; i++) {
@@ -369,6 +432,7 @@ out:
 		solver_free(solv);
 	queue_free(&job);
 	queue_free(&closure);
+	free(impostor);
 	pool_free(pool);
 	free(kinds);
 	free(prefix);

@@ -244,6 +244,18 @@ recipe lie "file://$m" trusted "packages: [hello]"
 err=$(env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$W/mal.lock" "$PARE" lock lie 2>&1) &&
 	[[ $err == *"trusted: true, the OpenPGP signature is not checked"* ]] &&
 	ok "trusted: true locks, with a warning" || fail "trusted: true locks, with a warning" "$err"
+# apt's rule: a dependency on D takes the package named D over one that only Provides it
+stanza() { printf 'Package: %s\nVersion: 1\nArchitecture: amd64\nFilename: pool/%s.deb\nSize: 1\nSHA256: %064d\n%s\n' "$1" "$1" 0 "${2:+$2$'\n'}"; }
+{ stanza aaa-impostor "Provides: libreal"; stanza app "Depends: libreal"; stanza libreal ""; } >"$m/dists/stable/main/binary-amd64/Packages"
+mkrel
+recipe imp "file://$m" trusted "packages: [app]"
+PARE_LOCK=$W/imp.lock PARE_RECIPES=$R "$PARE" --quiet lock imp 2>/dev/null || true
+c=$(L=$W/imp.lock closure imp)
+has "$c" libreal && hasnt "$c" aaa-impostor && ok "a real package wins over a provider with a lower id" ||
+	fail "a real package wins over a provider" "$c"
+rm -f "$R/imp.yaml"
+awk -v RS= -v ORS='\n\n' '/Package: (hello|libc6|libhello-data)\n/' "$repo/dists/stable/main/binary-amd64/Packages" \
+	>"$m/dists/stable/main/binary-amd64/Packages"
 printf 'Package: broken\nVersion 1.0\nArchitecture: amd64\n' >>"$m/dists/stable/main/binary-amd64/Packages"
 mkrel
 refused "malformed Packages stanza" "binary-amd64/Packages:[0-9]+: malformed line"
