@@ -80,7 +80,7 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	}
 	/* Signed in place: the layout is complete, the signer adds blobs and
 	 * rewrites index.json atomically, last. */
-	if (a->sign_key && signer_sign_layout(outdir, a->sign_key, NULL, e) < 0) {
+	if (a->sign_key && signer_sign_layout(outdir, a->sign_key, r->name, e) < 0) {
 		perr_prefix(e, "recipe %s: signing", r->name);
 		goto out;
 	}

@@ -194,6 +194,11 @@ int oci_image_json(const struct build_ctx *c, struct oci_image *img, perr *e)
 	if (r && r->description)
 		cJSON_AddStringToObject(ann, "org.opencontainers.image.description",
 					r->description);
+	/* What the signer's SLSA provenance names as externalParameters. */
+	if (r && r->name)
+		cJSON_AddStringToObject(ann, "dev.pare.recipe.name", r->name);
+	if (c->lr && c->lr->recipe_sha256)
+		cJSON_AddStringToObject(ann, "dev.pare.recipe.sha256", c->lr->recipe_sha256);
 	for (size_t i = 0; r && i < r->nannotations; i++) {
 		cJSON_DeleteItemFromObjectCaseSensitive(ann, r->annotations[i].key);
 		cJSON_AddStringToObject(ann, r->annotations[i].key, r->annotations[i].value);
@@ -230,8 +235,10 @@ char *oci_index_json(const struct recipe *r, const struct oci_image *imgs,
 	}
 	ann = cJSON_AddObjectToObject(idx, "annotations");
 	cJSON_AddStringToObject(ann, "org.opencontainers.image.created", created);
-	if (r && r->name)
+	if (r && r->name) {
 		cJSON_AddStringToObject(ann, "org.opencontainers.image.title", r->name);
+		cJSON_AddStringToObject(ann, "dev.pare.recipe.name", r->name);
+	}
 	s = print_json(idx);
 	cJSON_Delete(idx);
 	return s;

@@ -74,6 +74,18 @@ PARE_CACHE_DIR=$W/cache2 "$PARE" --quiet build lic -o "$W/out2" >/dev/null || fa
 "$PARE" sbom "$W/out2" >"$W/spdx2.json"
 check "SBOM bytes are reproducible" cmp "$W/spdx.json" "$W/spdx2.json"
 
+# Signed at build time: the attestations carry these SBOMs and verify offline.
+check "keygen" "$PARE" keygen --no-password -o "$W/k"
+check "build --sign-key" "$PARE" --quiet build lic -o "$W/signed" --sign-key "$W/k.key"
+check "pare verify accepts the signed build" "$PARE" verify --key "$W/k.pub" "$W/signed"
+"$PARE" sbom "$W/signed" >"$W/spdx3.json" || fail "pare sbom after signing"
+check "signing leaves the attached SBOM unchanged" cmp "$W/spdx.json" "$W/spdx3.json"
+check_fails "--sign-key with --tar only is refused" 'sign-key.*-o DIR' \
+	"$PARE" --quiet build lic --tar "$W/x.tar" --sign-key "$W/k.key"
+check "keygen other" "$PARE" keygen --no-password -o "$W/other"
+check_fails "another key does not verify the build" 'signature|no .*valid|key' \
+	"$PARE" verify --key "$W/other.pub" "$W/signed"
+
 check_fails "unknown format is refused" 'unknown format' "$PARE" sbom --format xml "$W/out"
 check_fails "a directory without SBOM is refused" 'index.json' "$PARE" sbom "$W"
 done_testing
