@@ -181,13 +181,10 @@ dpkg-deb -x "$repo/$(deb_of ca-certificates)" "$x"
 check "ca-certificates ships two valid PEM CA certificates" sh -c \
 	"for c in '$x'/usr/share/ca-certificates/mozilla/*.crt; do openssl x509 -noout -in \"\$c\" || exit 1; done; test \$(ls '$x'/usr/share/ca-certificates/mozilla | wc -l) = 2"
 
-# --- determinism, speed -------------------------------------------------------------------
+# --- determinism (speed is not asserted: timings belong in bench/) -------------------------
 t=$(tmpdir)
-start=$(date +%s%N)
 if "$fx/mkrepo" "$t/again" >"$t/log" 2>&1; then
-	ms=$((($(date +%s%N) - start) / 1000000))
 	ok "mkrepo builds a second repository"
-	check "mkrepo takes less than 10 s (${ms} ms)" test "$ms" -lt 10000
 	check "mkrepo is deterministic apart from keys and signatures" diff -r \
 		-x .gnupg -x InRelease -x Release.gpg -x 'keyring*' -x wrong-keyring.gpg "$PARE_TEST_TMP/fixture" "$t/again"
 else
