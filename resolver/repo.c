@@ -44,7 +44,7 @@ extern char **environ;
 #define RELEASE_MAX ((size_t)64 << 20)
 #define INDEX_MAX ((size_t)1 << 30)
 /* bumped when packages_add() stores something new in the .solv */
-#define SOLV_CACHE_VERSION "v3"
+#define SOLV_CACHE_VERSION "v4"
 
 void release_free(struct release *rel)
 {
