@@ -534,6 +534,8 @@ static int cache_store(const char *dir, const strbuf *inrelease, const strbuf *r
 		    (gpg && write_file_atomic(c, gpg->buf, gpg->len, 0644, e) < 0))
 			goto out;
 		unlink(a);
+		if (!gpg)
+			unlink(c); /* never pair a Release with an older signature */
 	}
 	ret = 0;
 out:
