@@ -333,6 +333,10 @@ int packages_add(Repo *repo, const char *name, const char *buf, size_t n, perr *
 				 sc.v[k].line, sc.v[k].name);
 			goto out;
 		}
+		/* a closure ignores Recommends/Suggests; Enhances would make
+		 * libsolv consider (and build rules for) every package enhancing
+		 * anything in it.  Dropping them also keeps the .solv small. */
+		s->recommends = s->suggests = s->enhances = 0;
 		repodata_set_num(data, p, SOLVABLE_DOWNLOADSIZE, sc.v[k].size);
 		repodata_set_checksum(data, p, SOLVABLE_CHECKSUM, REPOKEY_TYPE_SHA256,
 				      sc.v[k].sha256);

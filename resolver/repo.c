@@ -44,7 +44,7 @@ extern char **environ;
 #define RELEASE_MAX ((size_t)64 << 20)
 #define INDEX_MAX ((size_t)1 << 30)
 /* bumped when packages_add() stores something new in the .solv */
-#define SOLV_CACHE_VERSION "v3"
+#define SOLV_CACHE_VERSION "v4"
 
 void release_free(struct release *rel)
 {
@@ -534,6 +534,8 @@ static int cache_store(const char *dir, const strbuf *inrelease, const strbuf *r
 		    (gpg && write_file_atomic(c, gpg->buf, gpg->len, 0644, e) < 0))
 			goto out;
 		unlink(a);
+		if (!gpg)
+			unlink(c); /* never pair a Release with an older signature */
 	}
 	ret = 0;
 out:

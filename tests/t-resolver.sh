@@ -23,7 +23,11 @@ recipe() {
 		echo "  - url: $url"
 		echo "    suites: [stable]"
 		echo "    components: [main]"
-		[[ $keyring == trusted ]] && echo "    trusted: true" || echo "    keyring: $keyring"
+		case $keyring in
+		trusted) echo "    trusted: true" ;;
+		apt) ;; # no keyring: apt's trusted keyrings ($PARE_APT_DIR)
+		*) echo "    keyring: $keyring" ;;
+		esac
 		printf '%s\n' "$@" | grep -q '^archs:' || echo "archs: [amd64]"
 		printf '%s\n' "$@"
 	} >"$R/$name.yaml"
@@ -226,6 +230,20 @@ FIXTURE_DATE="Tue, 03 Jan 2023 00:00:00 UTC" "$PARE_SRC/tests/fixtures/mkrepo" -
 check "lock from a newer Release" env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$L" "$PARE" --quiet lock lie
 "$PARE_SRC/tests/fixtures/mkrepo" --resign "$r" >/dev/null 2>&1
 refused "rollback to an older Release" "Release Date Mon, 02 Jan 2023 00:00:00 UTC is older than Tue, 03 Jan 2023 00:00:00 UTC in recipes.lock: refusing a rollback"
+
+# No keyring in the recipe: the keyrings apt trusts, binary or armored
+apt=$(tmpdir)
+mkdir -p "$apt/trusted.gpg.d"
+recipe lie "$U" apt "packages: [chain-top]"
+cp "$repo/keyring.asc" "$apt/trusted.gpg.d/fixture.asc"
+# (a lock of its own: $L now remembers the newer Release of the rollback test)
+check "no keyring: apt's trusted.gpg.d (armored .asc)" env PARE_APT_DIR="$apt" PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$W/apt.lock" "$PARE" --quiet lock lie
+rm "$apt/trusted.gpg.d/fixture.asc"
+cp "$repo/keyring.gpg" "$apt/trusted.gpg"
+check "no keyring: apt's trusted.gpg" env PARE_APT_DIR="$apt" PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$W/apt.lock" "$PARE" --quiet lock lie
+rm "$apt/trusted.gpg"
+cp "$repo/wrong-keyring.gpg" "$apt/trusted.gpg.d/other.gpg"
+PARE_APT_DIR=$apt refused "no keyring: a key apt does not trust" "not signed by a key in the keyrings trusted by apt"
 
 # A malformed index needs a Release that lists it: a hand-made, trusted repository.
 m=$(tmpdir)/mal

@@ -160,6 +160,42 @@ int main(void)
 	bad_lock(dir, s, "unsafe \"filename\"", "a filename with ..");
 	free(s);
 
+	/* resolver_repo_url: the lock has no URLs; the recipe maps suite or
+	 * codename back to one */
+	{
+		struct recipe rc;
+		struct recipe_repo rr[2];
+		struct lock_repo lrp = { 0 };
+		char *url = NULL;
+		memset(&rc, 0, sizeof(rc));
+		memset(rr, 0, sizeof(rr));
+		rc.name = "t";
+		rc.repos = rr;
+		rc.nrepos = 2;
+		rr[0].url = "http://127.0.0.1:1/a";
+		sv_push(&rr[0].suites, "stable");
+		rr[1].url = "http://127.0.0.1:1/b";
+		sv_push(&rr[1].suites, "bookworm-security");
+		lrp.suite = "oldstable-security";
+		lrp.codename = "bookworm-security";
+		TAP_OK(resolver_repo_url(&rc, &lrp, &url, &e) == 0 && url &&
+			       !strcmp(url, "http://127.0.0.1:1/b"), "repo url by codename");
+		free(url);
+		url = NULL;
+		lrp.suite = "stable";
+		lrp.codename = "fixture";
+		TAP_OK(resolver_repo_url(&rc, &lrp, &url, &e) == 0 && url &&
+			       !strcmp(url, "http://127.0.0.1:1/a"), "repo url by suite");
+		free(url);
+		url = NULL;
+		lrp.suite = "testing";
+		lrp.codename = "trixie";
+		TAP_OK(resolver_repo_url(&rc, &lrp, &url, &e) < 0 && strstr(e.msg, "no repository for suite testing"),
+		       "repo url: no such suite");
+		sv_clear(&rr[0].suites);
+		sv_clear(&rr[1].suites);
+	}
+
 	/* Packages indexes */
 	size_t n = 0;
 #define GOOD "Package: aa\nVersion: 1:2.0-1\nArchitecture: amd64\nMaintainer: M <m@x>\n" \
