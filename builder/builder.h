@@ -22,7 +22,13 @@ struct build_opts {
 	strvec archs;            /* empty = every arch of the lock entry */
 	int max_layers;          /* 0 = 64 (containerd's ceiling is 127); includes the top layer */
 	bool quiet;
+	const char *git_commit;  /* the recipes' commit (annotations, provenance); NULL = none */
+	bool git_dirty;          /* the work tree had changes */
 };
+
+/* The commit of the git repository holding recipe_file and whether its tree
+ * is dirty; -1 (and *commit NULL) when it is not in a repository. */
+int builder_git_info(const char *recipe_file, char **commit, bool *dirty);
 
 struct build_arch_result {
 	char *arch;

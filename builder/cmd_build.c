@@ -24,7 +24,7 @@ struct build_args {
 static int build_one(const char *arg, const struct lock *l, const struct build_args *a,
 		     bool many, perr *e)
 {
-	char *path = recipe_path_for(arg), *outdir = NULL;
+	char *path = recipe_path_for(arg), *outdir = NULL, *git_commit = NULL;
 	struct recipe *r = NULL;
 	struct lock_recipe *lr;
 	struct build_opts o = { 0 };
@@ -74,6 +74,8 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	sv_copy(&o.archs, &a->archs);
 	o.max_layers = a->max_layers;
 	o.quiet = pare_quiet;
+	if (builder_git_info(path, &git_commit, &o.git_dirty) == 0)
+		o.git_commit = git_commit;
 	if (builder_build(r, lr, &o, &res, e) < 0) {
 		perr_prefix(e, "recipe %s", r->name);
 		goto out;
@@ -95,6 +97,7 @@ out:
 	recipe_free(r);
 	free(outdir);
 	free(path);
+	free(git_commit);
 	return ret;
 }
 

@@ -199,6 +199,12 @@ int oci_image_json(const struct build_ctx *c, struct oci_image *img, perr *e)
 		cJSON_AddStringToObject(ann, "dev.pare.recipe.name", r->name);
 	if (c->lr && c->lr->recipe_sha256)
 		cJSON_AddStringToObject(ann, "dev.pare.recipe.sha256", c->lr->recipe_sha256);
+	if (c->o && c->o->git_commit) {
+		cJSON_AddStringToObject(ann, "org.opencontainers.image.revision", c->o->git_commit);
+		cJSON_AddStringToObject(ann, "dev.pare.recipe.git-commit", c->o->git_commit);
+		if (c->o->git_dirty)
+			cJSON_AddStringToObject(ann, "dev.pare.recipe.git-dirty", "true");
+	}
 	for (size_t i = 0; r && i < r->nannotations; i++) {
 		cJSON_DeleteItemFromObjectCaseSensitive(ann, r->annotations[i].key);
 		cJSON_AddStringToObject(ann, r->annotations[i].key, r->annotations[i].value);

@@ -86,6 +86,25 @@ check "keygen other" "$PARE" keygen --no-password -o "$W/other"
 check_fails "another key does not verify the build" 'signature|no .*valid|key' \
 	"$PARE" verify --key "$W/other.pub" "$W/signed"
 
+# Recipes in git: the commit goes into the annotations and the SLSA provenance.
+git -C "$PARE_RECIPES" init -q && git -C "$PARE_RECIPES" add lic.yaml &&
+	git -C "$PARE_RECIPES" -c user.name=t -c user.email=t@invalid commit -qm recipes || fail "git commit of the recipes"
+rev=$(git -C "$PARE_RECIPES" rev-parse HEAD)
+check "build from committed recipes" "$PARE" --quiet build lic -o "$W/git" --sign-key "$W/k.key"
+gm=$(jq -r '.manifests[0].digest' "$W/git/index.json")
+gam=$(jq -r '.manifests[0].digest' "$W/git/blobs/sha256/${gm#sha256:}")
+check_eq "manifest names the recipes' revision" \
+	"$(jq -r '.annotations["org.opencontainers.image.revision"]' "$W/git/blobs/sha256/${gam#sha256:}")" "$rev"
+check "a clean tree is not marked dirty" \
+	jq -e '.annotations["dev.pare.recipe.git-dirty"] == null' "$W/git/blobs/sha256/${gam#sha256:}"
+prov=""
+for b in "$W"/git/blobs/sha256/*; do
+	p=$(jq -r 'select(.payloadType? == "application/vnd.in-toto+json") | .payload | @base64d' "$b" 2>/dev/null) || continue
+	grep -q slsa.dev/provenance <<<"$p" && grep -q "$rev" <<<"$p" && prov=yes
+done
+check_eq "the SLSA provenance lists the recipes' git commit" "$prov" yes
+check "verify the git build" "$PARE" verify --key "$W/k.pub" "$W/git"
+
 check_fails "unknown format is refused" 'unknown format' "$PARE" sbom --format xml "$W/out"
 check_fails "a directory without SBOM is refused" 'index.json' "$PARE" sbom "$W"
 done_testing
