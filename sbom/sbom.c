@@ -487,6 +487,19 @@ static void accounting(strbuf *sb, const struct model *m, bool with_files)
 			    "'pare sbom --files' prints the per-file document.");
 }
 
+
+/* The Debian release as a human description, or (cpe) its CPE 2.3 name. */
+static void os_debian_text(const struct sbom_image *img, strbuf *sb, bool cpe)
+{
+	sb_reset(sb);
+	if (cpe)
+		sb_addf(sb, "cpe:2.3:o:debian:debian_linux:%s:*:*:*:*:*:*:*", img->os_version);
+	else
+		sb_addf(sb, "Debian GNU/Linux %s%s%s%s", img->os_version,
+			img->os_codename ? " (" : "", img->os_codename ? img->os_codename : "",
+			img->os_codename ? ")" : "");
+}
+
 static cJSON *spdx_doc(const struct model *m, bool with_files)
 {
 	const struct sbom_image *img = m->img;
@@ -552,13 +565,9 @@ static cJSON *spdx_doc(const struct model *m, bool with_files)
 	add_str(o, "downloadLocation", "NOASSERTION");
 	cJSON_AddBoolToObject(o, "filesAnalyzed", false);
 	if (!strcmp(img->os_id, "debian")) {
-		sb_reset(&sb);
-		sb_addf(&sb, "Debian GNU/Linux %s%s%s%s", img->os_version,
-			img->os_codename ? " (" : "", img->os_codename ? img->os_codename : "",
-			img->os_codename ? ")" : "");
+		os_debian_text(img, &sb, false);
 		add_str(o, "description", sb.buf);
-		sb_reset(&sb);
-		sb_addf(&sb, "cpe:2.3:o:debian:debian_linux:%s:*:*:*:*:*:*:*", img->os_version);
+		os_debian_text(img, &sb, true);
 		spdx_extref(add_arr(o, "externalRefs"), "SECURITY", "cpe23Type", sb.buf);
 	}
 	add_str(o, "primaryPackagePurpose", "OPERATING_SYSTEM");
@@ -845,13 +854,9 @@ static cJSON *cdx_doc(const struct model *m, bool with_files)
 	add_str(o, "name", img->os_id);
 	add_str(o, "version", img->os_version);
 	if (!strcmp(img->os_id, "debian")) {
-		sb_reset(&sb);
-		sb_addf(&sb, "Debian GNU/Linux %s%s%s%s", img->os_version,
-			img->os_codename ? " (" : "", img->os_codename ? img->os_codename : "",
-			img->os_codename ? ")" : "");
+		os_debian_text(img, &sb, false);
 		add_str(o, "description", sb.buf);
-		sb_reset(&sb);
-		sb_addf(&sb, "cpe:2.3:o:debian:debian_linux:%s:*:*:*:*:*:*:*", img->os_version);
+		os_debian_text(img, &sb, true);
 		add_str(o, "cpe", sb.buf);
 	}
 
