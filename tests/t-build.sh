@@ -61,6 +61,12 @@ recipe shell-ok stable needs-shell "assume_defaults: false
 allow: [shell]"
 check "with allow: [shell] it builds" lockbuild shell-ok
 
+# --- non-ASCII package paths, whatever the caller's locale -------------------------------------
+recipe utf8 stable utf8-names
+check "lock utf8" "$PARE" --quiet lock utf8
+check "a non-ASCII path builds under LC_ALL=C" env LC_ALL=C LANG= "$PARE" --quiet build utf8 -o "$W/out/utf8"
+rootfs utf8 && check "the non-ASCII file is in the image" test -f "$W/rootfs/utf8/usr/share/utf8-names/Főtanúsítvány.txt"
+
 # --- the hello image: strip, setuid, generated files ------------------------------------------
 recipe hello stable "hello, has-docs, has-setuid, ca-certificates, tzdata, base-files, libnonstd"
 D1=$(lockbuild hello) || fail "build hello"
