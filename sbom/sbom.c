@@ -613,7 +613,7 @@ static cJSON *spdx_doc(const struct model *m, bool with_files)
 		sb_addf(&sb, "%zu regular files in the image%s.", x->nfiles,
 			with_files ? ", listed with CONTAINS relationships" : "");
 		if (x->lic.kind == LIC_FREE && x->lic.detected)
-			sb_addf(&sb, " licence detected from free-text copyright: %s; AND-ed with "
+			sb_addf(&sb, " Licence detected from free-text copyright: %s; AND-ed with "
 				     "the whole text of the file, which may state further terms "
 				     "(see hasExtractedLicensingInfos).", x->lic.detected);
 		else if (x->lic.kind == LIC_FREE)
