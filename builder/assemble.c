@@ -246,7 +246,7 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 			s->deb_sha512 = xstrdup(h512);
 		}
 		s->deb_size = lp->size;
-		s->copyright = dup_or_null(p->copyright);
+		s->copyright = dup_or_null(deb_copyright(t, i));
 		s->requested = lp->requested;
 		sv_copy(&s->depends, &lp->depends);
 		if (p->os_release && !img->os_id) {

@@ -36,6 +36,7 @@ struct deb_pkg {
 	char *control;       /* the full control paragraph, ends with "\n" */
 	char *md5sums;       /* DEBIAN/md5sums limited to files shipped in the image ("" when none) */
 	char *copyright;     /* /usr/share/doc/NAME/copyright text (read before stripping), or NULL */
+	char *doc_link;      /* target of a /usr/share/doc/NAME symlink, or NULL */
 	char *os_release;    /* content of /usr/lib/os-release or /etc/os-release when this package ships it */
 	strvec replaces;     /* package names from Replaces: (versions dropped) */
 	strvec provides;     /* package names from Provides: */
@@ -101,6 +102,10 @@ struct tree_entry **tree_sorted(const struct image_tree *t, size_t *n);
 int tree_insert(struct image_tree *t, struct tree_entry *ent, perr *e);
 void tree_entry_free(struct tree_entry *ent);
 void deb_pkg_free(struct deb_pkg *p);
+/* Package i's copyright text: its own, else (Debian's shared doc directory,
+ * /usr/share/doc/NAME -> OTHER) OTHER's when OTHER is in the tree and built
+ * from the same source package; NULL when neither.  Not owned. */
+const char *deb_copyright(const struct image_tree *t, size_t i);
 
 /* ---- policy ---------------------------------------------------------------- */
 

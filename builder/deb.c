@@ -225,6 +225,14 @@ static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
 		}
 	}
 
+	cpath = xasprintf("/usr/share/doc/%s", pkg->name);
+	if (!hl && ft == AE_IFLNK && !strcmp(path, cpath) && archive_entry_symlink(ae)) {
+		/* Debian packages of one source often share a doc directory
+		 * (libgcc-s1 -> gcc-12-base): remember it for deb_copyright. */
+		free(pkg->doc_link);
+		pkg->doc_link = xstrdup(archive_entry_symlink(ae));
+	}
+	free(cpath);
 	cpath = xasprintf("/usr/share/doc/%s/copyright", pkg->name);
 	if (!hl && ft == AE_IFREG &&
 	    (!strcmp(path, cpath) || !strcmp(path, "/usr/lib/os-release") ||
@@ -436,4 +444,28 @@ out:
 	sb_release(&ctl);
 	sb_release(&md5);
 	return ret;
+}
+
+const char *deb_copyright(const struct image_tree *t, size_t i)
+{
+	const struct deb_pkg *p = &t->pkgs[i];
+	const char *target;
+
+	if (p->copyright || !p->doc_link)
+		return p->copyright;
+	/* Only a link to a sibling directory: "OTHER" or
+	 * "/usr/share/doc/OTHER" (dpkg-maintscript / dh_installdocs --link-doc). */
+	target = p->doc_link;
+	if (str_starts(target, "/usr/share/doc/"))
+		target += strlen("/usr/share/doc/");
+	if (!*target || strchr(target, '/'))
+		return NULL;
+	for (size_t k = 0; k < t->npkgs; k++) {
+		const struct deb_pkg *o = &t->pkgs[k];
+
+		if (k != i && o->name && !strcmp(o->name, target) && o->source && p->source &&
+		    !strcmp(o->source, p->source))
+			return o->copyright;
+	}
+	return NULL;
 }

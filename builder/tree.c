@@ -53,6 +53,7 @@ void deb_pkg_free(struct deb_pkg *p)
 	free(p->control);
 	free(p->md5sums);
 	free(p->copyright);
+	free(p->doc_link);
 	free(p->os_release);
 	sv_clear(&p->replaces);
 	sv_clear(&p->provides);

@@ -288,6 +288,7 @@ void lic_info_free(struct lic_info *li)
 {
 	free(li->expr);
 	free(li->copyright);
+	free(li->detected);
 	sv_clear(&li->refs);
 	memset(li, 0, sizeof(*li));
 }
@@ -684,6 +685,124 @@ static void analyse_dep5(const char *pkgname, struct para *ps, size_t np,
 	sv_clear(&copyr);
 }
 
+/* ---- free-text detection --------------------------------------------------------- */
+
+/* Case-insensitive substring search. */
+static const char *find_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay; hay++)
+		if (!strncasecmp(hay, needle, n))
+			return hay;
+	return NULL;
+}
+
+/*
+ * Free-text copyright files (glibc, python3.x, base-files, gcc, ...) still
+ * name their licences in a few stereotyped ways.  Only these are recognised,
+ * so a match is an explicit statement of the file, never a guess:
+ *   - Debian policy 12.5 pointers "/usr/share/common-licenses/NAME" (NAME
+ *     mapped like a DEP-5 short name); for the GNU family the version is
+ *     "or later" only when the file also carries the FSF grant "any later
+ *     version", otherwise "-only";
+ *   - "PSF LICENSE AGREEMENT" / "Python Software Foundation License" (the
+ *     text of PSF-2.0).
+ * Several licences are AND-ed (the package ships material under each).
+ * Returns the expression (sorted, unique) and fills why with the evidence,
+ * or NULL: then the caller keeps the whole text as the declared licence.
+ */
+char *lic_detect_free(const char *text, strbuf *why)
+{
+	static const char pfx[] = "/usr/share/common-licenses/";
+	strvec ids = STRVEC_INIT, ev = STRVEC_INIT;
+	bool later = find_ci(text, "any later version") != NULL;
+	char *res = NULL, grant[8] = "";
+	strbuf sb = STRBUF_INIT;
+	bool mixed = false;
+
+	/* FSF grant "either version 2 of the License, or ...": used for the
+	 * unversioned pointers only when every grant in the file names the
+	 * same version (gcc grants 2 and 3 to different parts: no version). */
+	for (const char *g = text; (g = find_ci(g, "either version ")); ) {
+		size_t gl;
+
+		g += strlen("either version ");
+		gl = strspn(g, "0123456789.");
+		while (gl && g[gl - 1] == '.')
+			gl--;
+		if (!gl || gl >= sizeof(grant))
+			continue;
+		if (*grant && (strlen(grant) != gl || strncmp(grant, g, gl)))
+			mixed = true;
+		memcpy(grant, g, gl);
+		grant[gl] = '\0';
+	}
+	if (mixed)
+		*grant = '\0';
+
+	for (const char *p = text; (p = strstr(p, pfx)); ) {
+		char name[32], plus[48];
+		size_t n;
+		const char *spdx = NULL;
+
+		p += sizeof(pfx) - 1;
+		n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-");
+		while (n && p[n - 1] == '.') /* end of sentence */
+			n--;
+		if (!n || n >= sizeof(name))
+			continue;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (later && (!strncasecmp(name, "GPL", 3) || !strncasecmp(name, "LGPL", 4) ||
+			      !strncasecmp(name, "AGPL", 4) || !strncasecmp(name, "GFDL", 4)) &&
+		    strchr(name, '-')) {
+			snprintf(plus, sizeof(plus), "%s+", name);
+			spdx = lic_map_name(plus);
+		}
+		if (!spdx && (!strcmp(name, "GPL") || !strcmp(name, "LGPL")) && *grant) {
+			/* "/usr/share/common-licenses/GPL" is the newest
+			 * version; the version granted is in the grant. */
+			snprintf(plus, sizeof(plus), "%s-%s%s", name, grant, later ? "+" : "");
+			spdx = lic_map_name(plus);
+		}
+		if (!spdx && strcmp(name, "GPL") && strcmp(name, "LGPL"))
+			spdx = lic_map_name(name);
+		if (!spdx)
+			continue;
+		sv_push(&ids, spdx);
+		sv_push_nodup(&ev, xasprintf("%s%s", pfx, name));
+	}
+	for (size_t i = 0; i < 2; i++) {
+		static const char *const psf[] = { "PSF LICENSE AGREEMENT",
+						   "Python Software Foundation License" };
+		if (find_ci(text, psf[i])) {
+			sv_push(&ids, "PSF-2.0");
+			sv_push(&ev, psf[i]);
+		}
+	}
+	if (!ids.n)
+		goto out;
+	sv_sort(&ids);
+	sv_uniq(&ids);
+	sv_sort(&ev);
+	sv_uniq(&ev);
+	for (size_t i = 0; i < ids.n; i++)
+		sb_addf(&sb, "%s%s", i ? " AND " : "", ids.v[i]);
+	for (size_t i = 0; i < ev.n; i++)
+		sb_addf(why, "%s\"%s\"", i ? ", " : "", ev.v[i]);
+	if (*grant && strstr(sb.buf, "GPL"))
+		sb_addf(why, ", \"either version %s\"", grant);
+	if (later && strstr(sb.buf, "GPL"))
+		sb_adds(why, ", \"any later version\"");
+	res = sb_detach(&sb);
+out:
+	sb_release(&sb);
+	sv_clear(&ids);
+	sv_clear(&ev);
+	return res;
+}
+
 void lic_analyse(const char *pkgname, const char *text, struct lic_refs *reg,
 		 struct lic_info *out)
 {
@@ -705,9 +824,24 @@ void lic_analyse(const char *pkgname, const char *text, struct lic_refs *reg,
 		 * with the SBOM instead of being replaced by NOASSERTION. */
 		char *name = xasprintf("%s-copyright", pkgname);
 		char *id = reg_add(reg, pkgname, name, text);
+		strbuf why = STRBUF_INIT;
+		char *det = lic_detect_free(text, &why);
+
 		out->kind = LIC_FREE;
-		out->expr = xstrdup(id);
+		if (det) {
+			/* What the file states in a recognised way, AND the
+			 * whole text: the file may grant further terms in
+			 * words no rule reads (krb5 names GPL-2 for one file,
+			 * the rest is MIT-style text), so the detected ids
+			 * are never presented as the complete licence. */
+			out->expr = xasprintf("%s AND %s", det, id); /* det is AND-only */
+			out->detected = sb_detach(&why);
+			free(det);
+		} else {
+			out->expr = xstrdup(id);
+		}
 		sv_push_nodup(&out->refs, id);
+		sb_release(&why);
 		free(name);
 	}
 	paras_free(ps, np);

@@ -621,7 +621,11 @@ static cJSON *spdx_doc(const struct model *m, bool with_files)
 		sb_reset(&sb);
 		sb_addf(&sb, "%zu regular files in the image%s.", x->nfiles,
 			with_files ? ", listed with CONTAINS relationships" : "");
-		if (x->lic.kind == LIC_FREE)
+		if (x->lic.kind == LIC_FREE && x->lic.detected)
+			sb_addf(&sb, " Licence detected from free-text copyright: %s; AND-ed with "
+				     "the whole text of the file, which may state further terms "
+				     "(see hasExtractedLicensingInfos).", x->lic.detected);
+		else if (x->lic.kind == LIC_FREE)
 			sb_adds(&sb, " The copyright file is not machine-readable: its whole text is "
 				     "the declared licence (see hasExtractedLicensingInfos).");
 		else if (x->lic.kind == LIC_NONE)

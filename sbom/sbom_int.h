@@ -31,6 +31,7 @@ struct lic_info {
 	char *expr;      /* SPDX licence expression, NULL = NOASSERTION */
 	char *copyright; /* Copyright: lines joined by '\n', NULL = NOASSERTION */
 	strvec refs;     /* LicenseRef ids used by expr, sorted, unique */
+	char *detected;  /* LIC_FREE with expr detected: the evidence, else NULL */
 };
 
 /* Debian short licence name (copyright-format 1.0 §7.2, common spellings)
@@ -48,6 +49,10 @@ char *lic_ref_id(const char *name);
 void lic_analyse(const char *pkgname, const char *text, struct lic_refs *reg,
 		 struct lic_info *out);
 void lic_info_free(struct lic_info *li);
+/* Licences a free-text copyright file states in a recognised way (Debian
+ * common-licenses pointers, the PSF licence), AND-ed; NULL when none, else
+ * why gets the quoted evidence. */
+char *lic_detect_free(const char *text, strbuf *why);
 void lic_refs_free(struct lic_refs *reg);
 /* Index of id in reg, or -1. */
 long lic_refs_find(const struct lic_refs *reg, const char *id);

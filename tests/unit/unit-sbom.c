@@ -452,6 +452,72 @@ static void check_lic(const char *line, const char *want)
 	free(text);
 }
 
+/* Free-text detection on real snippets (Debian 12 copyright files). */
+static void check_free(const char *what, const char *text, const char *want)
+{
+	struct lic_refs reg = { 0 };
+	struct lic_info li;
+
+	lic_analyse("p", text, &reg, &li);
+	TAP_STREQ(li.expr, want, "free text: %s", what);
+	TAP_OK(li.kind == LIC_FREE && lic_refs_find(&reg, "LicenseRef-p-copyright") >= 0 &&
+	       li.refs.n == 1, "free text: %s keeps the whole text as a LicenseRef", what);
+	TAP_OK(!strcmp(want, "LicenseRef-p-copyright") == !li.detected,
+	       "free text: %s: evidence recorded iff detected (%s)", what,
+	       li.detected ? li.detected : "none");
+	lic_info_free(&li);
+	lic_refs_free(&reg);
+}
+
+static void test_free_text(void)
+{
+	/* libc6 */
+	check_free("glibc",
+		   "  The GNU C Library is free software; you can redistribute it and/or\n"
+		   "  modify it under the terms of the GNU Lesser General Public\n"
+		   "  License as published by the Free Software Foundation; either\n"
+		   "  version 2.1 of the License, or (at your option) any later version.\n"
+		   "  On Debian systems, the complete text of the GNU Library\n"
+		   "  General Public License can be found in `/usr/share/common-licenses/LGPL-2.1'.\n"
+		   "  On Debian systems, the complete text of the GNU Library\n"
+		   "  General Public License can be found in `/usr/share/common-licenses/GPL-2'.\n",
+		   "GPL-2.0-or-later AND LGPL-2.1-or-later AND LicenseRef-p-copyright");
+	/* krb5: a pointer without a later-version grant stays -only */
+	check_free("krb5",
+		   "   this file under either the BSD or the GPL.\n\n"
+		   "   On Debian systems, the complete text of the GNU General Public License\n"
+		   "   version 2 can be found in `/usr/share/common-licenses/GPL-2'.\n",
+		   "GPL-2.0-only AND LicenseRef-p-copyright");
+	/* base-files: the unversioned pointer takes the (single) grant's version */
+	check_free("base-files",
+		   "This program is free software; you can redistribute it and/or modify\n"
+		   "it under the terms of the GNU General Public License as published by\n"
+		   "the Free Software Foundation; either version 2, or (at your option)\n"
+		   "any later version.\n\n"
+		   "On Debian systems, the complete text of the GNU General\n"
+		   "Public License can be found in `/usr/share/common-licenses/GPL'.\n",
+		   "GPL-2.0-or-later AND LicenseRef-p-copyright");
+	/* gcc: grants of 2 and 3: the unversioned pointer names no version */
+	check_free("gcc mixed grants",
+		   "Software Foundation; either version 3, or (at your option) any later\n"
+		   "Public License is in `/usr/share/common-licenses/GPL', version 3 of this\n"
+		   "license in `/usr/share/common-licenses/GPL-3'.\n"
+		   "Foundation; either version 2, or (at your option) any later version.\n"
+		   "can be found in /usr/share/common-licenses/LGPL.\n",
+		   "GPL-3.0-or-later AND LicenseRef-p-copyright");
+	check_free("python",
+		   "PSF LICENSE AGREEMENT FOR PYTHON 3.11\n"
+		   "1. This LICENSE AGREEMENT is between the Python Software Foundation\n",
+		   "PSF-2.0 AND LicenseRef-p-copyright");
+	/* libcrypt1: a directory, not a licence; tzdata: no pointer */
+	check_free("pointer to the directory only",
+		   "On Debian systems the complete text of the licenses can be found in\n"
+		   "/usr/share/common-licenses/ .\n",
+		   "LicenseRef-p-copyright");
+	check_free("tzdata", "This database is in the public domain.\n", "LicenseRef-p-copyright");
+	check_free("unknown name", "see /usr/share/common-licenses/Foo-1\n", "LicenseRef-p-copyright");
+}
+
 int main(void)
 {
 	struct sbom_image img, emb;
@@ -475,6 +541,7 @@ int main(void)
 	check_lic("GPL-3+ with Autoconf exception", "GPL-3.0-or-later WITH Autoconf-exception-3.0");
 	check_lic("Zlib", "Zlib");
 	check_lic("public domain", "LicenseRef-public-domain");
+	test_free_text();
 	spdx_enum_path = xasprintf("%s/schemas/cyclonedx/spdx.schema.json", shared_dir());
 	if (read_file(spdx_enum_path, &schema, 0, &e) == 0) {
 		cJSON *s = cJSON_Parse(schema.buf), *en = cJSON_GetObjectItem(s, "enum"), *it;
