@@ -65,4 +65,18 @@ D5=$("$PARE" --verbose build lc --compression zstd -o "$W/zstd" 2>"$W/zstd.err")
 	fail "zstd build" "$(cat "$W/zstd.err")"
 check_eq "zstd build: no gzip layer reused" 0 "$(hits zstd)"
 check "zstd build: another digest" test "$D5" != "$D1"
+
+# One package changes (hello 1.1-1 published, re-locked): only its layer is
+# written again; every other package layer keeps its digest.
+{ sed 's/^Version: 1.0-1$/Version: 1.1-1/' "$PARE_SRC/tests/fixtures/packages/hello.pkg"
+  echo 'file /usr/share/hello/version 0644 1.1-1'; } >"$W/hello.pkg"
+check "publish hello 1.1-1" "$PARE_SRC/tests/fixtures/mkrepo" --add "$REPO" "$W/hello.pkg"
+"$PARE" --quiet lock lc >/dev/null || fail "re-lock"
+check "the lock has hello 1.1-1" grep -q '1.1-1' "$PARE_LOCK"
+D6=$(build incr) || fail "incremental build" "$(cat "$W/incr.err")"
+check "incremental build: a new image" test "$D6" != "$D1"
+check_eq "incremental build: all but one package layer from the cache" "$((N - 1))" "$(hits incr)"
+# package layers only (the generated top layer is last)
+check_eq "incremental build: exactly one package layer digest changed" 1 \
+	"$(diff <(layers cold | sed '$d') <(layers incr | sed '$d') | grep -c '^>')"
 done_testing
