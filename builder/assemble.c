@@ -11,6 +11,7 @@
 #include "builder_int.h"
 #include "fetch_int.h"
 
+#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,81 @@ static int add_usrmerge(struct image_tree *t, perr *e)
 	return 0;
 }
 
-/* Write layer `layer` of the tree into the blob cache; fills d. */
-static int write_layer(struct build_ctx *c, int layer, struct layer_desc *d, perr *e)
+/* A cached layer (layers/KEY.json naming digest, diff_id and size) whose
+ * blob is still in the blob cache with exactly that digest and size: fills d.
+ * Anything missing, malformed or not matching is a miss (the layer is
+ * written again), never an error. */
+static bool layer_from_cache(const char *key, const char *compression, struct layer_desc *d)
+{
+	char *jp = xasprintf("%s/layers/%s.json", pare_cache_dir(), key), *blob = NULL;
+	strbuf sb = STRBUF_INIT;
+	cJSON *j = NULL;
+	const char *dg, *di;
+	const cJSON *sz;
+	char hex[SHA256_HEX_LEN + 1];
+	uint64_t size;
+	bool ok = false;
+	perr e;
+
+	if (read_file(jp, &sb, 1 << 16, &e) < 0 || !(j = cJSON_Parse(sb.buf)))
+		goto out;
+	dg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "digest"));
+	di = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "diff_id"));
+	sz = cJSON_GetObjectItemCaseSensitive(j, "size");
+	if (!dg || !di || !cJSON_IsNumber(sz) || strncmp(dg, "sha256:", 7) || !is_sha256_hex(dg + 7) ||
+	    strncmp(di, "sha256:", 7) || !is_sha256_hex(di + 7))
+		goto out;
+	blob = xasprintf("%s/blobs/sha256/%s", pare_cache_dir(), dg + 7);
+	/* The blob is verified, not trusted: a truncated or altered file is a miss. */
+	if (sha256_file(blob, hex, &size, &e) < 0 || strcmp(hex, dg + 7) ||
+	    (double)size != sz->valuedouble)
+		goto out;
+	memset(d, 0, sizeof(*d));
+	snprintf(d->digest, sizeof(d->digest), "%s", dg);
+	snprintf(d->diff_id, sizeof(d->diff_id), "%s", di);
+	d->size = size;
+	d->media_type = layer_media_type(compression);
+	d->blob = blob;
+	d->cached = true;
+	blob = NULL;
+	ok = true;
+out:
+	if (!ok && sb.len)
+		debug("layer cache entry %s ignored (invalid or blob mismatch)", key);
+	cJSON_Delete(j);
+	sb_release(&sb);
+	free(jp);
+	free(blob);
+	return ok;
+}
+
+static int layer_to_cache(const char *key, const struct layer_desc *d, perr *e)
+{
+	char *dir = path_join(pare_cache_dir(), "layers"), *jp = NULL, *txt = NULL;
+	cJSON *j = cJSON_CreateObject();
+	int ret = -1;
+
+	cJSON_AddStringToObject(j, "digest", d->digest);
+	cJSON_AddStringToObject(j, "diff_id", d->diff_id);
+	cJSON_AddNumberToObject(j, "size", (double)d->size);
+	txt = cJSON_PrintUnformatted(j);
+	jp = xasprintf("%s/%s.json", dir, key);
+	if (mkdir_p(dir, 0755, e) < 0 || write_file_atomic(jp, txt, strlen(txt), 0644, e) < 0)
+		goto out;
+	ret = 0;
+out:
+	cJSON_Delete(j);
+	free(txt);
+	free(jp);
+	free(dir);
+	return ret;
+}
+
+/* Write layer `layer` of the tree into the blob cache; fills d.  Package
+ * layers (debs != NULL) are first looked up in the layer cache by their
+ * inputs, which skips the compression when nothing changed. */
+static int write_layer(struct build_ctx *c, int layer, const char *const *debs, size_t ndebs,
+		       struct layer_desc *d, perr *e)
 {
 	struct layer_opts lo = {
 		.compression = c->o && c->o->compression ? c->o->compression : "gzip",
@@ -55,8 +129,17 @@ static int write_layer(struct build_ctx *c, int layer, struct layer_desc *d, per
 	char *dir = path_join(pare_cache_dir(), "blobs/sha256");
 	char *tmp = xasprintf("%s/.tmp.%d.%d", dir, (int)getpid(), layer);
 	char *final = NULL;
+	char key[SHA256_HEX_LEN + 1];
 	int ret = -1;
 
+	if (debs) {
+		layer_cache_key(&c->pol, &lo, c->la->arch, debs, ndebs, key);
+		if (layer_from_cache(key, lo.compression, d)) {
+			debug("layer %d (%s) taken from the layer cache", layer, d->digest);
+			ret = 0;
+			goto out;
+		}
+	}
 	if (mkdir_p(dir, 0755, e) < 0)
 		goto out;
 	if (layer_write(c->tree, layer, &lo, tmp, d, e) < 0)
@@ -68,6 +151,8 @@ static int write_layer(struct build_ctx *c, int layer, struct layer_desc *d, per
 	}
 	d->blob = final;
 	final = NULL;
+	if (debs && layer_to_cache(key, d, e) < 0)
+		goto out;
 	ret = 0;
 out:
 	if (ret < 0)
@@ -110,20 +195,24 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	for (size_t g = 0; g < ng; g++) {
 		strbuf comment = STRBUF_INIT;
 		strvec sources = STRVEC_INIT;
+		const char **debs = xcalloc(la->npkgs + 1, sizeof(*debs));
+		size_t ndebs = 0;
+		int r;
 
 		for (size_t i = 0; i < la->npkgs; i++) {
 			char *deb;
-			int r;
 
 			if ((size_t)group[i] != g)
 				continue;
 			sv_push(&sources, la->pkgs[i].source ? la->pkgs[i].source
 							     : la->pkgs[i].name);
+			debs[ndebs++] = la->pkgs[i].sha256;
 			deb = deb_cache_path(la->pkgs[i].sha256);
 			r = deb_load(c->tree, (int)i, deb, &c->pol, e);
 			free(deb);
 			if (r < 0) {
 				sv_clear(&sources);
+				free(debs);
 				goto out;
 			}
 		}
@@ -131,7 +220,9 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		for (size_t s = 0; s < sources.n; s++)
 			sb_addf(&comment, "%s%s", s ? ", " : "", sources.v[s]);
 		sv_clear(&sources);
-		if (write_layer(c, (int)g, &img->layers[img->nlayers], e) < 0) {
+		r = write_layer(c, (int)g, debs, ndebs, &img->layers[img->nlayers], e);
+		free(debs);
+		if (r < 0) {
 			sb_release(&comment);
 			goto out;
 		}
@@ -140,7 +231,7 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	c->top_layer = (int)ng;
 	if (builder_generate(c, e) < 0)
 		goto out;
-	if (write_layer(c, -1, &img->layers[img->nlayers], e) < 0)
+	if (write_layer(c, -1, NULL, 0, &img->layers[img->nlayers], e) < 0)
 		goto out;
 	img->layers[img->nlayers++].comment = xstrdup("generated files");
 	free_contents(c->tree);

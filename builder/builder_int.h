@@ -185,6 +185,13 @@ void layer_desc_free(struct layer_desc *d);
  * group[i] = layer of la->pkgs[i]; returns the number of groups. */
 size_t layer_plan(const struct lock_arch *la, int max, int *group);
 
+/* Layer cache key (hex sha256) over everything a package layer depends on:
+ * cache format version, policy (recipe strip/keep/allow/paths), compression,
+ * level, SOURCE_DATE_EPOCH, arch and the ordered .deb sha256s. */
+void layer_cache_key(const struct policy *pol, const struct layer_opts *lo,
+		     const char *arch, const char *const *deb_sha256, size_t ndebs,
+		     char key[SHA256_HEX_LEN + 1]);
+
 /* ---- one architecture's build --------------------------------------------- */
 
 struct build_ctx {

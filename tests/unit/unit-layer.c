@@ -236,6 +236,45 @@ int main(void)
 		TAP_OK(ng == 1 && g[0] == 0 && g[4] == 0, "budget 1: one layer");
 	}
 
+	/* Layer cache key: every input changes it; the same inputs agree. */
+	{
+		struct recipe rc = { 0 };
+		struct policy pol = { .r = &rc };
+		struct layer_opts lo = { .compression = "gzip", .level = 6, .epoch = 100 };
+		const char *debs[2] = { "aa", "bb" }, *rev[2] = { "bb", "aa" };
+		const char *join[1] = { "aabb" };
+		char k0[SHA256_HEX_LEN + 1], k[SHA256_HEX_LEN + 1];
+		int differ = 0, tries = 0;
+
+		layer_cache_key(&pol, &lo, "amd64", debs, 2, k0);
+		layer_cache_key(&pol, &lo, "amd64", debs, 2, k);
+		TAP_OK(strcmp(k0, k) == 0 && is_sha256_hex(k0), "cache key: same inputs, same key");
+#define KEY_DIFFERS(stmt, undo) do { stmt; layer_cache_key(&pol, &lo, "amd64", debs, 2, k); \
+		tries++; differ += strcmp(k0, k) != 0; undo; } while (0)
+		KEY_DIFFERS(lo.compression = "zstd", lo.compression = "gzip");
+		KEY_DIFFERS(lo.level = 9, lo.level = 6);
+		KEY_DIFFERS(lo.epoch = 101, lo.epoch = 100);
+		KEY_DIFFERS(pol.allow_shell = true, pol.allow_shell = false);
+		KEY_DIFFERS(sv_push(&rc.strip, "/usr/share/x*"), sv_clear(&rc.strip));
+		KEY_DIFFERS(sv_push(&rc.keep, "/usr/share/x*"), sv_clear(&rc.keep));
+		KEY_DIFFERS(sv_push(&rc.allow, "shell"), sv_clear(&rc.allow));
+		{
+			struct recipe_path rp = { .path = "/etc/x", .mode = 0600, .uid = -1, .gid = -1 };
+
+			KEY_DIFFERS((rc.paths = &rp, rc.npaths = 1), (rc.paths = NULL, rc.npaths = 0));
+		}
+#undef KEY_DIFFERS
+		TAP_OK(differ == tries, "cache key: policy, compression, level, epoch all count");
+		layer_cache_key(&pol, &lo, "arm64", debs, 2, k);
+		TAP_OK(strcmp(k0, k) != 0, "cache key: arch counts");
+		layer_cache_key(&pol, &lo, "amd64", rev, 2, k);
+		TAP_OK(strcmp(k0, k) != 0, "cache key: .deb order counts");
+		layer_cache_key(&pol, &lo, "amd64", join, 1, k);
+		TAP_OK(strcmp(k0, k) != 0, "cache key: field boundaries are unambiguous");
+		layer_cache_key(&pol, &lo, "amd64", debs, 2, k);
+		TAP_OK(strcmp(k0, k) == 0, "cache key: back to the start after undoing every change");
+	}
+
 	layer_desc_free(&d1), layer_desc_free(&d2), layer_desc_free(&d3);
 	layer_desc_free(&dz1), layer_desc_free(&dz2);
 	sb_release(&b1), sb_release(&b2), sb_release(&tarb), sb_release(&zb);

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# t-layercache.sh - package layers reused from the layer cache (keyed by their
+# inputs) give byte-identical images; a changed package only changes its own
+# layer; a corrupt cache entry or blob is ignored and rebuilt.
+. "$(dirname "$0")/lib.sh"
+
+need jq
+W=$(tmpdir)
+REPO=$(fixture_repo)
+export PARE_RECIPES=$W/recipes PARE_LOCK=$W/recipes.lock PARE_CACHE_DIR=$W/cache
+mkdir -p "$PARE_RECIPES"
+HOST=$(dpkg --print-architecture)
+cat >"$PARE_RECIPES/lc.yaml" <<YAML
+name: lc
+repositories:
+  - url: file://$REPO
+    suites: [stable]
+    components: [main]
+    keyring: $REPO/keyring.gpg
+archs: [$HOST]
+packages: [hello, ca-certificates]
+YAML
+# build OUT: stdout the index digest, stderr (verbose) into $W/OUT.err
+build() { "$PARE" --verbose build lc -o "$W/$1" 2>"$W/$1.err"; }
+# layers OUT: the image's layer digests, one per line
+layers() {
+	local f=$W/$1/index.json m
+	# index.json -> (image index ->) the image manifest
+	while m=$(jq -r '.manifests[0].digest // empty' "$f") && [ -n "$m" ]; do
+		f=$W/$1/blobs/sha256/${m#sha256:}
+	done
+	jq -r '.layers[].digest' "$f"
+}
+hits() { grep -c 'taken from the layer cache' "$W/$1.err" || true; }
+
+"$PARE" --quiet lock lc >/dev/null || { fail "lock"; done_testing; }
+D1=$(build cold) || fail "cold build" "$(cat "$W/cold.err")"
+check_eq "cold build: no layer taken from the cache" 0 "$(hits cold)"
+N=$(ls "$W/cache/layers" | grep -c '\.json$' || true)
+check "cold build: one cache entry per package layer" test "$N" -ge 2
+check_eq "cold build: entries = package layers" "$(($(layers cold | wc -l) - 1))" "$N"
+
+D2=$(build warm) || fail "warm build" "$(cat "$W/warm.err")"
+check_eq "warm build: same index digest" "$D1" "$D2"
+check_eq "warm build: every package layer from the cache" "$N" "$(hits warm)"
+check "warm build: layout identical" diff -r "$W/cold" "$W/warm"
+
+# Corrupt one cached blob (truncate) and one entry (garbage JSON): both are
+# ignored, the layers are written again, same bytes.
+L1=$(layers cold | sed -n 1p)
+B=$W/cache/blobs/sha256/${L1#sha256:}
+truncate -s 10 "$B"
+J=$(ls "$W/cache/layers"/*.json | sed -n 2p)
+printf '{"digest": "sha256:' >"$J"
+D3=$(build corrupt) || fail "build with a corrupt cache" "$(cat "$W/corrupt.err")"
+check_eq "corrupt cache: same index digest" "$D1" "$D3"
+check_eq "corrupt cache: the two bad entries are rebuilt" "$((N - 2))" "$(hits corrupt)"
+check_eq "corrupt cache: blob restored" "${L1#sha256:}" "$(sha256sum "$B" | cut -d' ' -f1)"
+D4=$(build again) || fail "build after repair"
+check_eq "after repair: every layer from the cache again" "$N" "$(hits again)"
+check_eq "after repair: same index digest" "$D1" "$D4"
+
+# A different compression is a different key: nothing reused, no mix-up.
+D5=$("$PARE" --verbose build lc --compression zstd -o "$W/zstd" 2>"$W/zstd.err") ||
+	fail "zstd build" "$(cat "$W/zstd.err")"
+check_eq "zstd build: no gzip layer reused" 0 "$(hits zstd)"
+check "zstd build: another digest" test "$D5" != "$D1"
+
+# One package changes (hello 1.1-1 published, re-locked): only its layer is
+# written again; every other package layer keeps its digest.
+{ sed 's/^Version: 1.0-1$/Version: 1.1-1/' "$PARE_SRC/tests/fixtures/packages/hello.pkg"
+  echo 'file /usr/share/hello/version 0644 1.1-1'; } >"$W/hello.pkg"
+check "publish hello 1.1-1" "$PARE_SRC/tests/fixtures/mkrepo" --add "$REPO" "$W/hello.pkg"
+"$PARE" --quiet lock lc >/dev/null || fail "re-lock"
+check "the lock has hello 1.1-1" grep -q '1.1-1' "$PARE_LOCK"
+D6=$(build incr) || fail "incremental build" "$(cat "$W/incr.err")"
+check "incremental build: a new image" test "$D6" != "$D1"
+check_eq "incremental build: all but one package layer from the cache" "$((N - 1))" "$(hits incr)"
+# package layers only (the generated top layer is last)
+check_eq "incremental build: exactly one package layer digest changed" 1 \
+	"$(diff <(layers cold | sed '$d') <(layers incr | sed '$d') | grep -c '^>')"
+done_testing
