@@ -232,6 +232,22 @@ _t_exit() {
 trap _t_exit EXIT
 
 # done_testing: print a summary comment; exit 1 if anything failed.
+# fixture_recipe NAME SUITE "PKG, PKG" [EXTRA-YAML]: write $PARE_RECIPES/NAME.yaml for the
+# fixture repository $REPO (suite SUITE, archs $ARCHS or the host's), plus any extra YAML lines.
+fixture_recipe() {
+	cat >"$PARE_RECIPES/$1.yaml" <<YAML
+name: $1
+repositories:
+  - url: file://$REPO
+    suites: [$2]
+    components: [main]
+    keyring: $REPO/keyring.gpg
+archs: [${ARCHS:-$(dpkg --print-architecture)}]
+packages: [$3]
+${4:-}
+YAML
+}
+
 done_testing() {
 	echo "# $_t_name: $_t_run tests, $_t_failed failed"
 	if ((_t_failed)); then exit 1; fi

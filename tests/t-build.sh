@@ -12,20 +12,7 @@ export PARE_RECIPES=$W/recipes PARE_LOCK=$W/recipes.lock PARE_CACHE_DIR=$W/cache
 mkdir -p "$PARE_RECIPES"
 HOST=$(dpkg --print-architecture)
 
-# recipe NAME SUITE "PACKAGES" [EXTRA-YAML]: a recipe on the fixture repository
-recipe() {
-	cat >"$PARE_RECIPES/$1.yaml" <<YAML
-name: $1
-repositories:
-  - url: file://$REPO
-    suites: [$2]
-    components: [main]
-    keyring: $REPO/keyring.gpg
-archs: [${ARCHS:-$HOST}]
-packages: [$3]
-${4:-}
-YAML
-}
+recipe() { fixture_recipe "$@"; } # the fixture recipe helper of lib.sh
 # lock + build NAME into $W/out/NAME; stdout: the index digest
 lockbuild() { "$PARE" --quiet lock "$1" >/dev/null && "$PARE" --quiet build "$1" -o "$W/out/$1"; }
 blob() { echo "$W/out/$1/blobs/sha256/${2#sha256:}"; }

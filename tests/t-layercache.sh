@@ -10,16 +10,7 @@ REPO=$(fixture_repo)
 export PARE_RECIPES=$W/recipes PARE_LOCK=$W/recipes.lock PARE_CACHE_DIR=$W/cache
 mkdir -p "$PARE_RECIPES"
 HOST=$(dpkg --print-architecture)
-cat >"$PARE_RECIPES/lc.yaml" <<YAML
-name: lc
-repositories:
-  - url: file://$REPO
-    suites: [stable]
-    components: [main]
-    keyring: $REPO/keyring.gpg
-archs: [$HOST]
-packages: [hello, ca-certificates]
-YAML
+fixture_recipe lc stable "hello, ca-certificates"
 # build OUT: stdout the index digest, stderr (verbose) into $W/OUT.err
 build() { "$PARE" --verbose build lc -o "$W/$1" 2>"$W/$1.err"; }
 # layers OUT: the image's layer digests, one per line

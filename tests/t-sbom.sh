@@ -12,16 +12,7 @@ mkdir -p "$PARE_RECIPES"
 HOST=$(dpkg --print-architecture)
 VALIDATE=${PARE_SHARED:-$PARE_SRC/../shared}/tools/validate-sbom
 
-cat >"$PARE_RECIPES/lic.yaml" <<YAML
-name: lic
-repositories:
-  - url: file://$REPO
-    suites: [stable]
-    components: [main]
-    keyring: $REPO/keyring.gpg
-archs: [$HOST]
-packages: [hello, lic-dep5, lic-free, ca-certificates, tzdata]
-YAML
+fixture_recipe lic stable "hello, lic-dep5, lic-free, ca-certificates, tzdata"
 check "lock" "$PARE" --quiet lock lic
 check "build" "$PARE" --quiet build lic -o "$W/out"
 "$PARE" sbom "$W/out" >"$W/spdx.json" 2>"$W/err" || fail "pare sbom (spdx)" "$(cat "$W/err")"
