@@ -243,7 +243,9 @@ int build_statements(const struct layout *l, const struct target *t, const char 
 	int ret = -1;
 
 	(void)l;
-	/* One statement per SBOM format, the SBOM document as the predicate. */
+	/* One statement per SBOM artifact (the builder attaches a package-level
+	 * and a per-file document of each format), the document as the
+	 * predicate, SPDX first. */
 	for (size_t k = 0; k < ARRAY_SIZE(order); k++) {
 		for (size_t i = 0; i < nsboms; i++) {
 			if (strcmp(sboms[i].subject, t->digest) || strcmp(sboms[i].predicate, order[k]))
@@ -258,7 +260,6 @@ int build_statements(const struct layout *l, const struct target *t, const char 
 			doc = NULL;
 			add_statement(&s, &ns, &alloc, order[k], st);
 			cJSON_Delete(st), st = NULL;
-			break; /* one per format and image */
 		}
 	}
 

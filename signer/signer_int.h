@@ -47,6 +47,7 @@ struct sbom_artifact {
 	const char *predicate; /* SIGNER_PRED_SPDX / _CYCLONEDX */
 	char *manifest_digest;
 	strbuf doc;     /* the document bytes */
+	bool attested;  /* verify: an attestation carrying exactly this document verified */
 };
 
 int layout_open(const char *dir, struct layout *l, perr *e);

@@ -160,22 +160,34 @@ static int check_att_layer(struct verifying *v, const struct target *t, const cJ
 		perr_set(e, "%s statement has no subject with digest %s", pt, t->digest);
 		goto out;
 	}
-	/* SBOM attestations must carry the very SBOM shipped in the layout. */
-	for (size_t i = 0; i < v->nsboms; i++) {
-		cJSON *doc;
-		bool same;
+	/* An SBOM attestation must carry the very document of one of the SBOM
+	 * artifacts of this format shipped in the layout (there may be several:
+	 * package-level and per-file); check_attestations then requires every
+	 * artifact to be matched by one. */
+	{
+		long cand = -1, hit = -1;
 
-		if (strcmp(v->sboms[i].subject, t->digest) || strcmp(v->sboms[i].predicate, pt))
-			continue;
-		doc = cJSON_ParseWithLength(v->sboms[i].doc.buf, v->sboms[i].doc.len);
-		same = doc && cJSON_Compare(doc, cJSON_GetObjectItemCaseSensitive(st, "predicate"), true);
-		cJSON_Delete(doc);
-		if (!same) {
+		for (size_t i = 0; i < v->nsboms && hit < 0; i++) {
+			cJSON *doc;
+
+			if (strcmp(v->sboms[i].subject, t->digest) || strcmp(v->sboms[i].predicate, pt))
+				continue;
+			if (cand < 0)
+				cand = (long)i;
+			doc = cJSON_ParseWithLength(v->sboms[i].doc.buf, v->sboms[i].doc.len);
+			if (doc && cJSON_Compare(doc, cJSON_GetObjectItemCaseSensitive(st, "predicate"), true))
+				hit = (long)i;
+			cJSON_Delete(doc);
+		}
+		if (cand >= 0 && hit < 0) {
 			perr_set(e, "%s attestation differs from the sbom artifact %s", pt,
-				 v->sboms[i].manifest_digest);
+				 v->sboms[cand].manifest_digest);
 			goto out;
 		}
-		report(v, "sbom", t->arch, v->sboms[i].manifest_digest, pt);
+		if (hit >= 0) {
+			v->sboms[hit].attested = true;
+			report(v, "sbom", t->arch, v->sboms[hit].manifest_digest, pt);
+		}
 	}
 	*pred = xstrdup(pt);
 	ret = 0;
@@ -224,6 +236,18 @@ static int check_attestations(struct verifying *v, const struct target *t, perr 
 			perr_set(e, "no valid %s attestation (%s)", want.v[i], last.msg);
 		else
 			perr_set(e, "no %s attestation", want.v[i]);
+		goto out;
+	}
+	/* Each SBOM artifact, not just each format, must be attested: one
+	 * verified attestation does not vouch for a second, altered document. */
+	for (size_t i = 0; i < v->nsboms; i++) {
+		if (strcmp(v->sboms[i].subject, t->digest) || v->sboms[i].attested)
+			continue;
+		if (last.msg[0])
+			perr_set(e, "sbom artifact %s is not attested (%s)", v->sboms[i].manifest_digest,
+				 last.msg);
+		else
+			perr_set(e, "sbom artifact %s is not attested", v->sboms[i].manifest_digest);
 		goto out;
 	}
 	ret = 0;
