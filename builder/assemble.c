@@ -242,6 +242,7 @@ out:
 	free(group);
 	tree_free(c->tree);
 	c->tree = NULL;
+	build_ctx_release(c);
 	return ret;
 }
 
@@ -294,7 +295,15 @@ static const char *debian_version_of(const char *codename)
 	return codename ? codename : "unknown";
 }
 
-int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *e)
+void build_ctx_release(struct build_ctx *c)
+{
+	for (size_t i = 0; c->deb_sha512 && c->la && i < c->la->npkgs; i++)
+		free(c->deb_sha512[i]);
+	free(c->deb_sha512);
+	c->deb_sha512 = NULL;
+}
+
+int builder_sbom_image(struct build_ctx *c, struct sbom_image *img, perr *e)
 {
 	const struct image_tree *t = c->tree;
 	struct tree_entry **ents;
@@ -307,6 +316,7 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 	img->reference = xasprintf("%s:%s", img->name,
 				   c->o && c->o->tag && *c->o->tag ? c->o->tag : "latest");
 	img->created = c->epoch;
+	img->recipe_sha256 = c->lr && c->lr->recipe_sha256 ? xstrdup(c->lr->recipe_sha256) : NULL;
 	img->pkgs = xcalloc(t->npkgs + 1, sizeof(*img->pkgs));
 	img->npkgs = t->npkgs;
 	for (size_t i = 0; i < t->npkgs; i++) {
@@ -324,8 +334,10 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 		s->filename = dup_or_null(lp->filename);
 		s->deb_sha256 = dup_or_null(lp->sha256);
 		/* The lock pins sha256; TR-03183-2 asks for SHA-512 too: hash the
-		 * verified .deb from the cache. */
-		{
+		 * verified .deb from the cache (once per build: c->deb_sha512). */
+		if (!c->deb_sha512)
+			c->deb_sha512 = xcalloc(t->npkgs + 1, sizeof(*c->deb_sha512));
+		if (!c->deb_sha512[i]) {
 			char *deb = deb_cache_path(lp->sha256), h512[SHA512_HEX_LEN + 1];
 			int hr = hash_file(deb, "sha512", h512, NULL, e);
 
@@ -334,8 +346,9 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 				free(map);
 				return perr_prefix(e, "%s", lp->name);
 			}
-			s->deb_sha512 = xstrdup(h512);
+			c->deb_sha512[i] = xstrdup(h512);
 		}
+		s->deb_sha512 = xstrdup(c->deb_sha512[i]);
 		s->deb_size = lp->size;
 		s->copyright = dup_or_null(deb_copyright(t, i));
 		s->requested = lp->requested;
@@ -401,7 +414,7 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 		  const struct build_opts *o, struct build_result *res, perr *e)
 {
 	struct oci_image *imgs = xcalloc(lr->narchs + 1, sizeof(*imgs));
-	struct oci_artifact *arts = xcalloc(2 * lr->narchs + 2, sizeof(*arts));
+	struct oci_artifact *arts = xcalloc(OCI_SBOM_ARTIFACTS * (lr->narchs + 1), sizeof(*arts));
 	size_t nimg = 0, narts = 0;
 	char *index_json = NULL;
 	char hex[SHA256_HEX_LEN + 1];
@@ -442,7 +455,7 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 			perr_prefix(e, "%s (%s)", lr->name, c.arch);
 			goto out;
 		}
-		narts += 2;
+		narts += OCI_SBOM_ARTIFACTS;
 	}
 	if (!nimg) {
 		perr_set(e, "%s: no architecture to build", lr->name);

@@ -204,7 +204,12 @@ struct build_ctx {
 	struct policy pol;
 	struct image_tree *tree;
 	int top_layer;          /* layer index of generated entries */
+	/* SHA-512 of each .deb (la->pkgs order), computed once by the first
+	 * builder_sbom_image (the embedded SBOM) and reused by the second (the
+	 * attached ones); NULL until then, freed with build_ctx_release. */
+	char **deb_sha512;
 };
+void build_ctx_release(struct build_ctx *c);
 
 /* Implemented in generate.c: add everything pare generates for this image
  * (users, groups, dpkg status.d, recipe paths, …) with tree_add_*(). */
@@ -212,7 +217,7 @@ int builder_generate(struct build_ctx *c, perr *e);
 
 /* Fill an sbom_image from the tree (packages sorted by name, regular files
  * sorted by path; manifest_digest NULL). */
-int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *e);
+int builder_sbom_image(struct build_ctx *c, struct sbom_image *img, perr *e);
 
 /* ---- OCI ------------------------------------------------------------------ */
 
@@ -236,14 +241,18 @@ struct oci_artifact {
 	const char *format;          /* "spdx" | "cyclonedx" */
 	const char *media_type;      /* the document's (also the artifactType) */
 	const char *arch;
+	bool files;                  /* per-file entries (dev.pare.sbom.files) */
 	char *doc; size_t doclen;    /* the document */
 	char *manifest_json;
 	char doc_digest[7 + SHA256_HEX_LEN + 1];
 	char manifest_digest[7 + SHA256_HEX_LEN + 1];
 };
-/* Make the SPDX and CycloneDX artifacts for one built architecture. */
+/* Per built architecture: SPDX and CycloneDX, each package-level (the
+ * default `pare sbom` prints) and per-file (`--files`, annotation
+ * dev.pare.sbom.files=true). */
+#define OCI_SBOM_ARTIFACTS 4
 int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
-		       int64_t epoch, struct oci_artifact out[2], perr *e);
+		       int64_t epoch, struct oci_artifact out[OCI_SBOM_ARTIFACTS], perr *e);
 void oci_artifact_release(struct oci_artifact *a);
 /* Write an OCI layout (or an oci-archive when tarfile) atomically. */
 int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n,

@@ -1,10 +1,11 @@
 /* cmd_sbom.c - pare sbom: print an SBOM attached to an image layout.
  *
- * pare build attaches one SPDX and one CycloneDX document to every image
- * manifest, as OCI 1.1 artifacts listed in index.json with the annotations
- * dev.pare.sbom.format / dev.pare.sbom.arch.  This command finds the one
- * asked for, checks the digests on the way (manifest and document), and
- * prints it unchanged.
+ * pare build attaches SPDX and CycloneDX documents to every image manifest,
+ * each package-level and per-file, as OCI 1.1 artifacts listed in index.json
+ * with the annotations dev.pare.sbom.format / .arch / .files.  This command
+ * finds the one asked for, checks the digests on the way (manifest and
+ * document), and prints it unchanged: the bytes are the attached (and, once
+ * signed, attested) artifact's.
  */
 #include "commands.h"
 
@@ -13,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USAGE "usage: pare sbom [--format spdx|cyclonedx] [--arch A] DIR"
+#define USAGE "usage: pare sbom [--format spdx|cyclonedx] [--arch A] [--files] DIR"
 
 /* Read blobs/sha256/HEX of the layout and check that it hashes to its name. */
 static int read_blob(const char *dir, const char *digest, strbuf *out, perr *e)
@@ -48,10 +49,13 @@ int cmd_sbom(int argc, char **argv, perr *e)
 	cJSON *index = NULL, *mj = NULL, *d, *hit = NULL;
 	strvec archs = STRVEC_INIT;
 	char *path = NULL;
+	bool files = false;
 	int ret = -1;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--format") && i + 1 < argc)
+		if (!strcmp(argv[i], "--files"))
+			files = true;
+		else if (!strcmp(argv[i], "--format") && i + 1 < argc)
 			format = argv[++i];
 		else if (!strcmp(argv[i], "--arch") && i + 1 < argc)
 			arch = argv[++i];
@@ -76,8 +80,9 @@ int cmd_sbom(int argc, char **argv, perr *e)
 	}
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(index, "manifests")) {
 		const char *f = ann(d, "dev.pare.sbom.format"), *a = ann(d, "dev.pare.sbom.arch");
+		const char *fl = ann(d, "dev.pare.sbom.files");
 
-		if (!f || !a || strcmp(f, format))
+		if (!f || !a || strcmp(f, format) || files != (fl && !strcmp(fl, "true")))
 			continue;
 		if (!sv_contains(&archs, a))
 			sv_push(&archs, a);
@@ -86,7 +91,8 @@ int cmd_sbom(int argc, char **argv, perr *e)
 	}
 	sv_sort(&archs);
 	if (!archs.n) {
-		perr_set(e, "%s: no %s SBOM attached (was it built by pare build?)", dir, format);
+		perr_set(e, "%s: no %s%s SBOM attached (was it built by pare build?)", dir, format,
+			 files ? " per-file" : "");
 		goto out;
 	}
 	if (!arch && archs.n > 1) {

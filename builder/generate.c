@@ -3,8 +3,8 @@
  * pare never runs maintainer scripts; the few effects an image needs are
  * produced here and added to the image tree as generated entries (pkg -1,
  * top layer): accounts, home directories, /tmp, nsswitch.conf, os-release,
- * the CA bundle, the time zone, ld.so.cache, dpkg status.d for scanners, and
- * the recipe's `paths`.  Contents come from genfiles.c / ldcache.c (pure
+ * the CA bundle, the time zone, ld.so.cache, dpkg status.d for scanners, the
+ * embedded SBOM, and the recipe's `paths`.  Contents come from genfiles.c / ldcache.c (pure
  * functions); this file decides what applies and talks to the tree.
  */
 #include "builder_int.h"
@@ -389,6 +389,50 @@ static int gen_status_d(struct build_ctx *c, perr *e)
 	return ret;
 }
 
+/* ---- the SBOM inside the image ---------------------------------------------- */
+
+/*
+ * SBOM_EMBED_DIR/NAME.spdx.json and NAME.cdx.json: the package-level
+ * documents of this image (packages, licences, dependency graph, file
+ * counts), so the inventory travels with the image even without its
+ * registry's referrers.  They cannot name the manifest digest (it depends
+ * on them), so they describe the image by name and recipe sha256; their ids
+ * come from the package and file lists (docs/sbom.md).  Made from the same
+ * builder_sbom_image() as the attached documents, when every other regular
+ * file is in the tree (only recipe paths, which add no regular files, come
+ * after); the attached per-file SBOM then lists these two files as generated
+ * by pare, with their checksums.
+ */
+static int gen_embedded_sbom(struct build_ctx *c, perr *e)
+{
+	static const enum sbom_format fmts[] = { SBOM_SPDX, SBOM_CYCLONEDX };
+	struct sbom_image img;
+	strbuf doc = STRBUF_INIT;
+	int ret = -1;
+
+	if (builder_sbom_image(c, &img, e) < 0)
+		goto out;
+	for (size_t k = 0; k < ARRAY_SIZE(fmts); k++) {
+		char *path = sbom_embedded_path(img.name, fmts[k]);
+		int r;
+
+		sb_reset(&doc);
+		r = must_not_be_shipped(c->tree, path, e);
+		if (!r && sbom_write(&img, fmts[k], false, &doc, e) < 0)
+			r = perr_prefix(e, "embedded sbom %s", path);
+		if (!r)
+			r = tree_add_file(c->tree, path, doc.buf, doc.len, 0644, 0, 0, e);
+		free(path);
+		if (r < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	sbom_image_free(&img);
+	sb_release(&doc);
+	return ret;
+}
+
 /* ---- recipe paths -------------------------------------------------------- */
 
 static int gen_recipe_paths(struct build_ctx *c, perr *e)
@@ -496,7 +540,13 @@ int builder_generate(struct build_ctx *c, perr *e)
 		    tree_add_file(t, "/etc/timezone", "Etc/UTC\n", 8, 0644, 0, 0, e) < 0)
 			goto out;
 	}
-	if (gen_ldcache(c, e) < 0 || gen_status_d(c, e) < 0 || gen_recipe_paths(c, e) < 0)
+	if (gen_ldcache(c, e) < 0 || gen_status_d(c, e) < 0)
+		goto out;
+	/* The embedded SBOM needs the lock's packages (digests); a tree made
+	 * without a lock arch (unit tests) has none to describe. */
+	if (c->la && gen_embedded_sbom(c, e) < 0)
+		goto out;
+	if (gen_recipe_paths(c, e) < 0)
 		goto out;
 	ret = 0;
 out:

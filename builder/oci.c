@@ -445,30 +445,36 @@ static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 #define SHA256_EMPTY_JSON "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 
 int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
-		       int64_t epoch, struct oci_artifact out[2], perr *e)
+		       int64_t epoch, struct oci_artifact out[OCI_SBOM_ARTIFACTS], perr *e)
 {
-	static const struct { enum sbom_format f; const char *name, *mt; } fmts[2] = {
-		{ SBOM_SPDX, "spdx", "application/spdx+json" },
-		{ SBOM_CYCLONEDX, "cyclonedx", "application/vnd.cyclonedx+json" },
+	/* Package-level first: the default document of each format. */
+	static const struct { enum sbom_format f; const char *name, *mt; bool files; }
+	fmts[OCI_SBOM_ARTIFACTS] = {
+		{ SBOM_SPDX, "spdx", "application/spdx+json", false },
+		{ SBOM_CYCLONEDX, "cyclonedx", "application/vnd.cyclonedx+json", false },
+		{ SBOM_SPDX, "spdx", "application/spdx+json", true },
+		{ SBOM_CYCLONEDX, "cyclonedx", "application/vnd.cyclonedx+json", true },
 	};
 	char created[32], empty[7 + SHA256_HEX_LEN + 1];
 
 	rfc3339(epoch, created);
 	digest_of("{}", empty);
-	memset(out, 0, 2 * sizeof(*out));
-	for (int k = 0; k < 2; k++) {
+	memset(out, 0, OCI_SBOM_ARTIFACTS * sizeof(*out));
+	for (int k = 0; k < OCI_SBOM_ARTIFACTS; k++) {
 		strbuf doc = STRBUF_INIT;
 		cJSON *man, *ann;
 
-		/* Per-file entries: the SBOM accounts for every file of the image. */
-		if (sbom_write(sb, fmts[k].f, true, &doc, e) < 0) {
+		if (sbom_write(sb, fmts[k].f, fmts[k].files, &doc, e) < 0) {
 			sb_release(&doc);
-			oci_artifact_release(&out[0]);
-			return perr_prefix(e, "%s sbom", fmts[k].name);
+			for (int i = 0; i < k; i++)
+				oci_artifact_release(&out[i]);
+			return perr_prefix(e, "%s sbom%s", fmts[k].name,
+					   fmts[k].files ? " with files" : "");
 		}
 		out[k].format = fmts[k].name;
 		out[k].media_type = fmts[k].mt;
 		out[k].arch = img->arch;
+		out[k].files = fmts[k].files;
 		out[k].doclen = doc.len;
 		out[k].doc = sb_detach(&doc);
 		digest_of(out[k].doc, out[k].doc_digest);
@@ -483,6 +489,10 @@ int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
 								   strlen(img->manifest_json)));
 		ann = cJSON_AddObjectToObject(man, "annotations");
 		cJSON_AddStringToObject(ann, "org.opencontainers.image.created", created);
+		/* In the artifact itself too: a registry's referrers API lists
+		 * the manifest's annotations, which is how a client tells the
+		 * two documents of one format apart. */
+		cJSON_AddStringToObject(ann, "dev.pare.sbom.files", fmts[k].files ? "true" : "false");
 		out[k].manifest_json = print_json(man);
 		cJSON_Delete(man);
 		digest_of(out[k].manifest_json, out[k].manifest_digest);
@@ -533,6 +543,7 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 		ann = cJSON_AddObjectToObject(d, "annotations");
 		cJSON_AddStringToObject(ann, "dev.pare.sbom.format", arts[i].format);
 		cJSON_AddStringToObject(ann, "dev.pare.sbom.arch", arts[i].arch);
+		cJSON_AddStringToObject(ann, "dev.pare.sbom.files", arts[i].files ? "true" : "false");
 		cJSON_AddItemToArray(m, d);
 	}
 	top = print_json(j);

@@ -485,6 +485,10 @@ static void accounting(strbuf *sb, const struct model *m, bool with_files)
 	else
 		sb_adds(sb, "Files are not listed in this document (filesAnalyzed false); "
 			    "'pare sbom --files' prints the per-file document.");
+	if (!m->img->manifest_digest)
+		sb_adds(sb, " Not counted: the SBOM documents under " SBOM_EMBED_DIR "/ "
+			    "(this one among them: a document cannot carry its own checksum); "
+			    "the attached per-file SBOM lists them.");
 }
 
 
@@ -547,6 +551,8 @@ static cJSON *spdx_doc(const struct model *m, bool with_files)
 	sb_reset(&sb);
 	sb_addf(&sb, "OCI image %s for %s built by pare. ", img->reference ? img->reference : img->name,
 		img->arch);
+	if (img->recipe_sha256)
+		sb_addf(&sb, "Recipe sha256 %s. ", img->recipe_sha256);
 	if (!img->manifest_digest)
 		sb_adds(&sb, "This copy is embedded in the image, which cannot carry its own "
 			     "manifest digest: see the SBOM attached to the image for it. ");
@@ -848,6 +854,10 @@ static cJSON *cdx_doc(const struct model *m, bool with_files)
 	sb_addf(&sb, "%zu", m->ngenerated);
 	cdx_prop(a, "pare:files:generated-by-pare", sb.buf);
 	cdx_prop(a, "pare:files:listed", with_files ? "true" : "false");
+	if (!img->manifest_digest)
+		cdx_prop(a, "pare:embedded", "true");
+	if (img->recipe_sha256)
+		cdx_prop(a, "pare:recipe:sha256", img->recipe_sha256);
 	if (img->reference)
 		cdx_prop(a, "pare:reference", img->reference);
 
@@ -1013,6 +1023,11 @@ const char *sbom_file_name(enum sbom_format fmt)
 	return fmt == SBOM_SPDX ? "sbom.spdx.json" : "sbom.cdx.json";
 }
 
+char *sbom_embedded_path(const char *name, enum sbom_format fmt)
+{
+	return xasprintf("%s/%s.%s.json", SBOM_EMBED_DIR, name, fmt == SBOM_SPDX ? "spdx" : "cdx");
+}
+
 void sbom_image_free(struct sbom_image *img)
 {
 	for (size_t i = 0; i < img->npkgs; i++) {
@@ -1039,6 +1054,7 @@ void sbom_image_free(struct sbom_image *img)
 	free(img->arch);
 	free(img->reference);
 	free(img->manifest_digest);
+	free(img->recipe_sha256);
 	free(img->os_id);
 	free(img->os_version);
 	free(img->os_codename);

@@ -42,6 +42,7 @@ struct sbom_image {
 	char *arch;
 	char *reference;                   /* e.g. "python3:latest" */
 	char *manifest_digest;             /* "sha256:…", NULL for the copy embedded in the image */
+	char *recipe_sha256;               /* the lock's recipe sha256 (hex), may be NULL */
 	char *os_id, *os_version, *os_codename; /* "debian", "12", "bookworm" */
 	int64_t created;                   /* SOURCE_DATE_EPOCH */
 	struct sbom_pkg *pkgs; size_t npkgs;     /* sorted by name */
@@ -62,5 +63,12 @@ void sbom_image_free(struct sbom_image *img);
 int sbom_parse_format(const char *s, enum sbom_format *fmt, perr *e);
 /* Conventional file name of a document: "sbom.spdx.json" / "sbom.cdx.json". */
 const char *sbom_file_name(enum sbom_format fmt);
+
+/* Where the builder embeds the package-level documents in the image (top
+ * layer): SBOM_EMBED_DIR "/NAME.spdx.json" and "/NAME.cdx.json".  The
+ * suffixes are the ones syft's and trivy's SBOM catalogers look for. */
+#define SBOM_EMBED_DIR "/usr/share/sbom"
+/* Absolute path of the embedded document of recipe name (caller frees). */
+char *sbom_embedded_path(const char *name, enum sbom_format fmt);
 
 #endif
