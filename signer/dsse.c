@@ -263,7 +263,13 @@ int build_statements(const struct layout *l, const struct target *t, const char 
 		}
 	}
 
-	/* SLSA provenance v1. */
+	/* SLSA provenance v1, per image: an index is attested only for the
+	 * SBOMs whose subject it is. */
+	if (t->is_index) {
+		*out = s, *n = ns, s = NULL;
+		ret = 0;
+		goto out;
+	}
 	st = statement_new(docker_ref, t->digest, SIGNER_PRED_SLSA1);
 	pred = cJSON_AddObjectToObject(st, "predicate");
 	bd = cJSON_AddObjectToObject(pred, "buildDefinition");

@@ -362,6 +362,14 @@ void sboms_free(struct sbom_artifact *s, size_t n)
 	free(s);
 }
 
+bool sboms_about(const struct sbom_artifact *s, size_t n, const char *digest)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s[i].subject, digest))
+			return true;
+	return false;
+}
+
 /* SBOM artifacts: manifests in index.json with a subject and an SPDX or
  * CycloneDX artifactType (or the builder's dev.pare.sbom.format annotation). */
 int layout_sboms(const struct layout *l, struct sbom_artifact **out, size_t *n, perr *e)

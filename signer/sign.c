@@ -365,7 +365,7 @@ int signer_sign_layout(const char *dir, const char *keyfile, const char *docker_
 			goto out;
 		}
 		cJSON_AddItemToArray(refs, r);
-		if (!t[i].is_index) {
+		if (!t[i].is_index || sboms_about(s.sboms, s.nsboms, t[i].digest)) {
 			if (attest_target(&s, &t[i], &r, e) < 0) {
 				cJSON_Delete(refs);
 				goto out;

@@ -76,6 +76,8 @@ void targets_free(struct target *t, size_t n);
 int layout_sboms(const struct layout *l, struct sbom_artifact **out, size_t *n,
 		 perr *e);
 void sboms_free(struct sbom_artifact *s, size_t n);
+/* Whether an SBOM artifact has subject digest (an index with SBOMs is attested). */
+bool sboms_about(const struct sbom_artifact *s, size_t n, const char *digest);
 
 /* {"mediaType","digest","size"} */
 cJSON *descriptor(const char *media_type, const char *digest, int64_t size);

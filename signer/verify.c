@@ -207,7 +207,8 @@ static int check_attestations(struct verifying *v, const struct target *t, perr 
 	perr last = { 0, "" }, one;
 	int ret = -1;
 
-	sv_push(&want, SIGNER_PRED_SLSA1);
+	if (!t->is_index)
+		sv_push(&want, SIGNER_PRED_SLSA1);
 	for (size_t i = 0; i < v->nsboms; i++)
 		if (!strcmp(v->sboms[i].subject, t->digest))
 			sv_push(&want, v->sboms[i].predicate);
@@ -305,8 +306,13 @@ int signer_verify_layout(const char *dir, const char *pubfile, const char *arch,
 		report(&v, "manifest", t[i].arch, t[i].digest, t[i].is_index ? "index" : "image");
 		if (check_signature(&v, &t[i], e) < 0)
 			goto out;
-		if (t[i].is_index)
+		if (t[i].is_index) {
+			/* the index's own SBOMs, when it has some */
+			if (sboms_about(v.sboms, v.nsboms, t[i].digest) &&
+			    check_attestations(&v, &t[i], e) < 0)
+				goto out;
 			continue;
+		}
 		checked++;
 		if (check_attestations(&v, &t[i], e) < 0 || check_blobs(&v, &t[i], e) < 0)
 			goto out;
