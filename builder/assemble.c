@@ -464,6 +464,19 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 	index_json = oci_index_json(r, imgs, nimg, epoch);
 	sha256_hex(index_json, strlen(index_json), hex);
 	res->index_digest = xasprintf("sha256:%s", hex);
+	{
+		/* the index's own SBOMs, linking the per-arch ones */
+		struct sbom_image *sbs = xcalloc(res->narchs + 1, sizeof(*sbs));
+		int r2;
+
+		for (size_t i = 0; i < res->narchs; i++)
+			sbs[i] = res->archs[i].sbom; /* shallow: read only */
+		r2 = oci_index_sbom_artifacts(index_json, sbs, res->narchs, arts, epoch, &arts[narts], e);
+		free(sbs);
+		if (r2 < 0)
+			goto out;
+		narts += 2;
+	}
 	if ((o->outdir || o->tarfile) && oci_write(o, imgs, nimg, arts, narts, index_json, epoch, e) < 0)
 		goto out;
 	ret = 0;

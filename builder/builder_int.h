@@ -242,6 +242,7 @@ struct oci_artifact {
 	const char *media_type;      /* the document's (also the artifactType) */
 	const char *arch;
 	bool files;                  /* per-file entries (dev.pare.sbom.files) */
+	bool index;                  /* about the image index (dev.pare.sbom.index), arch NULL */
 	char *doc; size_t doclen;    /* the document */
 	char *manifest_json;
 	char doc_digest[7 + SHA256_HEX_LEN + 1];
@@ -253,6 +254,12 @@ struct oci_artifact {
 #define OCI_SBOM_ARTIFACTS 4
 int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
 		       int64_t epoch, struct oci_artifact out[OCI_SBOM_ARTIFACTS], perr *e);
+/* The SPDX and CycloneDX documents of the image index (subject = the index),
+ * linking each architecture's package-level documents: arts holds
+ * OCI_SBOM_ARTIFACTS per architecture, in the order of sbs. */
+int oci_index_sbom_artifacts(const char *index_json, const struct sbom_image *sbs, size_t n,
+			     const struct oci_artifact *arts, int64_t epoch,
+			     struct oci_artifact out[2], perr *e);
 void oci_artifact_release(struct oci_artifact *a);
 /* Write an OCI layout (or an oci-archive when tarfile) atomically. */
 int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n,

@@ -2,7 +2,8 @@
  *
  * pare build attaches SPDX and CycloneDX documents to every image manifest,
  * each package-level and per-file, as OCI 1.1 artifacts listed in index.json
- * with the annotations dev.pare.sbom.format / .arch / .files.  This command
+ * with the annotations dev.pare.sbom.format / .arch / .files, and one of each
+ * format about the image index (dev.pare.sbom.index).  This command
  * finds the one asked for, checks the digests on the way (manifest and
  * document), and prints it unchanged: the bytes are the attached (and, once
  * signed, attested) artifact's.
@@ -14,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USAGE "usage: pare sbom [--format spdx|cyclonedx] [--arch A] [--files] DIR"
+#define USAGE "usage: pare sbom [--format spdx|cyclonedx] [--arch A] [--files | --index] DIR"
 
 /* Read blobs/sha256/HEX of the layout and check that it hashes to its name. */
 static int read_blob(const char *dir, const char *digest, strbuf *out, perr *e)
@@ -49,12 +50,14 @@ int cmd_sbom(int argc, char **argv, perr *e)
 	cJSON *index = NULL, *mj = NULL, *d, *hit = NULL;
 	strvec archs = STRVEC_INIT;
 	char *path = NULL;
-	bool files = false;
+	bool files = false, want_index = false;
 	int ret = -1;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--files"))
 			files = true;
+		else if (!strcmp(argv[i], "--index"))
+			want_index = true;
 		else if (!strcmp(argv[i], "--format") && i + 1 < argc)
 			format = argv[++i];
 		else if (!strcmp(argv[i], "--arch") && i + 1 < argc)
@@ -66,6 +69,8 @@ int cmd_sbom(int argc, char **argv, perr *e)
 	}
 	if (!dir)
 		return perr_set(e, "sbom: " USAGE);
+	if (want_index && (files || arch))
+		return perr_set(e, "sbom: --index describes the whole index: no --files or --arch with it");
 	if (!strcmp(format, "cdx"))
 		format = "cyclonedx";
 	if (strcmp(format, "spdx") && strcmp(format, "cyclonedx"))
@@ -80,8 +85,13 @@ int cmd_sbom(int argc, char **argv, perr *e)
 	}
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(index, "manifests")) {
 		const char *f = ann(d, "dev.pare.sbom.format"), *a = ann(d, "dev.pare.sbom.arch");
-		const char *fl = ann(d, "dev.pare.sbom.files");
+		const char *fl = ann(d, "dev.pare.sbom.files"), *ix = ann(d, "dev.pare.sbom.index");
 
+		if (want_index) {
+			if (f && !strcmp(f, format) && ix && !strcmp(ix, "true") && !hit)
+				hit = d;
+			continue;
+		}
 		if (!f || !a || strcmp(f, format) || files != (fl && !strcmp(fl, "true")))
 			continue;
 		if (!sv_contains(&archs, a))
@@ -90,12 +100,16 @@ int cmd_sbom(int argc, char **argv, perr *e)
 			hit = hit ? hit : d;
 	}
 	sv_sort(&archs);
-	if (!archs.n) {
+	if (want_index && !hit) {
+		perr_set(e, "%s: no %s SBOM attached to the image index", dir, format);
+		goto out;
+	}
+	if (!want_index && !archs.n) {
 		perr_set(e, "%s: no %s%s SBOM attached (was it built by pare build?)", dir, format,
 			 files ? " per-file" : "");
 		goto out;
 	}
-	if (!arch && archs.n > 1) {
+	if (!want_index && !arch && archs.n > 1) {
 		strbuf list = STRBUF_INIT;
 		for (size_t i = 0; i < archs.n; i++)
 			sb_addf(&list, "%s%s", i ? ", " : "", archs.v[i]);

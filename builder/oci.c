@@ -500,6 +500,73 @@ int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
 	return 0;
 }
 
+int oci_index_sbom_artifacts(const char *index_json, const struct sbom_image *sbs, size_t n,
+			     const struct oci_artifact *arts, int64_t epoch,
+			     struct oci_artifact out[2], perr *e)
+{
+	static const struct { enum sbom_format f; const char *name, *mt; } fmts[2] = {
+		{ SBOM_SPDX, "spdx", "application/spdx+json" },
+		{ SBOM_CYCLONEDX, "cyclonedx", "application/vnd.cyclonedx+json" },
+	};
+	char created[32], empty[7 + SHA256_HEX_LEN + 1], idx[7 + SHA256_HEX_LEN + 1];
+	const char **docs = xcalloc(n + 1, sizeof(*docs));
+	size_t *lens = xcalloc(n + 1, sizeof(*lens));
+	int ret = -1;
+
+	rfc3339(epoch, created);
+	digest_of("{}", empty);
+	digest_of(index_json, idx);
+	memset(out, 0, 2 * sizeof(*out));
+	for (int k = 0; k < 2; k++) {
+		strbuf doc = STRBUF_INIT;
+		cJSON *man, *ann, *layers;
+
+		/* each architecture's package-level document of this format */
+		for (size_t i = 0; i < n; i++)
+			for (int j = 0; j < OCI_SBOM_ARTIFACTS; j++) {
+				const struct oci_artifact *a = &arts[i * OCI_SBOM_ARTIFACTS + j];
+				if (!a->files && !strcmp(a->format, fmts[k].name)) {
+					docs[i] = a->doc;
+					lens[i] = a->doclen;
+				}
+			}
+		if (sbom_write_index(sbs, n, idx, docs, lens, fmts[k].f, &doc, e) < 0) {
+			sb_release(&doc);
+			perr_prefix(e, "index %s sbom", fmts[k].name);
+			goto out;
+		}
+		out[k].format = fmts[k].name;
+		out[k].media_type = fmts[k].mt;
+		out[k].index = true;
+		out[k].doclen = doc.len;
+		out[k].doc = sb_detach(&doc);
+		digest_of(out[k].doc, out[k].doc_digest);
+		man = cJSON_CreateObject();
+		cJSON_AddNumberToObject(man, "schemaVersion", 2);
+		cJSON_AddStringToObject(man, "mediaType", MT_MANIFEST);
+		cJSON_AddStringToObject(man, "artifactType", fmts[k].mt);
+		cJSON_AddItemToObject(man, "config", descriptor(MT_EMPTY, empty, 2));
+		layers = cJSON_AddArrayToObject(man, "layers");
+		cJSON_AddItemToArray(layers, descriptor(fmts[k].mt, out[k].doc_digest, out[k].doclen));
+		cJSON_AddItemToObject(man, "subject", descriptor(MT_INDEX, idx, strlen(index_json)));
+		ann = cJSON_AddObjectToObject(man, "annotations");
+		cJSON_AddStringToObject(ann, "org.opencontainers.image.created", created);
+		cJSON_AddStringToObject(ann, "dev.pare.sbom.index", "true");
+		out[k].manifest_json = print_json(man);
+		cJSON_Delete(man);
+		digest_of(out[k].manifest_json, out[k].manifest_digest);
+	}
+	ret = 0;
+out:
+	if (ret < 0) {
+		oci_artifact_release(&out[0]);
+		oci_artifact_release(&out[1]);
+	}
+	free(docs);
+	free(lens);
+	return ret;
+}
+
 void oci_artifact_release(struct oci_artifact *a)
 {
 	free(a->doc);
@@ -542,8 +609,13 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 		cJSON_AddStringToObject(d, "artifactType", arts[i].media_type);
 		ann = cJSON_AddObjectToObject(d, "annotations");
 		cJSON_AddStringToObject(ann, "dev.pare.sbom.format", arts[i].format);
-		cJSON_AddStringToObject(ann, "dev.pare.sbom.arch", arts[i].arch);
-		cJSON_AddStringToObject(ann, "dev.pare.sbom.files", arts[i].files ? "true" : "false");
+		if (arts[i].index) {
+			cJSON_AddStringToObject(ann, "dev.pare.sbom.index", "true");
+		} else {
+			cJSON_AddStringToObject(ann, "dev.pare.sbom.arch", arts[i].arch);
+			cJSON_AddStringToObject(ann, "dev.pare.sbom.files",
+						arts[i].files ? "true" : "false");
+		}
 		cJSON_AddItemToArray(m, d);
 	}
 	top = print_json(j);

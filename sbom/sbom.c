@@ -979,6 +979,260 @@ static cJSON *cdx_doc(const struct model *m, bool with_files)
 	return doc;
 }
 
+/* ---- the image index ------------------------------------------------------------------- */
+
+/* What sbom_write() puts in documentNamespace / serialNumber for img. */
+static void doc_ref(const struct sbom_image *img, enum sbom_format fmt, const char *image_name,
+		    strbuf *sb)
+{
+	char uuid[37];
+
+	doc_uuid(img, fmt, false, uuid);
+	sb_reset(sb);
+	if (fmt == SBOM_SPDX) {
+		sb_adds(sb, "https://spdx.org/spdxdocs/pare-");
+		spdx_esc(sb, image_name);
+		sb_addf(sb, "-%s-%s", img->arch, uuid);
+	} else {
+		sb_addf(sb, "urn:uuid:%s", uuid);
+	}
+}
+
+static cJSON *index_doc(const struct sbom_image *imgs, size_t n, const struct model *ms,
+			const char *index_digest, const char *const *docs, const size_t *lens,
+			enum sbom_format fmt)
+{
+	/* The index gets its own id: same derivation, "index" for the arch. */
+	struct sbom_image ix = { .name = imgs[0].name, .arch = (char *)"index",
+				 .manifest_digest = (char *)index_digest };
+	const struct model *m0 = &ms[0];
+	cJSON *doc = cJSON_CreateObject(), *o, *a, *pkgs = NULL, *rels = NULL, *comps = NULL, *deps;
+	strbuf sb = STRBUF_INIT, id = STRBUF_INIT, purl = STRBUF_INIT;
+	char created[32];
+	const char *ref = imgs[0].reference ? imgs[0].reference : imgs[0].name;
+
+	rfc3339(imgs[0].created, created);
+	sb_adds(&purl, "pkg:oci/");
+	purl_encode(&purl, m0->image_name);
+	sb_addc(&purl, '@');
+	purl_encode(&purl, index_digest);
+	if (m0->image_tag) {
+		sb_adds(&purl, "?tag=");
+		purl_encode(&purl, m0->image_tag);
+	}
+	sb_addf(&sb, "OCI image index %s built by pare: %zu architecture%s (", ref, n,
+		n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++)
+		sb_addf(&sb, "%s%s", i ? ", " : "", imgs[i].arch);
+	sb_adds(&sb, "). The packages of each image are in that image's own SBOM, linked here "
+		     "by its id and checksum.");
+	if (imgs[0].recipe_sha256)
+		sb_addf(&sb, " Recipe sha256 %s.", imgs[0].recipe_sha256);
+	if (fmt == SBOM_SPDX) {
+		add_str(doc, "spdxVersion", "SPDX-2.3");
+		add_str(doc, "dataLicense", "CC0-1.0");
+		add_str(doc, "SPDXID", "SPDXRef-DOCUMENT");
+		sb_reset(&id);
+		sb_addf(&id, "%s index", ref);
+		add_str(doc, "name", id.buf);
+		doc_ref(&ix, fmt, m0->image_name, &id);
+		add_str(doc, "documentNamespace", id.buf);
+		o = add_obj(doc, "creationInfo");
+		add_str(o, "created", created);
+		arr_str(add_arr(o, "creators"), "Tool: " TOOL_NAME "-" PARE_VERSION);
+		add_str(doc, "comment", sb.buf);
+		a = add_arr(doc, "externalDocumentRefs");
+		for (size_t i = 0; i < n; i++) {
+			char sha1[SHA1_HEX_LEN + 1];
+			phash *h = phash_new("sha1");
+
+			phash_update(h, docs[i], lens[i]);
+			phash_final_hex(h, sha1);
+			o = arr_obj(a);
+			sb_reset(&id);
+			sb_adds(&id, "DocumentRef-");
+			spdx_esc(&id, imgs[i].arch);
+			add_str(o, "externalDocumentId", id.buf);
+			doc_ref(&imgs[i], fmt, ms[i].image_name, &id);
+			add_str(o, "spdxDocument", id.buf);
+			/* SPDX 2.3 §6.6: the checksum of an external document is SHA1 */
+			o = add_obj(o, "checksum");
+			add_str(o, "algorithm", "SHA1");
+			add_str(o, "checksumValue", sha1);
+		}
+		pkgs = add_arr(doc, "packages");
+		o = arr_obj(pkgs);
+		add_str(o, "SPDXID", "SPDXRef-Index");
+		add_str(o, "name", m0->image_name);
+		add_str(o, "versionInfo", index_digest);
+		add_str(o, "downloadLocation", "NOASSERTION");
+		cJSON_AddBoolToObject(o, "filesAnalyzed", false);
+		spdx_checksum(add_arr(o, "checksums"), "SHA256", index_digest + 7);
+		add_str(o, "comment", sb.buf);
+		spdx_extref(add_arr(o, "externalRefs"), "PACKAGE-MANAGER", "purl", purl.buf);
+		add_str(o, "primaryPackagePurpose", "CONTAINER");
+		rels = cJSON_CreateArray();
+		o = arr_obj(rels);
+		add_str(o, "spdxElementId", "SPDXRef-DOCUMENT");
+		add_str(o, "relationshipType", "DESCRIBES");
+		add_str(o, "relatedSpdxElement", "SPDXRef-Index");
+	} else {
+		char uuid[37];
+
+		add_str(doc, "$schema", "http://cyclonedx.org/schema/bom-1.5.schema.json");
+		add_str(doc, "bomFormat", "CycloneDX");
+		add_str(doc, "specVersion", "1.5");
+		doc_uuid(&ix, fmt, false, uuid);
+		sb_reset(&id);
+		sb_addf(&id, "urn:uuid:%s", uuid);
+		add_str(doc, "serialNumber", id.buf);
+		cJSON_AddNumberToObject(doc, "version", 1);
+		o = add_obj(doc, "metadata");
+		add_str(o, "timestamp", created);
+		a = arr_obj(add_arr(add_obj(o, "tools"), "components"));
+		add_str(a, "type", "application");
+		add_str(a, "name", TOOL_NAME);
+		add_str(a, "version", PARE_VERSION);
+		o = add_obj(o, "component");
+		add_str(o, "type", "container");
+		add_str(o, "bom-ref", purl.buf);
+		add_str(o, "name", m0->image_name);
+		add_str(o, "version", index_digest);
+		add_str(o, "description", sb.buf);
+		cdx_hash(add_arr(o, "hashes"), "SHA-256", index_digest + 7);
+		add_str(o, "purl", purl.buf);
+		a = add_arr(o, "properties");
+		cdx_prop(a, "pare:index", "true");
+		if (imgs[0].recipe_sha256)
+			cdx_prop(a, "pare:recipe:sha256", imgs[0].recipe_sha256);
+		if (imgs[0].reference)
+			cdx_prop(a, "pare:reference", imgs[0].reference);
+		comps = add_arr(doc, "components");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct model *m = &ms[i];
+		char hex[SHA256_HEX_LEN + 1];
+
+		sha256_hex(docs[i], lens[i], hex);
+		if (fmt == SBOM_SPDX) {
+			strbuf sid = STRBUF_INIT;
+
+			sb_adds(&sid, "SPDXRef-Image-");
+			spdx_esc(&sid, imgs[i].arch);
+			o = arr_obj(pkgs);
+			add_str(o, "SPDXID", sid.buf);
+			add_str(o, "name", m->image_name);
+			add_str(o, "versionInfo", imgs[i].manifest_digest);
+			add_str(o, "downloadLocation", "NOASSERTION");
+			cJSON_AddBoolToObject(o, "filesAnalyzed", false);
+			spdx_checksum(add_arr(o, "checksums"), "SHA256", imgs[i].manifest_digest + 7);
+			sb_reset(&sb);
+			sb_addf(&sb, "The image for %s; its packages are in DocumentRef-", imgs[i].arch);
+			spdx_esc(&sb, imgs[i].arch);
+			sb_addf(&sb, " (sha256 %s).", hex);
+			add_str(o, "comment", sb.buf);
+			spdx_extref(add_arr(o, "externalRefs"), "PACKAGE-MANAGER", "purl", m->image_purl);
+			add_str(o, "primaryPackagePurpose", "CONTAINER");
+			o = arr_obj(rels);
+			add_str(o, "spdxElementId", "SPDXRef-Index");
+			add_str(o, "relationshipType", "CONTAINS");
+			add_str(o, "relatedSpdxElement", sid.buf);
+			o = arr_obj(rels);
+			add_str(o, "spdxElementId", sid.buf);
+			add_str(o, "relationshipType", "DESCRIBED_BY");
+			sb_reset(&sb);
+			sb_adds(&sb, "DocumentRef-");
+			spdx_esc(&sb, imgs[i].arch);
+			sb_adds(&sb, ":SPDXRef-DOCUMENT");
+			add_str(o, "relatedSpdxElement", sb.buf);
+			sb_release(&sid);
+		} else {
+			o = arr_obj(comps);
+			add_str(o, "type", "container");
+			add_str(o, "bom-ref", m->image_purl);
+			add_str(o, "name", m->image_name);
+			add_str(o, "version", imgs[i].manifest_digest);
+			cdx_hash(add_arr(o, "hashes"), "SHA-256", imgs[i].manifest_digest + 7);
+			add_str(o, "purl", m->image_purl);
+			/* CycloneDX BOM-Link: urn:cdx:SERIAL/VERSION names the image's own BOM */
+			a = arr_obj(add_arr(o, "externalReferences"));
+			doc_ref(&imgs[i], fmt, m->image_name, &id);
+			sb_reset(&sb);
+			sb_addf(&sb, "urn:cdx:%s/1", id.buf + strlen("urn:uuid:"));
+			add_str(a, "url", sb.buf);
+			add_str(a, "comment", "the SBOM of this image, with its packages");
+			add_str(a, "type", "bom");
+			cdx_hash(add_arr(a, "hashes"), "SHA-256", hex);
+			cdx_prop(add_arr(o, "properties"), "pare:arch", imgs[i].arch);
+		}
+	}
+	if (fmt == SBOM_SPDX) {
+		cJSON_AddItemToObject(doc, "relationships", rels);
+	} else {
+		deps = add_arr(doc, "dependencies");
+		o = arr_obj(deps);
+		add_str(o, "ref", purl.buf);
+		a = add_arr(o, "dependsOn");
+		for (size_t i = 0; i < n; i++)
+			arr_str(a, ms[i].image_purl);
+		for (size_t i = 0; i < n; i++) {
+			o = arr_obj(deps);
+			add_str(o, "ref", ms[i].image_purl);
+			add_arr(o, "dependsOn");
+		}
+	}
+	sb_release(&sb);
+	sb_release(&id);
+	sb_release(&purl);
+	return doc;
+}
+
+int sbom_write_index(const struct sbom_image *imgs, size_t n, const char *index_digest,
+		     const char *const *arch_docs, const size_t *arch_doclens,
+		     enum sbom_format fmt, strbuf *out, perr *e)
+{
+	struct model *ms = xcalloc(n + 1, sizeof(*ms));
+	cJSON *doc = NULL;
+	char *txt = NULL;
+	int ret = -1;
+
+	if (!n) {
+		perr_set(e, "sbom: an index without images");
+		goto out;
+	}
+	if (!index_digest || !str_starts(index_digest, "sha256:") || !is_sha256_hex(index_digest + 7)) {
+		perr_set(e, "sbom: bad index digest '%s'", index_digest ? index_digest : "");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* arch order as given (the index's); a digest for each */
+		if (!imgs[i].name || !imgs[i].arch || !imgs[i].manifest_digest ||
+		    strcmp(imgs[i].name, imgs[0].name)) {
+			perr_set(e, "sbom: index image %zu without a name, arch or manifest digest", i);
+			goto out;
+		}
+		if (model_build(&ms[i], &imgs[i], false, e) < 0) {
+			perr_prefix(e, "sbom");
+			goto out;
+		}
+	}
+	doc = index_doc(imgs, n, ms, index_digest, arch_docs, arch_doclens, fmt);
+	txt = cJSON_Print(doc);
+	if (!txt)
+		die("cjson: out of memory printing the sbom");
+	sb_adds(out, txt);
+	sb_addc(out, '\n');
+	ret = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		if (ms[i].img)
+			model_free(&ms[i]);
+	free(ms);
+	free(txt);
+	cJSON_Delete(doc);
+	return ret;
+}
+
 /* ---- public ----------------------------------------------------------------------------- */
 
 int sbom_write(const struct sbom_image *img, enum sbom_format fmt, bool with_files,

@@ -57,6 +57,16 @@ enum sbom_format { SBOM_SPDX, SBOM_CYCLONEDX };
  * not in pkgs, a file pointing at no package).  docs/sbom.md maps every field. */
 int sbom_write(const struct sbom_image *img, enum sbom_format fmt, bool with_files,
 	       strbuf *out, perr *e);
+/* The document for an image index: the index (described, its digest and
+ * purl) containing one image per architecture (manifest digest, purl), each
+ * linked to that image's own attached package-level document of the same
+ * format — arch_docs[i] (its bytes, for the SPDX externalDocumentRefs SHA1 /
+ * CycloneDX BOM-Link hash) and its id, which is recomputed from imgs[i] as
+ * sbom_write() makes it.  The packages are in those documents, not here.
+ * imgs[i].manifest_digest must be set; all imgs share name and reference. */
+int sbom_write_index(const struct sbom_image *imgs, size_t n, const char *index_digest,
+		     const char *const *arch_docs, const size_t *arch_doclens,
+		     enum sbom_format fmt, strbuf *out, perr *e);
 /* Frees everything img points to and zeroes it (img itself is the caller's). */
 void sbom_image_free(struct sbom_image *img);
 /* "spdx" / "cyclonedx" (also "cdx") -> format; -1 with e set when unknown. */

@@ -71,7 +71,7 @@ for f in spdx:false:spdx.json cyclonedx:false:cdx.json spdx:true:fspdx.json cycl
 	check "pare sbom prints the attached $fmt files=$fl artifact unchanged" cmp "$W/$out" "$W/out/blobs/sha256/${doc#sha256:}"
 done
 check_eq "four SBOM artifacts per image manifest, all with the manifest as subject" \
-	"$(for a in $(jq -r '.manifests[] | select(.annotations["dev.pare.sbom.format"]) | .digest' "$W/out/index.json"); do
+	"$(for a in $(jq -r '.manifests[] | select(.annotations["dev.pare.sbom.arch"]) | .digest' "$W/out/index.json"); do
 		jq -r '.subject.digest' "$W/out/blobs/sha256/${a#sha256:}"; done | sort | uniq -c | awk '{print $1, $2}')" "4 $amd"
 
 # No dark files: the regular files of the layers (listed with tar, not pare)
@@ -141,8 +141,8 @@ check "pare verify accepts the signed build" "$PARE" verify --key "$W/k.pub" "$W
 "$PARE" sbom "$W/signed" >"$W/spdx3.json" || fail "pare sbom after signing"
 check "signing leaves the attached SBOM unchanged" cmp "$W/spdx.json" "$W/spdx3.json"
 "$PARE" verify --json --key "$W/k.pub" "$W/signed" >"$W/verify.json" 2>&1 || true
-check_eq "verify checks all four SBOM artifacts against their attestations" \
-	"$(jq '[.checks[] | select(.check == "sbom")] | length' "$W/verify.json" 2>/dev/null)" 4
+check_eq "verify checks the four image and two index SBOM artifacts against their attestations" \
+	"$(jq '[.checks[] | select(.check == "sbom")] | length' "$W/verify.json" 2>/dev/null)" 6
 # Swap the per-file SPDX document for an altered one (validly re-digested):
 # the package-level SPDX attestation must not vouch for it.
 cp -a "$W/signed" "$W/tamper"
@@ -184,6 +184,42 @@ for b in "$W"/git/blobs/sha256/*; do
 done
 check_eq "the SLSA provenance lists the recipes' git commit" "$prov" yes
 check "verify the git build" "$PARE" verify --key "$W/k.pub" "$W/git"
+
+# The index: one SPDX and one CycloneDX document whose subject is the image
+# index, naming each architecture's image and linking its package-level SBOM.
+ARCHS="amd64, arm64" fixture_recipe multi stable "hello, lic-dep5"
+check "lock multi-arch" "$PARE" --quiet lock multi
+check "build multi-arch" "$PARE" --quiet build multi -o "$W/multi"
+M=$W/multi
+"$PARE" sbom --index "$M" >"$W/ispdx.json" 2>"$W/err" || fail "pare sbom --index" "$(cat "$W/err")"
+"$PARE" sbom --index --format cyclonedx "$M" >"$W/icdx.json" 2>"$W/err" || fail "pare sbom --index (cyclonedx)" "$(cat "$W/err")"
+check "index SPDX document is valid SPDX 2.3" /usr/bin/python3 "$VALIDATE" "$W/ispdx.json"
+check "index CycloneDX document is valid CycloneDX 1.5" /usr/bin/python3 "$VALIDATE" "$W/icdx.json"
+midx=$(jq -r '.manifests[0].digest' "$M/index.json")
+check_eq "index SBOM artifacts have the image index as subject" \
+	"$(for a in $(jq -r '.manifests[] | select(.annotations["dev.pare.sbom.index"] == "true") | .digest' "$M/index.json"); do
+		jq -r '.subject.digest' "$M/blobs/sha256/${a#sha256:}"; done | sort -u)" "$midx"
+check_eq "index SPDX describes the index by its digest" \
+	"$(jq -r '.packages[] | select(.SPDXID == "SPDXRef-Index") | .versionInfo' "$W/ispdx.json")" "$midx"
+check_eq "index SPDX contains one image per manifest in the index" \
+	"$(jq -r '.packages[] | select(.SPDXID | startswith("SPDXRef-Image-")) | .versionInfo' "$W/ispdx.json" | sort)" \
+	"$(jq -r '.manifests[].digest' "$M/blobs/sha256/${midx#sha256:}" | sort)"
+for a in amd64 arm64; do
+	"$PARE" sbom --arch $a "$M" >"$W/m-$a.spdx.json" && "$PARE" sbom --arch $a --format cyclonedx "$M" >"$W/m-$a.cdx.json" ||
+		fail "pare sbom --arch $a"
+	check_eq "index SPDX links the $a SPDX document by namespace and SHA1" \
+		"$(jq -r --arg d "DocumentRef-$a" '.externalDocumentRefs[] | select(.externalDocumentId == $d) | "\(.spdxDocument) \(.checksum.checksumValue)"' "$W/ispdx.json")" \
+		"$(jq -r .documentNamespace "$W/m-$a.spdx.json") $(sha1sum "$W/m-$a.spdx.json" | cut -d' ' -f1)"
+	check_eq "index CycloneDX links the $a BOM by serial number and SHA-256" \
+		"$(jq -r --arg a "$a" '.components[] | select(.properties | any(.name == "pare:arch" and .value == $a)) | .externalReferences[0] | "\(.url) \(.hashes[0].content)"' "$W/icdx.json")" \
+		"$(jq -r '.serialNumber | sub("^urn:uuid:"; "urn:cdx:") + "/1"' "$W/m-$a.cdx.json") $(sha256sum "$W/m-$a.cdx.json" | cut -d' ' -f1)"
+done
+check_fails "--index takes no --arch" 'no --files or --arch' "$PARE" sbom --index --arch amd64 "$M"
+check "sign the multi-arch layout" "$PARE" sign --key "$W/k.key" "$M"
+check "verify the multi-arch layout (index SBOMs attested)" "$PARE" verify --key "$W/k.pub" "$M"
+"$PARE" verify --json --key "$W/k.pub" "$M" >"$W/mverify.json" 2>&1 || true
+check_eq "verify checks 2 x 4 image and 2 index SBOMs" \
+	"$(jq '[.checks[] | select(.check == "sbom")] | length' "$W/mverify.json" 2>/dev/null)" 10
 
 check_fails "unknown format is refused" 'unknown format' "$PARE" sbom --format xml "$W/out"
 check_fails "a directory without SBOM is refused" 'index.json' "$PARE" sbom "$W"
