@@ -284,6 +284,124 @@ static int check_blobs(struct verifying *v, const struct target *t, perr *e)
 	return 0;
 }
 
+/* One manifest listed in a target's referrers index (see check_referrers). */
+static int check_one_referrer(struct verifying *v, const struct target *t, const cJSON *d,
+			      perr *e)
+{
+	const char *dg = json_str(d, "digest"), *at = json_str(d, "artifactType"), *mat, *subj;
+	const cJSON *lay;
+	strbuf buf = STRBUF_INIT;
+	cJSON *m = NULL, *tagged = NULL;
+	char *ctag = NULL;
+	int ret = -1;
+
+	if (!dg) {
+		perr_set(e, "a listed referrer has no digest");
+		goto out;
+	}
+	if (layout_read_blob(&v->l, dg, json_size(d), &buf, e) < 0)
+		goto out;
+	m = cJSON_ParseWithLength(buf.buf, buf.len);
+	subj = json_str(cJSON_GetObjectItemCaseSensitive(m, "subject"), "digest");
+	if (!subj || strcmp(subj, t->digest)) {
+		perr_set(e, "subject is %s, not %s", subj ? subj : "missing", t->digest);
+		goto out;
+	}
+	mat = json_str(m, "artifactType");
+	if (!mat)
+		mat = json_str(cJSON_GetObjectItemCaseSensitive(m, "config"), "mediaType");
+	if (at && (!mat || strcmp(at, mat))) {
+		perr_set(e, "listed as %s but the manifest says %s", at, mat ? mat : "nothing");
+		goto out;
+	}
+	lay = cJSON_GetObjectItemCaseSensitive(m, "config");
+	if (json_str(lay, "digest") &&
+	    layout_check_blob(&v->l, json_str(lay, "digest"), json_size(lay), e) < 0)
+		goto out;
+	cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(m, "layers")) {
+		if (!json_str(lay, "digest")) {
+			perr_set(e, "a layer without digest");
+			goto out;
+		}
+		if (layout_check_blob(&v->l, json_str(lay, "digest"), json_size(lay), e) < 0)
+			goto out;
+	}
+	if (mat && (!strcmp(mat, AT_COSIGN_SIG) || !strcmp(mat, AT_COSIGN_ATT))) {
+		ctag = cosign_tag(t->digest, !strcmp(mat, AT_COSIGN_SIG) ? ".sig" : ".att");
+		if (cosign_manifest(v, ctag, &tagged, e) < 0)
+			goto out;
+		if (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(tagged, "layers"),
+				   cJSON_GetObjectItemCaseSensitive(m, "layers"), true)) {
+			perr_set(e, "its layers differ from the verified %s", ctag);
+			goto out;
+		}
+	}
+	report(v, "referrer", t->arch, dg, mat ? mat : "");
+	ret = 0;
+out:
+	if (ret < 0)
+		perr_prefix(e, "referrer %s", dg ? dg : "?");
+	cJSON_Delete(m);
+	cJSON_Delete(tagged);
+	sb_release(&buf);
+	free(ctag);
+	return ret;
+}
+
+/*
+ * The OCI 1.1 referrers of a target as the layout lists them: the
+ * tag-schema fallback index sha256-HEX (pare sign always writes it).  Each
+ * listed manifest must read back under its digest and size, name the target
+ * as its subject, have the artifactType the listing claims, and have intact
+ * config and layer blobs; a cosign signature/attestation referrer must carry
+ * exactly the layers of the verified sha256-HEX.sig/.att image (so it cannot
+ * smuggle an unverified layer past a client that reads referrers); and every
+ * SBOM artifact about the target must be listed.
+ */
+static int check_referrers(struct verifying *v, const struct target *t, perr *e)
+{
+	char *tag = cosign_tag(t->digest, "");
+	const cJSON *fd = layout_find_ref(&v->l, tag), *d;
+	strbuf buf = STRBUF_INIT;
+	cJSON *idx = NULL;
+	int ret = -1;
+
+	if (!fd) {
+		perr_set(e, "no %s referrers index in the layout", tag);
+		goto out;
+	}
+	if (layout_read_blob(&v->l, json_str(fd, "digest"), json_size(fd), &buf, e) < 0)
+		goto out;
+	idx = cJSON_ParseWithLength(buf.buf, buf.len);
+	if (!idx || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(idx, "manifests"))) {
+		perr_set(e, "%s: not an image index", tag);
+		goto out;
+	}
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(idx, "manifests"))
+		if (check_one_referrer(v, t, d, e) < 0)
+			goto out;
+	for (size_t i = 0; i < v->nsboms; i++) {
+		bool listed = false;
+
+		if (strcmp(v->sboms[i].subject, t->digest))
+			continue;
+		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(idx, "manifests"))
+			listed |= json_str(d, "digest") && !strcmp(json_str(d, "digest"), v->sboms[i].manifest_digest);
+		if (!listed) {
+			perr_set(e, "sbom artifact %s is not listed", v->sboms[i].manifest_digest);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		perr_prefix(e, "referrers %s %s", t->arch, t->digest);
+	cJSON_Delete(idx);
+	sb_release(&buf);
+	free(tag);
+	return ret;
+}
+
 int signer_verify_layout(const char *dir, const char *pubfile, const char *arch,
 			 signer_check_fn fn, void *ctx, perr *e)
 {
@@ -308,13 +426,17 @@ int signer_verify_layout(const char *dir, const char *pubfile, const char *arch,
 			goto out;
 		if (t[i].is_index) {
 			/* the index's own SBOMs, when it has some */
-			if (sboms_about(v.sboms, v.nsboms, t[i].digest) &&
-			    check_attestations(&v, &t[i], e) < 0)
+			if ((sboms_about(v.sboms, v.nsboms, t[i].digest) &&
+			     check_attestations(&v, &t[i], e) < 0) ||
+			    check_referrers(&v, &t[i], e) < 0)
 				goto out;
 			continue;
 		}
 		checked++;
-		if (check_attestations(&v, &t[i], e) < 0 || check_blobs(&v, &t[i], e) < 0)
+		/* referrers last: they repeat what the tags and artifacts hold,
+		 * whose own checks give the more precise message */
+		if (check_attestations(&v, &t[i], e) < 0 || check_blobs(&v, &t[i], e) < 0 ||
+		    check_referrers(&v, &t[i], e) < 0)
 			goto out;
 	}
 	if (arch && !checked) {

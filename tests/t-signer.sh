@@ -226,6 +226,31 @@ jq -c '.name = "changed"' w/spdx.json > w/spdx2
 read -r nd ns < <(swap_in "$sp" "$sl" w/spdx2)
 jq -c --arg o "$sp" --arg n "$nd" --argjson s "$ns" '(.manifests[]|select(.digest==$o)) |= (.digest=$n|.size=$s)' X/index.json > w/i && mv w/i X/index.json
 t_fails "sbom differs from its attestation" "differs from the sbom artifact" "$PARE" verify --key k-ecdsa-p256.pub X
+# OCI 1.1 referrers (the sha256-HEX fallback index): subjects, digests, layers.
+FB="sha256-${AMD#sha256:}"
+t_run "verify checks the referrers" sh -c "'$PARE' verify --json --key k-ecdsa-p256.pub $L | jq -e '[.checks[] | select(.check == \"referrer\" and .arch == \"amd64\")] | length == 4'"
+fresh; retag "$FB" "$(ref_digest "sha256-${ARM#sha256:}")" "$(jq -r --arg r "sha256-${ARM#sha256:}" '.manifests[]|select(.annotations["org.opencontainers.image.ref.name"]==$r)|.size' X/index.json)"
+t_fails "referrers index of another image" "referrers amd64 .*subject is $ARM, not $AMD" "$PARE" verify --key k-ecdsa-p256.pub X
+fresh; fb=$(ref_digest "$FB"); sr=$(jq -r --arg a application/vnd.dev.cosign.artifact.sig.v1+json '.manifests[]|select(.artifactType==$a)|.digest' X/blobs/sha256/${fb#sha256:})
+echo -n unsigned > w/extra; read -r xd xs < <(put w/extra)
+jq -c --argjson l "$(desc application/vnd.dev.cosign.simplesigning.v1+json "$xd" "$xs")" '.layers += [$l]' X/blobs/sha256/${sr#sha256:} > w/r
+read -r nd ns < <(put w/r)
+jq -c --arg o "$sr" --arg n "$nd" --argjson s "$ns" '(.manifests[]|select(.digest==$o)) |= (.digest=$n|.size=$s)' X/blobs/sha256/${fb#sha256:} > w/f
+read -r fd fs < <(put w/f); retag "$FB" "$fd" "$fs"
+t_fails "a signature referrer with an extra layer" "referrer $nd: its layers differ from the verified $FB.sig" "$PARE" verify --key k-ecdsa-p256.pub X
+fresh; fb=$(ref_digest "$FB"); sr=$(jq -r --arg a application/vnd.dev.cosign.artifact.att.v1+json '.manifests[]|select(.artifactType==$a)|.digest' X/blobs/sha256/${fb#sha256:})
+chmod u+w X/blobs/sha256/${sr#sha256:}; echo ' ' >> X/blobs/sha256/${sr#sha256:}
+t_fails "a tampered referrer manifest" "referrer $sr: .*(size|does not match its digest)" "$PARE" verify --key k-ecdsa-p256.pub X
+fresh; fb=$(ref_digest "$FB")
+jq -c '.manifests |= map(select(.artifactType != "application/spdx+json"))' X/blobs/sha256/${fb#sha256:} > w/f
+read -r fd fs < <(put w/f); retag "$FB" "$fd" "$fs"
+t_fails "an SBOM artifact missing from the referrers" "sbom artifact sha256:[0-9a-f]+ is not listed" "$PARE" verify --key k-ecdsa-p256.pub X
+fresh; jq -c --arg r "$FB" '.manifests |= map(select(.annotations["org.opencontainers.image.ref.name"] != $r))' X/index.json > w/i && mv w/i X/index.json
+t_fails "no referrers index" "no $FB referrers index" "$PARE" verify --key k-ecdsa-p256.pub X
+fresh; fb=$(ref_digest "$FB")
+jq -c '(.manifests[]|select(.artifactType=="application/vnd.cyclonedx+json")) |= (.artifactType="application/spdx+json")' X/blobs/sha256/${fb#sha256:} > w/f
+read -r fd fs < <(put w/f); retag "$FB" "$fd" "$fs"
+t_fails "a referrer listed under the wrong artifactType" "listed as application/spdx\+json but the manifest says application/vnd.cyclonedx\+json" "$PARE" verify --key k-ecdsa-p256.pub X
 t_fails "wrong public key" "signature does not verify with the ecdsa-p256 key" "$PARE" verify --key <(openssl pkey -in <(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null) -pubout) $L
 t_fails "wrong key type" "does not verify with the ed25519 key" "$PARE" verify --key k-ed25519.pub $L
 t_run "json reports the failure" sh -c "'$PARE' verify --json --key k-ed25519.pub $L 2>/dev/null | jq -e '.ok == false and (.error | test(\"does not verify\"))'"
