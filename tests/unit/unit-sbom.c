@@ -625,6 +625,69 @@ int main(void)
 		cJSON_Delete(y);
 	}
 
+	/* the embedded copy's path and its recipe identity */
+	{
+		char *p1 = sbom_embedded_path("py", SBOM_SPDX), *p2 = sbom_embedded_path("py", SBOM_CYCLONEDX);
+		TAP_STREQ(p1, "/usr/share/sbom/py.spdx.json", "embedded SPDX path");
+		TAP_STREQ(p2, "/usr/share/sbom/py.cdx.json", "embedded CycloneDX path");
+		free(p1);
+		free(p2);
+	}
+	emb.recipe_sha256 = xstrdup("ab12");
+	sb_reset(&a);
+	sb_reset(&b);
+	TAP_OK(sbom_write(&emb, SBOM_SPDX, false, &a, &e) == 0 && strstr(sb_str(&a), "Recipe sha256 ab12. ") &&
+	       strstr(sb_str(&a), "Not counted: the SBOM documents under /usr/share/sbom/"),
+	       "embedded spdx: recipe sha256 and the uncounted SBOM files in the comments");
+	TAP_OK(sbom_write(&emb, SBOM_CYCLONEDX, false, &b, &e) == 0 && strstr(sb_str(&b), "\"pare:recipe:sha256\"") &&
+	       strstr(sb_str(&b), "\"pare:embedded\""), "embedded cdx: pare:recipe:sha256 and pare:embedded");
+
+	/* the image index: links the per-arch documents */
+	{
+		struct sbom_image two[2];
+		const char *docs[2];
+		size_t lens[2];
+		strbuf d0 = STRBUF_INIT, d1 = STRBUF_INIT;
+		const char *idx = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+		two[0] = img;
+		two[1] = img;
+		two[1].arch = (char *)"arm64";
+		two[1].manifest_digest = (char *)"sha256:2222222222222222222222222222222222222222222222222222222222222222";
+		for (int fmt = 0; fmt < 2; fmt++) {
+			cJSON *d;
+			sb_reset(&d0);
+			sb_reset(&d1);
+			sb_reset(&a);
+			sbom_write(&two[0], (enum sbom_format)fmt, false, &d0, &e);
+			sbom_write(&two[1], (enum sbom_format)fmt, false, &d1, &e);
+			docs[0] = d0.buf, lens[0] = d0.len, docs[1] = d1.buf, lens[1] = d1.len;
+			TAP_OK(sbom_write_index(two, 2, idx, docs, lens, (enum sbom_format)fmt, &a, &e) == 0,
+			       "index %d: written (%s)", fmt, e.msg);
+			d = cJSON_Parse(sb_str(&a));
+			if (fmt == SBOM_SPDX) {
+				cJSON *x = cJSON_Parse(d1.buf);
+				cJSON *r = find_by(cJSON_GetObjectItem(d, "externalDocumentRefs"), "externalDocumentId",
+						   "DocumentRef-arm64");
+				TAP_OK(r && x && !strcmp(str_at(r, "spdxDocument"), str_at(x, "documentNamespace")),
+				       "index spdx: DocumentRef-arm64 is the arm64 document's namespace");
+				TAP_OK(find_by(cJSON_GetObjectItem(d, "packages"), "versionInfo", idx) != NULL,
+				       "index spdx: the index package carries the index digest");
+				cJSON_Delete(x);
+			} else {
+				TAP_OK(d && strstr(sb_str(&a), "\"type\":\t\"bom\"") != NULL,
+				       "index cdx: a bom external reference per image");
+			}
+			cJSON_Delete(d);
+			TAP_OK(validate(a.buf, a.len, "index") == 0, "index %d: valid", fmt);
+		}
+		sb_reset(&a);
+		TAP_OK(sbom_write_index(two, 2, "sha256:nope", docs, lens, SBOM_SPDX, &a, &e) < 0 && a.len == 0,
+		       "index: a bad digest is an error: %s", e.msg);
+		sb_release(&d0);
+		sb_release(&d1);
+	}
+
 	/* bad input fails and writes nothing */
 	sb_reset(&a);
 	emb.files[1].sha1[0] = '\0';
