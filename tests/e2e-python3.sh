@@ -31,6 +31,16 @@ check_eq "python3 runs as nonroot with ssl, sqlite3, json" "$out" "ok 65532"
 "$PARE" sbom "$W/out" >"$W/spdx.json" && "$PARE" sbom --format cyclonedx "$W/out" >"$W/cdx.json"
 check "python3 SPDX SBOM valid" /usr/bin/python3 "$VALIDATE" "$W/spdx.json"
 check "python3 CycloneDX SBOM valid" /usr/bin/python3 "$VALIDATE" "$W/cdx.json"
+"$PARE" sbom --files "$W/out" >"$W/fspdx.json" && "$PARE" sbom --files --format cyclonedx "$W/out" >"$W/fcdx.json"
+check "python3 per-file SPDX SBOM valid" /usr/bin/python3 "$VALIDATE" "$W/fspdx.json"
+check "python3 per-file CycloneDX SBOM valid" /usr/bin/python3 "$VALIDATE" "$W/fcdx.json"
+"$PARE" sbom --index "$W/out" >"$W/ispdx.json" && "$PARE" sbom --index --format cyclonedx "$W/out" >"$W/icdx.json"
+check "python3 index SPDX SBOM valid" /usr/bin/python3 "$VALIDATE" "$W/ispdx.json"
+check "python3 index CycloneDX SBOM valid" /usr/bin/python3 "$VALIDATE" "$W/icdx.json"
+check "embedded SPDX SBOM (/usr/share/sbom/python3.spdx.json) valid" /usr/bin/python3 "$VALIDATE" "$R/usr/share/sbom/python3.spdx.json"
+check "embedded CycloneDX SBOM (/usr/share/sbom/python3.cdx.json) valid" /usr/bin/python3 "$VALIDATE" "$R/usr/share/sbom/python3.cdx.json"
+nfiles=$(find "$R" -type f | wc -l)
+check_eq "per-file SBOM lists every regular file of the rootfs" "$nfiles" "$(jq '.files | length' "$W/fspdx.json")"
 total=$(jq '[.packages[] | select(.primaryPackagePurpose == "INSTALL")] | length' "$W/spdx.json")
 known=$(jq '[.packages[] | select(.primaryPackagePurpose == "INSTALL") | select(.licenseDeclared != null and .licenseDeclared != "NOASSERTION" and (.licenseDeclared | test("^LicenseRef-[^ ]*-copyright$") | not))] | length' "$W/spdx.json")
 echo "# python3: $known of $total packages with an SPDX licence expression"
