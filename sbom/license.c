@@ -13,6 +13,7 @@
  *     "NAME with FOO exception" adds an exception.
  * SPDX expressions have the same precedence order (WITH > AND > OR).
  */
+#define _GNU_SOURCE /* strcasestr */
 #include "sbom_int.h"
 
 #include <ctype.h>
@@ -688,14 +689,11 @@ static void analyse_dep5(const char *pkgname, struct para *ps, size_t np,
 /* ---- free-text detection --------------------------------------------------------- */
 
 /* Case-insensitive substring search. */
+/* glibc's strcasestr (two-way search), not strncasecmp at every offset:
+ * the analysis runs once per document and a build writes eight. */
 static const char *find_ci(const char *hay, const char *needle)
 {
-	size_t n = strlen(needle);
-
-	for (; *hay; hay++)
-		if (!strncasecmp(hay, needle, n))
-			return hay;
-	return NULL;
+	return strcasestr(hay, needle);
 }
 
 /*
@@ -893,9 +891,17 @@ char *utf8_sanitize(const char *s)
 		size_t n = 0;
 		unsigned cp = 0;
 
-		if (*p < 0x80)
-			n = 1, cp = *p;
-		else if ((*p & 0xe0) == 0xc0)
+		if (*p < 0x80) {
+			/* ASCII runs at once: every string of every document
+			 * passes through here */
+			const unsigned char *q = p;
+			while (*q && *q < 0x80)
+				q++;
+			sb_add(&sb, p, (size_t)(q - p));
+			p = q;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0)
 			n = 2, cp = *p & 0x1f;
 		else if ((*p & 0xf0) == 0xe0)
 			n = 3, cp = *p & 0x0f;
