@@ -76,7 +76,7 @@ const char *sbom_file_name(enum sbom_format fmt);
 
 /* Where the builder embeds the package-level documents in the image (top
  * layer): SBOM_EMBED_DIR "/NAME.spdx.json" and "/NAME.cdx.json".  The
- * suffixes are the ones syft's and trivy's SBOM catalogers look for. */
+ * suffixes match trivy's SBOM analyzer and syft's sbom-cataloger patterns. */
 #define SBOM_EMBED_DIR "/usr/share/sbom"
 /* Absolute path of the embedded document of recipe name (caller frees). */
 char *sbom_embedded_path(const char *name, enum sbom_format fmt);
