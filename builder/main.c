@@ -26,6 +26,12 @@ static const struct command commands[] = {
 	  "sign an OCI layout and attach attestations (cosign-compatible)" },
 	{ "verify", cmd_verify, "--key PUB [--arch A] [--json] DIR",
 	  "verify signatures, attestations, SBOMs and blob digests of a layout" },
+	{ "push", cmd_push,
+	  "[--insecure HOST[:PORT]]… [--username U --password-stdin] [--tag T]… [--from REPO] [--chunk-size BYTES] [--json] DIR HOST[:PORT]/REPO[:TAG]",
+	  "push an OCI layout with its signatures and attestations to a registry" },
+	{ "pull", cmd_pull,
+	  "[--insecure HOST[:PORT]]… [--username U --password-stdin] [--json] HOST[:PORT]/REPO[:TAG|@sha256:…] DIR",
+	  "pull an image with its signatures, attestations and SBOMs into an OCI layout" },
 	{ "version", cmd_version, "", "print pare's version" },
 	{ "help", cmd_help, "[COMMAND]", "show this list, or one command's usage" },
 };
