@@ -277,7 +277,7 @@ static int upload_once(struct push *p, const struct pblob *b, int fd, perr *e)
 		goto out;
 	if (m == 1) {
 		p->res->blobs_mounted++;
-		note("mounted %s from %s", b->digest, p->o->mount_from);
+		debug("mounted %s from %s", b->digest, p->o->mount_from);
 		ret = 2;
 		goto out;
 	}
