@@ -16,7 +16,7 @@ static const struct command commands[] = {
 	{ "why", cmd_why, "[--arch A] RECIPE PACKAGE",
 	  "show the dependency path that pulls PACKAGE into RECIPE" },
 	{ "build", cmd_build,
-	  "RECIPE… | --all [-o DIR] [--tar FILE] [--arch A,…] [--tag T] [--compression gzip|zstd] [--max-layers N] [-j N] [--sign-key KEY] [--quiet]",
+	  "RECIPE… | --all [-o DIR] [--tar FILE] [--arch A,…] [--tag T] [--compression gzip|zstd] [--max-layers N] [-j N] [--sign-key KEY] [--push REF [--insecure HOST] [--username U --password-stdin]] [--quiet]",
 	  "fetch a locked recipe's packages and build its OCI image" },
 	{ "sbom", cmd_sbom, "[--format spdx|cyclonedx] [--arch A] DIR",
 	  "print the SBOM attached to an image layout" },

@@ -130,6 +130,18 @@ check_eq "push --from: image tag defaults to the layout's" latest "$(jq -r '.tag
 check "push --from: skopeo reads it" skopeo copy -q --all --src-tls-verify=false "docker://$R/other/img2:latest" "oci:$W/S2:latest"
 check_eq "push --from: same digest" "$D2" "$(jq -r '.manifests[0].digest' "$W/S2/index.json")"
 
+# ---- build --push ---------------------------------------------------------------------------
+if out=$("$PARE" build img2 -o "$W/B2" --sign-key "$W/k.key" --push "$R/built:b1" --insecure "$R" 2>"$W/build.err"); then
+	ok "build --push"
+	check_eq "build --push: prints the image digest" "$D2" "$out"
+	check "build --push: summary on stderr" grep -q "pushed $R/built:b1@$D2" "$W/build.err"
+	check_eq "build --push: the tag is in the registry" "$D2" \
+		"$(skopeo inspect --raw --tls-verify=false "docker://$R/built:b1" | sha256sum | sed 's/^/sha256:/; s/ .*//')"
+else
+	fail "build --push" "$(cat "$W/build.err")"
+fi
+check_fails "build --push takes one recipe" "--push takes one recipe" "$PARE" build img1 img2 --push "$R/x"
+
 # ---- pull -------------------------------------------------------------------------------
 check "pull img1" "$PARE" -q pull --insecure "$R" "$R/img1:v1" "$W/P1"
 check "pull: same blobs as the pushed layout" diff <(blobs "$W/L1") <(blobs "$W/P1")
