@@ -299,6 +299,53 @@ printf '{"auths":{"https://%s/v1/":{"auth":"%s"}}}\n' "$B" "$(printf 'alice:wron
 check_fails "basic auth: wrong password from ~/.docker/config.json" "401 Unauthorized.*wrong username or password" \
 	"$PARE" pull --insecure "$B" "$B/img1:v1" "$W/P5"
 rm -f "$HOME/.docker/config.json"
+# ---- bearer tokens: docker-registry behind a real token server (tests/fixtures/tokenserver) ----
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/tok.key" \
+	-out "$W/tok.crt" -days 2 -subj /CN=pare-test-token 2>/dev/null
+python3 "$PARE_SRC/tests/fixtures/tokenserver" "$W/tok.key" "$W/tok.crt" pare-test-issuer pare-registry \
+	'bob:t0ken-Pa55' "$W/tok.port" "$W/tok.requests" $$ >"$W/tok.log" 2>&1 &
+echo $! >"$W/tok.pid"
+for ((i = 0; i < 200; i++)); do [[ -s $W/tok.port ]] && break; sleep 0.05; done
+TP=$(cat "$W/tok.port" 2>/dev/null)
+P4=$(free_port)
+if [[ -n $TP ]] && start_registry token "$P4" "auth:
+  token:
+    realm: http://127.0.0.1:$TP/token
+    service: pare-registry
+    issuer: pare-test-issuer
+    rootcertbundle: $W/tok.crt"; then
+	T=127.0.0.1:$P4
+	tpush() { "$PARE" --verbose push --insecure "$T" --insecure "127.0.0.1:$TP" --json "$@"; }
+	if out=$(printf 't0ken-Pa55' | tpush --username bob --password-stdin "$W/L1" "$T/tok/img1:v1" 2>"$W/token.err"); then
+		ok "token auth: push"
+		check_eq "token auth: digest" "$D1" "$(jq -r .digest <<<"$out")"
+		check "token auth: the token server was asked for push scope with credentials" \
+			grep -q "scopes=repository:tok/img1:pull,push creds=ok" "$W/tok.requests"
+	else
+		fail "token auth: push" "$(cat "$W/token.err"; cat "$W/tok.log")"
+	fi
+	check "token auth: skopeo reads it" skopeo copy -q --all --src-tls-verify=false \
+		--src-creds 'bob:t0ken-Pa55' "docker://$T/tok/img1:v1" "oci:$W/S6:v1"
+	check_eq "token auth: skopeo sees the same digest" "$D1" "$(jq -r '.manifests[0].digest' "$W/S6/index.json")"
+	if printf 't0ken-Pa55' | "$PARE" -q pull --insecure "$T" --insecure "127.0.0.1:$TP" --username bob --password-stdin \
+		"$T/tok/img1:v1" "$W/P6" 2>"$W/token2.err"; then
+		ok "token auth: pull"
+		check "token auth: pulled layout verifies" "$PARE" verify --key "$W/k.pub" "$W/P6"
+	else
+		fail "token auth: pull" "$(cat "$W/token2.err")"
+	fi
+	check_fails "token auth: wrong password is a clear 401 from the token server" \
+		"token server http://127.0.0.1:$TP/token: HTTP 401 Unauthorized \(UNAUTHORIZED: invalid username or password\).*wrong username or password" \
+		sh -c "printf nope | '$PARE' pull --insecure $T --insecure 127.0.0.1:$TP --username bob --password-stdin $T/tok/img1:v1 '$W/P7'"
+	check_fails "token auth: anonymous gets a clear 401" "registry $T: GET /v2/tok/img1/manifests/v1: HTTP 401 Unauthorized.*no credentials" \
+		"$PARE" pull --insecure "$T" --insecure "127.0.0.1:$TP" "$T/tok/img1:v1" "$W/P7"
+	check_fails "token auth: an http realm needs --insecure for its host" "token realm http://127.0.0.1:$TP/token is not https" \
+		sh -c "printf t0ken-Pa55 | '$PARE' pull --insecure $T --username bob --password-stdin $T/tok/img1:v1 '$W/P7'"
+	check "no token secret in any output" sh -c "! grep -l 't0ken-Pa55' '$W'/*.err 2>/dev/null"
+else
+	fail "token server and registry start" "$(cat "$W/tok.log" "$W/token.log" 2>/dev/null)"
+fi
+
 check "no secret in any output" sh -c "! grep -rl 's3cret-Pa55' '$W'/*.err '$W'/*.out 2>/dev/null"
 
 done_testing
