@@ -284,6 +284,8 @@ static int upload_once(struct push *p, const struct pblob *b, int fd, perr *e)
 	label = xasprintf("pushing %.19s", b->digest);
 	p->c.progress_label = label;
 	if (b->size > chunk) {
+		int fails = 0; /* in a row, without progress: bounded like the retries */
+
 		while (off < b->size) {
 			uint64_t n = b->size - off < chunk ? b->size - off : chunk;
 			char range[64];
@@ -300,6 +302,7 @@ static int upload_once(struct push *p, const struct pblob *b, int fd, perr *e)
 				free(loc);
 				loc = abs_location(&p->c, rs.location);
 				off += n;
+				fails = 0;
 				p->res->bytes_uploaded += n;
 				reg_debug_point("chunk");
 				continue;
@@ -311,8 +314,12 @@ static int upload_once(struct push *p, const struct pblob *b, int fd, perr *e)
 				goto done;
 			}
 			/* Dropped: ask the registry how far it got and go on from there. */
+			if (++fails >= p->c.tries) {
+				ret = 0; /* restart the blob (push_blob bounds that too) */
+				goto done;
+			}
 			debug("%s: chunk failed (%s), asking for the upload's range", b->digest, e->msg);
-			reg_backoff(&p->c, 1);
+			reg_backoff(&p->c, fails);
 			noff = upload_offset(p, &loc, e);
 			if (noff < 0 || (uint64_t)noff > b->size) {
 				ret = 0; /* restart the blob */

@@ -130,6 +130,34 @@ check_eq "push --from: image tag defaults to the layout's" latest "$(jq -r '.tag
 check "push --from: skopeo reads it" skopeo copy -q --all --src-tls-verify=false "docker://$R/other/img2:latest" "oci:$W/S2:latest"
 check_eq "push --from: same digest" "$D2" "$(jq -r '.manifests[0].digest' "$W/S2/index.json")"
 
+# ---- 429, 503 and dropped connections (tests/fixtures/flakyproxy in front of the registry) ----
+python3 "$PARE_SRC/tests/fixtures/flakyproxy" "$P1" "$W/flaky.port" "$W/flaky.requests" $$ >"$W/flaky.log" 2>&1 &
+echo $! >"$W/flaky.pid"
+for ((i = 0; i < 200; i++)); do [[ -s $W/flaky.port ]] && break; sleep 0.05; done
+F=127.0.0.1:$(cat "$W/flaky.port" 2>/dev/null)
+if out=$("$PARE" push --insecure "$F" --json "$W/L2" "$F/flaky/img2:v1" 2>"$W/flaky.err"); then
+	ok "push through a flaky proxy (503, 429, dropped connections) succeeds"
+	check_eq "flaky push: digest" "$D2" "$(jq -r .digest <<<"$out")"
+else
+	fail "push through a flaky proxy (503, 429, dropped connections) succeeds" "$(cat "$W/flaky.err")"
+fi
+check "flaky push: the proxy injected 503s" grep -q -- "-> 503" "$W/flaky.requests"
+check "flaky push: the proxy injected 429s" grep -q -- "-> 429" "$W/flaky.requests"
+check "flaky push: the proxy dropped connections" grep -q "connection dropped" "$W/flaky.requests"
+check "flaky push: skopeo (straight to the registry) reads it" skopeo copy -q --all --src-tls-verify=false \
+	"docker://$R/flaky/img2:v1" "oci:$W/S7:v1"
+check "flaky push: same blobs" diff <(img_blobs "$W/L2") <(img_blobs "$W/S7")
+check "pull through the flaky proxy" "$PARE" -q pull --insecure "$F" "$F/flaky/img2:v1" "$W/P8"
+check "flaky pull: pare verify" "$PARE" verify --key "$W/k.pub" "$W/P8"
+python3 "$PARE_SRC/tests/fixtures/flakyproxy" "$P1" "$W/down.port" "$W/down.requests" $$ always503 >"$W/down.log" 2>&1 &
+echo $! >"$W/down.pid"
+for ((i = 0; i < 200; i++)); do [[ -s $W/down.port ]] && break; sleep 0.05; done
+DN=127.0.0.1:$(cat "$W/down.port" 2>/dev/null)
+check_fails "retries are bounded: 503 forever is a clear error" \
+	"registry $DN: GET /v2/: HTTP 503 Service Unavailable \(FLAKY: injected 503\)" \
+	"$PARE" pull --insecure "$DN" "$DN/flaky/img2:v1" "$W/P9"
+check_eq "retries are bounded: 5 tries" 5 "$(wc -l <"$W/down.requests")"
+
 # ---- build --push ---------------------------------------------------------------------------
 if out=$("$PARE" build img2 -o "$W/B2" --sign-key "$W/k.key" --push "$R/built:b1" --insecure "$R" 2>"$W/build.err"); then
 	ok "build --push"
