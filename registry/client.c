@@ -192,6 +192,12 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 	curl_off_t total = ultotal ? ultotal : dltotal, now = ultotal ? ulnow : dlnow;
 	int pct;
 
+	if (x->c->progress_total && ultotal) {
+		/* one chunk of a blob: show the whole blob's progress */
+		total = (curl_off_t)x->c->progress_total;
+		now += (curl_off_t)x->c->progress_off;
+	}
+
 	if (!x->c->progress || total < (1 << 20))
 		return 0;
 	pct = (int)(now * 100 / total);
@@ -199,7 +205,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 		x->last_pct = pct;
 		fprintf(stderr, "\r%s %3d%% of %.1f MB", x->c->progress_label ? x->c->progress_label : "",
 			pct, (double)total / 1e6);
-		if (pct == 100)
+		if (pct == 100 && !x->c->progress_total)
 			fputc('\n', stderr);
 	}
 	return 0;
@@ -290,7 +296,7 @@ static CURLcode perform(struct reg_client *c, const struct reg_req *rq, struct r
 	cc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rs->status);
 	*too_big = x.too_big;
-	if (x.c->progress && x.last_pct >= 0 && x.last_pct < 100)
+	if (x.c->progress && x.last_pct >= 0 && x.last_pct < 100 && !c->progress_total)
 		fputc('\n', stderr);
 	/* the header list held a token: wipe before freeing */
 	for (struct curl_slist *s = hdrs; s; s = s->next)

@@ -296,6 +296,8 @@ static int upload_once(struct push *p, const struct pblob *b, int fd, perr *e)
 
 			snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)off,
 				 (unsigned long long)(off + n - 1));
+			p->c.progress_off = off;
+			p->c.progress_total = b->size;
 			if (reg_do(&p->c, &rq, &rs, e) < 0)
 				goto done;
 			if (rs.status == 202 && rs.location) {
@@ -359,7 +361,10 @@ static int upload_once(struct push *p, const struct pblob *b, int fd, perr *e)
 		}
 	}
 done:
+	if (p->c.progress && p->c.progress_total >= (1u << 20))
+		fputc('\n', stderr); /* end the blob's progress line */
 	p->c.progress_label = NULL;
+	p->c.progress_off = p->c.progress_total = 0;
 	free(label);
 out:
 	reg_resp_reset(&rs);

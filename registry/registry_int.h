@@ -26,6 +26,7 @@ struct reg_client {
 	long backoff_ms;
 	bool progress;     /* stderr is a TTY and not --quiet */
 	const char *progress_label;
+	uint64_t progress_off, progress_total; /* chunked: where this chunk sits in the blob */
 };
 
 enum { REG_AUTH_NONE, REG_AUTH_BASIC, REG_AUTH_BEARER };

@@ -130,6 +130,15 @@ check_eq "push --from: image tag defaults to the layout's" latest "$(jq -r '.tag
 check "push --from: skopeo reads it" skopeo copy -q --all --src-tls-verify=false "docker://$R/other/img2:latest" "oci:$W/S2:latest"
 check_eq "push --from: same digest" "$D2" "$(jq -r '.manifests[0].digest' "$W/S2/index.json")"
 
+# progress: a line per blob on a terminal (script(1) gives pare one), only a summary otherwise
+out=$(script -qec "'$PARE' push --insecure $R '$W/L2' $R/tty:v1" /dev/null </dev/null 2>&1) || fail "push on a terminal" "$out"
+check "progress on a terminal: a line per uploaded blob" grep -q "pushed sha256:[0-9a-f]\{64\} ([0-9]* bytes)" <<<"$out"
+check "progress on a terminal: the summary" grep -q "blobs uploaded" <<<"$out"
+"$PARE" push --insecure "$R" "$W/L2" "$R/notty:v1" >/dev/null 2>"$W/notty.err" || fail "push without a terminal" "$(cat "$W/notty.err")"
+check "no terminal: no per-blob lines" sh -c "! grep -q 'pushed sha256:' '$W/notty.err'"
+check_eq "no terminal: one summary line" 1 "$(grep -c 'blobs uploaded' "$W/notty.err")"
+check "--quiet: nothing on stderr" sh -c "'$PARE' -q push --insecure $R '$W/L2' $R/quiet:v1 2>'$W/quiet.err' >/dev/null && test ! -s '$W/quiet.err'"
+
 # ---- 429, 503 and dropped connections (tests/fixtures/flakyproxy in front of the registry) ----
 python3 "$PARE_SRC/tests/fixtures/flakyproxy" "$P1" "$W/flaky.port" "$W/flaky.requests" $$ >"$W/flaky.log" 2>&1 &
 echo $! >"$W/flaky.pid"
