@@ -107,12 +107,12 @@ static int get_blob(struct pull *p, const cJSON *d, perr *e)
 {
 	const char *dg = jstr(d, "digest");
 	uint64_t size = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "size"));
-	char *path = NULL, *part = NULL, *url = NULL, hex[SHA256_HEX_LEN + 1];
+	char *path = NULL, *part = NULL, *url = NULL, *label = NULL, hex[SHA256_HEX_LEN + 1];
 	struct reg_req rq = { .method = "GET", .scope = p->scope, .fd = -1 };
 	struct reg_resp rs = { 0 };
 	FILE *f = NULL;
 	uint64_t got;
-	int ret = -1;
+	int ret = -1, r;
 
 	if (!digest_ok(dg))
 		return perr_set(e, "registry %s: a descriptor without a sha256 digest", p->c.host);
@@ -128,7 +128,11 @@ static int get_blob(struct pull *p, const cJSON *d, perr *e)
 		goto out;
 	}
 	rq.sink = f;
-	if (reg_do(&p->c, &rq, &rs, e) < 0)
+	label = xasprintf("pulling %.19s", dg);
+	p->c.progress_label = label;
+	r = reg_do(&p->c, &rq, &rs, e);
+	p->c.progress_label = NULL;
+	if (r < 0)
 		goto out;
 	if (rs.status != 200) {
 		reg_status_error(&p->c, &rq, &rs, e);
@@ -159,7 +163,7 @@ out:
 	if (ret < 0)
 		unlink(part);
 	reg_resp_reset(&rs);
-	free(path), free(part), free(url);
+	free(path), free(part), free(url), free(label);
 	return ret;
 }
 

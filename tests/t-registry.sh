@@ -192,6 +192,28 @@ check "pull: no temporary directories left" test -z "$(ls -d "$W"/P1.pull-* 2>/d
 check_fails "pull: unknown tag" "no such image .*404" "$PARE" pull --insecure "$R" "$R/img1:nope" "$W/P2"
 check "pull: nothing written on failure" test ! -e "$W/P2"
 
+# an image pushed by skopeo (a client nobody here wrote), also in docker's own media types
+check "skopeo pushes img2" skopeo copy -q --all --preserve-digests --dest-tls-verify=false "oci:$W/L2:latest" "docker://$R/byskopeo:v1"
+check_eq "pull what skopeo pushed: same digest" "$D2" \
+	"$("$PARE" pull --insecure "$R" "$R/byskopeo:v1" "$W/P10" 2>&1)"
+check "pull what skopeo pushed: same image blobs" diff <(img_blobs "$W/L2") <(img_blobs "$W/P10")
+AMD2=$(jq -r '.manifests[] | select(.platform.architecture=="amd64") | .digest' "$W/L2/blobs/sha256/${D2#sha256:}")
+check "skopeo converts one manifest to docker v2s2" skopeo copy -q --format v2s2 --src-tls-verify=false \
+	--dest-tls-verify=false "docker://$R/byskopeo@$AMD2" "docker://$R/v2s2:v1"
+if "$PARE" -q pull --insecure "$R" "$R/v2s2:v1" "$W/P11" >"$W/v2s2.out" 2>"$W/v2s2.err"; then
+	ok "pull a docker v2s2 image"
+	check_eq "v2s2: the layout's digest is the registry's" \
+		"$(skopeo inspect --raw --tls-verify=false "docker://$R/v2s2:v1" | sha256sum | sed 's/^/sha256:/; s/ .*//')" "$(cat "$W/v2s2.out")"
+	check_eq "v2s2: docker media type kept" application/vnd.docker.distribution.manifest.v2+json \
+		"$(jq -r '.manifests[0].mediaType' "$W/P11/index.json")"
+	# (kept byte for byte, digests unchanged; skopeo's oci: transport only lists OCI media types)
+	check "v2s2: config and layers pulled" sh -c "m=\$(jq -r '.manifests[0].digest' '$W/P11/index.json'); \
+		for d in \$(jq -r '.config.digest, .layers[].digest' '$W/P11/blobs/sha256/'\${m#sha256:}); do \
+		test \"\$(sha256sum < '$W/P11/blobs/sha256/'\${d#sha256:} | cut -d' ' -f1)\" = \${d#sha256:} || exit 1; done"
+else
+	fail "pull a docker v2s2 image" "$(cat "$W/v2s2.err")"
+fi
+
 # ---- real cosign against what pare pushed ---------------------------------------------------
 COSIGN=$(sh "$PARE_SRC/tests/get-cosign" 2>"$W/get-cosign.log") || COSIGN=
 if [[ -z $COSIGN ]]; then
