@@ -461,6 +461,18 @@ static const char *cached_token(const struct reg_client *c, const char *scope)
 	return NULL;
 }
 
+static void drop_token(struct reg_client *c, const char *token)
+{
+	for (size_t i = 0; i < c->ntokens; i++) {
+		if (c->tokens[i].token != token)
+			continue;
+		explicit_bzero(c->tokens[i].token, strlen(c->tokens[i].token));
+		free(c->tokens[i].token), free(c->tokens[i].scope);
+		c->tokens[i] = c->tokens[--c->ntokens];
+		return;
+	}
+}
+
 /* GET realm?service=…&scope=… (Basic credentials if we have any). */
 static int fetch_token(struct reg_client *c, const char *scope, perr *e)
 {
@@ -622,13 +634,8 @@ int reg_do(struct reg_client *c, const struct reg_req *rq, struct reg_resp *rs, 
 		cc = perform(c, rq, rs, bearer, c->auth == REG_AUTH_BASIC, &too_big);
 		if (cc == CURLE_OK && rs->status == 401 && !authed) {
 			authed = true;
-			if (c->auth == REG_AUTH_BEARER && bearer) {
-				/* an expired token: drop it, fetch a fresh one */
-				for (size_t i = 0; i < c->ntokens; i++)
-					if (c->tokens[i].token == bearer)
-						c->tokens[i].token[0] = 0, free(c->tokens[i].scope),
-						c->tokens[i].scope = xstrdup("\001");
-			}
+			if (c->auth == REG_AUTH_BEARER && bearer)
+				drop_token(c, bearer); /* expired: answer_challenge gets a fresh one */
 			if (answer_challenge(c, rq, rs, e) < 0)
 				return -1;
 			attempt--;

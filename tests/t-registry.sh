@@ -361,7 +361,7 @@ rm -f "$HOME/.docker/config.json"
 # ---- bearer tokens: docker-registry behind a real token server (tests/fixtures/tokenserver) ----
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/tok.key" \
 	-out "$W/tok.crt" -days 2 -subj /CN=pare-test-token 2>/dev/null
-python3 "$PARE_SRC/tests/fixtures/tokenserver" "$W/tok.key" "$W/tok.crt" pare-test-issuer pare-registry \
+TOKEN_TTL_FILE=$W/tok.ttl python3 "$PARE_SRC/tests/fixtures/tokenserver" "$W/tok.key" "$W/tok.crt" pare-test-issuer pare-registry \
 	'bob:t0ken-Pa55' "$W/tok.port" "$W/tok.requests" $$ >"$W/tok.log" 2>&1 &
 echo $! >"$W/tok.pid"
 for ((i = 0; i < 200; i++)); do [[ -s $W/tok.port ]] && break; sleep 0.05; done
@@ -400,6 +400,28 @@ if [[ -n $TP ]] && start_registry token "$P4" "auth:
 		"$PARE" pull --insecure "$T" --insecure "127.0.0.1:$TP" "$T/tok/img1:v1" "$W/P7"
 	check_fails "token auth: an http realm needs --insecure for its host" "token realm http://127.0.0.1:$TP/token is not https" \
 		sh -c "printf t0ken-Pa55 | '$PARE' pull --insecure $T --username bob --password-stdin $T/tok/img1:v1 '$W/P7'"
+	# A token that expires mid-push: the registry's 401 makes pare fetch a fresh one.
+	echo 2 >"$W/tok.ttl"
+	n0=$(grep -c "scopes=repository:tok/img2:pull,push creds=ok" "$W/tok.requests" || true)
+	printf 't0ken-Pa55' | PARE_PUSH_DEBUG_STOP=blob:2 "$PARE" push --insecure "$T" --insecure "127.0.0.1:$TP" \
+		--username bob --password-stdin --json "$W/L2" "$T/tok/img2:v1" >"$W/expire.out" 2>"$W/expire.err" &
+	pid=$!
+	if wait_stopped "$pid"; then
+		sleep 3 # deliberately: longer than the token's lifetime
+		kill -CONT "$pid"
+		if wait "$pid"; then
+			ok "token expired mid-push: the push finishes"
+			check "token expired mid-push: a second token was fetched" \
+				test "$(grep -c "scopes=repository:tok/img2:pull,push creds=ok" "$W/tok.requests")" -ge $((n0 + 2))
+			check_eq "token expired mid-push: digest" "$D2" "$(jq -r .digest "$W/expire.out")"
+		else
+			fail "token expired mid-push: the push finishes" "$(cat "$W/expire.err")"
+		fi
+	else
+		fail "token expired mid-push: push stopped" "$(cat "$W/expire.err")"
+		kill -9 "$pid" 2>/dev/null
+	fi
+	rm -f "$W/tok.ttl"
 	check "no token secret in any output" sh -c "! grep -l 't0ken-Pa55' '$W'/*.err 2>/dev/null"
 else
 	fail "token server and registry start" "$(cat "$W/tok.log" "$W/token.log" 2>/dev/null)"
