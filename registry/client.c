@@ -378,7 +378,9 @@ int reg_status_error(struct reg_client *c, const struct reg_req *rq, const struc
 	char *path = url_for_msg(rq->url);
 
 	reply_detail(rs, &d);
-	if (rs->status == 401)
+	if (rs->status == 401 && c->user && rs->www_auth && strstr(rs->www_auth, "insufficient_scope"))
+		sb_adds(&d, ": the credentials do not allow this (insufficient_scope)");
+	else if (rs->status == 401)
 		sb_adds(&d, c->user ? ": wrong username or password?"
 				    : ": no credentials (use --username/--password-stdin or docker login)");
 	else if (rs->status == 403)

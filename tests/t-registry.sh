@@ -361,7 +361,7 @@ rm -f "$HOME/.docker/config.json"
 # ---- bearer tokens: docker-registry behind a real token server (tests/fixtures/tokenserver) ----
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/tok.key" \
 	-out "$W/tok.crt" -days 2 -subj /CN=pare-test-token 2>/dev/null
-TOKEN_TTL_FILE=$W/tok.ttl python3 "$PARE_SRC/tests/fixtures/tokenserver" "$W/tok.key" "$W/tok.crt" pare-test-issuer pare-registry \
+TOKEN_TTL_FILE=$W/tok.ttl TOKEN_READONLY='reader:r3ad-only' python3 "$PARE_SRC/tests/fixtures/tokenserver" "$W/tok.key" "$W/tok.crt" pare-test-issuer pare-registry \
 	'bob:t0ken-Pa55' "$W/tok.port" "$W/tok.requests" $$ >"$W/tok.log" 2>&1 &
 echo $! >"$W/tok.pid"
 for ((i = 0; i < 200; i++)); do [[ -s $W/tok.port ]] && break; sleep 0.05; done
@@ -400,6 +400,11 @@ if [[ -n $TP ]] && start_registry token "$P4" "auth:
 		"$PARE" pull --insecure "$T" --insecure "127.0.0.1:$TP" "$T/tok/img1:v1" "$W/P7"
 	check_fails "token auth: an http realm needs --insecure for its host" "token realm http://127.0.0.1:$TP/token is not https" \
 		sh -c "printf t0ken-Pa55 | '$PARE' pull --insecure $T --username bob --password-stdin $T/tok/img1:v1 '$W/P7'"
+	check "token auth: a pull-only user can pull" sh -c "printf r3ad-only | '$PARE' -q pull --insecure $T \
+		--insecure 127.0.0.1:$TP --username reader --password-stdin $T/tok/img1:v1 '$W/P12'"
+	check_fails "token auth: a pull-only user cannot push (clear 401, insufficient_scope)" \
+		"registry $T: POST /v2/tok/img1/blobs/uploads/: HTTP 401 Unauthorized.*do not allow this \(insufficient_scope\)" \
+		sh -c "printf r3ad-only | '$PARE' push --insecure $T --insecure 127.0.0.1:$TP --username reader --password-stdin '$W/L2' $T/tok/img1:v9"
 	# A token that expires mid-push: the registry's 401 makes pare fetch a fresh one.
 	echo 2 >"$W/tok.ttl"
 	n0=$(grep -c "scopes=repository:tok/img2:pull,push creds=ok" "$W/tok.requests" || true)
