@@ -4,6 +4,7 @@
 #include "builder.h"
 #include "fetch_int.h"
 #include "../signer/signer.h"
+#include "../registry/registry.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@ struct build_args {
 	int parallel;
 	bool all;
 	const char *sign_key; /* --sign-key */
+	const char *push;     /* --push REF (cmd_push.c does the work) */
+	struct registry_opts reg;
 };
 
 static int build_one(const char *arg, const struct lock *l, const struct build_args *a,
@@ -86,6 +89,10 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 		perr_prefix(e, "recipe %s: signing", r->name);
 		goto out;
 	}
+	if (a->push && build_push(outdir, a->push, &a->reg, e) < 0) {
+		perr_prefix(e, "recipe %s", r->name);
+		goto out;
+	}
 	if (many)
 		printf("%s %s\n", r->name, res.index_digest);
 	else
@@ -114,12 +121,19 @@ int cmd_build(int argc, char **argv, perr *e)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "sign-key", required_argument, NULL, 'K' },
+		{ "push", required_argument, NULL, 'P' },
+		{ "insecure", required_argument, NULL, 'I' },
+		{ "username", required_argument, NULL, 'U' },
+		{ "password-stdin", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct build_args a = { 0 };
 	strvec recipes = STRVEC_INIT;
 	struct lock l = { 0 };
-	bool lock_loaded = false;
+	strvec insecure = STRVEC_INIT;
+	const char *user = NULL;
+	char *pass = NULL;
+	bool lock_loaded = false, pw_stdin = false;
 	int ret = -1, c;
 	char *end;
 
@@ -134,6 +148,10 @@ int cmd_build(int argc, char **argv, perr *e)
 		case 'A': sv_split(&a.archs, optarg, ","); break;
 		case 'T': a.tag = optarg; break;
 		case 'K': a.sign_key = optarg; break;
+		case 'P': a.push = optarg; break;
+		case 'I': sv_push(&insecure, optarg); break;
+		case 'U': user = optarg; break;
+		case 'S': pw_stdin = true; break;
 		case 'c':
 			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd")) {
 				perr_set(e, "build: --compression must be gzip or zstd, not '%s'", optarg);
@@ -189,6 +207,15 @@ int cmd_build(int argc, char **argv, perr *e)
 		perr_set(e, "build: --sign-key signs an OCI layout: add -o DIR");
 		goto out;
 	}
+	if (a.push && (a.all || recipes.n > 1 || (!a.outdir && a.tarfile))) {
+		perr_set(e, "build: --push takes one recipe built to an OCI layout (not only --tar)");
+		goto out;
+	}
+	if (registry_cli_password(user, pw_stdin, &pass, e) < 0)
+		goto out;
+	a.reg.insecure = &insecure;
+	a.reg.username = user;
+	a.reg.password = pass;
 	if ((a.all || recipes.n > 1) && a.tarfile) {
 		perr_set(e, "build: --tar takes one recipe");
 		goto out;
@@ -205,5 +232,8 @@ out:
 		lock_free(&l);
 	sv_clear(&recipes);
 	sv_clear(&a.archs);
+	sv_clear(&insecure);
+	if (pass)
+		explicit_bzero(pass, strlen(pass)), free(pass);
 	return ret;
 }

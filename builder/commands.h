@@ -23,6 +23,20 @@ int cmd_sbom(int argc, char **argv, perr *e);
 int cmd_keygen(int argc, char **argv, perr *e);
 int cmd_sign(int argc, char **argv, perr *e);
 int cmd_verify(int argc, char **argv, perr *e);
+int cmd_push(int argc, char **argv, perr *e);
+int cmd_pull(int argc, char **argv, perr *e);
+
+/* Registry flags shared by push, pull and build --push (cmd_push.c):
+ * --insecure HOST[:PORT], --username U, --password-stdin.  Returns 1 when
+ * argv[*i] was one of them (advancing *i past its value), 0 if not, -1 on error. */
+struct registry_opts;
+int registry_cli_opt(int argc, char **argv, int *i, struct registry_opts *o, strvec *insecure,
+		     const char **user, bool *pw_stdin, perr *e);
+/* --password-stdin: read the password (trailing newline dropped); caller
+ * wipes and frees *pass.  Checks --username and --password-stdin come together. */
+int registry_cli_password(const char *user, bool from_stdin, char **pass, perr *e);
+/* build --push: push the layout dir to ref, a one-line summary on stderr. */
+int build_push(const char *dir, const char *ref, const struct registry_opts *o, perr *e);
 
 /* The recipes directory and lock path all commands agree on:
  * PARE_RECIPES / PARE_LOCK override recipes/ and recipes.lock (tests). */

@@ -1,0 +1,452 @@
+/* pull.c - an image from a registry into an OCI layout: manifests, blobs,
+ * and per manifest its cosign tags and referrers (API or fallback tag).
+ * Every byte is checked against its digest before it is kept; the layout is
+ * built in a temporary sibling directory and renamed into place. */
+#define _GNU_SOURCE
+#include "registry_int.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ANN_REF "org.opencontainers.image.ref.name"
+#define ACCEPT_MANIFESTS                                                        \
+	REG_MT_INDEX ", " REG_MT_MANIFEST ", " REG_MT_DOCKER_LIST ", " REG_MT_DOCKER_MANIFEST
+
+struct pull {
+	struct registry_ref ref;
+	struct reg_client c;
+	char *scope, *tmp;
+	strvec seen;       /* manifest and blob digests already in tmp */
+	cJSON *entries;    /* index.json manifests[] */
+	struct registry_pull_result *res;
+};
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+static bool is_index(const char *mt)
+{
+	return mt && (!strcmp(mt, REG_MT_INDEX) || !strcmp(mt, REG_MT_DOCKER_LIST));
+}
+
+static bool digest_ok(const char *d)
+{
+	return d && str_starts(d, "sha256:") && is_sha256_hex(d + 7);
+}
+
+static char *tmp_blob(const struct pull *p, const char *digest)
+{
+	return xasprintf("%s/blobs/sha256/%s", p->tmp, digest + 7);
+}
+
+/* GET a manifest by tag or digest.  1 = got it (body, digest, media type),
+ * 0 = 404.  A digest we asked for, or the registry's Docker-Content-Digest,
+ * must be the sha256 of the bytes. */
+static int get_manifest(struct pull *p, const char *what, strbuf *body, char digest[72],
+			char **mt, perr *e)
+{
+	char *url = xasprintf("/v2/%s/manifests/%s", p->ref.repo, what);
+	struct reg_req rq = { .method = "GET", .url = url, .scope = p->scope, .fd = -1,
+			      .accept = ACCEPT_MANIFESTS, .max = 4 << 20 };
+	struct reg_resp rs = { 0 };
+	char hex[SHA256_HEX_LEN + 1];
+	cJSON *j = NULL;
+	int ret = -1;
+
+	if (reg_do(&p->c, &rq, &rs, e) < 0)
+		goto out;
+	if (rs.status == 404) {
+		ret = 0;
+		goto out;
+	}
+	if (rs.status != 200) {
+		reg_status_error(&p->c, &rq, &rs, e);
+		goto out;
+	}
+	sha256_hex(rs.body.buf, rs.body.len, hex);
+	if ((str_starts(what, "sha256:") && strcmp(what + 7, hex)) ||
+	    (rs.digest && (!str_starts(rs.digest, "sha256:") || strcmp(rs.digest + 7, hex)))) {
+		perr_set(e, "registry %s: manifest %s: the bytes have digest sha256:%s, not %s",
+			 p->c.host, what, hex, str_starts(what, "sha256:") ? what : rs.digest);
+		goto out;
+	}
+	j = cJSON_ParseWithLength(rs.body.buf, rs.body.len);
+	if (!j) {
+		perr_set(e, "registry %s: manifest %s is not JSON", p->c.host, what);
+		goto out;
+	}
+	*mt = xstrdup(jstr(j, "mediaType") ? jstr(j, "mediaType")
+		      : rs.content_type ? rs.content_type : REG_MT_MANIFEST);
+	(*mt)[strcspn(*mt, "; ")] = 0;
+	snprintf(digest, 72, "sha256:%s", hex);
+	sb_reset(body);
+	sb_add(body, rs.body.buf, rs.body.len);
+	ret = 1;
+out:
+	cJSON_Delete(j);
+	reg_resp_reset(&rs);
+	free(url);
+	return ret;
+}
+
+static int keep(struct pull *p, const char *digest, const void *data, size_t n, perr *e)
+{
+	char *path = tmp_blob(p, digest);
+	int ret = write_file_atomic(path, data, n, 0644, e);
+	free(path);
+	return ret;
+}
+
+static int get_blob(struct pull *p, const cJSON *d, perr *e)
+{
+	const char *dg = jstr(d, "digest");
+	uint64_t size = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "size"));
+	char *path = NULL, *part = NULL, *url = NULL, *label = NULL, hex[SHA256_HEX_LEN + 1];
+	struct reg_req rq = { .method = "GET", .scope = p->scope, .fd = -1 };
+	struct reg_resp rs = { 0 };
+	FILE *f = NULL;
+	uint64_t got;
+	int ret = -1, r;
+
+	if (!digest_ok(dg))
+		return perr_set(e, "registry %s: a descriptor without a sha256 digest", p->c.host);
+	if (sv_contains(&p->seen, dg))
+		return 0;
+	path = tmp_blob(p, dg);
+	part = xasprintf("%s.part", path);
+	url = xasprintf("/v2/%s/blobs/%s", p->ref.repo, dg);
+	rq.url = url;
+	f = fopen(part, "w+");
+	if (!f) {
+		perr_errno(e, "%s", part);
+		goto out;
+	}
+	rq.sink = f;
+	label = xasprintf("pulling %.19s", dg);
+	p->c.progress_label = label;
+	r = reg_do(&p->c, &rq, &rs, e);
+	p->c.progress_label = NULL;
+	if (r < 0)
+		goto out;
+	if (rs.status != 200) {
+		reg_status_error(&p->c, &rq, &rs, e);
+		goto out;
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
+		perr_errno(e, "%s", part);
+		goto out;
+	}
+	if (sha256_file(part, hex, &got, e) < 0)
+		goto out;
+	if (strcmp(hex, dg + 7) || got != size) {
+		perr_set(e, "registry %s: blob %s: got %llu bytes with digest sha256:%s (want %llu bytes)",
+			 p->c.host, dg, (unsigned long long)got, hex, (unsigned long long)size);
+		goto out;
+	}
+	if (rename(part, path) < 0) {
+		perr_errno(e, "rename %s", part);
+		goto out;
+	}
+	sv_push(&p->seen, dg);
+	p->res->blobs++;
+	p->res->bytes += got;
+	ret = 0;
+out:
+	if (f)
+		fclose(f);
+	if (ret < 0)
+		unlink(part);
+	reg_resp_reset(&rs);
+	free(path), free(part), free(url), free(label);
+	return ret;
+}
+
+/* A manifest and everything under it; *doc_out (optional) gets its JSON. */
+static int get_tree(struct pull *p, const char *what, char digest[72], char **mt_out,
+		    uint64_t *size_out, cJSON **doc_out, int depth, perr *e)
+{
+	strbuf body = STRBUF_INIT;
+	char *mt = NULL;
+	cJSON *doc = NULL;
+	const cJSON *c;
+	int ret = -1, r;
+
+	if (depth > 8)
+		return perr_set(e, "registry %s: manifests nested too deep at %s", p->c.host, what);
+	r = get_manifest(p, what, &body, digest, &mt, e);
+	if (r <= 0) {
+		ret = r;
+		goto out;
+	}
+	doc = cJSON_ParseWithLength(body.buf, body.len);
+	if (!sv_contains(&p->seen, digest)) {
+		if (keep(p, digest, body.buf, body.len, e) < 0)
+			goto out;
+		sv_push(&p->seen, digest);
+		p->res->manifests++;
+		p->res->bytes += body.len;
+		if (is_index(mt)) {
+			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "manifests")) {
+				char cd[72];
+				if (!digest_ok(jstr(c, "digest"))) {
+					perr_set(e, "registry %s: index %s: a child without a sha256 digest",
+						 p->c.host, digest);
+					goto out;
+				}
+				r = get_tree(p, jstr(c, "digest"), cd, NULL, NULL, NULL, depth + 1, e);
+				if (r == 0)
+					perr_set(e, "registry %s: index %s names %s, which is not there",
+						 p->c.host, digest, jstr(c, "digest"));
+				if (r <= 0)
+					goto out;
+			}
+		} else {
+			if (get_blob(p, cJSON_GetObjectItemCaseSensitive(doc, "config"), e) < 0)
+				goto out;
+			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "layers"))
+				if (get_blob(p, c, e) < 0)
+					goto out;
+		}
+	}
+	if (mt_out)
+		*mt_out = mt, mt = NULL;
+	if (size_out)
+		*size_out = body.len;
+	if (doc_out)
+		*doc_out = doc, doc = NULL;
+	ret = 1;
+out:
+	cJSON_Delete(doc);
+	sb_release(&body);
+	free(mt);
+	return ret;
+}
+
+static cJSON *entry(const char *mt, const char *digest, uint64_t size)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(d, "mediaType", mt);
+	cJSON_AddStringToObject(d, "digest", digest);
+	cJSON_AddNumberToObject(d, "size", (double)size);
+	return d;
+}
+
+static bool has_entry(const struct pull *p, const char *digest, const char *refname)
+{
+	const cJSON *d;
+
+	cJSON_ArrayForEach(d, p->entries) {
+		const char *rn = jstr(cJSON_GetObjectItemCaseSensitive(d, "annotations"), ANN_REF);
+		if (!strcmp(jstr(d, "digest"), digest) &&
+		    ((!rn && !refname) || (rn && refname && !strcmp(rn, refname))))
+			return true;
+	}
+	return false;
+}
+
+/* A tag such as sha256-HEX.sig: 0 when the registry has none. */
+static int get_tag(struct pull *p, const char *tag, perr *e)
+{
+	char dg[72];
+	char *mt = NULL;
+	uint64_t size = 0;
+	cJSON *d, *a;
+	int r = get_tree(p, tag, dg, &mt, &size, NULL, 1, e);
+
+	if (r == 1 && !has_entry(p, dg, tag)) {
+		d = entry(mt, dg, size);
+		a = cJSON_AddObjectToObject(d, "annotations");
+		cJSON_AddStringToObject(a, ANN_REF, tag);
+		cJSON_AddItemToArray(p->entries, d);
+	}
+	free(mt);
+	return r < 0 ? -1 : 0;
+}
+
+/* Referrers of digest (API, else the fallback tag); SBOM artifacts get the
+ * annotations pare sbom looks for, with arch (may be NULL). */
+static int get_referrers(struct pull *p, const char *digest, const char *arch, perr *e)
+{
+	char *url = xasprintf("/v2/%s/referrers/%s", p->ref.repo, digest);
+	char *tag = xasprintf("sha256-%s", digest + 7);
+	struct reg_req rq = { .method = "GET", .url = url, .scope = p->scope, .fd = -1,
+			      .accept = REG_MT_INDEX, .max = 4 << 20 };
+	struct reg_resp rs = { 0 };
+	cJSON *list = NULL, *fb = NULL;
+	const cJSON *d;
+	char fd[72];
+	char *fmt = NULL;
+	uint64_t fsize;
+	int ret = -1, r;
+
+	if (reg_do(&p->c, &rq, &rs, e) < 0)
+		goto out;
+	if (rs.status == 200) {
+		list = cJSON_ParseWithLength(rs.body.buf, rs.body.len);
+	} else if (rs.status == 404) {
+		/* no referrers API: the tag schema */
+		r = get_tree(p, tag, fd, &fmt, &fsize, &list, 1, e);
+		if (r < 0)
+			goto out;
+		if (r == 1 && !has_entry(p, fd, tag)) {
+			cJSON *x = entry(fmt, fd, fsize), *a = cJSON_AddObjectToObject(x, "annotations");
+			cJSON_AddStringToObject(a, ANN_REF, tag);
+			fb = x;
+		}
+	} else {
+		reg_status_error(&p->c, &rq, &rs, e);
+		goto out;
+	}
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(list, "manifests")) {
+		const char *at = jstr(d, "artifactType"), *f = NULL;
+		char rd[72];
+		char *rmt = NULL;
+		uint64_t rsize = 0;
+
+		if (!digest_ok(jstr(d, "digest")))
+			continue;
+		r = get_tree(p, jstr(d, "digest"), rd, &rmt, &rsize, NULL, 1, e);
+		if (r < 0) {
+			free(rmt);
+			goto out;
+		}
+		if (r == 1)
+			p->res->referrers++;
+		if (at && !strcmp(at, "application/spdx+json"))
+			f = "spdx";
+		else if (at && !strcmp(at, "application/vnd.cyclonedx+json"))
+			f = "cyclonedx";
+		if (r == 1 && f && !has_entry(p, rd, NULL)) {
+			cJSON *x = entry(rmt, rd, rsize), *a;
+			cJSON_AddStringToObject(x, "artifactType", at);
+			a = cJSON_AddObjectToObject(x, "annotations");
+			cJSON_AddStringToObject(a, "dev.pare.sbom.format", f);
+			if (arch)
+				cJSON_AddStringToObject(a, "dev.pare.sbom.arch", arch);
+			cJSON_AddItemToArray(p->entries, x);
+		}
+		free(rmt);
+	}
+	if (fb)
+		cJSON_AddItemToArray(p->entries, fb), fb = NULL;
+	ret = 0;
+out:
+	reg_resp_reset(&rs);
+	cJSON_Delete(list);
+	cJSON_Delete(fb);
+	free(url), free(tag), free(fmt);
+	return ret;
+}
+
+/* .sig, .att and referrers of one manifest digest */
+static int get_attached(struct pull *p, const char *digest, const char *arch, perr *e)
+{
+	char *sig = xasprintf("sha256-%s.sig", digest + 7), *att = xasprintf("sha256-%s.att", digest + 7);
+	int ret = -1;
+
+	if (get_tag(p, sig, e) < 0 || get_tag(p, att, e) < 0 || get_referrers(p, digest, arch, e) < 0)
+		goto out;
+	ret = 0;
+out:
+	free(sig), free(att);
+	return ret;
+}
+
+int registry_pull(const char *refstr, const char *dir, const struct registry_opts *o,
+		  struct registry_pull_result *res, perr *e)
+{
+	struct pull p = { .res = res };
+	char dg[72], *mt = NULL, *idxp = NULL, *old = NULL, *text = NULL, *tag;
+	uint64_t size = 0;
+	cJSON *doc = NULL, *top = NULL, *d, *a;
+	const cJSON *c;
+	int ret = -1, r;
+	static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+
+	memset(res, 0, sizeof(*res));
+	if (registry_ref_parse(refstr, &p.ref, e) < 0)
+		goto out;
+	p.tmp = xasprintf("%s.pull-tmp.%ld", dir, (long)getpid());
+	p.entries = cJSON_CreateArray();
+	if (rm_rf(p.tmp, e) < 0)
+		goto out;
+	idxp = xasprintf("%s/blobs/sha256", p.tmp);
+	if (mkdir_p(idxp, 0755, e) < 0)
+		goto out;
+	p.scope = xasprintf("repository:%s:pull", p.ref.repo);
+	if (reg_client_open(&p.c, p.ref.host, o, p.scope, e) < 0)
+		goto out;
+	r = get_tree(&p, p.ref.digest ? p.ref.digest : p.ref.tag ? p.ref.tag : "latest", dg, &mt,
+		     &size, &doc, 0, e);
+	if (r <= 0) {
+		if (r == 0)
+			perr_set(e, "registry %s: %s: no such image (HTTP 404 Not Found)", p.c.host, refstr);
+		goto out;
+	}
+	snprintf(res->digest, sizeof(res->digest), "%s", dg);
+	d = entry(mt, dg, size);
+	a = cJSON_AddObjectToObject(d, "annotations");
+	tag = p.ref.tag ? p.ref.tag : "latest";
+	cJSON_AddStringToObject(a, ANN_REF, tag);
+	cJSON_AddItemToArray(p.entries, d);
+	/* what is attached to the image and to each of its manifests */
+	if (get_attached(&p, dg, NULL, e) < 0)
+		goto out;
+	if (is_index(mt)) {
+		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "manifests")) {
+			const char *arch = jstr(cJSON_GetObjectItemCaseSensitive(c, "platform"), "architecture");
+			if (get_attached(&p, jstr(c, "digest"), arch, e) < 0)
+				goto out;
+		}
+	}
+	top = cJSON_CreateObject();
+	cJSON_AddNumberToObject(top, "schemaVersion", 2);
+	cJSON_AddItemToObject(top, "manifests", p.entries);
+	p.entries = NULL;
+	text = cJSON_PrintUnformatted(top);
+	free(idxp);
+	idxp = path_join(p.tmp, "oci-layout");
+	if (write_file_atomic(idxp, oci_layout, strlen(oci_layout), 0644, e) < 0)
+		goto out;
+	free(idxp);
+	idxp = path_join(p.tmp, "index.json");
+	if (write_file_atomic(idxp, text, strlen(text), 0644, e) < 0)
+		goto out;
+	/* into place: the old layout (if any) aside, the new one in, the old one gone */
+	if (path_exists(dir)) {
+		old = xasprintf("%s.pull-old.%ld", dir, (long)getpid());
+		if (rename(dir, old) < 0) {
+			perr_errno(e, "rename %s", dir);
+			goto out;
+		}
+	}
+	if (rename(p.tmp, dir) < 0) {
+		perr_errno(e, "rename %s to %s", p.tmp, dir);
+		if (old)
+			(void)!rename(old, dir);
+		goto out;
+	}
+	if (old && rm_rf(old, e) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0 && p.tmp) {
+		perr e2;
+		rm_rf(p.tmp, &e2);
+	}
+	reg_client_close(&p.c);
+	registry_ref_free(&p.ref);
+	sv_clear(&p.seen);
+	cJSON_Delete(p.entries);
+	cJSON_Delete(top);
+	cJSON_Delete(doc);
+	free(p.scope), free(p.tmp), free(mt), free(idxp), free(old), free(text);
+	return ret;
+}

@@ -1,0 +1,77 @@
+/* registry_int.h - the HTTP client shared by push.c and pull.c. */
+#ifndef PARE_REGISTRY_INT_H
+#define PARE_REGISTRY_INT_H
+
+#include "registry.h"
+
+#include <stdio.h>
+
+struct reg_token {
+	char *scope;
+	char *token;
+};
+
+struct reg_client {
+	void *curl;        /* CURL *, reused: keep-alive */
+	char *host;        /* HOST[:PORT] */
+	char *base;        /* "https://HOST[:PORT]" or "http://…" */
+	bool insecure;     /* host named with --insecure */
+	const strvec *insecure_hosts;
+	char *user, *pass; /* NULL when anonymous */
+	int auth;          /* REG_AUTH_* */
+	char *realm, *service;
+	struct reg_token *tokens;
+	size_t ntokens, atokens;
+	int tries;
+	long backoff_ms;
+	bool progress;     /* stderr is a TTY and not --quiet */
+	const char *progress_label;
+	uint64_t progress_off, progress_total; /* chunked: where this chunk sits in the blob */
+};
+
+enum { REG_AUTH_NONE, REG_AUTH_BASIC, REG_AUTH_BEARER };
+
+struct reg_req {
+	const char *method;  /* "GET", "HEAD", "PUT", "POST", "PATCH" */
+	const char *url;     /* "/v2/…" (joined to base) or absolute */
+	const char *scope;   /* token scope(s), space separated */
+	const char *accept;
+	const char *content_type;
+	const void *body;    /* memory body … */
+	size_t len;
+	int fd;              /* … or a file range (fd >= 0; set fd = -1 otherwise) */
+	uint64_t off, flen;
+	const char *content_range;
+	FILE *sink;          /* response body to this file, else into resp.body */
+	size_t max;          /* resp.body limit (0 = 64 MiB) */
+	bool no_retry;       /* body uploads: the caller resumes itself */
+};
+
+struct reg_resp {
+	long status;
+	strbuf body;
+	char *location, *digest, *range, *www_auth, *content_type, *oci_subject;
+	uint64_t body_bytes;
+};
+
+int reg_client_open(struct reg_client *c, const char *host, const struct registry_opts *o,
+		    const char *scope, perr *e);
+void reg_client_close(struct reg_client *c);
+/* One request with auth (challenge flow), retries on 429/5xx/transport
+ * errors (unless no_retry).  0 with rs->status set for any HTTP answer the
+ * caller has to judge; -1 on transport failure after retries, or on 401/403
+ * after authenticating (message names the registry's reply). */
+int reg_do(struct reg_client *c, const struct reg_req *rq, struct reg_resp *rs, perr *e);
+void reg_resp_reset(struct reg_resp *rs);
+/* After a no_retry request: status 0 (dropped connection), 429 or 5xx. */
+bool reg_transient(const struct reg_resp *rs);
+/* "registry HOST: METHOD PATH: HTTP 404 (MANIFEST_UNKNOWN: manifest unknown)"; returns -1. */
+int reg_status_error(struct reg_client *c, const struct reg_req *rq, const struct reg_resp *rs,
+		     perr *e);
+/* Sleep before retry number `attempt` (1, 2, …). */
+void reg_backoff(const struct reg_client *c, int attempt);
+
+/* PARE_PUSH_DEBUG_STOP: tests only (docs/registry.md). */
+void reg_debug_point(const char *kind);
+
+#endif
