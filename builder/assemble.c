@@ -14,6 +14,8 @@
 #include "fetch_int.h"
 
 #include <cJSON.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,11 +188,9 @@ out:
 	return ret;
 }
 
-static void free_contents(struct image_tree *t, size_t from, bool keep)
+static void free_contents(struct image_tree *t)
 {
-	for (size_t i = from; i < t->n; i++) {
-		if (keep && layer_keeps_content(t->ents[i]->path))
-			continue;
+	for (size_t i = 0; i < t->n; i++) {
 		free(t->ents[i]->data);
 		t->ents[i]->data = NULL;
 	}
@@ -206,6 +206,156 @@ struct group_plan {
 	struct lmeta *meta; /* hit */
 };
 
+/* ---- writing package layers on worker threads ------------------------------
+ *
+ * The main thread reads the .debs into the tree in layer order; as soon as a
+ * layer's packages are in, its live entries are snapshotted and the layer is
+ * handed to a pool of workers, which write the tar, compress it, write the
+ * cache entry and then drop the contents.  A layer's bytes depend only on
+ * its snapshot (layer_write_ents with no tree), so the output is the same
+ * whatever the scheduling; results land in img->layers[g] by index.  The
+ * tree itself is only touched by the main thread: later inserts may set
+ * `removed` on a snapshotted entry (a later Replaces), which the worker
+ * never reads. */
+struct layer_job {
+	struct tree_entry **ents; size_t n;
+	strbuf rec;
+	const char *key;
+	struct layer_desc *d;
+	perr e;
+	int rc;
+};
+
+struct layer_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct layer_job *jobs;
+	size_t nready, next;     /* jobs[0..nready) published, next to take */
+	bool closed;
+	const struct layer_opts *lo;
+	const char *blobdir;
+	pthread_t *threads; size_t nthreads;
+};
+
+static int run_layer_job(struct layer_pool *p, size_t g, struct layer_job *j)
+{
+	char *tmp = xasprintf("%s/.tmp.%d.%zu", p->blobdir, (int)getpid(), g), *final = NULL;
+	int ret = -1;
+
+	if (layer_write_ents(NULL, j->ents, j->n, p->lo, tmp, j->d, &j->e) < 0)
+		goto out;
+	final = xasprintf("%s/%s", p->blobdir, j->d->digest + 7);
+	if (rename(tmp, final) != 0) {
+		perr_errno(&j->e, "cannot rename %s", tmp);
+		goto out;
+	}
+	j->d->blob = final;
+	final = NULL;
+	if (layer_to_cache(j->key, j->d, &j->rec, &j->e) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0)
+		unlink(tmp);
+	/* contents are not needed any more (digests and sonames are kept),
+	 * except the few generate.c reads */
+	for (size_t i = 0; i < j->n; i++)
+		if (!layer_keeps_content(j->ents[i]->path)) {
+			free(j->ents[i]->data);
+			j->ents[i]->data = NULL;
+		}
+	sb_release(&j->rec);
+	free(tmp);
+	free(final);
+	return ret;
+}
+
+static void *layer_worker(void *arg)
+{
+	struct layer_pool *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		size_t g;
+
+		while (p->next >= p->nready && !p->closed)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->next >= p->nready)
+			break;
+		g = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		p->jobs[g].rc = run_layer_job(p, g, &p->jobs[g]);
+		pthread_mutex_lock(&p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static int pool_start(struct layer_pool *p, size_t njobs, const struct layer_opts *lo,
+		      const char *blobdir, perr *e)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (size_t)ncpu;
+
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->jobs = xcalloc(njobs + 1, sizeof(*p->jobs));
+	p->lo = lo;
+	p->blobdir = blobdir;
+	if (want > njobs)
+		want = njobs ? njobs : 1;
+	p->threads = xcalloc(want, sizeof(*p->threads));
+	for (size_t i = 0; i < want; i++) {
+		int r = pthread_create(&p->threads[i], NULL, layer_worker, p);
+
+		if (r) {
+			errno = r;
+			if (!p->nthreads)
+				return perr_errno(e, "cannot start a layer writer thread");
+			break; /* fewer workers is fine */
+		}
+		p->nthreads++;
+	}
+	return 0;
+}
+
+static void pool_submit(struct layer_pool *p, size_t g)
+{
+	pthread_mutex_lock(&p->mu);
+	p->nready = g + 1;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Wait for the workers.  Returns the first failed layer's error (lowest
+ * index: the same message whatever the scheduling). */
+static int pool_finish(struct layer_pool *p, size_t njobs, perr *e)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&p->mu);
+	p->closed = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	for (size_t g = 0; g < njobs; g++) {
+		if (p->jobs[g].rc < 0 && ret == 0) {
+			*e = p->jobs[g].e;
+			ret = -1;
+		}
+		free(p->jobs[g].ents);
+		sb_release(&p->jobs[g].rec);
+	}
+	free(p->jobs);
+	free(p->threads);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	memset(p, 0, sizeof(*p));
+	return ret;
+}
+
 static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_image *sb,
 		      perr *e)
 {
@@ -215,6 +365,11 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	struct group_plan *gp = NULL;
 	struct layer_opts lo;
 	strvec need = STRVEC_INIT;
+	struct layer_pool pool;
+	bool pool_on = false;
+	int r_pool;
+	char **comments = NULL; /* per layer */
+	char *blobdir = NULL;
 	size_t ng = 0;
 	int ret = -1;
 
@@ -266,9 +421,15 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 			goto out;
 		ret = -1;
 	}
+	comments = xcalloc(ng + 1, sizeof(*comments));
+	blobdir = path_join(pare_cache_dir(), "blobs/sha256");
+	if (mkdir_p(blobdir, 0755, e) < 0 || pool_start(&pool, ng, &lo, blobdir, e) < 0)
+		goto out;
+	pool_on = true;
 	for (size_t g = 0; g < ng; g++) {
-		strbuf comment = STRBUF_INIT, rec = STRBUF_INIT;
+		strbuf comment = STRBUF_INIT;
 		strvec sources = STRVEC_INIT;
+		struct layer_job *j = &pool.jobs[g];
 		size_t first = c->tree->n;
 		int r = 0;
 
@@ -281,42 +442,66 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		for (size_t s = 0; s < sources.n; s++)
 			sb_addf(&comment, "%s%s", s ? ", " : "", sources.v[s]);
 		sv_clear(&sources);
+		img->nlayers = g + 1;
+		/* set after the workers are done: layer_write_ents resets d */
+		comments[g] = sb_detach(&comment);
 		if (gp[g].meta) {
 			r = lmeta_apply(c->tree, gp[g].meta, gp[g].pkgs, e);
 			gp[g].meta = NULL;
-		} else {
-			lmeta_begin(&rec);
-			for (size_t k = 0; k < gp[g].n && !r; k++) {
-				char *deb = deb_cache_path(gp[g].debs[k]);
-
-				r = deb_load_rec(c->tree, gp[g].pkgs[k], deb, &c->pol, &rec, e);
-				free(deb);
-			}
-			if (!r)
-				r = write_layer(c, (int)g, &img->layers[g], e);
-			if (!r)
-				r = layer_to_cache(gp[g].key, &img->layers[g], &rec, e);
+			if (r < 0)
+				goto out;
+			continue;
 		}
-		sb_release(&rec);
-		img->nlayers = g + 1;
-		img->layers[g].comment = sb_detach(&comment);
+		lmeta_begin(&j->rec);
+		for (size_t k = 0; k < gp[g].n && !r; k++) {
+			char *deb = deb_cache_path(gp[g].debs[k]);
+
+			r = deb_load_rec(c->tree, gp[g].pkgs[k], deb, &c->pol, &j->rec, e);
+			free(deb);
+		}
 		if (r < 0)
 			goto out;
-		/* Contents are not needed once the layer is written (digests and
-		 * sonames are kept), except the few generate.c reads. */
-		free_contents(c->tree, first, true);
+		/* the layer's live entries, as they are now: they are what
+		 * write_layer would have written at this point */
+		j->ents = xcalloc(c->tree->n - first + 1, sizeof(*j->ents));
+		for (size_t i = first; i < c->tree->n; i++) {
+			struct tree_entry *ent = c->tree->ents[i];
+
+			if (!ent->removed && ent->pkg >= 0 && ent->layer == (int)g)
+				j->ents[j->n++] = ent;
+		}
+		j->key = gp[g].key;
+		j->d = &img->layers[g];
+		pool_submit(&pool, g);
 	}
+	pool_on = false;
+	r_pool = pool_finish(&pool, ng, e);
+	for (size_t g = 0; g < img->nlayers; g++) {
+		img->layers[g].comment = comments[g];
+		comments[g] = NULL;
+	}
+	if (r_pool < 0)
+		goto out;
 	c->top_layer = (int)ng;
 	if (builder_generate(c, e) < 0)
 		goto out;
 	if (write_layer(c, -1, &img->layers[img->nlayers], e) < 0)
 		goto out;
 	img->layers[img->nlayers++].comment = xstrdup("generated files");
-	free_contents(c->tree, 0, false);
+	free_contents(c->tree);
 	if (oci_image_json(c, img, e) < 0 || builder_sbom_image(c, sb, e) < 0)
 		goto out;
 	ret = 0;
 out:
+	if (pool_on) {
+		perr ign;
+
+		pool_finish(&pool, ng, &ign); /* the main thread's error wins */
+	}
+	for (size_t g = 0; comments && g < ng; g++)
+		free(comments[g]);
+	free(comments);
+	free(blobdir);
 	for (size_t g = 0; gp && g < ng; g++) {
 		free(gp[g].debs);
 		free(gp[g].pkgs);

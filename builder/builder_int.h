@@ -219,6 +219,13 @@ const char *layer_media_type(const char *compression);
  * regular files must be loaded. */
 int layer_write(const struct image_tree *t, int layer, const struct layer_opts *o,
 		const char *path, struct layer_desc *out, perr *e);
+/* The same over a given list of live entries (any order).  t is only used
+ * for the top layer, to repeat the metadata of directories it re-creates
+ * implicitly; NULL for package layers, which then do not touch the tree (so
+ * a worker thread can write them while the tree grows). */
+int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents, size_t n,
+		     const struct layer_opts *o, const char *path, struct layer_desc *out,
+		     perr *e);
 void layer_desc_free(struct layer_desc *d);
 
 /* Layer plan: packages grouped by source, sorted by source name, the
