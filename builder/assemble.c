@@ -284,7 +284,9 @@ static void *layer_worker(void *arg)
 			break;
 		g = p->next++;
 		pthread_mutex_unlock(&p->mu);
-		p->jobs[g].rc = run_layer_job(p, g, &p->jobs[g]);
+		/* layers taken from the cache have no job (d NULL) */
+		if (p->jobs[g].d)
+			p->jobs[g].rc = run_layer_job(p, g, &p->jobs[g]);
 		pthread_mutex_lock(&p->mu);
 	}
 	pthread_mutex_unlock(&p->mu);
