@@ -402,6 +402,7 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		if (layer_from_cache(gp[g].key, lo.compression, gp[g].n, &img->layers[g],
 				     &gp[g].meta)) {
 			debug("layer %zu (%s) taken from the layer cache", g, img->layers[g].digest);
+			img->nlayers = g + 1; /* owned by img from here on */
 			continue;
 		}
 		for (size_t k = 0; k < gp[g].n; k++) {
@@ -444,7 +445,8 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		for (size_t s = 0; s < sources.n; s++)
 			sb_addf(&comment, "%s%s", s ? ", " : "", sources.v[s]);
 		sv_clear(&sources);
-		img->nlayers = g + 1;
+		if (img->nlayers < g + 1)
+			img->nlayers = g + 1;
 		/* set after the workers are done: layer_write_ents resets d */
 		comments[g] = sb_detach(&comment);
 		if (gp[g].meta) {
