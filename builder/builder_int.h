@@ -25,7 +25,7 @@
 
 /* Bump when anything that changes layer bytes changes (tar writer, policy
  * defaults, normalisation): it is part of every layer cache key. */
-#define PARE_POLICY_VERSION "2"
+#define PARE_POLICY_VERSION "3"
 
 /* ---- packages as read from their .deb ------------------------------------ */
 
