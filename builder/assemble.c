@@ -478,20 +478,25 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		j->d = &img->layers[g];
 		pool_submit(&pool, g);
 	}
-	pool_on = false;
-	r_pool = pool_finish(&pool, ng, e);
-	for (size_t g = 0; g < img->nlayers; g++) {
-		img->layers[g].comment = comments[g];
-		comments[g] = NULL;
-	}
-	if (r_pool < 0)
-		goto out;
+	/* The generated files and the top layer while the workers finish:
+	 * neither reads the contents the workers drop (generate.c reads only
+	 * layer_keeps_content files and the ELF sonames), and the top layer is
+	 * its own slot (ng). */
 	c->top_layer = (int)ng;
 	if (builder_generate(c, e) < 0)
 		goto out;
-	if (write_layer(c, -1, &img->layers[img->nlayers], e) < 0)
+	if (write_layer(c, -1, &img->layers[ng], e) < 0)
 		goto out;
-	img->layers[img->nlayers++].comment = xstrdup("generated files");
+	pool_on = false;
+	r_pool = pool_finish(&pool, ng, e);
+	for (size_t g = 0; g < ng; g++) {
+		img->layers[g].comment = comments[g];
+		comments[g] = NULL;
+	}
+	img->nlayers = ng + 1;
+	img->layers[ng].comment = xstrdup("generated files");
+	if (r_pool < 0)
+		goto out;
 	free_contents(c->tree);
 	if (oci_image_json(c, img, e) < 0 || builder_sbom_image(c, sb, e) < 0)
 		goto out;
