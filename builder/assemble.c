@@ -2,16 +2,20 @@
  * assemble.c - builder_build(): one image per architecture, then the index.
  *
  * Per architecture: the merged-/usr links, then the packages grouped into
- * layers (layer_plan), each .deb streamed into the tree (deb_load) and the
- * layer written to the blob cache as soon as its packages are in; then the
- * generated files (builder_generate) as the top layer; then config and
- * manifest.  File contents stay in memory until the generated files are
- * made (ld.so.cache and the CA bundle read them).
+ * layers (layer_plan).  A layer found in the layer cache (blob + metadata
+ * record, both verified) is restored into the tree from its record without
+ * reading a .deb; the others' .debs are fetched if missing, streamed into the
+ * tree (deb_load_rec) and the layer and its record written to the cache.  File
+ * contents are dropped once their layer is written (digests and ELF sonames
+ * stay), except the few generate.c reads.  Then the generated files
+ * (builder_generate) as the top layer; then config and manifest.
  */
 #include "builder_int.h"
 #include "fetch_int.h"
 
 #include <cJSON.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,32 +49,45 @@ static int add_usrmerge(struct image_tree *t, perr *e)
 	return 0;
 }
 
-/* A cached layer (layers/KEY.json naming digest, diff_id and size) whose
- * blob is still in the blob cache with exactly that digest and size: fills d.
- * Anything missing, malformed or not matching is a miss (the layer is
- * written again), never an error. */
-static bool layer_from_cache(const char *key, const char *compression, struct layer_desc *d)
+/* A cached layer: layers/KEY.json names the blob (digest, diff_id, size)
+ * and the layer's metadata record layers/KEY.meta (its sha256 and size).
+ * Both files are verified, not trusted: the blob in the blob cache and the
+ * record must hash to what the entry says.  Anything missing, malformed or
+ * not matching is a miss (the layer is built again from its .debs), never an
+ * error.  On a hit fills d and *meta. */
+static bool layer_from_cache(const char *key, const char *compression, size_t npkgs,
+			     struct layer_desc *d, struct lmeta **meta)
 {
 	char *jp = xasprintf("%s/layers/%s.json", pare_cache_dir(), key), *blob = NULL;
-	strbuf sb = STRBUF_INIT;
+	char *mp = xasprintf("%s/layers/%s.meta", pare_cache_dir(), key);
+	strbuf sb = STRBUF_INIT, mb = STRBUF_INIT;
 	cJSON *j = NULL;
-	const char *dg, *di;
-	const cJSON *sz;
+	const char *dg, *di, *mh;
+	const cJSON *sz, *msz;
 	char hex[SHA256_HEX_LEN + 1];
 	uint64_t size;
 	bool ok = false;
 	perr e;
 
+	*meta = NULL;
 	if (read_file(jp, &sb, 1 << 16, &e) < 0 || !(j = cJSON_Parse(sb.buf)))
 		goto out;
 	dg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "digest"));
 	di = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "diff_id"));
+	mh = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "meta_sha256"));
 	sz = cJSON_GetObjectItemCaseSensitive(j, "size");
-	if (!dg || !di || !cJSON_IsNumber(sz) || strncmp(dg, "sha256:", 7) || !is_sha256_hex(dg + 7) ||
-	    strncmp(di, "sha256:", 7) || !is_sha256_hex(di + 7))
+	msz = cJSON_GetObjectItemCaseSensitive(j, "meta_size");
+	if (!dg || !di || !mh || !cJSON_IsNumber(sz) || !cJSON_IsNumber(msz) ||
+	    strncmp(dg, "sha256:", 7) || !is_sha256_hex(dg + 7) ||
+	    strncmp(di, "sha256:", 7) || !is_sha256_hex(di + 7) || !is_sha256_hex(mh))
+		goto out;
+	if (read_file(mp, &mb, 1u << 30, &e) < 0 || (double)mb.len != msz->valuedouble)
+		goto out;
+	sha256_hex(mb.buf, mb.len, hex);
+	if (strcmp(hex, mh) || !(*meta = lmeta_parse(mb.buf, mb.len, npkgs)))
 		goto out;
 	blob = xasprintf("%s/blobs/sha256/%s", pare_cache_dir(), dg + 7);
-	/* The blob is verified, not trusted: a truncated or altered file is a miss. */
+	/* a truncated or altered blob is a miss */
 	if (sha256_file(blob, hex, &size, &e) < 0 || strcmp(hex, dg + 7) ||
 	    (double)size != sz->valuedouble)
 		goto out;
@@ -85,61 +102,71 @@ static bool layer_from_cache(const char *key, const char *compression, struct la
 	ok = true;
 out:
 	if (!ok && sb.len)
-		debug("layer cache entry %s ignored (invalid or blob mismatch)", key);
+		debug("layer cache entry %s ignored (invalid, or blob or record mismatch)", key);
+	if (!ok) {
+		lmeta_free(*meta);
+		*meta = NULL;
+	}
 	cJSON_Delete(j);
 	sb_release(&sb);
+	sb_release(&mb);
 	free(jp);
+	free(mp);
 	free(blob);
 	return ok;
 }
 
-static int layer_to_cache(const char *key, const struct layer_desc *d, perr *e)
+/* The record first, then the entry naming its digest: an entry never points
+ * at a record that is not complete. */
+static int layer_to_cache(const char *key, const struct layer_desc *d, const strbuf *rec,
+			  perr *e)
 {
-	char *dir = path_join(pare_cache_dir(), "layers"), *jp = NULL, *txt = NULL;
+	char *dir = path_join(pare_cache_dir(), "layers"), *jp = NULL, *mp = NULL, *txt = NULL;
 	cJSON *j = cJSON_CreateObject();
+	char hex[SHA256_HEX_LEN + 1];
 	int ret = -1;
 
+	sha256_hex(rec->buf ? rec->buf : "", rec->len, hex);
 	cJSON_AddStringToObject(j, "digest", d->digest);
 	cJSON_AddStringToObject(j, "diff_id", d->diff_id);
 	cJSON_AddNumberToObject(j, "size", (double)d->size);
+	cJSON_AddStringToObject(j, "meta_sha256", hex);
+	cJSON_AddNumberToObject(j, "meta_size", (double)rec->len);
 	txt = cJSON_PrintUnformatted(j);
 	jp = xasprintf("%s/%s.json", dir, key);
-	if (mkdir_p(dir, 0755, e) < 0 || write_file_atomic(jp, txt, strlen(txt), 0644, e) < 0)
+	mp = xasprintf("%s/%s.meta", dir, key);
+	if (mkdir_p(dir, 0755, e) < 0 ||
+	    write_file_atomic(mp, rec->buf ? rec->buf : "", rec->len, 0644, e) < 0 ||
+	    write_file_atomic(jp, txt, strlen(txt), 0644, e) < 0)
 		goto out;
 	ret = 0;
 out:
 	cJSON_Delete(j);
 	free(txt);
 	free(jp);
+	free(mp);
 	free(dir);
 	return ret;
 }
 
-/* Write layer `layer` of the tree into the blob cache; fills d.  Package
- * layers (debs != NULL) are first looked up in the layer cache by their
- * inputs, which skips the compression when nothing changed. */
-static int write_layer(struct build_ctx *c, int layer, const char *const *debs, size_t ndebs,
-		       struct layer_desc *d, perr *e)
+static void layer_opts_of(const struct build_ctx *c, struct layer_opts *lo)
 {
-	struct layer_opts lo = {
-		.compression = c->o && c->o->compression ? c->o->compression : "gzip",
-		.epoch = c->epoch,
-		.pol = &c->pol,
-	};
+	memset(lo, 0, sizeof(*lo));
+	lo->compression = c->o && c->o->compression ? c->o->compression : "gzip";
+	lo->epoch = c->epoch;
+	lo->pol = &c->pol;
+}
+
+/* Write layer `layer` of the tree into the blob cache; fills d. */
+static int write_layer(struct build_ctx *c, int layer, struct layer_desc *d, perr *e)
+{
+	struct layer_opts lo;
 	char *dir = path_join(pare_cache_dir(), "blobs/sha256");
 	char *tmp = xasprintf("%s/.tmp.%d.%d", dir, (int)getpid(), layer);
 	char *final = NULL;
-	char key[SHA256_HEX_LEN + 1];
 	int ret = -1;
 
-	if (debs) {
-		layer_cache_key(&c->pol, &lo, c->la->arch, debs, ndebs, key);
-		if (layer_from_cache(key, lo.compression, d)) {
-			debug("layer %d (%s) taken from the layer cache", layer, d->digest);
-			ret = 0;
-			goto out;
-		}
-	}
+	layer_opts_of(c, &lo);
 	if (mkdir_p(dir, 0755, e) < 0)
 		goto out;
 	if (layer_write(c->tree, layer, &lo, tmp, d, e) < 0)
@@ -151,8 +178,6 @@ static int write_layer(struct build_ctx *c, int layer, const char *const *debs, 
 	}
 	d->blob = final;
 	final = NULL;
-	if (debs && layer_to_cache(key, d, e) < 0)
-		goto out;
 	ret = 0;
 out:
 	if (ret < 0)
@@ -171,15 +196,186 @@ static void free_contents(struct image_tree *t)
 	}
 }
 
+/* One package layer (group g): from the layer cache when its record and blob
+ * are there and intact, else from its .debs (then cached). */
+struct group_plan {
+	const char **debs;  /* sha256s, lock order */
+	int *pkgs;          /* lock indices */
+	size_t n;
+	char key[SHA256_HEX_LEN + 1];
+	struct lmeta *meta; /* hit */
+};
+
+/* ---- writing package layers on worker threads ------------------------------
+ *
+ * The main thread reads the .debs into the tree in layer order; as soon as a
+ * layer's packages are in, its live entries are snapshotted and the layer is
+ * handed to a pool of workers, which write the tar, compress it, write the
+ * cache entry and then drop the contents.  A layer's bytes depend only on
+ * its snapshot (layer_write_ents with no tree), so the output is the same
+ * whatever the scheduling; results land in img->layers[g] by index.  The
+ * tree itself is only touched by the main thread: later inserts may set
+ * `removed` on a snapshotted entry (a later Replaces), which the worker
+ * never reads. */
+struct layer_job {
+	struct tree_entry **ents; size_t n;
+	strbuf rec;
+	const char *key;
+	struct layer_desc *d;
+	perr e;
+	int rc;
+};
+
+struct layer_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct layer_job *jobs;
+	size_t nready, next;     /* jobs[0..nready) published, next to take */
+	bool closed;
+	const struct layer_opts *lo;
+	const char *blobdir;
+	pthread_t *threads; size_t nthreads;
+};
+
+static int run_layer_job(struct layer_pool *p, size_t g, struct layer_job *j)
+{
+	char *tmp = xasprintf("%s/.tmp.%d.%zu", p->blobdir, (int)getpid(), g), *final = NULL;
+	int ret = -1;
+
+	if (layer_write_ents(NULL, j->ents, j->n, p->lo, tmp, j->d, &j->e) < 0)
+		goto out;
+	final = xasprintf("%s/%s", p->blobdir, j->d->digest + 7);
+	if (rename(tmp, final) != 0) {
+		perr_errno(&j->e, "cannot rename %s", tmp);
+		goto out;
+	}
+	j->d->blob = final;
+	final = NULL;
+	if (layer_to_cache(j->key, j->d, &j->rec, &j->e) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0)
+		unlink(tmp);
+	/* contents are not needed any more (digests and sonames are kept),
+	 * except the few generate.c reads */
+	for (size_t i = 0; i < j->n; i++)
+		if (!layer_keeps_content(j->ents[i]->path)) {
+			free(j->ents[i]->data);
+			j->ents[i]->data = NULL;
+		}
+	sb_release(&j->rec);
+	free(tmp);
+	free(final);
+	return ret;
+}
+
+static void *layer_worker(void *arg)
+{
+	struct layer_pool *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		size_t g;
+
+		while (p->next >= p->nready && !p->closed)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->next >= p->nready)
+			break;
+		g = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		/* layers taken from the cache have no job (d NULL) */
+		if (p->jobs[g].d)
+			p->jobs[g].rc = run_layer_job(p, g, &p->jobs[g]);
+		pthread_mutex_lock(&p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static int pool_start(struct layer_pool *p, size_t njobs, const struct layer_opts *lo,
+		      const char *blobdir, perr *e)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (size_t)ncpu;
+
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->jobs = xcalloc(njobs + 1, sizeof(*p->jobs));
+	p->lo = lo;
+	p->blobdir = blobdir;
+	if (want > njobs)
+		want = njobs ? njobs : 1;
+	p->threads = xcalloc(want, sizeof(*p->threads));
+	for (size_t i = 0; i < want; i++) {
+		int r = pthread_create(&p->threads[i], NULL, layer_worker, p);
+
+		if (r) {
+			errno = r;
+			if (!p->nthreads)
+				return perr_errno(e, "cannot start a layer writer thread");
+			break; /* fewer workers is fine */
+		}
+		p->nthreads++;
+	}
+	return 0;
+}
+
+static void pool_submit(struct layer_pool *p, size_t g)
+{
+	pthread_mutex_lock(&p->mu);
+	p->nready = g + 1;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Wait for the workers.  Returns the first failed layer's error (lowest
+ * index: the same message whatever the scheduling). */
+static int pool_finish(struct layer_pool *p, size_t njobs, perr *e)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&p->mu);
+	p->closed = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	for (size_t g = 0; g < njobs; g++) {
+		if (p->jobs[g].rc < 0 && ret == 0) {
+			*e = p->jobs[g].e;
+			ret = -1;
+		}
+		free(p->jobs[g].ents);
+		sb_release(&p->jobs[g].rec);
+	}
+	free(p->jobs);
+	free(p->threads);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	memset(p, 0, sizeof(*p));
+	return ret;
+}
+
 static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_image *sb,
 		      perr *e)
 {
 	const struct lock_arch *la = c->la;
 	int max = c->o && c->o->max_layers > 0 ? c->o->max_layers : 64;
 	int *group = xcalloc(la->npkgs + 1, sizeof(*group));
-	size_t ng;
+	struct group_plan *gp = NULL;
+	struct layer_opts lo;
+	strvec need = STRVEC_INIT;
+	struct layer_pool pool;
+	bool pool_on = false;
+	int r_pool;
+	char **comments = NULL; /* per layer */
+	char *blobdir = NULL;
+	size_t ng = 0;
 	int ret = -1;
 
+	layer_opts_of(c, &lo);
 	c->tree = tree_new();
 	if (add_usrmerge(c->tree, e) < 0)
 		goto out;
@@ -192,57 +388,139 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		c->tree->pkgs[i].layer = group[i];
 	}
 	img->layers = xcalloc(ng + 1, sizeof(*img->layers));
+	gp = xcalloc(ng + 1, sizeof(*gp));
+	/* Which layers the cache has: only the others' .debs are needed. */
+	for (size_t g = 0; g < ng; g++) {
+		gp[g].debs = xcalloc(la->npkgs + 1, sizeof(*gp[g].debs));
+		gp[g].pkgs = xcalloc(la->npkgs + 1, sizeof(*gp[g].pkgs));
+		for (size_t i = 0; i < la->npkgs; i++)
+			if ((size_t)group[i] == g) {
+				gp[g].pkgs[gp[g].n] = (int)i;
+				gp[g].debs[gp[g].n++] = la->pkgs[i].sha256;
+			}
+		layer_cache_key(&c->pol, &lo, la->arch, gp[g].debs, gp[g].n, gp[g].key);
+		if (layer_from_cache(gp[g].key, lo.compression, gp[g].n, &img->layers[g],
+				     &gp[g].meta)) {
+			debug("layer %zu (%s) taken from the layer cache", g, img->layers[g].digest);
+			img->nlayers = g + 1; /* owned by img from here on */
+			continue;
+		}
+		for (size_t k = 0; k < gp[g].n; k++) {
+			char *deb = deb_cache_path(gp[g].debs[k]);
+
+			if (!path_exists(deb))
+				sv_push(&need, gp[g].debs[k]);
+			free(deb);
+		}
+	}
+	if (need.n && c->r) {
+		struct fetch_opts fo = { c->o ? c->o->parallel : 0, &need };
+		strvec archs = STRVEC_INIT;
+
+		sv_push(&archs, la->arch);
+		ret = builder_fetch(c->r, c->lr, &archs, &fo, e);
+		sv_clear(&archs);
+		if (ret < 0)
+			goto out;
+		ret = -1;
+	}
+	comments = xcalloc(ng + 1, sizeof(*comments));
+	blobdir = path_join(pare_cache_dir(), "blobs/sha256");
+	if (mkdir_p(blobdir, 0755, e) < 0 || pool_start(&pool, ng, &lo, blobdir, e) < 0)
+		goto out;
+	pool_on = true;
 	for (size_t g = 0; g < ng; g++) {
 		strbuf comment = STRBUF_INIT;
 		strvec sources = STRVEC_INIT;
-		const char **debs = xcalloc(la->npkgs + 1, sizeof(*debs));
-		size_t ndebs = 0;
-		int r;
+		struct layer_job *j = &pool.jobs[g];
+		size_t first = c->tree->n;
+		int r = 0;
 
-		for (size_t i = 0; i < la->npkgs; i++) {
-			char *deb;
+		for (size_t k = 0; k < gp[g].n; k++) {
+			const struct lock_pkg *lp = &la->pkgs[gp[g].pkgs[k]];
 
-			if ((size_t)group[i] != g)
-				continue;
-			sv_push(&sources, la->pkgs[i].source ? la->pkgs[i].source
-							     : la->pkgs[i].name);
-			debs[ndebs++] = la->pkgs[i].sha256;
-			deb = deb_cache_path(la->pkgs[i].sha256);
-			r = deb_load(c->tree, (int)i, deb, &c->pol, e);
-			free(deb);
-			if (r < 0) {
-				sv_clear(&sources);
-				free(debs);
-				goto out;
-			}
+			sv_push(&sources, lp->source ? lp->source : lp->name);
 		}
 		sv_uniq(&sources);
 		for (size_t s = 0; s < sources.n; s++)
 			sb_addf(&comment, "%s%s", s ? ", " : "", sources.v[s]);
 		sv_clear(&sources);
-		r = write_layer(c, (int)g, debs, ndebs, &img->layers[img->nlayers], e);
-		free(debs);
-		if (r < 0) {
-			sb_release(&comment);
-			goto out;
+		if (img->nlayers < g + 1)
+			img->nlayers = g + 1;
+		/* set after the workers are done: layer_write_ents resets d */
+		comments[g] = sb_detach(&comment);
+		if (gp[g].meta) {
+			r = lmeta_apply(c->tree, gp[g].meta, gp[g].pkgs, e);
+			gp[g].meta = NULL;
+			if (r < 0)
+				goto out;
+			continue;
 		}
-		img->layers[img->nlayers++].comment = sb_detach(&comment);
+		lmeta_begin(&j->rec);
+		for (size_t k = 0; k < gp[g].n && !r; k++) {
+			char *deb = deb_cache_path(gp[g].debs[k]);
+
+			r = deb_load_rec(c->tree, gp[g].pkgs[k], deb, &c->pol, &j->rec, e);
+			free(deb);
+		}
+		if (r < 0)
+			goto out;
+		/* the layer's live entries, as they are now: they are what
+		 * write_layer would have written at this point */
+		j->ents = xcalloc(c->tree->n - first + 1, sizeof(*j->ents));
+		for (size_t i = first; i < c->tree->n; i++) {
+			struct tree_entry *ent = c->tree->ents[i];
+
+			if (!ent->removed && ent->pkg >= 0 && ent->layer == (int)g)
+				j->ents[j->n++] = ent;
+		}
+		j->key = gp[g].key;
+		j->d = &img->layers[g];
+		pool_submit(&pool, g);
 	}
+	/* The generated files and the top layer while the workers finish:
+	 * neither reads the contents the workers drop (generate.c reads only
+	 * layer_keeps_content files and the ELF sonames), and the top layer is
+	 * its own slot (ng). */
 	c->top_layer = (int)ng;
 	if (builder_generate(c, e) < 0)
 		goto out;
-	if (write_layer(c, -1, NULL, 0, &img->layers[img->nlayers], e) < 0)
+	if (write_layer(c, -1, &img->layers[ng], e) < 0)
 		goto out;
-	img->layers[img->nlayers++].comment = xstrdup("generated files");
+	pool_on = false;
+	r_pool = pool_finish(&pool, ng, e);
+	for (size_t g = 0; g < ng; g++) {
+		img->layers[g].comment = comments[g];
+		comments[g] = NULL;
+	}
+	img->nlayers = ng + 1;
+	img->layers[ng].comment = xstrdup("generated files");
+	if (r_pool < 0)
+		goto out;
 	free_contents(c->tree);
 	if (oci_image_json(c, img, e) < 0 || builder_sbom_image(c, sb, e) < 0)
 		goto out;
 	ret = 0;
 out:
+	if (pool_on) {
+		perr ign;
+
+		pool_finish(&pool, ng, &ign); /* the main thread's error wins */
+	}
+	for (size_t g = 0; comments && g < ng; g++)
+		free(comments[g]);
+	free(comments);
+	free(blobdir);
+	for (size_t g = 0; gp && g < ng; g++) {
+		free(gp[g].debs);
+		free(gp[g].pkgs);
+		lmeta_free(gp[g].meta);
+	}
+	free(gp);
+	sv_clear(&need);
 	free(group);
 	tree_free(c->tree);
 	c->tree = NULL;
-	build_ctx_release(c);
 	return ret;
 }
 
@@ -295,15 +573,7 @@ static const char *debian_version_of(const char *codename)
 	return codename ? codename : "unknown";
 }
 
-void build_ctx_release(struct build_ctx *c)
-{
-	for (size_t i = 0; c->deb_sha512 && c->la && i < c->la->npkgs; i++)
-		free(c->deb_sha512[i]);
-	free(c->deb_sha512);
-	c->deb_sha512 = NULL;
-}
-
-int builder_sbom_image(struct build_ctx *c, struct sbom_image *img, perr *e)
+int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *e)
 {
 	const struct image_tree *t = c->tree;
 	struct tree_entry **ents;
@@ -333,22 +603,13 @@ int builder_sbom_image(struct build_ctx *c, struct sbom_image *img, perr *e)
 		s->homepage = dup_or_null(p->homepage);
 		s->filename = dup_or_null(lp->filename);
 		s->deb_sha256 = dup_or_null(lp->sha256);
-		/* The lock pins sha256; TR-03183-2 asks for SHA-512 too: hash the
-		 * verified .deb from the cache (once per build: c->deb_sha512). */
-		if (!c->deb_sha512)
-			c->deb_sha512 = xcalloc(t->npkgs + 1, sizeof(*c->deb_sha512));
-		if (!c->deb_sha512[i]) {
-			char *deb = deb_cache_path(lp->sha256), h512[SHA512_HEX_LEN + 1];
-			int hr = hash_file(deb, "sha512", h512, NULL, e);
-
-			free(deb);
-			if (hr < 0) {
-				free(map);
-				return perr_prefix(e, "%s", lp->name);
-			}
-			c->deb_sha512[i] = xstrdup(h512);
+		/* The lock pins sha256; TR-03183-2 asks for SHA-512 too: hashed
+		 * from the verified .deb when it was read (kept in the layer record). */
+		if (!p->deb_sha512[0]) {
+			free(map);
+			return perr_set(e, "%s: internal: no SHA-512 of the .deb", lp->name);
 		}
-		s->deb_sha512 = xstrdup(c->deb_sha512[i]);
+		s->deb_sha512 = xstrdup(p->deb_sha512);
 		s->deb_size = lp->size;
 		s->copyright = dup_or_null(deb_copyright(t, i));
 		s->requested = lp->requested;

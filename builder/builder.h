@@ -22,6 +22,7 @@ struct build_opts {
 	strvec archs;            /* empty = every arch of the lock entry */
 	int max_layers;          /* 0 = 64 (containerd's ceiling is 127); includes the top layer */
 	bool quiet;
+	int parallel;            /* concurrent .deb transfers; 0 = 8 */
 	const char *git_commit;  /* the recipes' commit (annotations, provenance); NULL = none */
 	bool git_dirty;          /* the work tree had changes */
 };
@@ -47,8 +48,8 @@ struct build_result {
  * newest repository Date: in the lock (so it only moves when the lock does). */
 int64_t builder_epoch(const struct lock_recipe *lr);
 
-/* Build the image for recipe r from its lock entry lr.  The .debs must be in
- * the cache (builder_fetch).  Writes o->outdir and/or o->tarfile atomically;
+/* Build the image for recipe r from its lock entry lr.  The .debs of the
+ * layers not in the layer cache are fetched (builder_fetch) as needed.  Writes o->outdir and/or o->tarfile atomically;
  * on error nothing is written.  res is owned by the caller
  * (build_result_free). */
 int builder_build(const struct recipe *r, const struct lock_recipe *lr,

@@ -32,7 +32,6 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	struct lock_recipe *lr;
 	struct build_opts o = { 0 };
 	struct build_result res = { 0 };
-	struct fetch_opts fo = { a->parallel };
 	int ret = -1;
 
 	r = recipe_load(path, e);
@@ -59,10 +58,6 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 			goto out;
 		}
 	}
-	if (builder_fetch(r, lr, &a->archs, &fo, e) < 0) {
-		perr_prefix(e, "recipe %s", r->name);
-		goto out;
-	}
 	/* one recipe: -o DIR is the layout; several: OUT/RECIPE each */
 	if (many)
 		outdir = xasprintf("%s/%s", a->outdir ? a->outdir : "out", r->name);
@@ -77,6 +72,7 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	sv_copy(&o.archs, &a->archs);
 	o.max_layers = a->max_layers;
 	o.quiet = pare_quiet;
+	o.parallel = a->parallel;
 	if (builder_git_info(path, &git_commit, &o.git_dirty) == 0)
 		o.git_commit = git_commit;
 	if (builder_build(r, lr, &o, &res, e) < 0) {

@@ -8,6 +8,7 @@
  * Maintainer scripts are never looked at, let alone run.
  */
 #include "builder_int.h"
+#include "gen_int.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -176,7 +177,7 @@ out:
 
 /* One data.tar entry through the policy into the tree. */
 static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
-		     struct archive_entry *ae, const struct policy *pol, perr *e)
+		     struct archive_entry *ae, const struct policy *pol, strbuf *rec, perr *e)
 {
 	struct deb_pkg *pkg = &t->pkgs[pkgi];
 	const char *name = archive_entry_pathname(ae);
@@ -310,9 +311,21 @@ static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
 		h = phash_new("sha1");
 		phash_update(h, ent->data, ent->size);
 		phash_final_hex(h, ent->sha1);
+		{
+			perr ee = { 0 };
+
+			if (elf_soname(ent->data, ent->size, &ent->soname, &ee) < 0) {
+				ent->elf = ELF_BAD;
+				ent->soname = xstrdup(ee.msg);
+			} else {
+				ent->elf = ent->soname ? ELF_SONAME : ELF_NONE;
+			}
+		}
 	}
 	if (policy_apply(pol, pkg->name, ent, e) < 0)
 		goto out;
+	if (rec)
+		lmeta_put_entry(rec, ent);
 	ret = tree_insert(t, ent, e);
 	ent = NULL;
 	goto out;
@@ -361,6 +374,12 @@ static char *filter_md5sums(const struct image_tree *t, int pkgi, const strbuf *
 int deb_load(struct image_tree *t, int pkgi, const char *debpath,
 	     const struct policy *pol, perr *e)
 {
+	return deb_load_rec(t, pkgi, debpath, pol, NULL, e);
+}
+
+int deb_load_rec(struct image_tree *t, int pkgi, const char *debpath,
+		 const struct policy *pol, strbuf *rec, perr *e)
+{
 	struct deb_pkg *pkg = &t->pkgs[pkgi];
 	const struct lock_pkg *lp = pkg->lp;
 	const char *label = lp ? lp->name : debpath;
@@ -390,6 +409,8 @@ int deb_load(struct image_tree *t, int pkgi, const char *debpath,
 				goto out;
 			}
 			have_control = true;
+			if (rec)
+				lmeta_put_pkg(rec, pkg);
 		} else if (str_starts(m, "data.tar")) {
 			if (!have_control) {
 				perr_set(e, "%s: corrupt .deb %s: data.tar before control.tar",
@@ -407,7 +428,7 @@ int deb_load(struct image_tree *t, int pkgi, const char *debpath,
 				goto out;
 			}
 			while ((r = archive_read_next_header(dt, &ae)) == ARCHIVE_OK)
-				if (add_entry(t, pkgi, dt, ae, pol, e) < 0)
+				if (add_entry(t, pkgi, dt, ae, pol, rec, e) < 0)
 					goto out;
 			if (r != ARCHIVE_EOF) {
 				perr_set(e, "%s: corrupt .deb %s: %s: %s", label, debpath, m,
@@ -432,6 +453,14 @@ int deb_load(struct image_tree *t, int pkgi, const char *debpath,
 	if (!pkg->source_version)
 		pkg->source_version = xstrdup(lp && lp->source_version ? lp->source_version
 								  : pkg->version);
+	/* the SBOM's SHA-512 (the lock pins sha256 only), while the file is in
+	 * the page cache; kept in the layer record so warm builds need no .deb */
+	if (hash_file(debpath, "sha512", pkg->deb_sha512, NULL, e) < 0) {
+		perr_prefix(e, "%s", label);
+		goto out;
+	}
+	if (rec)
+		lmeta_put_pkg_end(rec, pkg);
 	ret = 0;
 	goto out;
 bad:

@@ -58,6 +58,8 @@ int builder_fetch(const struct recipe *r, const struct lock_recipe *lr,
 			struct fetch_job *j;
 			char *dest, *url;
 
+			if (o && o->only && !sv_contains(o->only, p->sha256))
+				continue;
 			if (!is_sha256_hex(p->sha256)) {
 				perr_set(e, "%s %s: the lock has no valid sha256", p->name, la->arch);
 				goto out;

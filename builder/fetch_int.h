@@ -17,6 +17,7 @@ static inline char *deb_cache_path(const char *sha256)
 
 struct fetch_opts {
 	int parallel;   /* concurrent transfers; 0 = 8 */
+	const strvec *only; /* sha256s to fetch (NULL = every package) */
 };
 
 /* Make sure every package of the requested archs (NULL/empty = all archs of

@@ -33,11 +33,12 @@ static int must_not_be_shipped(const struct image_tree *t, const char *path, per
 	return 0;
 }
 
-/* Content of a regular file in the tree, following symlinks inside the
- * image.  NULL data (with 0) when the path is not a file; -1 when the entry
- * exists but its content is no longer in memory. */
-static int tree_content(const struct image_tree *t, const char *path,
-			const struct tree_entry **out, perr *e)
+/* The regular file at path in the tree, following symlinks inside the
+ * image.  NULL (with 0) when the path is not a file; -1 when need_data and
+ * the entry exists but its content is no longer in memory (package contents
+ * are dropped once their layer is written, except layer_keeps_content). */
+static int tree_file(const struct image_tree *t, const char *path, bool need_data,
+		     const struct tree_entry **out, perr *e)
 {
 	char *cur = xstrdup(path);
 	int ret = 0;
@@ -54,7 +55,7 @@ static int tree_content(const struct image_tree *t, const char *path,
 		if (!ent)
 			goto out;
 		if (ent->type == TREE_FILE) {
-			if (ent->size && !ent->data) {
+			if (need_data && ent->size && !ent->data) {
 				ret = perr_set(e, "%s: content not loaded", cur);
 				goto out;
 			}
@@ -172,7 +173,7 @@ static int gen_ca_bundle(struct build_ctx *c, perr *e)
 		if (!str_starts(ents[i]->path, prefix) || !str_ends(ents[i]->path, ".crt") ||
 		    ents[i]->type == TREE_DIR)
 			continue;
-		if (tree_content(c->tree, ents[i]->path, &f, e) < 0)
+		if (tree_file(c->tree, ents[i]->path, true, &f, e) < 0)
 			goto out;
 		if (!f) {
 			perr_set(e, "%s: not a regular file", ents[i]->path);
@@ -234,7 +235,7 @@ static int conf_dirs(struct build_ctx *c, strvec *dirs, perr *e)
 		if (!str_starts(ents[i]->path, prefix) || !str_ends(ents[i]->path, ".conf") ||
 		    strchr(ents[i]->path + strlen(prefix), '/'))
 			continue;
-		if (tree_content(c->tree, ents[i]->path, &f, e) < 0) {
+		if (tree_file(c->tree, ents[i]->path, true, &f, e) < 0) {
 			ret = -1;
 			break;
 		}
@@ -263,6 +264,27 @@ static int conf_dirs(struct build_ctx *c, strvec *dirs, perr *e)
 	}
 	free(ents);
 	return ret;
+}
+
+/* DT_SONAME of a file: worked out when a package's file was read (its
+ * content may be gone), from the content for generated files. */
+static int entry_soname(const struct tree_entry *f, char **so, perr *e)
+{
+	*so = NULL;
+	switch (f->elf) {
+	case ELF_UNKNOWN:
+		if (f->size && !f->data)
+			return perr_set(e, "content not loaded");
+		return elf_soname(f->data, f->size, so, e);
+	case ELF_NONE:
+		return 0;
+	case ELF_SONAME:
+		*so = xstrdup(f->soname);
+		return 0;
+	case ELF_BAD:
+		return perr_set(e, "%s", f->soname);
+	}
+	return 0;
 }
 
 /* The dynamic linker finds libraries in its built-in directories without a
@@ -307,9 +329,9 @@ static int gen_ldcache(struct build_ctx *c, perr *e)
 					continue;
 				if (!strstr(base, ".so") || ents[i]->type == TREE_DIR)
 					continue;
-				if (tree_content(c->tree, p, &f, e) < 0)
+				if (tree_file(c->tree, p, false, &f, e) < 0)
 					goto out;
-				if (!f || elf_soname(f->data, f->size, &so, e) < 0) {
+				if (!f || entry_soname(f, &so, e) < 0) {
 					if (f) {
 						perr_prefix(e, "%s", p);
 						goto out;

@@ -121,8 +121,44 @@ static void hl_put(struct hlmap *m, const char *key, const char *first)
 	m->first[m->n++] = first;
 }
 
+/* The live entry at path among the sorted items (a hard link's target is
+ * in the same layer: deb.c refuses anything else). */
+static const struct tree_entry *item_entry(const struct item *items, size_t n, const char *path)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(items[mid].path, path);
+
+		if (c == 0) /* explicit entries sort before implicit ones */
+			return items[mid].ent;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 int layer_write(const struct image_tree *t, int layer, const struct layer_opts *o,
 		const char *path, struct layer_desc *out, perr *e)
+{
+	struct tree_entry **ents = xcalloc(t->n + 1, sizeof(*ents));
+	size_t n = 0;
+	int ret;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (in_layer(t->ents[i], layer))
+			ents[n++] = t->ents[i];
+	ret = layer_write_ents(layer < 0 ? t : NULL, ents, n, o, path, out, e);
+	free(ents);
+	return ret;
+}
+
+int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents, size_t nents,
+		     const struct layer_opts *o, const char *path, struct layer_desc *out,
+		     perr *e)
 {
 	struct item *items = NULL;
 	size_t n = 0, alloc = 0;
@@ -138,11 +174,9 @@ int layer_write(const struct image_tree *t, int layer, const struct layer_opts *
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < t->n; i++) {
-		const struct tree_entry *ent = t->ents[i];
+	for (size_t i = 0; i < nents; i++) {
+		const struct tree_entry *ent = ents[i];
 
-		if (!in_layer(ent, layer))
-			continue;
 		ALLOC_GROW(items, n + 1, alloc);
 		items[n].path = ent->path;
 		items[n++].ent = ent;
@@ -227,7 +261,7 @@ int layer_write(const struct image_tree *t, int layer, const struct layer_opts *
 			mtime = ent->mtime < 0 ? 0 : ent->mtime;
 		archive_entry_set_mtime(ae, mtime, 0);
 		if (!ent) {
-			const struct tree_entry *known = layer < 0 ? tree_get(t, it->path) : NULL;
+			const struct tree_entry *known = t ? tree_get(t, it->path) : NULL;
 			int mode = 0755;
 			int64_t uid = 0, gid = 0, u, g;
 
@@ -278,7 +312,7 @@ int layer_write(const struct image_tree *t, int layer, const struct layer_opts *
 				if (ent->type == TREE_FILE) {
 					data = ent->data;
 				} else {
-					const struct tree_entry *tg = tree_get(t, ent->target);
+					const struct tree_entry *tg = item_entry(items, n, ent->target);
 
 					data = tg && tg->type == TREE_FILE ? tg->data : NULL;
 				}

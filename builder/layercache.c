@@ -11,10 +11,11 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/types.h>
 #include <string.h>
 
-#define LAYER_CACHE_VERSION "pare-layer-cache-1"
+#define LAYER_CACHE_VERSION "pare-layer-cache-2"
 
 static void put(phash *h, const char *tag, const char *s)
 {
@@ -47,6 +48,7 @@ void layer_cache_key(const struct policy *pol, const struct layer_opts *lo,
 	char num[64];
 
 	put(h, "v", LAYER_CACHE_VERSION);
+	put(h, "policy", PARE_POLICY_VERSION);
 	put(h, "comp", lo && lo->compression ? lo->compression : "gzip");
 	snprintf(num, sizeof(num), "%d/%" PRId64, lo ? lo->level : 0, lo ? lo->epoch : (int64_t)0);
 	put(h, "level/epoch", num);
@@ -73,4 +75,309 @@ void layer_cache_key(const struct policy *pol, const struct layer_opts *lo,
 	for (size_t i = 0; i < ndebs; i++)
 		put(h, "deb", deb_sha256[i]);
 	phash_final_hex(h, key);
+}
+
+/* ---- layer metadata records ------------------------------------------------ */
+
+/* Little-endian u64s and length-prefixed byte strings (UINT64_MAX = absent):
+ * any bytes round-trip, and a reader checks every length against the end. */
+#define LMETA_MAGIC "pare-layer-meta-1\n"
+enum { LM_PKG = 1, LM_ENTRY, LM_PKG_END };
+
+/* Contents generate.c reads (the CA bundle, ld.so.conf.d): kept in memory
+ * after their layer is written, and stored in the layer record. */
+bool layer_keeps_content(const char *path)
+{
+	return str_starts(path, "/usr/share/ca-certificates/") ||
+	       str_starts(path, "/etc/ld.so.conf.d/");
+}
+
+static void put_u64(strbuf *sb, uint64_t v)
+{
+	unsigned char b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	sb_add(sb, b, 8);
+}
+
+static void put_bytes(strbuf *sb, const void *s, size_t n)
+{
+	put_u64(sb, s ? (uint64_t)n : UINT64_MAX);
+	if (s && n)
+		sb_add(sb, s, n);
+}
+
+static void put_str(strbuf *sb, const char *s)
+{
+	put_bytes(sb, s, s ? strlen(s) : 0);
+}
+
+void lmeta_begin(strbuf *rec)
+{
+	sb_adds(rec, LMETA_MAGIC);
+}
+
+void lmeta_put_pkg(strbuf *rec, const struct deb_pkg *p)
+{
+	put_u64(rec, LM_PKG);
+	put_str(rec, p->control);
+}
+
+void lmeta_put_entry(strbuf *rec, const struct tree_entry *ent)
+{
+	bool content = ent->type == TREE_FILE && layer_keeps_content(ent->path);
+
+	put_u64(rec, LM_ENTRY);
+	put_str(rec, ent->path);
+	put_u64(rec, (uint64_t)ent->type);
+	put_u64(rec, ent->mode);
+	put_u64(rec, ent->uid);
+	put_u64(rec, ent->gid);
+	put_u64(rec, (uint64_t)ent->mtime);
+	put_u64(rec, ent->size);
+	put_str(rec, ent->sha256);
+	put_str(rec, ent->sha1);
+	put_str(rec, ent->target);
+	put_u64(rec, (uint64_t)ent->elf);
+	put_str(rec, ent->soname);
+	put_bytes(rec, content ? (const char *)ent->data : NULL, content ? ent->size : 0);
+}
+
+void lmeta_put_pkg_end(strbuf *rec, const struct deb_pkg *p)
+{
+	put_u64(rec, LM_PKG_END);
+	put_str(rec, p->md5sums);
+	put_str(rec, p->copyright);
+	put_str(rec, p->doc_link);
+	put_str(rec, p->os_release);
+	put_str(rec, p->deb_sha512);
+}
+
+struct lmeta_pkg {
+	char *control, *md5sums, *copyright, *doc_link, *os_release, *sha512;
+	struct tree_entry **ents;
+	size_t nents, alloc;
+};
+
+struct lmeta {
+	struct lmeta_pkg *pkgs;
+	size_t npkgs, alloc;
+};
+
+struct rd {
+	const unsigned char *p;
+	size_t n, off;
+	bool bad;
+};
+
+static uint64_t get_u64(struct rd *r)
+{
+	uint64_t v = 0;
+
+	if (r->bad || r->n - r->off < 8) {
+		r->bad = true;
+		return 0;
+	}
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)r->p[r->off + i] << (8 * i);
+	r->off += 8;
+	return v;
+}
+
+/* NUL-terminated copy (NULL when absent); *len its length. */
+static char *get_bytes(struct rd *r, uint64_t *len)
+{
+	uint64_t n = get_u64(r);
+	char *s;
+
+	*len = 0;
+	if (r->bad || n == UINT64_MAX)
+		return NULL;
+	if (n > r->n - r->off) {
+		r->bad = true;
+		return NULL;
+	}
+	s = xmalloc((size_t)n + 1);
+	memcpy(s, r->p + r->off, (size_t)n);
+	s[n] = '\0';
+	r->off += (size_t)n;
+	*len = n;
+	return s;
+}
+
+static char *get_str(struct rd *r)
+{
+	uint64_t n;
+	char *s = get_bytes(r, &n);
+
+	if (s && strlen(s) != n) { /* an embedded NUL: not what was written */
+		r->bad = true;
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static bool copy_hex(char *dst, size_t cap, char *src, bool may_be_empty)
+{
+	size_t n = src ? strlen(src) : 0;
+	bool ok = src && n < cap && (n == cap - 1 || (may_be_empty && n == 0));
+
+	if (ok)
+		memcpy(dst, src, n + 1);
+	free(src);
+	return ok;
+}
+
+void lmeta_free(struct lmeta *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->npkgs; i++) {
+		struct lmeta_pkg *p = &m->pkgs[i];
+
+		free(p->control);
+		free(p->md5sums);
+		free(p->copyright);
+		free(p->doc_link);
+		free(p->os_release);
+		free(p->sha512);
+		for (size_t k = 0; k < p->nents; k++)
+			tree_entry_free(p->ents[k]);
+		free(p->ents);
+	}
+	free(m->pkgs);
+	free(m);
+}
+
+static struct tree_entry *get_entry(struct rd *r)
+{
+	struct tree_entry *ent = xcalloc(1, sizeof(*ent));
+	uint64_t ty, elf, clen;
+	char *data;
+
+	ent->path = get_str(r);
+	ty = get_u64(r);
+	ent->mode = (uint32_t)get_u64(r);
+	ent->uid = (uint32_t)get_u64(r);
+	ent->gid = (uint32_t)get_u64(r);
+	ent->mtime = (int64_t)get_u64(r);
+	ent->size = get_u64(r);
+	if (!copy_hex(ent->sha256, sizeof(ent->sha256), get_str(r), true) ||
+	    !copy_hex(ent->sha1, sizeof(ent->sha1), get_str(r), true))
+		r->bad = true;
+	ent->target = get_str(r);
+	elf = get_u64(r);
+	ent->soname = get_str(r);
+	data = get_bytes(r, &clen);
+	if (r->bad || !ent->path || ent->path[0] != '/' || ty > TREE_HARDLINK || elf > ELF_BAD ||
+	    ((ty == TREE_SYMLINK || ty == TREE_HARDLINK) && !ent->target) ||
+	    ((elf == ELF_SONAME || elf == ELF_BAD) && !ent->soname) ||
+	    (data && (ty != TREE_FILE || clen != ent->size))) {
+		r->bad = true;
+		free(data);
+		tree_entry_free(ent);
+		return NULL;
+	}
+	ent->type = (enum tree_type)ty;
+	ent->elf = (enum tree_elf)elf;
+	ent->data = (unsigned char *)data;
+	return ent;
+}
+
+struct lmeta *lmeta_parse(const void *buf, size_t len, size_t npkgs)
+{
+	struct lmeta *m = xcalloc(1, sizeof(*m));
+	struct rd r = { buf, len, 0, false };
+	struct lmeta_pkg *cur = NULL;
+	size_t ml = strlen(LMETA_MAGIC);
+
+	if (len < ml || memcmp(buf, LMETA_MAGIC, ml))
+		goto bad;
+	r.off = ml;
+	while (!r.bad && r.off < r.n) {
+		uint64_t tag = get_u64(&r);
+
+		if (tag == LM_PKG) {
+			if (cur)
+				goto bad; /* previous package not finished */
+			ALLOC_GROW(m->pkgs, m->npkgs + 1, m->alloc);
+			cur = &m->pkgs[m->npkgs++];
+			memset(cur, 0, sizeof(*cur));
+			if (!(cur->control = get_str(&r)))
+				goto bad;
+		} else if (tag == LM_ENTRY && cur) {
+			struct tree_entry *ent = get_entry(&r);
+
+			if (!ent)
+				goto bad;
+			ALLOC_GROW(cur->ents, cur->nents + 1, cur->alloc);
+			cur->ents[cur->nents++] = ent;
+		} else if (tag == LM_PKG_END && cur) {
+			cur->md5sums = get_str(&r);
+			cur->copyright = get_str(&r);
+			cur->doc_link = get_str(&r);
+			cur->os_release = get_str(&r);
+			cur->sha512 = get_str(&r);
+			if (!cur->md5sums || !cur->sha512 || strlen(cur->sha512) != SHA512_HEX_LEN)
+				goto bad;
+			cur = NULL;
+		} else {
+			goto bad;
+		}
+	}
+	if (r.bad || cur || m->npkgs != npkgs)
+		goto bad;
+	return m;
+bad:
+	lmeta_free(m);
+	return NULL;
+}
+
+int lmeta_apply(struct image_tree *t, struct lmeta *m, const int *pkgidx, perr *e)
+{
+	int ret = -1;
+
+	for (size_t k = 0; k < m->npkgs; k++) {
+		struct lmeta_pkg *mp = &m->pkgs[k];
+		int pi = pkgidx[k];
+		struct deb_pkg *p = &t->pkgs[pi];
+		const struct lock_pkg *lp = p->lp;
+
+		p->control = mp->control;
+		mp->control = NULL;
+		if (deb_parse_control(p, p->control, e) < 0) {
+			perr_prefix(e, "%s: layer cache record", lp ? lp->name : "?");
+			goto out;
+		}
+		if (lp && strcmp(p->name, lp->name)) {
+			perr_set(e, "%s: layer cache record holds package '%s'", lp->name, p->name);
+			goto out;
+		}
+		for (size_t i = 0; i < mp->nents; i++) {
+			struct tree_entry *ent = mp->ents[i];
+
+			mp->ents[i] = NULL;
+			ent->pkg = pi;
+			ent->layer = p->layer;
+			if (tree_insert(t, ent, e) < 0)
+				goto out;
+		}
+		p->md5sums = mp->md5sums;
+		p->copyright = mp->copyright;
+		p->doc_link = mp->doc_link;
+		p->os_release = mp->os_release;
+		mp->md5sums = mp->copyright = mp->doc_link = mp->os_release = NULL;
+		memcpy(p->deb_sha512, mp->sha512, SHA512_HEX_LEN + 1);
+		if (!p->source)
+			p->source = xstrdup(lp && lp->source ? lp->source : p->name);
+		if (!p->source_version)
+			p->source_version = xstrdup(lp && lp->source_version ? lp->source_version
+									: p->version);
+	}
+	ret = 0;
+out:
+	lmeta_free(m);
+	return ret;
 }

@@ -3,6 +3,7 @@
  * image layout directory or an oci-archive tar), all deterministic: keys in
  * a fixed order (cJSON keeps insertion order), no wall clock.
  */
+#define _GNU_SOURCE /* renameat2 */
 #include "builder_int.h"
 
 #include <archive.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -574,6 +577,76 @@ void oci_artifact_release(struct oci_artifact *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* Remove OUT.tmp.PID / OUT.old.PID left next to out by a build that was
+ * killed (its PID is no longer running).  Another build's live temporary is
+ * left alone.  Best effort: what cannot be removed stays. */
+static void remove_stale(const char *out)
+{
+	char *dir = path_dirname(out);
+	const char *base = path_basename(out);
+	size_t bl = strlen(base);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		const char *rest;
+		char *end, *p;
+		long pid;
+		perr ign;
+
+		if (strncmp(de->d_name, base, bl))
+			continue;
+		rest = de->d_name + bl;
+		if (str_starts(rest, ".tmp."))
+			rest += 5;
+		else if (str_starts(rest, ".old."))
+			rest += 5;
+		else
+			continue;
+		errno = 0;
+		pid = strtol(rest, &end, 10);
+		if (errno || *end || end == rest || pid <= 0 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* alive (or not ours to ask): maybe a concurrent build */
+		p = path_join(dir, de->d_name);
+		debug("removing %s, left by build %ld, which is gone", p, pid);
+		if (rm_rf(p, &ign) < 0)
+			debug("cannot remove %s: %s", p, ign.msg);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
+/* Put the complete layout tmp in place of out.  When out exists the two are
+ * swapped atomically (renameat2 RENAME_EXCHANGE), so out is never missing,
+ * and the previous layout (now at tmp) is removed.  A file system without
+ * RENAME_EXCHANGE gets the rename dance: out -> old, tmp -> out, leaving a
+ * moment in which out does not exist. */
+static int replace_dir(const char *tmp, const char *out, const char *old, perr *e)
+{
+	if (!path_exists(out)) {
+		if (rename(tmp, out) != 0)
+			return perr_errno(e, "cannot rename %s to %s", tmp, out);
+		return 0;
+	}
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_EXCHANGE) == 0)
+		return rm_rf(tmp, e);
+	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+		return perr_errno(e, "cannot exchange %s and %s", tmp, out);
+	debug("%s: no RENAME_EXCHANGE on this file system, renaming in two steps", out);
+	if (rename(out, old) != 0)
+		return perr_errno(e, "cannot move %s aside", out);
+	if (rename(tmp, out) != 0) {
+		perr_errno(e, "cannot rename %s to %s", tmp, out);
+		rename(old, out);
+		return -1;
+	}
+	return rm_rf(old, e);
+}
+
 int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n,
 	      const struct oci_artifact *arts, size_t narts,
 	      const char *index_json, int64_t epoch, perr *e)
@@ -656,20 +729,10 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 	if (o->outdir) {
 		tmp = xasprintf("%s.tmp.%d", o->outdir, (int)getpid());
 		old = xasprintf("%s.old.%d", o->outdir, (int)getpid());
-		if (rm_rf(tmp, e) < 0 || write_dir(tmp, f, nf, e) < 0)
-			goto out;
+		remove_stale(o->outdir);
 		/* Keep the previous output until the new one is complete. */
-		if (path_exists(o->outdir) && rename(o->outdir, old) != 0) {
-			perr_errno(e, "cannot move %s aside", o->outdir);
-			goto out;
-		}
-		if (rename(tmp, o->outdir) != 0) {
-			perr_errno(e, "cannot rename %s to %s", tmp, o->outdir);
-			if (path_exists(old))
-				rename(old, o->outdir);
-			goto out;
-		}
-		if (rm_rf(old, e) < 0)
+		if (rm_rf(tmp, e) < 0 || write_dir(tmp, f, nf, e) < 0 ||
+		    replace_dir(tmp, o->outdir, old, e) < 0)
 			goto out;
 	}
 	if (o->tarfile) {
@@ -677,6 +740,7 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 
 		free(tmp);
 		tmp = xasprintf("%s.tmp.%d", o->tarfile, (int)getpid());
+		remove_stale(o->tarfile);
 		if (write_tar(tmp, f, nf, epoch, e) < 0 || rename(tmp, o->tarfile) != 0) {
 			if (!e->msg[0])
 				perr_errno(e, "cannot rename %s", tmp);

@@ -50,6 +50,31 @@ static const char *const default_strip[] = {
 	 * family and the module configuration (gconv-modules, its .d dir and
 	 * the cache) so iconv to/from UTF-16/32/UCS-2/4 keeps working. */
 	"/usr/lib/*-linux-gnu*/gconv/*",
+	/* desktop integration: nothing in a container reads it */
+	"/usr/share/pixmaps", "/usr/share/pixmaps/*",
+	"/usr/share/applications", "/usr/share/applications/*",
+	/* build-time only: headers, pkg-config files, static libraries */
+	"/usr/include", "/usr/include/*",
+	"/usr/lib/*/pkgconfig", "/usr/lib/*/pkgconfig/*",
+	"/usr/share/pkgconfig", "/usr/share/pkgconfig/*",
+	"/usr/lib/*.a",
+	/* tzdata's leap-second ("right/") variants of every zone: TZ=right/…
+	 * is non-POSIX time and almost never used; posix/ is links only */
+	"/usr/share/zoneinfo/right", "/usr/share/zoneinfo/right/*",
+	/* CPython's own regression-test support and C test extensions, and the
+	 * help() topic texts (documentation, like /usr/share/doc; pydoc says
+	 * "documentation is not available" without them).  Spelled with digit
+	 * classes because '*' would cross into site-packages. */
+	"/usr/lib/python3.[0-9]/test", "/usr/lib/python3.[0-9]/test/*",
+	"/usr/lib/python3.[0-9][0-9]/test", "/usr/lib/python3.[0-9][0-9]/test/*",
+	"/usr/lib/python3.[0-9]/pydoc_data", "/usr/lib/python3.[0-9]/pydoc_data/*",
+	"/usr/lib/python3.[0-9][0-9]/pydoc_data", "/usr/lib/python3.[0-9][0-9]/pydoc_data/*",
+	"/usr/lib/python3.[0-9]/lib-dynload/_test*",
+	"/usr/lib/python3.[0-9][0-9]/lib-dynload/_test*",
+	"/usr/lib/python3.[0-9]/lib-dynload/_ctypes_test.*",
+	"/usr/lib/python3.[0-9][0-9]/lib-dynload/_ctypes_test.*",
+	"/usr/lib/python3.[0-9]/lib-dynload/_xxtestfuzz.*",
+	"/usr/lib/python3.[0-9][0-9]/lib-dynload/_xxtestfuzz.*",
 	NULL,
 };
 

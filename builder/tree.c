@@ -38,6 +38,7 @@ void tree_entry_free(struct tree_entry *ent)
 	free(ent->path);
 	free(ent->data);
 	free(ent->target);
+	free(ent->soname);
 	free(ent);
 }
 
@@ -375,6 +376,7 @@ int tree_chmod(struct image_tree *t, const char *path, uint32_t mode,
 	*ent = *old;
 	ent->path = xstrdup(old->path);
 	ent->target = old->target ? xstrdup(old->target) : NULL;
+	ent->soname = old->soname ? xstrdup(old->soname) : NULL;
 	if (ent->type == TREE_HARDLINK)
 		ent->type = TREE_FILE;
 	if (old->data) {

@@ -237,6 +237,29 @@ done
 ((killed > 0)) && ok "$killed of 5 builds were killed part-way (a cold build takes ${ms} ms)" ||
 	fail "no build was killed part-way (a cold build takes ${ms} ms)"
 check "after the kills the layout is complete and valid (skopeo)" skopeo inspect --raw "oci:$W/out/big:latest"
+# The next build removes what killed builds left (their PIDs are gone) but
+# not the temporary of a build that is still running (a live PID).
+sh -c 'exit 0' & deadpid=$!
+wait "$deadpid"
+mkdir -p "$W/out/big.tmp.$deadpid/blobs" "$W/out/big.old.$deadpid" "$W/out/big.tmp.$$"
+D2=$(PARE_CACHE_DIR=$W/cache-int SOURCE_DATE_EPOCH=1700000000 "$PARE" --quiet build big -o "$W/out/big") || fail "build after the kills"
+check_eq "build after the kills: the new image" "$DNEW" "$D2"
+check_eq "stale OUT.tmp.PID / OUT.old.PID of dead builds removed, a live one kept" "big.tmp.$$" \
+	"$(cd "$W/out" && ls -d big.* 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+rmdir "$W/out/big.tmp.$$"
+# Replacing an existing layout swaps it in with one renameat2(RENAME_EXCHANGE):
+# there is no moment at which OUT is missing.
+if command -v strace >/dev/null; then
+	# (LeakSanitizer cannot run under ptrace: leaks are checked by the other builds)
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 PARE_CACHE_DIR=$W/cache-int strace -f -e trace=rename,renameat,renameat2 -o "$W/strace.out" \
+		"$PARE" --quiet build big -o "$W/out/big" >/dev/null
+	check "replacing OUT: renameat2(…, RENAME_EXCHANGE)" grep -Eq "renameat2\(.*out/big\.tmp\.[0-9]+\", .*out/big\", RENAME_EXCHANGE\) = 0" "$W/strace.out"
+	check "replacing OUT: OUT itself is never renamed away" sh -c "! grep -Eq 'rename(at2?)?\\(.*out/big\", ' '$W/strace.out' || grep -q RENAME_EXCHANGE '$W/strace.out'"
+	check_eq "replacing OUT: nothing left next to it" "" "$(cd "$W/out" && ls -d big.* 2>/dev/null)"
+else
+	skip "replacing OUT: renameat2(RENAME_EXCHANGE)" "strace is not installed"
+fi
+check "after the exchange the layout is complete and valid (skopeo)" skopeo inspect --raw "oci:$W/out/big:latest"
 
 # --- interop ------------------------------------------------------------------------------
 if command -v skopeo >/dev/null; then

@@ -41,7 +41,7 @@ check "warm build: layout identical" diff -r "$W/cold" "$W/warm"
 L1=$(layers cold | sed -n 1p)
 B=$W/cache/blobs/sha256/${L1#sha256:}
 truncate -s 10 "$B"
-J=$(ls "$W/cache/layers"/*.json | sed -n 2p)
+J=$(grep -L "${L1#sha256:}" "$W/cache/layers"/*.json | sed -n 1p)
 printf '{"digest": "sha256:' >"$J"
 D3=$(build corrupt) || fail "build with a corrupt cache" "$(cat "$W/corrupt.err")"
 check_eq "corrupt cache: same index digest" "$D1" "$D3"
@@ -50,6 +50,37 @@ check_eq "corrupt cache: blob restored" "${L1#sha256:}" "$(sha256sum "$B" | cut 
 D4=$(build again) || fail "build after repair"
 check_eq "after repair: every layer from the cache again" "$N" "$(hits again)"
 check_eq "after repair: same index digest" "$D1" "$D4"
+
+# A damaged metadata record (one byte changed, size kept) is a miss too.
+M=$(ls "$W/cache/layers"/*.meta | sed -n 1p)
+printf 'X' | dd of="$M" bs=1 seek=40 conv=notrunc 2>/dev/null
+D4b=$(build badmeta) || fail "build with a damaged record" "$(cat "$W/badmeta.err")"
+check_eq "damaged record: same index digest" "$D1" "$D4b"
+check_eq "damaged record: that layer is rebuilt" "$((N - 1))" "$(hits badmeta)"
+# (cold/ shares the truncated blob inode with the cache: compare with again/)
+check "damaged record: layout identical" diff -r "$W/again" "$W/badmeta"
+
+# A warm build reads no .deb: with the .deb cache gone and the repository
+# unreachable, it still gives the same bytes, and fetches nothing.
+mv "$W/cache/debs" "$W/debs.away"
+mv "$REPO" "$REPO.away"
+D4c=$(build nodebs) || fail "warm build without .debs" "$(cat "$W/nodebs.err")"
+check_eq "warm build without .debs: same index digest" "$D1" "$D4c"
+check "warm build without .debs: layout identical" diff -r "$W/again" "$W/nodebs"
+check "warm build without .debs: nothing fetched" test ! -e "$W/cache/debs/sha256" -o -z "$(ls "$W/cache/debs/sha256" 2>/dev/null)"
+# ... and with one layer's record damaged, it fetches just that layer's .debs
+M=$(ls "$W/cache/layers"/*.meta | sed -n 1p)
+truncate -s 20 "$M"
+check_fails "damaged record, repository gone: the build fails naming a .deb" "\.deb|fetch|cannot" \
+	"$PARE" --quiet build lc -o "$W/nodebs2"
+mv "$REPO.away" "$REPO"
+D4d=$(build refetch) || fail "rebuild of the damaged layer" "$(cat "$W/refetch.err")"
+check_eq "damaged record: same index digest after fetching its .debs" "$D1" "$D4d"
+check "damaged record: its layer's .debs fetched" test -n "$(ls "$W/cache/debs/sha256" 2>/dev/null)"
+check "damaged record: fewer .debs fetched than the closure" \
+	test "$(ls "$W/cache/debs/sha256" | wc -l)" -lt "$(ls "$W/debs.away/sha256" | wc -l)"
+rm -rf "$W/cache/debs"
+mv "$W/debs.away" "$W/cache/debs"
 
 # A different compression is a different key: nothing reused, no mix-up.
 D5=$("$PARE" --verbose build lc --compression zstd -o "$W/zstd" 2>"$W/zstd.err") ||

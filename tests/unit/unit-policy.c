@@ -166,6 +166,18 @@ int main(void)
 			{ "./usr/lib/x86_64-linux-gnu/gconv/IBM850.so", 'f', 0644, "i" },
 			{ "./usr/lib/x86_64-linux-gnu/gconv/gconv-modules", 'f', 0644, "g" },
 			{ "./opt/app/data", 'f', 0644, "d" },
+			{ "./usr/include/x.h", 'f', 0644, "h" },
+			{ "./usr/lib/x86_64-linux-gnu/libx.a", 'f', 0644, "a" },
+			{ "./usr/lib/x86_64-linux-gnu/pkgconfig/x.pc", 'f', 0644, "pc" },
+			{ "./usr/share/pixmaps/x.png", 'f', 0644, "png" },
+			{ "./usr/share/zoneinfo/right/UTC", 'f', 0644, "TZif" },
+			{ "./usr/share/zoneinfo/UTC", 'f', 0644, "TZif" },
+			{ "./usr/lib/python3.11/test/support/__init__.py", 'f', 0644, "t" },
+			{ "./usr/lib/python3.11/pydoc_data/topics.py", 'f', 0644, "t" },
+			{ "./usr/lib/python3.11/lib-dynload/_testcapi.cpython-311-x86_64-linux-gnu.so", 'f', 0644, "t" },
+			{ "./usr/lib/python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so", 'f', 0644, "s" },
+			{ "./usr/lib/python3.11/unittest/__init__.py", 'f', 0644, "u" },
+			{ "./usr/lib/python3/dist-packages/foo/test/__init__.py", 'f', 0644, "f" },
 			{ "./usr/bin/su", 'f', 04755, "su" },
 			{ "./var/x", 'f', 0666, "w" },
 			{ "./usr/bin/foo-link", 'h', 0755, "./bin/foo" },
@@ -189,6 +201,22 @@ int main(void)
 		       !tree_get(w.t, "/usr/lib/x86_64-linux-gnu/gconv/IBM850.so"),
 		       "gconv: Unicode modules and config kept, others stripped");
 		TAP_OK(tree_get(w.t, "/opt/app/data") != NULL, "other files kept");
+		TAP_OK(!tree_get(w.t, "/usr/include/x.h") &&
+		       !tree_get(w.t, "/usr/lib/x86_64-linux-gnu/libx.a") &&
+		       !tree_get(w.t, "/usr/lib/x86_64-linux-gnu/pkgconfig/x.pc"),
+		       "headers, static libraries, pkg-config files stripped");
+		TAP_OK(!tree_get(w.t, "/usr/share/pixmaps/x.png"), "pixmaps stripped");
+		TAP_OK(!tree_get(w.t, "/usr/share/zoneinfo/right/UTC") &&
+		       tree_get(w.t, "/usr/share/zoneinfo/UTC"),
+		       "zoneinfo: right/ stripped, the zones kept");
+		TAP_OK(!tree_get(w.t, "/usr/lib/python3.11/test/support/__init__.py") &&
+		       !tree_get(w.t, "/usr/lib/python3.11/pydoc_data/topics.py") &&
+		       !tree_get(w.t, "/usr/lib/python3.11/lib-dynload/_testcapi.cpython-311-x86_64-linux-gnu.so"),
+		       "CPython test suite, test extensions and help() topics stripped");
+		TAP_OK(tree_get(w.t, "/usr/lib/python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so") &&
+		       tree_get(w.t, "/usr/lib/python3.11/unittest/__init__.py") &&
+		       tree_get(w.t, "/usr/lib/python3/dist-packages/foo/test/__init__.py"),
+		       "python: other extensions, unittest, a package's own test/ kept");
 		ent = tree_get(w.t, "/usr/bin/su");
 		TAP_OK(ent && ent->mode == 0755, "setuid bit removed (%o)", ent ? ent->mode : 0);
 		ent = tree_get(w.t, "/var/x");
