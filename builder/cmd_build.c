@@ -19,12 +19,13 @@ struct build_args {
 	int parallel;
 	bool all;
 	const char *sign_key; /* --sign-key */
+	const char *source_url; /* --source-url (else git config pare.sourceUrl) */
 };
 
 static int build_one(const char *arg, const struct lock *l, const struct build_args *a,
 		     bool many, perr *e)
 {
-	char *path = recipe_path_for(arg), *outdir = NULL, *git_commit = NULL;
+	char *path = recipe_path_for(arg), *outdir = NULL, *git_commit = NULL, *src_url = NULL;
 	struct recipe *r = NULL;
 	struct lock_recipe *lr;
 	struct build_opts o = { 0 };
@@ -76,6 +77,7 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	o.quiet = pare_quiet;
 	if (builder_git_info(path, &git_commit, &o.git_dirty) == 0)
 		o.git_commit = git_commit;
+	o.source_url = a->source_url ? a->source_url : (src_url = builder_git_source_url(path));
 	if (builder_build(r, lr, &o, &res, e) < 0) {
 		perr_prefix(e, "recipe %s", r->name);
 		goto out;
@@ -98,6 +100,7 @@ out:
 	free(outdir);
 	free(path);
 	free(git_commit);
+	free(src_url);
 	return ret;
 }
 
@@ -114,6 +117,7 @@ int cmd_build(int argc, char **argv, perr *e)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "sign-key", required_argument, NULL, 'K' },
+		{ "source-url", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct build_args a = { 0 };
@@ -134,6 +138,7 @@ int cmd_build(int argc, char **argv, perr *e)
 		case 'A': sv_split(&a.archs, optarg, ","); break;
 		case 'T': a.tag = optarg; break;
 		case 'K': a.sign_key = optarg; break;
+		case 'U': a.source_url = optarg; break;
 		case 'c':
 			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd")) {
 				perr_set(e, "build: --compression must be gzip or zstd, not '%s'", optarg);
