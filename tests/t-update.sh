@@ -80,6 +80,9 @@ check_fails "update --commit refuses over unrelated staged changes" 'unrelated s
 check_eq "... and wrote nothing" "$S0" "$(digest ssl)"
 git -C "$G" rm -q --cached unrelated.txt && rm "$G/unrelated.txt"
 HEAD0=$(git -C "$G" rev-parse HEAD)
+check_eq "no source URL configured: no org.opencontainers.image.source" "" \
+	"$(annotation hello org.opencontainers.image.source)"
+git -C "$G" config pare.sourceUrl https://git.example/recipes
 check "update --commit --sign-key" "$PARE" --quiet update --commit --sign-key "$W/k.key" -o "$W/out"
 check_eq "hello: same digest" "$H0" "$(digest hello)"
 snapshot "$W/out/hello" >"$W/hello.after"
@@ -91,6 +94,8 @@ check_eq "ssl: the new libssl3 is locked" "3.0.11-1~deb12u3" \
 check "ssl: signed (pare verify)" "$PARE" --quiet verify --key "$W/k.pub" "$W/out/ssl"
 check_eq "ssl: records the commit it was built on, dirty (the lock was not committed yet)" "$HEAD0 true" \
 	"$(annotation ssl org.opencontainers.image.revision) $(annotation ssl dev.pare.recipe.git-dirty)"
+check_eq "ssl: source URL from git config pare.sourceUrl" "https://git.example/recipes" \
+	"$(annotation ssl org.opencontainers.image.source)"
 check_eq "one new commit" "$HEAD0" "$(git -C "$G" rev-parse HEAD~1)"
 msg=$(git -C "$G" log -1 --format=%B)
 check "commit message: first line" grep -qx 'pare update: 1 image rebuilt' <<<"$msg"
@@ -145,6 +150,9 @@ kill -TERM "$WPID"
 rc=0; wait "$WPID" || rc=$?
 check_eq "watch: SIGTERM stops it with exit 0" 0 "$rc"
 check "watch: one line per cycle" bash -c '! grep -v "^[0-9T:-]*Z cycle [0-9]*: " "$1"' _ "$W/watch.log"
+check "build --source-url" "$PARE" --quiet build hello -o "$W/out/hello-src" --source-url https://git.example/other
+check_eq "build --source-url wins over the git config" "https://git.example/other" \
+	"$(annotation hello-src org.opencontainers.image.source)"
 check_fails "watch without --interval" 'interval DURATION is required' "$PARE" watch
 check_fails "watch: bad duration" "bad --interval '5x'" "$PARE" watch --interval 5x
 
