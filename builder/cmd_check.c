@@ -85,6 +85,7 @@ int cmd_check(int argc, char **argv, perr *e)
 {
 	bool json = false, offline = false;
 	struct upd_plan p = { 0 };
+	strvec files = STRVEC_INIT;
 	int i, ret = -1;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -98,7 +99,8 @@ int cmd_check(int argc, char **argv, perr *e)
 		} else
 			return perr_set(e, "check: unknown option '%s' (see 'pare help check')", argv[i]);
 	}
-	if (upd_plan_make(argv + i, argc - i, offline, &p, e) < 0)
+	update_files(argv + i, argc - i, &files);
+	if (upd_plan_make(&files, recipes_dir(), lock_path(), offline, &p, e) < 0)
 		goto out;
 	if (json) {
 		char *s = check_json(&p);
@@ -121,5 +123,6 @@ int cmd_check(int argc, char **argv, perr *e)
 	ret = upd_plan_changed(&p) ? PARE_EXIT_CHANGED : 0;
 out:
 	upd_plan_free(&p);
+	sv_clear(&files);
 	return ret;
 }

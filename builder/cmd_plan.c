@@ -31,6 +31,7 @@ int cmd_plan(int argc, char **argv, perr *e)
 {
 	bool json = false, offline = false, write_lock = false;
 	struct upd_plan p = { 0 };
+	strvec files = STRVEC_INIT;
 	cJSON *j = NULL, *inc;
 	int i, ret = -1;
 
@@ -47,7 +48,8 @@ int cmd_plan(int argc, char **argv, perr *e)
 		} else
 			return perr_set(e, "plan: unknown option '%s' (see 'pare help plan')", argv[i]);
 	}
-	if (upd_plan_make(argv + i, argc - i, offline, &p, e) < 0)
+	update_files(argv + i, argc - i, &files);
+	if (upd_plan_make(&files, recipes_dir(), lock_path(), offline, &p, e) < 0)
 		goto out;
 	j = cJSON_CreateObject();
 	inc = cJSON_AddArrayToObject(j, "include");
@@ -84,5 +86,6 @@ int cmd_plan(int argc, char **argv, perr *e)
 out:
 	cJSON_Delete(j);
 	upd_plan_free(&p);
+	sv_clear(&files);
 	return ret;
 }

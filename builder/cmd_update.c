@@ -32,6 +32,8 @@ int update_parse(int argc, char **argv, struct update_opts *o, const struct opti
 	for (size_t i = 0; extra && extra[i].name && n < ARRAY_SIZE(opts) - 1; i++)
 		opts[n++] = extra[i];
 	memset(&opts[n], 0, sizeof(opts[n]));
+	o->recipes_dir = recipes_dir();
+	o->lock = lock_path();
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
@@ -57,16 +59,24 @@ int update_parse(int argc, char **argv, struct update_opts *o, const struct opti
 	return optind;
 }
 
+void update_files(char **args, int nargs, strvec *files)
+{
+	for (int i = 0; i < nargs; i++)
+		sv_push_nodup(files, recipe_path_for(args[i]));
+}
+
 int cmd_update(int argc, char **argv, perr *e)
 {
 	struct update_opts o = { 0 };
-	strvec rebuilt = STRVEC_INIT;
+	strvec rebuilt = STRVEC_INIT, files = STRVEC_INIT;
 	int i, ret;
 
 	if ((i = update_parse(argc, argv, &o, NULL, NULL, NULL, e)) < 0)
 		return -1;
 	o.print = true;
-	ret = update_run(argv + i, argc - i, &o, &rebuilt, e);
+	update_files(argv + i, argc - i, &files);
+	ret = update_run(&files, &o, &rebuilt, e);
 	sv_clear(&rebuilt);
+	sv_clear(&files);
 	return ret < 0 ? -1 : 0;
 }

@@ -39,35 +39,6 @@ struct watch_args {
 	long cycles;       /* 0 = until stopped */
 };
 
-/* 30s, 5m, 1h, 1h30m, 90 (seconds); > 0. */
-int parse_duration(const char *s, double *out)
-{
-	double total = 0;
-	const char *p = s;
-
-	if (!*s)
-		return -1;
-	while (*p) {
-		char *end;
-		double v = strtod(p, &end);
-		if (end == p || v < 0)
-			return -1;
-		switch (*end) {
-		case 'h': v *= 3600, end++; break;
-		case 'm': v *= 60, end++; break;
-		case 's': end++; break;
-		case '\0': break;
-		default: return -1;
-		}
-		total += v;
-		p = end;
-	}
-	if (total <= 0)
-		return -1;
-	*out = total;
-	return 0;
-}
-
 static int watch_opt(int c, const char *arg, void *ctx, perr *e)
 {
 	struct watch_args *w = ctx;
@@ -165,12 +136,14 @@ int cmd_watch(int argc, char **argv, perr *e)
 	struct update_opts o = { 0 };
 	struct watch_args w = { 0 };
 	struct sigaction sa = { 0 };
+	strvec files = STRVEC_INIT;
 	int i;
 
 	if ((i = update_parse(argc, argv, &o, extra, watch_opt, &w, e)) < 0)
 		return -1;
 	if (w.interval <= 0)
 		return perr_set(e, "watch: --interval DURATION is required (e.g. 30s, 5m, 1h)");
+	update_files(argv + i, argc - i, &files);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -178,7 +151,7 @@ int cmd_watch(int argc, char **argv, perr *e)
 	for (long cycle = 1; !stop; cycle++) {
 		strvec rebuilt = STRVEC_INIT;
 		perr ce = { 0, "" };
-		if (update_run(argv + i, argc - i, &o, &rebuilt, &ce) < 0) {
+		if (update_run(&files, &o, &rebuilt, &ce) < 0) {
 			log_line(cycle, "failed, retrying next cycle: %s", ce.msg);
 		} else if (!rebuilt.n) {
 			log_line(cycle, "up to date");
@@ -202,5 +175,6 @@ int cmd_watch(int argc, char **argv, perr *e)
 	}
 	if (stop)
 		note("watch: stopped by a signal");
+	sv_clear(&files);
 	return 0;
 }

@@ -10,7 +10,6 @@
  * builds (and signatures) succeeded; the lock is written after that; the
  * commit last.
  */
-#include "commands.h"
 #include "builder.h"
 #include "fetch_int.h"
 #include "update_int.h"
@@ -21,6 +20,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- watch's durations ----------------------------------------------------------- */
+
+/* 30s, 5m, 1h, 1h30m, 90 (seconds); > 0. */
+int parse_duration(const char *s, double *out)
+{
+	double total = 0;
+	const char *p = s;
+
+	if (!*s)
+		return -1;
+	while (*p) {
+		char *end;
+		double v = strtod(p, &end);
+		if (end == p || v < 0)
+			return -1;
+		switch (*end) {
+		case 'h': v *= 3600, end++; break;
+		case 'm': v *= 60, end++; break;
+		case 's': end++; break;
+		case '\0': break;
+		default: return -1;
+		}
+		total += v;
+		p = end;
+	}
+	if (total <= 0)
+		return -1;
+	*out = total;
+	return 0;
+}
 
 /* ---- the plan ---------------------------------------------------------------- */
 
@@ -45,7 +75,8 @@ bool upd_plan_changed(const struct upd_plan *p)
 	return p->gone.n > 0;
 }
 
-int upd_plan_make(char **args, int nargs, bool offline, struct upd_plan *p, perr *e)
+int upd_plan_make(const strvec *named, const char *rdir, const char *lockfile, bool offline,
+		  struct upd_plan *p, perr *e)
 {
 	strvec files = STRVEC_INIT;
 	struct recipe **rs = NULL;
@@ -54,18 +85,17 @@ int upd_plan_make(char **args, int nargs, bool offline, struct upd_plan *p, perr
 	int ret = -1;
 
 	memset(p, 0, sizeof(*p));
-	if (nargs == 0) {
-		if (recipe_list(recipes_dir(), &files, e) < 0)
+	if (!named->n) {
+		if (recipe_list(rdir, &files, e) < 0)
 			goto out;
 		if (!files.n) {
-			perr_set(e, "no recipes in %s", recipes_dir());
+			perr_set(e, "no recipes in %s", rdir);
 			goto out;
 		}
 	} else {
-		for (int i = 0; i < nargs; i++)
-			sv_push_nodup(&files, recipe_path_for(args[i]));
+		sv_copy(&files, named);
 	}
-	if (lock_read(lock_path(), &p->lock, true, e) < 0)
+	if (lock_read(lockfile, &p->lock, true, e) < 0)
 		goto out;
 	p->items = xcalloc(files.n, sizeof(*p->items));
 	rs = xcalloc(files.n, sizeof(*rs));
@@ -91,7 +121,7 @@ int upd_plan_make(char **args, int nargs, bool offline, struct upd_plan *p, perr
 		it->old = lock_find(&p->lock, it->r->name);
 		lock_changes(it->old, &it->fresh, &it->ch);
 	}
-	if (nargs == 0)
+	if (!named->n)
 		for (size_t i = 0; i < p->lock.nrecipes; i++) {
 			bool found = false;
 			for (size_t k = 0; k < p->n; k++)
@@ -334,8 +364,7 @@ fail:
 	return NULL;
 }
 
-int update_run(char **args, int nargs, const struct update_opts *o, strvec *rebuilt,
-	       perr *e)
+int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt, perr *e)
 {
 	struct upd_plan p = { 0 };
 	struct rebuild *bs = NULL;
@@ -343,12 +372,12 @@ int update_run(char **args, int nargs, const struct update_opts *o, strvec *rebu
 	const char *outroot = o->outroot ? o->outroot : "out";
 	bool lock_changed = false;
 	char *msg = NULL, *id = NULL;
-	strvec files = STRVEC_INIT;
+	strvec cfiles = STRVEC_INIT;
 	int ret = -1;
 
-	if (o->commit && git_commit_files(lock_path(), recipes_dir(), &files, NULL, NULL, NULL, e) < 0)
+	if (o->commit && git_commit_files(o->lock, o->recipes_dir, &cfiles, NULL, NULL, NULL, e) < 0)
 		goto out;
-	if (upd_plan_make(args, nargs, o->offline, &p, e) < 0)
+	if (upd_plan_make(files, o->recipes_dir, o->lock, o->offline, &p, e) < 0)
 		goto out;
 	bs = xcalloc(p.n + 1, sizeof(*bs));
 	for (size_t i = 0; i < p.n; i++) {
@@ -404,17 +433,17 @@ int update_run(char **args, int nargs, const struct update_opts *o, strvec *rebu
 			memmove(g, g + 1, (p.lock.nrecipes - k - 1) * sizeof(*g));
 			p.lock.nrecipes--;
 		}
-		if (lock_write(lock_path(), &p.lock, e) < 0)
+		if (lock_write(o->lock, &p.lock, e) < 0)
 			goto out;
-		note("wrote %s", lock_path());
+		note("wrote %s", o->lock);
 	}
 	if (o->commit && msg) {
 		for (size_t i = 0; i < nb; i++)
 			for (size_t k = 0; k < bs[i].it->ch.n; k++)
 				if (bs[i].it->ch.v[k].kind == LC_RECIPE ||
 				    bs[i].it->ch.v[k].kind == LC_NEW_RECIPE)
-					sv_push(&files, bs[i].it->r->path);
-		if (git_commit_files(lock_path(), recipes_dir(), &files, msg, o->author, &id, e) < 0)
+					sv_push(&cfiles, bs[i].it->r->path);
+		if (git_commit_files(o->lock, o->recipes_dir, &cfiles, msg, o->author, &id, e) < 0)
 			goto out;
 		note("committed %s", id);
 	}
@@ -435,7 +464,7 @@ out:
 	free(bs);
 	free(msg);
 	free(id);
-	sv_clear(&files);
+	sv_clear(&cfiles);
 	upd_plan_free(&p);
 	return ret;
 }

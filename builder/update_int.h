@@ -27,14 +27,16 @@ struct upd_plan {
 	strvec gone;                   /* locked, no longer a recipe (only when all recipes) */
 };
 
-/* Load the recipes (args, or every recipe when none), read recipes.lock and
- * resolve them all at once (rollback-protected against that lock). */
-int upd_plan_make(char **args, int nargs, bool offline, struct upd_plan *p, perr *e);
+/* Load the recipe files (every recipe in rdir when files is empty), read
+ * lockfile and resolve them all at once (rollback-protected against it). */
+int upd_plan_make(const strvec *files, const char *rdir, const char *lockfile, bool offline,
+		  struct upd_plan *p, perr *e);
 void upd_plan_free(struct upd_plan *p);
 /* Whether anything changed at all. */
 bool upd_plan_changed(const struct upd_plan *p);
 
 struct update_opts {
+	const char *recipes_dir, *lock; /* recipes_dir(), lock_path() */
 	const char *outroot;    /* -o: OUTROOT/RECIPE each; default "out" */
 	const char *sign_key;
 	bool commit;
@@ -47,8 +49,10 @@ struct update_opts {
 /* One pare update run.  rebuilt gets "NAME OLD-DIGEST -> NEW-DIGEST" per
  * rebuilt image (OLD "(none)" when there was no image).
  * Nothing is written (lock, images, commit) unless every build succeeded. */
-int update_run(char **args, int nargs, const struct update_opts *o, strvec *rebuilt,
-	       perr *e);
+int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt, perr *e);
+
+/* The recipe files named on the command line (recipe_path_for each). */
+void update_files(char **args, int nargs, strvec *files);
 
 /* Parse update's options (plus extra ones handed to extra_fn) with getopt;
  * returns the index of the first RECIPE argument, or -1. */

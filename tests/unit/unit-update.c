@@ -7,14 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* main.c's, which the library does not hold (update.c names them) */
-const char *recipes_dir(void);
-const char *lock_path(void);
-const char *recipes_dir(void) { return "recipes"; }
-const char *lock_path(void) { return "recipes.lock"; }
-char *recipe_path_for(const char *arg);
-char *recipe_path_for(const char *arg) { return xstrdup(arg); }
-
 static const char changelog[] =
 	"openssl (3.0.16-1~deb12u1) bookworm-security; urgency=medium\n"
 	"\n"
