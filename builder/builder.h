@@ -25,11 +25,15 @@ struct build_opts {
 	int parallel;            /* concurrent .deb transfers; 0 = 8 */
 	const char *git_commit;  /* the recipes' commit (annotations, provenance); NULL = none */
 	bool git_dirty;          /* the work tree had changes */
+	const char *source_url;  /* org.opencontainers.image.source; NULL = none */
 };
 
 /* The commit of the git repository holding recipe_file and whether its tree
  * is dirty; -1 (and *commit NULL) when it is not in a repository. */
 int builder_git_info(const char *recipe_file, char **commit, bool *dirty);
+/* git config pare.sourceUrl of the repository holding recipe_file (NULL when
+ * unset or not in a repository); caller frees. */
+char *builder_git_source_url(const char *recipe_file);
 
 struct build_arch_result {
 	char *arch;
@@ -43,6 +47,15 @@ struct build_result {
 	int64_t created;         /* SOURCE_DATE_EPOCH used */
 	struct build_arch_result *archs; size_t narchs; /* in build order (sorted) */
 };
+
+/* The CVE ids (sorted, unique) that the Debian changelog of package pkg in
+ * debpath mentions in its entries newer than old_version (NULL: all) up to
+ * new_version (changelog.c).  No changelog in the .deb: none, no error. */
+int deb_changelog_cves(const char *debpath, const char *pkg, const char *old_version,
+		       const char *new_version, strvec *cves, perr *e);
+/* The same over an uncompressed changelog text (unit tests, fuzzing). */
+int changelog_cves_text(const char *text, size_t n, const char *old_version,
+			const char *new_version, strvec *cves);
 
 /* SOURCE_DATE_EPOCH for a lock entry: $SOURCE_DATE_EPOCH when set, else the
  * newest repository Date: in the lock (so it only moves when the lock does). */

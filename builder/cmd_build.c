@@ -22,12 +22,13 @@ struct build_args {
 	const char *sign_key; /* --sign-key */
 	const char *push;     /* --push REF (cmd_push.c does the work) */
 	struct registry_opts reg;
+	const char *source_url; /* --source-url (else git config pare.sourceUrl) */
 };
 
 static int build_one(const char *arg, const struct lock *l, const struct build_args *a,
 		     bool many, perr *e)
 {
-	char *path = recipe_path_for(arg), *outdir = NULL, *git_commit = NULL;
+	char *path = recipe_path_for(arg), *outdir = NULL, *git_commit = NULL, *src_url = NULL;
 	struct recipe *r = NULL;
 	struct lock_recipe *lr;
 	struct build_opts o = { 0 };
@@ -75,6 +76,7 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	o.parallel = a->parallel;
 	if (builder_git_info(path, &git_commit, &o.git_dirty) == 0)
 		o.git_commit = git_commit;
+	o.source_url = a->source_url ? a->source_url : (src_url = builder_git_source_url(path));
 	if (builder_build(r, lr, &o, &res, e) < 0) {
 		perr_prefix(e, "recipe %s", r->name);
 		goto out;
@@ -101,6 +103,7 @@ out:
 	free(outdir);
 	free(path);
 	free(git_commit);
+	free(src_url);
 	return ret;
 }
 
@@ -121,6 +124,7 @@ int cmd_build(int argc, char **argv, perr *e)
 		{ "insecure", required_argument, NULL, 'I' },
 		{ "username", required_argument, NULL, 'U' },
 		{ "password-stdin", no_argument, NULL, 'S' },
+		{ "source-url", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct build_args a = { 0 };
@@ -148,6 +152,7 @@ int cmd_build(int argc, char **argv, perr *e)
 		case 'I': sv_push(&insecure, optarg); break;
 		case 'U': user = optarg; break;
 		case 'S': pw_stdin = true; break;
+		case 'u': a.source_url = optarg; break;
 		case 'c':
 			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd")) {
 				perr_set(e, "build: --compression must be gzip or zstd, not '%s'", optarg);

@@ -11,6 +11,7 @@
 #include "../resolver/resolver.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] = "usage: pare lock [--check] [--offline] [RECIPE…]";
@@ -20,8 +21,9 @@ int cmd_lock(int argc, char **argv, perr *e)
 	bool check = false, offline = false, all;
 	strvec files = STRVEC_INIT, diff = STRVEC_INIT, names = STRVEC_INIT;
 	struct lock lock = { 0 };
-	struct recipe *r = NULL;
-	struct lock_recipe lr = { 0 };
+	struct recipe **rs = NULL;
+	struct lock_recipe *lrs = NULL;
+	size_t nrs = 0, nlrs = 0;
 	int i, ret = -1;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -50,21 +52,26 @@ int cmd_lock(int argc, char **argv, perr *e)
 	if (lock_read(lock_path(), &lock, true, e) < 0)
 		goto out;
 
-	for (size_t k = 0; k < files.n; k++) {
+	/* all recipes in one go: each index is loaded once (resolver_lock_many) */
+	rs = xcalloc(files.n, sizeof(*rs));
+	lrs = xcalloc(files.n, sizeof(*lrs));
+	for (size_t k = 0; k < files.n; k++)
+		if (!(rs[nrs++] = recipe_load(files.v[k], e)))
+			goto out;
+	{
 		struct resolve_opts o = { offline, &lock };
-		if (!(r = recipe_load(files.v[k], e)))
+		if (resolver_lock_many(rs, nrs, &o, lrs, e) < 0)
 			goto out;
-		if (resolver_lock(r, &o, &lr, e) < 0)
-			goto out;
-		debug("%s: release fetch+verify %.1f ms, index load %.1f ms, solve %.1f ms",
-		      r->name, resolver_last_timing.release_ms, resolver_last_timing.load_ms,
-		      resolver_last_timing.solve_ms);
-		sv_push(&names, r->name);
+		nlrs = nrs;
+	}
+	debug("release fetch+verify %.1f ms, index load %.1f ms, solve %.1f ms",
+	      resolver_last_timing.release_ms, resolver_last_timing.load_ms,
+	      resolver_last_timing.solve_ms);
+	for (size_t k = 0; k < nrs; k++) {
+		sv_push(&names, rs[k]->name);
 		if (check)
-			lock_diff(lock_find(&lock, r->name), &lr, &diff);
-		lock_put(&lock, &lr);
-		recipe_free(r);
-		r = NULL;
+			lock_diff(lock_find(&lock, rs[k]->name), &lrs[k], &diff);
+		lock_put(&lock, &lrs[k]);
 	}
 	if (all) {
 		/* entries of recipes that are gone */
@@ -95,8 +102,12 @@ int cmd_lock(int argc, char **argv, perr *e)
 	note("wrote %s", lock_path());
 	ret = 0;
 out:
-	recipe_free(r);
-	lock_recipe_free(&lr);
+	for (size_t k = 0; k < nrs; k++)
+		recipe_free(rs[k]);
+	for (size_t k = 0; k < nlrs; k++)
+		lock_recipe_free(&lrs[k]);
+	free(rs);
+	free(lrs);
 	lock_free(&lock);
 	sv_clear(&files);
 	sv_clear(&diff);

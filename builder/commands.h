@@ -23,6 +23,11 @@ int cmd_sbom(int argc, char **argv, perr *e);
 int cmd_keygen(int argc, char **argv, perr *e);
 int cmd_sign(int argc, char **argv, perr *e);
 int cmd_verify(int argc, char **argv, perr *e);
+int cmd_check(int argc, char **argv, perr *e);
+int cmd_update(int argc, char **argv, perr *e);
+int cmd_watch(int argc, char **argv, perr *e);
+int cmd_plan(int argc, char **argv, perr *e);
+
 int cmd_push(int argc, char **argv, perr *e);
 int cmd_pull(int argc, char **argv, perr *e);
 

@@ -38,3 +38,23 @@ out:
 	free(dir);
 	return ret;
 }
+
+char *builder_git_source_url(const char *recipe_file)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	git_buf buf = GIT_BUF_INIT_CONST(NULL, 0);
+	char *dir = path_dirname(recipe_file), *url = NULL;
+
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, dir, 0, NULL) == 0 &&
+	    git_repository_config_snapshot(&cfg, repo) == 0 &&
+	    git_config_get_string_buf(&buf, cfg, "pare.sourceUrl") == 0 && buf.ptr && *buf.ptr)
+		url = xstrdup(buf.ptr);
+	git_buf_dispose(&buf);
+	git_config_free(cfg);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	free(dir);
+	return url;
+}

@@ -208,6 +208,8 @@ int oci_image_json(const struct build_ctx *c, struct oci_image *img, perr *e)
 		if (c->o->git_dirty)
 			cJSON_AddStringToObject(ann, "dev.pare.recipe.git-dirty", "true");
 	}
+	if (c->o && c->o->source_url && *c->o->source_url)
+		cJSON_AddStringToObject(ann, "org.opencontainers.image.source", c->o->source_url);
 	for (size_t i = 0; r && i < r->nannotations; i++) {
 		cJSON_DeleteItemFromObjectCaseSensitive(ann, r->annotations[i].key);
 		cJSON_AddStringToObject(ann, r->annotations[i].key, r->annotations[i].value);

@@ -521,45 +521,115 @@ static const struct lock_pkg *find_pkg(const struct lock_arch *la, const char *n
 /* Repository metadata (Date, InRelease hash) is left out on purpose: an
  * archive re-signs its Release daily, and a lock whose packages are all
  * still current is not out of date. */
-void lock_diff(const struct lock_recipe *old, const struct lock_recipe *new, strvec *lines)
+static void change_push(struct lock_changes *c, enum lock_change_kind kind, const char *recipe,
+			const char *arch, const char *pkg, const char *ov, const char *nv)
+{
+	struct lock_change *ch;
+
+	ALLOC_GROW(c->v, c->n + 1, c->alloc);
+	ch = &c->v[c->n++];
+	memset(ch, 0, sizeof(*ch));
+	ch->kind = kind;
+	ch->recipe = xstrdup(recipe);
+	ch->arch = arch ? xstrdup(arch) : NULL;
+	ch->package = pkg ? xstrdup(pkg) : NULL;
+	ch->old_version = ov ? xstrdup(ov) : NULL;
+	ch->new_version = nv ? xstrdup(nv) : NULL;
+}
+
+void lock_changes(const struct lock_recipe *old, const struct lock_recipe *new,
+		  struct lock_changes *c)
 {
 	const char *name = new ? new->name : old->name;
 
 	if (!old) {
-		sv_pushf(lines, "%s: not in recipes.lock", name);
+		change_push(c, LC_NEW_RECIPE, name, NULL, NULL, NULL, NULL);
 		return;
 	}
 	if (!new) {
-		sv_pushf(lines, "%s: in recipes.lock but no longer a recipe", name);
+		change_push(c, LC_GONE_RECIPE, name, NULL, NULL, NULL, NULL);
 		return;
 	}
 	if (strcmp(old->recipe_sha256, new->recipe_sha256))
-		sv_pushf(lines, "%s: recipe changed (recipe_sha256 differs)", name);
+		change_push(c, LC_RECIPE, name, NULL, NULL, NULL, NULL);
 	for (size_t i = 0; i < old->narchs; i++)
 		if (!find_arch(new, old->archs[i].arch))
-			sv_pushf(lines, "%s %s: arch no longer built", name, old->archs[i].arch);
+			change_push(c, LC_ARCH_REMOVED, name, old->archs[i].arch, NULL, NULL, NULL);
 	for (size_t i = 0; i < new->narchs; i++) {
 		const struct lock_arch *na = &new->archs[i], *oa = find_arch(old, na->arch);
 		if (!oa) {
-			sv_pushf(lines, "%s %s: arch not in recipes.lock", name, na->arch);
+			change_push(c, LC_ARCH_ADDED, name, na->arch, NULL, NULL, NULL);
 			continue;
 		}
 		for (size_t k = 0; k < oa->npkgs; k++)
 			if (!find_pkg(na, oa->pkgs[k].name))
-				sv_pushf(lines, "%s %s: - %s %s", name, na->arch, oa->pkgs[k].name,
-					 oa->pkgs[k].version);
+				change_push(c, LC_REMOVED, name, na->arch, oa->pkgs[k].name,
+					    oa->pkgs[k].version, NULL);
 		for (size_t k = 0; k < na->npkgs; k++) {
 			const struct lock_pkg *np = &na->pkgs[k], *op = find_pkg(oa, np->name);
 			if (!op)
-				sv_pushf(lines, "%s %s: + %s %s", name, na->arch, np->name, np->version);
+				change_push(c, LC_ADDED, name, na->arch, np->name, NULL, np->version);
 			else if (strcmp(op->version, np->version))
-				sv_pushf(lines, "%s %s: %s %s -> %s", name, na->arch, np->name,
-					 op->version, np->version);
+				change_push(c, LC_CHANGED, name, na->arch, np->name, op->version,
+					    np->version);
 			else if (strcmp(op->sha256, np->sha256) || op->size != np->size ||
 				 strcmp(op->architecture, np->architecture) ||
-				 strcmp(op->filename, np->filename))
-				sv_pushf(lines, "%s %s: %s %s: the .deb changed (sha256 %.12s -> %.12s)",
-					 name, na->arch, np->name, np->version, op->sha256, np->sha256);
+				 strcmp(op->filename, np->filename)) {
+				change_push(c, LC_DEB_CHANGED, name, na->arch, np->name, op->sha256,
+					    np->sha256);
+				c->v[c->n - 1].version = xstrdup(np->version);
+			}
 		}
 	}
+}
+
+void lock_changes_free(struct lock_changes *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct lock_change *ch = &c->v[i];
+		free(ch->recipe), free(ch->arch), free(ch->package);
+		free(ch->old_version), free(ch->new_version), free(ch->version);
+	}
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+char *lock_change_str(const struct lock_change *ch)
+{
+	switch (ch->kind) {
+	case LC_NEW_RECIPE:
+		return xasprintf("%s: not in recipes.lock", ch->recipe);
+	case LC_GONE_RECIPE:
+		return xasprintf("%s: in recipes.lock but no longer a recipe", ch->recipe);
+	case LC_RECIPE:
+		return xasprintf("%s: recipe changed (recipe_sha256 differs)", ch->recipe);
+	case LC_ARCH_REMOVED:
+		return xasprintf("%s %s: arch no longer built", ch->recipe, ch->arch);
+	case LC_ARCH_ADDED:
+		return xasprintf("%s %s: arch not in recipes.lock", ch->recipe, ch->arch);
+	case LC_REMOVED:
+		return xasprintf("%s %s: - %s %s", ch->recipe, ch->arch, ch->package,
+				 ch->old_version);
+	case LC_ADDED:
+		return xasprintf("%s %s: + %s %s", ch->recipe, ch->arch, ch->package,
+				 ch->new_version);
+	case LC_CHANGED:
+		return xasprintf("%s %s: %s %s -> %s", ch->recipe, ch->arch, ch->package,
+				 ch->old_version, ch->new_version);
+	case LC_DEB_CHANGED:
+		return xasprintf("%s %s: %s %s: the .deb changed (sha256 %.12s -> %.12s)",
+				 ch->recipe, ch->arch, ch->package, ch->version, ch->old_version,
+				 ch->new_version);
+	}
+	return xstrdup("?");
+}
+
+void lock_diff(const struct lock_recipe *old, const struct lock_recipe *new, strvec *lines)
+{
+	struct lock_changes c = { 0 };
+
+	lock_changes(old, new, &c);
+	for (size_t i = 0; i < c.n; i++)
+		sv_push_nodup(lines, lock_change_str(&c.v[i]));
+	lock_changes_free(&c);
 }

@@ -163,6 +163,36 @@ void lock_recipe_free(struct lock_recipe *r);
 void lock_diff(const struct lock_recipe *old, const struct lock_recipe *new,
 	       strvec *lines);
 
+/* The same differences, one struct each (pare check --json, pare update). */
+enum lock_change_kind {
+	LC_NEW_RECIPE,    /* not in the old lock */
+	LC_GONE_RECIPE,   /* in the old lock, no longer a recipe */
+	LC_RECIPE,        /* recipe_sha256 differs */
+	LC_ARCH_ADDED, LC_ARCH_REMOVED,
+	LC_ADDED,         /* package: new_version */
+	LC_REMOVED,       /* package: old_version */
+	LC_CHANGED,       /* package: old_version -> new_version */
+	LC_DEB_CHANGED,   /* same version, another .deb: old/new_version hold the sha256s */
+};
+struct lock_change {
+	enum lock_change_kind kind;
+	char *recipe, *arch, *package; /* arch, package NULL where they do not apply */
+	char *old_version, *new_version;
+	char *version;                 /* LC_DEB_CHANGED: the (unchanged) version */
+};
+struct lock_changes {
+	struct lock_change *v; size_t n, alloc;
+};
+/* Append the changes from old to new (either may be NULL, not both), in the
+ * order lock_diff prints them. */
+void lock_changes(const struct lock_recipe *old, const struct lock_recipe *new,
+		  struct lock_changes *c);
+void lock_changes_free(struct lock_changes *c);
+/* lock_diff's line for one change; caller frees. */
+char *lock_change_str(const struct lock_change *ch);
+/* Debian version order (libsolv's evrcmp): <0, 0, >0. */
+int resolver_vercmp(const char *a, const char *b);
+
 /* ---- resolving ------------------------------------------------------------ */
 
 struct resolve_opts {
@@ -173,6 +203,14 @@ struct resolve_opts {
 /* Resolve one recipe for all its archs into out (fully owned by the caller). */
 int resolver_lock(const struct recipe *r, const struct resolve_opts *o,
 		  struct lock_recipe *out, perr *e);
+
+/* Resolve n recipes at once into outs[0..n) (zeroed here, owned by the
+ * caller; all freed on error).  Each distinct Release is fetched and
+ * verified once, and each distinct (arch, repositories) pool is loaded once
+ * and shared by every recipe that uses it: `pare check` of 20 recipes costs
+ * one index load, not 20.  The answers are the ones resolver_lock gives. */
+int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_opts *o,
+		       struct lock_recipe *outs, perr *e);
 
 /* Where the last resolver_lock() spent its time, in milliseconds, summed
  * over archs (pare --verbose lock, bench/resolve). */

@@ -225,11 +225,53 @@ static void disfavor_impostors(Pool *pool, Repo *installed, char *impostor)
 	free(real);
 }
 
-static int solve_arch(const struct recipe *r, struct release *rels, size_t nrels,
-		      const char *arch, const struct resolve_opts *o, struct lock_arch *la,
-		      perr *e)
+/* Load every index of rels[idx[0..n)] (components x {arch, all}) into a
+ * fresh pool; repo->appdata is the position in idx, which is the lock's
+ * repository index for every recipe that shares this pool. */
+static int load_pool(struct release *rels, const size_t *idx, size_t n, const char *arch,
+		     bool offline, Pool **out, perr *e)
 {
 	Pool *pool = pool_create();
+	double t0 = now_ms();
+
+	pool_setdisttype(pool, DISTTYPE_DEB);
+	pool_setarch(pool, arch);
+	for (size_t j = 0; j < n; j++) {
+		struct release *rel = &rels[idx[j]];
+		for (size_t c = 0; c < rel->components.n; c++) {
+			const char *comp = rel->components.v[c];
+			const char *archs[2] = { arch, "all" };
+			for (int k = 0; k < 2; k++) {
+				/* arch:all packages are in binary-ARCH too unless the
+				 * Release says otherwise */
+				if (k == 1 && (!rel->lists_all ||
+					       !release_find_index(rel, comp, "all")))
+					continue;
+				char *name = xasprintf("%s %s %s/binary-%s", rel->url, rel->suite,
+						       comp, archs[k]);
+				Repo *repo = repo_create(pool, name);
+				free(name);
+				repo->appdata = (void *)(intptr_t)j;
+				if (release_load_packages(rel, comp, archs[k], offline, repo, e) < 0) {
+					pool_free(pool);
+					return -1;
+				}
+			}
+		}
+	}
+	resolver_last_timing.load_ms += now_ms() - t0;
+	*out = pool;
+	return 0;
+}
+
+/* Solve recipe r in pool (loaded by load_pool).  The pool is shared by
+ * every recipe with the same repositories: the recipe's assumed stubs live
+ * in an "installed" repo created last and freed (ids reused) at the end,
+ * so each recipe sees exactly the solvable ids a pool of its own would
+ * have given it, and gets the same answer. */
+static int solve_arch(const struct recipe *r, Pool *pool, const char *arch,
+		      struct lock_arch *la, perr *e)
+{
 	Solver *solv = NULL;
 	Transaction *trans = NULL;
 	Queue job, closure;
@@ -244,31 +286,6 @@ static int solve_arch(const struct recipe *r, struct release *rels, size_t nrels
 
 	queue_init(&job);
 	queue_init(&closure);
-	pool_setdisttype(pool, DISTTYPE_DEB);
-	pool_setarch(pool, arch);
-	t0 = now_ms();
-	for (size_t i = 0; i < nrels; i++) {
-		for (size_t c = 0; c < rels[i].components.n; c++) {
-			const char *comp = rels[i].components.v[c];
-			const char *archs[2] = { arch, "all" };
-			for (int k = 0; k < 2; k++) {
-				/* arch:all packages are in binary-ARCH too unless the
-				 * Release says otherwise */
-				if (k == 1 && (!rels[i].lists_all ||
-					       !release_find_index(&rels[i], comp, "all")))
-					continue;
-				char *name = xasprintf("%s %s %s/binary-%s", rels[i].url,
-						       rels[i].suite, comp, archs[k]);
-				Repo *repo = repo_create(pool, name);
-				free(name);
-				repo->appdata = (void *)(intptr_t)i;
-				if (release_load_packages(&rels[i], comp, archs[k],
-							  o && o->offline, repo, e) < 0)
-					goto out;
-			}
-		}
-	}
-	resolver_last_timing.load_ms += now_ms() - t0;
 	t0 = now_ms();
 
 	installed = repo_create(pool, "assumed");
@@ -433,7 +450,9 @@ out:
 	queue_free(&job);
 	queue_free(&closure);
 	free(impostor);
-	pool_free(pool);
+	/* back to the loaded indexes alone, for the next recipe */
+	pool_set_installed(pool, NULL);
+	repo_free(installed, 1);
 	free(kinds);
 	free(prefix);
 	sb_release(&msg);
@@ -458,61 +477,160 @@ static int load_repos(const struct recipe *r, struct recipe_repo **repos, size_t
 	return 0;
 }
 
-int resolver_lock(const struct recipe *r, const struct resolve_opts *o,
-		  struct lock_recipe *out, perr *e)
+static char *xstrdup0(const char *s)
 {
-	struct recipe_repo *repos = NULL;
+	return s ? xstrdup(s) : NULL;
+}
+
+static void lock_repo_copy(struct lock_repo *d, const struct lock_repo *s)
+{
+	d->origin = xstrdup0(s->origin), d->label = xstrdup0(s->label);
+	d->suite = xstrdup0(s->suite), d->codename = xstrdup0(s->codename);
+	d->date = xstrdup0(s->date), d->date_epoch = s->date_epoch;
+	d->inrelease_sha256 = xstrdup0(s->inrelease_sha256);
+	d->component = xstrdup0(s->component), d->url = xstrdup0(s->url);
+}
+
+/* What makes two recipes' repositories the same Release: URL, suite, how it
+ * is verified and which components are read. */
+static char *release_key(const struct recipe_repo *rr, const char *suite)
+{
+	strbuf sb = STRBUF_INIT;
+
+	sb_addf(&sb, "%s\n%s\n%s\n%d", rr->url, suite, rr->keyring ? rr->keyring : "",
+		rr->trusted);
+	for (size_t i = 0; i < rr->components.n; i++)
+		sb_addf(&sb, "\n%s", rr->components.v[i]);
+	return sb_detach(&sb);
+}
+
+struct shared_pool {
+	char *key;           /* arch + the release indices, in recipe order */
+	Pool *pool;
+};
+
+int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_opts *o,
+		       struct lock_recipe *outs, perr *e)
+{
+	struct recipe_repo *host = NULL;
+	size_t nhost = 0, nrels = 0, ralloc = 0, npools = 0, palloc = 0;
+	bool host_loaded = false;
 	struct release *rels = NULL;
-	size_t nrepos = 0, nrels = 0, alloc = 0;
-	bool owned = false;
+	strvec relkeys = STRVEC_INIT;
+	struct shared_pool *pools = NULL;
+	size_t **ridx = xcalloc(n ? n : 1, sizeof(*ridx)), *nridx = xcalloc(n ? n : 1, sizeof(*nridx));
 	double t0;
 	int ret = -1;
 
-	memset(out, 0, sizeof(*out));
+	memset(outs, 0, n * sizeof(*outs));
 	memset(&resolver_last_timing, 0, sizeof(resolver_last_timing));
-	if (load_repos(r, &repos, &nrepos, &owned, e) < 0)
-		goto out;
+	/* every distinct Release once, fetched and verified once */
 	t0 = now_ms();
-	for (size_t i = 0; i < nrepos; i++)
-		for (size_t k = 0; k < repos[i].suites.n; k++) {
-			ALLOC_GROW(rels, nrels + 1, alloc);
-			if (release_load(&repos[i], repos[i].suites.v[k], o, &rels[nrels], e) < 0)
-				goto out;
-			nrels++;
+	for (size_t i = 0; i < n; i++) {
+		struct recipe_repo *repos = rs[i]->repos;
+		size_t nrepos = rs[i]->nrepos;
+		if (rs[i]->repos_from_host) {
+			if (!host_loaded) {
+				bool owned;
+				if (load_repos(rs[i], &host, &nhost, &owned, e) < 0)
+					goto out;
+				host_loaded = true;
+			}
+			repos = host, nrepos = nhost;
 		}
+		for (size_t k = 0; k < nrepos; k++)
+			for (size_t s = 0; s < repos[k].suites.n; s++) {
+				char *key = release_key(&repos[k], repos[k].suites.v[s]);
+				size_t j;
+				for (j = 0; j < relkeys.n && strcmp(relkeys.v[j], key); j++)
+					;
+				if (j == relkeys.n) {
+					ALLOC_GROW(rels, nrels + 1, ralloc);
+					if (release_load(&repos[k], repos[k].suites.v[s], o, &rels[nrels],
+							 e) < 0) {
+						free(key);
+						goto out;
+					}
+					nrels++;
+					sv_push(&relkeys, key);
+				}
+				free(key);
+				ridx[i] = xrealloc(ridx[i], (nridx[i] + 1) * sizeof(**ridx));
+				ridx[i][nridx[i]++] = j;
+			}
+	}
 	resolver_last_timing.release_ms = now_ms() - t0;
 
-	out->name = xstrdup(r->name);
-	out->recipe_sha256 = xstrdup(r->sha256 ? r->sha256 : "");
-	out->repos = xcalloc(nrels ? nrels : 1, sizeof(*out->repos));
-	out->nrepos = nrels;
-	for (size_t i = 0; i < nrels; i++) {
-		/* move the metadata: the release keeps nothing it frees twice */
-		out->repos[i] = rels[i].meta;
-		memset(&rels[i].meta, 0, sizeof(rels[i].meta));
-	}
-	out->archs = xcalloc(r->archs.n ? r->archs.n : 1, sizeof(*out->archs));
-	for (size_t a = 0; a < r->archs.n; a++) {
-		struct lock_arch *la = &out->archs[out->narchs++];
-		uint64_t total = 0;
-		la->arch = xstrdup(r->archs.v[a]);
-		if (solve_arch(r, rels, nrels, la->arch, o, la, e) < 0)
-			goto out;
-		for (size_t i = 0; i < la->npkgs; i++)
-			total += la->pkgs[i].size;
-		note("%s: %s: %zu packages, %.1f MB", r->name, la->arch, la->npkgs,
-		     (double)total / 1e6);
+	for (size_t i = 0; i < n; i++) {
+		const struct recipe *r = rs[i];
+		struct lock_recipe *out = &outs[i];
+		out->name = xstrdup(r->name);
+		out->recipe_sha256 = xstrdup(r->sha256 ? r->sha256 : "");
+		out->repos = xcalloc(nridx[i] ? nridx[i] : 1, sizeof(*out->repos));
+		out->nrepos = nridx[i];
+		for (size_t k = 0; k < nridx[i]; k++)
+			lock_repo_copy(&out->repos[k], &rels[ridx[i][k]].meta);
+		out->archs = xcalloc(r->archs.n ? r->archs.n : 1, sizeof(*out->archs));
+		for (size_t a = 0; a < r->archs.n; a++) {
+			struct lock_arch *la = &out->archs[out->narchs++];
+			strbuf key = STRBUF_INIT;
+			Pool *pool = NULL;
+			uint64_t total = 0;
+			la->arch = xstrdup(r->archs.v[a]);
+			sb_adds(&key, la->arch);
+			for (size_t k = 0; k < nridx[i]; k++)
+				sb_addf(&key, " %zu", ridx[i][k]);
+			for (size_t p = 0; p < npools && !pool; p++)
+				if (!strcmp(pools[p].key, key.buf))
+					pool = pools[p].pool;
+			if (!pool) {
+				size_t *idx = ridx[i];
+				if (load_pool(rels, idx, nridx[i], la->arch, o && o->offline, &pool,
+					      e) < 0) {
+					sb_release(&key);
+					goto out;
+				}
+				ALLOC_GROW(pools, npools + 1, palloc);
+				pools[npools].key = sb_detach(&key);
+				pools[npools++].pool = pool;
+			}
+			sb_release(&key);
+			if (solve_arch(r, pool, la->arch, la, e) < 0)
+				goto out;
+			for (size_t k = 0; k < la->npkgs; k++)
+				total += la->pkgs[k].size;
+			note("%s: %s: %zu packages, %.1f MB", r->name, la->arch, la->npkgs,
+			     (double)total / 1e6);
+		}
 	}
 	ret = 0;
 out:
 	if (ret < 0)
-		lock_recipe_free(out);
+		for (size_t i = 0; i < n; i++)
+			lock_recipe_free(&outs[i]);
+	for (size_t p = 0; p < npools; p++) {
+		pool_free(pools[p].pool);
+		free(pools[p].key);
+	}
+	free(pools);
 	for (size_t i = 0; i < nrels; i++)
 		release_free(&rels[i]);
 	free(rels);
-	if (owned)
-		repos_free(repos, nrepos);
+	for (size_t i = 0; i < n; i++)
+		free(ridx[i]);
+	free(ridx);
+	free(nridx);
+	sv_clear(&relkeys);
+	if (host_loaded)
+		repos_free(host, nhost);
 	return ret;
+}
+
+int resolver_lock(const struct recipe *r, const struct resolve_opts *o,
+		  struct lock_recipe *out, perr *e)
+{
+	struct recipe *one = (struct recipe *)r;
+	return resolver_lock_many(&one, 1, o, out, e);
 }
 
 /* ---- why ------------------------------------------------------------------ */
@@ -667,4 +785,17 @@ out:
 	if (owned)
 		repos_free(repos, n);
 	return ret;
+}
+
+/* ---- versions ---------------------------------------------------------------- */
+
+int resolver_vercmp(const char *a, const char *b)
+{
+	Pool *pool = pool_create();
+	int r;
+
+	pool_setdisttype(pool, DISTTYPE_DEB);
+	r = pool_evrcmp_str(pool, a, b, EVRCMP_COMPARE);
+	pool_free(pool);
+	return r;
 }

@@ -288,9 +288,20 @@ int build_statements(const struct layout *l, const struct target *t, const char 
 	commit = annotation(t->doc, "dev.pare.recipe.git-commit");
 	if (commit) {
 		rd = cJSON_CreateObject();
+		const char *src = annotation(t->doc, "org.opencontainers.image.source");
 		cJSON_AddStringToObject(rd, "name", "recipes");
+		if (src) {
+			char *uri = xasprintf("git+%s", src);
+			cJSON_AddStringToObject(rd, "uri", uri);
+			free(uri);
+		}
 		o = cJSON_AddObjectToObject(rd, "digest");
 		cJSON_AddStringToObject(o, "gitCommit", commit);
+		if (annotation(t->doc, "dev.pare.recipe.git-dirty")) {
+			/* built from a work tree with changes the commit does not hold */
+			o = cJSON_AddObjectToObject(rd, "annotations");
+			cJSON_AddBoolToObject(o, "dirty", 1);
+		}
 		cJSON_AddItemToArray(deps, rd);
 	}
 	for (size_t k = 0; k < ARRAY_SIZE(order); k++) {

@@ -1,0 +1,128 @@
+/*
+ * cmd_check.c - pare check [--offline] [--json] [RECIPE…]
+ *
+ * Today's verified indexes against recipes.lock: every package added,
+ * removed or changed, per recipe and arch.  Writes nothing.  Exit 0 when
+ * nothing changed, PARE_EXIT_CHANGED (3) when something did, 2 on error
+ * (an index rollback included).
+ */
+#include "commands.h"
+#include "update_int.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[] = {
+	[LC_NEW_RECIPE] = "new-recipe", [LC_GONE_RECIPE] = "gone-recipe",
+	[LC_RECIPE] = "recipe-changed", [LC_ARCH_ADDED] = "arch-added",
+	[LC_ARCH_REMOVED] = "arch-removed", [LC_ADDED] = "added", [LC_REMOVED] = "removed",
+	[LC_CHANGED] = "changed", [LC_DEB_CHANGED] = "deb-changed",
+};
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
+}
+
+/* {"changed": bool, "recipes": [{"recipe", "changed", "changes": [{"kind",
+ * "arch", "package", "old_version", "new_version"}]}]}: keys in this order,
+ * recipes sorted by name, changes in lock_diff order. */
+static char *check_json(const struct upd_plan *p)
+{
+	cJSON *j = cJSON_CreateObject(), *arr;
+	strvec names = STRVEC_INIT;
+	char *s;
+
+	cJSON_AddBoolToObject(j, "changed", upd_plan_changed(p));
+	arr = cJSON_AddArrayToObject(j, "recipes");
+	for (size_t i = 0; i < p->n; i++)
+		sv_push(&names, p->items[i].r->name);
+	for (size_t i = 0; i < p->gone.n; i++)
+		sv_push(&names, p->gone.v[i]);
+	sv_sort(&names);
+	for (size_t n = 0; n < names.n; n++) {
+		cJSON *r = cJSON_CreateObject(), *ch;
+		const struct upd_item *it = NULL;
+		for (size_t i = 0; i < p->n; i++)
+			if (!strcmp(p->items[i].r->name, names.v[n]))
+				it = &p->items[i];
+		cJSON_AddStringToObject(r, "recipe", names.v[n]);
+		cJSON_AddBoolToObject(r, "changed", !it || it->ch.n > 0);
+		ch = cJSON_AddArrayToObject(r, "changes");
+		if (!it) {
+			cJSON *c = cJSON_CreateObject();
+			cJSON_AddStringToObject(c, "kind", kind_names[LC_GONE_RECIPE]);
+			cJSON_AddItemToArray(ch, c);
+		}
+		for (size_t k = 0; it && k < it->ch.n; k++) {
+			const struct lock_change *lc = &it->ch.v[k];
+			cJSON *c = cJSON_CreateObject();
+			cJSON_AddStringToObject(c, "kind", kind_names[lc->kind]);
+			add_str(c, "arch", lc->arch);
+			add_str(c, "package", lc->package);
+			if (lc->kind == LC_DEB_CHANGED) {
+				add_str(c, "version", lc->version);
+				add_str(c, "old_sha256", lc->old_version);
+				add_str(c, "new_sha256", lc->new_version);
+			} else {
+				add_str(c, "old_version", lc->old_version);
+				add_str(c, "new_version", lc->new_version);
+			}
+			cJSON_AddItemToArray(ch, c);
+		}
+		cJSON_AddItemToArray(arr, r);
+	}
+	s = cJSON_Print(j);
+	cJSON_Delete(j);
+	sv_clear(&names);
+	return s;
+}
+
+int cmd_check(int argc, char **argv, perr *e)
+{
+	bool json = false, offline = false;
+	struct upd_plan p = { 0 };
+	strvec files = STRVEC_INIT;
+	int i, ret = -1;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--offline"))
+			offline = true;
+		else if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else
+			return perr_set(e, "check: unknown option '%s' (see 'pare help check')", argv[i]);
+	}
+	update_files(argv + i, argc - i, &files);
+	if (upd_plan_make(&files, recipes_dir(), lock_path(), offline, &p, e) < 0)
+		goto out;
+	if (json) {
+		char *s = check_json(&p);
+		printf("%s\n", s);
+		free(s);
+	} else {
+		for (size_t k = 0; k < p.n; k++)
+			for (size_t c = 0; c < p.items[k].ch.n; c++) {
+				char *line = lock_change_str(&p.items[k].ch.v[c]);
+				printf("%s\n", line);
+				free(line);
+			}
+		for (size_t k = 0; k < p.gone.n; k++)
+			printf("%s: in recipes.lock but no longer a recipe\n", p.gone.v[k]);
+	}
+	if (upd_plan_changed(&p))
+		note("a rebuild is due: run 'pare update'");
+	else
+		note("up to date");
+	ret = upd_plan_changed(&p) ? PARE_EXIT_CHANGED : 0;
+out:
+	upd_plan_free(&p);
+	sv_clear(&files);
+	return ret;
+}

@@ -1,0 +1,91 @@
+/*
+ * cmd_plan.c - pare plan [--json] [--offline] [--write-lock] [RECIPE…]
+ *
+ * The recipe/arch pairs that need a rebuild, as a CI matrix:
+ * {"include":[{"recipe":"…","arch":"…"}, …]} (a GitHub Actions matrix;
+ * docs/ci.md).  An arch needs a rebuild when its closure changed, or every
+ * arch of a recipe when the recipe itself changed or is new.  With
+ * --write-lock, recipes.lock gets the new entries of exactly those recipes
+ * (the others are kept as they are), so the matrix jobs build what was
+ * planned.
+ */
+#include "commands.h"
+#include "update_int.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool arch_due(const struct upd_item *it, const char *arch)
+{
+	for (size_t k = 0; k < it->ch.n; k++) {
+		const struct lock_change *c = &it->ch.v[k];
+		if (!c->arch || (!strcmp(c->arch, arch) && c->kind != LC_ARCH_REMOVED))
+			return true;
+	}
+	return false;
+}
+
+int cmd_plan(int argc, char **argv, perr *e)
+{
+	bool json = false, offline = false, write_lock = false;
+	struct upd_plan p = { 0 };
+	strvec files = STRVEC_INIT;
+	cJSON *j = NULL, *inc;
+	int i, ret = -1;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--offline"))
+			offline = true;
+		else if (!strcmp(argv[i], "--write-lock"))
+			write_lock = true;
+		else if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else
+			return perr_set(e, "plan: unknown option '%s' (see 'pare help plan')", argv[i]);
+	}
+	update_files(argv + i, argc - i, &files);
+	if (upd_plan_make(&files, recipes_dir(), lock_path(), offline, &p, e) < 0)
+		goto out;
+	j = cJSON_CreateObject();
+	inc = cJSON_AddArrayToObject(j, "include");
+	for (size_t k = 0; k < p.n; k++) {
+		const struct upd_item *it = &p.items[k];
+		for (size_t a = 0; a < it->fresh.narchs; a++) {
+			const char *arch = it->fresh.archs[a].arch;
+			if (!arch_due(it, arch))
+				continue;
+			if (json) {
+				cJSON *o = cJSON_CreateObject();
+				cJSON_AddStringToObject(o, "recipe", it->r->name);
+				cJSON_AddStringToObject(o, "arch", arch);
+				cJSON_AddItemToArray(inc, o);
+			} else {
+				printf("%s %s\n", it->r->name, arch);
+			}
+		}
+	}
+	if (json) {
+		char *s = cJSON_PrintUnformatted(j);
+		printf("%s\n", s);
+		free(s);
+	}
+	if (write_lock && upd_plan_changed(&p)) {
+		for (size_t k = 0; k < p.n; k++)
+			if (p.items[k].ch.n)
+				lock_put(&p.lock, &p.items[k].fresh);
+		if (lock_write(lock_path(), &p.lock, e) < 0)
+			goto out;
+		note("wrote %s", lock_path());
+	}
+	ret = 0;
+out:
+	cJSON_Delete(j);
+	upd_plan_free(&p);
+	sv_clear(&files);
+	return ret;
+}

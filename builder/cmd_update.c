@@ -1,0 +1,82 @@
+/*
+ * cmd_update.c - pare update [RECIPE…] [-o OUTROOT] [--sign-key KEY]
+ *                [--commit [--author "Name <email>"]] [--source-url URL] [--offline]
+ *
+ * Re-lock, rebuild only what changed into OUTROOT/RECIPE, sign, write
+ * recipes.lock, and with --commit record it all in git (update.c).
+ */
+#define _GNU_SOURCE
+#include "commands.h"
+#include "update_int.h"
+
+#include <getopt.h>
+#include <string.h>
+
+int update_parse(int argc, char **argv, struct update_opts *o, const struct option *extra,
+		 int (*extra_fn)(int c, const char *arg, void *ctx, perr *e), void *ctx, perr *e)
+{
+	static const struct option base[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "sign-key", required_argument, NULL, 'K' },
+		{ "commit", no_argument, NULL, 'C' },
+		{ "author", required_argument, NULL, 'a' },
+		{ "source-url", required_argument, NULL, 'U' },
+		{ "offline", no_argument, NULL, 'O' },
+	};
+	struct option opts[ARRAY_SIZE(base) + 8];
+	size_t n = 0;
+	int c;
+
+	for (size_t i = 0; i < ARRAY_SIZE(base); i++)
+		opts[n++] = base[i];
+	for (size_t i = 0; extra && extra[i].name && n < ARRAY_SIZE(opts) - 1; i++)
+		opts[n++] = extra[i];
+	memset(&opts[n], 0, sizeof(opts[n]));
+	o->recipes_dir = recipes_dir();
+	o->lock = lock_path();
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o->outroot = optarg; break;
+		case 'K': o->sign_key = optarg; break;
+		case 'C': o->commit = true; break;
+		case 'a': o->author = optarg; break;
+		case 'U': o->source_url = optarg; break;
+		case 'O': o->offline = true; break;
+		default:
+			if (c != '?' && c != ':' && extra_fn) {
+				if (extra_fn(c, optarg, ctx, e) < 0)
+					return -1;
+				break;
+			}
+			return perr_set(e, "%s: unknown or incomplete option '%s' (see 'pare help %s')",
+					argv[0], argv[optind - 1], argv[0]);
+		}
+	}
+	if (o->author && !o->commit)
+		return perr_set(e, "%s: --author goes with --commit", argv[0]);
+	return optind;
+}
+
+void update_files(char **args, int nargs, strvec *files)
+{
+	for (int i = 0; i < nargs; i++)
+		sv_push_nodup(files, recipe_path_for(args[i]));
+}
+
+int cmd_update(int argc, char **argv, perr *e)
+{
+	struct update_opts o = { 0 };
+	strvec rebuilt = STRVEC_INIT, files = STRVEC_INIT;
+	int i, ret;
+
+	if ((i = update_parse(argc, argv, &o, NULL, NULL, NULL, e)) < 0)
+		return -1;
+	o.print = true;
+	update_files(argv + i, argc - i, &files);
+	ret = update_run(&files, &o, &rebuilt, e);
+	sv_clear(&rebuilt);
+	sv_clear(&files);
+	return ret < 0 ? -1 : 0;
+}
