@@ -54,16 +54,19 @@ static int add_usrmerge(struct image_tree *t, perr *e)
  * Both files are verified, not trusted: the blob in the blob cache and the
  * record must hash to what the entry says.  Anything missing, malformed or
  * not matching is a miss (the layer is built again from its .debs), never an
- * error.  On a hit fills d and *meta. */
+ * error.  The key leaves out SOURCE_DATE_EPOCH: the entry is a hit for epoch
+ * when it was built with that epoch, or when none of its entries' mtimes
+ * reached either epoch (then no mtime was clamped and the bytes are the same).
+ * On a hit fills d and *meta. */
 static bool layer_from_cache(const char *key, const char *compression, size_t npkgs,
-			     struct layer_desc *d, struct lmeta **meta)
+			     int64_t epoch, struct layer_desc *d, struct lmeta **meta)
 {
 	char *jp = xasprintf("%s/layers/%s.json", pare_cache_dir(), key), *blob = NULL;
 	char *mp = xasprintf("%s/layers/%s.meta", pare_cache_dir(), key);
 	strbuf sb = STRBUF_INIT, mb = STRBUF_INIT;
 	cJSON *j = NULL;
 	const char *dg, *di, *mh;
-	const cJSON *sz, *msz;
+	const cJSON *sz, *msz, *ep, *mt;
 	char hex[SHA256_HEX_LEN + 1];
 	uint64_t size;
 	bool ok = false;
@@ -77,6 +80,13 @@ static bool layer_from_cache(const char *key, const char *compression, size_t np
 	mh = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "meta_sha256"));
 	sz = cJSON_GetObjectItemCaseSensitive(j, "size");
 	msz = cJSON_GetObjectItemCaseSensitive(j, "meta_size");
+	ep = cJSON_GetObjectItemCaseSensitive(j, "epoch");
+	mt = cJSON_GetObjectItemCaseSensitive(j, "max_mtime");
+	if (!cJSON_IsNumber(ep) || (mt && !cJSON_IsNumber(mt)))
+		goto out;
+	if (ep->valuedouble != (double)epoch &&
+	    mt && (mt->valuedouble > ep->valuedouble || mt->valuedouble > (double)epoch))
+		goto out;
 	if (!dg || !di || !mh || !cJSON_IsNumber(sz) || !cJSON_IsNumber(msz) ||
 	    strncmp(dg, "sha256:", 7) || !is_sha256_hex(dg + 7) ||
 	    strncmp(di, "sha256:", 7) || !is_sha256_hex(di + 7) || !is_sha256_hex(mh))
@@ -118,8 +128,8 @@ out:
 
 /* The record first, then the entry naming its digest: an entry never points
  * at a record that is not complete. */
-static int layer_to_cache(const char *key, const struct layer_desc *d, const strbuf *rec,
-			  perr *e)
+static int layer_to_cache(const char *key, const struct layer_desc *d, int64_t epoch,
+			  const strbuf *rec, perr *e)
 {
 	char *dir = path_join(pare_cache_dir(), "layers"), *jp = NULL, *mp = NULL, *txt = NULL;
 	cJSON *j = cJSON_CreateObject();
@@ -132,6 +142,9 @@ static int layer_to_cache(const char *key, const struct layer_desc *d, const str
 	cJSON_AddNumberToObject(j, "size", (double)d->size);
 	cJSON_AddStringToObject(j, "meta_sha256", hex);
 	cJSON_AddNumberToObject(j, "meta_size", (double)rec->len);
+	cJSON_AddNumberToObject(j, "epoch", (double)epoch);
+	if (d->max_mtime != INT64_MIN) /* absent: no entries, nothing to clamp */
+		cJSON_AddNumberToObject(j, "max_mtime", (double)d->max_mtime);
 	txt = cJSON_PrintUnformatted(j);
 	jp = xasprintf("%s/%s.json", dir, key);
 	mp = xasprintf("%s/%s.meta", dir, key);
@@ -251,7 +264,7 @@ static int run_layer_job(struct layer_pool *p, size_t g, struct layer_job *j)
 	}
 	j->d->blob = final;
 	final = NULL;
-	if (layer_to_cache(j->key, j->d, &j->rec, &j->e) < 0)
+	if (layer_to_cache(j->key, j->d, p->lo->epoch, &j->rec, &j->e) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -399,7 +412,7 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 				gp[g].debs[gp[g].n++] = la->pkgs[i].sha256;
 			}
 		layer_cache_key(&c->pol, &lo, la->arch, gp[g].debs, gp[g].n, gp[g].key);
-		if (layer_from_cache(gp[g].key, lo.compression, gp[g].n, &img->layers[g],
+		if (layer_from_cache(gp[g].key, lo.compression, gp[g].n, lo.epoch, &img->layers[g],
 				     &gp[g].meta)) {
 			debug("layer %zu (%s) taken from the layer cache", g, img->layers[g].digest);
 			img->nlayers = g + 1; /* owned by img from here on */

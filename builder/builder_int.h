@@ -211,6 +211,11 @@ struct layer_desc {
 	char *blob;                           /* path of the blob in the cache */
 	char *comment;                        /* e.g. "glibc, zlib" or "pare" (history) */
 	bool cached;
+	/* The newest mtime among the layer's entries before clamping (INT64_MIN
+	 * when it has none): while it is <= SOURCE_DATE_EPOCH the layer's bytes
+	 * do not depend on the epoch, so the layer cache can reuse the layer
+	 * across lock updates that only move the repositories' Date. */
+	int64_t max_mtime;
 };
 
 const char *layer_media_type(const char *compression);

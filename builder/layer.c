@@ -171,6 +171,7 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 	char hex[SHA256_HEX_LEN + 1];
 	bool zstd = o->compression && !strcmp(o->compression, "zstd");
 	const char *prev = NULL;
+	int64_t implied;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -191,6 +192,14 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 	}
 	if (n)
 		qsort(items, n, sizeof(*items), cmp_item);
+	/* Directories the layer only implies get the layer's newest (clamped)
+	 * mtime, not the epoch itself, so that a package layer whose files all
+	 * predate the epoch is the same whatever the epoch (see max_mtime). */
+	out->max_mtime = INT64_MIN;
+	for (size_t i = 0; i < n; i++)
+		if (items[i].ent && items[i].ent->mtime > out->max_mtime)
+			out->max_mtime = items[i].ent->mtime;
+	implied = out->max_mtime < o->epoch ? (out->max_mtime < 0 ? 0 : out->max_mtime) : o->epoch;
 
 	sink.fp = fopen(path, "wb");
 	if (!sink.fp) {
@@ -250,7 +259,7 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 		const struct tree_entry *ent = it->ent;
 		const unsigned char *data = NULL;
 		uint64_t size = 0;
-		int64_t mtime = o->epoch;
+		int64_t mtime = ent ? o->epoch : implied;
 
 		if (prev && !strcmp(prev, it->path))
 			continue; /* shared directory: first copy only */

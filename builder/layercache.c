@@ -15,7 +15,7 @@
 #include <sys/types.h>
 #include <string.h>
 
-#define LAYER_CACHE_VERSION "pare-layer-cache-2"
+#define LAYER_CACHE_VERSION "pare-layer-cache-3"
 
 static void put(phash *h, const char *tag, const char *s)
 {
@@ -50,8 +50,11 @@ void layer_cache_key(const struct policy *pol, const struct layer_opts *lo,
 	put(h, "v", LAYER_CACHE_VERSION);
 	put(h, "policy", PARE_POLICY_VERSION);
 	put(h, "comp", lo && lo->compression ? lo->compression : "gzip");
-	snprintf(num, sizeof(num), "%d/%" PRId64, lo ? lo->level : 0, lo ? lo->epoch : (int64_t)0);
-	put(h, "level/epoch", num);
+	/* Not the epoch: the entry records it and the layer's newest mtime, and
+	 * layer_from_cache decides whether the layer is the same under the
+	 * current epoch (so a lock update that only moves the Date reuses it). */
+	snprintf(num, sizeof(num), "%d", lo ? lo->level : 0);
+	put(h, "level", num);
 	put(h, "arch", arch);
 	snprintf(num, sizeof(num), "%d%d%d", pol && pol->allow_shell, pol && pol->allow_pkgmgr,
 		 pol && pol->allow_setuid);

@@ -101,4 +101,24 @@ check_eq "incremental build: all but one package layer from the cache" "$((N - 1
 # package layers only (the generated top layer is last)
 check_eq "incremental build: exactly one package layer digest changed" 1 \
 	"$(diff <(layers cold | sed '$d') <(layers incr | sed '$d') | grep -c '^>')"
+# SOURCE_DATE_EPOCH is not part of the key: a lock update that only moves
+# the repositories' Date (a new epoch, every file older than both) reuses
+# every package layer, and the result is what a cold build with that epoch
+# makes.  An epoch older than the files clamps their mtimes: no reuse.
+build_at() { SOURCE_DATE_EPOCH=$1 "$PARE" --verbose build lc -o "$W/$2" 2>"$W/$2.err"; }
+NI=$(($(layers incr | wc -l) - 1))
+E1=$(build_at 2000000000 e1) || fail "build at epoch 2000000000" "$(cat "$W/e1.err")"
+E2=$(build_at 2100000000 e2) || fail "build at epoch 2100000000" "$(cat "$W/e2.err")"
+check "new epoch: a new image (created moved)" test "$E1" != "$E2"
+check_eq "new epoch: every package layer from the cache" "$NI" "$(hits e2)"
+check "new epoch: same package layers" diff <(layers e1 | sed '$d') <(layers e2 | sed '$d')
+E2c=$(PARE_CACHE_DIR=$W/cache-e2 build_at 2100000000 e2cold) || fail "cold build at epoch 2100000000"
+check_eq "new epoch: same digest as a cold build at that epoch" "$E2c" "$E2"
+E3=$(build_at 1 e3) || fail "build at epoch 1" "$(cat "$W/e3.err")"
+check_eq "epoch older than the files: no package layer reused" 0 "$(hits e3)"
+E3c=$(PARE_CACHE_DIR=$W/cache-e3 build_at 1 e3cold) || fail "cold build at epoch 1"
+check_eq "epoch older than the files: same digest as a cold build" "$E3c" "$E3"
+check_eq "epoch older than the files: mtimes clamped to it" 1 \
+	"$(tar -tvzf "$W/e3/blobs/sha256/$(layers e3 | sed -n 1p | cut -d: -f2)" --full-time --numeric-owner 2>/dev/null |
+	   awk '{print $4" "$5}' | sort -u | wc -l)"
 done_testing
