@@ -586,6 +586,34 @@ static const char *debian_version_of(const char *codename)
 	return codename ? codename : "unknown";
 }
 
+/* The SBOM's download location of a package: only when the recipe itself
+ * names its repository with an http(s) URL without credentials.  That URL
+ * is part of the recipe, so the documents (and the copy embedded in the
+ * image) stay the same on any machine; the machine's apt sources differ from
+ * machine to machine and file:// is not a public location: NULL there
+ * (NOASSERTION). */
+static char *download_url(const struct build_ctx *c, const struct lock_pkg *lp)
+{
+	char *url = NULL, *ret = NULL;
+	const char *host;
+	perr e;
+
+	if (!c->r || c->r->repos_from_host || !c->lr || !lp->filename || lp->repo < 0 ||
+	    (size_t)lp->repo >= c->lr->nrepos ||
+	    resolver_repo_url(c->r, &c->lr->repos[lp->repo], &url, &e) < 0)
+		return NULL;
+	host = str_starts(url, "https://") ? url + 8 : str_starts(url, "http://") ? url + 7 : NULL;
+	if (host && !memchr(host, '@', strcspn(host, "/"))) {
+		size_t n = strlen(url);
+
+		while (n && url[n - 1] == '/')
+			n--;
+		ret = xasprintf("%.*s/%s", (int)n, url, lp->filename);
+	}
+	free(url);
+	return ret;
+}
+
 int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *e)
 {
 	const struct image_tree *t = c->tree;
@@ -615,6 +643,7 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 		s->maintainer = dup_or_null(p->maintainer ? p->maintainer : lp->maintainer);
 		s->homepage = dup_or_null(p->homepage);
 		s->filename = dup_or_null(lp->filename);
+		s->download_url = download_url(c, lp);
 		s->deb_sha256 = dup_or_null(lp->sha256);
 		/* The lock pins sha256; TR-03183-2 asks for SHA-512 too: hashed
 		 * from the verified .deb when it was read (kept in the layer record). */

@@ -221,6 +221,37 @@ check "verify the multi-arch layout (index SBOMs attested)" "$PARE" verify --key
 check_eq "verify checks 2 x 4 image and 2 index SBOMs" \
 	"$(jq '[.checks[] | select(.check == "sbom")] | length' "$W/mverify.json" 2>/dev/null)" 10
 
+# Download location: the pool URL when the recipe names an http(s) repository
+# (part of the recipe, so the same on any machine); NOASSERTION for file://
+# (and for the machine's apt sources, which differ per machine).
+check_eq "file:// repository: downloadLocation NOASSERTION" NOASSERTION \
+	"$(jq -r '.packages[] | select(.name == "hello") | .downloadLocation' "$W/spdx.json")"
+URL=$(serve_http "$REPO")
+cat >"$PARE_RECIPES/dl.yaml" <<YAML
+name: dl
+repositories:
+  - url: $URL/
+    suites: [stable]
+    components: [main]
+    keyring: $REPO/keyring.gpg
+archs: [$HOST]
+packages: [hello]
+YAML
+if "$PARE" --quiet lock dl && "$PARE" --quiet build dl -o "$W/dl"; then
+	pool=$(jq -r --arg a "$HOST" '.recipes.dl.archs[$a].packages[] | select(.name == "hello") | .filename' "$PARE_LOCK")
+	"$PARE" sbom "$W/dl" >"$W/dl.spdx.json" && "$PARE" sbom --format cyclonedx "$W/dl" >"$W/dl.cdx.json"
+	check_eq "http repository: SPDX downloadLocation is the pool URL" "$URL/$pool" \
+		"$(jq -r '.packages[] | select(.name == "hello") | .downloadLocation' "$W/dl.spdx.json")"
+	check_eq "http repository: CycloneDX distribution reference" "$URL/$pool" \
+		"$(jq -r '.components[] | select(.name == "hello") | .externalReferences[] | select(.type == "distribution") | .url' "$W/dl.cdx.json")"
+	check "http repository: the URL serves the locked .deb" sh -c \
+		"curl -sf '$URL/$pool' | sha256sum | grep -q \$(jq -r --arg a '$HOST' '.recipes.dl.archs[\$a].packages[] | select(.name == \"hello\") | .sha256' '$PARE_LOCK')"
+	check "http repository: SPDX still valid" /usr/bin/python3 "$VALIDATE" "$W/dl.spdx.json"
+	check "http repository: CycloneDX still valid" /usr/bin/python3 "$VALIDATE" "$W/dl.cdx.json"
+else
+	fail "lock and build from an http repository"
+fi
+
 check_fails "unknown format is refused" 'unknown format' "$PARE" sbom --format xml "$W/out"
 check_fails "a directory without SBOM is refused" 'index.json' "$PARE" sbom "$W"
 done_testing
