@@ -182,11 +182,12 @@ static char *with_digest(const char *loc, const char *digest)
 	return xasprintf("%s%cdigest=%s", loc, strchr(loc, '?') ? '&' : '?', digest);
 }
 
-/* HEAD: 1 = there, 0 = missing. */
-static int blob_exists(struct push *p, const char *digest, perr *e)
+/* A request whose answer is yes (200) or no (404): 1, 0, or -1 on any
+ * other reply.  Takes url. */
+static int probe(struct push *p, const char *method, char *url, const char *accept, perr *e)
 {
-	char *url = xasprintf("/v2/%s/blobs/%s", p->ref.repo, digest);
-	struct reg_req rq = { .method = "HEAD", .url = url, .scope = p->scope, .fd = -1 };
+	struct reg_req rq = { .method = method, .url = url, .scope = p->scope, .fd = -1,
+			      .accept = accept };
 	struct reg_resp rs = { 0 };
 	int ret = -1;
 
@@ -202,6 +203,12 @@ out:
 	reg_resp_reset(&rs);
 	free(url);
 	return ret;
+}
+
+/* HEAD: 1 = there, 0 = missing. */
+static int blob_exists(struct push *p, const char *digest, perr *e)
+{
+	return probe(p, "HEAD", xasprintf("/v2/%s/blobs/%s", p->ref.repo, digest), NULL, e);
 }
 
 /* POST an upload (or a mount): 1 = mounted, 0 = *loc is an upload URL. */
@@ -468,24 +475,8 @@ out:
 /* GET /v2/NAME/referrers/DIGEST: 1 = API there, 0 = 404 (use the tag schema). */
 static int referrers_api(struct push *p, const char *digest, perr *e)
 {
-	char *url = xasprintf("/v2/%s/referrers/%s", p->ref.repo, digest);
-	struct reg_req rq = { .method = "GET", .url = url, .scope = p->scope, .fd = -1,
-			      .accept = REG_MT_INDEX };
-	struct reg_resp rs = { 0 };
-	int ret = -1;
-
-	if (reg_do(&p->c, &rq, &rs, e) < 0)
-		goto out;
-	if (rs.status == 200)
-		ret = 1;
-	else if (rs.status == 404)
-		ret = 0;
-	else
-		reg_status_error(&p->c, &rq, &rs, e);
-out:
-	reg_resp_reset(&rs);
-	free(url);
-	return ret;
+	return probe(p, "GET", xasprintf("/v2/%s/referrers/%s", p->ref.repo, digest),
+		     REG_MT_INDEX, e);
 }
 
 /* The fallback tag may already list referrers pushed by someone else:
