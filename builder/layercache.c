@@ -15,7 +15,7 @@
 #include <sys/types.h>
 #include <string.h>
 
-#define LAYER_CACHE_VERSION "pare-layer-cache-2"
+#define LAYER_CACHE_VERSION "pare-layer-cache-3" /* 3: pgzip blocks */
 
 static void put(phash *h, const char *tag, const char *s)
 {
