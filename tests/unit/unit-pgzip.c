@@ -33,7 +33,7 @@ static unsigned char *make_input(size_t n)
 {
 	unsigned char *p = malloc(n ? n : 1);
 	static const char *w[] = { "usr/", "lib/", "python3.11/", "\0\0\0\0", "0000644",
-				   "x86_64-linux-gnu", "libssl", ".so.3", "\x7f" "ELF" };
+				   "x86_64-linux-gnu", "libssl", ".so.3", "\x7f\x45LF" };
 	uint32_t s = 12345;
 	size_t i = 0;
 
