@@ -309,8 +309,7 @@ static void *layer_worker(void *arg)
 static int pool_start(struct layer_pool *p, size_t njobs, const struct layer_opts *lo,
 		      const char *blobdir, perr *e)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t want = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (size_t)ncpu;
+	size_t want = pare_nthreads();
 
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);

@@ -5,9 +5,11 @@
  * SOURCE_DATE_EPOCH, no atime/ctime, entries sorted by path, parents before
  * children) compressed with gzip (no name, no timestamp) or zstd.  Both
  * digests are computed while streaming: the tar writer's output callback
- * hashes the uncompressed bytes (diff_id) and feeds them to a second
- * libarchive writer in "raw" format with the compression filter, whose own
- * callback hashes the compressed bytes (digest) and writes the blob.
+ * hashes the uncompressed bytes (diff_id) and feeds them to the compressor
+ * -- pgzip.c for gzip (blocks deflated on every core, same bytes for any
+ * thread count), or a second libarchive writer in "raw" format with the
+ * zstd filter -- whose output callback hashes the compressed bytes (digest)
+ * and writes the blob.
  */
 #include "builder_int.h"
 
@@ -40,7 +42,9 @@ struct sink {
 };
 
 struct tee {
-	struct archive *z; /* raw writer with the compression filter */
+	struct archive *z; /* raw writer with the zstd filter, or */
+	struct pgz *gz;    /* the gzip writer */
+	perr gzerr;
 	phash *h;
 };
 
@@ -58,12 +62,32 @@ static la_ssize_t sink_write(struct archive *a, void *cd, const void *buf, size_
 	return (la_ssize_t)n;
 }
 
+static int sink_gz(void *cd, const void *buf, size_t n, perr *e)
+{
+	struct sink *s = cd;
+
+	if (fwrite(buf, 1, n, s->fp) != n) {
+		s->failed = true;
+		return perr_errno(e, "write error");
+	}
+	phash_update(s->h, buf, n);
+	s->size += n;
+	return 0;
+}
+
 static la_ssize_t tee_write(struct archive *a, void *cd, const void *buf, size_t n)
 {
 	struct tee *t = cd;
 	la_ssize_t r;
 
 	phash_update(t->h, buf, n);
+	if (t->gz) {
+		if (pgz_write(t->gz, buf, n, &t->gzerr)) {
+			archive_set_error(a, EIO, "%s", t->gzerr.msg);
+			return -1;
+		}
+		return (la_ssize_t)n;
+	}
 	r = archive_write_data(t->z, buf, n);
 	if (r < 0 || (size_t)r != n) {
 		archive_set_error(a, archive_errno(t->z), "%s",
@@ -209,44 +233,43 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 	sink.h = phash_new("sha256");
 	tee.h = phash_new("sha256");
 
-	z = archive_write_new();
-	archive_write_set_format_raw(z);
-	if (zstd) {
-		archive_write_add_filter_zstd(z);
+	if (!zstd) {
+		tee.gz = pgz_new(o->level, pare_nthreads(), sink_gz, &sink, e);
+		if (!tee.gz)
+			goto out;
 	} else {
-		archive_write_add_filter_gzip(z);
-		/* No timestamp (and no name) in the gzip header: same bytes on
-		 * every run. */
-		if (archive_write_set_filter_option(z, "gzip", "timestamp", NULL) != ARCHIVE_OK) {
-			perr_set(e, "gzip: %s", archive_error_string(z));
-			goto out;
-		}
-	}
-	if (o->level) {
-		char lv[16];
+		z = archive_write_new();
+		archive_write_set_format_raw(z);
+		archive_write_add_filter_zstd(z);
+		if (o->level) {
+			char lv[16];
 
-		snprintf(lv, sizeof(lv), "%d", o->level);
-		if (archive_write_set_filter_option(z, NULL, "compression-level", lv) !=
-		    ARCHIVE_OK) {
-			perr_set(e, "compression level %d: %s", o->level, archive_error_string(z));
+			snprintf(lv, sizeof(lv), "%d", o->level);
+			if (archive_write_set_filter_option(z, NULL, "compression-level", lv) !=
+			    ARCHIVE_OK) {
+				perr_set(e, "compression level %d: %s", o->level,
+					 archive_error_string(z));
+				goto out;
+			}
+		}
+		/* No block padding after the compressed stream. */
+		archive_write_set_bytes_per_block(z, 0);
+		if (archive_write_open(z, &sink, NULL, sink_write, NULL) != ARCHIVE_OK) {
+			perr_set(e, "%s: %s", path, archive_error_string(z));
 			goto out;
 		}
+		ae = archive_entry_new();
+		archive_entry_set_pathname(ae, "layer.tar");
+		archive_entry_set_filetype(ae, AE_IFREG);
+		archive_entry_set_perm(ae, 0644);
+		if (archive_write_header(z, ae) != ARCHIVE_OK) {
+			perr_set(e, "%s: %s", path, archive_error_string(z));
+			goto out;
+		}
+		tee.z = z;
 	}
-	/* No block padding after the compressed stream. */
-	archive_write_set_bytes_per_block(z, 0);
-	if (archive_write_open(z, &sink, NULL, sink_write, NULL) != ARCHIVE_OK) {
-		perr_set(e, "%s: %s", path, archive_error_string(z));
-		goto out;
-	}
-	ae = archive_entry_new();
-	archive_entry_set_pathname(ae, "layer.tar");
-	archive_entry_set_filetype(ae, AE_IFREG);
-	archive_entry_set_perm(ae, 0644);
-	if (archive_write_header(z, ae) != ARCHIVE_OK) {
-		perr_set(e, "%s: %s", path, archive_error_string(z));
-		goto out;
-	}
-	tee.z = z;
+	if (!ae)
+		ae = archive_entry_new();
 
 	tar = archive_write_new();
 	archive_write_set_format_pax_restricted(tar);
@@ -355,7 +378,11 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 		perr_set(e, "%s: %s", path, archive_error_string(tar));
 		goto out;
 	}
-	if (archive_write_close(z) != ARCHIVE_OK) {
+	if (tee.gz && pgz_finish(tee.gz, e)) {
+		perr_prefix(e, "%s", path);
+		goto out;
+	}
+	if (z && archive_write_close(z) != ARCHIVE_OK) {
 		perr_set(e, "%s: %s", path, archive_error_string(z));
 		goto out;
 	}
@@ -377,6 +404,7 @@ out:
 		archive_write_free(tar);
 	if (z)
 		archive_write_free(z);
+	pgz_free(tee.gz);
 	if (ae)
 		archive_entry_free(ae);
 	if (sink.fp && fclose(sink.fp) != 0 && ret == 0)

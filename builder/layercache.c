@@ -15,7 +15,7 @@
 #include <sys/types.h>
 #include <string.h>
 
-#define LAYER_CACHE_VERSION "pare-layer-cache-3"
+#define LAYER_CACHE_VERSION "pare-layer-cache-4" /* 4: pgzip blocks, epoch out of the key */
 
 static void put(phash *h, const char *tag, const char *s)
 {
