@@ -713,8 +713,11 @@ void build_result_free(struct build_result *res)
 }
 
 int builder_build(const struct recipe *r, const struct lock_recipe *lr,
-		  const struct build_opts *o, struct build_result *res, perr *e)
+		  const struct build_opts *opts, struct build_result *res, perr *e)
 {
+	/* the tag: --tag, else the recipe's first tag (its others go with it) */
+	struct build_opts eff = *opts;
+	const struct build_opts *o = &eff;
 	struct oci_image *imgs = xcalloc(lr->narchs + 1, sizeof(*imgs));
 	struct oci_artifact *arts = xcalloc(OCI_SBOM_ARTIFACTS * (lr->narchs + 1), sizeof(*arts));
 	size_t nimg = 0, narts = 0;
@@ -723,6 +726,10 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 	int64_t epoch = builder_epoch(lr);
 	int ret = -1;
 
+	if (!eff.tag && r && r->tags.n)
+		eff.tag = r->tags.v[0];
+	if (r && r->tags.n)
+		eff.more_tags = &r->tags;
 	memset(res, 0, sizeof(*res));
 	res->created = epoch;
 	res->archs = xcalloc(lr->narchs + 1, sizeof(*res->archs));

@@ -26,6 +26,7 @@ struct build_opts {
 	const char *git_commit;  /* the recipes' commit (annotations, provenance); NULL = none */
 	bool git_dirty;          /* the work tree had changes */
 	const char *source_url;  /* org.opencontainers.image.source; NULL = none */
+	const strvec *more_tags; /* set by builder_build: the recipe's other tags (dev.pare.tags) */
 };
 
 /* The commit of the git repository holding recipe_file and whether its tree

@@ -678,6 +678,16 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 	ann = cJSON_AddObjectToObject(d, "annotations");
 	cJSON_AddStringToObject(ann, "org.opencontainers.image.ref.name",
 				o->tag && *o->tag ? o->tag : "latest");
+	if (o->more_tags && o->more_tags->n) {
+		/* every tag of the recipe, for pare push (one ref name per
+		 * image keeps the layout simple for every other reader) */
+		strbuf tags = STRBUF_INIT;
+
+		for (size_t i = 0; i < o->more_tags->n; i++)
+			sb_addf(&tags, "%s%s", i ? "," : "", o->more_tags->v[i]);
+		cJSON_AddStringToObject(ann, "dev.pare.tags", tags.buf);
+		sb_release(&tags);
+	}
 	cJSON_AddItemToArray(m, d);
 	for (size_t i = 0; i < narts; i++) {
 		d = descriptor(MT_MANIFEST, arts[i].manifest_digest, strlen(arts[i].manifest_json));

@@ -618,6 +618,23 @@ int registry_push(const char *dir, const char *refstr, const struct registry_opt
 		else
 			tag = rn ? rn : "latest";
 		sv_push(&res->tags, tag);
+		/* no tag in REF: every tag the recipe gives the image (pare build
+		 * records them as dev.pare.tags, comma-separated) */
+		if (!p.ref.tag && ann(image, "dev.pare.tags")) {
+			strvec rt = STRVEC_INIT;
+
+			sv_split(&rt, ann(image, "dev.pare.tags"), ",");
+			for (size_t i = 0; i < rt.n; i++) {
+				if (!reg_tag_ok(rt.v[i])) {
+					perr_set(e, "%s/index.json: bad tag '%s' in dev.pare.tags", dir, rt.v[i]);
+					sv_clear(&rt);
+					goto out;
+				}
+				if (!sv_contains(&res->tags, rt.v[i]))
+					sv_push(&res->tags, rt.v[i]);
+			}
+			sv_clear(&rt);
+		}
 	}
 	for (size_t i = 0; o->tags && i < o->tags->n; i++)
 		if (!sv_contains(&res->tags, o->tags->v[i]))

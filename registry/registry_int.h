@@ -74,4 +74,7 @@ void reg_backoff(const struct reg_client *c, int attempt);
 /* PARE_PUSH_DEBUG_STOP: tests only (docs/registry.md). */
 void reg_debug_point(const char *kind);
 
+/* The distribution spec's tag grammar: [A-Za-z0-9_][A-Za-z0-9._-]{0,127}. */
+bool reg_tag_ok(const char *s);
+
 #endif

@@ -486,6 +486,19 @@ static const char *v_pkgname(const char *s)
 					    : "invalid package name (debian policy 5.6.1)";
 }
 
+/* the distribution spec's tag grammar */
+static const char *v_tag(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 128 || !(isalnum((unsigned char)*s) || *s == '_'))
+		return "invalid tag (expected [A-Za-z0-9_][A-Za-z0-9._-]{0,127})";
+	for (const char *q = s; *q; q++)
+		if (!isalnum((unsigned char)*q) && *q != '_' && *q != '.' && *q != '-')
+			return "invalid tag (expected [A-Za-z0-9_][A-Za-z0-9._-]{0,127})";
+	return NULL;
+}
+
 static const char *v_arch(const char *s)
 {
 	if (!*s)
@@ -1023,6 +1036,8 @@ static int top_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v
 	}
 	if (!strcmp(key, "archs"))
 		return get_strlist(c, v, "archs", &r->archs, v_arch);
+	if (!strcmp(key, "tags"))
+		return get_strlist(c, v, "tags", &r->tags, v_tag);
 	if (!strcmp(key, "packages"))
 		return walk_seq(c, v, "packages", package_item, r);
 	if (!strcmp(key, "exclude"))
@@ -1266,6 +1281,9 @@ static void merge_layer(struct layer *P, struct layer *C)
 	free(c->repos), c->repos = NULL, c->nrepos = 0;
 
 	append_sv(&p->archs, &c->archs);
+	/* Tags name one image: never inherited from the recipe extended. */
+	sv_clear(&p->tags);
+	append_sv(&p->tags, &c->tags);
 	/* A package named again replaces the parent's constraint. */
 	for (size_t i = 0; i < c->npackages; i++) {
 		struct recipe_dep *d = &c->packages[i];
@@ -1498,6 +1516,8 @@ static void recipe_hash(struct recipe *r)
 	}
 	cJSON_AddBoolToObject(o, "repos_from_host", r->repos_from_host);
 	cJSON_AddItemToObject(o, "archs", json_sv(&r->archs));
+	if (r->tags.n) /* only when set: recipes without tags keep their hash */
+		cJSON_AddItemToObject(o, "tags", json_sv(&r->tags));
 	a = cJSON_AddArrayToObject(o, "packages");
 	for (size_t i = 0; i < r->npackages; i++) {
 		cJSON *x = cJSON_CreateArray();
@@ -1701,6 +1721,7 @@ void recipe_free(struct recipe *r)
 			free(r->packages[i].version);
 	free(r->packages);
 	sv_clear(&r->exclude);
+	sv_clear(&r->tags);
 	sv_clear(&r->assume);
 	for (size_t i = 0; i < r->nusers; i++)
 		user_free(&r->users[i]);

@@ -67,6 +67,7 @@ struct recipe {
 	bool repos_from_host;    /* no `repositories:`: use the machine's apt sources */
 
 	strvec archs;            /* default: the host's dpkg architecture */
+	strvec tags;             /* image tags: the first is the layout's ref name, all are pushed */
 	struct recipe_dep *packages; size_t npackages;
 	strvec exclude;          /* never installed; alternatives are taken instead */
 	strvec assume;           /* treated as installed, never shipped (defaults + recipe) */

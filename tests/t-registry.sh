@@ -434,6 +434,35 @@ else
 	fail "token server and registry start" "$(cat "$W/tok.log" "$W/token.log" 2>/dev/null)"
 fi
 
+# ---- tags from the recipe ------------------------------------------------------------------
+# `tags:` in the recipe: the first is the layout's ref name, a push without a tag in REF pushes
+# them all; a tag in REF is an explicit choice and pushes only that one.
+P9=$(free_port)
+if start_registry tags "$P9"; then
+	RT=127.0.0.1:$P9
+	ARCHS="amd64" fixture_recipe tagged stable "hello" "tags: [\"3.11\", stable, latest]"
+	if "$PARE" -q lock tagged && DT=$("$PARE" -q build tagged -o "$W/LT"); then
+		check_eq "recipe tags: the first is the ref name" 3.11 \
+			"$(jq -r --arg d "$DT" '.manifests[] | select(.digest == $d) | .annotations["org.opencontainers.image.ref.name"]' "$W/LT/index.json")"
+		check "push without a tag in REF" "$PARE" -q push --insecure "$RT" "$W/LT" "$RT/tagged"
+		check_eq "every recipe tag is in the registry (skopeo list-tags)" "3.11 latest stable" \
+			"$(skopeo list-tags --tls-verify=false "docker://$RT/tagged" | jq -r '.Tags[] | select(startswith("sha256-") | not)' | sort | xargs)"
+		check_eq "each tag names the index digest" "$DT" \
+			"$(skopeo inspect --raw --tls-verify=false "docker://$RT/tagged:stable" | sha256sum | sed 's/^/sha256:/; s/ .*//')"
+		check "push with a tag in REF" "$PARE" -q push --insecure "$RT" "$W/LT" "$RT/other:v7"
+		check_eq "a tag in REF pushes only that tag" "v7" \
+			"$(skopeo list-tags --tls-verify=false "docker://$RT/other" | jq -r '.Tags[] | select(startswith("sha256-") | not)' | xargs)"
+	else
+		fail "lock and build a recipe with tags"
+	fi
+	fixture_recipe badtag stable "hello" "tags: [\"-x\"]"
+	check_fails "an invalid recipe tag is refused with file:line" "badtag.yaml:[0-9]+.*invalid tag" "$PARE" lock badtag
+	rm -f "$PARE_RECIPES/badtag.yaml"
+	stop_registry tags
+else
+	fail "docker-registry (tags) starts"
+fi
+
 check "no secret in any output" sh -c "! grep -rl 's3cret-Pa55' '$W'/*.err '$W'/*.out 2>/dev/null"
 
 done_testing

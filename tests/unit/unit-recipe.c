@@ -195,6 +195,39 @@ static void test_defaults(void)
 	recipe_free(r);
 }
 
+/* tags: order kept (the first is the ref name), validated, not inherited,
+ * and in the hash only when set (recipes without tags keep their sha256). */
+static void test_tags(void)
+{
+	perr e;
+	struct recipe *r;
+	char *plain;
+
+	r = load("t.yaml", "name: t\npackages: [hello]\n", &e);
+	plain = r ? xstrdup(r->sha256) : NULL;
+	recipe_free(r);
+	r = load("t.yaml", "name: t\npackages: [hello]\ntags: [\"3.11\", stable, 3]\n", &e);
+	TAP_OK(r && r->tags.n == 3 && !strcmp(r->tags.v[0], "3.11") && !strcmp(r->tags.v[2], "3"),
+	       "tags: loaded in order%s%s", r ? "" : ": ", r ? "" : e.msg);
+	TAP_OK(r && plain && strcmp(r->sha256, plain), "tags: part of the sha256 when set");
+	recipe_free(r);
+	r = load("t.yaml", "name: t\npackages: [hello]\ntags: []\n", &e);
+	TAP_STREQ(r ? r->sha256 : NULL, plain, "tags: an empty list leaves the sha256 as it was");
+	recipe_free(r);
+	r = load("t.yaml", "name: t\npackages: [hello]\ntags: [ok, \"a b\"]\n", &e);
+	TAP_OK(!r && strstr(e.msg, "t.yaml:3") && strstr(e.msg, "invalid tag"),
+	       "tags: an invalid tag names file:line (%s)", r ? "loaded" : e.msg);
+	recipe_free(r);
+	free(wr("_tparent.yaml", "name: p\npackages: [hello]\ntags: [parent]\n"));
+	r = load("tchild.yaml", "extends: _tparent.yaml\nname: c\n", &e);
+	TAP_OK(r && r->tags.n == 0, "tags: not inherited through extends");
+	recipe_free(r);
+	r = load("tchild.yaml", "extends: _tparent.yaml\nname: c\ntags: [child]\n", &e);
+	TAP_OK(r && r->tags.n == 1 && !strcmp(r->tags.v[0], "child"), "tags: the child's own only");
+	recipe_free(r);
+	free(plain);
+}
+
 static void test_extends(void)
 {
 	perr e;
@@ -490,6 +523,7 @@ int main(void)
 	test_full();
 	test_defaults();
 	test_extends();
+	test_tags();
 	test_errors();
 	test_list();
 	test_shipped();
