@@ -23,12 +23,7 @@
 
 int64_t builder_epoch(const struct lock_recipe *lr)
 {
-	int64_t newest = 0;
-
-	for (size_t i = 0; lr && i < lr->nrepos; i++)
-		if (lr->repos[i].date_epoch > newest)
-			newest = lr->repos[i].date_epoch;
-	return source_date_epoch(newest);
+	return source_date_epoch(lock_recipe_epoch(lr));
 }
 
 static int add_usrmerge(struct image_tree *t, perr *e)
