@@ -14,7 +14,7 @@ mkdir -p "$PARE_RECIPES"
 HOST=$(dpkg --print-architecture)
 VALIDATE=${PARE_SHARED:-$PARE_SRC/../shared}/tools/validate-sbom
 
-fixture_recipe lic stable "hello, lic-dep5, lic-free, ca-certificates, tzdata"
+fixture_recipe lic stable "hello, lic-dep5, lic-free, lic-ref-bin, ca-certificates, tzdata"
 check "lock" "$PARE" --quiet lock lic
 check "build" "$PARE" --quiet build lic -o "$W/out"
 "$PARE" sbom "$W/out" >"$W/spdx.json" 2>"$W/err" || fail "pare sbom (spdx)" "$(cat "$W/err")"
@@ -136,6 +136,17 @@ check_eq "embedded CycloneDX: no licence text (license.text, pare:license-text)"
 check_eq "embedded CycloneDX: a pointer for every LicenseRef of every component" \
 	"$(jq -r '.components[] | [(.licenses // [] | .[] | (.expression // .license.name) | scan("LicenseRef-[A-Za-z0-9.-]+"))] | unique | .[] ' "$EC" | sort)" \
 	"$(jq -r '.components[] | .properties // [] | .[] | select(.name | startswith("pare:license-text-ref:")) | .name | sub("^pare:license-text-ref:"; "")' "$EC" | sort)"
+for p in lic-ref lic-ref-bin; do
+	check_eq "$p: DEP-5 licences without SPDX id -> LicenseRefs" \
+		"$(jq -r --arg p "$p" '.packages[] | select(.name == $p and .primaryPackagePurpose != "SOURCE") | .licenseDeclared' "$ES")" \
+		"LicenseRef-Fixture-Permissive AND LicenseRef-public-domain"
+done
+check_eq "lic-ref's LicenseRefs point to its copyright file" \
+	"$(jq -r '.hasExtractedLicensingInfos[] | select(.licenseId == "LicenseRef-Fixture-Permissive" or .licenseId == "LicenseRef-public-domain") | .extractedText' "$ES" | sed -E "s#$re#\\1#" | sort -u)" \
+	/usr/share/doc/lic-ref/copyright
+check_eq "lic-ref-bin (doc directory linked to lic-ref): CycloneDX pointers to lic-ref's copyright file" \
+	"$(jq -r '.components[] | select(.name == "lic-ref-bin") | .properties[] | select(.name | startswith("pare:license-text-ref:")) | .value' "$EC" | sed -E "s#$re#\\1#" | sort -u)" \
+	/usr/share/doc/lic-ref/copyright
 check_eq "lic-free's LicenseRef points to /usr/share/doc/lic-free/copyright" \
 	"$(jq -r --arg r "$ref" '.hasExtractedLicensingInfos[] | select(.licenseId == $r) | .extractedText' "$ES" | sed -E "s#$re#\\1#")" \
 	/usr/share/doc/lic-free/copyright
@@ -170,6 +181,11 @@ check_eq "attached per-file SPDX: the same full text" \
 check_eq "attached CycloneDX: lic-free's licence carries the whole copyright file" \
 	"$(jq -r '.components[] | select(.name == "lic-free") | .licenses[0].license.text.content' "$W/cdx.json")" \
 	"$(cat "$W/lic-free.copyright")"
+check_eq "attached SPDX: a stand-alone License: paragraph's text" \
+	"$(jq -r '.hasExtractedLicensingInfos[] | select(.licenseId == "LicenseRef-Fixture-Permissive") | .extractedText' "$W/spdx.json" | tail -1)" \
+	"It comes without any warranty."
+check "attached CycloneDX: lic-ref-bin's LicenseRef texts in its properties" \
+	jq -e '.components[] | select(.name == "lic-ref-bin") | .properties | any(.name == "pare:license-text:LicenseRef-public-domain" and (.value | contains("in the public domain")))' "$W/cdx.json"
 check "attached CycloneDX: no pointers" sh -c "! grep -q 'pare:license-text-ref' '$W/cdx.json' '$W/fcdx.json'"
 # The attached per-file SBOM accounts for the embedded files, with their bytes' sha256.
 for f in lic.spdx.json lic.cdx.json; do
