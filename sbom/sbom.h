@@ -77,7 +77,8 @@ enum sbom_format { SBOM_SPDX, SBOM_CYCLONEDX };
 /* Deterministic JSON document (trailing newline) into out. with_files adds
  * one entry per file with its sha256 (and sha1 in SPDX).  Fails, writing
  * nothing to out, on incomplete input (missing digests, a dependency that is
- * not in pkgs, a file pointing at no package).  docs/sbom.md maps every field. */
+ * not in pkgs, a file pointing at no package, an img->lic of other packages or
+ * copyright files).  docs/sbom.md maps every field. */
 int sbom_write(const struct sbom_image *img, enum sbom_format fmt, bool with_files,
 	       strbuf *out, perr *e);
 /* The document for an image index: the index (described, its digest and
