@@ -507,8 +507,19 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	free_contents(c->tree);
 	if (oci_image_json(c, img, e) < 0 || builder_sbom_image(c, sb, e) < 0)
 		goto out;
+	/* Analysed once: the embedded SBOMs' analysis when it is of the same
+	 * packages and copyright files (always, unless a recipe path replaced
+	 * a copyright file after they were written). */
+	if (c->sbom_lic && sbom_licenses_match(c->sbom_lic, sb)) {
+		sb->lic = c->sbom_lic;
+		c->sbom_lic = NULL;
+	} else {
+		sbom_image_analyse(sb);
+	}
 	ret = 0;
 out:
+	sbom_licenses_free(c->sbom_lic);
+	c->sbom_lic = NULL;
 	if (pool_on) {
 		perr ign;
 
@@ -608,6 +619,29 @@ static char *download_url(const struct build_ctx *c, const struct lock_pkg *lp)
 	return ret;
 }
 
+/*
+ * Where package i's copyright text is in the image: the live tree entry of
+ * /usr/share/doc/OWNER/copyright, when it is still the regular file the text
+ * was read from (that package's, complete: same size; deb.c reads exactly
+ * that path).  Not when a policy dropped it or something else replaced it:
+ * the embedded SBOMs then carry the text itself.
+ */
+static void copyright_file(const struct image_tree *t, size_t i, struct sbom_pkg *s)
+{
+	long k = deb_copyright_owner(t, i);
+	const char *owner = k < 0 ? NULL : t->pkgs[k].name ? t->pkgs[k].name : t->pkgs[k].lp->name;
+	char *path = owner ? xasprintf("/usr/share/doc/%s/copyright", owner) : NULL;
+	const struct tree_entry *ent = path ? tree_get(t, path) : NULL;
+
+	if (ent && !ent->removed && ent->type == TREE_FILE && ent->pkg == (int)k &&
+	    ent->size == strlen(t->pkgs[k].copyright) && is_sha256_hex(ent->sha256)) {
+		s->copyright_file = path;
+		path = NULL;
+		memcpy(s->copyright_sha256, ent->sha256, sizeof(s->copyright_sha256));
+	}
+	free(path);
+}
+
 int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *e)
 {
 	const struct image_tree *t = c->tree;
@@ -648,6 +682,7 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 		s->deb_sha512 = xstrdup(p->deb_sha512);
 		s->deb_size = lp->size;
 		s->copyright = dup_or_null(deb_copyright(t, i));
+		copyright_file(t, i, s);
 		s->requested = lp->requested;
 		sv_copy(&s->depends, &lp->depends);
 		if (p->os_release && !img->os_id) {

@@ -119,6 +119,9 @@ void deb_pkg_free(struct deb_pkg *p);
  * /usr/share/doc/NAME -> OTHER) OTHER's when OTHER is in the tree and built
  * from the same source package; NULL when neither.  Not owned. */
 const char *deb_copyright(const struct image_tree *t, size_t i);
+/* The package whose copyright text deb_copyright(t, i) is (i or OTHER), -1
+ * when there is none. */
+long deb_copyright_owner(const struct image_tree *t, size_t i);
 
 /* ---- policy ---------------------------------------------------------------- */
 
@@ -271,6 +274,9 @@ struct build_ctx {
 	struct policy pol;
 	struct image_tree *tree;
 	int top_layer;          /* layer index of generated entries */
+	/* The licence analysis the embedded SBOMs were written with, for the
+	 * attached ones (the same packages: analysed once per image). */
+	struct sbom_licenses *sbom_lic;
 };
 
 /* Implemented in generate.c: add everything pare generates for this image

@@ -475,26 +475,33 @@ out:
 	return ret;
 }
 
-const char *deb_copyright(const struct image_tree *t, size_t i)
+long deb_copyright_owner(const struct image_tree *t, size_t i)
 {
 	const struct deb_pkg *p = &t->pkgs[i];
 	const char *target;
 
 	if (p->copyright || !p->doc_link)
-		return p->copyright;
+		return p->copyright ? (long)i : -1;
 	/* Only a link to a sibling directory: "OTHER" or
 	 * "/usr/share/doc/OTHER" (dpkg-maintscript / dh_installdocs --link-doc). */
 	target = p->doc_link;
 	if (str_starts(target, "/usr/share/doc/"))
 		target += strlen("/usr/share/doc/");
 	if (!*target || strchr(target, '/'))
-		return NULL;
+		return -1;
 	for (size_t k = 0; k < t->npkgs; k++) {
 		const struct deb_pkg *o = &t->pkgs[k];
 
 		if (k != i && o->name && !strcmp(o->name, target) && o->source && p->source &&
 		    !strcmp(o->source, p->source))
-			return o->copyright;
+			return o->copyright ? (long)k : -1;
 	}
-	return NULL;
+	return -1;
+}
+
+const char *deb_copyright(const struct image_tree *t, size_t i)
+{
+	long k = deb_copyright_owner(t, i);
+
+	return k < 0 ? NULL : t->pkgs[k].copyright;
 }

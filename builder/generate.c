@@ -434,6 +434,7 @@ static int gen_embedded_sbom(struct build_ctx *c, perr *e)
 
 	if (builder_sbom_image(c, &img, e) < 0)
 		goto out;
+	sbom_image_analyse(&img);
 	for (size_t k = 0; k < ARRAY_SIZE(fmts); k++) {
 		char *path = sbom_embedded_path(img.name, fmts[k]);
 		int r;
@@ -448,6 +449,10 @@ static int gen_embedded_sbom(struct build_ctx *c, perr *e)
 		if (r < 0)
 			goto out;
 	}
+	/* kept for the attached documents (build_arch) */
+	sbom_licenses_free(c->sbom_lic);
+	c->sbom_lic = img.lic;
+	img.lic = NULL;
 	ret = 0;
 out:
 	sbom_image_free(&img);
