@@ -6,7 +6,7 @@
 # the fixed header (no name, mtime 0, OS 3).
 . "$(dirname "$0")/lib.sh"
 
-need jq gzip python3
+need jq gzip python3 tar
 W=$(tmpdir)
 REPO=$(fixture_repo)
 export PARE_RECIPES=$W/recipes PARE_LOCK=$W/recipes.lock
@@ -73,4 +73,27 @@ for i in $(seq 0 $((n - 1))); do
 done
 check_eq "$n layers: gzip -t passes, each gunzips to its diff_id with gzip and Python, 1 MiB members" "" "$bad"
 check "a layer spans several 1 MiB members ($biggest bytes of tar, $bigmem members)" test "$bigmem" -ge 4
+
+# interop on the multi-member layers: skopeo copies the image, umoci unpacks
+# it, and the unpacked 4 MiB file is the one in the layer's tar
+want=""
+for i in $(seq 0 $((n - 1))); do
+	b=$W/o1/blobs/sha256/$(jq -r ".layers[$i].digest" "$mf" | cut -d: -f2)
+	if tar -tzf "$b" | grep -q 'usr/share/big-data/blob$'; then
+		want=$(tar -xzOf "$b" --wildcards '*usr/share/big-data/blob' | sha256sum | cut -d' ' -f1)
+	fi
+done
+check "the big-data file is in a layer" test -n "$want"
+if command -v skopeo >/dev/null; then
+	check "skopeo copy oci:DIR:latest dir:…" skopeo copy -q "oci:$W/o1:latest" "dir:$W/skopeo-dir"
+else
+	skip "skopeo not installed"
+fi
+if command -v umoci >/dev/null; then
+	check "umoci unpack --rootless" umoci unpack --rootless --image "$W/o1:latest" "$W/bundle"
+	check_eq "umoci's rootfs has the 4 MiB file" "$want" \
+		"$(sha256sum < "$W/bundle/rootfs/usr/share/big-data/blob" | cut -d' ' -f1)"
+else
+	skip "umoci not installed"
+fi
 done_testing
