@@ -223,16 +223,17 @@ struct layer_desc {
 
 const char *layer_media_type(const char *compression);
 
-/* pgzip.c - parallel deterministic gzip (see the file's comment).  The
- * bytes depend on the input and level only, never on nthreads. */
-#define PGZ_BLOCK (256u * 1024) /* fixed: part of the output format */
-#define PGZ_BATCH 8             /* blocks compressed per round */
+/* pgzip.c - parallel deterministic multi-member gzip on libdeflate (see the
+ * file's comment).  The bytes depend on the input and level only, never on
+ * nthreads. */
+#define PGZ_BLOCK (1024u * 1024) /* input bytes per gzip member; fixed: part of the output format */
+#define PGZ_BATCH 8              /* members compressed per round */
 typedef int pgz_write_fn(void *cd, const void *buf, size_t n, perr *e);
 struct pgz;
 /* level 0 = 6; NULL with e set on a level outside 1-9 */
 struct pgz *pgz_new(int level, size_t nthreads, pgz_write_fn *write, void *cd, perr *e);
 int pgz_write(struct pgz *g, const void *buf, size_t n, perr *e);
-int pgz_finish(struct pgz *g, perr *e); /* last block, CRC-32 + ISIZE trailer */
+int pgz_finish(struct pgz *g, perr *e); /* the last member (one empty member for no input) */
 void pgz_free(struct pgz *g);
 /* worker threads: $PARE_THREADS if set (>= 1), else online cores, at most 8 */
 size_t pare_nthreads(void);

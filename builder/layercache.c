@@ -9,13 +9,19 @@
  */
 #include "builder_int.h"
 
+#include <libdeflate.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/types.h>
 #include <string.h>
 
-#define LAYER_CACHE_VERSION "pare-layer-cache-4" /* 4: pgzip blocks, epoch out of the key */
+/* 4: pgzip blocks, epoch out of the key; 5: gzip as 1 MiB libdeflate
+ * members.  The libdeflate version is part of it: another version may
+ * compress the same tar to other bytes, and a cached layer must be what a
+ * fresh build on this machine would write. */
+#define LAYER_CACHE_VERSION "pare-layer-cache-5/libdeflate-" LIBDEFLATE_VERSION_STRING
 
 static void put(phash *h, const char *tag, const char *s)
 {
