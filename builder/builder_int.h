@@ -25,7 +25,7 @@
 
 /* Bump when anything that changes layer bytes changes (tar writer, policy
  * defaults, normalisation): it is part of every layer cache key. */
-#define PARE_POLICY_VERSION "3"
+#define PARE_POLICY_VERSION "4" /* 4: CA certificates stripped with the bundle */
 
 /* ---- packages as read from their .deb ------------------------------------ */
 
