@@ -254,7 +254,8 @@ int builder_linkcheck(const struct build_ctx *c, perr *e)
 				if (lib[0] != '/' || resolve(t, lib))
 					continue; /* relative: the working directory's */
 			} else if (found_in(t, &dirs, lib) ||
-				   bsearch(&key, sonames.v, sonames.n, sizeof(*sonames.v), cmp_str)) {
+				   (sonames.n && bsearch(&key, sonames.v, sonames.n,
+							 sizeof(*sonames.v), cmp_str))) {
 				continue;
 			}
 			s = stripped_lib(t, &dirs, path_basename(lib));
@@ -295,7 +296,8 @@ int builder_linkcheck(const struct build_ctx *c, perr *e)
 		perr_set(e, "%s", first_err.buf);
 		goto out;
 	}
-	qsort(miss, nmiss, sizeof(*miss), cmp_missing);
+	if (nmiss)
+		qsort(miss, nmiss, sizeof(*miss), cmp_missing);
 	for (size_t m = 0; m < nmiss; m++) {
 		char more[64] = "";
 
