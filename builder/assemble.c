@@ -490,6 +490,9 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	 * layer_keeps_content files and the ELF sonames), and the top layer is
 	 * its own slot (ng). */
 	c->top_layer = (int)ng;
+	/* every package entry is in the tree (from .debs or layer records) */
+	if (builder_linkcheck(c, e) < 0)
+		goto out;
 	if (builder_generate(c, e) < 0)
 		goto out;
 	if (write_layer(c, -1, &img->layers[ng], e) < 0)
@@ -776,6 +779,9 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 		c.arch = lr->archs[a].arch;
 		c.epoch = epoch;
 		policy_init(&c.pol, r);
+		for (size_t i = 0; i < c.la->npkgs; i++)
+			if (!strcmp(c.la->pkgs[i].name, "ca-certificates"))
+				c.pol.ca_bundle = true; /* generate.c makes the bundle */
 		if (!o->quiet)
 			note("building %s for %s (%zu packages)", r && r->name ? r->name : lr->name,
 			     c.arch, c.la->npkgs);

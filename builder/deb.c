@@ -185,6 +185,7 @@ static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
 	mode_t ft = archive_entry_filetype(ae);
 	struct tree_entry *ent = NULL;
 	char *path = NULL, *raw = NULL, *cpath = NULL;
+	const char *rule;
 	strbuf data = STRBUF_INIT;
 	int ret = -1;
 
@@ -249,7 +250,25 @@ static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
 			pkg->os_release = xstrndup(sb_str(&data), data.len);
 		}
 	}
-	if (policy_stripped(pol, path)) {
+	if ((rule = policy_strip_rule(pol, path))) {
+		bool keep_data;
+
+		/* libraries: for the link check's message; certificates: for
+		 * the bundle */
+		if (ft != AE_IFDIR && tree_stripped_wanted(path, !hl && ft == AE_IFREG, &keep_data)) {
+			struct tree_stripped s = { path, (char *)rule, pkgi, NULL, 0 };
+
+			if (keep_data) {
+				if (!data.len && read_all(a, archive_entry_size(ae), 16 << 20, &data,
+							  path, e) < 0)
+					goto fail_pkg;
+				s.size = data.len;
+				s.data = (unsigned char *)sb_detach(&data);
+			}
+			if (rec)
+				lmeta_put_stripped(rec, &s);
+			tree_add_stripped(t, path, rule, pkgi, s.data, s.size);
+		}
 		ret = 0;
 		goto out;
 	}
@@ -313,12 +332,28 @@ static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
 		phash_final_hex(h, ent->sha1);
 		{
 			perr ee = { 0 };
+			struct elf_dyn dy;
 
-			if (elf_soname(ent->data, ent->size, &ent->soname, &ee) < 0) {
+			if (elf_dynamic(ent->data, ent->size, &dy, &ee) < 0) {
 				ent->elf = ELF_BAD;
 				ent->soname = xstrdup(ee.msg);
 			} else {
+				/* the soname ld.so.cache is keyed by: shared objects only */
+				if (!dy.is_exec) {
+					ent->soname = dy.soname;
+					dy.soname = NULL;
+				}
 				ent->elf = ent->soname ? ELF_SONAME : ELF_NONE;
+				if (dy.needed.n) {
+					strbuf nb = STRBUF_INIT;
+
+					for (size_t i = 0; i < dy.needed.n; i++)
+						sb_addf(&nb, "%s%s", i ? "\n" : "", dy.needed.v[i]);
+					ent->needed = sb_detach(&nb);
+				}
+				if (dy.runpath || dy.rpath)
+					ent->runpath = xstrdup(dy.runpath ? dy.runpath : dy.rpath);
+				elf_dyn_release(&dy);
 			}
 		}
 	}
