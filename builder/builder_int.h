@@ -191,6 +191,23 @@ struct lmeta *lmeta_parse(const void *buf, size_t len, size_t npkgs);
  * deb_load of the same .debs would leave it.  Consumes m. */
 int lmeta_apply(struct image_tree *t, struct lmeta *m, const int *pkgidx, perr *e);
 void lmeta_free(struct lmeta *m);
+/* Checking a layer cache file (blob or record) against the sha256 and size
+ * its entry names without re-hashing it on every build: the entry records a
+ * stat stamp (size, mtime ns, ctime ns, inode, device) taken when the file
+ * was last hashed, and a file whose stamp still matches is trusted, the way
+ * git trusts its index's stat data.  with_ctime: compare the ctime too (not
+ * for blobs, which the output layout hard-links: every link and unlink moves
+ * their ctime).  entry_mtime_ns is the entry file's mtime: a stamp taken in
+ * the same timestamp tick as the file's last change is "racy" (a change in
+ * that tick would not show) and is not trusted.  PARE_VERIFY_CACHE=1 trusts
+ * no stamp.  content, when not NULL, receives the file's bytes.  Returns true
+ * when the file is the one named; then *new_stamp is the stamp to record in
+ * the entry (malloc'd) or NULL when the recorded one is still good. */
+bool lcache_check_file(const char *path, const char *want_sha256, uint64_t want_size,
+		       const char *stamp, bool with_ctime, int64_t entry_mtime_ns,
+		       strbuf *content, char **new_stamp);
+/* PARE_VERIFY_CACHE set to anything but "" or "0": re-hash every cache file. */
+bool lcache_force_verify(void);
 /* Parse a control paragraph into p (name, version, maintainer, …). */
 int deb_parse_control(struct deb_pkg *p, const char *control, perr *e);
 
