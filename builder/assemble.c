@@ -123,6 +123,8 @@ static bool layer_from_cache(const char *key, const char *compression, size_t np
 		txt = cJSON_PrintUnformatted(j);
 		if (write_file_atomic(jp, txt, strlen(txt), 0644, &e) < 0)
 			debug("layer cache entry %s: stamps not recorded: %s", key, e.msg);
+		else
+			debug("layer cache entry %s: hashed, stamps recorded", key);
 	}
 	memset(d, 0, sizeof(*d));
 	snprintf(d->digest, sizeof(d->digest), "%s", dg);
