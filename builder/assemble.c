@@ -155,11 +155,14 @@ out:
 }
 
 /* The record first, then the entry naming its digest: an entry never points
- * at a record that is not complete. */
+ * at a record that is not complete.  blob_stamp (lcache_seal of the blob,
+ * or NULL) and the record's stamp go into the entry, so the next build
+ * trusts both without hashing them. */
 static int layer_to_cache(const char *key, const struct layer_desc *d, int64_t epoch,
-			  const strbuf *rec, perr *e)
+			  const strbuf *rec, const char *blob_stamp, perr *e)
 {
 	char *dir = path_join(pare_cache_dir(), "layers"), *jp = NULL, *mp = NULL, *txt = NULL;
+	char *meta_stamp = NULL;
 	cJSON *j = cJSON_CreateObject();
 	char hex[SHA256_HEX_LEN + 1];
 	int ret = -1;
@@ -173,12 +176,17 @@ static int layer_to_cache(const char *key, const struct layer_desc *d, int64_t e
 	cJSON_AddNumberToObject(j, "epoch", (double)epoch);
 	if (d->max_mtime != INT64_MIN) /* absent: no entries, nothing to clamp */
 		cJSON_AddNumberToObject(j, "max_mtime", (double)d->max_mtime);
-	txt = cJSON_PrintUnformatted(j);
 	jp = xasprintf("%s/%s.json", dir, key);
 	mp = xasprintf("%s/%s.meta", dir, key);
 	if (mkdir_p(dir, 0755, e) < 0 ||
-	    write_file_atomic(mp, rec->buf ? rec->buf : "", rec->len, 0644, e) < 0 ||
-	    write_file_atomic(jp, txt, strlen(txt), 0644, e) < 0)
+	    write_file_atomic(mp, rec->buf ? rec->buf : "", rec->len, 0644, e) < 0)
+		goto out;
+	if ((meta_stamp = lcache_seal(mp, rec->len, true)))
+		cJSON_AddStringToObject(j, "meta_stamp", meta_stamp);
+	if (blob_stamp)
+		cJSON_AddStringToObject(j, "blob_stamp", blob_stamp);
+	txt = cJSON_PrintUnformatted(j);
+	if (write_file_atomic(jp, txt, strlen(txt), 0644, e) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -187,6 +195,7 @@ out:
 	free(jp);
 	free(mp);
 	free(dir);
+	free(meta_stamp);
 	return ret;
 }
 
@@ -281,10 +290,14 @@ struct layer_pool {
 static int run_layer_job(struct layer_pool *p, size_t g, struct layer_job *j)
 {
 	char *tmp = xasprintf("%s/.tmp.%d.%zu", p->blobdir, (int)getpid(), g), *final = NULL;
+	char *stamp = NULL;
 	int ret = -1;
 
 	if (layer_write_ents(NULL, j->ents, j->n, p->lo, tmp, j->d, &j->e) < 0)
 		goto out;
+	/* fsynced before its stamp is recorded: a stamp must never vouch for
+	 * bytes a crash can still take back (the rename keeps what it stamps) */
+	stamp = lcache_seal(tmp, j->d->size, false);
 	final = xasprintf("%s/%s", p->blobdir, j->d->digest + 7);
 	if (rename(tmp, final) != 0) {
 		perr_errno(&j->e, "cannot rename %s", tmp);
@@ -292,7 +305,7 @@ static int run_layer_job(struct layer_pool *p, size_t g, struct layer_job *j)
 	}
 	j->d->blob = final;
 	final = NULL;
-	if (layer_to_cache(j->key, j->d, p->lo->epoch, &j->rec, &j->e) < 0)
+	if (layer_to_cache(j->key, j->d, p->lo->epoch, &j->rec, stamp, &j->e) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -308,6 +321,7 @@ out:
 	sb_release(&j->rec);
 	free(tmp);
 	free(final);
+	free(stamp);
 	return ret;
 }
 

@@ -197,15 +197,20 @@ void lmeta_free(struct lmeta *m);
  * was last hashed, and a file whose stamp still matches is trusted, the way
  * git trusts its index's stat data.  with_ctime: compare the ctime too (not
  * for blobs, which the output layout hard-links: every link and unlink moves
- * their ctime).  entry_mtime_ns is the entry file's mtime: a stamp taken in
- * the same timestamp tick as the file's last change is "racy" (a change in
- * that tick would not show) and is not trusted.  PARE_VERIFY_CACHE=1 trusts
+ * their ctime).  entry_mtime_ns is the entry file's mtime: a file whose
+ * mtime is not older is "racy" (a write in the tick the stamp was taken
+ * would not show) and is hashed anyway.  PARE_VERIFY_CACHE=1 trusts
  * no stamp.  content, when not NULL, receives the file's bytes.  Returns true
  * when the file is the one named; then *new_stamp is the stamp to record in
  * the entry (malloc'd) or NULL when the recorded one is still good. */
 bool lcache_check_file(const char *path, const char *want_sha256, uint64_t want_size,
 		       const char *stamp, bool with_ctime, int64_t entry_mtime_ns,
 		       strbuf *content, char **new_stamp);
+/* A cache file pare just wrote (size bytes, known right): fsync it (unless
+ * synced: already done), set its mtime a second back (so any later write
+ * moves it: the stamp cannot be racy) and return its stamp (malloc'd), or
+ * NULL when any step fails. */
+char *lcache_seal(const char *path, uint64_t size, bool synced);
 /* PARE_VERIFY_CACHE set to anything but "" or "0": re-hash every cache file. */
 bool lcache_force_verify(void);
 /* Parse a control paragraph into p (name, version, maintainer, …). */

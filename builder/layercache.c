@@ -461,9 +461,11 @@ bool lcache_check_file(const char *path, const char *want_sha256, uint64_t want_
 	    (uint64_t)st.st_size != want_size)
 		goto out;
 	stamp_of(&st, &now);
-	/* changed in the tick the entry was written: a later change in that
-	 * tick would leave the same stamp */
-	racy = now.mtime_ns >= entry_mtime_ns || (with_ctime && now.ctime_ns >= entry_mtime_ns);
+	/* changed in the tick the entry was written: a later write in that tick
+	 * would leave the same mtime (the ctime is not looked at: a change that
+	 * also puts the mtime back within that tick is not worth a re-hash of
+	 * every record pare has just written) */
+	racy = now.mtime_ns >= entry_mtime_ns;
 	trusted = !lcache_force_verify() && !racy && stamp_parse(stamp, &rec) &&
 		  stamp_eq(&now, &rec, with_ctime);
 	if (trusted && !content) {
@@ -513,4 +515,29 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return ok;
+}
+
+char *lcache_seal(const char *path, uint64_t size, bool synced)
+{
+	struct timespec ts[2];
+	struct cache_stamp st;
+	struct stat sb;
+	char *ret = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || (!synced && fsync(fd) < 0) || fstat(fd, &sb) < 0 ||
+	    (uint64_t)sb.st_size != size)
+		goto out;
+	ts[0].tv_nsec = UTIME_OMIT;
+	ts[0].tv_sec = 0;
+	ts[1] = sb.st_mtim;
+	ts[1].tv_sec -= 1;
+	if (futimens(fd, ts) < 0 || fstat(fd, &sb) < 0)
+		goto out;
+	stamp_of(&sb, &st);
+	ret = stamp_fmt(&st);
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
