@@ -54,8 +54,8 @@ static int add_usrmerge(struct image_tree *t, perr *e)
  * and the layer's metadata record layers/KEY.meta (its sha256 and size).
  * Both files are verified, not trusted: the blob in the blob cache and the
  * record must hash to what the entry says, or still carry the stat stamp the
- * entry recorded when they last did (lcache_check_file; the stamps are added
- * to the entry on the first build that hashes them).  Anything missing,
+ * entry recorded when pare wrote them or last hashed them (lcache_check_file;
+ * an entry without a matching stamp is hashed and re-stamped).  Anything missing,
  * malformed or not matching is a miss (the layer is built again from its
  * .debs), never an error.  The key leaves out SOURCE_DATE_EPOCH: the entry is
  * a hit for epoch when it was built with that epoch, or when none of its

@@ -392,9 +392,11 @@ out:
 /* ---- stat stamps: verified once, trusted while unchanged --------------------
  *
  * Re-hashing every cached blob on every build was a fifth of a warm build.
- * A stamp is recorded only for bytes that hashed right, were fsynced (so a
- * crash cannot leave a stamped file whose data never reached the disk) and
- * did not change while they were read (same stat before and after).  What a
+ * A stamp is recorded only for bytes whose digest is known right (pare just
+ * wrote and digested them: lcache_seal, or hashed them again and they did not
+ * change while they were read: same stat before and after) and that were
+ * fsynced (so a crash cannot leave a stamped file whose data never reached
+ * the disk).  What a
  * matching stamp cannot see: a change that keeps size, mtime and inode (a
  * write that restores the mtime afterwards; for records also the ctime) and
  * corruption below the file system (bad sectors, writes to the raw device).
@@ -458,7 +460,7 @@ bool lcache_check_file(const char *path, const char *want_sha256, uint64_t want_
 
 	*new_stamp = NULL;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size != want_size)
+	    (uint64_t)st.st_size != want_size || (content && want_size > 1u << 30))
 		goto out;
 	stamp_of(&st, &now);
 	/* changed in the tick the entry was written: a later write in that tick
