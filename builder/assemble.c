@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int64_t builder_epoch(const struct lock_recipe *lr)
@@ -47,29 +48,34 @@ static int add_usrmerge(struct image_tree *t, perr *e)
 /* A cached layer: layers/KEY.json names the blob (digest, diff_id, size)
  * and the layer's metadata record layers/KEY.meta (its sha256 and size).
  * Both files are verified, not trusted: the blob in the blob cache and the
- * record must hash to what the entry says.  Anything missing, malformed or
- * not matching is a miss (the layer is built again from its .debs), never an
- * error.  The key leaves out SOURCE_DATE_EPOCH: the entry is a hit for epoch
- * when it was built with that epoch, or when none of its entries' mtimes
- * reached either epoch (then no mtime was clamped and the bytes are the same).
- * On a hit fills d and *meta. */
+ * record must hash to what the entry says, or still carry the stat stamp the
+ * entry recorded when pare wrote them or last hashed them (lcache_check_file;
+ * an entry without a matching stamp is hashed and re-stamped).  Anything missing,
+ * malformed or not matching is a miss (the layer is built again from its
+ * .debs), never an error.  The key leaves out SOURCE_DATE_EPOCH: the entry is
+ * a hit for epoch when it was built with that epoch, or when none of its
+ * entries' mtimes reached either epoch (then no mtime was clamped and the
+ * bytes are the same).  On a hit fills d and *meta. */
 static bool layer_from_cache(const char *key, const char *compression, size_t npkgs,
 			     int64_t epoch, struct layer_desc *d, struct lmeta **meta)
 {
 	char *jp = xasprintf("%s/layers/%s.json", pare_cache_dir(), key), *blob = NULL;
 	char *mp = xasprintf("%s/layers/%s.meta", pare_cache_dir(), key);
+	char *mstamp = NULL, *bstamp = NULL, *txt = NULL;
 	strbuf sb = STRBUF_INIT, mb = STRBUF_INIT;
 	cJSON *j = NULL;
 	const char *dg, *di, *mh;
 	const cJSON *sz, *msz, *ep, *mt;
-	char hex[SHA256_HEX_LEN + 1];
-	uint64_t size;
+	struct stat jst;
+	int64_t jmtime;
 	bool ok = false;
 	perr e;
 
 	*meta = NULL;
-	if (read_file(jp, &sb, 1 << 16, &e) < 0 || !(j = cJSON_Parse(sb.buf)))
+	if (read_file(jp, &sb, 1 << 16, &e) < 0 || !(j = cJSON_Parse(sb.buf)) ||
+	    stat(jp, &jst) < 0)
 		goto out;
+	jmtime = (int64_t)jst.st_mtim.tv_sec * 1000000000 + jst.st_mtim.tv_nsec;
 	dg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "digest"));
 	di = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "diff_id"));
 	mh = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "meta_sha256"));
@@ -84,22 +90,41 @@ static bool layer_from_cache(const char *key, const char *compression, size_t np
 		goto out;
 	if (!dg || !di || !mh || !cJSON_IsNumber(sz) || !cJSON_IsNumber(msz) ||
 	    strncmp(dg, "sha256:", 7) || !is_sha256_hex(dg + 7) ||
-	    strncmp(di, "sha256:", 7) || !is_sha256_hex(di + 7) || !is_sha256_hex(mh))
+	    strncmp(di, "sha256:", 7) || !is_sha256_hex(di + 7) || !is_sha256_hex(mh) ||
+	    sz->valuedouble < 0 || msz->valuedouble < 0)
 		goto out;
-	if (read_file(mp, &mb, 1u << 30, &e) < 0 || (double)mb.len != msz->valuedouble)
-		goto out;
-	sha256_hex(mb.buf, mb.len, hex);
-	if (strcmp(hex, mh) || !(*meta = lmeta_parse(mb.buf, mb.len, npkgs)))
+	/* the record is not linked anywhere: its ctime counts too */
+	if (!lcache_check_file(mp, mh, (uint64_t)msz->valuedouble,
+			       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "meta_stamp")),
+			       true, jmtime, &mb, &mstamp) ||
+	    !(*meta = lmeta_parse(mb.buf, mb.len, npkgs)))
 		goto out;
 	blob = xasprintf("%s/blobs/sha256/%s", pare_cache_dir(), dg + 7);
 	/* a truncated or altered blob is a miss */
-	if (sha256_file(blob, hex, &size, &e) < 0 || strcmp(hex, dg + 7) ||
-	    (double)size != sz->valuedouble)
+	if (!lcache_check_file(blob, dg + 7, (uint64_t)sz->valuedouble,
+			       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "blob_stamp")),
+			       false, jmtime, NULL, &bstamp))
 		goto out;
+	if (mstamp || bstamp) {
+		/* best effort: without the stamps the next build hashes again */
+		if (mstamp) {
+			cJSON_DeleteItemFromObjectCaseSensitive(j, "meta_stamp");
+			cJSON_AddStringToObject(j, "meta_stamp", mstamp);
+		}
+		if (bstamp) {
+			cJSON_DeleteItemFromObjectCaseSensitive(j, "blob_stamp");
+			cJSON_AddStringToObject(j, "blob_stamp", bstamp);
+		}
+		txt = cJSON_PrintUnformatted(j);
+		if (write_file_atomic(jp, txt, strlen(txt), 0644, &e) < 0)
+			debug("layer cache entry %s: stamps not recorded: %s", key, e.msg);
+		else
+			debug("layer cache entry %s: hashed, stamps recorded", key);
+	}
 	memset(d, 0, sizeof(*d));
 	snprintf(d->digest, sizeof(d->digest), "%s", dg);
 	snprintf(d->diff_id, sizeof(d->diff_id), "%s", di);
-	d->size = size;
+	d->size = (uint64_t)sz->valuedouble;
 	d->media_type = layer_media_type(compression);
 	d->blob = blob;
 	d->cached = true;
@@ -118,15 +143,21 @@ out:
 	free(jp);
 	free(mp);
 	free(blob);
+	free(mstamp);
+	free(bstamp);
+	free(txt);
 	return ok;
 }
 
 /* The record first, then the entry naming its digest: an entry never points
- * at a record that is not complete. */
+ * at a record that is not complete.  blob_stamp (lcache_seal of the blob,
+ * or NULL) and the record's stamp go into the entry, so the next build
+ * trusts both without hashing them. */
 static int layer_to_cache(const char *key, const struct layer_desc *d, int64_t epoch,
-			  const strbuf *rec, perr *e)
+			  const strbuf *rec, const char *blob_stamp, perr *e)
 {
 	char *dir = path_join(pare_cache_dir(), "layers"), *jp = NULL, *mp = NULL, *txt = NULL;
+	char *meta_stamp = NULL;
 	cJSON *j = cJSON_CreateObject();
 	char hex[SHA256_HEX_LEN + 1];
 	int ret = -1;
@@ -140,12 +171,17 @@ static int layer_to_cache(const char *key, const struct layer_desc *d, int64_t e
 	cJSON_AddNumberToObject(j, "epoch", (double)epoch);
 	if (d->max_mtime != INT64_MIN) /* absent: no entries, nothing to clamp */
 		cJSON_AddNumberToObject(j, "max_mtime", (double)d->max_mtime);
-	txt = cJSON_PrintUnformatted(j);
 	jp = xasprintf("%s/%s.json", dir, key);
 	mp = xasprintf("%s/%s.meta", dir, key);
 	if (mkdir_p(dir, 0755, e) < 0 ||
-	    write_file_atomic(mp, rec->buf ? rec->buf : "", rec->len, 0644, e) < 0 ||
-	    write_file_atomic(jp, txt, strlen(txt), 0644, e) < 0)
+	    write_file_atomic(mp, rec->buf ? rec->buf : "", rec->len, 0644, e) < 0)
+		goto out;
+	if ((meta_stamp = lcache_seal(mp, rec->len, true)))
+		cJSON_AddStringToObject(j, "meta_stamp", meta_stamp);
+	if (blob_stamp)
+		cJSON_AddStringToObject(j, "blob_stamp", blob_stamp);
+	txt = cJSON_PrintUnformatted(j);
+	if (write_file_atomic(jp, txt, strlen(txt), 0644, e) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -154,6 +190,7 @@ out:
 	free(jp);
 	free(mp);
 	free(dir);
+	free(meta_stamp);
 	return ret;
 }
 
@@ -248,10 +285,14 @@ struct layer_pool {
 static int run_layer_job(struct layer_pool *p, size_t g, struct layer_job *j)
 {
 	char *tmp = xasprintf("%s/.tmp.%d.%zu", p->blobdir, (int)getpid(), g), *final = NULL;
+	char *stamp = NULL;
 	int ret = -1;
 
 	if (layer_write_ents(NULL, j->ents, j->n, p->lo, tmp, j->d, &j->e) < 0)
 		goto out;
+	/* fsynced before its stamp is recorded: a stamp must never vouch for
+	 * bytes a crash can still take back (the rename keeps what it stamps) */
+	stamp = lcache_seal(tmp, j->d->size, false);
 	final = xasprintf("%s/%s", p->blobdir, j->d->digest + 7);
 	if (rename(tmp, final) != 0) {
 		perr_errno(&j->e, "cannot rename %s", tmp);
@@ -259,7 +300,7 @@ static int run_layer_job(struct layer_pool *p, size_t g, struct layer_job *j)
 	}
 	j->d->blob = final;
 	final = NULL;
-	if (layer_to_cache(j->key, j->d, p->lo->epoch, &j->rec, &j->e) < 0)
+	if (layer_to_cache(j->key, j->d, p->lo->epoch, &j->rec, stamp, &j->e) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -275,6 +316,7 @@ out:
 	sb_release(&j->rec);
 	free(tmp);
 	free(final);
+	free(stamp);
 	return ret;
 }
 

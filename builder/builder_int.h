@@ -223,6 +223,28 @@ struct lmeta *lmeta_parse(const void *buf, size_t len, size_t npkgs);
  * deb_load of the same .debs would leave it.  Consumes m. */
 int lmeta_apply(struct image_tree *t, struct lmeta *m, const int *pkgidx, perr *e);
 void lmeta_free(struct lmeta *m);
+/* Checking a layer cache file (blob or record) against the sha256 and size
+ * its entry names without re-hashing it on every build: the entry records a
+ * stat stamp (size, mtime ns, ctime ns, inode, device) taken when the file
+ * was last hashed, and a file whose stamp still matches is trusted, the way
+ * git trusts its index's stat data.  with_ctime: compare the ctime too (not
+ * for blobs, which the output layout hard-links: every link and unlink moves
+ * their ctime).  entry_mtime_ns is the entry file's mtime: a file whose
+ * mtime is not older is "racy" (a write in the tick the stamp was taken
+ * would not show) and is hashed anyway.  PARE_VERIFY_CACHE=1 trusts
+ * no stamp.  content, when not NULL, receives the file's bytes.  Returns true
+ * when the file is the one named; then *new_stamp is the stamp to record in
+ * the entry (malloc'd) or NULL when the recorded one is still good. */
+bool lcache_check_file(const char *path, const char *want_sha256, uint64_t want_size,
+		       const char *stamp, bool with_ctime, int64_t entry_mtime_ns,
+		       strbuf *content, char **new_stamp);
+/* A cache file pare just wrote (size bytes, known right): fsync it (unless
+ * synced: already done), set its mtime a second back (so any later write
+ * moves it: the stamp cannot be racy) and return its stamp (malloc'd), or
+ * NULL when any step fails. */
+char *lcache_seal(const char *path, uint64_t size, bool synced);
+/* PARE_VERIFY_CACHE set to anything but "" or "0": re-hash every cache file. */
+bool lcache_force_verify(void);
 /* Parse a control paragraph into p (name, version, maintainer, …). */
 int deb_parse_control(struct deb_pkg *p, const char *control, perr *e);
 

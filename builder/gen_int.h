@@ -60,6 +60,9 @@ void gen_os_release(const char *origin, const char *codename, const char *suite,
 		    strbuf *out);
 /* Validate (PEM, X.509) and append one certificate file to the bundle. */
 int gen_ca_append(strbuf *bundle, const char *path, const void *data, size_t n, perr *e);
+/* Check only (what gen_ca_append checks), and append only (no check). */
+int gen_ca_check(const char *path, const void *data, size_t n, perr *e);
+void gen_ca_add(strbuf *bundle, const void *data, size_t n);
 /* Control paragraph + "Status: install ok installed". */
 void gen_status_paragraph(const char *control, strbuf *out);
 

@@ -10,6 +10,7 @@
 #include "builder_int.h"
 #include "gen_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +165,32 @@ static int ca_file_cmp(const void *a, const void *b)
 	return c ? c : x->order < y->order ? -1 : x->order > y->order;
 }
 
+/* The CA bundle's verdict cache.  Checking every certificate (OpenSSL parses
+ * each of the ~150 PEM files) was a tenth of a warm build, and the verdict is
+ * a pure function of the files: so $PARE_CACHE_DIR/ca/KEY, KEY a sha256 over
+ * the format version and every file's path and bytes (length-prefixed), holds
+ * "pare-ca-verdict-1 KEY COUNT" once those exact files passed.  Any other
+ * content (a damaged or edited entry, one copied from another bundle) is
+ * ignored: the files are checked again and the entry rewritten.  Files that
+ * fail are never recorded, so a bad PEM fails every build.  Like the layer
+ * cache, it guards against accidents, not against someone who can write the
+ * cache; PARE_VERIFY_CACHE=1 checks everything again. */
+#define CA_VERDICT_VERSION "pare-ca-verdict-1"
+
+static void ca_put(phash *h, const void *data, size_t n)
+{
+	char len[32];
+
+	snprintf(len, sizeof(len), "%zu:", n);
+	phash_update(h, len, strlen(len));
+	phash_update(h, data, n);
+}
+
+static char *ca_verdict_text(const char *key, size_t count)
+{
+	return xasprintf("%s %s %zu\n", CA_VERDICT_VERSION, key, count);
+}
+
 /* What update-ca-certificates does with the default configuration (every
  * certificate ca-certificates ships is enabled): concatenate them, sorted
  * by path.  The per-certificate hash symlinks are not made; OpenSSL, GnuTLS
@@ -177,8 +204,11 @@ static int gen_ca_bundle(struct build_ctx *c, perr *e)
 	const struct image_tree *t = c->tree;
 	struct tree_entry **ents = NULL;
 	struct ca_file *cf = NULL;
-	strbuf bundle = STRBUF_INIT;
+	strbuf bundle = STRBUF_INIT, old = STRBUF_INIT;
+	char key[SHA256_HEX_LEN + 1], *vdir = NULL, *vpath = NULL, *want = NULL;
 	size_t n = 0, ncf = 0, count = 0;
+	phash *h = NULL;
+	perr ign;
 	int ret = -1;
 
 	if (!find_pkg(c->tree, "ca-certificates"))
@@ -210,28 +240,54 @@ static int gen_ca_bundle(struct build_ctx *c, perr *e)
 			cf[ncf] = (struct ca_file){ s->path, s->data, s->size, ncf }, ncf++;
 	}
 	/* of two packages' copies of one path the later one wins, as in the
-	 * tree */
+	 * tree; what is left, in path order, is the bundle */
 	qsort(cf, ncf, sizeof(*cf), ca_file_cmp);
+	h = phash_new("sha256");
+	ca_put(h, CA_VERDICT_VERSION, strlen(CA_VERDICT_VERSION));
 	for (size_t i = 0; i < ncf; i++) {
 		if (i + 1 < ncf && !strcmp(cf[i].path, cf[i + 1].path))
 			continue;
-		if (gen_ca_append(&bundle, cf[i].path, cf[i].data, cf[i].size, e) < 0) {
-			perr_prefix(e, "ca-certificates");
-			goto out;
-		}
-		count++;
+		ca_put(h, cf[i].path, strlen(cf[i].path));
+		ca_put(h, cf[i].data, cf[i].size);
+		cf[count++] = cf[i];
 	}
+	phash_final_hex(h, key);
+	h = NULL;
 	if (!count) {
 		perr_set(e, "ca-certificates: no certificates under %s", prefix);
 		goto out;
 	}
+	vdir = path_join(pare_cache_dir(), "ca");
+	vpath = path_join(vdir, key);
+	want = ca_verdict_text(key, count);
+	if (lcache_force_verify() || read_file(vpath, &old, 4096, &ign) < 0 ||
+	    strcmp(old.buf ? old.buf : "", want)) {
+		for (size_t i = 0; i < count; i++)
+			if (gen_ca_check(cf[i].path, cf[i].data, cf[i].size, e) < 0) {
+				perr_prefix(e, "ca-certificates");
+				goto out;
+			}
+		/* best effort: without it the next build checks again */
+		if (mkdir_p(vdir, 0755, &ign) < 0 ||
+		    write_file_atomic(vpath, want, strlen(want), 0644, &ign) < 0)
+			debug("CA bundle verdict not cached: %s", ign.msg);
+	} else {
+		debug("%s: certificates checked before (%s)", bundle_path, vpath);
+	}
+	for (size_t i = 0; i < count; i++)
+		gen_ca_add(&bundle, cf[i].data, cf[i].size);
 	if (tree_add_file(c->tree, bundle_path, bundle.buf, bundle.len, 0644, 0, 0, e) < 0)
 		goto out;
 	debug("%s: %zu certificates", bundle_path, count);
 	ret = 0;
 out:
+	phash_free(h);
 	free(cf);
 	free(ents);
+	free(vdir);
+	free(vpath);
+	free(want);
+	sb_release(&old);
 	sb_release(&bundle);
 	return ret;
 }

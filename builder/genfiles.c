@@ -228,18 +228,16 @@ void gen_os_release(const char *origin, const char *codename, const char *suite,
 /* Append one .crt to the bundle after checking that it holds at least one
  * certificate and nothing but parseable PEM certificates: a broken file
  * would otherwise break TLS for every program in the image, silently. */
-int gen_ca_append(strbuf *bundle, const char *path, const void *data, size_t n, perr *e)
+int gen_ca_check(const char *path, const void *data, size_t n, perr *e)
 {
-	BIO *bio = BIO_new_mem_buf(data, (int)n);
+	BIO *bio;
 	int count = 0, ret = -1;
 	X509 *x;
 
-	if (!bio)
+	if (n > INT32_MAX)
+		return perr_set(e, "%s: certificate file too large", path);
+	if (!(bio = BIO_new_mem_buf(data, (int)n)))
 		die("BIO_new_mem_buf failed");
-	if (n > INT32_MAX) {
-		perr_set(e, "%s: certificate file too large", path);
-		goto out;
-	}
 	ERR_clear_error();
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
 		X509_free(x);
@@ -256,13 +254,25 @@ int gen_ca_append(strbuf *bundle, const char *path, const void *data, size_t n, 
 		}
 	}
 	ERR_clear_error();
-	sb_add(bundle, data, n);
-	if (n && ((const char *)data)[n - 1] != '\n')
-		sb_addc(bundle, '\n');
 	ret = 0;
 out:
 	BIO_free(bio);
 	return ret;
+}
+
+void gen_ca_add(strbuf *bundle, const void *data, size_t n)
+{
+	sb_add(bundle, data, n);
+	if (n && ((const char *)data)[n - 1] != '\n')
+		sb_addc(bundle, '\n');
+}
+
+int gen_ca_append(strbuf *bundle, const char *path, const void *data, size_t n, perr *e)
+{
+	if (gen_ca_check(path, data, n, e) < 0)
+		return -1;
+	gen_ca_add(bundle, data, n);
+	return 0;
 }
 
 /* ---- dpkg status.d ------------------------------------------------------------- */

@@ -9,13 +9,17 @@
  */
 #include "builder_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libdeflate.h>
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <string.h>
+#include <unistd.h>
 
 /* 4: pgzip blocks, epoch out of the key; 5: gzip as 1 MiB libdeflate
  * members, records hold DT_NEEDED and stripped libraries.  The libdeflate
@@ -428,5 +432,160 @@ int lmeta_apply(struct image_tree *t, struct lmeta *m, const int *pkgidx, perr *
 	ret = 0;
 out:
 	lmeta_free(m);
+	return ret;
+}
+
+/* ---- stat stamps: verified once, trusted while unchanged --------------------
+ *
+ * Re-hashing every cached blob on every build was a fifth of a warm build.
+ * A stamp is recorded only for bytes whose digest is known right (pare just
+ * wrote and digested them: lcache_seal, or hashed them again and they did not
+ * change while they were read: same stat before and after) and that were
+ * fsynced (so a crash cannot leave a stamped file whose data never reached
+ * the disk).  What a
+ * matching stamp cannot see: a change that keeps size, mtime and inode (a
+ * write that restores the mtime afterwards; for records also the ctime) and
+ * corruption below the file system (bad sectors, writes to the raw device).
+ * PARE_VERIFY_CACHE=1 re-hashes everything for those. */
+
+struct cache_stamp {
+	uint64_t size, ino, dev;
+	int64_t mtime_ns, ctime_ns;
+};
+
+bool lcache_force_verify(void)
+{
+	const char *v = getenv("PARE_VERIFY_CACHE");
+
+	return v && *v && strcmp(v, "0");
+}
+
+static void stamp_of(const struct stat *st, struct cache_stamp *s)
+{
+	s->size = (uint64_t)st->st_size;
+	s->ino = (uint64_t)st->st_ino;
+	s->dev = (uint64_t)st->st_dev;
+	s->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	s->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+/* "size:mtime_ns:ctime_ns:ino:dev" (a string: ns timestamps do not fit the
+ * doubles cJSON numbers are). */
+static char *stamp_fmt(const struct cache_stamp *s)
+{
+	return xasprintf("%" PRIu64 ":%" PRId64 ":%" PRId64 ":%" PRIu64 ":%" PRIu64, s->size,
+			 s->mtime_ns, s->ctime_ns, s->ino, s->dev);
+}
+
+static bool stamp_parse(const char *str, struct cache_stamp *s)
+{
+	char tail;
+
+	return str && sscanf(str, "%" SCNu64 ":%" SCNd64 ":%" SCNd64 ":%" SCNu64 ":%" SCNu64 "%c",
+			     &s->size, &s->mtime_ns, &s->ctime_ns, &s->ino, &s->dev, &tail) == 5;
+}
+
+static bool stamp_eq(const struct cache_stamp *a, const struct cache_stamp *b, bool with_ctime)
+{
+	return a->size == b->size && a->ino == b->ino && a->dev == b->dev &&
+	       a->mtime_ns == b->mtime_ns && (!with_ctime || a->ctime_ns == b->ctime_ns);
+}
+
+bool lcache_check_file(const char *path, const char *want_sha256, uint64_t want_size,
+		       const char *stamp, bool with_ctime, int64_t entry_mtime_ns,
+		       strbuf *content, char **new_stamp)
+{
+	unsigned char buf[1 << 16];
+	struct cache_stamp now, rec, after;
+	struct stat st;
+	phash *h = NULL;
+	char hex[SHA256_HEX_LEN + 1];
+	uint64_t total = 0;
+	bool trusted, racy, ok = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*new_stamp = NULL;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != want_size || (content && want_size > 1u << 30))
+		goto out;
+	stamp_of(&st, &now);
+	/* changed in the tick the entry was written: a later write in that tick
+	 * would leave the same mtime (the ctime is not looked at: a change that
+	 * also puts the mtime back within that tick is not worth a re-hash of
+	 * every record pare has just written) */
+	racy = now.mtime_ns >= entry_mtime_ns;
+	trusted = !lcache_force_verify() && !racy && stamp_parse(stamp, &rec) &&
+		  stamp_eq(&now, &rec, with_ctime);
+	if (trusted && !content) {
+		ok = true;
+		goto out;
+	}
+	if (!trusted)
+		h = phash_new("sha256");
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			break;
+		if (h)
+			phash_update(h, buf, (size_t)r);
+		if (content)
+			sb_add(content, buf, (size_t)r);
+		total += (uint64_t)r;
+	}
+	if (total != want_size)
+		goto out;
+	if (h) {
+		phash_final_hex(h, hex);
+		h = NULL;
+		if (strcmp(hex, want_sha256))
+			goto out;
+		/* only bytes that are on disk and did not change while read */
+		if (fsync(fd) == 0 && fstat(fd, &st) == 0) {
+			stamp_of(&st, &after);
+			if (stamp_eq(&now, &after, true)) {
+				char *s = stamp_fmt(&now);
+
+				if (racy || !stamp || strcmp(s, stamp))
+					*new_stamp = s;
+				else
+					free(s);
+			}
+		}
+	}
+	ok = true;
+out:
+	phash_free(h);
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+char *lcache_seal(const char *path, uint64_t size, bool synced)
+{
+	struct timespec ts[2];
+	struct cache_stamp st;
+	struct stat sb;
+	char *ret = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || (!synced && fsync(fd) < 0) || fstat(fd, &sb) < 0 ||
+	    (uint64_t)sb.st_size != size)
+		goto out;
+	ts[0].tv_nsec = UTIME_OMIT;
+	ts[0].tv_sec = 0;
+	ts[1] = sb.st_mtim;
+	ts[1].tv_sec -= 1;
+	if (futimens(fd, ts) < 0 || fstat(fd, &sb) < 0)
+		goto out;
+	stamp_of(&sb, &st);
+	ret = stamp_fmt(&st);
+out:
+	if (fd >= 0)
+		close(fd);
 	return ret;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # t-layercache.sh - package layers reused from the layer cache (keyed by their
 # inputs) give byte-identical images; a changed package only changes its own
-# layer; a corrupt cache entry or blob is ignored and rebuilt.
+# layer; a corrupt cache entry or blob is ignored and rebuilt; cache files are
+# trusted by their stat stamps only while those match (PARE_VERIFY_CACHE=1
+# re-hashes); the CA bundle's cached verdict is keyed by the certificates.
 . "$(dirname "$0")/lib.sh"
 
 need jq
@@ -121,4 +123,120 @@ check_eq "epoch older than the files: same digest as a cold build" "$E3c" "$E3"
 check_eq "epoch older than the files: mtimes clamped to it" 1 \
 	"$(tar -tvzf "$W/e3/blobs/sha256/$(layers e3 | sed -n 1p | cut -d: -f2)" --full-time --numeric-owner 2>/dev/null |
 	   awk '{print $4" "$5}' | sort -u | wc -l)"
+# ---- stat stamps ------------------------------------------------------------
+# A fresh cache at the current lock: the cold build records the stamps of
+# the blobs and records it writes; later builds trust matching stamps.
+export PARE_CACHE_DIR=$W/cache-st
+stamped() { grep -c 'hashed, stamps recorded' "$W/$1.err" || true; }
+# stamp FILE: what a stamp compares for a blob (size:mtime_ns:inode:device)
+stamp_now() { stat -c '%s:%.9Y:%i:%d' "$1" | tr -d .; }
+stamp_rec() { jq -r ".$2" "$1" | awk -F: '{ print $1 ":" $2 ":" $4 ":" $5 }'; }
+S0=$(build st-cold) || fail "stamps: cold build" "$(cat "$W/st-cold.err")"
+check_eq "stamps: cold build = the earlier build of this lock" "$D6" "$S0"
+NS=$(ls "$PARE_CACHE_DIR/layers" | grep -c '\.json$' || true)
+check_eq "stamps: the cold build records blob stamps in every entry" "$NS" \
+	"$(grep -l '"blob_stamp"' "$PARE_CACHE_DIR/layers"/*.json | wc -l)"
+check_eq "stamps: and record stamps" "$NS" "$(grep -l '"meta_stamp"' "$PARE_CACHE_DIR/layers"/*.json | wc -l)"
+S1=$(build st-warm1) || fail "stamps: warm build" "$(cat "$W/st-warm1.err")"
+check_eq "stamps: the next build hashes nothing" 0 "$(stamped st-warm1)"
+# entries without stamps (an older cache) are hashed once and stamped
+for f in "$PARE_CACHE_DIR/layers"/*.json; do
+	jq -c 'del(.blob_stamp, .meta_stamp)' "$f" >"$f.new" && mv "$f.new" "$f"
+done
+S2=$(build st-warm2) || fail "stamps: warm build without stamps" "$(cat "$W/st-warm2.err")"
+check_eq "stamps: entries without stamps are hashed and stamped" "$NS" "$(stamped st-warm2)"
+S2=$(build st-warm2) || fail "stamps: second warm build" "$(cat "$W/st-warm2.err")"
+check_eq "stamps: then trusted" 0 "$(stamped st-warm2)"
+check_eq "stamps: warm build takes every layer from the cache" "$NS" "$(hits st-warm2)"
+check_eq "stamps: same index digest" "$D6" "$S2"
+# incr/ was written from another cache (other inodes): a real byte comparison
+check "stamps: warm layout bit-identical to a cold build's" diff -r "$W/incr" "$W/st-warm2"
+
+# entry J: its record and blob
+J=$(ls "$PARE_CACHE_DIR/layers"/*.json | sed -n 1p)
+M=${J%.json}.meta
+BL=$PARE_CACHE_DIR/blobs/sha256/$(jq -r .digest "$J" | cut -d: -f2)
+# corrupt FILE [OFFSET]: one byte changed in place (default: at 30), size and
+# mtime restored
+corrupt() {
+	local off=${2:-30} b
+	b=$(dd if="$1" bs=1 skip="$off" count=1 2>/dev/null)
+	touch -r "$1" "$W/mtime.ref"
+	if [ "$b" = a ]; then b=b; else b=a; fi
+	printf '%s' "$b" | dd of="$1" bs=1 seek="$off" conv=notrunc 2>/dev/null
+	touch -r "$W/mtime.ref" "$1"
+}
+
+# A record changed in place with its size and mtime restored: its ctime moved.
+# The byte changed is the last hex digit of the last package's .deb SHA-512,
+# which the record parser takes as it is (it would end up in the SBOMs).
+sleep 0.05 # a later timestamp tick than the one the entry was stamped in
+corrupt "$M" $(($(stat -c %s "$M") - 1))
+check_eq "record corrupted in place: size and mtime still as stamped" \
+	"$(jq -r .meta_stamp "$J" | cut -d: -f1,2)" "$(stat -c '%s:%.9Y' "$M" | tr -d .)"
+S3=$(build st-rec) || fail "stamps: build with a corrupted record" "$(cat "$W/st-rec.err")"
+check_eq "record corrupted in place: caught by its ctime, that layer rebuilt" "$((NS - 1))" "$(hits st-rec)"
+check_eq "record corrupted in place: same index digest" "$D6" "$S3"
+check "record corrupted in place: layout bit-identical" diff -r "$W/incr" "$W/st-rec"
+
+# A blob replaced by a corrupted copy with the same size and mtime: a new inode.
+cp -p "$BL" "$W/blob.copy"
+corrupt "$W/blob.copy"
+touch -r "$BL" "$W/blob.copy"
+mv "$W/blob.copy" "$BL"
+check_eq "blob replaced: size and mtime still as stamped" \
+	"$(jq -r .blob_stamp "$J" | cut -d: -f1,2)" "$(stat -c '%s:%.9Y' "$BL" | tr -d .)"
+S4=$(build st-ino) || fail "stamps: build with a replaced blob" "$(cat "$W/st-ino.err")"
+check_eq "blob replaced: caught by its inode, that layer rebuilt" "$((NS - 1))" "$(hits st-ino)"
+check_eq "blob replaced: same index digest" "$D6" "$S4"
+check_eq "blob replaced: cache blob restored" "$(basename "$BL")" "$(sha256sum "$BL" | cut -d' ' -f1)"
+check "blob replaced: layout bit-identical" diff -r "$W/incr" "$W/st-ino"
+
+# A blob changed in place with size and mtime restored keeps its stamp (the
+# ctime is not compared for blobs: the output layout hard-links them, so every
+# build moves it); PARE_VERIFY_CACHE=1 re-hashes and catches it.
+check_eq "before: the blob's stamp matches" "$(stamp_rec "$J" blob_stamp)" "$(stamp_now "$BL")"
+corrupt "$BL"
+check_eq "blob corrupted in place: its stamp still matches" "$(stamp_rec "$J" blob_stamp)" "$(stamp_now "$BL")"
+S5=$(PARE_VERIFY_CACHE=1 build st-force) || fail "stamps: forced verification" "$(cat "$W/st-force.err")"
+check_eq "PARE_VERIFY_CACHE=1: the corrupted blob is caught, that layer rebuilt" "$((NS - 1))" "$(hits st-force)"
+check_eq "PARE_VERIFY_CACHE=1: same index digest" "$D6" "$S5"
+check_eq "PARE_VERIFY_CACHE=1: cache blob restored" "$(basename "$BL")" "$(sha256sum "$BL" | cut -d' ' -f1)"
+check "PARE_VERIFY_CACHE=1: layout bit-identical" diff -r "$W/incr" "$W/st-force"
+S6=$(PARE_VERIFY_CACHE=1 build st-force2) || fail "stamps: forced verification, intact cache"
+check_eq "PARE_VERIFY_CACHE=1, intact cache: every layer from the cache" "$NS" "$(hits st-force2)"
+
+# A truncated blob is never trusted, stamp or not.
+truncate -s 10 "$BL"
+touch -r "$W/mtime.ref" "$BL"
+S7=$(build st-trunc) || fail "stamps: truncated blob" "$(cat "$W/st-trunc.err")"
+check_eq "truncated blob: that layer rebuilt" "$((NS - 1))" "$(hits st-trunc)"
+check_eq "truncated blob: same index digest" "$D6" "$S7"
+
+# ---- CA bundle verdict ------------------------------------------------------
+ca_checked() { grep -c 'certificates checked before' "$W/$1.err" || true; }
+V=$(ls "$PARE_CACHE_DIR/ca"/* 2>/dev/null | sed -n 1p)
+check "CA verdict: one entry cached" test "$(ls "$PARE_CACHE_DIR/ca" | wc -l)" -eq 1
+check_eq "CA verdict: a warm build uses it" 1 "$(ca_checked st-trunc)"
+GOOD=$(cat "$V")
+echo "pare-ca-verdict-1 $(basename "$V") 999" >"$V"
+C1=$(build ca-tamper) || fail "CA verdict: tampered entry" "$(cat "$W/ca-tamper.err")"
+check_eq "CA verdict tampered: ignored, certificates checked again" 0 "$(ca_checked ca-tamper)"
+check_eq "CA verdict tampered: same index digest" "$D6" "$C1"
+check_eq "CA verdict tampered: entry rewritten" "$GOOD" "$(cat "$V")"
+C2=$(build ca-again) || fail "CA verdict: rebuilt entry" "$(cat "$W/ca-again.err")"
+check_eq "CA verdict rewritten: used again" 1 "$(ca_checked ca-again)"
+
+# A broken certificate (ca-certificates re-published with one) is refused on
+# every build, and no verdict is recorded for it.
+{ sed 's/^Version: 20230311$/Version: 20230312/' "$PARE_SRC/tests/fixtures/packages/ca-certificates.pkg"
+  echo 'file /usr/share/ca-certificates/mozilla/Broken.crt 0644 not-a-certificate'; } >"$W/ca-bad.pkg"
+check "publish ca-certificates with a broken certificate" "$PARE_SRC/tests/fixtures/mkrepo" --add "$REPO" "$W/ca-bad.pkg"
+"$PARE" --quiet lock lc >/dev/null || fail "re-lock with the broken certificate"
+check_fails "broken certificate: the build fails naming it" "Broken.crt: not a valid PEM certificate" \
+	"$PARE" --quiet build lc -o "$W/ca-bad"
+check_eq "broken certificate: no verdict recorded" 1 "$(ls "$PARE_CACHE_DIR/ca" | wc -l)"
+check_fails "broken certificate: refused again on the next build" "Broken.crt: not a valid PEM certificate" \
+	"$PARE" --quiet build lc -o "$W/ca-bad"
+check "broken certificate: no output written" test ! -e "$W/ca-bad"
 done_testing

@@ -156,4 +156,25 @@ check_eq "build --source-url wins over the git config" "https://git.example/othe
 check_fails "watch without --interval" 'interval DURATION is required' "$PARE" watch
 check_fails "watch: bad duration" "bad --interval '5x'" "$PARE" watch --interval 5x
 
+# pare only asks libgit2 when some directory above the recipe can hold a
+# repository: through a symlink into the work tree it still finds it; a copy
+# of the recipes outside any repository records nothing.
+ln -s "$G/recipes" "$W/reclink"
+HEADN=$(git -C "$G" rev-parse HEAD)
+check "build through a symlinked recipes directory" env PARE_RECIPES="$W/reclink" \
+	"$PARE" --quiet build hello -o "$W/out/hello-link"
+check_eq "symlinked recipes directory: the commit is recorded" "$HEADN" \
+	"$(annotation hello-link org.opencontainers.image.revision)"
+check_eq "symlinked recipes directory: source URL from git config" "https://git.example/recipes" \
+	"$(annotation hello-link org.opencontainers.image.source)"
+mkdir -p "$W/nogit" && cp -r "$G/recipes" "$W/nogit/recipes"
+check "build from recipes outside any repository" env PARE_RECIPES="$W/nogit/recipes" \
+	"$PARE" --quiet build hello -o "$W/out/hello-nogit"
+if git -C "$W/nogit" rev-parse 2>/dev/null; then
+	skip "outside any repository: the test directory is inside one"
+else
+	check_eq "outside any repository: no commit recorded" "" \
+		"$(annotation hello-nogit org.opencontainers.image.revision)"
+fi
+
 done_testing
