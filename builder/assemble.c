@@ -642,26 +642,50 @@ static const char *debian_version_of(const char *codename)
  * image) stay the same on any machine; the machine's apt sources differ from
  * machine to machine and file:// is not a public location: NULL there
  * (NOASSERTION). */
-static char *download_url(const struct build_ctx *c, const struct lock_pkg *lp)
+/* Each repository's URL once per image (resolver_repo_url reads and
+ * hashes the cached Release files): urls[i] the public base URL or NULL,
+ * known[i] once looked up. */
+struct repo_urls {
+	char **urls;
+	bool *known;
+};
+
+static void repo_urls_free(struct repo_urls *ru, size_t n)
 {
-	char *url = NULL, *ret = NULL;
-	const char *host;
-	perr e;
+	for (size_t i = 0; i < n; i++)
+		free(ru->urls[i]);
+	free(ru->urls);
+	free(ru->known);
+}
+
+static char *download_url(const struct build_ctx *c, const struct lock_pkg *lp,
+			  struct repo_urls *ru)
+{
+	const char *url;
 
 	if (!c->r || c->r->repos_from_host || !c->lr || !lp->filename || lp->repo < 0 ||
-	    (size_t)lp->repo >= c->lr->nrepos ||
-	    resolver_repo_url(c->r, &c->lr->repos[lp->repo], &url, &e) < 0)
+	    (size_t)lp->repo >= c->lr->nrepos)
 		return NULL;
-	host = str_starts(url, "https://") ? url + 8 : str_starts(url, "http://") ? url + 7 : NULL;
-	if (host && !memchr(host, '@', strcspn(host, "/"))) {
-		size_t n = strlen(url);
+	if (!ru->known[lp->repo]) {
+		char *u = NULL;
+		const char *host;
+		perr e;
 
-		while (n && url[n - 1] == '/')
-			n--;
-		ret = xasprintf("%.*s/%s", (int)n, url, lp->filename);
+		ru->known[lp->repo] = true;
+		if (resolver_repo_url(c->r, &c->lr->repos[lp->repo], &u, &e) < 0)
+			return NULL;
+		host = str_starts(u, "https://") ? u + 8 : str_starts(u, "http://") ? u + 7 : NULL;
+		if (host && !memchr(host, '@', strcspn(host, "/"))) {
+			size_t n = strlen(u);
+
+			while (n && u[n - 1] == '/')
+				n--;
+			ru->urls[lp->repo] = xasprintf("%.*s", (int)n, u);
+		}
+		free(u);
 	}
-	free(url);
-	return ret;
+	url = ru->urls[lp->repo];
+	return url ? xasprintf("%s/%s", url, lp->filename) : NULL;
 }
 
 /*
@@ -693,6 +717,9 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 	struct tree_entry **ents;
 	size_t n;
 	int *map = xcalloc(t->npkgs + 1, sizeof(*map));
+	size_t nrepos = c->lr ? c->lr->nrepos : 0;
+	struct repo_urls ru = { xcalloc(nrepos + 1, sizeof(char *)),
+				xcalloc(nrepos + 1, sizeof(bool)) };
 
 	memset(img, 0, sizeof(*img));
 	img->name = xstrdup(c->r && c->r->name ? c->r->name : c->lr ? c->lr->name : "image");
@@ -716,11 +743,12 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 		s->maintainer = dup_or_null(p->maintainer ? p->maintainer : lp->maintainer);
 		s->homepage = dup_or_null(p->homepage);
 		s->filename = dup_or_null(lp->filename);
-		s->download_url = download_url(c, lp);
+		s->download_url = download_url(c, lp, &ru);
 		s->deb_sha256 = dup_or_null(lp->sha256);
 		/* The lock pins sha256; TR-03183-2 asks for SHA-512 too: hashed
 		 * from the verified .deb when it was read (kept in the layer record). */
 		if (!p->deb_sha512[0]) {
+			repo_urls_free(&ru, nrepos);
 			free(map);
 			return perr_set(e, "%s: internal: no SHA-512 of the .deb", lp->name);
 		}
@@ -768,6 +796,7 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 		f->pkg = ent->pkg >= 0 ? map[ent->pkg] : -1;
 	}
 	free(ents);
+	repo_urls_free(&ru, nrepos);
 	free(map);
 	return 0;
 }
