@@ -370,6 +370,146 @@ static int pool_finish(struct layer_pool *p, size_t njobs, perr *e)
 	return ret;
 }
 
+/* ---- decoding .debs ahead on worker threads ---------------------------------
+ *
+ * The tree must be built in lock order (overlaps, Replaces, hard links), but
+ * reading a .deb (xz, tar, digests) does not need the tree: deb_decode runs
+ * on decoder threads ahead of the main thread, which takes the results in
+ * order and inserts them (deb_insert).  Items are claimed strictly in order;
+ * the main thread decodes the one it needs itself when no decoder has taken
+ * it yet, so it never waits on a decoder that is busy elsewhere.  Decoders
+ * stay at most DEC_AHEAD items and DEC_AHEAD_BYTES of decoded content ahead
+ * of the main thread (memory), and stop claiming after an item that failed
+ * (its error is reported in order by the main thread; later ones never
+ * are).  Nothing a decoder does depends on timing, so the tree, and the
+ * output, are the same for any number of threads. */
+#define DEC_AHEAD 8
+#define DEC_AHEAD_BYTES (24u << 20)
+
+struct dec_item {
+	int pkgi, layer;
+	char *path;
+	struct deb_decoded d;
+	bool done;
+};
+
+struct decoder {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;      /* decoders: window moved / stop */
+	pthread_cond_t done_cv; /* main: an item is done */
+	struct dec_item *items; size_t n;
+	size_t next;            /* items[0..next) claimed */
+	size_t taken;           /* items[0..taken) handed to the main thread */
+	uint64_t bytes;         /* content of done items not yet taken */
+	bool stop, failed;
+	const struct policy *pol;
+	const struct lock_arch *la;
+	pthread_t *threads; size_t nthreads;
+};
+
+static void dec_run(struct decoder *dc, struct dec_item *it)
+{
+	const struct lock_pkg *lp = &dc->la->pkgs[it->pkgi];
+
+	deb_decode(lp, it->pkgi, it->layer, it->path, dc->pol, &it->d);
+}
+
+static void *dec_worker(void *arg)
+{
+	struct decoder *dc = arg;
+
+	pthread_mutex_lock(&dc->mu);
+	for (;;) {
+		struct dec_item *it;
+
+		while (!dc->stop && !dc->failed && dc->next < dc->n &&
+		       (dc->next >= dc->taken + DEC_AHEAD || dc->bytes >= DEC_AHEAD_BYTES))
+			pthread_cond_wait(&dc->cv, &dc->mu);
+		if (dc->stop || dc->failed || dc->next >= dc->n)
+			break;
+		it = &dc->items[dc->next++];
+		pthread_mutex_unlock(&dc->mu);
+		dec_run(dc, it);
+		pthread_mutex_lock(&dc->mu);
+		it->done = true;
+		dc->bytes += it->d.bytes;
+		if (it->d.rc < 0)
+			dc->failed = true;
+		pthread_cond_broadcast(&dc->done_cv);
+	}
+	pthread_mutex_unlock(&dc->mu);
+	return NULL;
+}
+
+/* items: the .debs of the layers to build, in lock order within layer order
+ * (the order deb_insert takes them).  nworkers may be 0: all on the caller. */
+static void dec_start(struct decoder *dc, struct dec_item *items, size_t n,
+		      const struct policy *pol, const struct lock_arch *la, size_t nworkers)
+{
+	memset(dc, 0, sizeof(*dc));
+	pthread_mutex_init(&dc->mu, NULL);
+	pthread_cond_init(&dc->cv, NULL);
+	pthread_cond_init(&dc->done_cv, NULL);
+	dc->items = items;
+	dc->n = n;
+	dc->pol = pol;
+	dc->la = la;
+	if (nworkers > n)
+		nworkers = n;
+	dc->threads = xcalloc(nworkers + 1, sizeof(*dc->threads));
+	for (size_t i = 0; i < nworkers; i++) {
+		if (pthread_create(&dc->threads[i], NULL, dec_worker, dc))
+			break; /* fewer decoders (or none: the main thread) is fine */
+		dc->nthreads++;
+	}
+}
+
+/* The next item in order, decoded (by the caller when nobody has claimed
+ * it).  The caller inserts it and then calls dec_release_item. */
+static struct dec_item *dec_take(struct decoder *dc)
+{
+	struct dec_item *it;
+
+	pthread_mutex_lock(&dc->mu);
+	it = &dc->items[dc->taken];
+	if (dc->next == dc->taken) {
+		dc->next++;
+		pthread_mutex_unlock(&dc->mu);
+		dec_run(dc, it);
+		pthread_mutex_lock(&dc->mu);
+		it->done = true;
+		dc->bytes += it->d.bytes;
+	}
+	while (!it->done)
+		pthread_cond_wait(&dc->done_cv, &dc->mu);
+	dc->bytes -= it->d.bytes;
+	dc->taken++;
+	pthread_cond_broadcast(&dc->cv);
+	pthread_mutex_unlock(&dc->mu);
+	return it;
+}
+
+/* Stop the decoders and free everything not taken. */
+static void dec_finish(struct decoder *dc)
+{
+	pthread_mutex_lock(&dc->mu);
+	dc->stop = true;
+	pthread_cond_broadcast(&dc->cv);
+	pthread_mutex_unlock(&dc->mu);
+	for (size_t i = 0; i < dc->nthreads; i++)
+		pthread_join(dc->threads[i], NULL);
+	for (size_t i = 0; i < dc->n; i++) {
+		deb_decoded_release(&dc->items[i].d);
+		free(dc->items[i].path);
+	}
+	free(dc->items);
+	free(dc->threads);
+	pthread_mutex_destroy(&dc->mu);
+	pthread_cond_destroy(&dc->cv);
+	pthread_cond_destroy(&dc->done_cv);
+	memset(dc, 0, sizeof(*dc));
+}
+
 static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_image *sb,
 		      perr *e)
 {
@@ -380,7 +520,8 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	struct layer_opts lo;
 	strvec need = STRVEC_INIT;
 	struct layer_pool pool;
-	bool pool_on = false;
+	struct decoder dec;
+	bool pool_on = false, dec_on = false;
 	int r_pool;
 	char **comments = NULL; /* per layer */
 	char *blobdir = NULL;
@@ -441,6 +582,20 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	if (mkdir_p(blobdir, 0755, e) < 0 || pool_start(&pool, ng, &lo, blobdir, e) < 0)
 		goto out;
 	pool_on = true;
+	{
+		/* decoders: one fewer than the threads, the main thread decodes too */
+		struct dec_item *items = xcalloc(la->npkgs + 1, sizeof(*items));
+		size_t nt = pare_nthreads(), n = 0;
+
+		for (size_t g = 0; g < ng; g++)
+			for (size_t k = 0; !gp[g].meta && k < gp[g].n; k++) {
+				items[n].pkgi = gp[g].pkgs[k];
+				items[n].layer = (int)g;
+				items[n++].path = deb_cache_path(gp[g].debs[k]);
+			}
+		dec_start(&dec, items, n, &c->pol, la, nt - 1);
+		dec_on = true;
+	}
 	for (size_t g = 0; g < ng; g++) {
 		strbuf comment = STRBUF_INIT;
 		strvec sources = STRVEC_INIT;
@@ -470,10 +625,10 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		}
 		lmeta_begin(&j->rec);
 		for (size_t k = 0; k < gp[g].n && !r; k++) {
-			char *deb = deb_cache_path(gp[g].debs[k]);
+			struct dec_item *it = dec_take(&dec);
 
-			r = deb_load_rec(c->tree, gp[g].pkgs[k], deb, &c->pol, &j->rec, e);
-			free(deb);
+			r = deb_insert(c->tree, it->pkgi, &it->d, &c->pol, &j->rec, e);
+			deb_decoded_release(&it->d);
 		}
 		if (r < 0)
 			goto out;
@@ -494,6 +649,8 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	 * neither reads the contents the workers drop (generate.c reads only
 	 * layer_keeps_content files and the ELF sonames), and the top layer is
 	 * its own slot (ng). */
+	dec_on = false;
+	dec_finish(&dec);
 	c->top_layer = (int)ng;
 	if (builder_generate(c, e) < 0)
 		goto out;
@@ -514,6 +671,8 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		goto out;
 	ret = 0;
 out:
+	if (dec_on)
+		dec_finish(&dec);
 	if (pool_on) {
 		perr ign;
 
