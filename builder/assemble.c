@@ -4,8 +4,9 @@
  * Per architecture: the merged-/usr links, then the packages grouped into
  * layers (layer_plan).  A layer found in the layer cache (blob + metadata
  * record, both verified) is restored into the tree from its record without
- * reading a .deb; the others' .debs are fetched if missing, streamed into the
- * tree (deb_load_rec) and the layer and its record written to the cache.  File
+ * reading a .deb; the others' .debs are fetched if missing, decoded on worker
+ * threads (deb_decode) and put into the tree in order (deb_insert), and the
+ * layer and its record written to the cache.  File
  * contents are dropped once their layer is written (digests and ELF sonames
  * stay), except the few generate.c reads.  Then the generated files
  * (builder_generate) as the top layer; then config and manifest.
@@ -221,7 +222,8 @@ struct group_plan {
 
 /* ---- writing package layers on worker threads ------------------------------
  *
- * The main thread reads the .debs into the tree in layer order; as soon as a
+ * The main thread puts the .debs into the tree in layer order (decoded ahead,
+ * see below); as soon as a
  * layer's packages are in, its live entries are snapshotted and the layer is
  * handed to a pool of workers, which write the tar, compress it, write the
  * cache entry and then drop the contents.  A layer's bytes depend only on
@@ -375,14 +377,16 @@ static int pool_finish(struct layer_pool *p, size_t njobs, perr *e)
  * The tree must be built in lock order (overlaps, Replaces, hard links), but
  * reading a .deb (xz, tar, digests) does not need the tree: deb_decode runs
  * on decoder threads ahead of the main thread, which takes the results in
- * order and inserts them (deb_insert).  Items are claimed strictly in order;
- * the main thread decodes the one it needs itself when no decoder has taken
- * it yet, so it never waits on a decoder that is busy elsewhere.  Decoders
- * stay at most DEC_AHEAD items and DEC_AHEAD_BYTES of decoded content ahead
- * of the main thread (memory), and stop claiming after an item that failed
- * (its error is reported in order by the main thread; later ones never
- * are).  Nothing a decoder does depends on timing, so the tree, and the
- * output, are the same for any number of threads. */
+ * order and inserts them (deb_insert).  Items are claimed strictly in order.
+ * The main thread is a decoder too: while the item it needs is not done it
+ * decodes the next unclaimed one (PARE_THREADS - 1 decoder threads + the
+ * main thread; with PARE_THREADS=1 it decodes each item just before it
+ * inserts it, as deb_load_rec does).  Decoding stays at most DEC_AHEAD items
+ * and DEC_AHEAD_BYTES of decoded content ahead of the insertion (memory),
+ * and no item is claimed after one that failed (its error is reported in
+ * order by the main thread; later ones never are).  Nothing a decoder does
+ * depends on timing, so the tree, and the output, are the same for any
+ * number of threads. */
 #define DEC_AHEAD 8
 #define DEC_AHEAD_BYTES (24u << 20)
 
@@ -472,13 +476,22 @@ static struct dec_item *dec_take(struct decoder *dc)
 
 	pthread_mutex_lock(&dc->mu);
 	it = &dc->items[dc->taken];
-	if (dc->next == dc->taken) {
-		dc->next++;
+	/* While the item is not there, decode the next unclaimed one (this
+	 * one first, then ahead within the window) rather than wait: the main
+	 * thread is one of the decoders. */
+	while (!it->done && !dc->failed && dc->next < dc->n &&
+	       (dc->next == dc->taken ||
+		(dc->next < dc->taken + DEC_AHEAD && dc->bytes < DEC_AHEAD_BYTES))) {
+		struct dec_item *o = &dc->items[dc->next++];
+
 		pthread_mutex_unlock(&dc->mu);
-		dec_run(dc, it);
+		dec_run(dc, o);
 		pthread_mutex_lock(&dc->mu);
-		it->done = true;
-		dc->bytes += it->d.bytes;
+		o->done = true;
+		dc->bytes += o->d.bytes;
+		if (o->d.rc < 0)
+			dc->failed = true;
+		pthread_cond_broadcast(&dc->done_cv);
 	}
 	while (!it->done)
 		pthread_cond_wait(&dc->done_cv, &dc->mu);
