@@ -405,6 +405,7 @@ struct decoder {
 	size_t next;            /* items[0..next) claimed */
 	size_t taken;           /* items[0..taken) handed to the main thread */
 	uint64_t bytes;         /* content of done items not yet taken */
+	bool sealed;            /* no more items will be added */
 	bool stop, failed;
 	const struct policy *pol;
 	const struct lock_arch *la;
@@ -426,8 +427,9 @@ static void *dec_worker(void *arg)
 	for (;;) {
 		struct dec_item *it;
 
-		while (!dc->stop && !dc->failed && dc->next < dc->n &&
-		       (dc->next >= dc->taken + DEC_AHEAD || dc->bytes >= DEC_AHEAD_BYTES))
+		while (!dc->stop && !dc->failed &&
+		       (dc->next >= dc->n ? !dc->sealed :
+			dc->next >= dc->taken + DEC_AHEAD || dc->bytes >= DEC_AHEAD_BYTES))
 			pthread_cond_wait(&dc->cv, &dc->mu);
 		if (dc->stop || dc->failed || dc->next >= dc->n)
 			break;
@@ -445,21 +447,23 @@ static void *dec_worker(void *arg)
 	return NULL;
 }
 
-/* items: the .debs of the layers to build, in lock order within layer order
- * (the order deb_insert takes them).  nworkers may be 0: all on the caller. */
-static void dec_start(struct decoder *dc, struct dec_item *items, size_t n,
-		      const struct policy *pol, const struct lock_arch *la, size_t nworkers)
+/* Started before the layer cache is consulted, so that the decoding of the
+ * first layers to build overlaps with checking (and restoring) the cached
+ * ones.  Items are added with dec_add in the order deb_insert takes them
+ * (layer order, lock order within a layer), at most la->npkgs; dec_seal
+ * when complete.  nworkers may be 0: all on the caller. */
+static void dec_start(struct decoder *dc, const struct policy *pol,
+		      const struct lock_arch *la, size_t nworkers)
 {
 	memset(dc, 0, sizeof(*dc));
 	pthread_mutex_init(&dc->mu, NULL);
 	pthread_cond_init(&dc->cv, NULL);
 	pthread_cond_init(&dc->done_cv, NULL);
-	dc->items = items;
-	dc->n = n;
+	dc->items = xcalloc(la->npkgs + 1, sizeof(*dc->items));
 	dc->pol = pol;
 	dc->la = la;
-	if (nworkers > n)
-		nworkers = n;
+	if (nworkers > la->npkgs)
+		nworkers = la->npkgs;
 	dc->threads = xcalloc(nworkers + 1, sizeof(*dc->threads));
 	for (size_t i = 0; i < nworkers; i++) {
 		if (pthread_create(&dc->threads[i], NULL, dec_worker, dc))
@@ -468,7 +472,28 @@ static void dec_start(struct decoder *dc, struct dec_item *items, size_t n,
 	}
 }
 
-/* The next item in order, decoded (by the caller when nobody has claimed
+/* Layer g's .debs (their files must exist: fetched or cached). */
+static void dec_add(struct decoder *dc, const struct group_plan *gp, size_t g)
+{
+	pthread_mutex_lock(&dc->mu);
+	for (size_t k = 0; k < gp->n; k++) {
+		dc->items[dc->n].pkgi = gp->pkgs[k];
+		dc->items[dc->n].layer = (int)g;
+		dc->items[dc->n++].path = deb_cache_path(gp->debs[k]);
+	}
+	pthread_cond_broadcast(&dc->cv);
+	pthread_mutex_unlock(&dc->mu);
+}
+
+static void dec_seal(struct decoder *dc)
+{
+	pthread_mutex_lock(&dc->mu);
+	dc->sealed = true;
+	pthread_cond_broadcast(&dc->cv);
+	pthread_mutex_unlock(&dc->mu);
+}
+
+/* The next item in order (all added), decoded (by the caller when nobody has claimed
  * it).  The caller inserts it and then calls dec_release_item. */
 static struct dec_item *dec_take(struct decoder *dc)
 {
@@ -538,7 +563,7 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	int r_pool;
 	char **comments = NULL; /* per layer */
 	char *blobdir = NULL;
-	size_t ng = 0;
+	size_t ng = 0, defer;
 	int ret = -1;
 
 	layer_opts_of(c, &lo);
@@ -555,7 +580,14 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	}
 	img->layers = xcalloc(ng + 1, sizeof(*img->layers));
 	gp = xcalloc(ng + 1, sizeof(*gp));
-	/* Which layers the cache has: only the others' .debs are needed. */
+	defer = ng; /* first layer whose .debs wait for the fetch */
+	/* decoders: one fewer than the threads, the main thread decodes too */
+	dec_start(&dec, &c->pol, la, pare_nthreads() - 1);
+	dec_on = true;
+	/* Which layers the cache has: only the others' .debs are needed.  The
+	 * layers to build are handed to the decoders as they are found, up to
+	 * the first one that needs a .deb fetched (then the rest after the
+	 * fetch: the order is the insertion order). */
 	for (size_t g = 0; g < ng; g++) {
 		gp[g].debs = xcalloc(la->npkgs + 1, sizeof(*gp[g].debs));
 		gp[g].pkgs = xcalloc(la->npkgs + 1, sizeof(*gp[g].pkgs));
@@ -578,6 +610,10 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 				sv_push(&need, gp[g].debs[k]);
 			free(deb);
 		}
+		if (!need.n)
+			dec_add(&dec, &gp[g], g);
+		else if (defer == ng)
+			defer = g;
 	}
 	if (need.n && c->r) {
 		struct fetch_opts fo = { c->o ? c->o->parallel : 0, &need };
@@ -590,25 +626,15 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 			goto out;
 		ret = -1;
 	}
+	for (size_t g = defer; g < ng; g++)
+		if (!gp[g].meta)
+			dec_add(&dec, &gp[g], g);
+	dec_seal(&dec);
 	comments = xcalloc(ng + 1, sizeof(*comments));
 	blobdir = path_join(pare_cache_dir(), "blobs/sha256");
 	if (mkdir_p(blobdir, 0755, e) < 0 || pool_start(&pool, ng, &lo, blobdir, e) < 0)
 		goto out;
 	pool_on = true;
-	{
-		/* decoders: one fewer than the threads, the main thread decodes too */
-		struct dec_item *items = xcalloc(la->npkgs + 1, sizeof(*items));
-		size_t nt = pare_nthreads(), n = 0;
-
-		for (size_t g = 0; g < ng; g++)
-			for (size_t k = 0; !gp[g].meta && k < gp[g].n; k++) {
-				items[n].pkgi = gp[g].pkgs[k];
-				items[n].layer = (int)g;
-				items[n++].path = deb_cache_path(gp[g].debs[k]);
-			}
-		dec_start(&dec, items, n, &c->pol, la, nt - 1);
-		dec_on = true;
-	}
 	for (size_t g = 0; g < ng; g++) {
 		strbuf comment = STRBUF_INIT;
 		strvec sources = STRVEC_INIT;

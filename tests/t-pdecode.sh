@@ -45,6 +45,18 @@ D=$(PARE_THREADS=4 "$PARE" --quiet build many -o "$W/warm1")
 D2=$(PARE_THREADS=1 "$PARE" --quiet build many -o "$W/warm2")
 check_eq "a warm build from the records of a threaded build: same digest" "$D" "$D2"
 
+# --- layers from the cache, from cached .debs and from fetched .debs, mixed ------------------
+# decoding starts while the layer cache is consulted, before the missing .debs are fetched
+C=$W/mixed
+D=$(PARE_CACHE_DIR=$C "$PARE" --quiet build many -o "$W/mixed0") || fail "build many (mixed)"
+ls "$C"/debs/sha256/* >/dev/null 2>&1 || fail "no .debs in $C/debs/sha256"
+for t in 1 2 4; do
+	rm -f $(ls "$C"/layers/*.json | awk 'NR % 3 == 1')
+	rm -f $(ls "$C"/debs/sha256/* | awk -v t=$t 'NR % 2 == t % 2')
+	check_eq "some layers cached, some .debs cached, the rest fetched ($t threads): same digest" "$D" \
+		"$(PARE_THREADS=$t PARE_CACHE_DIR=$C "$PARE" --quiet build many -o "$W/mixed$t" 2>&1)"
+done
+
 # --- overlaps: only Replaces lets the later package win -------------------------------------
 fixture_recipe repl stable "overlap-a, overlap-c, hello"
 check "lock repl" "$PARE" --quiet lock repl
