@@ -237,6 +237,7 @@ struct layer_job {
 	strbuf rec;
 	const char *key;
 	struct layer_desc *d;
+	uint64_t held;          /* bytes of .deb content its entries hold (decoder budget) */
 	perr e;
 	int rc;
 };
@@ -250,6 +251,9 @@ struct layer_pool {
 	const struct layer_opts *lo;
 	const char *blobdir;
 	pthread_t *threads; size_t nthreads;
+	/* called with a job's `held` once its contents are dropped */
+	void (*release)(void *cd, uint64_t bytes);
+	void *release_cd;
 };
 
 static int run_layer_job(struct layer_pool *p, size_t g, struct layer_job *j)
@@ -300,8 +304,11 @@ static void *layer_worker(void *arg)
 		g = p->next++;
 		pthread_mutex_unlock(&p->mu);
 		/* layers taken from the cache have no job (d NULL) */
-		if (p->jobs[g].d)
+		if (p->jobs[g].d) {
 			p->jobs[g].rc = run_layer_job(p, g, &p->jobs[g]);
+			if (p->release && p->jobs[g].held)
+				p->release(p->release_cd, p->jobs[g].held);
+		}
 		pthread_mutex_lock(&p->mu);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -378,17 +385,19 @@ static int pool_finish(struct layer_pool *p, size_t njobs, perr *e)
  * reading a .deb (xz, tar, digests) does not need the tree: deb_decode runs
  * on decoder threads ahead of the main thread, which takes the results in
  * order and inserts them (deb_insert).  Items are claimed strictly in order.
- * The main thread is a decoder too: while the item it needs is not done it
- * decodes the next unclaimed one (PARE_THREADS - 1 decoder threads + the
- * main thread; with PARE_THREADS=1 it decodes each item just before it
- * inserts it, as deb_load_rec does).  Decoding stays at most DEC_AHEAD items
- * and DEC_AHEAD_BYTES of decoded content ahead of the insertion (memory),
- * and no item is claimed after one that failed (its error is reported in
- * order by the main thread; later ones never are).  Nothing a decoder does
- * depends on timing, so the tree, and the output, are the same for any
- * number of threads. */
+ * PARE_THREADS decoder threads (with PARE_THREADS=1 none: the main thread
+ * decodes each item just before it inserts it, as deb_load_rec does); the
+ * main thread decodes an item itself only when no decoder has claimed it.
+ * Memory: decoders stay at most DEC_AHEAD items ahead of the insertion and
+ * claim nothing while DEC_AHEAD_BYTES of file contents are held, decoded or
+ * in the tree waiting for their layer writer (which gives them back with
+ * dec_release); the item the main thread needs is always decoded.  No item
+ * is claimed after one that failed (its error is reported in order by the
+ * main thread; later ones never are).  Nothing a decoder does depends on
+ * timing, so the tree, and the output, are the same for any number of
+ * threads. */
 #define DEC_AHEAD 8
-#define DEC_AHEAD_BYTES (24u << 20)
+#define DEC_AHEAD_BYTES (32u << 20)
 
 struct dec_item {
 	int pkgi, layer;
@@ -404,7 +413,7 @@ struct decoder {
 	struct dec_item *items; size_t n;
 	size_t next;            /* items[0..next) claimed */
 	size_t taken;           /* items[0..taken) handed to the main thread */
-	uint64_t bytes;         /* content of done items not yet taken */
+	uint64_t bytes;         /* content decoded and not yet written out by a layer writer */
 	bool sealed;            /* no more items will be added */
 	bool stop, failed;
 	const struct policy *pol;
@@ -501,12 +510,10 @@ static struct dec_item *dec_take(struct decoder *dc)
 
 	pthread_mutex_lock(&dc->mu);
 	it = &dc->items[dc->taken];
-	/* While the item is not there, decode the next unclaimed one (this
-	 * one first, then ahead within the window) rather than wait: the main
-	 * thread is one of the decoders. */
-	while (!it->done && !dc->failed && dc->next < dc->n &&
-	       (dc->next == dc->taken ||
-		(dc->next < dc->taken + DEC_AHEAD && dc->bytes < DEC_AHEAD_BYTES))) {
+	/* Decode it here when no decoder has claimed it (there are none, or
+	 * none has got to it yet).  Never further ahead: an insertion held up
+	 * behind a decode would hold up the layer writers. */
+	if (dc->next == dc->taken) {
 		struct dec_item *o = &dc->items[dc->next++];
 
 		pthread_mutex_unlock(&dc->mu);
@@ -520,14 +527,25 @@ static struct dec_item *dec_take(struct decoder *dc)
 	}
 	while (!it->done)
 		pthread_cond_wait(&dc->done_cv, &dc->mu);
-	dc->bytes -= it->d.bytes;
 	dc->taken++;
 	pthread_cond_broadcast(&dc->cv);
 	pthread_mutex_unlock(&dc->mu);
 	return it;
 }
 
-/* Stop the decoders and free everything not taken. */
+/* A layer writer dropped the contents of items taken before (its job's held). */
+static void dec_release(void *cd, uint64_t bytes)
+{
+	struct decoder *dc = cd;
+
+	pthread_mutex_lock(&dc->mu);
+	dc->bytes -= bytes;
+	pthread_cond_broadcast(&dc->cv);
+	pthread_mutex_unlock(&dc->mu);
+}
+
+/* Stop the decoders and free everything not taken (after pool_finish: the
+ * layer writers call dec_release). */
 static void dec_finish(struct decoder *dc)
 {
 	pthread_mutex_lock(&dc->mu);
@@ -581,8 +599,9 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	img->layers = xcalloc(ng + 1, sizeof(*img->layers));
 	gp = xcalloc(ng + 1, sizeof(*gp));
 	defer = ng; /* first layer whose .debs wait for the fetch */
-	/* decoders: one fewer than the threads, the main thread decodes too */
-	dec_start(&dec, &c->pol, la, pare_nthreads() - 1);
+	/* one decoder per thread (the main thread inserts; it decodes only a
+	 * .deb nobody has claimed); with PARE_THREADS=1 the main thread alone */
+	dec_start(&dec, &c->pol, la, pare_nthreads() > 1 ? pare_nthreads() : 0);
 	dec_on = true;
 	/* Which layers the cache has: only the others' .debs are needed.  The
 	 * layers to build are handed to the decoders as they are found, up to
@@ -635,6 +654,8 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	if (mkdir_p(blobdir, 0755, e) < 0 || pool_start(&pool, ng, &lo, blobdir, e) < 0)
 		goto out;
 	pool_on = true;
+	pool.release = dec_release;
+	pool.release_cd = &dec;
 	for (size_t g = 0; g < ng; g++) {
 		strbuf comment = STRBUF_INIT;
 		strvec sources = STRVEC_INIT;
@@ -666,6 +687,7 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		for (size_t k = 0; k < gp[g].n && !r; k++) {
 			struct dec_item *it = dec_take(&dec);
 
+			j->held += it->d.bytes;
 			r = deb_insert(c->tree, it->pkgi, &it->d, &c->pol, &j->rec, e);
 			deb_decoded_release(&it->d);
 		}
@@ -688,8 +710,6 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	 * neither reads the contents the workers drop (generate.c reads only
 	 * layer_keeps_content files and the ELF sonames), and the top layer is
 	 * its own slot (ng). */
-	dec_on = false;
-	dec_finish(&dec);
 	c->top_layer = (int)ng;
 	if (builder_generate(c, e) < 0)
 		goto out;
@@ -697,6 +717,8 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		goto out;
 	pool_on = false;
 	r_pool = pool_finish(&pool, ng, e);
+	dec_on = false;
+	dec_finish(&dec);
 	for (size_t g = 0; g < ng; g++) {
 		img->layers[g].comment = comments[g];
 		comments[g] = NULL;
@@ -710,13 +732,13 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		goto out;
 	ret = 0;
 out:
-	if (dec_on)
-		dec_finish(&dec);
 	if (pool_on) {
 		perr ign;
 
 		pool_finish(&pool, ng, &ign); /* the main thread's error wins */
 	}
+	if (dec_on)
+		dec_finish(&dec);
 	for (size_t g = 0; comments && g < ng; g++)
 		free(comments[g]);
 	free(comments);
