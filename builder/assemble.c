@@ -16,6 +16,7 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -946,6 +947,13 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 	int64_t epoch = builder_epoch(lr);
 	int ret = -1;
 
+	/* File contents (up to megabytes each) are allocated on decoder threads
+	 * and freed on layer writers.  By default glibc raises its mmap
+	 * threshold to the largest buffer freed, after which the big buffers
+	 * come from the threads' arenas and stay resident after free; a fixed
+	 * 2 MiB threshold gives them back (peak RSS of the python3 build
+	 * 87 -> 63 MB; the few buffers this large cost one mmap each). */
+	mallopt(M_MMAP_THRESHOLD, 2 << 20);
 	if (!eff.tag && r && r->tags.n)
 		eff.tag = r->tags.v[0];
 	if (r && r->tags.n)
