@@ -9,7 +9,7 @@
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS    := libsolv libsolvext libarchive libssl libcrypto libcjson libgit2 libcurl yaml-0.1 libsodium zlib
+PKGS    := libsolv libsolvext libarchive libssl libcrypto libcjson libgit2 libcurl yaml-0.1 libsodium zlib libdeflate
 BUILD   ?= build
 WERROR  ?= -Werror
 OPT     ?= -O2
@@ -52,7 +52,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpare.a tests/unit/tap.h
 
 # Debian packages: build dependencies, then what the tests need (tests/DEPS).
 DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev libssl-dev \
-	libcjson-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libsodium-dev zlib1g-dev gpgv gpg \
+	libcjson-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libsodium-dev zlib1g-dev libdeflate-dev gpgv gpg \
 	clang libclang-rt-14-dev
 deps:
 	@need=""; for p in $(DEPS) $$(cat tests/DEPS 2>/dev/null | grep -v '^#'); do \

@@ -25,12 +25,7 @@
 
 int64_t builder_epoch(const struct lock_recipe *lr)
 {
-	int64_t newest = 0;
-
-	for (size_t i = 0; lr && i < lr->nrepos; i++)
-		if (lr->repos[i].date_epoch > newest)
-			newest = lr->repos[i].date_epoch;
-	return source_date_epoch(newest);
+	return source_date_epoch(lock_recipe_epoch(lr));
 }
 
 static int add_usrmerge(struct image_tree *t, perr *e)
@@ -712,6 +707,9 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	 * layer_keeps_content files and the ELF sonames), and the top layer is
 	 * its own slot (ng). */
 	c->top_layer = (int)ng;
+	/* every package entry is in the tree (from .debs or layer records) */
+	if (builder_linkcheck(c, e) < 0)
+		goto out;
 	if (builder_generate(c, e) < 0)
 		goto out;
 	if (write_layer(c, -1, &img->layers[ng], e) < 0)
@@ -731,8 +729,19 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	free_contents(c->tree);
 	if (oci_image_json(c, img, e) < 0 || builder_sbom_image(c, sb, e) < 0)
 		goto out;
+	/* Analysed once: the embedded SBOMs' analysis when it is of the same
+	 * packages and copyright files (always, unless a recipe path replaced
+	 * a copyright file after they were written). */
+	if (c->sbom_lic && sbom_licenses_match(c->sbom_lic, sb)) {
+		sb->lic = c->sbom_lic;
+		c->sbom_lic = NULL;
+	} else {
+		sbom_image_analyse(sb);
+	}
 	ret = 0;
 out:
+	sbom_licenses_free(c->sbom_lic);
+	c->sbom_lic = NULL;
 	if (pool_on) {
 		perr ign;
 
@@ -834,6 +843,29 @@ static char *download_url(const struct build_ctx *c, const struct lock_pkg *lp)
 	return ret;
 }
 
+/*
+ * Where package i's copyright text is in the image: the live tree entry of
+ * /usr/share/doc/OWNER/copyright, when it is still the regular file the text
+ * was read from (that package's, complete: same size; deb.c reads exactly
+ * that path).  Not when a policy dropped it or something else replaced it:
+ * the embedded SBOMs then carry the text itself.
+ */
+static void copyright_file(const struct image_tree *t, size_t i, struct sbom_pkg *s)
+{
+	long k = deb_copyright_owner(t, i);
+	const char *owner = k < 0 ? NULL : t->pkgs[k].name ? t->pkgs[k].name : t->pkgs[k].lp->name;
+	char *path = owner ? xasprintf("/usr/share/doc/%s/copyright", owner) : NULL;
+	const struct tree_entry *ent = path ? tree_get(t, path) : NULL;
+
+	if (ent && !ent->removed && ent->type == TREE_FILE && ent->pkg == (int)k &&
+	    ent->size == strlen(t->pkgs[k].copyright) && is_sha256_hex(ent->sha256)) {
+		s->copyright_file = path;
+		path = NULL;
+		memcpy(s->copyright_sha256, ent->sha256, sizeof(s->copyright_sha256));
+	}
+	free(path);
+}
+
 int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *e)
 {
 	const struct image_tree *t = c->tree;
@@ -874,6 +906,7 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 		s->deb_sha512 = xstrdup(p->deb_sha512);
 		s->deb_size = lp->size;
 		s->copyright = dup_or_null(deb_copyright(t, i));
+		copyright_file(t, i, s);
 		s->requested = lp->requested;
 		sv_copy(&s->depends, &lp->depends);
 		if (p->os_release && !img->os_id) {
@@ -974,6 +1007,9 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 		c.arch = lr->archs[a].arch;
 		c.epoch = epoch;
 		policy_init(&c.pol, r);
+		for (size_t i = 0; i < c.la->npkgs; i++)
+			if (!strcmp(c.la->pkgs[i].name, "ca-certificates"))
+				c.pol.ca_bundle = true; /* generate.c makes the bundle */
 		if (!o->quiet)
 			note("building %s for %s (%zu packages)", r && r->name ? r->name : lr->name,
 			     c.arch, c.la->npkgs);

@@ -25,7 +25,7 @@
 
 /* Bump when anything that changes layer bytes changes (tar writer, policy
  * defaults, normalisation): it is part of every layer cache key. */
-#define PARE_POLICY_VERSION "3"
+#define PARE_POLICY_VERSION "4" /* 4: CA certificates stripped with the bundle */
 
 /* ---- packages as read from their .deb ------------------------------------ */
 
@@ -75,6 +75,22 @@ struct tree_entry {
 	bool removed;        /* superseded by a later entry (Replaces / generated) */
 	enum tree_elf elf;   /* regular files read from a package */
 	char *soname;        /* see elf */
+	/* ELF executables and shared objects read from a package (for the
+	 * link check, also from the layer cache): DT_NEEDED joined by '\n'
+	 * and the search path (DT_RUNPATH, else DT_RPATH); NULL when none. */
+	char *needed, *runpath;
+};
+
+/* A package entry the strip policy removed, remembered when something later
+ * may ask for it: a file or link whose name looks like a shared library (the
+ * link check names the rule that removed it), and CA certificates (content
+ * kept: the bundle is made from them). */
+struct tree_stripped {
+	char *path;          /* normalised, like tree entries */
+	char *rule;          /* the strip glob that matched */
+	int pkg;             /* index into tree->pkgs */
+	unsigned char *data; /* CA certificates only, else NULL */
+	uint64_t size;
 };
 
 struct image_tree {
@@ -82,6 +98,7 @@ struct image_tree {
 	size_t *slots; size_t nslots;             /* open-addressing path index (private) */
 	char **pslots; size_t npslots, npar;      /* set of every entry's parent paths (private) */
 	struct deb_pkg *pkgs; size_t npkgs, pkgs_alloc;
+	struct tree_stripped *stripped; size_t nstripped, stripped_alloc; /* read order */
 };
 
 struct image_tree *tree_new(void);
@@ -114,17 +131,29 @@ struct tree_entry **tree_sorted(const struct image_tree *t, size_t *n);
  * ent and everything it points to; applies overlap rules). */
 int tree_insert(struct image_tree *t, struct tree_entry *ent, perr *e);
 void tree_entry_free(struct tree_entry *ent);
+/* Remember a stripped entry (takes ownership of data). */
+void tree_add_stripped(struct image_tree *t, const char *path, const char *rule, int pkg,
+		       unsigned char *data, uint64_t size);
+/* Whether a stripped entry is worth remembering (see struct tree_stripped),
+ * and whether its content is. */
+bool tree_stripped_wanted(const char *path, bool is_file, bool *keep_data);
 void deb_pkg_free(struct deb_pkg *p);
 /* Package i's copyright text: its own, else (Debian's shared doc directory,
  * /usr/share/doc/NAME -> OTHER) OTHER's when OTHER is in the tree and built
  * from the same source package; NULL when neither.  Not owned. */
 const char *deb_copyright(const struct image_tree *t, size_t i);
+/* The package whose copyright text deb_copyright(t, i) is (i or OTHER), -1
+ * when there is none. */
+long deb_copyright_owner(const struct image_tree *t, size_t i);
 
 /* ---- policy ---------------------------------------------------------------- */
 
 struct policy {
 	const struct recipe *r; /* NULL = defaults only */
 	bool allow_shell, allow_pkgmgr, allow_setuid;
+	/* pare generates /etc/ssl/certs/ca-certificates.crt (ca-certificates is
+	 * in the image): the certificates it is made from are stripped */
+	bool ca_bundle;
 };
 
 void policy_init(struct policy *p, const struct recipe *r);
@@ -142,6 +171,8 @@ int policy_symlink_target(const char *linkpath, const char *target, char **out,
 /* Whether the strip policy removes path (recipe keep > recipe strip >
  * default keep > default strip). */
 bool policy_stripped(const struct policy *p, const char *path);
+/* The glob that strips path (recipe strip or default), NULL when kept. */
+const char *policy_strip_rule(const struct policy *p, const char *path);
 /* Hardening for one package entry, before it enters the tree: shells and
  * package managers, setuid/setgid, world-writable, owner root:root (then the
  * recipe's `paths` permissions).  Edits ent in place. */
@@ -209,6 +240,7 @@ bool layer_keeps_content(const char *path);
 void lmeta_begin(strbuf *rec);
 void lmeta_put_pkg(strbuf *rec, const struct deb_pkg *p);       /* before its entries */
 void lmeta_put_entry(strbuf *rec, const struct tree_entry *ent); /* as inserted */
+void lmeta_put_stripped(strbuf *rec, const struct tree_stripped *s); /* tree_add_stripped */
 void lmeta_put_pkg_end(strbuf *rec, const struct deb_pkg *p);   /* after them */
 struct lmeta;
 /* Parse a record (already verified by its digest); NULL when malformed or
@@ -248,16 +280,17 @@ struct layer_desc {
 
 const char *layer_media_type(const char *compression);
 
-/* pgzip.c - parallel deterministic gzip (see the file's comment).  The
- * bytes depend on the input and level only, never on nthreads. */
-#define PGZ_BLOCK (256u * 1024) /* fixed: part of the output format */
-#define PGZ_BATCH 8             /* blocks compressed per round */
+/* pgzip.c - parallel deterministic multi-member gzip on libdeflate (see the
+ * file's comment).  The bytes depend on the input and level only, never on
+ * nthreads. */
+#define PGZ_BLOCK (1024u * 1024) /* input bytes per gzip member; fixed: part of the output format */
+#define PGZ_BATCH 8              /* members compressed per round */
 typedef int pgz_write_fn(void *cd, const void *buf, size_t n, perr *e);
 struct pgz;
 /* level 0 = 6; NULL with e set on a level outside 1-9 */
 struct pgz *pgz_new(int level, size_t nthreads, pgz_write_fn *write, void *cd, perr *e);
 int pgz_write(struct pgz *g, const void *buf, size_t n, perr *e);
-int pgz_finish(struct pgz *g, perr *e); /* last block, CRC-32 + ISIZE trailer */
+int pgz_finish(struct pgz *g, perr *e); /* the last member (one empty member for no input) */
 void pgz_free(struct pgz *g);
 /* worker threads: $PARE_THREADS if set (>= 1), else online cores, at most 8 */
 size_t pare_nthreads(void);
@@ -299,7 +332,22 @@ struct build_ctx {
 	struct policy pol;
 	struct image_tree *tree;
 	int top_layer;          /* layer index of generated entries */
+	/* The licence analysis the embedded SBOMs were written with, for the
+	 * attached ones (the same packages: analysed once per image). */
+	struct sbom_licenses *sbom_lic;
 };
+
+/* generate.c: the multiarch triplet of a Debian architecture (NULL when
+ * unknown), and the directories /etc/ld.so.conf.d/ *.conf name. */
+const char *builder_arch_triplet(const char *arch);
+int builder_ld_conf_dirs(const struct image_tree *t, strvec *dirs, perr *e);
+
+/* linkcheck.c: every DT_NEEDED of every ELF object in the tree must resolve
+ * in the image the way ld.so would; one the strip policy removed is an
+ * error naming the object, its package, the library and the rule; one no
+ * package ships is a warning (once per library).  Package entries only:
+ * run once all layers are in the tree. */
+int builder_linkcheck(const struct build_ctx *c, perr *e);
 
 /* Implemented in generate.c: add everything pare generates for this image
  * (users, groups, dpkg status.d, recipe paths, …) with tree_add_*(). */

@@ -189,6 +189,7 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 	mode_t ft = archive_entry_filetype(ae);
 	struct tree_entry *ent = NULL;
 	char *path = NULL, *raw = NULL, *cpath = NULL;
+	const char *rule;
 	strbuf data = STRBUF_INIT;
 	int ret = -1;
 
@@ -253,7 +254,25 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 			pkg->os_release = xstrndup(sb_str(&data), data.len);
 		}
 	}
-	if (policy_stripped(pol, path)) {
+	if ((rule = policy_strip_rule(pol, path))) {
+		bool keep_data;
+
+		/* libraries: for the link check's message; certificates: for
+		 * the bundle */
+		if (ft != AE_IFDIR && tree_stripped_wanted(path, !hl && ft == AE_IFREG, &keep_data)) {
+			struct tree_stripped s = { path, (char *)rule, pkgi, NULL, 0 };
+
+			if (keep_data) {
+				if (!data.len && read_all(a, archive_entry_size(ae), 16 << 20, &data,
+							  path, e) < 0)
+					goto fail_pkg;
+				s.size = data.len;
+				s.data = (unsigned char *)sb_detach(&data);
+			}
+			if (rec)
+				lmeta_put_stripped(rec, &s);
+			tree_add_stripped(t, path, rule, pkgi, s.data, s.size);
+		}
 		ret = 0;
 		goto out;
 	}
@@ -300,12 +319,28 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 		phash_final_hex(h, ent->sha1);
 		{
 			perr ee = { 0 };
+			struct elf_dyn dy;
 
-			if (elf_soname(ent->data, ent->size, &ent->soname, &ee) < 0) {
+			if (elf_dynamic(ent->data, ent->size, &dy, &ee) < 0) {
 				ent->elf = ELF_BAD;
 				ent->soname = xstrdup(ee.msg);
 			} else {
+				/* the soname ld.so.cache is keyed by: shared objects only */
+				if (!dy.is_exec) {
+					ent->soname = dy.soname;
+					dy.soname = NULL;
+				}
 				ent->elf = ent->soname ? ELF_SONAME : ELF_NONE;
+				if (dy.needed.n) {
+					strbuf nb = STRBUF_INIT;
+
+					for (size_t i = 0; i < dy.needed.n; i++)
+						sb_addf(&nb, "%s%s", i ? "\n" : "", dy.needed.v[i]);
+					ent->needed = sb_detach(&nb);
+				}
+				if (dy.runpath || dy.rpath)
+					ent->runpath = xstrdup(dy.runpath ? dy.runpath : dy.rpath);
+				elf_dyn_release(&dy);
 			}
 		}
 	}
@@ -556,26 +591,33 @@ void deb_decoded_release(struct deb_decoded *d)
 	memset(d, 0, sizeof(*d));
 }
 
-const char *deb_copyright(const struct image_tree *t, size_t i)
+long deb_copyright_owner(const struct image_tree *t, size_t i)
 {
 	const struct deb_pkg *p = &t->pkgs[i];
 	const char *target;
 
 	if (p->copyright || !p->doc_link)
-		return p->copyright;
+		return p->copyright ? (long)i : -1;
 	/* Only a link to a sibling directory: "OTHER" or
 	 * "/usr/share/doc/OTHER" (dpkg-maintscript / dh_installdocs --link-doc). */
 	target = p->doc_link;
 	if (str_starts(target, "/usr/share/doc/"))
 		target += strlen("/usr/share/doc/");
 	if (!*target || strchr(target, '/'))
-		return NULL;
+		return -1;
 	for (size_t k = 0; k < t->npkgs; k++) {
 		const struct deb_pkg *o = &t->pkgs[k];
 
 		if (k != i && o->name && !strcmp(o->name, target) && o->source && p->source &&
 		    !strcmp(o->source, p->source))
-			return o->copyright;
+			return o->copyright ? (long)k : -1;
 	}
-	return NULL;
+	return -1;
+}
+
+const char *deb_copyright(const struct image_tree *t, size_t i)
+{
+	long k = deb_copyright_owner(t, i);
+
+	return k < 0 ? NULL : t->pkgs[k].copyright;
 }

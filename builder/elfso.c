@@ -9,6 +9,7 @@
 #include "gen_int.h"
 
 #include <elf.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct rd {
@@ -29,22 +30,50 @@ static bool get(const struct rd *r, uint64_t off, unsigned len, uint64_t *v)
 	return true;
 }
 
-/* 0 with *soname set (caller frees), 0 with *soname NULL when the file is
- * not an ELF shared object with a soname, -1 on malformed ELF. */
-int elf_soname(const void *data, size_t n, char **soname, perr *e)
+/* A string of the .dynamic section's string table, bounds checked. */
+static int dyn_str(const struct rd *r, uint64_t stroff, uint64_t strsize, uint64_t val,
+		   char **out, perr *e)
+{
+	uint64_t s = stroff + val, end = s;
+
+	if (val >= strsize || s >= r->n)
+		return perr_set(e, "bad ELF dynamic string offset");
+	while (end < r->n && end < stroff + strsize && r->p[end])
+		end++;
+	if (end >= r->n || r->p[end])
+		return perr_set(e, "unterminated ELF dynamic string");
+	*out = xstrndup((const char *)r->p + s, end - s);
+	return 0;
+}
+
+void elf_dyn_release(struct elf_dyn *d)
+{
+	free(d->soname);
+	free(d->runpath);
+	free(d->rpath);
+	sv_clear(&d->needed);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Executables (ET_EXEC) and shared objects / PIEs (ET_DYN): the .dynamic
+ * entries the dynamic linker acts on.  Section headers, like the soname
+ * reader always did: Debian's stripped objects keep them. */
+int elf_dynamic(const void *data, size_t n, struct elf_dyn *d, perr *e)
 {
 	struct rd r = { data, n, false, false };
 	uint64_t type, shoff, shentsize, shnum;
+	int ret = -1;
 
-	*soname = NULL;
+	memset(d, 0, sizeof(*d));
 	if (n < EI_NIDENT || memcmp(data, ELFMAG, SELFMAG))
 		return 0;
 	r.is64 = r.p[EI_CLASS] == ELFCLASS64;
 	r.be = r.p[EI_DATA] == ELFDATA2MSB;
 	if (!get(&r, 16, 2, &type))
 		return perr_set(e, "truncated ELF header");
-	if (type != ET_DYN)
+	if (type != ET_DYN && type != ET_EXEC)
 		return 0;
+	d->is_exec = type == ET_EXEC;
 	if (r.is64) {
 		if (!get(&r, 0x28, 8, &shoff) || !get(&r, 0x3a, 2, &shentsize) ||
 		    !get(&r, 0x3c, 2, &shnum))
@@ -58,40 +87,76 @@ int elf_soname(const void *data, size_t n, char **soname, perr *e)
 		uint64_t sh = shoff + i * shentsize, stype, off, size, link;
 		uint64_t strsh, stroff, strsize, entsize = r.is64 ? 16 : 8;
 
-		if (!get(&r, sh + 4, 4, &stype))
-			return perr_set(e, "truncated ELF section table");
+		if (!get(&r, sh + 4, 4, &stype)) {
+			perr_set(e, "truncated ELF section table");
+			goto out;
+		}
 		if (stype != SHT_DYNAMIC)
 			continue;
 		if (r.is64 ? !get(&r, sh + 0x18, 8, &off) || !get(&r, sh + 0x20, 8, &size) ||
 				     !get(&r, sh + 0x28, 4, &link)
 			   : !get(&r, sh + 0x10, 4, &off) || !get(&r, sh + 0x14, 4, &size) ||
-				     !get(&r, sh + 0x18, 4, &link))
-			return perr_set(e, "truncated ELF section header");
-		if (link >= shnum)
-			return perr_set(e, "bad ELF .dynamic link");
+				     !get(&r, sh + 0x18, 4, &link)) {
+			perr_set(e, "truncated ELF section header");
+			goto out;
+		}
+		if (link >= shnum) {
+			perr_set(e, "bad ELF .dynamic link");
+			goto out;
+		}
 		strsh = shoff + link * shentsize;
 		if (r.is64 ? !get(&r, strsh + 0x18, 8, &stroff) || !get(&r, strsh + 0x20, 8, &strsize)
-			   : !get(&r, strsh + 0x10, 4, &stroff) || !get(&r, strsh + 0x14, 4, &strsize))
-			return perr_set(e, "truncated ELF section header");
-		for (uint64_t d = off; d + entsize <= off + size; d += entsize) {
+			   : !get(&r, strsh + 0x10, 4, &stroff) || !get(&r, strsh + 0x14, 4, &strsize)) {
+			perr_set(e, "truncated ELF section header");
+			goto out;
+		}
+		d->dynamic = true;
+		for (uint64_t k = off; k + entsize <= off + size; k += entsize) {
 			uint64_t tag, val;
-			if (!get(&r, d, entsize / 2, &tag) || !get(&r, d + entsize / 2, entsize / 2, &val))
-				return perr_set(e, "truncated ELF .dynamic");
+			char *s = NULL;
+
+			if (!get(&r, k, entsize / 2, &tag) || !get(&r, k + entsize / 2, entsize / 2, &val)) {
+				perr_set(e, "truncated ELF .dynamic");
+				goto out;
+			}
 			if (tag == DT_NULL)
 				break;
-			if (tag == DT_SONAME) {
-				uint64_t s = stroff + val, end = s;
-				if (val >= strsize || s >= n)
-					return perr_set(e, "bad ELF DT_SONAME");
-				while (end < n && end < stroff + strsize && r.p[end])
-					end++;
-				if (end >= n || r.p[end])
-					return perr_set(e, "unterminated ELF DT_SONAME");
-				*soname = xstrndup((const char *)r.p + s, end - s);
-				return 0;
+			if (tag != DT_SONAME && tag != DT_NEEDED && tag != DT_RUNPATH && tag != DT_RPATH)
+				continue;
+			if (dyn_str(&r, stroff, strsize, val, &s, e) < 0)
+				goto out;
+			if (tag == DT_NEEDED) {
+				sv_push(&d->needed, s);
+				free(s);
+				continue;
 			}
+			char **slot = tag == DT_SONAME ? &d->soname : tag == DT_RUNPATH ? &d->runpath
+											 : &d->rpath;
+			free(*slot); /* the last one wins, as in ld.so */
+			*slot = s;
 		}
-		return 0;
+		break;
 	}
+	ret = 0;
+out:
+	if (ret < 0)
+		elf_dyn_release(d);
+	return ret;
+}
+
+/* 0 with *soname set (caller frees), 0 with *soname NULL when the file is
+ * not an ELF shared object with a soname, -1 on malformed ELF. */
+int elf_soname(const void *data, size_t n, char **soname, perr *e)
+{
+	struct elf_dyn d;
+
+	*soname = NULL;
+	if (elf_dynamic(data, n, &d, e) < 0)
+		return -1;
+	if (!d.is_exec) {
+		*soname = d.soname;
+		d.soname = NULL;
+	}
+	elf_dyn_release(&d);
 	return 0;
 }

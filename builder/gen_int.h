@@ -20,6 +20,18 @@ int ldcache_build(const char *arch, struct ldcache_entry *ents, size_t n,
 /* DT_SONAME of an ELF shared object in memory: *soname NULL when the data is
  * not a shared object with a soname; -1 on malformed ELF. */
 int elf_soname(const void *data, size_t n, char **soname, perr *e);
+/* What the dynamic linker reads from an executable or shared object. */
+struct elf_dyn {
+	bool dynamic;    /* has a .dynamic section (static executables do not) */
+	bool is_exec;    /* ET_EXEC (else ET_DYN: shared object or PIE) */
+	char *soname;    /* DT_SONAME or NULL */
+	strvec needed;   /* DT_NEEDED, in order */
+	char *runpath, *rpath; /* DT_RUNPATH / DT_RPATH or NULL */
+};
+/* All zero (0) when the data is not an ELF executable or shared object;
+ * -1 on malformed ELF. */
+int elf_dynamic(const void *data, size_t n, struct elf_dyn *d, perr *e);
+void elf_dyn_release(struct elf_dyn *d);
 
 /* ---- file contents (genfiles.c) ---- */
 struct gen_user {

@@ -149,17 +149,36 @@ out:
 
 /* ---- CA bundle ------------------------------------------------------------ */
 
+struct ca_file {
+	const char *path;
+	const unsigned char *data;
+	uint64_t size;
+	size_t order;
+};
+
+static int ca_file_cmp(const void *a, const void *b)
+{
+	const struct ca_file *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : x->order < y->order ? -1 : x->order > y->order;
+}
+
 /* What update-ca-certificates does with the default configuration (every
  * certificate ca-certificates ships is enabled): concatenate them, sorted
  * by path.  The per-certificate hash symlinks are not made; OpenSSL, GnuTLS
- * and Go all read the bundle. */
+ * and Go all read the bundle.  The certificates are those still in the tree
+ * (a recipe `keep`) and those the strip policy removed (policy.ca_bundle),
+ * whose content the tree remembers for this. */
 static int gen_ca_bundle(struct build_ctx *c, perr *e)
 {
 	const char *prefix = "/usr/share/ca-certificates/";
 	const char *bundle_path = "/etc/ssl/certs/ca-certificates.crt";
+	const struct image_tree *t = c->tree;
 	struct tree_entry **ents = NULL;
+	struct ca_file *cf = NULL;
 	strbuf bundle = STRBUF_INIT;
-	size_t n = 0, count = 0;
+	size_t n = 0, ncf = 0, count = 0;
 	int ret = -1;
 
 	if (!find_pkg(c->tree, "ca-certificates"))
@@ -167,6 +186,7 @@ static int gen_ca_bundle(struct build_ctx *c, perr *e)
 	if (must_not_be_shipped(c->tree, bundle_path, e) < 0)
 		return -1;
 	ents = tree_sorted(c->tree, &n);
+	cf = xcalloc(n + t->nstripped + 1, sizeof(*cf));
 	for (size_t i = 0; i < n; i++) {
 		const struct tree_entry *f;
 
@@ -179,7 +199,23 @@ static int gen_ca_bundle(struct build_ctx *c, perr *e)
 			perr_set(e, "%s: not a regular file", ents[i]->path);
 			goto out;
 		}
-		if (gen_ca_append(&bundle, ents[i]->path, f->data, f->size, e) < 0) {
+		cf[ncf] = (struct ca_file){ ents[i]->path, f->data, f->size, ncf };
+		ncf++;
+	}
+	for (size_t i = 0; i < t->nstripped; i++) {
+		const struct tree_stripped *s = &t->stripped[i];
+
+		if (s->data && str_starts(s->path, prefix) && str_ends(s->path, ".crt") &&
+		    !tree_get(t, s->path))
+			cf[ncf] = (struct ca_file){ s->path, s->data, s->size, ncf }, ncf++;
+	}
+	/* of two packages' copies of one path the later one wins, as in the
+	 * tree */
+	qsort(cf, ncf, sizeof(*cf), ca_file_cmp);
+	for (size_t i = 0; i < ncf; i++) {
+		if (i + 1 < ncf && !strcmp(cf[i].path, cf[i + 1].path))
+			continue;
+		if (gen_ca_append(&bundle, cf[i].path, cf[i].data, cf[i].size, e) < 0) {
 			perr_prefix(e, "ca-certificates");
 			goto out;
 		}
@@ -194,6 +230,7 @@ static int gen_ca_bundle(struct build_ctx *c, perr *e)
 	debug("%s: %zu certificates", bundle_path, count);
 	ret = 0;
 out:
+	free(cf);
 	free(ents);
 	sb_release(&bundle);
 	return ret;
@@ -201,7 +238,7 @@ out:
 
 /* ---- ld.so.cache -------------------------------------------------------- */
 
-static const char *arch_triplet(const char *arch)
+const char *builder_arch_triplet(const char *arch)
 {
 	static const char *const t[][2] = {
 		{ "amd64", "x86_64-linux-gnu" },     { "arm64", "aarch64-linux-gnu" },
@@ -219,14 +256,14 @@ static const char *arch_triplet(const char *arch)
 /* Directories named by /etc/ld.so.conf.d/NAME.conf (one per line, '#'
  * comments; "include" lines are not followed: Debian's ld.so.conf only
  * includes ld.so.conf.d itself), normalised to tree paths. */
-static int conf_dirs(struct build_ctx *c, strvec *dirs, perr *e)
+int builder_ld_conf_dirs(const struct image_tree *t, strvec *dirs, perr *e)
 {
 	const char *prefix = "/etc/ld.so.conf.d/";
 	struct tree_entry **ents;
 	size_t n = 0;
 	int ret = 0;
 
-	ents = tree_sorted(c->tree, &n);
+	ents = tree_sorted(t, &n);
 	for (size_t i = 0; i < n && !ret; i++) {
 		const struct tree_entry *f;
 		strvec lines = STRVEC_INIT;
@@ -235,7 +272,7 @@ static int conf_dirs(struct build_ctx *c, strvec *dirs, perr *e)
 		if (!str_starts(ents[i]->path, prefix) || !str_ends(ents[i]->path, ".conf") ||
 		    strchr(ents[i]->path + strlen(prefix), '/'))
 			continue;
-		if (tree_file(c->tree, ents[i]->path, true, &f, e) < 0) {
+		if (tree_file(t, ents[i]->path, true, &f, e) < 0) {
 			ret = -1;
 			break;
 		}
@@ -293,7 +330,7 @@ static int entry_soname(const struct tree_entry *f, char **so, perr *e)
  * directories first and the defaults after them). */
 static int gen_ldcache(struct build_ctx *c, perr *e)
 {
-	const char *trip = arch_triplet(c->arch);
+	const char *trip = builder_arch_triplet(c->arch);
 	strvec dirs = STRVEC_INIT, defaults = STRVEC_INIT, owned = STRVEC_INIT, seen = STRVEC_INIT;
 	struct ldcache_entry *le = NULL;
 	size_t nle = 0, alloc = 0, extra = 0, n = 0;
@@ -306,7 +343,7 @@ static int gen_ldcache(struct build_ctx *c, perr *e)
 	}
 	sv_push(&defaults, "/usr/lib");
 	sv_push(&defaults, "/usr/lib64");
-	if (conf_dirs(c, &dirs, e) < 0)
+	if (builder_ld_conf_dirs(c->tree, &dirs, e) < 0)
 		goto out;
 	ents = tree_sorted(c->tree, &n);
 	for (size_t pass = 0; pass < 2; pass++) {
@@ -434,6 +471,7 @@ static int gen_embedded_sbom(struct build_ctx *c, perr *e)
 
 	if (builder_sbom_image(c, &img, e) < 0)
 		goto out;
+	sbom_image_analyse(&img);
 	for (size_t k = 0; k < ARRAY_SIZE(fmts); k++) {
 		char *path = sbom_embedded_path(img.name, fmts[k]);
 		int r;
@@ -448,6 +486,10 @@ static int gen_embedded_sbom(struct build_ctx *c, perr *e)
 		if (r < 0)
 			goto out;
 	}
+	/* kept for the attached documents (build_arch) */
+	sbom_licenses_free(c->sbom_lic);
+	c->sbom_lic = img.lic;
+	img.lic = NULL;
 	ret = 0;
 out:
 	sbom_image_free(&img);

@@ -6,7 +6,7 @@
  * children) compressed with gzip (no name, no timestamp) or zstd.  Both
  * digests are computed while streaming: the tar writer's output callback
  * hashes the uncompressed bytes (diff_id) and feeds them to the compressor
- * -- pgzip.c for gzip (blocks deflated on every core, same bytes for any
+ * -- pgzip.c for gzip (1 MiB members deflated on every core, same bytes for any
  * thread count), or a second libarchive writer in "raw" format with the
  * zstd filter -- whose output callback hashes the compressed bytes (digest)
  * and writes the blob.

@@ -9,13 +9,20 @@
  */
 #include "builder_int.h"
 
+#include <libdeflate.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/types.h>
 #include <string.h>
 
-#define LAYER_CACHE_VERSION "pare-layer-cache-4" /* 4: pgzip blocks, epoch out of the key */
+/* 4: pgzip blocks, epoch out of the key; 5: gzip as 1 MiB libdeflate
+ * members, records hold DT_NEEDED and stripped libraries.  The libdeflate
+ * version is part of it: another version may compress the same tar to
+ * other bytes, and a cached layer must be what a fresh build on this
+ * machine would write. */
+#define LAYER_CACHE_VERSION "pare-layer-cache-5/libdeflate-" LIBDEFLATE_VERSION_STRING
 
 static void put(phash *h, const char *tag, const char *s)
 {
@@ -56,8 +63,8 @@ void layer_cache_key(const struct policy *pol, const struct layer_opts *lo,
 	snprintf(num, sizeof(num), "%d", lo ? lo->level : 0);
 	put(h, "level", num);
 	put(h, "arch", arch);
-	snprintf(num, sizeof(num), "%d%d%d", pol && pol->allow_shell, pol && pol->allow_pkgmgr,
-		 pol && pol->allow_setuid);
+	snprintf(num, sizeof(num), "%d%d%d%d", pol && pol->allow_shell, pol && pol->allow_pkgmgr,
+		 pol && pol->allow_setuid, pol && pol->ca_bundle);
 	put(h, "allowbits", num);
 	put_sv(h, "strip", r ? &r->strip : NULL);
 	put_sv(h, "keep", r ? &r->keep : NULL);
@@ -84,8 +91,8 @@ void layer_cache_key(const struct policy *pol, const struct layer_opts *lo,
 
 /* Little-endian u64s and length-prefixed byte strings (UINT64_MAX = absent):
  * any bytes round-trip, and a reader checks every length against the end. */
-#define LMETA_MAGIC "pare-layer-meta-1\n"
-enum { LM_PKG = 1, LM_ENTRY, LM_PKG_END };
+#define LMETA_MAGIC "pare-layer-meta-2\n"
+enum { LM_PKG = 1, LM_ENTRY, LM_PKG_END, LM_STRIPPED };
 
 /* Contents generate.c reads (the CA bundle, ld.so.conf.d): kept in memory
  * after their layer is written, and stored in the layer record. */
@@ -144,7 +151,17 @@ void lmeta_put_entry(strbuf *rec, const struct tree_entry *ent)
 	put_str(rec, ent->target);
 	put_u64(rec, (uint64_t)ent->elf);
 	put_str(rec, ent->soname);
+	put_str(rec, ent->needed);
+	put_str(rec, ent->runpath);
 	put_bytes(rec, content ? (const char *)ent->data : NULL, content ? ent->size : 0);
+}
+
+void lmeta_put_stripped(strbuf *rec, const struct tree_stripped *s)
+{
+	put_u64(rec, LM_STRIPPED);
+	put_str(rec, s->path);
+	put_str(rec, s->rule);
+	put_bytes(rec, s->data, s->size);
 }
 
 void lmeta_put_pkg_end(strbuf *rec, const struct deb_pkg *p)
@@ -161,6 +178,8 @@ struct lmeta_pkg {
 	char *control, *md5sums, *copyright, *doc_link, *os_release, *sha512;
 	struct tree_entry **ents;
 	size_t nents, alloc;
+	struct tree_stripped *stripped;
+	size_t nstripped, salloc;
 };
 
 struct lmeta {
@@ -249,6 +268,12 @@ void lmeta_free(struct lmeta *m)
 		for (size_t k = 0; k < p->nents; k++)
 			tree_entry_free(p->ents[k]);
 		free(p->ents);
+		for (size_t k = 0; k < p->nstripped; k++) {
+			free(p->stripped[k].path);
+			free(p->stripped[k].rule);
+			free(p->stripped[k].data);
+		}
+		free(p->stripped);
 	}
 	free(m->pkgs);
 	free(m);
@@ -273,6 +298,8 @@ static struct tree_entry *get_entry(struct rd *r)
 	ent->target = get_str(r);
 	elf = get_u64(r);
 	ent->soname = get_str(r);
+	ent->needed = get_str(r);
+	ent->runpath = get_str(r);
 	data = get_bytes(r, &clen);
 	if (r->bad || !ent->path || ent->path[0] != '/' || ty > TREE_HARDLINK || elf > ELF_BAD ||
 	    ((ty == TREE_SYMLINK || ty == TREE_HARDLINK) && !ent->target) ||
@@ -317,6 +344,19 @@ struct lmeta *lmeta_parse(const void *buf, size_t len, size_t npkgs)
 				goto bad;
 			ALLOC_GROW(cur->ents, cur->nents + 1, cur->alloc);
 			cur->ents[cur->nents++] = ent;
+		} else if (tag == LM_STRIPPED && cur) {
+			struct tree_stripped *s;
+			uint64_t dlen;
+
+			ALLOC_GROW(cur->stripped, cur->nstripped + 1, cur->salloc);
+			s = &cur->stripped[cur->nstripped++];
+			memset(s, 0, sizeof(*s));
+			s->path = get_str(&r);
+			s->rule = get_str(&r);
+			s->data = (unsigned char *)get_bytes(&r, &dlen);
+			s->size = dlen;
+			if (!s->path || s->path[0] != '/' || !s->rule)
+				goto bad;
 		} else if (tag == LM_PKG_END && cur) {
 			cur->md5sums = get_str(&r);
 			cur->copyright = get_str(&r);
@@ -366,6 +406,12 @@ int lmeta_apply(struct image_tree *t, struct lmeta *m, const int *pkgidx, perr *
 			ent->layer = p->layer;
 			if (tree_insert(t, ent, e) < 0)
 				goto out;
+		}
+		for (size_t i = 0; i < mp->nstripped; i++) {
+			struct tree_stripped *s = &mp->stripped[i];
+
+			tree_add_stripped(t, s->path, s->rule, pi, s->data, s->size);
+			s->data = NULL;
 		}
 		p->md5sums = mp->md5sums;
 		p->copyright = mp->copyright;

@@ -1,37 +1,62 @@
 /*
- * pgzip.c - parallel, deterministic gzip writer (pigz-style) on zlib.
+ * pgzip.c - parallel, deterministic multi-member gzip writer on libdeflate.
  *
- * The input is cut into fixed PGZ_BLOCK-byte blocks.  Each block is raw-
- * deflated on its own, primed with the 32 KiB of input before it
- * (deflateSetDictionary, so matches reach back across the cut and the
- * ratio stays close to one gzip stream) and ended with Z_SYNC_FLUSH (the
- * last one with Z_FINISH), which byte-aligns it so the pieces concatenate
- * into one valid deflate stream.  A block's bytes depend only on the input
- * and the level, never on which thread made it or how many there are, so
- * the output is the same for any thread count.  Blocks are collected in
- * batches of PGZ_BATCH (memory stays bounded: about 2 x batch size) and
- * each batch is compressed by up to `nthreads` threads, the caller
- * included.  The gzip header is fixed (no name, mtime 0, OS 3 = Unix);
- * the trailer's CRC-32 is put together with crc32_combine.
+ * The input is cut into fixed PGZ_BLOCK-byte (1 MiB) members.  Each member
+ * is a complete gzip file of its own (RFC 1952 2.2: a gzip file is a series
+ * of members, and gunzip, Go's compress/gzip, pigz, libarchive, Python's
+ * gzip and every eStargz reader decompress the concatenation as the
+ * concatenated data): a fixed 10-byte header, the chunk raw-deflated by
+ * libdeflate at the configured level, the chunk's CRC-32 and size.  A
+ * member's bytes depend only on its input chunk, the level and the
+ * libdeflate version, never on which thread made it or how many there are,
+ * so the output is the same for any thread count or scheduling.
+ *
+ * Why libdeflate and why independent members: zlib's deflate was 55 % of
+ * all CPU in a full python3 build; libdeflate -6 is about 3x faster than
+ * zlib -6 and compresses better, but it only does whole buffers (no
+ * streaming, no preset dictionary), so the chunks cannot be primed with the
+ * 32 KiB before them as the zlib version did.  Fresh members cost little:
+ * on the python3 closure's 43.6 MB of layer tars (per layer, one CPU),
+ *
+ *   libdeflate level   256 KiB     1 MiB       4 MiB      whole layer
+ *          6        15 422 253  15 341 560  15 326 617  15 324 280   0.43 s
+ *          7        15 364 163  15 283 089  15 268 140  15 265 934   0.58 s
+ *          9        15 308 180  15 226 313  15 210 903  15 208 344   1.28 s
+ *   zlib -6, 256 KiB primed blocks (before):              15 522 885   ~1.1 s
+ *
+ * so 1 MiB members are within 0.12 % of one stream while a 20 MB layer
+ * still splits into 20 pieces for the cores; larger members buy < 0.1 % and
+ * cost parallelism and memory.  Level 6 stays the default: 7 saves 0.4 %
+ * for 35 % more CPU, 9 saves 0.75 % for 3x.
+ *
+ * Members are collected in batches of PGZ_BATCH (memory stays bounded:
+ * about 2 x PGZ_BATCH x PGZ_BLOCK per writer) and each batch is compressed
+ * by up to `nthreads` threads, the caller included, each with its own
+ * libdeflate compressor (allocated once per writer and slot), then written
+ * in order.  The header is the one pare's zlib writer used (no name, mtime
+ * 0, XFL from the level, OS 3 = Unix), written by hand rather than by
+ * libdeflate_gzip_compress, which writes OS 255.
  */
 #include "builder_int.h"
 
 #include <errno.h>
+#include <libdeflate.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#define PGZ_DICT 32768
+#define PGZ_HDR 10
+#define PGZ_TRL 8
+#define PGZ_MAXTH 64
 
-struct pgz_blk {
+enum { PGZ_OK, PGZ_ENOMEM, PGZ_EFAIL };
+
+struct pgz_mem {
 	size_t off, len;      /* input: batch buffer offset, length */
-	unsigned char *out;   /* compressed bytes */
+	unsigned char *out;   /* the whole member: header, deflate, trailer */
 	size_t outlen, outcap;
-	uLong crc;
-	bool last;
-	int err;              /* zlib error code, 0 = ok */
+	int err;              /* PGZ_* */
 };
 
 struct pgz {
@@ -41,16 +66,19 @@ struct pgz {
 	void *cd;
 	unsigned char *in;    /* batch input, PGZ_BLOCK * PGZ_BATCH */
 	size_t inlen;
-	unsigned char dict[PGZ_DICT]; /* last input bytes before the batch */
-	size_t dictlen;
-	struct pgz_blk blk[PGZ_BATCH];
-	size_t nblk;
+	struct pgz_mem mem[PGZ_BATCH];
+	size_t nmem;
+	uint64_t nwritten;    /* members written so far */
+	/* one compressor per thread slot, allocated on first use */
+	struct libdeflate_compressor *comp[PGZ_MAXTH];
 	/* shared between the batch's threads */
 	pthread_mutex_t mu;
 	size_t next;
-	uLong crc;
-	uint64_t total;
-	bool header_done;
+};
+
+struct pgz_slot {
+	struct pgz *g;
+	size_t slot;
 };
 
 size_t pare_nthreads(void)
@@ -69,130 +97,103 @@ size_t pare_nthreads(void)
 	return n < 1 ? 1 : n > 8 ? 8 : (size_t)n;
 }
 
-static int deflate_block(struct pgz *g, z_stream *zs, struct pgz_blk *b)
+static void put_le32(unsigned char *p, uint32_t v)
 {
-	const unsigned char *src = g->in + b->off;
-	size_t need = deflateBound(zs, (uLong)b->len) + 64;
-	int r;
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
 
-	if (b->off >= PGZ_DICT)
-		r = deflateSetDictionary(zs, src - PGZ_DICT, PGZ_DICT);
-	else if (b->off == 0 && g->dictlen)
-		r = deflateSetDictionary(zs, g->dict, (uInt)g->dictlen);
-	else
-		r = Z_OK; /* first block of the stream: nothing before it */
-	/* b->off is a multiple of PGZ_BLOCK >= PGZ_DICT, so the middle case
-	 * (0 < off < PGZ_DICT) cannot happen. */
-	if (r != Z_OK)
-		return r;
-	if (b->outcap < need) {
-		free(b->out);
-		b->out = xmalloc(need);
-		b->outcap = need;
+static int compress_member(struct pgz *g, struct libdeflate_compressor *c, struct pgz_mem *m)
+{
+	const unsigned char *src = g->in + m->off;
+	size_t need = PGZ_HDR + libdeflate_deflate_compress_bound(c, m->len) + PGZ_TRL;
+	size_t n;
+
+	if (m->outcap < need) {
+		free(m->out);
+		m->out = malloc(need);
+		m->outcap = m->out ? need : 0;
+		if (!m->out)
+			return PGZ_ENOMEM;
 	}
-	zs->next_in = (unsigned char *)src;
-	zs->avail_in = (uInt)b->len;
-	zs->next_out = b->out;
-	zs->avail_out = (uInt)b->outcap;
-	r = deflate(zs, b->last ? Z_FINISH : Z_SYNC_FLUSH);
-	if (b->last ? r != Z_STREAM_END : (r != Z_OK || zs->avail_out == 0))
-		return r == Z_OK ? Z_BUF_ERROR : r;
-	if (zs->avail_in)
-		return Z_BUF_ERROR;
-	b->outlen = b->outcap - zs->avail_out;
-	b->crc = crc32(0L, src, (uInt)b->len);
-	return Z_OK;
+	/* magic, CM=deflate, FLG=0, MTIME=0, XFL, OS=3 (Unix) */
+	memcpy(m->out, "\x1f\x8b\x08\0\0\0\0\0\0\x03", PGZ_HDR);
+	m->out[8] = g->level == 9 ? 2 : g->level == 1 ? 4 : 0;
+	n = libdeflate_deflate_compress(c, src, m->len, m->out + PGZ_HDR,
+					m->outcap - PGZ_HDR - PGZ_TRL);
+	if (n == 0)
+		return PGZ_EFAIL; /* cannot happen with the bound, but never emit a truncated member */
+	put_le32(m->out + PGZ_HDR + n, libdeflate_crc32(0, src, m->len));
+	put_le32(m->out + PGZ_HDR + n + 4, (uint32_t)m->len); /* ISIZE: len <= PGZ_BLOCK */
+	m->outlen = PGZ_HDR + n + PGZ_TRL;
+	return PGZ_OK;
 }
 
 static void *pgz_worker(void *arg)
 {
-	struct pgz *g = arg;
-	z_stream zs;
-	bool init = false;
+	struct pgz_slot *s = arg;
+	struct pgz *g = s->g;
 
 	for (;;) {
-		struct pgz_blk *b;
+		struct pgz_mem *m;
 		size_t i;
 
 		pthread_mutex_lock(&g->mu);
 		i = g->next++;
 		pthread_mutex_unlock(&g->mu);
-		if (i >= g->nblk)
+		if (i >= g->nmem)
 			break;
-		b = &g->blk[i];
-		if (!init) {
-			memset(&zs, 0, sizeof(zs));
-			b->err = deflateInit2(&zs, g->level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
-			if (b->err != Z_OK)
-				continue;
-			init = true;
-		} else if ((b->err = deflateReset(&zs)) != Z_OK) {
-			continue;
-		}
-		b->err = deflate_block(g, &zs, b);
+		m = &g->mem[i];
+		if (!g->comp[s->slot])
+			g->comp[s->slot] = libdeflate_alloc_compressor(g->level);
+		m->err = g->comp[s->slot] ? compress_member(g, g->comp[s->slot], m) : PGZ_ENOMEM;
 	}
-	if (init)
-		deflateEnd(&zs);
 	return NULL;
 }
 
-static int emit(struct pgz *g, const void *buf, size_t n, perr *e)
+/* Compress the batch (g->in[0..inlen], or one empty member when `empty`)
+ * and write its members in order. */
+static int pgz_batch(struct pgz *g, bool empty, perr *e)
 {
-	return g->write(g->cd, buf, n, e);
-}
-
-/* Compress the batch (g->in[0..inlen]); `final`: its last block ends the stream. */
-static int pgz_batch(struct pgz *g, bool final, perr *e)
-{
-	pthread_t th[64];
+	pthread_t th[PGZ_MAXTH];
+	struct pgz_slot slot[PGZ_MAXTH];
 	size_t nth = 0, want;
 
-	if (!g->header_done) {
-		/* magic, CM=deflate, FLG=0, MTIME=0, XFL, OS=3 (Unix) */
-		unsigned char hdr[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
+	g->nmem = 0;
+	for (size_t off = 0; off < g->inlen || (empty && g->nmem == 0); off += PGZ_BLOCK) {
+		struct pgz_mem *m = &g->mem[g->nmem++];
 
-		hdr[8] = g->level == 9 ? 2 : g->level == 1 ? 4 : 0;
-		if (emit(g, hdr, sizeof(hdr), e))
-			return -1;
-		g->header_done = true;
+		m->off = off;
+		m->len = g->inlen - off < PGZ_BLOCK ? g->inlen - off : PGZ_BLOCK;
+		m->err = PGZ_OK;
 	}
-	g->nblk = 0;
-	for (size_t off = 0; off < g->inlen || (final && g->nblk == 0); off += PGZ_BLOCK) {
-		struct pgz_blk *b = &g->blk[g->nblk++];
-
-		b->off = off;
-		b->len = g->inlen - off < PGZ_BLOCK ? g->inlen - off : PGZ_BLOCK;
-		b->last = false;
-		b->err = 0;
-		if (b->len == 0)
-			break; /* empty stream: one empty final block */
-	}
-	if (final)
-		g->blk[g->nblk - 1].last = true;
 	g->next = 0;
-	want = g->nthreads < g->nblk ? g->nthreads : g->nblk;
+	want = g->nthreads < g->nmem ? g->nthreads : g->nmem;
+	for (size_t i = 0; i < want; i++)
+		slot[i] = (struct pgz_slot){ g, i };
 	for (size_t i = 1; i < want; i++) {
-		if (pthread_create(&th[nth], NULL, pgz_worker, g))
+		if (pthread_create(&th[nth], NULL, pgz_worker, &slot[i]))
 			break; /* fewer threads: same bytes */
 		nth++;
 	}
-	pgz_worker(g);
+	pgz_worker(&slot[0]);
 	for (size_t i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
-	for (size_t i = 0; i < g->nblk; i++) {
-		struct pgz_blk *b = &g->blk[i];
+	for (size_t i = 0; i < g->nmem; i++) {
+		struct pgz_mem *m = &g->mem[i];
 
-		if (b->err)
-			return perr_set(e, "gzip: deflate failed (zlib error %d)", b->err);
-		if (emit(g, b->out, b->outlen, e))
-			return -1;
-		g->crc = crc32_combine(g->crc, b->crc, (z_off_t)b->len);
-		g->total += b->len;
+		if (m->err == PGZ_ENOMEM)
+			return perr_set(e, "gzip: out of memory for libdeflate (level %d, member %llu)",
+					g->level, (unsigned long long)(g->nwritten + i));
+		if (m->err)
+			return perr_set(e, "gzip: libdeflate failed to compress member %llu",
+					(unsigned long long)(g->nwritten + i));
 	}
-	/* keep the input's last 32 KiB for the next batch's first block */
-	if (g->inlen >= PGZ_DICT) {
-		memcpy(g->dict, g->in + g->inlen - PGZ_DICT, PGZ_DICT);
-		g->dictlen = PGZ_DICT;
+	/* all or nothing per batch: no member of a failed batch is written */
+	for (size_t i = 0; i < g->nmem; i++) {
+		if (g->write(g->cd, g->mem[i].out, g->mem[i].outlen, e))
+			return -1;
+		g->nwritten++;
 	}
 	g->inlen = 0;
 	return 0;
@@ -210,11 +211,10 @@ struct pgz *pgz_new(int level, size_t nthreads, pgz_write_fn *write, void *cd, p
 	}
 	g = xcalloc(1, sizeof(*g));
 	g->level = level;
-	g->nthreads = nthreads < 1 ? 1 : nthreads > 64 ? 64 : nthreads;
+	g->nthreads = nthreads < 1 ? 1 : nthreads > PGZ_MAXTH ? PGZ_MAXTH : nthreads;
 	g->write = write;
 	g->cd = cd;
 	g->in = xmalloc(PGZ_BLOCK * PGZ_BATCH);
-	g->crc = crc32(0L, Z_NULL, 0);
 	pthread_mutex_init(&g->mu, NULL);
 	return g;
 }
@@ -224,34 +224,29 @@ int pgz_write(struct pgz *g, const void *buf, size_t n, perr *e)
 	const unsigned char *p = buf;
 
 	while (n) {
-		size_t room;
+		size_t room = PGZ_BLOCK * PGZ_BATCH - g->inlen;
 
-		/* A full batch is compressed only once more input arrives, so the
-		 * stream's last block is always in the batch pgz_finish sees. */
-		if (g->inlen == PGZ_BLOCK * PGZ_BATCH && pgz_batch(g, false, e))
-			return -1;
-		room = PGZ_BLOCK * PGZ_BATCH - g->inlen;
 		if (room > n)
 			room = n;
 		memcpy(g->in + g->inlen, p, room);
 		g->inlen += room;
 		p += room;
 		n -= room;
+		/* members are independent: a full batch can go right away */
+		if (g->inlen == PGZ_BLOCK * PGZ_BATCH && pgz_batch(g, false, e))
+			return -1;
 	}
 	return 0;
 }
 
 int pgz_finish(struct pgz *g, perr *e)
 {
-	unsigned char tr[8];
-
-	if (pgz_batch(g, true, e))
-		return -1;
-	for (int i = 0; i < 4; i++) {
-		tr[i] = (unsigned char)(g->crc >> (8 * i));
-		tr[4 + i] = (unsigned char)(g->total >> (8 * i)); /* ISIZE: mod 2^32 */
-	}
-	return emit(g, tr, sizeof(tr), e);
+	/* The rest; empty input still makes one (empty) member, as a gzip file
+	 * needs at least one.  An exact multiple of PGZ_BLOCK ends with a full
+	 * member, not an empty one. */
+	if (g->inlen || g->nwritten == 0)
+		return pgz_batch(g, g->nwritten == 0, e);
+	return 0;
 }
 
 void pgz_free(struct pgz *g)
@@ -259,7 +254,10 @@ void pgz_free(struct pgz *g)
 	if (!g)
 		return;
 	for (size_t i = 0; i < PGZ_BATCH; i++)
-		free(g->blk[i].out);
+		free(g->mem[i].out);
+	for (size_t i = 0; i < PGZ_MAXTH; i++)
+		if (g->comp[i])
+			libdeflate_free_compressor(g->comp[i]);
 	free(g->in);
 	pthread_mutex_destroy(&g->mu);
 	free(g);

@@ -78,6 +78,15 @@ static const char *const default_strip[] = {
 	NULL,
 };
 
+/* With the bundle generated (policy.ca_bundle), the certificates it is made
+ * from: nothing in the image reads them (pare makes no hash links to them,
+ * OpenSSL, GnuTLS and Go read the bundle), so they would only be a second
+ * copy.  generate.c makes the bundle from the stripped entries' content. */
+static const char *const ca_strip[] = {
+	"/usr/share/ca-certificates/*.crt",
+	NULL,
+};
+
 static const char *const default_keep[] = {
 	"/usr/share/doc/*/copyright",
 	"/usr/lib/*-linux-gnu*/gconv/gconv-modules*",
@@ -233,31 +242,40 @@ out:
 	return ret;
 }
 
-static bool match_any(const char *const *globs, const char *path)
+static const char *match_any(const char *const *globs, const char *path)
 {
 	for (size_t i = 0; globs[i]; i++)
 		if (!fnmatch(globs[i], path, 0))
-			return true;
-	return false;
+			return globs[i];
+	return NULL;
 }
 
-static bool match_sv(const strvec *sv, const char *path)
+static const char *match_sv(const strvec *sv, const char *path)
 {
 	for (size_t i = 0; i < sv->n; i++)
 		if (!fnmatch(sv->v[i], path, 0))
-			return true;
-	return false;
+			return sv->v[i];
+	return NULL;
+}
+
+const char *policy_strip_rule(const struct policy *p, const char *path)
+{
+	const char *rule;
+
+	if (p->r && match_sv(&p->r->keep, path))
+		return NULL;
+	if (p->r && (rule = match_sv(&p->r->strip, path)))
+		return rule;
+	if (match_any(default_keep, path))
+		return NULL;
+	if (p->ca_bundle && (rule = match_any(ca_strip, path)))
+		return rule;
+	return match_any(default_strip, path);
 }
 
 bool policy_stripped(const struct policy *p, const char *path)
 {
-	if (p->r && match_sv(&p->r->keep, path))
-		return false;
-	if (p->r && match_sv(&p->r->strip, path))
-		return true;
-	if (match_any(default_keep, path))
-		return false;
-	return match_any(default_strip, path);
+	return policy_strip_rule(p, path) != NULL;
 }
 
 const char *policy_forbidden_kind(const char *path)

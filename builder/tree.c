@@ -39,7 +39,31 @@ void tree_entry_free(struct tree_entry *ent)
 	free(ent->data);
 	free(ent->target);
 	free(ent->soname);
+	free(ent->needed);
+	free(ent->runpath);
 	free(ent);
+}
+
+bool tree_stripped_wanted(const char *path, bool is_file, bool *keep_data)
+{
+	const char *base = path_basename(path);
+
+	*keep_data = is_file && layer_keeps_content(path) && str_ends(path, ".crt");
+	return *keep_data || strstr(base, ".so") != NULL;
+}
+
+void tree_add_stripped(struct image_tree *t, const char *path, const char *rule, int pkg,
+		       unsigned char *data, uint64_t size)
+{
+	struct tree_stripped *s;
+
+	ALLOC_GROW(t->stripped, t->nstripped + 1, t->stripped_alloc);
+	s = &t->stripped[t->nstripped++];
+	s->path = xstrdup(path);
+	s->rule = xstrdup(rule);
+	s->pkg = pkg;
+	s->data = data;
+	s->size = size;
 }
 
 void deb_pkg_free(struct deb_pkg *p)
@@ -75,6 +99,12 @@ void tree_free(struct image_tree *t)
 		free(t->pslots[i]);
 	free(t->pslots);
 	free(t->pkgs);
+	for (size_t i = 0; i < t->nstripped; i++) {
+		free(t->stripped[i].path);
+		free(t->stripped[i].rule);
+		free(t->stripped[i].data);
+	}
+	free(t->stripped);
 	free(t);
 }
 
@@ -377,6 +407,8 @@ int tree_chmod(struct image_tree *t, const char *path, uint32_t mode,
 	ent->path = xstrdup(old->path);
 	ent->target = old->target ? xstrdup(old->target) : NULL;
 	ent->soname = old->soname ? xstrdup(old->soname) : NULL;
+	ent->needed = old->needed ? xstrdup(old->needed) : NULL;
+	ent->runpath = old->runpath ? xstrdup(old->runpath) : NULL;
 	if (ent->type == TREE_HARDLINK)
 		ent->type = TREE_FILE;
 	if (old->data) {

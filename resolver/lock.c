@@ -74,6 +74,38 @@ static int recipe_cmp(const void *a, const void *b)
 	return strcmp(((const struct lock_recipe *)a)->name, ((const struct lock_recipe *)b)->name);
 }
 
+int64_t lock_recipe_epoch(const struct lock_recipe *r)
+{
+	int64_t newest = 0;
+
+	if (!r)
+		return 0;
+	if (r->source_date_epoch > 0)
+		return r->source_date_epoch;
+	for (size_t i = 0; i < r->nrepos; i++)
+		if (r->repos[i].date_epoch > newest)
+			newest = r->repos[i].date_epoch;
+	return newest;
+}
+
+int64_t lock_next_epoch(const struct lock_recipe *old, const struct lock_recipe *fresh)
+{
+	struct lock_recipe dated = *fresh;
+
+	if (old) {
+		struct lock_changes c = { 0 };
+		size_t n;
+
+		lock_changes(old, fresh, &c);
+		n = c.n;
+		lock_changes_free(&c);
+		if (n == 0 && lock_recipe_epoch(old) > 0)
+			return lock_recipe_epoch(old);
+	}
+	dated.source_date_epoch = 0;
+	return lock_recipe_epoch(&dated);
+}
+
 void lock_put(struct lock *l, struct lock_recipe *r)
 {
 	struct lock_recipe *old = lock_find(l, r->name);
@@ -198,6 +230,16 @@ static int read_recipe(struct rd *rd, const cJSON *o, struct lock_recipe *r)
 		return bad(rd, "not an object");
 	if (get_str(rd, o, "recipe_sha256", "entry", &r->recipe_sha256) < 0)
 		return -1;
+	if (cJSON_GetObjectItemCaseSensitive(o, "source_date_epoch")) {
+		uint64_t v;
+		/* 253402300799: 9999-12-31T23:59:59Z, the last date RFC 3339 can write */
+		if (get_u64(rd, o, "source_date_epoch", "entry", &v) < 0)
+			return -1;
+		if (v > 253402300799ULL)
+			return bad(rd, "entry: \"source_date_epoch\" %llu is after the year 9999",
+				   (unsigned long long)v);
+		r->source_date_epoch = (int64_t)v;
+	}
 	repos = cJSON_GetObjectItemCaseSensitive(o, "repositories");
 	if (!cJSON_IsArray(repos))
 		return bad(rd, "\"repositories\" must be an array");
@@ -406,6 +448,10 @@ static void write_recipe(strbuf *sb, int lv, const struct lock_recipe *r)
 
 	sb_adds(sb, "{");
 	key(sb, lv + 1, "recipe_sha256", &f), put_str(sb, r->recipe_sha256);
+	if (r->source_date_epoch > 0) {
+		key(sb, lv + 1, "source_date_epoch", &f);
+		sb_addf(sb, "%lld", (long long)r->source_date_epoch);
+	}
 	key(sb, lv + 1, "repositories", &f);
 	sb_adds(sb, r->nrepos ? "[" : "[]");
 	for (size_t i = 0; i < r->nrepos; i++) {

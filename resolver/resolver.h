@@ -141,6 +141,11 @@ struct lock_arch {
 struct lock_recipe {
 	char *name;
 	char *recipe_sha256;
+	/* The image date (SOURCE_DATE_EPOCH default): the newest Release date
+	 * when the resolution last changed.  0 in locks written before the
+	 * field existed: lock_recipe_epoch() then falls back to the newest
+	 * repository date, which is what those images were built with. */
+	int64_t source_date_epoch;
 	struct lock_repo *repos; size_t nrepos;
 	struct lock_arch *archs; size_t narchs; /* sorted by arch */
 };
@@ -158,6 +163,12 @@ void lock_free(struct lock *l);
 struct lock_recipe *lock_find(const struct lock *l, const char *name);
 /* Insert or replace one recipe's entry (takes ownership of its contents). */
 void lock_put(struct lock *l, struct lock_recipe *r);
+/* The entry's image date: source_date_epoch, else the newest repository date. */
+int64_t lock_recipe_epoch(const struct lock_recipe *r);
+/* The date a fresh entry gets: the old entry's while nothing lock_changes
+ * reports differs (Release files are re-signed daily; a new date alone must
+ * not change the image), else the newest Release date of the new entry. */
+int64_t lock_next_epoch(const struct lock_recipe *old, const struct lock_recipe *fresh);
 void lock_recipe_free(struct lock_recipe *r);
 /* Describe the differences between two entries, one line each, e.g.
  * "python3 amd64: libssl3 3.0.15-1~deb12u1 -> 3.0.16-1~deb12u1". */

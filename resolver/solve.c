@@ -602,6 +602,8 @@ int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_
 			note("%s: %s: %zu packages, %.1f MB", r->name, la->arch, la->npkgs,
 			     (double)total / 1e6);
 		}
+		out->source_date_epoch = lock_next_epoch(
+			o && o->previous ? lock_find((struct lock *)o->previous, r->name) : NULL, out);
 	}
 	ret = 0;
 out:

@@ -257,7 +257,7 @@ long lic_refs_find(const struct lic_refs *reg, const char *id)
 }
 
 static char *reg_add(struct lic_refs *reg, const char *pkgname, const char *name,
-		     const char *text)
+		     const char *text, const char *where)
 {
 	char *id = lic_ref_id(name);
 	long i = lic_refs_find(reg, id);
@@ -274,8 +274,23 @@ static char *reg_add(struct lic_refs *reg, const char *pkgname, const char *name
 		sv_push(&reg->ids, id);
 		sv_push(&reg->names, name);
 		sv_push(&reg->texts, text);
+		/* The first package registering an (id, text) names the file:
+		 * the same text is in its copyright file. */
+		sv_push(&reg->where, where ? where : "");
 	}
 	return id;
+}
+
+const char *lic_ref_text(const struct lic_refs *reg, size_t i, bool pointer)
+{
+	if (pointer && *reg->where.v[i])
+		return reg->where.v[i];
+	return reg->texts.v[i];
+}
+
+char *lic_pointer(const char *path, const char *sha256)
+{
+	return xasprintf("Text in %s (sha256 %s) in this image", path, sha256);
 }
 
 void lic_refs_free(struct lic_refs *reg)
@@ -283,6 +298,7 @@ void lic_refs_free(struct lic_refs *reg)
 	sv_clear(&reg->ids);
 	sv_clear(&reg->names);
 	sv_clear(&reg->texts);
+	sv_clear(&reg->where);
 }
 
 void lic_info_free(struct lic_info *li)
@@ -411,6 +427,7 @@ static void node_free(struct node *n)
 
 struct ctx {
 	const char *pkg;
+	const char *where;
 	struct lic_refs *reg;
 	const struct para *ps;
 	size_t np;
@@ -468,7 +485,7 @@ static struct node *mk_term(struct ctx *c, char **tok, size_t n)
 	}
 	if (!nd->spdx) {
 		/* Unknown: keep it as a LicenseRef with its text, never drop it. */
-		char *id = reg_add(c->reg, c->pkg, whole.buf, ref_text(c, whole.buf));
+		char *id = reg_add(c->reg, c->pkg, whole.buf, ref_text(c, whole.buf), c->where);
 		sv_push(c->refs, id);
 		nd->spdx = id;
 	}
@@ -614,12 +631,12 @@ static void add_copyright(strvec *lines, const struct field *f)
 	sv_clear(&tmp);
 }
 
-static void analyse_dep5(const char *pkgname, struct para *ps, size_t np,
+static void analyse_dep5(const char *pkgname, const char *where, struct para *ps, size_t np,
 			 struct lic_refs *reg, struct lic_info *out)
 {
 	strvec exprs = STRVEC_INIT, copyr = STRVEC_INIT;
 	strbuf sb = STRBUF_INIT;
-	struct ctx c = { .pkg = pkgname, .reg = reg, .ps = ps, .np = np, .refs = &out->refs };
+	struct ctx c = { .pkg = pkgname, .where = where, .reg = reg, .ps = ps, .np = np, .refs = &out->refs };
 	bool any_files = false;
 
 	for (size_t i = 0; i < np; i++)
@@ -690,7 +707,7 @@ static void analyse_dep5(const char *pkgname, struct para *ps, size_t np,
 
 /* Case-insensitive substring search. */
 /* glibc's strcasestr (two-way search), not strncasecmp at every offset:
- * the analysis runs once per document and a build writes eight. */
+ * copyright files of hundreds of KB (gcc, python) are searched several times. */
 static const char *find_ci(const char *hay, const char *needle)
 {
 	return strcasestr(hay, needle);
@@ -801,8 +818,8 @@ out:
 	return res;
 }
 
-void lic_analyse(const char *pkgname, const char *text, struct lic_refs *reg,
-		 struct lic_info *out)
+void lic_analyse(const char *pkgname, const char *text, const char *where,
+		 struct lic_refs *reg, struct lic_info *out)
 {
 	struct para *ps = NULL;
 	size_t np = 0;
@@ -815,13 +832,13 @@ void lic_analyse(const char *pkgname, const char *text, struct lic_refs *reg,
 	ps = parse_paras(text, &np);
 	if (np && is_header(&ps[0])) {
 		out->kind = LIC_DEP5;
-		analyse_dep5(pkgname, ps, np, reg, out);
+		analyse_dep5(pkgname, where, ps, np, reg, out);
 	} else {
 		/* Free text: the licence is whatever the file says.  Declare a
 		 * LicenseRef whose text is the whole file, so the terms travel
 		 * with the SBOM instead of being replaced by NOASSERTION. */
 		char *name = xasprintf("%s-copyright", pkgname);
-		char *id = reg_add(reg, pkgname, name, text);
+		char *id = reg_add(reg, pkgname, name, text, where);
 		strbuf why = STRBUF_INIT;
 		char *det = lic_detect_free(text, &why);
 

@@ -173,7 +173,7 @@ struct pkgx {
 	const struct sbom_pkg *p;
 	char *spdxid, *purl;
 	size_t src;             /* index into model.srcs */
-	struct lic_info lic;
+	const struct lic_info *lic; /* in model.lic */
 	strvec deps;            /* indices into model.pkgs as "%08zu", sorted */
 	size_t nfiles;
 };
@@ -189,7 +189,10 @@ struct model {
 	struct pkgx *pkgs;      /* same order as img->pkgs (sorted by name) */
 	struct src *srcs;
 	size_t nsrcs;
-	struct lic_refs refs;
+	const struct sbom_licenses *lic; /* img->lic, or own_lic */
+	struct sbom_licenses *own_lic;   /* analysed for this document only */
+	const struct lic_refs *refs;     /* &lic->refs */
+	bool pointers;          /* embedded copy: licence texts as pointers (lic_ref_text) */
 	size_t *file_order;     /* indices into img->files, sorted by path */
 	size_t ngenerated;
 };
@@ -200,7 +203,6 @@ static void model_free(struct model *m)
 		for (size_t i = 0; i < m->img->npkgs; i++) {
 			free(m->pkgs[i].spdxid);
 			free(m->pkgs[i].purl);
-			lic_info_free(&m->pkgs[i].lic);
 			sv_clear(&m->pkgs[i].deps);
 		}
 	free(m->pkgs);
@@ -211,12 +213,80 @@ static void model_free(struct model *m)
 		free(m->srcs[i].purl);
 	}
 	free(m->srcs);
-	lic_refs_free(&m->refs);
+	sbom_licenses_free(m->own_lic);
 	free(m->image_purl);
 	free(m->image_ref);
 	free(m->image_name);
 	free(m->image_tag);
 	free(m->file_order);
+}
+
+/* ---- the licence analysis, once per image (sbom_image_analyse) ---------------------- */
+
+/* The pointer for p's copyright file, NULL when the image does not carry it. */
+static char *pkg_pointer(const struct sbom_pkg *p)
+{
+	if (!p->copyright || !p->copyright_file || !is_hex(p->copyright_sha256, SHA256_HEX_LEN))
+		return NULL;
+	return lic_pointer(p->copyright_file, p->copyright_sha256);
+}
+
+static struct sbom_licenses *licenses_new(const struct sbom_image *img)
+{
+	struct sbom_licenses *l = xcalloc(1, sizeof(*l));
+
+	l->n = img->npkgs;
+	l->info = xcalloc(img->npkgs ? img->npkgs : 1, sizeof(*l->info));
+	/* in package order (sorted by name), so LicenseRef ids are stable */
+	for (size_t i = 0; i < img->npkgs; i++) {
+		const struct sbom_pkg *p = &img->pkgs[i];
+		char *where = pkg_pointer(p);
+
+		sv_push(&l->names, p->name ? p->name : "");
+		sv_push(&l->texts, p->copyright ? p->copyright : "");
+		sv_push(&l->wheres, where ? where : "");
+		lic_analyse(p->name ? p->name : "", p->copyright, where, &l->refs, &l->info[i]);
+		free(where);
+	}
+	return l;
+}
+
+/* Was l made from exactly these packages' names, copyright texts and files?
+ * (A copyright text of NULL and of "" analyse alike.) */
+bool sbom_licenses_match(const struct sbom_licenses *l, const struct sbom_image *img)
+{
+	bool ok = l->n == img->npkgs;
+
+	for (size_t i = 0; ok && i < img->npkgs; i++) {
+		const struct sbom_pkg *p = &img->pkgs[i];
+		char *where = pkg_pointer(p);
+
+		ok = !strcmp(l->names.v[i], p->name ? p->name : "") &&
+		     !strcmp(l->texts.v[i], p->copyright ? p->copyright : "") &&
+		     !strcmp(l->wheres.v[i], where ? where : "");
+		free(where);
+	}
+	return ok;
+}
+
+void sbom_licenses_free(struct sbom_licenses *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		lic_info_free(&l->info[i]);
+	free(l->info);
+	sv_clear(&l->names);
+	sv_clear(&l->texts);
+	sv_clear(&l->wheres);
+	lic_refs_free(&l->refs);
+	free(l);
+}
+
+void sbom_image_analyse(struct sbom_image *img)
+{
+	sbom_licenses_free(img->lic);
+	img->lic = licenses_new(img);
 }
 
 static const struct sbom_image *cmp_img;
@@ -361,9 +431,17 @@ static int model_build(struct model *m, const struct sbom_image *img, bool need_
 				sv_pushf(&m->pkgs[i].deps, "%08ld", di);
 		}
 		sv_uniq(&m->pkgs[i].deps);
-		/* licences, in package order so LicenseRef ids are stable */
-		lic_analyse(p->name, p->copyright, &m->refs, &m->pkgs[i].lic);
 	}
+	if (img->lic && !sbom_licenses_match(img->lic, img)) {
+		perr_set(e, "image %s: internal: the licence analysis is of other packages or "
+			 "copyright files", img->name);
+		goto out;
+	}
+	m->lic = img->lic ? img->lic : (m->own_lic = licenses_new(img));
+	m->refs = &m->lic->refs;
+	for (size_t i = 0; i < img->npkgs; i++)
+		m->pkgs[i].lic = &m->lic->info[i];
+	m->pointers = !img->manifest_digest;
 
 	/* files */
 	m->file_order = xcalloc(img->nfiles ? img->nfiles : 1, sizeof(size_t));
@@ -622,19 +700,19 @@ static cJSON *spdx_doc(const struct model *m, bool with_files)
 		sb_addf(&sb, "built from Debian source package %s %s", s->name, s->version);
 		add_str(o, "sourceInfo", sb.buf);
 		add_str(o, "licenseConcluded", "NOASSERTION");
-		add_str(o, "licenseDeclared", x->lic.expr ? x->lic.expr : "NOASSERTION");
-		add_str(o, "copyrightText", x->lic.copyright ? x->lic.copyright : "NOASSERTION");
+		add_str(o, "licenseDeclared", x->lic->expr ? x->lic->expr : "NOASSERTION");
+		add_str(o, "copyrightText", x->lic->copyright ? x->lic->copyright : "NOASSERTION");
 		sb_reset(&sb);
 		sb_addf(&sb, "%zu regular files in the image%s.", x->nfiles,
 			with_files ? ", listed with CONTAINS relationships" : "");
-		if (x->lic.kind == LIC_FREE && x->lic.detected)
+		if (x->lic->kind == LIC_FREE && x->lic->detected)
 			sb_addf(&sb, " Licence detected from free-text copyright: %s; AND-ed with "
 				     "the whole text of the file, which may state further terms "
-				     "(see hasExtractedLicensingInfos).", x->lic.detected);
-		else if (x->lic.kind == LIC_FREE)
+				     "(see hasExtractedLicensingInfos).", x->lic->detected);
+		else if (x->lic->kind == LIC_FREE)
 			sb_adds(&sb, " The copyright file is not machine-readable: its whole text is "
 				     "the declared licence (see hasExtractedLicensingInfos).");
-		else if (x->lic.kind == LIC_NONE)
+		else if (x->lic->kind == LIC_NONE)
 			sb_adds(&sb, " The package has no copyright file.");
 		if (p->requested)
 			sb_adds(&sb, " Requested by the recipe.");
@@ -689,22 +767,24 @@ static cJSON *spdx_doc(const struct model *m, bool with_files)
 		}
 	}
 
-	if (m->refs.ids.n) {
-		size_t *ord = xcalloc(m->refs.ids.n, sizeof(size_t));
+	if (m->refs->ids.n) {
+		size_t *ord = xcalloc(m->refs->ids.n, sizeof(size_t));
 		a = add_arr(doc, "hasExtractedLicensingInfos");
-		for (size_t i = 0; i < m->refs.ids.n; i++)
+		for (size_t i = 0; i < m->refs->ids.n; i++)
 			ord[i] = i;
-		for (size_t i = 1; i < m->refs.ids.n; i++)
-			for (size_t k = i; k > 0 && strcmp(m->refs.ids.v[ord[k - 1]], m->refs.ids.v[ord[k]]) > 0; k--) {
+		for (size_t i = 1; i < m->refs->ids.n; i++)
+			for (size_t k = i; k > 0 && strcmp(m->refs->ids.v[ord[k - 1]], m->refs->ids.v[ord[k]]) > 0; k--) {
 				size_t t = ord[k];
 				ord[k] = ord[k - 1];
 				ord[k - 1] = t;
 			}
-		for (size_t i = 0; i < m->refs.ids.n; i++) {
+		for (size_t i = 0; i < m->refs->ids.n; i++) {
 			o = arr_obj(a);
-			add_str(o, "licenseId", m->refs.ids.v[ord[i]]);
-			add_str(o, "extractedText", m->refs.texts.v[ord[i]]);
-			add_str(o, "name", m->refs.names.v[ord[i]]);
+			add_str(o, "licenseId", m->refs->ids.v[ord[i]]);
+			/* SPDX 2.3 §10.2 requires a text: in the embedded copy the
+			 * pointer to the copyright file the text is in */
+			add_str(o, "extractedText", lic_ref_text(m->refs, ord[i], m->pointers));
+			add_str(o, "name", m->refs->names.v[ord[i]]);
 		}
 		free(ord);
 	}
@@ -744,15 +824,25 @@ static void cdx_prop(cJSON *arr, const char *name, const char *value)
 	add_str(p, "value", value);
 }
 
-static void cdx_named_license(cJSON *arr, const struct lic_refs *reg, const char *id)
+/* The embedded copy's pointer to the text of LicenseRef id, else NULL. */
+static const char *cdx_pointer(const struct model *m, const char *id)
 {
-	long i = lic_refs_find(reg, id);
+	long i = m->pointers ? lic_refs_find(m->refs, id) : -1;
+
+	return i >= 0 && *m->refs->where.v[i] ? m->refs->where.v[i] : NULL;
+}
+
+static void cdx_named_license(cJSON *arr, const struct model *m, const char *id)
+{
+	long i = lic_refs_find(m->refs, id);
 	cJSON *l = add_obj(arr_obj(arr), "license"), *t;
 
 	add_str(l, "name", id);
+	if (cdx_pointer(m, id))
+		return; /* the text is in the image: cdx_license_texts points to it */
 	t = add_obj(l, "text");
 	add_str(t, "contentType", "text/plain");
-	add_str(t, "content", i >= 0 ? reg->texts.v[i] : id);
+	add_str(t, "content", i >= 0 ? m->refs->texts.v[i] : id);
 }
 
 /*
@@ -774,7 +864,7 @@ static void cdx_licenses(cJSON *c, const struct model *m, const struct lic_info 
 		return;
 	a = add_arr(c, "licenses");
 	if (single && li->refs.n == 1) {
-		cdx_named_license(a, &m->refs, li->refs.v[0]);
+		cdx_named_license(a, m, li->refs.v[0]);
 	} else {
 		add_str(arr_obj(a), "expression", li->expr);
 	}
@@ -784,14 +874,24 @@ static void cdx_licenses(cJSON *c, const struct model *m, const struct lic_info 
  * texts): a licence list of two or more entries makes the schema validator
  * on Debian 12 (python3-jsonschema 4.10) crash while formatting the oneOf
  * alternative it rejects, so no such document could be checked. */
+/* The embedded copy instead names, for every LicenseRef of the component,
+ * the copyright file of the image its text is in: property
+ * "pare:license-text-ref:LicenseRef-…" (lic_ref_text). */
 static void cdx_license_texts(cJSON *props, const struct model *m, const struct lic_info *li)
 {
-	if (!li->expr || !strchr(li->expr, ' '))
+	bool expr = li->expr && strchr(li->expr, ' ');
+
+	if (!li->expr)
 		return;
 	for (size_t i = 0; i < li->refs.n; i++) {
-		long k = lic_refs_find(&m->refs, li->refs.v[i]);
-		char *name = xasprintf("pare:license-text:%s", li->refs.v[i]);
-		cdx_prop(props, name, k >= 0 ? m->refs.texts.v[k] : li->refs.v[i]);
+		const char *ptr = cdx_pointer(m, li->refs.v[i]);
+		long k = lic_refs_find(m->refs, li->refs.v[i]);
+		char *name;
+
+		if (!ptr && !expr)
+			continue; /* the text is in the licence itself */
+		name = xasprintf("pare:license-text%s:%s", ptr ? "-ref" : "", li->refs.v[i]);
+		cdx_prop(props, name, ptr ? ptr : k >= 0 ? m->refs->texts.v[k] : li->refs.v[i]);
 		free(name);
 	}
 }
@@ -898,9 +998,9 @@ static cJSON *cdx_doc(const struct model *m, bool with_files)
 		h = add_arr(o, "hashes");
 		cdx_hash(h, "SHA-256", p->deb_sha256);
 		cdx_hash(h, "SHA-512", p->deb_sha512);
-		cdx_licenses(o, m, &x->lic);
-		if (x->lic.copyright)
-			add_str(o, "copyright", x->lic.copyright);
+		cdx_licenses(o, m, x->lic);
+		if (x->lic->copyright)
+			add_str(o, "copyright", x->lic->copyright);
 		add_str(o, "purl", x->purl);
 		/* The source package is what the binary was derived from. */
 		anc = arr_obj(add_arr(add_obj(o, "pedigree"), "ancestors"));
@@ -937,7 +1037,7 @@ static cJSON *cdx_doc(const struct model *m, bool with_files)
 		cdx_prop(a, "pare:files:count", sb.buf);
 		if (p->requested)
 			cdx_prop(a, "pare:requested", "true");
-		cdx_license_texts(a, m, &x->lic);
+		cdx_license_texts(a, m, x->lic);
 	}
 	if (with_files)
 		for (size_t k = 0; k < img->nfiles; k++) {
@@ -1298,6 +1398,7 @@ void sbom_image_free(struct sbom_image *img)
 		free(p->deb_sha256);
 		free(p->deb_sha512);
 		free(p->copyright);
+		free(p->copyright_file);
 		sv_clear(&p->depends);
 	}
 	free(img->pkgs);
@@ -1312,5 +1413,6 @@ void sbom_image_free(struct sbom_image *img)
 	free(img->os_id);
 	free(img->os_version);
 	free(img->os_codename);
+	sbom_licenses_free(img->lic);
 	memset(img, 0, sizeof(*img));
 }

@@ -20,6 +20,12 @@ struct sbom_pkg {
 	char *deb_sha256, *deb_sha512;
 	uint64_t deb_size;
 	char *copyright;                   /* usr/share/doc/NAME/copyright text, may be NULL */
+	/* The file of the image that text is (absolute path, usually
+	 * /usr/share/doc/NAME/copyright, or a sibling's when the doc directory
+	 * is a link) and its sha256; NULL / "" when the image does not carry it.
+	 * The embedded documents point to it instead of repeating the text. */
+	char *copyright_file;
+	char copyright_sha256[SHA256_HEX_LEN + 1];
 	strvec depends;                    /* names of closure packages it depends on */
 	bool requested;                    /* named in the recipe */
 };
@@ -41,20 +47,38 @@ struct sbom_image {
 	char *name;                        /* recipe name */
 	char *arch;
 	char *reference;                   /* e.g. "python3:latest" */
-	char *manifest_digest;             /* "sha256:…", NULL for the copy embedded in the image */
+	/* "sha256:…"; NULL for the copy embedded in the image, which also
+	 * gives each licence text as a pointer to the copyright file it was
+	 * taken from (copyright_file) instead of the text: the image carries
+	 * the files already (docs/sbom.md). */
+	char *manifest_digest;
 	char *recipe_sha256;               /* the lock's recipe sha256 (hex), may be NULL */
 	char *os_id, *os_version, *os_codename; /* "debian", "12", "bookworm" */
 	int64_t created;                   /* SOURCE_DATE_EPOCH */
 	struct sbom_pkg *pkgs; size_t npkgs;     /* sorted by name */
 	struct sbom_file *files; size_t nfiles;  /* sorted by path, regular files only */
+	/* The licence analysis of pkgs (sbom_image_analyse), owned; NULL: each
+	 * document analyses the copyright files itself. */
+	struct sbom_licenses *lic;
 };
+
+/* Analyse every package's copyright file once, for all the documents written
+ * from img (or from another sbom_image with the same packages and copyright
+ * files, which may take over img->lic): the analysis is most of the work of a
+ * document.  A document written with an analysis that does not match its
+ * packages fails (sbom_write). */
+void sbom_image_analyse(struct sbom_image *img);
+/* Is l the analysis of img's packages (names, copyright texts and files)? */
+bool sbom_licenses_match(const struct sbom_licenses *l, const struct sbom_image *img);
+void sbom_licenses_free(struct sbom_licenses *l);
 
 enum sbom_format { SBOM_SPDX, SBOM_CYCLONEDX };
 
 /* Deterministic JSON document (trailing newline) into out. with_files adds
  * one entry per file with its sha256 (and sha1 in SPDX).  Fails, writing
  * nothing to out, on incomplete input (missing digests, a dependency that is
- * not in pkgs, a file pointing at no package).  docs/sbom.md maps every field. */
+ * not in pkgs, a file pointing at no package, an img->lic of other packages or
+ * copyright files).  docs/sbom.md maps every field. */
 int sbom_write(const struct sbom_image *img, enum sbom_format fmt, bool with_files,
 	       strbuf *out, perr *e);
 /* The document for an image index: the index (described, its digest and

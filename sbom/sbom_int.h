@@ -18,6 +18,9 @@ struct lic_refs {
 	strvec ids;   /* "LicenseRef-..." */
 	strvec names; /* the name as written in the copyright file */
 	strvec texts; /* licence text, or the name when there is none */
+	strvec where; /* pointer to the copyright file in the image that the text
+		       * was taken from ("Text in PATH (sha256 HEX) in this image"),
+		       * "" when that file is not in the image: see lic_ref_text() */
 };
 
 enum lic_kind {
@@ -45,9 +48,30 @@ const char *lic_map_exception(const char *name, const char *spdx_license);
 /* "LicenseRef-" + name with every char outside [A-Za-z0-9.-] made '-'. */
 char *lic_ref_id(const char *name);
 
-/* Analyse one package's copyright file (text may be NULL). */
-void lic_analyse(const char *pkgname, const char *text, struct lic_refs *reg,
-		 struct lic_info *out);
+/* Analyse one package's copyright file (text may be NULL).  where: the
+ * pointer to that file in the image (see lic_refs.where), NULL when the
+ * image does not carry it. */
+void lic_analyse(const char *pkgname, const char *text, const char *where,
+		 struct lic_refs *reg, struct lic_info *out);
+/* What a document says for LicenseRef i: the text, or in a copy embedded in
+ * the image (pointer true) the pointer to the copyright file it came from,
+ * when that file is in the image. */
+const char *lic_ref_text(const struct lic_refs *reg, size_t i, bool pointer);
+
+/*
+ * The licence analysis of an image's packages (sbom.h: sbom_image_analyse),
+ * done once per build and shared by every document written from it.  The
+ * inputs it was made from are kept so that a document is never written with
+ * the analysis of other packages or other copyright files (model_build checks).
+ */
+struct sbom_licenses {
+	size_t n;
+	strvec names, texts, wheres; /* per package: name, copyright text ("" none), pointer ("" none) */
+	struct lic_info *info;       /* per package, img->pkgs order */
+	struct lic_refs refs;        /* document-wide LicenseRef registry */
+};
+/* The pointer text for a copyright file of the image (caller frees). */
+char *lic_pointer(const char *path, const char *sha256);
 void lic_info_free(struct lic_info *li);
 /* Licences a free-text copyright file states in a recognised way (Debian
  * common-licenses pointers, the PSF licence), AND-ed; NULL when none, else

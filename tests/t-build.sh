@@ -83,8 +83,20 @@ check "nsswitch.conf generated" grep -q '^hosts: *files dns' "$R/etc/nsswitch.co
 B=$R/etc/ssl/certs/ca-certificates.crt
 check_eq "CA bundle holds both fixture certificates" 2 "$(grep -c 'BEGIN CERTIFICATE' "$B")"
 check_eq "CA bundle = the two .crt files in path order" \
-	"$(cat "$R"/usr/share/ca-certificates/mozilla/Pare_Fixture_Root_CA_{1,2}.crt | sha256sum)" "$(sha256sum <"$B")"
+	"$(cat "$REPO"/.content/ca-{1,2}.crt | sha256sum)" "$(sha256sum <"$B")"
+# the bundle is made from them: the certificates themselves are not shipped
+check "the .crt files are stripped" test ! -e "$R/usr/share/ca-certificates/mozilla/Pare_Fixture_Root_CA_1.crt"
 check "openssl reads the bundle" openssl storeutl -noout -certs "$B"
+# keep: the certificates ship again, the bundle is the same (made from the
+# kept files instead of the stripped ones)
+recipe cakeep stable "ca-certificates" 'keep: ["/usr/share/ca-certificates/*"]'
+if lockbuild cakeep >/dev/null && rootfs cakeep; then
+	check "keep: the .crt files ship" test -f "$W/rootfs/cakeep/usr/share/ca-certificates/mozilla/Pare_Fixture_Root_CA_2.crt"
+	check_eq "keep: same bundle" "$(sha256sum <"$B")" \
+		"$(sha256sum <"$W/rootfs/cakeep/etc/ssl/certs/ca-certificates.crt")"
+else
+	fail "build with keep: [/usr/share/ca-certificates/*]"
+fi
 check "/etc/localtime -> /usr/share/zoneinfo/UTC" test "$(readlink "$R/etc/localtime")" = /usr/share/zoneinfo/UTC
 check_eq "/etc/timezone" Etc/UTC "$(cat "$R/etc/timezone")"
 check "ld.so.cache for /opt/nonstd/lib" sh -c "/sbin/ldconfig -C '$R/etc/ld.so.cache' -p | grep -q 'libnonstd.so.1 .*=> /opt/nonstd/lib/libnonstd.so.1'"

@@ -14,7 +14,7 @@ mkdir -p "$PARE_RECIPES"
 HOST=$(dpkg --print-architecture)
 VALIDATE=${PARE_SHARED:-$PARE_SRC/../shared}/tools/validate-sbom
 
-fixture_recipe lic stable "hello, lic-dep5, lic-free, ca-certificates, tzdata"
+fixture_recipe lic stable "hello, lic-dep5, lic-free, lic-ref-bin, ca-certificates, tzdata"
 check "lock" "$PARE" --quiet lock lic
 check "build" "$PARE" --quiet build lic -o "$W/out"
 "$PARE" sbom "$W/out" >"$W/spdx.json" 2>"$W/err" || fail "pare sbom (spdx)" "$(cat "$W/err")"
@@ -108,13 +108,85 @@ check "embedded SPDX describes the image by recipe sha256" grep -q "Recipe sha25
 check "embedded CycloneDX carries the recipe sha256" \
 	jq -e --arg r "$rsha" '.metadata.component.properties | any(.name == "pare:recipe:sha256" and .value == $r)' "$E/usr/share/sbom/lic.cdx.json"
 # Same inventory as the attached package-level documents: packages, licences,
-# relationships and dependency graph, only the image element differs.
-q='{p: [.packages[] | select(.SPDXID != "SPDXRef-Image")], l: .hasExtractedLicensingInfos, r: .relationships}'
-check_eq "embedded SPDX = attached SPDX but for the image element" \
+# relationships and dependency graph, only the image element and the licence
+# texts (pointers to the copyright files in the embedded copies) differ.
+q='{p: [.packages[] | select(.SPDXID != "SPDXRef-Image")], l: [.hasExtractedLicensingInfos[] | del(.extractedText)], r: .relationships}'
+check_eq "embedded SPDX = attached SPDX but for the image element and licence texts" \
 	"$(jq -S "$q" "$E/usr/share/sbom/lic.spdx.json")" "$(jq -S "$q" "$W/spdx.json")"
-q='{c: .components, d: [.dependencies[] | select(.ref | startswith("pkg:deb/"))]}'
-check_eq "embedded CycloneDX = attached CycloneDX but for the container" \
+q='{c: [.components[] | del(.licenses[]?.license.text) | if has("properties") then .properties |= map(select(.name | startswith("pare:license-text") | not)) else . end],
+    d: [.dependencies[] | select(.ref | startswith("pkg:deb/"))]}'
+check_eq "embedded CycloneDX = attached CycloneDX but for the container and licence texts" \
 	"$(jq -S "$q" "$E/usr/share/sbom/lic.cdx.json")" "$(jq -S "$q" "$W/cdx.json")"
+
+# The embedded copies do not repeat licence texts: the image carries the
+# copyright files they come from, so each text is a pointer to its file.
+ES=$E/usr/share/sbom/lic.spdx.json EC=$E/usr/share/sbom/lic.cdx.json
+re='^Text in (/usr/share/doc/[^ /]+/copyright) \(sha256 ([0-9a-f]{64})\) in this image$'
+jq -r '.hasExtractedLicensingInfos[].extractedText' "$ES" >"$W/ptr-spdx"
+jq -r '.components[] | .properties // [] | .[] | select(.name | startswith("pare:license-text-ref:")) | .value' "$EC" >"$W/ptr-cdx"
+check "embedded SPDX declares LicenseRefs" test -s "$W/ptr-spdx"
+check_eq "embedded SPDX declares the attached document's LicenseRefs" \
+	"$(jq -r '.hasExtractedLicensingInfos[].licenseId' "$ES")" "$(jq -r '.hasExtractedLicensingInfos[].licenseId' "$W/spdx.json")"
+check_eq "embedded SPDX: every extractedText is a pointer, no licence text" "$(grep -Evc "$re" "$W/ptr-spdx")" 0
+check "embedded CycloneDX points to copyright files" test -s "$W/ptr-cdx"
+check_eq "embedded CycloneDX: every pare:license-text-ref is a pointer" "$(grep -Evc "$re" "$W/ptr-cdx")" 0
+check_eq "embedded CycloneDX: no licence text (license.text, pare:license-text)" \
+	"$(jq '[(.. | objects | select(has("license")) | .license | select(has("text"))),
+		(.components[] | .properties // [] | .[] | select(.name | startswith("pare:license-text:")))] | length' "$EC")" 0
+check_eq "embedded CycloneDX: a pointer for every LicenseRef of every component" \
+	"$(jq -r '.components[] | [(.licenses // [] | .[] | (.expression // .license.name) | scan("LicenseRef-[A-Za-z0-9.-]+"))] | unique | .[] ' "$EC" | sort)" \
+	"$(jq -r '.components[] | .properties // [] | .[] | select(.name | startswith("pare:license-text-ref:")) | .name | sub("^pare:license-text-ref:"; "")' "$EC" | sort)"
+for p in lic-ref lic-ref-bin; do
+	check_eq "$p: DEP-5 licences without SPDX id -> LicenseRefs" \
+		"$(jq -r --arg p "$p" '.packages[] | select(.name == $p and .primaryPackagePurpose != "SOURCE") | .licenseDeclared' "$ES")" \
+		"LicenseRef-Fixture-Permissive AND LicenseRef-public-domain"
+done
+check_eq "lic-ref's LicenseRefs point to its copyright file" \
+	"$(jq -r '.hasExtractedLicensingInfos[] | select(.licenseId == "LicenseRef-Fixture-Permissive" or .licenseId == "LicenseRef-public-domain") | .extractedText' "$ES" | sed -E "s#$re#\\1#" | sort -u)" \
+	/usr/share/doc/lic-ref/copyright
+check_eq "lic-ref-bin (doc directory linked to lic-ref): CycloneDX pointers to lic-ref's copyright file" \
+	"$(jq -r '.components[] | select(.name == "lic-ref-bin") | .properties[] | select(.name | startswith("pare:license-text-ref:")) | .value' "$EC" | sed -E "s#$re#\\1#" | sort -u)" \
+	/usr/share/doc/lic-ref/copyright
+check_eq "lic-free's LicenseRef points to /usr/share/doc/lic-free/copyright" \
+	"$(jq -r --arg r "$ref" '.hasExtractedLicensingInfos[] | select(.licenseId == $r) | .extractedText' "$ES" | sed -E "s#$re#\\1#")" \
+	/usr/share/doc/lic-free/copyright
+# Each pointer names a file of the image with that sha256: read it from the
+# layers (the last layer holding the path wins).
+layer_file() { # PATH OUT: the file at PATH in the image into OUT
+	local l
+	for l in $(jq -r '.layers | reverse | .[].digest' "$W/out/blobs/sha256/${amd#sha256:}"); do
+		if tar -tf "$W/out/blobs/sha256/${l#sha256:}" | sed 's#^\./##; s#^/##' | grep -qxF "${1#/}"; then
+			tar -xOf "$W/out/blobs/sha256/${l#sha256:}" --wildcards "*${1#/}" >"$2"
+			return
+		fi
+	done
+	return 1
+}
+bad="" n=0
+while read -r path sha; do
+	n=$((n + 1))
+	if ! layer_file "$path" "$W/cf" || [ "$(sha256sum <"$W/cf" | cut -d' ' -f1)" != "$sha" ]; then
+		bad="$bad $path"
+	fi
+done < <(cat "$W/ptr-spdx" "$W/ptr-cdx" | sed -E "s#$re#\\1 \\2#" | sort -u)
+check_eq "every pointer names a copyright file in the image with that sha256 ($n files)" "$bad" ""
+# The attached documents keep the full texts (auditors read them off-image).
+layer_file /usr/share/doc/lic-free/copyright "$W/lic-free.copyright" || fail "lic-free's copyright file in the layers"
+check_eq "attached SPDX: the free-text LicenseRef carries the whole copyright file" \
+	"$(jq -r --arg r "$ref" '.hasExtractedLicensingInfos[] | select(.licenseId == $r) | .extractedText' "$W/spdx.json")" \
+	"$(cat "$W/lic-free.copyright")"
+check_eq "attached per-file SPDX: the same full text" \
+	"$(jq -r --arg r "$ref" '.hasExtractedLicensingInfos[] | select(.licenseId == $r) | .extractedText' "$W/fspdx.json")" \
+	"$(cat "$W/lic-free.copyright")"
+check_eq "attached CycloneDX: lic-free's licence carries the whole copyright file" \
+	"$(jq -r '.components[] | select(.name == "lic-free") | .licenses[0].license.text.content' "$W/cdx.json")" \
+	"$(cat "$W/lic-free.copyright")"
+check_eq "attached SPDX: a stand-alone License: paragraph's text" \
+	"$(jq -r '.hasExtractedLicensingInfos[] | select(.licenseId == "LicenseRef-Fixture-Permissive") | .extractedText' "$W/spdx.json" | tail -1)" \
+	"It comes without any warranty."
+check "attached CycloneDX: lic-ref-bin's LicenseRef texts in its properties" \
+	jq -e '.components[] | select(.name == "lic-ref-bin") | .properties | any(.name == "pare:license-text:LicenseRef-public-domain" and (.value | contains("in the public domain")))' "$W/cdx.json"
+check "attached CycloneDX: no pointers" sh -c "! grep -q 'pare:license-text-ref' '$W/cdx.json' '$W/fcdx.json'"
 # The attached per-file SBOM accounts for the embedded files, with their bytes' sha256.
 for f in lic.spdx.json lic.cdx.json; do
 	h=$(sha256sum "$E/usr/share/sbom/$f" | cut -d' ' -f1)

@@ -34,6 +34,27 @@ int main(void)
 	so = host_soname("/lib/x86_64-linux-gnu/libz.so.1");
 	TAP_STREQ(so, "libz.so.1", "elf_soname reads DT_SONAME of the host's libz");
 	free(so);
+	{
+		/* the host's own python3 (a PIE, ET_DYN): DT_NEEDED includes libc,
+		 * and a PIE has no soname */
+		strbuf sb = STRBUF_INIT;
+		struct elf_dyn d;
+
+		TAP_OK(read_file("/usr/bin/python3", &sb, 0, &e) == 0 &&
+		       elf_dynamic(sb.buf, sb.len, &d, &e) == 0, "elf_dynamic reads python3 (%s)", e.msg);
+		TAP_OK(d.dynamic && sv_contains(&d.needed, "libc.so.6") && !d.soname,
+		       "elf_dynamic: python3 needs libc.so.6, no soname");
+		elf_dyn_release(&d);
+		sb_reset(&sb);
+		TAP_OK(read_file("/lib/x86_64-linux-gnu/libz.so.1", &sb, 0, &e) == 0 &&
+		       elf_dynamic(sb.buf, sb.len, &d, &e) == 0 && d.soname &&
+		       !strcmp(d.soname, "libz.so.1") && sv_contains(&d.needed, "libc.so.6"),
+		       "elf_dynamic: libz's soname and DT_NEEDED");
+		elf_dyn_release(&d);
+		TAP_OK(elf_dynamic("#!/bin/sh\n", 10, &d, &e) == 0 && !d.dynamic && !d.needed.n,
+		       "elf_dynamic: not ELF is nothing");
+		sb_release(&sb);
+	}
 	TAP_OK(elf_soname("#!/bin/sh\n", 10, &so, &e) == 0 && !so,
 	       "elf_soname: not ELF gives no soname and no error");
 	{

@@ -45,6 +45,8 @@ static void make_record(strbuf *rec)
 	es[1] = ent("/usr/lib/libx.so.1", TREE_FILE, NULL, "\177ELF-not-really");
 	es[1]->elf = ELF_SONAME;
 	es[1]->soname = xstrdup("libx.so.1");
+	es[1]->needed = xstrdup("libc.so.6\nlibz.so.1");
+	es[1]->runpath = xstrdup("$ORIGIN/../lib");
 	es[2] = ent("/usr/lib/libx.so", TREE_SYMLINK, "libx.so.1", NULL);
 	es[3] = ent("/usr/share/ca-certificates/x/a.crt", TREE_FILE, NULL, "PEM");
 	es[4] = ent("/usr/lib/libx-hard.so.1", TREE_HARDLINK, "/usr/lib/libx.so.1", NULL);
@@ -53,6 +55,16 @@ static void make_record(strbuf *rec)
 	for (size_t i = 0; i < 5; i++) {
 		lmeta_put_entry(rec, es[i]);
 		tree_entry_free(es[i]);
+	}
+	{
+		struct tree_stripped s = { (char *)"/usr/lib/libgone.so.1", (char *)"/usr/lib/libgone*",
+					   0, NULL, 0 };
+		lmeta_put_stripped(rec, &s);
+		s.path = (char *)"/usr/share/ca-certificates/x/b.crt";
+		s.rule = (char *)"/usr/share/ca-certificates/*.crt";
+		s.data = (unsigned char *)"PEM2";
+		s.size = 4;
+		lmeta_put_stripped(rec, &s);
 	}
 	lmeta_put_pkg_end(rec, &p);
 }
@@ -89,6 +101,13 @@ int main(void)
 	TAP_OK(x && x->type == TREE_FILE && x->elf == ELF_SONAME && !strcmp(x->soname, "libx.so.1") &&
 	       x->pkg == 0 && x->layer == 3 && !x->data && x->size == 15,
 	       "file: soname, owner and layer restored, content not stored");
+	TAP_OK(x && x->needed && !strcmp(x->needed, "libc.so.6\nlibz.so.1") && x->runpath &&
+	       !strcmp(x->runpath, "$ORIGIN/../lib"), "file: DT_NEEDED and run path restored");
+	TAP_OK(t->nstripped == 2 && !strcmp(t->stripped[0].path, "/usr/lib/libgone.so.1") &&
+	       !strcmp(t->stripped[0].rule, "/usr/lib/libgone*") && t->stripped[0].pkg == 0 &&
+	       !t->stripped[0].data && t->stripped[1].size == 4 &&
+	       !memcmp(t->stripped[1].data, "PEM2", 4),
+	       "stripped entries restored: path, rule, package; a certificate with its content");
 	x = tree_get(t, "/usr/share/ca-certificates/x/a.crt");
 	TAP_OK(x && x->data && x->size == 3 && !memcmp(x->data, "PEM", 3),
 	       "a CA certificate keeps its content");

@@ -445,7 +445,7 @@ static void check_lic(const char *line, const char *want)
 	struct lic_info li;
 	char *text = xasprintf("Format: x\n\nFiles: *\nCopyright: x\nLicense: %s\n", line);
 
-	lic_analyse("p", text, &reg, &li);
+	lic_analyse("p", text, NULL, &reg, &li);
 	TAP_STREQ(li.expr, want, "licence '%s'", line);
 	lic_info_free(&li);
 	lic_refs_free(&reg);
@@ -458,7 +458,7 @@ static void check_free(const char *what, const char *text, const char *want)
 	struct lic_refs reg = { 0 };
 	struct lic_info li;
 
-	lic_analyse("p", text, &reg, &li);
+	lic_analyse("p", text, NULL, &reg, &li);
 	TAP_STREQ(li.expr, want, "free text: %s", what);
 	TAP_OK(li.kind == LIC_FREE && lic_refs_find(&reg, "LicenseRef-p-copyright") >= 0 &&
 	       li.refs.n == 1, "free text: %s keeps the whole text as a LicenseRef", what);
@@ -641,6 +641,76 @@ int main(void)
 	       "embedded spdx: recipe sha256 and the uncounted SBOM files in the comments");
 	TAP_OK(sbom_write(&emb, SBOM_CYCLONEDX, false, &b, &e) == 0 && strstr(sb_str(&b), "\"pare:recipe:sha256\"") &&
 	       strstr(sb_str(&b), "\"pare:embedded\""), "embedded cdx: pare:recipe:sha256 and pare:embedded");
+
+	/* The embedded copy points to the copyright files the image carries
+	 * instead of repeating their texts; the attached ones keep the texts.
+	 * libc6's file is in the image, libfoo's is not (its texts stay). */
+	{
+		struct sbom_image x;
+		strbuf c = STRBUF_INIT;
+		const char *ptr = "Text in /usr/share/doc/libc6/copyright (sha256 "
+				  "abababababababababababababababababababababababababababababababab) in this image";
+		cJSON *d, *lc, *foo;
+
+		build_image(&x, false);
+		x.pkgs[2].copyright_file = xstrdup("/usr/share/doc/libc6/copyright");
+		memset(x.pkgs[2].copyright_sha256, 'a', SHA256_HEX_LEN);
+		for (size_t i = 1; i < SHA256_HEX_LEN; i += 2)
+			x.pkgs[2].copyright_sha256[i] = 'b';
+		sb_reset(&a);
+		sb_reset(&b);
+		TAP_OK(sbom_write(&x, SBOM_SPDX, false, &a, &e) == 0, "pointers: spdx written without an analysis");
+		sbom_image_analyse(&x);
+		TAP_OK(sbom_write(&x, SBOM_SPDX, false, &b, &e) == 0 && a.len == b.len && !memcmp(a.buf, b.buf, a.len),
+		       "pointers: the shared analysis gives the same bytes as a per-document one");
+		d = cJSON_Parse(sb_str(&b));
+		TAP_STREQ(extracted_text(d, "LicenseRef-libc6-copyright"), ptr,
+			  "embedded spdx: extractedText points to the copyright file with its sha256");
+		TAP_STREQ(extracted_text(d, "LicenseRef-Foo-License"),
+			  "Permission to use Foo is granted to everyone who is nice.",
+			  "embedded spdx: the text stays when the image does not carry the file");
+		cJSON_Delete(d);
+		TAP_OK(validate(b.buf, b.len, "pointers") == 0, "embedded spdx with pointers: valid");
+		sb_reset(&a);
+		TAP_OK(sbom_write(&x, SBOM_CYCLONEDX, false, &a, &e) == 0, "pointers: cdx written");
+		d = cJSON_Parse(sb_str(&a));
+		lc = find_by(cJSON_GetObjectItem(d, "components"), "name", "libc6");
+		foo = find_by(cJSON_GetObjectItem(d, "components"), "name", "libfoo");
+		lc = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(lc, "licenses"), 0), "license");
+		TAP_OK(lc && !strcmp(str_at(lc, "name"), "LicenseRef-libc6-copyright") && !cJSON_GetObjectItem(lc, "text"),
+		       "embedded cdx: the named licence without its text");
+		TAP_STREQ(str_at(find_by(cJSON_GetObjectItem(find_by(cJSON_GetObjectItem(d, "components"), "name", "libc6"),
+							     "properties"),
+					 "name", "pare:license-text-ref:LicenseRef-libc6-copyright"), "value"),
+			  ptr, "embedded cdx: pare:license-text-ref points to the copyright file");
+		TAP_STREQ(str_at(find_by(cJSON_GetObjectItem(foo, "properties"), "name",
+					 "pare:license-text:LicenseRef-Foo-License"), "value"),
+			  "Permission to use Foo is granted to everyone who is nice.",
+			  "embedded cdx: the text stays when the image does not carry the file");
+		cJSON_Delete(d);
+		TAP_OK(validate(a.buf, a.len, "pointers") == 0, "embedded cdx with pointers: valid");
+		/* the attached documents (a digest) keep every text, same analysis */
+		x.manifest_digest = xstrdup(DIGEST);
+		TAP_OK(sbom_write(&x, SBOM_SPDX, false, &c, &e) == 0, "attached spdx with the shared analysis");
+		d = cJSON_Parse(sb_str(&c));
+		TAP_OK(extracted_text(d, "LicenseRef-libc6-copyright") &&
+		       strstr(extracted_text(d, "LicenseRef-libc6-copyright"), "GNU C Library is free software"),
+		       "attached spdx: the full text");
+		cJSON_Delete(d);
+		sb_reset(&c);
+		TAP_OK(sbom_write(&x, SBOM_CYCLONEDX, false, &c, &e) == 0 &&
+		       strstr(sb_str(&c), "GNU C Library is free software") && !strstr(sb_str(&c), "license-text-ref"),
+		       "attached cdx: the full text, no pointer");
+		/* an analysis of other copyright files is never used */
+		x.pkgs[2].copyright_sha256[0] = 'c';
+		sb_reset(&c);
+		TAP_OK(sbom_write(&x, SBOM_SPDX, false, &c, &e) < 0 && c.len == 0 && strstr(e.msg, "licence analysis"),
+		       "an analysis of other copyright files is refused: %s", e.msg);
+		sbom_image_analyse(&x);
+		TAP_OK(sbom_write(&x, SBOM_SPDX, false, &c, &e) == 0, "re-analysed: written");
+		sb_release(&c);
+		sbom_image_free(&x);
+	}
 
 	/* the image index: links the per-arch documents */
 	{

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# t-linkcheck.sh - the build's link check: a library a kept ELF object needs
+# (DT_NEEDED) that the strip policy removed fails the build with one line
+# naming the object, its package, the library and the rule, and writes
+# nothing; stripping the object too passes; a library no package ships is a
+# warning, once per library; $ORIGIN run paths resolve; warm rebuilds (layers
+# from the layer cache, no .deb read) reach the same verdicts.
+. "$(dirname "$0")/lib.sh"
+
+need gcc jq
+W=$(tmpdir)
+REPO=$(fixture_repo)
+export PARE_RECIPES=$W/recipes PARE_LOCK=$W/recipes.lock PARE_CACHE_DIR=$W/cache
+mkdir -p "$PARE_RECIPES" "$W/src" "$W/pkgs"
+HOST=$(dpkg --print-architecture)
+export ARCHS=$HOST
+
+# --- real ELF objects, published as fixture packages ---------------------------------------
+C=$REPO/.content
+cat >"$W/src/lib.c" <<'EOF'
+int lc_answer(void);
+int lc_answer(void) { return 42; }
+EOF
+cat >"$W/src/prog.c" <<'EOF'
+int lc_answer(void);
+int main(void) { return lc_answer() == 42 ? 0 : 1; }
+EOF
+cd "$W/src"
+gcc -shared -fPIC -Os -s -Wl,-soname,liblcbar.so.1 -o liblcbar.so.1 lib.c
+gcc -shared -fPIC -Os -s -Wl,-soname,libghost.so.1 -o libghost.so.1 lib.c
+gcc -shared -fPIC -Os -s -Wl,-soname,liblcpriv.so.1 -o liblcpriv.so.1 lib.c
+gcc -Os -s -o lcprog prog.c ./liblcbar.so.1
+gcc -Os -s -o lcghost prog.c ./libghost.so.1
+# a RUNPATH with $ORIGIN: /opt/lc/bin/lcorig finds /opt/lc/lib/liblcpriv.so.1
+gcc -Os -s -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib' -o lcorig prog.c ./liblcpriv.so.1
+cd - >/dev/null
+cp "$W/src"/{liblcbar.so.1,liblcpriv.so.1,lcprog,lcghost,lcorig} "$C/"
+readelf -d "$C/lcprog" | grep -q 'NEEDED.*liblcbar.so.1' || fail "lcprog does not need liblcbar.so.1"
+
+pkg() { # NAME DEPENDS DIRECTIVE...
+	local name=$1 deps=$2
+	shift 2
+	{
+		printf 'Package: %s\nVersion: 1.0-1\nArchitecture: %s\n' "$name" "$HOST"
+		printf 'Maintainer: Pare Fixture Maintainers <fixture@invalid>\n'
+		printf 'Depends: %s\nSection: misc\nPriority: optional\n' "$deps"
+		printf 'Description: link check fixture\n Link check test package.\n\n'
+		printf '%s\n' "$@"
+	} >"$W/pkgs/$name.pkg"
+}
+pkg liblcbar libc6 "file /usr/lib/{triplet}/liblcbar.so.1 0644 @liblcbar.so.1" \
+	"file /usr/lib/{triplet}/liblcbar-extra.txt 0644 not a library"
+pkg lcprog "liblcbar, libc6" "file /usr/bin/lcprog 0755 @lcprog"
+# two objects needing the same unshipped library: one warning
+pkg lcghost libc6 "file /usr/bin/lcghost 0755 @lcghost" "file /usr/bin/lcghost2 0755 @lcghost"
+pkg lcorig libc6 "file /opt/lc/bin/lcorig 0755 @lcorig" "file /opt/lc/lib/liblcpriv.so.1 0644 @liblcpriv.so.1"
+"$PARE_SRC/tests/fixtures/mkrepo" --add "$REPO" "$W/pkgs"/*.pkg >"$W/mkrepo.log" 2>&1 ||
+	{ fail "mkrepo --add" "$(cat "$W/mkrepo.log")"; done_testing; }
+
+# build NAME OUT: stderr into $W/OUT.err
+build() { "$PARE" --verbose build "$1" -o "$W/$2" >/dev/null 2>"$W/$2.err"; }
+# errs OUT: what pare reported (not progress, not --verbose debug lines)
+errs() { grep '^pare: ' "$W/$1.err" | grep -v '^pare: debug:' || true; }
+hits() { grep -c 'taken from the layer cache' "$W/$1.err" || true; }
+
+fixture_recipe strip-lib stable "lcprog" 'strip: ["/usr/lib/*/liblcbar*"]'
+fixture_recipe strip-both stable "lcprog" 'strip: ["/usr/lib/*/liblcbar*", "/usr/bin/lcprog"]'
+fixture_recipe ghost stable "lcghost"
+fixture_recipe origin stable "lcorig"
+fixture_recipe origin-strip stable "lcorig" 'strip: ["/opt/lc/lib/*"]'
+fixture_recipe plain stable "lcprog"
+for r in strip-lib strip-both ghost origin origin-strip plain; do
+	"$PARE" --quiet lock "$r" >/dev/null 2>"$W/lock-$r.err" || fail "lock $r" "$(cat "$W/lock-$r.err")"
+done
+
+RE_STRIP='^pare: .*: usr/bin/lcprog \(package lcprog\) needs liblcbar\.so\.1, removed by strip rule "/usr/lib/\*/liblcbar\*"'
+
+# --- cold builds ------------------------------------------------------------------------------
+verdicts() { # PHASE
+	local p=$1
+	if build strip-lib "$p-strip-lib"; then
+		fail "$p: stripping a library a kept binary needs fails the build" "$(errs "$p-strip-lib")"
+	else
+		check_eq "$p: the failure is one line" 1 "$(errs "$p-strip-lib" | wc -l)"
+		if errs "$p-strip-lib" | grep -Eq "$RE_STRIP"; then
+			ok "$p: the line names the binary, its package, the library and the strip rule"
+		else
+			fail "$p: the line names the binary, its package, the library and the strip rule" \
+				"$(errs "$p-strip-lib")"
+		fi
+		check "$p: no output written" test ! -e "$W/$p-strip-lib"
+	fi
+	check "$p: stripping the binary too passes" build strip-both "$p-strip-both"
+	check_eq "$p: ... without a warning" "" "$(errs "$p-strip-both")"
+	check "$p: a library no package ships is not an error" build ghost "$p-ghost"
+	check_eq "$p: ... but one warning for it (two binaries need it)" \
+		"pare: warning: ghost ($HOST): usr/bin/lcghost (package lcghost) (and 1 more) needs libghost.so.1, which no package in the image ships" \
+		"$(errs "$p-ghost")"
+	check "$p: a \$ORIGIN run path resolves" build origin "$p-origin"
+	check_eq "$p: ... silently" "" "$(errs "$p-origin")"
+	if build origin-strip "$p-origin-strip"; then
+		fail "$p: stripping the \$ORIGIN library fails"
+	elif errs "$p-origin-strip" | grep -Eq \
+		': opt/lc/bin/lcorig \(package lcorig\) needs liblcpriv\.so\.1, removed by strip rule "/opt/lc/lib/\*"'; then
+		ok "$p: stripping the \$ORIGIN library fails"
+	else
+		fail "$p: stripping the \$ORIGIN library fails" "$(errs "$p-origin-strip")"
+	fi
+	check "$p: nothing stripped: passes" build plain "$p-plain"
+	check_eq "$p: ... silently" "" "$(errs "$p-plain")"
+}
+verdicts cold
+check_eq "cold: no layer from the cache" 0 "$(hits cold-strip-lib)"
+
+# --- warm: every package layer from the cache, and no .deb can be read --------------------------
+rm -rf "$PARE_CACHE_DIR/debs"
+mv "$REPO/pool" "$REPO/pool.off"
+verdicts warm
+check "warm: the failing build took its layers from the cache" test "$(hits warm-strip-lib)" -ge 1
+check "warm: the warning build took its layers from the cache" test "$(hits warm-ghost)" -ge 1
+check_eq "warm: no package layer built again" "" \
+	"$(grep -l 'fetching' "$W"/warm-*.err || true)"
+mv "$REPO/pool.off" "$REPO/pool"
+check "warm: same image as cold" diff -r "$W/cold-plain" "$W/warm-plain"
+
+done_testing
