@@ -211,12 +211,17 @@ int deb_load_rec(struct image_tree *t, int pkg, const char *debpath,
  * the overlap rules, entry by entry, and then reports the decoder's error, so
  * the first error is the one the single pass would have hit.  The result and
  * the record are those of deb_load_rec. */
+struct deb_item {
+	struct tree_entry *ent;       /* a kept entry, before policy_apply (hard links:
+	                               * target = normalised path, unresolved), or NULL: */
+	struct tree_stripped st;      /* a stripped entry for tree_add_stripped (rule not owned) */
+};
 struct deb_decoded {
 	struct deb_pkg pkg;           /* control fields, copyright, doc link, os-release, sha512 */
 	strbuf md5;                   /* DEBIAN/md5sums as shipped */
-	struct tree_entry **ents;     /* kept entries in archive order, before policy_apply; */
-	size_t n, alloc;              /* hard links: target = normalised path, unresolved */
-	uint64_t bytes;               /* file content held by ents */
+	struct deb_item *items;       /* in archive order */
+	size_t n, alloc;
+	uint64_t bytes;               /* file content held by items */
 	bool have_control;
 	int rc;                       /* -1: e is the error after ents */
 	perr e;

@@ -175,9 +175,22 @@ out:
 	return ret;
 }
 
+static void push_item(struct deb_decoded *d, struct tree_entry *ent,
+		      const struct tree_stripped *st)
+{
+	struct deb_item *it;
+
+	ALLOC_GROW(d->items, d->n + 1, d->alloc);
+	it = &d->items[d->n++];
+	memset(it, 0, sizeof(*it));
+	it->ent = ent;
+	if (st)
+		it->st = *st;
+}
+
 /* One data.tar entry, as far as it goes without the tree: name and type
  * checks, merged-/usr, the package's copyright / doc link / os-release,
- * strip, content and digests.  A kept entry is appended to d->ents (hard
+ * strip, content and digests.  A kept entry is appended to d->items (hard
  * links with the normalised target path still to be resolved, no policy_apply
  * yet: deb_insert does both, in order, on the tree). */
 static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
@@ -260,7 +273,8 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 		/* libraries: for the link check's message; certificates: for
 		 * the bundle */
 		if (ft != AE_IFDIR && tree_stripped_wanted(path, !hl && ft == AE_IFREG, &keep_data)) {
-			struct tree_stripped s = { path, (char *)rule, pkgi, NULL, 0 };
+			/* rule: not owned, points into the policy */
+			struct tree_stripped s = { NULL, (char *)rule, pkgi, NULL, 0 };
 
 			if (keep_data) {
 				if (!data.len && read_all(a, archive_entry_size(ae), 16 << 20, &data,
@@ -269,9 +283,9 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 				s.size = data.len;
 				s.data = (unsigned char *)sb_detach(&data);
 			}
-			if (rec)
-				lmeta_put_stripped(rec, &s);
-			tree_add_stripped(t, path, rule, pkgi, s.data, s.size);
+			s.path = path;
+			path = NULL;
+			push_item(d, NULL, &s);
 		}
 		ret = 0;
 		goto out;
@@ -344,11 +358,7 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 			}
 		}
 	}
-	if (d->n == d->alloc) {
-		d->alloc = d->alloc ? 2 * d->alloc : 64;
-		d->ents = xrealloc(d->ents, d->alloc * sizeof(*d->ents));
-	}
-	d->ents[d->n++] = ent;
+	push_item(d, ent, NULL);
 	ent = NULL;
 	ret = 0;
 	goto out;
@@ -563,9 +573,18 @@ int deb_insert(struct image_tree *t, int pkgi, struct deb_decoded *d,
 	if (d->have_control && rec)
 		lmeta_put_pkg(rec, pkg);
 	for (size_t i = 0; i < d->n; i++) {
-		struct tree_entry *ent = d->ents[i];
+		struct deb_item *it = &d->items[i];
+		struct tree_entry *ent = it->ent;
 
-		d->ents[i] = NULL;
+		if (!ent) { /* a stripped entry the tree remembers */
+			if (rec)
+				lmeta_put_stripped(rec, &it->st);
+			tree_add_stripped(t, it->st.path, it->st.rule, pkgi, it->st.data,
+					  it->st.size);
+			it->st.data = NULL;
+			continue;
+		}
+		it->ent = NULL;
 		if (insert_entry(t, pkgi, ent, pol, rec, e) < 0)
 			return -1;
 	}
@@ -583,9 +602,12 @@ int deb_insert(struct image_tree *t, int pkgi, struct deb_decoded *d,
 
 void deb_decoded_release(struct deb_decoded *d)
 {
-	for (size_t i = 0; i < d->n; i++)
-		tree_entry_free(d->ents[i]);
-	free(d->ents);
+	for (size_t i = 0; i < d->n; i++) {
+		tree_entry_free(d->items[i].ent);
+		free(d->items[i].st.path);
+		free(d->items[i].st.data);
+	}
+	free(d->items);
 	deb_pkg_free(&d->pkg);
 	sb_release(&d->md5);
 	memset(d, 0, sizeof(*d));
