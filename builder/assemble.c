@@ -498,8 +498,8 @@ static void dec_seal(struct decoder *dc)
 	pthread_mutex_unlock(&dc->mu);
 }
 
-/* The next item in order (all added), decoded (by the caller when nobody has claimed
- * it).  The caller inserts it and then calls dec_release_item. */
+/* The next item in order (all added, sealed), decoded.  The caller inserts
+ * it (deb_insert), adds its bytes to its layer job's `held` and releases d. */
 static struct dec_item *dec_take(struct decoder *dc)
 {
 	struct dec_item *it;
