@@ -4,8 +4,9 @@
  * Per architecture: the merged-/usr links, then the packages grouped into
  * layers (layer_plan).  A layer found in the layer cache (blob + metadata
  * record, both verified) is restored into the tree from its record without
- * reading a .deb; the others' .debs are fetched if missing, streamed into the
- * tree (deb_load_rec) and the layer and its record written to the cache.  File
+ * reading a .deb; the others' .debs are fetched if missing, decoded on worker
+ * threads (deb_decode) and put into the tree in order (deb_insert), and the
+ * layer and its record written to the cache.  File
  * contents are dropped once their layer is written (digests and ELF sonames
  * stay), except the few generate.c reads.  Then the generated files
  * (builder_generate) as the top layer; then config and manifest.
@@ -15,6 +16,7 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,7 +255,8 @@ struct group_plan {
 
 /* ---- writing package layers on worker threads ------------------------------
  *
- * The main thread reads the .debs into the tree in layer order; as soon as a
+ * The main thread puts the .debs into the tree in layer order (decoded ahead,
+ * see below); as soon as a
  * layer's packages are in, its live entries are snapshotted and the layer is
  * handed to a pool of workers, which write the tar, compress it, write the
  * cache entry and then drop the contents.  A layer's bytes depend only on
@@ -267,6 +270,7 @@ struct layer_job {
 	strbuf rec;
 	const char *key;
 	struct layer_desc *d;
+	uint64_t held;          /* bytes of .deb content its entries hold (decoder budget) */
 	perr e;
 	int rc;
 };
@@ -280,6 +284,9 @@ struct layer_pool {
 	const struct layer_opts *lo;
 	const char *blobdir;
 	pthread_t *threads; size_t nthreads;
+	/* called with a job's `held` once its contents are dropped */
+	void (*release)(void *cd, uint64_t bytes);
+	void *release_cd;
 };
 
 static int run_layer_job(struct layer_pool *p, size_t g, struct layer_job *j)
@@ -335,8 +342,11 @@ static void *layer_worker(void *arg)
 		g = p->next++;
 		pthread_mutex_unlock(&p->mu);
 		/* layers taken from the cache have no job (d NULL) */
-		if (p->jobs[g].d)
+		if (p->jobs[g].d) {
 			p->jobs[g].rc = run_layer_job(p, g, &p->jobs[g]);
+			if (p->release && p->jobs[g].held)
+				p->release(p->release_cd, p->jobs[g].held);
+		}
 		pthread_mutex_lock(&p->mu);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -407,6 +417,193 @@ static int pool_finish(struct layer_pool *p, size_t njobs, perr *e)
 	return ret;
 }
 
+/* ---- decoding .debs ahead on worker threads ---------------------------------
+ *
+ * The tree must be built in lock order (overlaps, Replaces, hard links), but
+ * reading a .deb (xz, tar, digests) does not need the tree: deb_decode runs
+ * on decoder threads ahead of the main thread, which takes the results in
+ * order and inserts them (deb_insert).  Items are claimed strictly in order.
+ * PARE_THREADS decoder threads (with PARE_THREADS=1 none: the main thread
+ * decodes each item just before it inserts it, as deb_load_rec does); the
+ * main thread decodes an item itself only when no decoder has claimed it.
+ * Memory: decoders stay at most DEC_AHEAD items ahead of the insertion and
+ * claim nothing while DEC_AHEAD_BYTES of file contents are held, decoded or
+ * in the tree waiting for their layer writer (which gives them back with
+ * dec_release); the item the main thread needs is always decoded.  No item
+ * is claimed after one that failed (its error is reported in order by the
+ * main thread; later ones never are).  Nothing a decoder does depends on
+ * timing, so the tree, and the output, are the same for any number of
+ * threads. */
+#define DEC_AHEAD 8
+#define DEC_AHEAD_BYTES (32u << 20)
+
+struct dec_item {
+	int pkgi, layer;
+	char *path;
+	struct deb_decoded d;
+	bool done;
+};
+
+struct decoder {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;      /* decoders: window moved / stop */
+	pthread_cond_t done_cv; /* main: an item is done */
+	struct dec_item *items; size_t n;
+	size_t next;            /* items[0..next) claimed */
+	size_t taken;           /* items[0..taken) handed to the main thread */
+	uint64_t bytes;         /* content decoded and not yet written out by a layer writer */
+	bool sealed;            /* no more items will be added */
+	bool stop, failed;
+	const struct policy *pol;
+	const struct lock_arch *la;
+	pthread_t *threads; size_t nthreads;
+};
+
+static void dec_run(struct decoder *dc, struct dec_item *it)
+{
+	const struct lock_pkg *lp = &dc->la->pkgs[it->pkgi];
+
+	deb_decode(lp, it->pkgi, it->layer, it->path, dc->pol, &it->d);
+}
+
+static void *dec_worker(void *arg)
+{
+	struct decoder *dc = arg;
+
+	pthread_mutex_lock(&dc->mu);
+	for (;;) {
+		struct dec_item *it;
+
+		while (!dc->stop && !dc->failed &&
+		       (dc->next >= dc->n ? !dc->sealed :
+			dc->next >= dc->taken + DEC_AHEAD || dc->bytes >= DEC_AHEAD_BYTES))
+			pthread_cond_wait(&dc->cv, &dc->mu);
+		if (dc->stop || dc->failed || dc->next >= dc->n)
+			break;
+		it = &dc->items[dc->next++];
+		pthread_mutex_unlock(&dc->mu);
+		dec_run(dc, it);
+		pthread_mutex_lock(&dc->mu);
+		it->done = true;
+		dc->bytes += it->d.bytes;
+		if (it->d.rc < 0)
+			dc->failed = true;
+		pthread_cond_broadcast(&dc->done_cv);
+	}
+	pthread_mutex_unlock(&dc->mu);
+	return NULL;
+}
+
+/* Started before the layer cache is consulted, so that the decoding of the
+ * first layers to build overlaps with checking (and restoring) the cached
+ * ones.  Items are added with dec_add in the order deb_insert takes them
+ * (layer order, lock order within a layer), at most la->npkgs; dec_seal
+ * when complete.  nworkers may be 0: all on the caller. */
+static void dec_start(struct decoder *dc, const struct policy *pol,
+		      const struct lock_arch *la, size_t nworkers)
+{
+	memset(dc, 0, sizeof(*dc));
+	pthread_mutex_init(&dc->mu, NULL);
+	pthread_cond_init(&dc->cv, NULL);
+	pthread_cond_init(&dc->done_cv, NULL);
+	dc->items = xcalloc(la->npkgs + 1, sizeof(*dc->items));
+	dc->pol = pol;
+	dc->la = la;
+	if (nworkers > la->npkgs)
+		nworkers = la->npkgs;
+	dc->threads = xcalloc(nworkers + 1, sizeof(*dc->threads));
+	for (size_t i = 0; i < nworkers; i++) {
+		if (pthread_create(&dc->threads[i], NULL, dec_worker, dc))
+			break; /* fewer decoders (or none: the main thread) is fine */
+		dc->nthreads++;
+	}
+}
+
+/* Layer g's .debs (their files must exist: fetched or cached). */
+static void dec_add(struct decoder *dc, const struct group_plan *gp, size_t g)
+{
+	pthread_mutex_lock(&dc->mu);
+	for (size_t k = 0; k < gp->n; k++) {
+		dc->items[dc->n].pkgi = gp->pkgs[k];
+		dc->items[dc->n].layer = (int)g;
+		dc->items[dc->n++].path = deb_cache_path(gp->debs[k]);
+	}
+	pthread_cond_broadcast(&dc->cv);
+	pthread_mutex_unlock(&dc->mu);
+}
+
+static void dec_seal(struct decoder *dc)
+{
+	pthread_mutex_lock(&dc->mu);
+	dc->sealed = true;
+	pthread_cond_broadcast(&dc->cv);
+	pthread_mutex_unlock(&dc->mu);
+}
+
+/* The next item in order (all added, sealed), decoded.  The caller inserts
+ * it (deb_insert), adds its bytes to its layer job's `held` and releases d. */
+static struct dec_item *dec_take(struct decoder *dc)
+{
+	struct dec_item *it;
+
+	pthread_mutex_lock(&dc->mu);
+	it = &dc->items[dc->taken];
+	/* Decode it here when no decoder has claimed it (there are none, or
+	 * none has got to it yet).  Never further ahead: an insertion held up
+	 * behind a decode would hold up the layer writers. */
+	if (dc->next == dc->taken) {
+		struct dec_item *o = &dc->items[dc->next++];
+
+		pthread_mutex_unlock(&dc->mu);
+		dec_run(dc, o);
+		pthread_mutex_lock(&dc->mu);
+		o->done = true;
+		dc->bytes += o->d.bytes;
+		if (o->d.rc < 0)
+			dc->failed = true;
+		pthread_cond_broadcast(&dc->done_cv);
+	}
+	while (!it->done)
+		pthread_cond_wait(&dc->done_cv, &dc->mu);
+	dc->taken++;
+	pthread_cond_broadcast(&dc->cv);
+	pthread_mutex_unlock(&dc->mu);
+	return it;
+}
+
+/* A layer writer dropped the contents of items taken before (its job's held). */
+static void dec_release(void *cd, uint64_t bytes)
+{
+	struct decoder *dc = cd;
+
+	pthread_mutex_lock(&dc->mu);
+	dc->bytes -= bytes;
+	pthread_cond_broadcast(&dc->cv);
+	pthread_mutex_unlock(&dc->mu);
+}
+
+/* Stop the decoders and free everything not taken (after pool_finish: the
+ * layer writers call dec_release). */
+static void dec_finish(struct decoder *dc)
+{
+	pthread_mutex_lock(&dc->mu);
+	dc->stop = true;
+	pthread_cond_broadcast(&dc->cv);
+	pthread_mutex_unlock(&dc->mu);
+	for (size_t i = 0; i < dc->nthreads; i++)
+		pthread_join(dc->threads[i], NULL);
+	for (size_t i = 0; i < dc->n; i++) {
+		deb_decoded_release(&dc->items[i].d);
+		free(dc->items[i].path);
+	}
+	free(dc->items);
+	free(dc->threads);
+	pthread_mutex_destroy(&dc->mu);
+	pthread_cond_destroy(&dc->cv);
+	pthread_cond_destroy(&dc->done_cv);
+	memset(dc, 0, sizeof(*dc));
+}
+
 static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_image *sb,
 		      perr *e)
 {
@@ -417,11 +614,12 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	struct layer_opts lo;
 	strvec need = STRVEC_INIT;
 	struct layer_pool pool;
-	bool pool_on = false;
+	struct decoder dec;
+	bool pool_on = false, dec_on = false;
 	int r_pool;
 	char **comments = NULL; /* per layer */
 	char *blobdir = NULL;
-	size_t ng = 0;
+	size_t ng = 0, defer;
 	int ret = -1;
 
 	layer_opts_of(c, &lo);
@@ -438,7 +636,15 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	}
 	img->layers = xcalloc(ng + 1, sizeof(*img->layers));
 	gp = xcalloc(ng + 1, sizeof(*gp));
-	/* Which layers the cache has: only the others' .debs are needed. */
+	defer = ng; /* first layer whose .debs wait for the fetch */
+	/* one decoder per thread (the main thread inserts; it decodes only a
+	 * .deb nobody has claimed); with PARE_THREADS=1 the main thread alone */
+	dec_start(&dec, &c->pol, la, pare_nthreads() > 1 ? pare_nthreads() : 0);
+	dec_on = true;
+	/* Which layers the cache has: only the others' .debs are needed.  The
+	 * layers to build are handed to the decoders as they are found, up to
+	 * the first one that needs a .deb fetched (then the rest after the
+	 * fetch: the order is the insertion order). */
 	for (size_t g = 0; g < ng; g++) {
 		gp[g].debs = xcalloc(la->npkgs + 1, sizeof(*gp[g].debs));
 		gp[g].pkgs = xcalloc(la->npkgs + 1, sizeof(*gp[g].pkgs));
@@ -461,6 +667,10 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 				sv_push(&need, gp[g].debs[k]);
 			free(deb);
 		}
+		if (!need.n)
+			dec_add(&dec, &gp[g], g);
+		else if (defer == ng)
+			defer = g;
 	}
 	if (need.n && c->r) {
 		struct fetch_opts fo = { c->o ? c->o->parallel : 0, &need };
@@ -473,11 +683,17 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 			goto out;
 		ret = -1;
 	}
+	for (size_t g = defer; g < ng; g++)
+		if (!gp[g].meta)
+			dec_add(&dec, &gp[g], g);
+	dec_seal(&dec);
 	comments = xcalloc(ng + 1, sizeof(*comments));
 	blobdir = path_join(pare_cache_dir(), "blobs/sha256");
 	if (mkdir_p(blobdir, 0755, e) < 0 || pool_start(&pool, ng, &lo, blobdir, e) < 0)
 		goto out;
 	pool_on = true;
+	pool.release = dec_release;
+	pool.release_cd = &dec;
 	for (size_t g = 0; g < ng; g++) {
 		strbuf comment = STRBUF_INIT;
 		strvec sources = STRVEC_INIT;
@@ -507,10 +723,11 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		}
 		lmeta_begin(&j->rec);
 		for (size_t k = 0; k < gp[g].n && !r; k++) {
-			char *deb = deb_cache_path(gp[g].debs[k]);
+			struct dec_item *it = dec_take(&dec);
 
-			r = deb_load_rec(c->tree, gp[g].pkgs[k], deb, &c->pol, &j->rec, e);
-			free(deb);
+			j->held += it->d.bytes;
+			r = deb_insert(c->tree, it->pkgi, &it->d, &c->pol, &j->rec, e);
+			deb_decoded_release(&it->d);
 		}
 		if (r < 0)
 			goto out;
@@ -541,6 +758,8 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		goto out;
 	pool_on = false;
 	r_pool = pool_finish(&pool, ng, e);
+	dec_on = false;
+	dec_finish(&dec);
 	for (size_t g = 0; g < ng; g++) {
 		img->layers[g].comment = comments[g];
 		comments[g] = NULL;
@@ -570,6 +789,8 @@ out:
 
 		pool_finish(&pool, ng, &ign); /* the main thread's error wins */
 	}
+	if (dec_on)
+		dec_finish(&dec);
 	for (size_t g = 0; comments && g < ng; g++)
 		free(comments[g]);
 	free(comments);
@@ -830,6 +1051,13 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 	int64_t epoch = builder_epoch(lr);
 	int ret = -1;
 
+	/* File contents (up to megabytes each) are allocated on decoder threads
+	 * and freed on layer writers.  By default glibc raises its mmap
+	 * threshold to the largest buffer freed, after which the big buffers
+	 * come from the threads' arenas and stay resident after free; a fixed
+	 * 2 MiB threshold gives them back (peak RSS of the python3 build
+	 * 87 -> 63 MB; the few buffers this large cost one mmap each). */
+	mallopt(M_MMAP_THRESHOLD, 2 << 20);
 	if (!eff.tag && r && r->tags.n)
 		eff.tag = r->tags.v[0];
 	if (r && r->tags.n)

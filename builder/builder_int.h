@@ -198,6 +198,39 @@ int deb_load(struct image_tree *t, int pkg, const char *debpath,
  * to rec when rec is not NULL. */
 int deb_load_rec(struct image_tree *t, int pkg, const char *debpath,
 		 const struct policy *p, strbuf *rec, perr *e);
+/* deb_load_rec in two steps, so that .debs can be decoded on worker threads
+ * ahead of the thread that builds the tree in lock order.
+ *
+ * deb_decode reads the .deb without the tree (any thread, any number at
+ * once): control paragraph, md5sums, every data.tar entry through the
+ * tree-independent checks and the strip policy, file contents with their
+ * digests and ELF sonames, the .deb's SHA-512.  It never fails as such: an
+ * error is kept in d (rc -1, e) and belongs after the entries read before it.
+ * deb_insert then puts that into the tree as package pkg (lp and layer set in
+ * t->pkgs[pkg]) in one go: hard links, policy_apply, the layer record and
+ * the overlap rules, entry by entry, and then reports the decoder's error, so
+ * the first error is the one the single pass would have hit.  The result and
+ * the record are those of deb_load_rec. */
+struct deb_item {
+	struct tree_entry *ent;       /* a kept entry, before policy_apply (hard links:
+	                               * target = normalised path, unresolved), or NULL: */
+	struct tree_stripped st;      /* a stripped entry for tree_add_stripped (rule not owned) */
+};
+struct deb_decoded {
+	struct deb_pkg pkg;           /* control fields, copyright, doc link, os-release, sha512 */
+	strbuf md5;                   /* DEBIAN/md5sums as shipped */
+	struct deb_item *items;       /* in archive order */
+	size_t n, alloc;
+	uint64_t bytes;               /* file content held by items */
+	bool have_control;
+	int rc;                       /* -1: e is the error after ents */
+	perr e;
+};
+void deb_decode(const struct lock_pkg *lp, int pkg, int layer, const char *debpath,
+		const struct policy *p, struct deb_decoded *d);
+int deb_insert(struct image_tree *t, int pkg, struct deb_decoded *d,
+	       const struct policy *p, strbuf *rec, perr *e);
+void deb_decoded_release(struct deb_decoded *d);
 
 /* ---- layer metadata records (layercache.c) ---------------------------------- */
 

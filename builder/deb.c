@@ -175,11 +175,28 @@ out:
 	return ret;
 }
 
-/* One data.tar entry through the policy into the tree. */
-static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
-		     struct archive_entry *ae, const struct policy *pol, strbuf *rec, perr *e)
+static void push_item(struct deb_decoded *d, struct tree_entry *ent,
+		      const struct tree_stripped *st)
 {
-	struct deb_pkg *pkg = &t->pkgs[pkgi];
+	struct deb_item *it;
+
+	ALLOC_GROW(d->items, d->n + 1, d->alloc);
+	it = &d->items[d->n++];
+	memset(it, 0, sizeof(*it));
+	it->ent = ent;
+	if (st)
+		it->st = *st;
+}
+
+/* One data.tar entry, as far as it goes without the tree: name and type
+ * checks, merged-/usr, the package's copyright / doc link / os-release,
+ * strip, content and digests.  A kept entry is appended to d->items (hard
+ * links with the normalised target path still to be resolved, no policy_apply
+ * yet: deb_insert does both, in order, on the tree). */
+static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
+			struct archive_entry *ae, const struct policy *pol, perr *e)
+{
+	struct deb_pkg *pkg = &d->pkg;
 	const char *name = archive_entry_pathname(ae);
 	const char *hl = archive_entry_hardlink(ae);
 	mode_t ft = archive_entry_filetype(ae);
@@ -217,10 +234,10 @@ static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
 		if (*n == '/')
 			n++;
 		for (size_t i = 0; policy_usrmerge_dirs[i]; i++) {
-			const char *d = policy_usrmerge_dirs[i];
-			size_t dl = strlen(d);
+			const char *dd = policy_usrmerge_dirs[i];
+			size_t dl = strlen(dd);
 
-			if (!strncmp(n, d, dl) && (!n[dl] || (n[dl] == '/' && !n[dl + 1]))) {
+			if (!strncmp(n, dd, dl) && (!n[dl] || (n[dl] == '/' && !n[dl + 1]))) {
 				ret = 0;
 				goto out;
 			}
@@ -256,7 +273,8 @@ static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
 		/* libraries: for the link check's message; certificates: for
 		 * the bundle */
 		if (ft != AE_IFDIR && tree_stripped_wanted(path, !hl && ft == AE_IFREG, &keep_data)) {
-			struct tree_stripped s = { path, (char *)rule, pkgi, NULL, 0 };
+			/* rule: not owned, points into the policy */
+			struct tree_stripped s = { NULL, (char *)rule, pkgi, NULL, 0 };
 
 			if (keep_data) {
 				if (!data.len && read_all(a, archive_entry_size(ae), 16 << 20, &data,
@@ -265,9 +283,9 @@ static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
 				s.size = data.len;
 				s.data = (unsigned char *)sb_detach(&data);
 			}
-			if (rec)
-				lmeta_put_stripped(rec, &s);
-			tree_add_stripped(t, path, rule, pkgi, s.data, s.size);
+			s.path = path;
+			path = NULL;
+			push_item(d, NULL, &s);
 		}
 		ret = 0;
 		goto out;
@@ -281,8 +299,6 @@ static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
 	ent->pkg = pkgi;
 	ent->layer = pkg->layer;
 	if (hl) {
-		struct tree_entry *tg;
-
 		ent->type = TREE_HARDLINK;
 		if (policy_norm_name(hl, &raw, e) < 0 || !raw) {
 			if (!raw && e->msg[0] == '\0')
@@ -290,24 +306,8 @@ static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
 			perr_prefix(e, "%s: refusing %s: hard link", pkg->name, ent->path);
 			goto out;
 		}
-		tg = tree_get(t, raw);
-		if (!tg || tg->pkg != pkgi || tg->layer != ent->layer ||
-		    (tg->type != TREE_FILE && tg->type != TREE_HARDLINK)) {
-			perr_set(e, "%s: refusing %s: hard link to %s, which is %s", pkg->name,
-				 ent->path, raw, !tg ? "not (yet) in the package" :
-				 tg->pkg != pkgi ? "outside the package" : "not a regular file");
-			goto out;
-		}
-		if (tg->type == TREE_HARDLINK) {
-			ent->target = xstrdup(tg->target);
-		} else {
-			ent->target = raw;
-			raw = NULL;
-		}
-		ent->size = tg->size;
-		memcpy(ent->sha256, tg->sha256, sizeof(ent->sha256));
-		memcpy(ent->sha1, tg->sha1, sizeof(ent->sha1));
-		ent->mode = tg->mode;
+		ent->target = raw; /* resolved by deb_insert */
+		raw = NULL;
 	} else if (ft == AE_IFDIR) {
 		ent->type = TREE_DIR;
 	} else if (ft == AE_IFLNK) {
@@ -326,6 +326,7 @@ static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
 			goto fail_pkg;
 		ent->size = data.len;
 		ent->data = (unsigned char *)sb_detach(&data);
+		d->bytes += ent->size;
 		sha256_hex(ent->data, ent->size, ent->sha256);
 		h = phash_new("sha1");
 		phash_update(h, ent->data, ent->size);
@@ -357,12 +358,9 @@ static int add_entry(struct image_tree *t, int pkgi, struct archive *a,
 			}
 		}
 	}
-	if (policy_apply(pol, pkg->name, ent, e) < 0)
-		goto out;
-	if (rec)
-		lmeta_put_entry(rec, ent);
-	ret = tree_insert(t, ent, e);
+	push_item(d, ent, NULL);
 	ent = NULL;
+	ret = 0;
 	goto out;
 fail_pkg:
 	perr_prefix(e, "%s", pkg->name);
@@ -372,6 +370,45 @@ out:
 	free(path);
 	free(raw);
 	free(cpath);
+	return ret;
+}
+
+/* One decoded entry into the tree: the hard link checks (the target must be
+ * a file this package put into the tree before), the hardening policy, the
+ * layer record and the overlap rules.  Takes ent. */
+static int insert_entry(struct image_tree *t, int pkgi, struct tree_entry *ent,
+			const struct policy *pol, strbuf *rec, perr *e)
+{
+	struct deb_pkg *pkg = &t->pkgs[pkgi];
+	int ret = -1;
+
+	if (ent->type == TREE_HARDLINK) {
+		struct tree_entry *tg = tree_get(t, ent->target);
+
+		if (!tg || tg->pkg != pkgi || tg->layer != ent->layer ||
+		    (tg->type != TREE_FILE && tg->type != TREE_HARDLINK)) {
+			perr_set(e, "%s: refusing %s: hard link to %s, which is %s", pkg->name,
+				 ent->path, ent->target, !tg ? "not (yet) in the package" :
+				 tg->pkg != pkgi ? "outside the package" : "not a regular file");
+			goto out;
+		}
+		if (tg->type == TREE_HARDLINK) {
+			free(ent->target);
+			ent->target = xstrdup(tg->target);
+		}
+		ent->size = tg->size;
+		memcpy(ent->sha256, tg->sha256, sizeof(ent->sha256));
+		memcpy(ent->sha1, tg->sha1, sizeof(ent->sha1));
+		ent->mode = tg->mode;
+	}
+	if (policy_apply(pol, pkg->name, ent, e) < 0)
+		goto out;
+	if (rec)
+		lmeta_put_entry(rec, ent);
+	ret = tree_insert(t, ent, e);
+	ent = NULL;
+out:
+	tree_entry_free(ent);
 	return ret;
 }
 
@@ -415,16 +452,31 @@ int deb_load(struct image_tree *t, int pkgi, const char *debpath,
 int deb_load_rec(struct image_tree *t, int pkgi, const char *debpath,
 		 const struct policy *pol, strbuf *rec, perr *e)
 {
-	struct deb_pkg *pkg = &t->pkgs[pkgi];
-	const struct lock_pkg *lp = pkg->lp;
+	struct deb_decoded d;
+	int ret;
+
+	deb_decode(t->pkgs[pkgi].lp, pkgi, t->pkgs[pkgi].layer, debpath, pol, &d);
+	ret = deb_insert(t, pkgi, &d, pol, rec, e);
+	deb_decoded_release(&d);
+	return ret;
+}
+
+void deb_decode(const struct lock_pkg *lp, int pkgi, int layer, const char *debpath,
+		const struct policy *pol, struct deb_decoded *d)
+{
+	struct deb_pkg *pkg = &d->pkg;
 	const char *label = lp ? lp->name : debpath;
 	struct archive *ar = archive_read_new(), *dt = NULL;
 	struct archive_entry *ae;
 	struct nested *nest = NULL;
-	strbuf ctl = STRBUF_INIT, md5 = STRBUF_INIT;
-	bool have_control = false, have_data = false;
+	strbuf ctl = STRBUF_INIT;
+	perr *e = &d->e;
+	bool have_data = false;
 	int r, ret = -1;
 
+	memset(d, 0, sizeof(*d));
+	pkg->lp = lp;
+	pkg->layer = layer;
 	archive_read_support_format_ar(ar);
 	if (archive_read_open_filename(ar, debpath, 65536) != ARCHIVE_OK) {
 		perr_set(e, "%s: cannot open %s: %s", label, debpath, archive_error_string(ar));
@@ -435,7 +487,7 @@ int deb_load_rec(struct image_tree *t, int pkgi, const char *debpath,
 
 		if (str_starts(m, "control.tar")) {
 			if (read_all(ar, archive_entry_size(ae), CONTROL_MAX, &ctl, m, e) < 0 ||
-			    read_control_tar(pkg, &ctl, &md5, e) < 0)
+			    read_control_tar(pkg, &ctl, &d->md5, e) < 0)
 				goto bad;
 			if (deb_parse_control(pkg, pkg->control, e) < 0)
 				goto bad;
@@ -443,11 +495,9 @@ int deb_load_rec(struct image_tree *t, int pkgi, const char *debpath,
 				perr_set(e, "%s: %s contains package '%s'", label, debpath, pkg->name);
 				goto out;
 			}
-			have_control = true;
-			if (rec)
-				lmeta_put_pkg(rec, pkg);
+			d->have_control = true;
 		} else if (str_starts(m, "data.tar")) {
-			if (!have_control) {
+			if (!d->have_control) {
 				perr_set(e, "%s: corrupt .deb %s: data.tar before control.tar",
 					 label, debpath);
 				goto out;
@@ -463,7 +513,7 @@ int deb_load_rec(struct image_tree *t, int pkgi, const char *debpath,
 				goto out;
 			}
 			while ((r = archive_read_next_header(dt, &ae)) == ARCHIVE_OK)
-				if (add_entry(t, pkgi, dt, ae, pol, rec, e) < 0)
+				if (decode_entry(d, pkgi, dt, ae, pol, e) < 0)
 					goto out;
 			if (r != ARCHIVE_EOF) {
 				perr_set(e, "%s: corrupt .deb %s: %s: %s", label, debpath, m,
@@ -477,12 +527,11 @@ int deb_load_rec(struct image_tree *t, int pkgi, const char *debpath,
 		perr_set(e, "%s: corrupt .deb %s: %s", label, debpath, archive_error_string(ar));
 		goto out;
 	}
-	if (!have_control || !have_data) {
+	if (!d->have_control || !have_data) {
 		perr_set(e, "%s: corrupt .deb %s: no %s member", label, debpath,
-			 have_control ? "data.tar" : "control.tar");
+			 d->have_control ? "data.tar" : "control.tar");
 		goto out;
 	}
-	pkg->md5sums = filter_md5sums(t, pkgi, &md5);
 	if (!pkg->source)
 		pkg->source = xstrdup(lp && lp->source ? lp->source : pkg->name);
 	if (!pkg->source_version)
@@ -494,20 +543,74 @@ int deb_load_rec(struct image_tree *t, int pkgi, const char *debpath,
 		perr_prefix(e, "%s", label);
 		goto out;
 	}
-	if (rec)
-		lmeta_put_pkg_end(rec, pkg);
 	ret = 0;
 	goto out;
 bad:
 	perr_prefix(e, "%s: corrupt .deb %s", label, debpath);
 out:
+	d->rc = ret;
 	if (dt)
 		archive_read_free(dt);
 	archive_read_free(ar);
 	free(nest);
 	sb_release(&ctl);
-	sb_release(&md5);
-	return ret;
+}
+
+int deb_insert(struct image_tree *t, int pkgi, struct deb_decoded *d,
+	       const struct policy *pol, strbuf *rec, perr *e)
+{
+	struct deb_pkg *pkg = &t->pkgs[pkgi];
+	const struct lock_pkg *lp = pkg->lp;
+	int layer = pkg->layer;
+
+	/* the package's fields first: the overlap rules read its name and
+	 * Replaces; lp and layer stay the caller's */
+	deb_pkg_free(pkg);
+	*pkg = d->pkg;
+	memset(&d->pkg, 0, sizeof(d->pkg));
+	pkg->lp = lp;
+	pkg->layer = layer;
+	if (d->have_control && rec)
+		lmeta_put_pkg(rec, pkg);
+	for (size_t i = 0; i < d->n; i++) {
+		struct deb_item *it = &d->items[i];
+		struct tree_entry *ent = it->ent;
+
+		if (!ent) { /* a stripped entry the tree remembers */
+			if (rec)
+				lmeta_put_stripped(rec, &it->st);
+			tree_add_stripped(t, it->st.path, it->st.rule, pkgi, it->st.data,
+					  it->st.size);
+			it->st.data = NULL;
+			continue;
+		}
+		it->ent = NULL;
+		if (insert_entry(t, pkgi, ent, pol, rec, e) < 0)
+			return -1;
+	}
+	/* the decoder's error comes after the entries it read before it, as
+	 * when the two were one pass */
+	if (d->rc < 0) {
+		*e = d->e;
+		return -1;
+	}
+	pkg->md5sums = filter_md5sums(t, pkgi, &d->md5);
+	if (rec)
+		lmeta_put_pkg_end(rec, pkg);
+	return 0;
+}
+
+void deb_decoded_release(struct deb_decoded *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		tree_entry_free(d->items[i].ent);
+		free(d->items[i].st.path);
+		free(d->items[i].st.data);
+	}
+	free(d->items);
+	deb_pkg_free(&d->pkg);
+	sb_release(&d->md5);
+	memset(d, 0, sizeof(*d));
 }
 
 long deb_copyright_owner(const struct image_tree *t, size_t i)
