@@ -22,11 +22,12 @@
 #include <unistd.h>
 
 /* 4: pgzip blocks, epoch out of the key; 5: gzip as 1 MiB libdeflate
- * members, records hold DT_NEEDED and stripped libraries.  The libdeflate
+ * members, records hold DT_NEEDED and stripped libraries; 6: tar end not
+ * padded to 10 KiB.  The libdeflate
  * version is part of it: another version may compress the same tar to
  * other bytes, and a cached layer must be what a fresh build on this
  * machine would write. */
-#define LAYER_CACHE_VERSION "pare-layer-cache-5/libdeflate-" LIBDEFLATE_VERSION_STRING
+#define LAYER_CACHE_VERSION "pare-layer-cache-6/libdeflate-" LIBDEFLATE_VERSION_STRING
 
 static void put(phash *h, const char *tag, const char *s)
 {
