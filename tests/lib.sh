@@ -163,6 +163,16 @@ fixture_repo() {
 	printf '%s\n' "$copy"
 }
 
+# fixture_env [--hostile]: the usual test setup: W a private temp dir, REPO a private copy of
+# the fixture repository (fixture_repo's option), and pare pointed at $W/recipes (created),
+# $W/recipes.lock and the cache $W/cache.
+fixture_env() {
+	W=$(tmpdir)
+	REPO=$(fixture_repo "$@") || return 1
+	export PARE_RECIPES=$W/recipes PARE_LOCK=$W/recipes.lock PARE_CACHE_DIR=$W/cache
+	mkdir -p "$PARE_RECIPES"
+}
+
 # serve_http DIR [LOGFILE]: serve DIR on 127.0.0.1 (free port, HTTP/1.1) until the script
 # exits; print the base URL. The request log goes to LOGFILE (default under the temp dir).
 serve_http() {

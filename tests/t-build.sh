@@ -6,10 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need jq openssl
-W=$(tmpdir)
-REPO=$(fixture_repo --hostile)
-export PARE_RECIPES=$W/recipes PARE_LOCK=$W/recipes.lock PARE_CACHE_DIR=$W/cache
-mkdir -p "$PARE_RECIPES"
+fixture_env --hostile
 HOST=$(dpkg --print-architecture)
 
 recipe() { fixture_recipe "$@"; } # the fixture recipe helper of lib.sh

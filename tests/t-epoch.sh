@@ -7,10 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need jq
-W=$(tmpdir)
-REPO=$(fixture_repo)
-export PARE_RECIPES=$W/recipes PARE_LOCK=$W/recipes.lock PARE_CACHE_DIR=$W/cache
-mkdir -p "$PARE_RECIPES"
+fixture_env
 fixture_recipe ep stable "hello"
 
 D1="Mon, 02 Jan 2023 00:00:00 UTC"   # the fixture's default Date:

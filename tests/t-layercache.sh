@@ -7,10 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need jq
-W=$(tmpdir)
-REPO=$(fixture_repo)
-export PARE_RECIPES=$W/recipes PARE_LOCK=$W/recipes.lock PARE_CACHE_DIR=$W/cache
-mkdir -p "$PARE_RECIPES"
+fixture_env
 HOST=$(dpkg --print-architecture)
 fixture_recipe lc stable "hello, ca-certificates"
 # build OUT: stdout the index digest, stderr (verbose) into $W/OUT.err

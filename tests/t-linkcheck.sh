@@ -8,10 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 
 need gcc jq
-W=$(tmpdir)
-REPO=$(fixture_repo)
-export PARE_RECIPES=$W/recipes PARE_LOCK=$W/recipes.lock PARE_CACHE_DIR=$W/cache
-mkdir -p "$PARE_RECIPES" "$W/src" "$W/pkgs"
+fixture_env
+mkdir -p "$W/src" "$W/pkgs"
 HOST=$(dpkg --print-architecture)
 export ARCHS=$HOST
 

@@ -6,10 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need jq
-W=$(tmpdir)
-REPO=$(fixture_repo --hostile)
-export PARE_RECIPES=$W/recipes PARE_LOCK=$W/recipes.lock PARE_CACHE_DIR=$W/cache
-mkdir -p "$PARE_RECIPES"
+fixture_env --hostile
 
 # build NAME THREADS [ARGS]: a build with its own cache and output; stdout: digest or error
 n=0

@@ -7,10 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need jq
-W=$(tmpdir)
-REPO=$(fixture_repo)
-export PARE_RECIPES=$W/recipes PARE_LOCK=$W/recipes.lock PARE_CACHE_DIR=$W/cache
-mkdir -p "$PARE_RECIPES"
+fixture_env
 HOST=$(dpkg --print-architecture)
 VALIDATE=${PARE_SHARED:-$PARE_SRC/../shared}/tools/validate-sbom
 
