@@ -449,6 +449,35 @@ static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 #define MT_EMPTY "application/vnd.oci.empty.v1+json"
 #define SHA256_EMPTY_JSON "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 
+/* Finish an SBOM artifact: take the document, then its OCI 1.1 artifact
+ * manifest (empty config, the document as the one layer, subject, created
+ * and one pare annotation). */
+static void sbom_artifact_finish(struct oci_artifact *a, strbuf *doc, cJSON *subject,
+				 const char *created, const char *ann_key, const char *ann_val)
+{
+	char empty[7 + SHA256_HEX_LEN + 1];
+	cJSON *man, *layers, *ann;
+
+	digest_of("{}", empty);
+	a->doclen = doc->len;
+	a->doc = sb_detach(doc);
+	digest_of(a->doc, a->doc_digest);
+	man = cJSON_CreateObject();
+	cJSON_AddNumberToObject(man, "schemaVersion", 2);
+	cJSON_AddStringToObject(man, "mediaType", MT_MANIFEST);
+	cJSON_AddStringToObject(man, "artifactType", a->media_type);
+	cJSON_AddItemToObject(man, "config", descriptor(MT_EMPTY, empty, 2));
+	layers = cJSON_AddArrayToObject(man, "layers");
+	cJSON_AddItemToArray(layers, descriptor(a->media_type, a->doc_digest, a->doclen));
+	cJSON_AddItemToObject(man, "subject", subject);
+	ann = cJSON_AddObjectToObject(man, "annotations");
+	cJSON_AddStringToObject(ann, "org.opencontainers.image.created", created);
+	cJSON_AddStringToObject(ann, ann_key, ann_val);
+	a->manifest_json = print_json(man);
+	cJSON_Delete(man);
+	digest_of(a->manifest_json, a->manifest_digest);
+}
+
 int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
 		       int64_t epoch, struct oci_artifact out[OCI_SBOM_ARTIFACTS], perr *e)
 {
@@ -460,14 +489,12 @@ int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
 		{ SBOM_SPDX, "spdx", "application/spdx+json", true },
 		{ SBOM_CYCLONEDX, "cyclonedx", "application/vnd.cyclonedx+json", true },
 	};
-	char created[32], empty[7 + SHA256_HEX_LEN + 1];
+	char created[32];
 
 	rfc3339(epoch, created);
-	digest_of("{}", empty);
 	memset(out, 0, OCI_SBOM_ARTIFACTS * sizeof(*out));
 	for (int k = 0; k < OCI_SBOM_ARTIFACTS; k++) {
 		strbuf doc = STRBUF_INIT;
-		cJSON *man, *ann;
 
 		if (sbom_write(sb, fmts[k].f, fmts[k].files, &doc, e) < 0) {
 			sb_release(&doc);
@@ -480,27 +507,13 @@ int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
 		out[k].media_type = fmts[k].mt;
 		out[k].arch = img->arch;
 		out[k].files = fmts[k].files;
-		out[k].doclen = doc.len;
-		out[k].doc = sb_detach(&doc);
-		digest_of(out[k].doc, out[k].doc_digest);
-		man = cJSON_CreateObject();
-		cJSON_AddNumberToObject(man, "schemaVersion", 2);
-		cJSON_AddStringToObject(man, "mediaType", MT_MANIFEST);
-		cJSON_AddStringToObject(man, "artifactType", fmts[k].mt);
-		cJSON_AddItemToObject(man, "config", descriptor(MT_EMPTY, empty, 2));
-		cJSON *layers = cJSON_AddArrayToObject(man, "layers");
-		cJSON_AddItemToArray(layers, descriptor(fmts[k].mt, out[k].doc_digest, out[k].doclen));
-		cJSON_AddItemToObject(man, "subject", descriptor(MT_MANIFEST, img->manifest_digest,
-								   strlen(img->manifest_json)));
-		ann = cJSON_AddObjectToObject(man, "annotations");
-		cJSON_AddStringToObject(ann, "org.opencontainers.image.created", created);
-		/* In the artifact itself too: a registry's referrers API lists
-		 * the manifest's annotations, which is how a client tells the
-		 * two documents of one format apart. */
-		cJSON_AddStringToObject(ann, "dev.pare.sbom.files", fmts[k].files ? "true" : "false");
-		out[k].manifest_json = print_json(man);
-		cJSON_Delete(man);
-		digest_of(out[k].manifest_json, out[k].manifest_digest);
+		/* The annotation is in the artifact itself too: a registry's
+		 * referrers API lists the manifest's annotations, which is how a
+		 * client tells the two documents of one format apart. */
+		sbom_artifact_finish(&out[k], &doc,
+				     descriptor(MT_MANIFEST, img->manifest_digest,
+						strlen(img->manifest_json)),
+				     created, "dev.pare.sbom.files", fmts[k].files ? "true" : "false");
 	}
 	return 0;
 }
@@ -513,18 +526,16 @@ int oci_index_sbom_artifacts(const char *index_json, const struct sbom_image *sb
 		{ SBOM_SPDX, "spdx", "application/spdx+json" },
 		{ SBOM_CYCLONEDX, "cyclonedx", "application/vnd.cyclonedx+json" },
 	};
-	char created[32], empty[7 + SHA256_HEX_LEN + 1], idx[7 + SHA256_HEX_LEN + 1];
+	char created[32], idx[7 + SHA256_HEX_LEN + 1];
 	const char **docs = xcalloc(n + 1, sizeof(*docs));
 	size_t *lens = xcalloc(n + 1, sizeof(*lens));
 	int ret = -1;
 
 	rfc3339(epoch, created);
-	digest_of("{}", empty);
 	digest_of(index_json, idx);
 	memset(out, 0, 2 * sizeof(*out));
 	for (int k = 0; k < 2; k++) {
 		strbuf doc = STRBUF_INIT;
-		cJSON *man, *ann, *layers;
 
 		/* each architecture's package-level document of this format */
 		for (size_t i = 0; i < n; i++)
@@ -543,23 +554,8 @@ int oci_index_sbom_artifacts(const char *index_json, const struct sbom_image *sb
 		out[k].format = fmts[k].name;
 		out[k].media_type = fmts[k].mt;
 		out[k].index = true;
-		out[k].doclen = doc.len;
-		out[k].doc = sb_detach(&doc);
-		digest_of(out[k].doc, out[k].doc_digest);
-		man = cJSON_CreateObject();
-		cJSON_AddNumberToObject(man, "schemaVersion", 2);
-		cJSON_AddStringToObject(man, "mediaType", MT_MANIFEST);
-		cJSON_AddStringToObject(man, "artifactType", fmts[k].mt);
-		cJSON_AddItemToObject(man, "config", descriptor(MT_EMPTY, empty, 2));
-		layers = cJSON_AddArrayToObject(man, "layers");
-		cJSON_AddItemToArray(layers, descriptor(fmts[k].mt, out[k].doc_digest, out[k].doclen));
-		cJSON_AddItemToObject(man, "subject", descriptor(MT_INDEX, idx, strlen(index_json)));
-		ann = cJSON_AddObjectToObject(man, "annotations");
-		cJSON_AddStringToObject(ann, "org.opencontainers.image.created", created);
-		cJSON_AddStringToObject(ann, "dev.pare.sbom.index", "true");
-		out[k].manifest_json = print_json(man);
-		cJSON_Delete(man);
-		digest_of(out[k].manifest_json, out[k].manifest_digest);
+		sbom_artifact_finish(&out[k], &doc, descriptor(MT_INDEX, idx, strlen(index_json)),
+				     created, "dev.pare.sbom.index", "true");
 	}
 	ret = 0;
 out:
