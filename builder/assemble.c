@@ -17,6 +17,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <malloc.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,6 +298,7 @@ static int run_layer_job(struct layer_pool *p, size_t g, struct layer_job *j)
 
 	if (layer_write_ents(NULL, j->ents, j->n, p->lo, tmp, j->d, &j->e) < 0)
 		goto out;
+	debug("layer %zu: written and compressed (%" PRIu64 " bytes)", g, j->d->size);
 	/* fsynced before its stamp is recorded: a stamp must never vouch for
 	 * bytes a crash can still take back (the rename keeps what it stamps) */
 	stamp = lcache_seal(tmp, j->d->size, false);
@@ -463,7 +465,9 @@ static void dec_run(struct decoder *dc, struct dec_item *it)
 {
 	const struct lock_pkg *lp = &dc->la->pkgs[it->pkgi];
 
+	debug("%s: decoding", lp->name);
 	deb_decode(lp, it->pkgi, it->layer, it->path, dc->pol, &it->d);
+	debug("%s: decoded", lp->name);
 }
 
 static void *dec_worker(void *arg)
@@ -672,6 +676,7 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		else if (defer == ng)
 			defer = g;
 	}
+	debug("%s: layer plan: %zu layers, %zu .debs to fetch", la->arch, ng, need.n);
 	if (need.n && c->r) {
 		struct fetch_opts fo = { c->o ? c->o->parallel : 0, &need };
 		strvec archs = STRVEC_INIT;
@@ -682,6 +687,7 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		if (ret < 0)
 			goto out;
 		ret = -1;
+		debug("%s: fetched", la->arch);
 	}
 	for (size_t g = defer; g < ng; g++)
 		if (!gp[g].meta)
@@ -742,6 +748,7 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		}
 		j->key = gp[g].key;
 		j->d = &img->layers[g];
+		debug("layer %zu (%s): inserted, to the writers", g, comments[g]);
 		pool_submit(&pool, g);
 	}
 	/* The generated files and the top layer while the workers finish:
@@ -754,10 +761,13 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		goto out;
 	if (builder_generate(c, e) < 0)
 		goto out;
+	debug("%s: generated files", la->arch);
 	if (write_layer(c, -1, &img->layers[ng], e) < 0)
 		goto out;
+	debug("%s: top layer written", la->arch);
 	pool_on = false;
 	r_pool = pool_finish(&pool, ng, e);
+	debug("%s: layer writers done", la->arch);
 	dec_on = false;
 	dec_finish(&dec);
 	for (size_t g = 0; g < ng; g++) {
@@ -780,6 +790,7 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	} else {
 		sbom_image_analyse(sb);
 	}
+	debug("%s: image config and SBOM inputs", la->arch);
 	ret = 0;
 out:
 	sbom_licenses_free(c->sbom_lic);
@@ -1121,8 +1132,10 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 			goto out;
 		narts += 2;
 	}
+	debug("SBOM documents and index");
 	if ((o->outdir || o->tarfile) && oci_write(o, imgs, nimg, arts, narts, index_json, epoch, e) < 0)
 		goto out;
+	debug("output written");
 	ret = 0;
 out:
 	for (size_t i = 0; i < nimg; i++)

@@ -29,6 +29,18 @@ check_eq "cold build: no layer taken from the cache" 0 "$(hits cold)"
 N=$(ls "$W/cache/layers" | grep -c '\.json$' || true)
 check "cold build: one cache entry per package layer" test "$N" -ge 2
 check_eq "cold build: entries = package layers" "$(($(layers cold | wc -l) - 1))" "$N"
+# --verbose stamps each line with the milliseconds since the program started
+# (threads print their own lines, so the stamps are not strictly in order)
+# and names the build's phases
+ms=$(sed -n 's/^pare: debug: *\([0-9.]*\) ms: .*/\1/p' "$W/cold.err")
+check "verbose lines carry elapsed milliseconds" test -n "$ms"
+phases=$(sed -n 's/^pare: debug: *[0-9.]* ms: \(.*\)/\1/p' "$W/cold.err")
+for p in 'layer plan' ': decoded' 'written and compressed' 'generated files' 'top layer written' \
+	'layer writers done' 'SBOM documents and index' 'output written'; do
+	check "verbose build shows the phase \"$p\"" grep -q -- "$p" <<<"$phases"
+done
+check_eq "verbose build: planned first, written last" "layer plan ... output written" \
+	"$(sed -n '1s/.*\(layer plan\).*/\1/p' <<<"$phases") ... $(sed -n '$s/.*\(output written\).*/\1/p' <<<"$phases")"
 
 D2=$(build warm) || fail "warm build" "$(cat "$W/warm.err")"
 check_eq "warm build: same index digest" "$D1" "$D2"
