@@ -1111,6 +1111,7 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 			goto out;
 		}
 		narts += OCI_SBOM_ARTIFACTS;
+		debug("%s: SBOM documents", c.arch);
 	}
 	if (!nimg) {
 		perr_set(e, "%s: no architecture to build", lr->name);
@@ -1132,7 +1133,7 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 			goto out;
 		narts += 2;
 	}
-	debug("SBOM documents and index");
+	debug("index and its SBOM documents");
 	if ((o->outdir || o->tarfile) && oci_write(o, imgs, nimg, arts, narts, index_json, epoch, e) < 0)
 		goto out;
 	debug("output written");

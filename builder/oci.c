@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,22 +321,43 @@ out:
 static int write_dir(const char *dir, struct out_file *f, size_t n, perr *e)
 {
 	char *blobs = path_join(dir, "blobs/sha256");
+	int *fds = xcalloc(n + 1, sizeof(*fds));
 	int ret = -1;
 
+	for (size_t i = 0; i < n; i++)
+		fds[i] = -1;
 	if (mkdir_p(blobs, 0755, e) < 0)
 		goto out;
+	/* Every file is on disk before the layout is renamed into place, so
+	 * a crash never leaves a complete-looking layout with empty files
+	 * (linked blobs were synced when cached).  Written first with their
+	 * writeback started, then synced: one wait for all of them, not one
+	 * per file. */
 	for (size_t i = 0; i < n; i++) {
 		char *p = path_join(dir, f[i].name);
-		int r;
+		int r = 0;
 
 		if (f[i].data) {
-			FILE *fp = fopen(p, "wb");
+			const char *d = f[i].data;
+			size_t left = f[i].len;
 
-			r = fp && fwrite(f[i].data, 1, f[i].len, fp) == f[i].len ? 0 : -1;
-			if (fp && fclose(fp) != 0)
-				r = -1;
-			if (r < 0)
-				perr_errno(e, "cannot write %s", p);
+			fds[i] = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			if (fds[i] < 0)
+				r = perr_errno(e, "cannot create %s", p);
+			while (!r && left) {
+				ssize_t w = write(fds[i], d, left);
+
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w < 0) {
+					r = perr_errno(e, "cannot write %s", p);
+					break;
+				}
+				d += w;
+				left -= (size_t)w;
+			}
+			if (!r)
+				sync_file_range(fds[i], 0, 0, SYNC_FILE_RANGE_WRITE);
 		} else {
 			r = copy_file(f[i].src, p, e);
 		}
@@ -343,8 +365,24 @@ static int write_dir(const char *dir, struct out_file *f, size_t n, perr *e)
 		if (r < 0)
 			goto out;
 	}
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (fsync(fds[i]) != 0 || close(fds[i]) != 0) {
+			fds[i] = -1;
+			perr_errno(e, "cannot write %s/%s", dir, f[i].name);
+			goto out;
+		}
+		fds[i] = -1;
+	}
+	if (fsync_dir(blobs, e) < 0 || fsync_dir(dir, e) < 0)
+		goto out;
 	ret = 0;
 out:
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
 	free(blobs);
 	return ret;
 }
@@ -478,44 +516,101 @@ static void sbom_artifact_finish(struct oci_artifact *a, strbuf *doc, cJSON *sub
 	digest_of(a->manifest_json, a->manifest_digest);
 }
 
+/* The image's SBOM documents, one per thread: they are independent, and
+ * rendering them (cJSON) is most of a warm or one-layer rebuild's CPU. */
+static const struct { enum sbom_format f; const char *name, *mt; bool files; }
+sbom_fmts[OCI_SBOM_ARTIFACTS] = {
+	/* Package-level first: the default document of each format. */
+	{ SBOM_SPDX, "spdx", "application/spdx+json", false },
+	{ SBOM_CYCLONEDX, "cyclonedx", "application/vnd.cyclonedx+json", false },
+	{ SBOM_SPDX, "spdx", "application/spdx+json", true },
+	{ SBOM_CYCLONEDX, "cyclonedx", "application/vnd.cyclonedx+json", true },
+};
+
+struct sbom_jobs {
+	const struct oci_image *img;
+	const struct sbom_image *sb;
+	const char *created;
+	struct oci_artifact *out;
+	perr errs[OCI_SBOM_ARTIFACTS];
+	int rets[OCI_SBOM_ARTIFACTS];
+	pthread_mutex_t mu;
+	int next;
+};
+
+static void sbom_job(struct sbom_jobs *j, int k)
+{
+	strbuf doc = STRBUF_INIT;
+
+	j->rets[k] = sbom_write(j->sb, sbom_fmts[k].f, sbom_fmts[k].files, &doc, &j->errs[k]);
+	if (j->rets[k] < 0) {
+		sb_release(&doc);
+		return;
+	}
+	j->out[k].format = sbom_fmts[k].name;
+	j->out[k].media_type = sbom_fmts[k].mt;
+	j->out[k].arch = j->img->arch;
+	j->out[k].files = sbom_fmts[k].files;
+	/* The annotation is in the artifact itself too: a registry's
+	 * referrers API lists the manifest's annotations, which is how a
+	 * client tells the two documents of one format apart. */
+	sbom_artifact_finish(&j->out[k], &doc,
+			     descriptor(MT_MANIFEST, j->img->manifest_digest,
+					strlen(j->img->manifest_json)),
+			     j->created, "dev.pare.sbom.files", sbom_fmts[k].files ? "true" : "false");
+	debug("%s: %s SBOM%s: %zu bytes", j->img->arch, sbom_fmts[k].name,
+	      sbom_fmts[k].files ? " with files" : "", j->out[k].doclen);
+}
+
+static void *sbom_worker(void *arg)
+{
+	struct sbom_jobs *j = arg;
+
+	for (;;) {
+		int k;
+
+		pthread_mutex_lock(&j->mu);
+		k = j->next++;
+		pthread_mutex_unlock(&j->mu);
+		if (k >= OCI_SBOM_ARTIFACTS)
+			return NULL;
+		sbom_job(j, k);
+	}
+}
+
 int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
 		       int64_t epoch, struct oci_artifact out[OCI_SBOM_ARTIFACTS], perr *e)
 {
-	/* Package-level first: the default document of each format. */
-	static const struct { enum sbom_format f; const char *name, *mt; bool files; }
-	fmts[OCI_SBOM_ARTIFACTS] = {
-		{ SBOM_SPDX, "spdx", "application/spdx+json", false },
-		{ SBOM_CYCLONEDX, "cyclonedx", "application/vnd.cyclonedx+json", false },
-		{ SBOM_SPDX, "spdx", "application/spdx+json", true },
-		{ SBOM_CYCLONEDX, "cyclonedx", "application/vnd.cyclonedx+json", true },
-	};
+	struct sbom_jobs j = { .img = img, .sb = sb, .out = out };
+	pthread_t th[OCI_SBOM_ARTIFACTS];
+	size_t nth = 0, want = pare_nthreads();
 	char created[32];
+	int ret = 0;
 
 	rfc3339(epoch, created);
+	j.created = created;
 	memset(out, 0, OCI_SBOM_ARTIFACTS * sizeof(*out));
-	for (int k = 0; k < OCI_SBOM_ARTIFACTS; k++) {
-		strbuf doc = STRBUF_INIT;
-
-		if (sbom_write(sb, fmts[k].f, fmts[k].files, &doc, e) < 0) {
-			sb_release(&doc);
-			for (int i = 0; i < k; i++)
-				oci_artifact_release(&out[i]);
-			return perr_prefix(e, "%s sbom%s", fmts[k].name,
-					   fmts[k].files ? " with files" : "");
+	pthread_mutex_init(&j.mu, NULL);
+	/* the main thread is one of the workers */
+	for (; want > 1 && nth < want - 1 && nth < OCI_SBOM_ARTIFACTS - 1; nth++)
+		if (pthread_create(&th[nth], NULL, sbom_worker, &j) != 0)
+			break;
+	sbom_worker(&j);
+	for (size_t i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&j.mu);
+	/* the first document that failed, in the fixed order */
+	for (int k = 0; k < OCI_SBOM_ARTIFACTS; k++)
+		if (j.rets[k] < 0) {
+			*e = j.errs[k];
+			ret = perr_prefix(e, "%s sbom%s", sbom_fmts[k].name,
+					  sbom_fmts[k].files ? " with files" : "");
+			break;
 		}
-		out[k].format = fmts[k].name;
-		out[k].media_type = fmts[k].mt;
-		out[k].arch = img->arch;
-		out[k].files = fmts[k].files;
-		/* The annotation is in the artifact itself too: a registry's
-		 * referrers API lists the manifest's annotations, which is how a
-		 * client tells the two documents of one format apart. */
-		sbom_artifact_finish(&out[k], &doc,
-				     descriptor(MT_MANIFEST, img->manifest_digest,
-						strlen(img->manifest_json)),
-				     created, "dev.pare.sbom.files", fmts[k].files ? "true" : "false");
-	}
-	return 0;
+	if (ret < 0)
+		for (int k = 0; k < OCI_SBOM_ARTIFACTS; k++)
+			oci_artifact_release(&out[k]);
+	return ret;
 }
 
 int oci_index_sbom_artifacts(const char *index_json, const struct sbom_image *sbs, size_t n,
@@ -742,6 +837,14 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 		if (rm_rf(tmp, e) < 0 || write_dir(tmp, f, nf, e) < 0 ||
 		    replace_dir(tmp, o->outdir, old, e) < 0)
 			goto out;
+		{
+			char *parent = path_dirname(o->outdir);
+			int r = fsync_dir(parent, e);
+
+			free(parent);
+			if (r < 0)
+				goto out;
+		}
 	}
 	if (o->tarfile) {
 		char *dir = path_dirname(o->tarfile);

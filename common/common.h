@@ -150,6 +150,8 @@ bool is_sha256_hex(const char *s);
 
 /* Read a whole file; fails if larger than max bytes (0 = 1 GiB). */
 int read_file(const char *path, strbuf *out, size_t max, perr *e);
+/* path written (created or truncated) with mode and fsynced; no rename. */
+int write_file_synced(const char *path, const void *data, size_t n, mode_t mode, perr *e);
 /* Write via PATH.tmp.PID, fsync, rename, fsync the directory. */
 int write_file_atomic(const char *path, const void *data, size_t n, mode_t mode,
 		      perr *e);

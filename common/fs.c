@@ -60,40 +60,45 @@ int fsync_dir(const char *dir, perr *e)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t n, mode_t mode,
-		      perr *e)
+int write_file_synced(const char *path, const void *data, size_t n, mode_t mode, perr *e)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	char *dir = path_dirname(path);
 	const char *p = data;
-	int fd, ret = -1;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
-		perr_errno(e, "cannot create '%s'", tmp);
-		goto out;
-	}
+	if (fd < 0)
+		return perr_errno(e, "cannot create '%s'", path);
 	while (n) {
 		ssize_t w = write(fd, p, n);
+
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			perr_errno(e, "cannot write '%s'", tmp);
-			goto fail;
+			perr_errno(e, "cannot write '%s'", path);
+			close(fd);
+			return -1;
 		}
 		p += w;
 		n -= (size_t)w;
 	}
 	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
-		perr_errno(e, "cannot sync '%s'", tmp);
-		goto fail;
+		perr_errno(e, "cannot sync '%s'", path);
+		close(fd);
+		return -1;
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		perr_errno(e, "cannot close '%s'", tmp);
+	if (close(fd) < 0)
+		return perr_errno(e, "cannot close '%s'", path);
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t n, mode_t mode,
+		      perr *e)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	char *dir = path_dirname(path);
+	int ret = -1;
+
+	if (write_file_synced(tmp, data, n, mode, e) < 0)
 		goto fail;
-	}
-	fd = -1;
 	if (rename(tmp, path) < 0) {
 		perr_errno(e, "cannot rename '%s' to '%s'", tmp, path);
 		goto fail;
@@ -101,8 +106,6 @@ int write_file_atomic(const char *path, const void *data, size_t n, mode_t mode,
 	ret = fsync_dir(dir, e);
 	goto out;
 fail:
-	if (fd >= 0)
-		close(fd);
 	unlink(tmp);
 out:
 	free(tmp);

@@ -260,11 +260,19 @@ rmdir "$W/out/big.tmp.$$"
 # there is no moment at which OUT is missing.
 if command -v strace >/dev/null; then
 	# (LeakSanitizer cannot run under ptrace: leaks are checked by the other builds)
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 PARE_CACHE_DIR=$W/cache-int strace -f -e trace=rename,renameat,renameat2 -o "$W/strace.out" \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 PARE_CACHE_DIR=$W/cache-int strace -f -y -e trace=rename,renameat,renameat2,fsync -o "$W/strace.out" \
 		"$PARE" --quiet build big -o "$W/out/big" >/dev/null
 	check "replacing OUT: renameat2(…, RENAME_EXCHANGE)" grep -Eq "renameat2\(.*out/big\.tmp\.[0-9]+\", .*out/big\", RENAME_EXCHANGE\) = 0" "$W/strace.out"
 	check "replacing OUT: OUT itself is never renamed away" sh -c "! grep -Eq 'rename(at2?)?\\(.*out/big\", ' '$W/strace.out' || grep -q RENAME_EXCHANGE '$W/strace.out'"
 	check_eq "replacing OUT: nothing left next to it" "" "$(cd "$W/out" && ls -d big.* 2>/dev/null)"
+	# every file written into the new layout is fsynced before the exchange
+	# (blobs hard-linked from the cache were synced when cached)
+	xline=$(grep -n 'RENAME_EXCHANGE' "$W/strace.out" | head -1 | cut -d: -f1)
+	synced=$(head -n "${xline:-0}" "$W/strace.out" | grep -Eo 'fsync\([0-9]+<[^>]*out/big\.tmp\.[0-9]+/[^>]*>' |
+		sed -E 's/.*big\.tmp\.[0-9]+\///; s/>$//' | sort -u || true)
+	unsynced=$(cd "$W/out/big" && find . -type f -links 1 | sed 's|^\./||' | sort | comm -23 - <(echo "$synced") || true)
+	check_eq "replacing OUT: every file written is fsynced before the exchange" "" "$unsynced"
+	check "replacing OUT: the layout's directories are fsynced too" grep -Eq 'fsync\([0-9]+<[^>]*out/big\.tmp\.[0-9]+/blobs/sha256>' "$W/strace.out"
 else
 	skip "replacing OUT: renameat2(RENAME_EXCHANGE)" "strace is not installed"
 fi

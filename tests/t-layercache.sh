@@ -36,7 +36,7 @@ ms=$(sed -n 's/^pare: debug: *\([0-9.]*\) ms: .*/\1/p' "$W/cold.err")
 check "verbose lines carry elapsed milliseconds" test -n "$ms"
 phases=$(sed -n 's/^pare: debug: *[0-9.]* ms: \(.*\)/\1/p' "$W/cold.err")
 for p in 'layer plan' ': decoded' 'written and compressed' 'generated files' 'top layer written' \
-	'layer writers done' 'SBOM documents and index' 'output written'; do
+	'layer writers done' 'SBOM documents' 'index and its SBOM documents' 'output written'; do
 	check "verbose build shows the phase \"$p\"" grep -q -- "$p" <<<"$phases"
 done
 check_eq "verbose build: planned first, written last" "layer plan ... output written" \
