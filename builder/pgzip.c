@@ -199,6 +199,16 @@ static int pgz_batch(struct pgz *g, bool empty, perr *e)
 	return 0;
 }
 
+/* libdeflate picks its CRC-32 implementation on the first call and stores it
+ * in a global: made at start-up, before any two threads can race to it. */
+__attribute__((constructor)) static void crc_init(void)
+{
+	static const unsigned char one[1];
+
+	/* not NULL: libdeflate returns early for NULL, before it dispatches */
+	(void)libdeflate_crc32(0, one, sizeof(one));
+}
+
 struct pgz *pgz_new(int level, size_t nthreads, pgz_write_fn *write, void *cd, perr *e)
 {
 	struct pgz *g;

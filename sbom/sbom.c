@@ -6,6 +6,7 @@
  * and the document ids are derived from the content (see doc_uuid()).
  * docs/sbom.md maps each NTIA / BSI TR-03183-2 element to its field here.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include "sbom_int.h"
 
 #include <stdio.h>
@@ -289,10 +290,11 @@ void sbom_image_analyse(struct sbom_image *img)
 	img->lic = licenses_new(img);
 }
 
-static const struct sbom_image *cmp_img;
-static int cmp_file(const void *a, const void *b)
+static int cmp_file(const void *a, const void *b, void *img)
 {
-	return strcmp(cmp_img->files[*(const size_t *)a].path, cmp_img->files[*(const size_t *)b].path);
+	const struct sbom_image *i = img;
+
+	return strcmp(i->files[*(const size_t *)a].path, i->files[*(const size_t *)b].path);
 }
 
 static long find_pkg(const struct sbom_image *img, const char *name)
@@ -470,8 +472,8 @@ static int model_build(struct model *m, const struct sbom_image *img, bool need_
 		else
 			m->pkgs[f->pkg].nfiles++;
 	}
-	cmp_img = img;
-	qsort(m->file_order, img->nfiles, sizeof(size_t), cmp_file);
+	/* qsort_r: documents are written on several threads at once */
+	qsort_r(m->file_order, img->nfiles, sizeof(size_t), cmp_file, (void *)img);
 	for (size_t i = 1; i < img->nfiles; i++)
 		if (!strcmp(img->files[m->file_order[i - 1]].path, img->files[m->file_order[i]].path)) {
 			perr_set(e, "file %s: listed twice", img->files[m->file_order[i]].path);

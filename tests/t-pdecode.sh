@@ -111,4 +111,17 @@ for ml in "" 2; do
 done
 check "nothing written outside" test ! -e "$W/etc/evil" -a ! -e /etc/evil
 
+# --- no data races: the decoders, the layer writers, the gzip member threads and the SBOM
+# documents' threads under valgrind's helgrind (a fresh cache: every stage runs threaded)
+if command -v valgrind >/dev/null && [ "${PARE_TEST_SUITE:-}" != asan ]; then
+	PARE_THREADS=4 PARE_CACHE_DIR=$W/hg valgrind --tool=helgrind --suppressions="$PARE_SRC/tests/helgrind.supp" \
+		--log-file="$W/helgrind.log" \
+		"$PARE" --quiet build many -o "$W/hg-out" >/dev/null 2>&1
+	check "helgrind: the threaded build completes" test -f "$W/hg-out/index.json"
+	check_eq "helgrind: no data race and no lock-order problem in a threaded build" "" \
+		"$(grep -E 'Possible data race|lock order' "$W/helgrind.log" | head -3)"
+else
+	skip "helgrind: no data races" "valgrind is not installed, or this is the ASan binary"
+fi
+
 done_testing
