@@ -287,12 +287,35 @@ int gen_ca_append(strbuf *bundle, const char *path, const void *data, size_t n, 
 #define JAVA_TRUSTED_KEY_USAGE_OID "2.16.840.1.113894.746875.1.1"
 #define ANY_EXTENDED_KEY_USAGE_OID "2.5.29.37.0"
 
+/* The alias for a certificate: want, or want:2, want:3, … when an earlier
+ * certificate has it already.  Java compares aliases without case (its
+ * PKCS12 store lower-cases them) and keeps one entry per alias, so a
+ * duplicate would silently drop a CA; seen holds the lower-cased aliases. */
+static char *jks_alias(strvec *seen, const char *want)
+{
+	char *name = xstrdup(want), *low = NULL;
+
+	for (size_t k = 2;; k++) {
+		free(low);
+		low = xstrdup(name);
+		for (char *p = low; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (!sv_contains(seen, low))
+			break;
+		free(name);
+		name = xasprintf("%s:%zu", want, k);
+	}
+	sv_push_nodup(seen, low);
+	return name;
+}
+
 /* Add every certificate of one PEM file as a trusted certificate bag named
  * "debian:BASE.pem" (BASE: the file name without .crt, as the alias Debian's
- * ca-certificates-java gives the /etc/ssl/certs/BASE.pem link), ":N" after
- * it for the N-th certificate of a file holding several. */
+ * ca-certificates-java gives the /etc/ssl/certs/BASE.pem link); a second
+ * certificate with the same alias (in the same file, or a file of the same
+ * name in another directory) gets ":2", and so on. */
 static int jks_add_file(STACK_OF(PKCS12_SAFEBAG) **bags, const struct gen_ca_cert *cf,
-			const ASN1_OBJECT *any_eku, size_t *count, perr *e)
+			const ASN1_OBJECT *any_eku, strvec *seen, size_t *count, perr *e)
 {
 	const char *base = strrchr(cf->path, '/') ? strrchr(cf->path, '/') + 1 : cf->path;
 	size_t blen = strlen(base), nth = 0;
@@ -310,10 +333,12 @@ static int jks_add_file(STACK_OF(PKCS12_SAFEBAG) **bags, const struct gen_ca_cer
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
 		PKCS12_SAFEBAG *bag;
 
+		char *want = xasprintf("debian:%.*s.pem", (int)blen, base);
+
 		nth++;
 		free(name);
-		name = nth == 1 ? xasprintf("debian:%.*s.pem", (int)blen, base)
-				: xasprintf("debian:%.*s.pem:%zu", (int)blen, base, nth);
+		name = jks_alias(seen, want);
+		free(want);
 		if (!(bag = PKCS12_add_cert(bags, x)) ||
 		    !PKCS12_add_friendlyname_utf8(bag, name, -1) ||
 		    !PKCS12_add1_attr_by_txt(bag, JAVA_TRUSTED_KEY_USAGE_OID, V_ASN1_OBJECT,
@@ -345,6 +370,7 @@ int gen_java_cacerts(const struct gen_ca_cert *certs, size_t n, strbuf *out,
 	STACK_OF(PKCS7) *safes = NULL;
 	ASN1_OBJECT *any_eku = NULL;
 	PKCS12 *p12 = NULL;
+	strvec seen = STRVEC_INIT;
 	unsigned char salt[JAVA_CACERTS_SALT_LEN], *der = NULL;
 	char hex[SHA256_HEX_LEN + 1];
 	phash *h = phash_new("sha256");
@@ -370,7 +396,7 @@ int gen_java_cacerts(const struct gen_ca_cert *certs, size_t n, strbuf *out,
 	if (!(any_eku = OBJ_txt2obj(ANY_EXTENDED_KEY_USAGE_OID, 1)))
 		die("OBJ_txt2obj failed");
 	for (size_t i = 0; i < n; i++)
-		if (jks_add_file(&bags, &certs[i], any_eku, count, e) < 0)
+		if (jks_add_file(&bags, &certs[i], any_eku, &seen, count, e) < 0)
 			goto out;
 	/* One unencrypted SafeContents (public certificates: what keytool
 	 * writes with keystore.pkcs12.certProtectionAlgorithm=NONE, and what
@@ -392,6 +418,7 @@ out:
 	sk_PKCS7_pop_free(safes, PKCS7_free);
 	sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
 	ASN1_OBJECT_free(any_eku);
+	sv_clear(&seen);
 	return ret;
 }
 

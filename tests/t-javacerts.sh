@@ -78,20 +78,28 @@ build ca ca >/dev/null || fail "build ca"
 check "no $KS without ca-certificates-java" test ! -e "$W/ca.rootfs$KS"
 check "the CA bundle is still there" test -s "$W/ca.rootfs/etc/ssl/certs/ca-certificates.crt"
 
-# --- more certificates: one bag each, store changes with them ---------------
+# --- more certificates: one bag each, unique aliases --------------------------
+# Both.crt: a copy of CA 1 under another name; local/pare_fixture_root_ca_1.crt:
+# the same file name as mozilla's CA 1 but for case, in another directory
+# (Java compares aliases without case: the later one must get another alias,
+# or Java would keep only one of them)
 { sed 's/^Version: 20230311$/Version: 20230312/' "$PARE_SRC/tests/fixtures/packages/ca-certificates.pkg"
-  echo "file /usr/share/ca-certificates/mozilla/Both.crt 0644 @ca-1.crt"; } >"$W/ca-more.pkg"
-# Both.crt is a copy of CA 1 in a file with a later name
-check "publish ca-certificates with a third certificate file" \
+  echo "file /usr/share/ca-certificates/mozilla/Both.crt 0644 @ca-1.crt"
+  echo "file /usr/share/ca-certificates/local/pare_fixture_root_ca_1.crt 0644 @ca-2.crt"; } >"$W/ca-more.pkg"
+check "publish ca-certificates with four certificate files" \
 	"$PARE_SRC/tests/fixtures/mkrepo" --add "$REPO" "$W/ca-more.pkg"
 check "re-lock jre" "$PARE" --quiet lock jre
-build jre three >/dev/null || fail "build jre with three certificate files"
-info3=$(openssl pkcs12 -info -nokeys -passin pass:changeit -in "$W/three.rootfs$KS" 2>&1) || true
-check_eq "three certificate files: three bags, in path order" \
-	"debian:Both.pem debian:Pare_Fixture_Root_CA_1.pem debian:Pare_Fixture_Root_CA_2.pem" \
-	"$(sed -n 's/^ *friendlyName: //p' <<<"$info3" | tr '\n' ' ' | sed 's/ $//')"
+build jre four >/dev/null || fail "build jre with four certificate files"
+info4=$(openssl pkcs12 -info -nokeys -passin pass:changeit -in "$W/four.rootfs$KS" 2>&1) || true
+check_eq "four certificate files: four bags in path order, a clashing alias numbered" \
+	"debian:pare_fixture_root_ca_1.pem debian:Both.pem debian:Pare_Fixture_Root_CA_1.pem:2 debian:Pare_Fixture_Root_CA_2.pem" \
+	"$(sed -n 's/^ *friendlyName: //p' <<<"$info4" | tr '\n' ' ' | sed 's/ $//')"
 check "the store differs from the two-certificate one" \
-	bash -c "! cmp -s '$F' '$W/three.rootfs$KS'"
+	bash -c "! cmp -s '$F' '$W/four.rootfs$KS'"
+if command -v keytool >/dev/null; then
+	kl=$(keytool -list -keystore "$W/four.rootfs$KS" -storepass changeit 2>&1) || true
+	check_eq "keytool: 4 trustedCertEntry (no alias lost)" 4 "$(grep -c 'trustedCertEntry' <<<"$kl")"
+fi
 
 # --- a package shipping the store itself is refused --------------------------
 cat >"$W/ships-cacerts.pkg" <<'EOF'
