@@ -127,6 +127,7 @@ if [[ -d $ROOTS/static ]]; then
 	check_eq "static: Europe/Paris is a TZif file" "zoneinfo TZif" "$(grep '^zoneinfo' <<<"$out")"
 	check "static: /etc/services lists https" grep -Eq '^services-https [1-9]' <<<"$out"
 	check "static: /etc/os-release has ID=" grep -q '^os-release ID=' <<<"$out"
+	check_eq "static: the program ran as 65532" "uid 65532" "$(grep '^uid' <<<"$out")"
 fi
 
 # ---- base: the image's libc and libssl load the bundle -----------------------
@@ -159,6 +160,11 @@ if [[ -d $ROOTS/java ]]; then
 	echo "$out" | sed 's/^/# java: /'
 	n=$(awk '$1 == "issuers" { print $2 }' <<<"$out")
 	check "java: the PKIX trust manager accepts >100 issuers (${n:-none})" test "${n:-0}" -gt 100
+	# the generated trust store is deterministic: a second build (layers
+	# from the cache, the top layer made again) gives the same image
+	d1=$(jq -r '.manifests[0].digest' "$W/java/index.json")
+	d2=$("$PARE" --quiet build java -o "$W/java-again" 2>&1) || true
+	check_eq "java: a second build gives the same index digest" "$d1" "$d2"
 fi
 
 # ---- nodejs -----------------------------------------------------------------
