@@ -64,16 +64,25 @@ check_match() {
 	if grep -Eq -- "$2" <<<"$3"; then ok "$1"; else fail "$1" "no match for /$2/ in:"$'\n'"$3"; fi
 }
 
+# note WHAT TEXT: TEXT as TAP comment lines "# WHAT: line".
+note() {
+	local l
+	while IFS= read -r l; do printf '# %s: %s\n' "$1" "$l"; done <<<"$2"
+}
+
 # sbom_checks IMG: the attached SBOMs (package and per-file, both formats) and
 # the embedded ones validate against their schemas.
 sbom_checks() {
 	local img=$1 out=$W/$1 f fmt
-	for f in "" --files; do
+	for f in --packages --files; do
 		for fmt in spdx cyclonedx; do
-			"$PARE" sbom $f --format "$fmt" "$out" >"$W/$img.sbom$f.$fmt.json" &&
-				check "$img ${f:+per-file }$fmt SBOM valid" \
-					/usr/bin/python3 "$VALIDATE" "$W/$img.sbom$f.$fmt.json" ||
-				fail "$img ${f:+per-file }$fmt SBOM: pare sbom failed"
+			local args=(--format "$fmt") doc=$W/$img.sbom$f.$fmt.json
+			[[ $f == --files ]] && args+=(--files)
+			if "$PARE" sbom "${args[@]}" "$out" >"$doc"; then
+				check "$img ${f#--} $fmt SBOM valid" /usr/bin/python3 "$VALIDATE" "$doc"
+			else
+				fail "$img ${f#--} $fmt SBOM: pare sbom failed"
+			fi
 		done
 	done
 	for f in spdx cdx; do
@@ -121,7 +130,7 @@ if [[ -d $ROOTS/static ]]; then
 	check "static: no libc in the image" bash -c "! ls '$ROOTS'/static/usr/lib/*/libc.so.6 2>/dev/null | grep -q ."
 	install -m 0755 "$W/static-probe" "$ROOTS/static/static-probe"
 	out=$(run static -- /static-probe 2>&1) || true
-	echo "$out" | sed 's/^/# static: /'
+	note static "$out"
 	certs=$(awk '$1 == "certs" { print $2 }' <<<"$out")
 	check "static: static binary counts >100 CA certificates (${certs:-none})" test "${certs:-0}" -gt 100
 	check_eq "static: Europe/Paris is a TZif file" "zoneinfo TZif" "$(grep '^zoneinfo' <<<"$out")"
@@ -152,12 +161,12 @@ fi
 # ---- java: the JVM runs and trusts the CA certificates ----------------------
 if [[ -d $ROOTS/java ]]; then
 	out=$(run java -- java -version 2>&1) || true
-	echo "$out" | sed 's/^/# java: /'
+	note java "$out"
 	check "java: java -version runs as nonroot" grep -q 'OpenJDK Runtime Environment' <<<"$out"
 	mkdir -p "$ROOTS/java/probe"
 	cp "$W/probe-java/TrustProbe.class" "$ROOTS/java/probe/"
 	out=$(run java -- java -cp /probe TrustProbe 2>&1) || true
-	echo "$out" | sed 's/^/# java: /'
+	note java "$out"
 	n=$(awk '$1 == "issuers" { print $2 }' <<<"$out")
 	check "java: the PKIX trust manager accepts >100 issuers (${n:-none})" test "${n:-0}" -gt 100
 	# the generated trust store is deterministic: a second build (layers
