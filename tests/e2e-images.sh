@@ -204,7 +204,8 @@ error_log stderr notice;
 events { worker_connections 64; }
 http {
 	include /etc/nginx/mime.types;
-	access_log /dev/stdout;
+	# the recipe's link to /dev/stdout
+	access_log /var/log/nginx/access.log;
 	server {
 		listen 127.0.0.1:$port;
 		root /var/www/html;
@@ -241,5 +242,9 @@ EOF
 		ok "nginx: ran without errors"
 	fi
 	check_match "nginx: the access log went to stdout" '"GET / HTTP/1.1" 200' "$log"
+	# nginx makes its temporary directories at start (the compiled-in
+	# /var/lib/nginx/body, …): the recipe gives /var/lib/nginx to nonroot
+	check_eq "nginx: made its temp dirs as 65532" "65532" \
+		"$(stat -c %u "$ROOTS/nginx/var/lib/nginx/body" 2>&1)"
 fi
 done_testing
