@@ -63,6 +63,20 @@ int gen_ca_append(strbuf *bundle, const char *path, const void *data, size_t n, 
 /* Check only (what gen_ca_append checks), and append only (no check). */
 int gen_ca_check(const char *path, const void *data, size_t n, perr *e);
 void gen_ca_add(strbuf *bundle, const void *data, size_t n);
+/* The Java trust store (/etc/ssl/certs/java/cacerts) as a PKCS#12 file:
+ * one trusted-certificate bag per certificate of certs (in order), password
+ * "changeit" (Java's default), MAC salt derived from the input so the bytes
+ * are a function of the certificates.  *count: certificates written. */
+#define JAVA_CACERTS_PASSWORD "changeit"
+#define JAVA_CACERTS_MAC_ITER 10000
+#define JAVA_CACERTS_SALT_LEN 20
+struct gen_ca_cert {
+	const char *path;
+	const void *data;
+	size_t size;
+};
+int gen_java_cacerts(const struct gen_ca_cert *certs, size_t n, strbuf *out,
+		     size_t *count, perr *e);
 /* Control paragraph + "Status: install ok installed". */
 void gen_status_paragraph(const char *control, strbuf *out);
 

@@ -191,6 +191,42 @@ static char *ca_verdict_text(const char *key, size_t count)
 	return xasprintf("%s %s %zu\n", CA_VERDICT_VERSION, key, count);
 }
 
+/* What ca-certificates-java's maintainer scripts do (with Java, through
+ * keytool): the JDK's trust store /etc/ssl/certs/java/cacerts, which every
+ * Debian JRE links as JAVA_HOME/lib/security/cacerts.  Made when the image
+ * has ca-certificates-java (every Debian JRE depends on it), from the same
+ * certificates as the bundle; a PKCS#12 file (Java's default keystore type
+ * since 9), password "changeit", see gen_java_cacerts. */
+static int gen_java_truststore(struct build_ctx *c, const struct ca_file *cf, size_t n,
+			       perr *e)
+{
+	const char *path = "/etc/ssl/certs/java/cacerts";
+	struct gen_ca_cert *certs = NULL;
+	strbuf ks = STRBUF_INIT;
+	size_t count = 0;
+	int ret = -1;
+
+	if (!find_pkg(c->tree, "ca-certificates-java"))
+		return 0;
+	if (must_not_be_shipped(c->tree, path, e) < 0)
+		return -1;
+	certs = xcalloc(n + 1, sizeof(*certs));
+	for (size_t i = 0; i < n; i++)
+		certs[i] = (struct gen_ca_cert){ cf[i].path, cf[i].data, cf[i].size };
+	if (gen_java_cacerts(certs, n, &ks, &count, e) < 0) {
+		perr_prefix(e, "ca-certificates-java");
+		goto out;
+	}
+	if (tree_add_file(c->tree, path, ks.buf, ks.len, 0644, 0, 0, e) < 0)
+		goto out;
+	debug("%s: %zu certificates, %zu bytes", path, count, ks.len);
+	ret = 0;
+out:
+	free(certs);
+	sb_release(&ks);
+	return ret;
+}
+
 /* What update-ca-certificates does with the default configuration (every
  * certificate ca-certificates ships is enabled): concatenate them, sorted
  * by path.  The per-certificate hash symlinks are not made; OpenSSL, GnuTLS
@@ -279,6 +315,8 @@ static int gen_ca_bundle(struct build_ctx *c, perr *e)
 	if (tree_add_file(c->tree, bundle_path, bundle.buf, bundle.len, 0644, 0, 0, e) < 0)
 		goto out;
 	debug("%s: %zu certificates", bundle_path, count);
+	if (gen_java_truststore(c, cf, count, e) < 0)
+		goto out;
 	ret = 0;
 out:
 	phash_free(h);

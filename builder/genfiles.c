@@ -10,7 +10,10 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 /* ---- accounts ------------------------------------------------------------- */
@@ -273,6 +276,150 @@ int gen_ca_append(strbuf *bundle, const char *path, const void *data, size_t n, 
 		return -1;
 	gen_ca_add(bundle, data, n);
 	return 0;
+}
+
+/* ---- Java trust store ----------------------------------------------------------- */
+
+/* Java's "trusted certificate" bag attribute (Oracle's OID; what keytool
+ * writes for a trustedCertEntry and `openssl pkcs12 -jdktrust` adds in
+ * OpenSSL >= 3.2) and its value: the key usages the certificate is trusted
+ * for, here anyExtendedKeyUsage (any). */
+#define JAVA_TRUSTED_KEY_USAGE_OID "2.16.840.1.113894.746875.1.1"
+#define ANY_EXTENDED_KEY_USAGE_OID "2.5.29.37.0"
+
+/* The alias for a certificate: want, or want:2, want:3, … when an earlier
+ * certificate has it already.  Java compares aliases without case (its
+ * PKCS12 store lower-cases them) and keeps one entry per alias, so a
+ * duplicate would silently drop a CA; seen holds the lower-cased aliases. */
+static char *jks_alias(strvec *seen, const char *want)
+{
+	char *name = xstrdup(want), *low = NULL;
+
+	for (size_t k = 2;; k++) {
+		free(low);
+		low = xstrdup(name);
+		for (char *p = low; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (!sv_contains(seen, low))
+			break;
+		free(name);
+		name = xasprintf("%s:%zu", want, k);
+	}
+	sv_push_nodup(seen, low);
+	return name;
+}
+
+/* Add every certificate of one PEM file as a trusted certificate bag named
+ * "debian:BASE.pem" (BASE: the file name without .crt, as the alias Debian's
+ * ca-certificates-java gives the /etc/ssl/certs/BASE.pem link); a second
+ * certificate with the same alias (in the same file, or a file of the same
+ * name in another directory) gets ":2", and so on. */
+static int jks_add_file(STACK_OF(PKCS12_SAFEBAG) **bags, const struct gen_ca_cert *cf,
+			const ASN1_OBJECT *any_eku, strvec *seen, size_t *count, perr *e)
+{
+	const char *base = strrchr(cf->path, '/') ? strrchr(cf->path, '/') + 1 : cf->path;
+	size_t blen = strlen(base), nth = 0;
+	BIO *bio;
+	X509 *x = NULL;
+	char *name = NULL;
+	int ret = -1;
+
+	if (str_ends(base, ".crt"))
+		blen -= 4;
+	if (cf->size > INT32_MAX)
+		return perr_set(e, "%s: certificate file too large", cf->path);
+	if (!(bio = BIO_new_mem_buf(cf->data, (int)cf->size)))
+		die("BIO_new_mem_buf failed");
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		PKCS12_SAFEBAG *bag;
+
+		char *want = xasprintf("debian:%.*s.pem", (int)blen, base);
+
+		nth++;
+		free(name);
+		name = jks_alias(seen, want);
+		free(want);
+		if (!(bag = PKCS12_add_cert(bags, x)) ||
+		    !PKCS12_add_friendlyname_utf8(bag, name, -1) ||
+		    !PKCS12_add1_attr_by_txt(bag, JAVA_TRUSTED_KEY_USAGE_OID, V_ASN1_OBJECT,
+					     (const unsigned char *)any_eku, -1)) {
+			perr_set(e, "%s: cannot add the certificate to the Java trust store", cf->path);
+			goto out;
+		}
+		X509_free(x);
+		x = NULL;
+		(*count)++;
+	}
+	if (!nth) {
+		perr_set(e, "%s: not a valid PEM certificate", cf->path);
+		goto out;
+	}
+	ret = 0;
+out:
+	ERR_clear_error();
+	X509_free(x);
+	BIO_free(bio);
+	free(name);
+	return ret;
+}
+
+int gen_java_cacerts(const struct gen_ca_cert *certs, size_t n, strbuf *out,
+		     size_t *count, perr *e)
+{
+	STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+	STACK_OF(PKCS7) *safes = NULL;
+	ASN1_OBJECT *any_eku = NULL;
+	PKCS12 *p12 = NULL;
+	strvec seen = STRVEC_INIT;
+	unsigned char salt[JAVA_CACERTS_SALT_LEN], *der = NULL;
+	char hex[SHA256_HEX_LEN + 1];
+	phash *h = phash_new("sha256");
+	int len, ret = -1;
+
+	*count = 0;
+	/* The salt is normally random; here it is a function of the input (so
+	 * the same certificates give the same bytes).  It only has to differ
+	 * between stores, not be secret: the password is public anyway. */
+	phash_update(h, "pare-java-cacerts-1", 19);
+	for (size_t i = 0; i < n; i++) {
+		phash_update(h, certs[i].path, strlen(certs[i].path) + 1);
+		phash_update(h, certs[i].data, certs[i].size);
+		phash_update(h, "", 1);
+	}
+	phash_final_hex(h, hex);
+	for (size_t i = 0; i < sizeof(salt); i++) {
+		unsigned v;
+
+		sscanf(hex + 2 * i, "%2x", &v);
+		salt[i] = (unsigned char)v;
+	}
+	if (!(any_eku = OBJ_txt2obj(ANY_EXTENDED_KEY_USAGE_OID, 1)))
+		die("OBJ_txt2obj failed");
+	for (size_t i = 0; i < n; i++)
+		if (jks_add_file(&bags, &certs[i], any_eku, &seen, count, e) < 0)
+			goto out;
+	/* One unencrypted SafeContents (public certificates: what keytool
+	 * writes with keystore.pkcs12.certProtectionAlgorithm=NONE, and what
+	 * Java reads without a password), integrity from the password MAC. */
+	if (!bags || !PKCS12_add_safe(&safes, bags, -1, 0, NULL) ||
+	    !(p12 = PKCS12_add_safes(safes, 0)) ||
+	    !PKCS12_set_mac(p12, JAVA_CACERTS_PASSWORD, -1, salt, (int)sizeof(salt),
+			    JAVA_CACERTS_MAC_ITER, EVP_sha256()) ||
+	    (len = i2d_PKCS12(p12, &der)) <= 0) {
+		perr_set(e, "cannot build the Java trust store (PKCS#12)");
+		goto out;
+	}
+	sb_add(out, der, (size_t)len);
+	ret = 0;
+out:
+	ERR_clear_error();
+	OPENSSL_free(der);
+	PKCS12_free(p12);
+	sk_PKCS7_pop_free(safes, PKCS7_free);
+	sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+	ASN1_OBJECT_free(any_eku);
+	sv_clear(&seen);
+	return ret;
 }
 
 /* ---- dpkg status.d ------------------------------------------------------------- */

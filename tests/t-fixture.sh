@@ -127,7 +127,7 @@ check "every .deb matches its Packages stanza (size, MD5sum, SHA256)" verify_pac
 
 a64=$d/main/binary-amd64/Packages
 pkgs=$(awk '/^Package:/ { print $2 }' "$a64" | sort -u | tr '\n' ' ')
-check_eq "binary-amd64 lists the fixture packages" "app-alt app-ma app-predep app-too-new app-versioned app-virtual apt base-files bash big-data broken-dep ca-certificates chain-bottom chain-mid chain-top conflict-a conflict-b coreutils dash data-all debconf dpkg has-busybox has-docs has-setuid hello legacy-paths libalt-a libalt-b libc6 libhello-data libnonstd libpre libssl3 libver lic-dep5 lic-free lic-ref lic-ref-bin mta-one needs-shell openssl overlap-a overlap-b overlap-c perl-base tool-foreign tzdata utf8-names wants-both " "$pkgs"
+check_eq "binary-amd64 lists the fixture packages" "app-alt app-ma app-predep app-too-new app-versioned app-virtual apt base-files bash big-data broken-dep ca-certificates ca-certificates-java chain-bottom chain-mid chain-top conflict-a conflict-b coreutils dash data-all debconf dpkg has-busybox has-docs has-setuid hello legacy-paths libalt-a libalt-b libc6 libhello-data libnonstd libpre libssl3 libver lic-dep5 lic-free lic-ref lic-ref-bin mta-one needs-shell openssl overlap-a overlap-b overlap-c perl-base tool-foreign tzdata utf8-names wants-both " "$pkgs"
 check_eq "libver is there in two versions" "1.0-1 2.1-1" \
 	"$(awk '/^Package:/ { p = $2 } /^Version:/ && p == "libver" { print $2 }' "$a64" | tr '\n' ' ' | sed 's/ $//')"
 check_eq "arch:all packages are in binary-all, binary-amd64 and binary-arm64" 3 \
