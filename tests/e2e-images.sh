@@ -163,6 +163,13 @@ if [[ -d $ROOTS/java ]]; then
 	out=$(run java -- java -version 2>&1) || true
 	note java "$out"
 	check "java: java -version runs as nonroot" grep -q 'OpenJDK Runtime Environment' <<<"$out"
+	# the image's own entrypoint and JAVA_HOME (arch-neutral default-java paths)
+	mapfile -t ep < <(jq -r '.config.Entrypoint[]' "$W/java.config.json")
+	out=$(run java -- "${ep[@]}" -version 2>&1) || true
+	check "java: the entrypoint (${ep[*]}) runs" grep -q 'OpenJDK Runtime Environment' <<<"$out"
+	jh=$(jq -r '.config.Env[] | select(startswith("JAVA_HOME=")) | sub("JAVA_HOME="; "")' "$W/java.config.json")
+	out=$(run java -- "$jh/bin/java" -version 2>&1) || true
+	check "java: JAVA_HOME ($jh) holds the JVM" grep -q 'OpenJDK Runtime Environment' <<<"$out"
 	mkdir -p "$ROOTS/java/probe"
 	cp "$W/probe-java/TrustProbe.class" "$ROOTS/java/probe/"
 	out=$(run java -- java -cp /probe TrustProbe 2>&1) || true
@@ -246,5 +253,63 @@ EOF
 	# /var/lib/nginx/body, …): the recipe gives /var/lib/nginx to nonroot
 	check_eq "nginx: made its temp dirs as 65532" "65532" \
 		"$(stat -c %u "$ROOTS/nginx/var/lib/nginx/body" 2>&1)"
+fi
+
+# ---- arm64: the shipped recipes build for another architecture --------------
+# Nothing runs at build time, so an arm64 image needs no emulation to build;
+# it cannot run here, so its structure is checked: the entrypoint resolves
+# inside the rootfs to an aarch64 ELF whose program interpreter resolves too.
+if [[ $(dpkg --print-architecture) == amd64 ]]; then
+	A=$W/arm64-recipes
+	mkdir -p "$A"
+	cp "$PARE_SRC"/recipes/*.yaml "$A/"
+	for r in java python3; do
+		printf 'extends: %s.yaml\nname: %s-arm64\narchs: [amd64, arm64]\n' "$r" "$r" >"$A/$r-arm64.yaml"
+	done
+	check "arm64: lock java and python3 for amd64 + arm64" \
+		env PARE_RECIPES="$A" PARE_LOCK="$W/arm64.lock" "$PARE" --quiet lock java-arm64 python3-arm64
+	# inroot R PATH: PATH resolved inside the rootfs R, component by component
+	# (an absolute link target is relative to R, not to the host)
+	inroot() {
+		local R=$1 p=$2 depth=${3:-0} cur="" c t
+		((depth < 40)) || { echo /nonexistent; return; }
+		IFS=/ read -ra parts <<<"${p#/}"
+		for c in "${parts[@]}"; do
+			[[ -z $c || $c == . ]] && continue
+			if [[ $c == .. ]]; then cur=$(dirname "${cur:-/}"); [[ $cur == / ]] && cur=""; continue; fi
+			cur=$cur/$c
+			if [[ -L $R$cur ]]; then
+				t=$(readlink "$R$cur")
+				[[ $t == /* ]] || t=$(dirname "$cur")/$t
+				cur=$(inroot "$R" "$t" $((depth + 1)))
+				[[ $cur == / ]] && cur=""
+			fi
+		done
+		echo "${cur:-/}"
+	}
+	for spec in "java-arm64:/usr/lib/jvm/default-java/bin/java" "python3-arm64:/usr/bin/python3"; do
+		r=${spec%%:*} ep=${spec#*:}
+		out=$W/$r
+		if ! PARE_RECIPES="$A" PARE_LOCK="$W/arm64.lock" "$PARE" --quiet build "$r" -o "$out" >"$W/$r.log" 2>&1; then
+			fail "arm64: build $r" "$(cat "$W/$r.log")"
+			continue
+		fi
+		ok "arm64: build $r"
+		ix=$(jq -r '.manifests[0].digest' "$out/index.json")
+		check_eq "arm64: $r index lists amd64 and arm64" "amd64 arm64" \
+			"$(jq -r '[.manifests[] | select(.platform) | .platform.architecture] | sort | join(" ")' "$(blob "$out" "$ix")")"
+		m=$(jq -r '.manifests[] | select(.platform.architecture == "arm64") | .digest' "$(blob "$out" "$ix")")
+		R=$ROOTS/$r
+		mkdir -p "$R"
+		for l in $(jq -r '.layers[].digest' "$(blob "$out" "$m")"); do
+			tar -xf "$(blob "$out" "$l")" -C "$R" --no-same-owner
+		done
+		f=$(inroot "$R" "$ep")
+		check "arm64: $r: $ep resolves to a file ($f)" test -f "$R$f"
+		check_match "arm64: $r: $ep is an aarch64 ELF" 'Machine: +AArch64' "$(readelf -h "$R$f" 2>&1)"
+		interp=$(readelf -l "$R$f" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+		check "arm64: $r: its interpreter ${interp:-?} resolves in the image" test -n "$interp" -a -f "$R$(inroot "$R" "${interp:-/nonexistent}")"
+		check "arm64: $r: no /bin/sh" test ! -e "$R/bin/sh" -a ! -L "$R/bin/sh"
+	done
 fi
 done_testing
