@@ -335,7 +335,7 @@ struct feed {
 	const char *p;     /* what is left of the current block */
 	size_t left;
 	size_t newlines;   /* blank lines held back before the first stanza */
-	bool eof, failed;
+	bool eof, failed, scan_failed;
 	perr *e;
 };
 
@@ -345,8 +345,12 @@ static int feed_pull(struct feed *fd)
 	while (!fd->left && !fd->eof) {
 		const void *d;
 		ssize_t n = fd->src->next(fd->src->ctx, &d, fd->e);
-		if (n < 0 || (n > 0 && scan_block(fd->sc, d, (size_t)n, fd->e) < 0)) {
+		if (n < 0) {
 			fd->failed = true;
+			return -1;
+		}
+		if (n > 0 && scan_block(fd->sc, d, (size_t)n, fd->e) < 0) {
+			fd->failed = fd->scan_failed = true;
 			return -1;
 		}
 		if (n == 0)
@@ -483,6 +487,21 @@ int packages_add_stream(Repo *repo, const char *name, struct index_source *src, 
 out:
 	if (fp)
 		fclose(fp);
+	if (ret < 0 && fd.scan_failed && !fd.eof) {
+		/* decompressed bytes that do not scan may be a damaged stream:
+		 * xz checks a block only at its end, after handing it out.  A
+		 * decompression error explains more than the garbage does. */
+		perr e2 = { 0, "" };
+		const void *d;
+		ssize_t k;
+		while ((k = src->next(src->ctx, &d, &e2)) > 0)
+			;
+		if (k < 0)
+			*e = e2;
+	}
+	/* nothing half-added: the packages libsolv read before the error go */
+	if (ret < 0 && repo->end > start)
+		repo_free_solvable_block(repo, start, repo->end - start, 1);
 	scan_free(&sc);
 	return ret;
 }
