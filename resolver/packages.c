@@ -119,18 +119,20 @@ static bool valid_filename(const char *s)
 
 static char **field_slot(struct fields *f, const char *tag, size_t len)
 {
-	static const struct { const char *tag; size_t off; } map[] = {
-		{ "Package", offsetof(struct fields, package) },
-		{ "Version", offsetof(struct fields, version) },
-		{ "Architecture", offsetof(struct fields, arch) },
-		{ "Filename", offsetof(struct fields, filename) },
-		{ "Size", offsetof(struct fields, size) },
-		{ "SHA256", offsetof(struct fields, sha256) },
-		{ "Maintainer", offsetof(struct fields, maintainer) },
-		{ "Source", offsetof(struct fields, source) },
+#define TAG(t) t, sizeof(t) - 1
+	static const struct { const char *tag; size_t len, off; } map[] = {
+		{ TAG("Package"), offsetof(struct fields, package) },
+		{ TAG("Version"), offsetof(struct fields, version) },
+		{ TAG("Architecture"), offsetof(struct fields, arch) },
+		{ TAG("Filename"), offsetof(struct fields, filename) },
+		{ TAG("Size"), offsetof(struct fields, size) },
+		{ TAG("SHA256"), offsetof(struct fields, sha256) },
+		{ TAG("Maintainer"), offsetof(struct fields, maintainer) },
+		{ TAG("Source"), offsetof(struct fields, source) },
 	};
+#undef TAG
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (strlen(map[i].tag) == len && !strncasecmp(map[i].tag, tag, len))
+		if (map[i].len == len && !strncasecmp(map[i].tag, tag, len))
 			return (char **)((char *)f + map[i].off);
 	return NULL;
 }
@@ -227,12 +229,26 @@ out:
  * line (without its newline), numbered from 1 across the whole index. */
 static int scan_line(struct scan *sc, const char *l, size_t len, perr *e)
 {
-	size_t line = ++sc->line;
+	size_t line = ++sc->line, i = 0;
 
-	for (size_t k = 0; k < len; k++) {
-		unsigned char c = (unsigned char)l[k];
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return perr_set(e, "%s:%zu: control character 0x%02x", sc->name, line, c);
+	/* eight bytes at a time when none is below 0x20 or 0x7f and above;
+	 * a word with one (a tab, UTF-8) is checked byte by byte */
+	while (i < len) {
+		uint64_t w;
+		if (i + 8 <= len) {
+			memcpy(&w, l + i, 8);
+			if (!(((w - 0x2020202020202020ULL) | (w + 0x0101010101010101ULL) | w) &
+			      0x8080808080808080ULL)) {
+				i += 8;
+				continue;
+			}
+		}
+		for (size_t end = i + 8 < len ? i + 8 : len; i < end; i++) {
+			unsigned char c = (unsigned char)l[i];
+			if ((c < 0x20 && c != '\t') || c == 0x7f)
+				return perr_set(e, "%s:%zu: control character 0x%02x", sc->name,
+						line, c);
+		}
 	}
 	if (len == 0) {
 		if (sc->in_stanza && stanza_end(sc, &sc->f, sc->start_line, e) < 0)
@@ -271,10 +287,13 @@ static int scan_line(struct scan *sc, const char *l, size_t len, perr *e)
 		if (*sc->cur)
 			return perr_set(e, "%s:%zu: duplicate field '%.*s'", sc->name, line,
 					(int)(colon - l), l);
-		char *v = xstrndup(colon + 1, len - (size_t)(colon + 1 - l));
-		char *t = str_trim(v);
-		*sc->cur = xstrdup(t);
-		free(v);
+		/* the value without the white space around it (str_trim) */
+		const char *v = colon + 1, *end = l + len;
+		while (v < end && isspace((unsigned char)*v))
+			v++;
+		while (end > v && isspace((unsigned char)end[-1]))
+			end--;
+		*sc->cur = xstrndup(v, (size_t)(end - v));
 	}
 	return 0;
 }

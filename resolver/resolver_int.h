@@ -72,9 +72,9 @@ int packages_add_blocks(Repo *repo, const char *name, const char *buf, size_t n,
 			size_t block, perr *e);
 
 /* Load an index fetched and verified against the Release (raw: its
- * compressed bytes, released as soon as they are decompressed) into repo,
+ * compressed bytes, released before libsolv starts) into repo,
  * decompressing it as libsolv reads it.  plain: the uncompressed index as
- * the Release lists it (size and SHA256 checked), or NULL; max: the most
+ * the Release lists it (its size is checked), or NULL; max: the most
  * bytes it may decompress to. */
 int index_add(Repo *repo, const char *name, strbuf *raw,
 	      const struct release_file *plain, size_t max, perr *e);

@@ -5,8 +5,8 @@
  * index_add, the real path from verified compressed bytes (xz made here
  * with libarchive) to libsolv: long lines, a size that is an exact multiple
  * of the decompressor's block, a malformed stanza deep in a large index,
- * the decompressed size limit, the Release's listing of the uncompressed
- * index, and truncated or corrupt xz. */
+ * the decompressed size limit, the size the Release lists for the
+ * uncompressed index, and truncated or corrupt xz. */
 #define _GNU_SOURCE
 #include "../../resolver/resolver_int.h"
 #include "tap.h"
@@ -205,6 +205,31 @@ int main(void)
 	stanza(&sb, "aa", NULL);
 	sb_add(&sb, "Package: a\0a\n", 13);
 	same_in_blocks("a NUL byte", sb.buf, sb.len);
+	/* control characters at every offset of a long line, after tabs and
+	 * UTF-8 (the scanner checks eight bytes at a time) */
+	static const unsigned char ctl[] = { 0x00, 0x01, 0x1f, 0x7f };
+	int wrong = 0;
+	for (size_t c = 0; c < ARRAY_SIZE(ctl); c++)
+		for (size_t off = 0; off < 40; off++) {
+			struct result rr;
+			char want[64];
+			sb_reset(&sb);
+			sb_adds(&sb, "Package: aa\nX-Field: \t\xc3\xa9");
+			for (size_t i = 0; i < 40; i++)
+				sb_addc(&sb, i == off ? (char)ctl[c] : 'x');
+			sb_adds(&sb, "tail\n");
+			parse(sb.buf, sb.len, 0, &rr);
+			snprintf(want, sizeof(want), "P:2: control character 0x%02x", ctl[c]);
+			if (rr.rc == 0 || strcmp(rr.msg, want))
+				wrong++;
+			result_free(&rr);
+		}
+	TAP_OK(!wrong, "a control character anywhere in a long line is found (%d wrong)", wrong);
+	sb_reset(&sb);
+	sb_adds(&sb, "Package: aa\nX-Field: \t\xc3\xa9 \xe2\x82\xac ~~~~~~~~ \x7e\x80\xff\tend\n");
+	parse(sb.buf, sb.len, 0, &whole);
+	TAP_OK(whole.rc < 0 && strstr(whole.msg, "has no Version"), "tabs, DEL's neighbours and UTF-8 are no control characters: %s", whole.msg);
+	result_free(&whole);
 
 	/* a field far longer than any block, one-line and continued */
 	sb_reset(&sb);
@@ -258,19 +283,11 @@ int main(void)
 	TAP_OK(same(&r, &whole), "the same in blocks of exactly 64 KiB");
 	result_free(&r);
 
-	/* the Release's listing of the uncompressed index */
+	/* the Release's listing of the uncompressed index: its size */
 	struct release_file plain = { "main/binary-amd64/Packages", big.len, "" };
-	sha256_hex(big.buf, big.len, plain.sha256);
 	load_xz(big.buf, big.len, &plain, (size_t)1 << 30, &r, NULL);
-	TAP_OK(same(&r, &whole), "matches the listed uncompressed size and sha256: %s", r.msg);
+	TAP_OK(same(&r, &whole), "matches the listed uncompressed size: %s", r.msg);
 	result_free(&r);
-	plain.sha256[0] = plain.sha256[0] == '0' ? '1' : '0';
-	load_xz(big.buf, big.len, &plain, (size_t)1 << 30, &r, NULL);
-	TAP_OK(r.rc < 0 && strstr(r.msg, "P.xz: decompressed sha256 mismatch (Release lists ") &&
-		       strstr(r.msg, " for main/binary-amd64/Packages, got "),
-	       "a wrong listed sha256 is refused: %s", r.msg);
-	result_free(&r);
-	sha256_hex(big.buf, big.len, plain.sha256);
 	plain.size = big.len - 1;
 	load_xz(big.buf, big.len, &plain, (size_t)1 << 30, &r, NULL);
 	TAP_OK(r.rc < 0 && strstr(r.msg, "P.xz: decompresses to more than the ") &&
