@@ -362,7 +362,7 @@ struct feed {
 static int feed_pull(struct feed *fd)
 {
 	while (!fd->left && !fd->eof) {
-		const void *d;
+		const void *d = NULL;
 		ssize_t n = fd->src->next(fd->src->ctx, &d, fd->e);
 		if (n < 0) {
 			fd->failed = true;
@@ -393,8 +393,12 @@ static ssize_t feed_read(void *cookie, char *buf, size_t size)
 	}
 	if (fd->failed)
 		goto fail;
-	if (feed_pull(fd) < 0)
+	switch (feed_pull(fd)) {
+	case -1:
 		goto fail;
+	case 0:
+		return 0;
+	}
 	k = fd->left < size ? fd->left : size;
 	memcpy(buf, fd->p, k);
 	fd->p += k;
