@@ -27,12 +27,15 @@
 #include <solv/repo_deb.h>
 #include <solv/repodata.h>
 
+/* What the scan keeps of a stanza until libsolv has read the whole index
+ * (Debian's main has 64k): 64 bytes, the strings in one arena. */
 struct stanza {
 	size_t line;
-	char *name, *maintainer, *source_version;
 	uint64_t size;
-	char sha256[SHA256_HEX_LEN + 1];
+	unsigned char sha256[32];
+	uint32_t name, maintainer, source_version; /* in scan.strings; NOSTR: none */
 };
+#define NOSTR UINT32_MAX
 
 struct fields {
 	char *package, *version, *arch, *filename, *size, *sha256, *maintainer, *source;
@@ -51,6 +54,7 @@ struct scan {
 	const char *name;
 	struct stanza *v;
 	size_t n, alloc;
+	strbuf strings;      /* the stanzas' strings, each NUL-terminated */
 	struct fields f;
 	char **cur;          /* continuation of a field we keep: refused */
 	size_t line, start_line;
@@ -60,12 +64,8 @@ struct scan {
 
 static void scan_free(struct scan *sc)
 {
-	for (size_t i = 0; i < sc->n; i++) {
-		free(sc->v[i].name);
-		free(sc->v[i].maintainer);
-		free(sc->v[i].source_version);
-	}
 	free(sc->v);
+	sb_release(&sc->strings);
 	fields_free(&sc->f);
 	sb_release(&sc->carry);
 }
@@ -137,10 +137,31 @@ static char **field_slot(struct fields *f, const char *tag, size_t len)
 	return NULL;
 }
 
+static uint32_t scan_str(struct scan *sc, const char *str)
+{
+	size_t off = sc->strings.len, n = strlen(str);
+
+	/* an index is at most 1 GiB (INDEX_MAX), its strings fewer bytes */
+	if (off + n + 1 >= NOSTR)
+		die("Packages index strings over 4 GiB");
+	sb_add(&sc->strings, str, n + 1);
+	return (uint32_t)off;
+}
+
+static const char *stanza_str(const struct scan *sc, uint32_t off)
+{
+	return off == NOSTR ? NULL : sc->strings.buf + off;
+}
+
+static int unhex(char c)
+{
+	return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
 static int stanza_end(struct scan *sc, struct fields *f, size_t line, perr *e)
 {
 	struct stanza *st;
-	char *end, *paren;
+	char *end, *paren, *srcver = NULL;
 	unsigned long long size;
 	int ret = -1;
 
@@ -193,14 +214,6 @@ static int stanza_end(struct scan *sc, struct fields *f, size_t line, perr *e)
 			 f->package, f->sha256);
 		goto out;
 	}
-	ALLOC_GROW(sc->v, sc->n + 1, sc->alloc);
-	st = &sc->v[sc->n++];
-	memset(st, 0, sizeof(*st));
-	st->line = line;
-	st->name = xstrdup(f->package);
-	st->size = size;
-	memcpy(st->sha256, f->sha256, sizeof(st->sha256));
-	st->maintainer = f->maintainer ? xstrdup(f->maintainer) : NULL;
 	/* "Source: glibc (2.36-9+deb12u4)": the source version differs from a
 	 * binNMU'd binary's */
 	if (f->source && (paren = strchr(f->source, '('))) {
@@ -210,17 +223,28 @@ static int stanza_end(struct scan *sc, struct fields *f, size_t line, perr *e)
 				 line, f->package, f->source);
 			goto out;
 		}
-		st->source_version = xstrndup(paren + 1, (size_t)(close - paren - 1));
-		char *v = str_trim(st->source_version);
-		memmove(st->source_version, v, strlen(v) + 1);
-		if (!valid_version(st->source_version)) {
+		srcver = xstrndup(paren + 1, (size_t)(close - paren - 1));
+		char *v = str_trim(srcver);
+		memmove(srcver, v, strlen(v) + 1);
+		if (!valid_version(srcver)) {
 			perr_set(e, "%s:%zu: package %s: invalid source version in '%s'",
 				 sc->name, line, f->package, f->source);
 			goto out;
 		}
 	}
+	ALLOC_GROW(sc->v, sc->n + 1, sc->alloc);
+	st = &sc->v[sc->n++];
+	st->line = line;
+	st->size = size;
+	for (size_t i = 0; i < sizeof(st->sha256); i++)
+		st->sha256[i] = (unsigned char)(unhex(f->sha256[2 * i]) << 4 |
+						unhex(f->sha256[2 * i + 1]));
+	st->name = scan_str(sc, f->package);
+	st->maintainer = f->maintainer ? scan_str(sc, f->maintainer) : NOSTR;
+	st->source_version = srcver ? scan_str(sc, srcver) : NOSTR;
 	ret = 0;
 out:
+	free(srcver);
 	fields_free(f);
 	return ret;
 }
@@ -481,25 +505,27 @@ int packages_add_stream(Repo *repo, const char *name, struct index_source *src, 
 		goto out;
 	}
 	for (size_t k = 0; k < sc.n; k++) {
+		const struct stanza *st = &sc.v[k];
+		const char *pkg = stanza_str(&sc, st->name),
+			   *maint = stanza_str(&sc, st->maintainer),
+			   *srcver = stanza_str(&sc, st->source_version);
 		Id p = start + (Id)k;
 		Solvable *s = pool_id2solvable(pool, p);
-		if (!s->name || strcmp(pool_id2str(pool, s->name), sc.v[k].name)) {
-			perr_set(e, "%s:%zu: libsolv disagrees on package %s", name,
-				 sc.v[k].line, sc.v[k].name);
+		if (!s->name || strcmp(pool_id2str(pool, s->name), pkg)) {
+			perr_set(e, "%s:%zu: libsolv disagrees on package %s", name, st->line, pkg);
 			goto out;
 		}
 		/* a closure ignores Recommends/Suggests; Enhances would make
 		 * libsolv consider (and build rules for) every package enhancing
 		 * anything in it.  Dropping them also keeps the .solv small. */
 		s->recommends = s->suggests = s->enhances = 0;
-		repodata_set_num(data, p, SOLVABLE_DOWNLOADSIZE, sc.v[k].size);
-		repodata_set_checksum(data, p, SOLVABLE_CHECKSUM, REPOKEY_TYPE_SHA256,
-				      sc.v[k].sha256);
-		if (sc.v[k].maintainer)
-			repodata_set_str(data, p, SOLVABLE_PACKAGER, sc.v[k].maintainer);
-		if (sc.v[k].source_version)
-			repodata_set_id(data, p, SOLVABLE_SOURCEEVR,
-					pool_str2id(pool, sc.v[k].source_version, 1));
+		repodata_set_num(data, p, SOLVABLE_DOWNLOADSIZE, st->size);
+		repodata_set_bin_checksum(data, p, SOLVABLE_CHECKSUM, REPOKEY_TYPE_SHA256,
+					  st->sha256);
+		if (maint)
+			repodata_set_str(data, p, SOLVABLE_PACKAGER, maint);
+		if (srcver)
+			repodata_set_id(data, p, SOLVABLE_SOURCEEVR, pool_str2id(pool, srcver, 1));
 	}
 	/* the scan's records are done with: free them before libsolv's
 	 * internalize, the peak of a cold load */
