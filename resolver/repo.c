@@ -836,11 +836,14 @@ static int fetch_index(const struct release *rel, const struct release_file *rf,
 		url = xasprintf("%s/dists/%s/%s", rel->url, rel->suite, rf->path);
 	}
 	/* the Release says how big it is: one allocation of that size, not a
-	 * buffer doubled up to twice as much */
+	 * buffer doubled up to twice as much (an absurd size is not believed:
+	 * the download is refused when it stops short of it) */
 	sb_release(raw);
-	raw->buf = xmalloc(rf->size + 1);
-	raw->alloc = rf->size + 1;
-	raw->buf[0] = '\0';
+	if (rf->size <= INDEX_MAX) {
+		raw->buf = xmalloc((size_t)rf->size + 1);
+		raw->alloc = (size_t)rf->size + 1;
+		raw->buf[0] = '\0';
+	}
 	if (fetch_to_buf(url, raw, rf->size + 1, &nf, e) < 0) {
 		if (strstr(e->msg, "larger than"))
 			perr_set(e, "%s: %s: size mismatch (more than the %llu bytes the Release lists)",
