@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define PARE_VERSION "0.1.0"
@@ -155,6 +156,10 @@ int write_file_synced(const char *path, const void *data, size_t n, mode_t mode,
 /* Write via PATH.tmp.PID, fsync, rename, fsync the directory. */
 int write_file_atomic(const char *path, const void *data, size_t n, mode_t mode,
 		      perr *e);
+/* write_file_atomic for output made by a writer: fill(fp, arg, e) writes
+ * to the temporary file (returns 0 / -1), so it never sits in memory. */
+int write_file_atomic_fn(const char *path, mode_t mode,
+			 int (*fill)(FILE *fp, void *arg, perr *e), void *arg, perr *e);
 int mkdir_p(const char *path, mode_t mode, perr *e);
 /* Remove a tree (no error if missing). */
 int rm_rf(const char *path, perr *e);

@@ -113,6 +113,54 @@ out:
 	return ret;
 }
 
+int write_file_atomic_fn(const char *path, mode_t mode,
+			 int (*fill)(FILE *fp, void *arg, perr *e), void *arg, perr *e)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	char *dir = path_dirname(path);
+	int fd = -1, ret = -1;
+	FILE *fp = NULL;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		perr_errno(e, "cannot create '%s'", tmp);
+		goto out;
+	}
+	if (!(fp = fdopen(fd, "w")))
+		die("fdopen");
+	fd = -1;
+	if (fill(fp, arg, e) < 0)
+		goto fail;
+	if (fflush(fp) != 0 || ferror(fp)) {
+		perr_errno(e, "cannot write '%s'", tmp);
+		goto fail;
+	}
+	if (fchmod(fileno(fp), mode) < 0 || fsync(fileno(fp)) < 0) {
+		perr_errno(e, "cannot sync '%s'", tmp);
+		goto fail;
+	}
+	if (fclose(fp) != 0) {
+		fp = NULL;
+		perr_errno(e, "cannot close '%s'", tmp);
+		goto fail;
+	}
+	fp = NULL;
+	if (rename(tmp, path) < 0) {
+		perr_errno(e, "cannot rename '%s' to '%s'", tmp, path);
+		goto fail;
+	}
+	ret = fsync_dir(dir, e);
+	goto out;
+fail:
+	unlink(tmp);
+out:
+	if (fp)
+		fclose(fp);
+	free(tmp);
+	free(dir);
+	return ret;
+}
+
 int mkdir_p(const char *path, mode_t mode, perr *e)
 {
 	char *p = xstrdup(path);

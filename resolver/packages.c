@@ -27,27 +27,47 @@
 #include <solv/repo_deb.h>
 #include <solv/repodata.h>
 
+/* What the scan keeps of a stanza until libsolv has read the whole index
+ * (Debian's main has 64k): 64 bytes, the strings in one arena. */
 struct stanza {
 	size_t line;
-	char *name, *maintainer, *source_version;
 	uint64_t size;
-	char sha256[SHA256_HEX_LEN + 1];
+	unsigned char sha256[32];
+	uint32_t name, maintainer, source_version; /* in scan.strings; NOSTR: none */
+};
+#define NOSTR UINT32_MAX
+
+struct fields {
+	char *package, *version, *arch, *filename, *size, *sha256, *maintainer, *source;
 };
 
+static void fields_free(struct fields *f)
+{
+	free(f->package), free(f->version), free(f->arch), free(f->filename);
+	free(f->size), free(f->sha256), free(f->maintainer), free(f->source);
+	memset(f, 0, sizeof(*f));
+}
+
+/* The scanner reads an index a block at a time (blocks as the decompressor
+ * makes them), so its line state lives here between blocks. */
 struct scan {
 	const char *name;
 	struct stanza *v;
 	size_t n, alloc;
+	strbuf strings;      /* the stanzas' strings, each NUL-terminated */
+	struct fields f;
+	char **cur;          /* continuation of a field we keep: refused */
+	size_t line, start_line;
+	bool in_stanza;
+	strbuf carry;        /* a line the block ended in the middle of */
 };
 
 static void scan_free(struct scan *sc)
 {
-	for (size_t i = 0; i < sc->n; i++) {
-		free(sc->v[i].name);
-		free(sc->v[i].maintainer);
-		free(sc->v[i].source_version);
-	}
 	free(sc->v);
+	sb_release(&sc->strings);
+	fields_free(&sc->f);
+	sb_release(&sc->carry);
 }
 
 /* Debian policy 5.6.1 / 5.6.12: the characters names and versions use. */
@@ -96,39 +116,52 @@ static bool valid_filename(const char *s)
 	return true;
 }
 
-struct fields {
-	char *package, *version, *arch, *filename, *size, *sha256, *maintainer, *source;
-};
-
-static void fields_free(struct fields *f)
-{
-	free(f->package), free(f->version), free(f->arch), free(f->filename);
-	free(f->size), free(f->sha256), free(f->maintainer), free(f->source);
-	memset(f, 0, sizeof(*f));
-}
 
 static char **field_slot(struct fields *f, const char *tag, size_t len)
 {
-	static const struct { const char *tag; size_t off; } map[] = {
-		{ "Package", offsetof(struct fields, package) },
-		{ "Version", offsetof(struct fields, version) },
-		{ "Architecture", offsetof(struct fields, arch) },
-		{ "Filename", offsetof(struct fields, filename) },
-		{ "Size", offsetof(struct fields, size) },
-		{ "SHA256", offsetof(struct fields, sha256) },
-		{ "Maintainer", offsetof(struct fields, maintainer) },
-		{ "Source", offsetof(struct fields, source) },
+#define TAG(t) t, sizeof(t) - 1
+	static const struct { const char *tag; size_t len, off; } map[] = {
+		{ TAG("Package"), offsetof(struct fields, package) },
+		{ TAG("Version"), offsetof(struct fields, version) },
+		{ TAG("Architecture"), offsetof(struct fields, arch) },
+		{ TAG("Filename"), offsetof(struct fields, filename) },
+		{ TAG("Size"), offsetof(struct fields, size) },
+		{ TAG("SHA256"), offsetof(struct fields, sha256) },
+		{ TAG("Maintainer"), offsetof(struct fields, maintainer) },
+		{ TAG("Source"), offsetof(struct fields, source) },
 	};
+#undef TAG
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (strlen(map[i].tag) == len && !strncasecmp(map[i].tag, tag, len))
+		if (map[i].len == len && !strncasecmp(map[i].tag, tag, len))
 			return (char **)((char *)f + map[i].off);
 	return NULL;
+}
+
+static uint32_t scan_str(struct scan *sc, const char *str)
+{
+	size_t off = sc->strings.len, n = strlen(str);
+
+	/* an index is at most 1 GiB (INDEX_MAX), its strings fewer bytes */
+	if (off + n + 1 >= NOSTR)
+		die("Packages index strings over 4 GiB");
+	sb_add(&sc->strings, str, n + 1);
+	return (uint32_t)off;
+}
+
+static const char *stanza_str(const struct scan *sc, uint32_t off)
+{
+	return off == NOSTR ? NULL : sc->strings.buf + off;
+}
+
+static int unhex(char c)
+{
+	return c <= '9' ? c - '0' : c - 'a' + 10;
 }
 
 static int stanza_end(struct scan *sc, struct fields *f, size_t line, perr *e)
 {
 	struct stanza *st;
-	char *end, *paren;
+	char *end, *paren, *srcver = NULL;
 	unsigned long long size;
 	int ret = -1;
 
@@ -181,14 +214,6 @@ static int stanza_end(struct scan *sc, struct fields *f, size_t line, perr *e)
 			 f->package, f->sha256);
 		goto out;
 	}
-	ALLOC_GROW(sc->v, sc->n + 1, sc->alloc);
-	st = &sc->v[sc->n++];
-	memset(st, 0, sizeof(*st));
-	st->line = line;
-	st->name = xstrdup(f->package);
-	st->size = size;
-	memcpy(st->sha256, f->sha256, sizeof(st->sha256));
-	st->maintainer = f->maintainer ? xstrdup(f->maintainer) : NULL;
 	/* "Source: glibc (2.36-9+deb12u4)": the source version differs from a
 	 * binNMU'd binary's */
 	if (f->source && (paren = strchr(f->source, '('))) {
@@ -198,127 +223,281 @@ static int stanza_end(struct scan *sc, struct fields *f, size_t line, perr *e)
 				 line, f->package, f->source);
 			goto out;
 		}
-		st->source_version = xstrndup(paren + 1, (size_t)(close - paren - 1));
-		char *v = str_trim(st->source_version);
-		memmove(st->source_version, v, strlen(v) + 1);
-		if (!valid_version(st->source_version)) {
+		srcver = xstrndup(paren + 1, (size_t)(close - paren - 1));
+		char *v = str_trim(srcver);
+		memmove(srcver, v, strlen(v) + 1);
+		if (!valid_version(srcver)) {
 			perr_set(e, "%s:%zu: package %s: invalid source version in '%s'",
 				 sc->name, line, f->package, f->source);
 			goto out;
 		}
 	}
+	ALLOC_GROW(sc->v, sc->n + 1, sc->alloc);
+	st = &sc->v[sc->n++];
+	st->line = line;
+	st->size = size;
+	for (size_t i = 0; i < sizeof(st->sha256); i++)
+		st->sha256[i] = (unsigned char)(unhex(f->sha256[2 * i]) << 4 |
+						unhex(f->sha256[2 * i + 1]));
+	st->name = scan_str(sc, f->package);
+	st->maintainer = f->maintainer ? scan_str(sc, f->maintainer) : NOSTR;
+	st->source_version = srcver ? scan_str(sc, srcver) : NOSTR;
 	ret = 0;
 out:
+	free(srcver);
 	fields_free(f);
 	return ret;
 }
 
-/* deb822 syntax check and extraction of the fields libsolv drops. */
-static int scan_packages(struct scan *sc, const char *buf, size_t n, perr *e)
+/* deb822 syntax check and extraction of the fields libsolv drops: one
+ * line (without its newline), numbered from 1 across the whole index. */
+static int scan_line(struct scan *sc, const char *l, size_t len, perr *e)
 {
-	struct fields f = { 0 };
-	char **cur = NULL; /* continuation of a field we keep: refused */
-	size_t line = 0, start_line = 0, i = 0;
-	bool in_stanza = false;
-	int ret = -1;
+	size_t line = ++sc->line, i = 0;
 
-	while (i < n) {
-		const char *l = buf + i, *nl = memchr(l, '\n', n - i);
-		size_t len = nl ? (size_t)(nl - l) : n - i;
-		line++;
-		i += len + (nl ? 1 : 0);
-		for (size_t k = 0; k < len; k++) {
-			unsigned char c = (unsigned char)l[k];
-			if ((c < 0x20 && c != '\t') || c == 0x7f) {
-				perr_set(e, "%s:%zu: control character 0x%02x", sc->name, line, c);
-				goto out;
+	/* eight bytes at a time when none is below 0x20 or 0x7f and above;
+	 * a word with one (a tab, UTF-8) is checked byte by byte */
+	while (i < len) {
+		uint64_t w;
+		if (i + 8 <= len) {
+			memcpy(&w, l + i, 8);
+			if (!(((w - 0x2020202020202020ULL) | (w + 0x0101010101010101ULL) | w) &
+			      0x8080808080808080ULL)) {
+				i += 8;
+				continue;
 			}
 		}
-		if (len == 0) {
-			if (in_stanza && stanza_end(sc, &f, start_line, e) < 0)
-				goto out;
-			in_stanza = false;
-			cur = NULL;
-			continue;
-		}
-		if (l[0] == ' ' || l[0] == '\t') {
-			size_t k = 0;
-			while (k < len && (l[k] == ' ' || l[k] == '\t'))
-				k++;
-			if (k == len) {
-				perr_set(e, "%s:%zu: line of only white space", sc->name, line);
-				goto out;
-			}
-			if (!in_stanza) {
-				perr_set(e, "%s:%zu: continuation line outside a stanza", sc->name, line);
-				goto out;
-			}
-			if (cur) {
-				perr_set(e, "%s:%zu: unexpected continuation of a one-line field",
-					 sc->name, line);
-				goto out;
-			}
-			continue;
-		}
-		const char *colon = memchr(l, ':', len);
-		if (!colon || colon == l) {
-			perr_set(e, "%s:%zu: malformed line (expected 'Field: value')", sc->name, line);
-			goto out;
-		}
-		for (const char *p = l; p < colon; p++)
-			if ((unsigned char)*p <= ' ' || *p == '#') {
-				perr_set(e, "%s:%zu: malformed field name", sc->name, line);
-				goto out;
-			}
-		if (!in_stanza) {
-			in_stanza = true;
-			start_line = line;
-		}
-		cur = field_slot(&f, l, (size_t)(colon - l));
-		if (cur) {
-			if (*cur) {
-				perr_set(e, "%s:%zu: duplicate field '%.*s'", sc->name, line,
-					 (int)(colon - l), l);
-				goto out;
-			}
-			char *v = xstrndup(colon + 1, len - (size_t)(colon + 1 - l));
-			char *t = str_trim(v);
-			*cur = xstrdup(t);
-			free(v);
+		for (size_t end = i + 8 < len ? i + 8 : len; i < end; i++) {
+			unsigned char c = (unsigned char)l[i];
+			if ((c < 0x20 && c != '\t') || c == 0x7f)
+				return perr_set(e, "%s:%zu: control character 0x%02x", sc->name,
+						line, c);
 		}
 	}
-	if (in_stanza && stanza_end(sc, &f, start_line, e) < 0)
-		goto out;
-	ret = 0;
-out:
-	fields_free(&f);
-	return ret;
+	if (len == 0) {
+		if (sc->in_stanza && stanza_end(sc, &sc->f, sc->start_line, e) < 0)
+			return -1;
+		sc->in_stanza = false;
+		sc->cur = NULL;
+		return 0;
+	}
+	if (l[0] == ' ' || l[0] == '\t') {
+		size_t k = 0;
+		while (k < len && (l[k] == ' ' || l[k] == '\t'))
+			k++;
+		if (k == len)
+			return perr_set(e, "%s:%zu: line of only white space", sc->name, line);
+		if (!sc->in_stanza)
+			return perr_set(e, "%s:%zu: continuation line outside a stanza", sc->name,
+					line);
+		if (sc->cur)
+			return perr_set(e, "%s:%zu: unexpected continuation of a one-line field",
+					sc->name, line);
+		return 0;
+	}
+	const char *colon = memchr(l, ':', len);
+	if (!colon || colon == l)
+		return perr_set(e, "%s:%zu: malformed line (expected 'Field: value')", sc->name,
+				line);
+	for (const char *p = l; p < colon; p++)
+		if ((unsigned char)*p <= ' ' || *p == '#')
+			return perr_set(e, "%s:%zu: malformed field name", sc->name, line);
+	if (!sc->in_stanza) {
+		sc->in_stanza = true;
+		sc->start_line = line;
+	}
+	sc->cur = field_slot(&sc->f, l, (size_t)(colon - l));
+	if (sc->cur) {
+		if (*sc->cur)
+			return perr_set(e, "%s:%zu: duplicate field '%.*s'", sc->name, line,
+					(int)(colon - l), l);
+		/* the value without the white space around it (str_trim) */
+		const char *v = colon + 1, *end = l + len;
+		while (v < end && isspace((unsigned char)*v))
+			v++;
+		while (end > v && isspace((unsigned char)end[-1]))
+			end--;
+		*sc->cur = xstrndup(v, (size_t)(end - v));
+	}
+	return 0;
 }
 
-int packages_add(Repo *repo, const char *name, const char *buf, size_t n, perr *e)
+/* The next n bytes of the index; a line the block does not finish waits in
+ * sc->carry for the next one. */
+static int scan_block(struct scan *sc, const char *buf, size_t n, perr *e)
+{
+	size_t i = 0;
+
+	if (sc->carry.len) {
+		const char *nl = memchr(buf, '\n', n);
+		size_t len = nl ? (size_t)(nl - buf) : n;
+		sb_add(&sc->carry, buf, len);
+		if (!nl)
+			return 0;
+		i = len + 1;
+		if (scan_line(sc, sc->carry.buf, sc->carry.len, e) < 0)
+			return -1;
+		sb_reset(&sc->carry);
+	}
+	while (i < n) {
+		const char *l = buf + i, *nl = memchr(l, '\n', n - i);
+		if (!nl) {
+			sb_add(&sc->carry, l, n - i);
+			break;
+		}
+		i += (size_t)(nl - l) + 1;
+		if (scan_line(sc, l, (size_t)(nl - l), e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* End of the index: a last line without a newline, the last stanza. */
+static int scan_finish(struct scan *sc, perr *e)
+{
+	if (sc->carry.len) {
+		if (scan_line(sc, sc->carry.buf, sc->carry.len, e) < 0)
+			return -1;
+		sb_reset(&sc->carry);
+	}
+	if (sc->in_stanza && stanza_end(sc, &sc->f, sc->start_line, e) < 0)
+		return -1;
+	sc->in_stanza = false;
+	return 0;
+}
+
+/*
+ * libsolv reads the index through a FILE* whose read callback pulls the
+ * next decompressed block, scans it, and only then hands it over: the
+ * index never exists in memory as a whole, and a scan error stops the
+ * feed (libsolv sees end of file; its partial repo is not used).
+ */
+struct feed {
+	struct scan *sc;
+	struct index_source *src;
+	const char *p;     /* what is left of the current block */
+	size_t left;
+	size_t newlines;   /* blank lines held back before the first stanza */
+	bool eof, failed, scan_failed;
+	perr *e;
+};
+
+/* 1 = a scanned block in p/left, 0 = end of the index, -1 = error in e. */
+static int feed_pull(struct feed *fd)
+{
+	while (!fd->left && !fd->eof) {
+		const void *d = NULL;
+		ssize_t n = fd->src->next(fd->src->ctx, &d, fd->e);
+		if (n < 0) {
+			fd->failed = true;
+			return -1;
+		}
+		if (n > 0 && scan_block(fd->sc, d, (size_t)n, fd->e) < 0) {
+			fd->failed = fd->scan_failed = true;
+			return -1;
+		}
+		if (n == 0)
+			fd->eof = true;
+		fd->p = d;
+		fd->left = (size_t)n;
+	}
+	return fd->left ? 1 : 0;
+}
+
+static ssize_t feed_read(void *cookie, char *buf, size_t size)
+{
+	struct feed *fd = cookie;
+	size_t k;
+
+	if (fd->newlines) {
+		k = fd->newlines < size ? fd->newlines : size;
+		memset(buf, '\n', k);
+		fd->newlines -= k;
+		return (ssize_t)k;
+	}
+	if (fd->failed)
+		goto fail;
+	switch (feed_pull(fd)) {
+	case -1:
+		goto fail;
+	case 0:
+		return 0;
+	}
+	k = fd->left < size ? fd->left : size;
+	memcpy(buf, fd->p, k);
+	fd->p += k;
+	fd->left -= k;
+	return (ssize_t)k;
+fail:
+	errno = EIO;
+	return -1;
+}
+
+/* A whole index in memory as a source of blocks (packages_check, tests). */
+struct mem_source {
+	const char *buf;
+	size_t n, block;
+};
+
+static ssize_t mem_next(void *ctx, const void **data, perr *e)
+{
+	struct mem_source *m = ctx;
+	size_t k = m->n < m->block ? m->n : m->block;
+
+	(void)e;
+	*data = m->buf;
+	m->buf += k;
+	m->n -= k;
+	return (ssize_t)k;
+}
+
+int packages_add_stream(Repo *repo, const char *name, struct index_source *src, perr *e)
 {
 	Pool *pool = repo->pool;
-	struct scan sc = { name, NULL, 0, 0 };
+	struct scan sc = { .name = name };
+	struct feed fd = { .sc = &sc, .src = src, .e = e };
 	Repodata *data;
 	FILE *fp = NULL;
 	Id start = repo->end;
 	int ret = -1;
 
-	if (scan_packages(&sc, buf, n, e) < 0)
-		goto out;
-	if (!sc.n) {
+	/* an index of blank lines only (or nothing) never reaches libsolv, so
+	 * it adds nothing to the repo, not even an empty repodata */
+	for (;;) {
+		int r = feed_pull(&fd);
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			break;
+		size_t k = 0;
+		while (k < fd.left && fd.p[k] == '\n')
+			k++;
+		if (k < fd.left)
+			break;
+		fd.newlines += fd.left;
+		fd.left = 0;
+	}
+	if (fd.eof) {
+		if (scan_finish(&sc, e) < 0)
+			goto out;
 		ret = 0;
 		goto out;
 	}
-	fp = fmemopen((void *)buf, n, "r");
+	fp = fopencookie(&fd, "r", (cookie_io_functions_t){ .read = feed_read });
 	if (!fp) {
-		perr_errno(e, "%s: fmemopen", name);
+		perr_errno(e, "%s: fopencookie", name);
 		goto out;
 	}
-	if (repo_add_debpackages(repo, fp, REPO_NO_INTERNALIZE) != 0) {
+	if (repo_add_debpackages(repo, fp, REPO_NO_INTERNALIZE) != 0 && !fd.failed) {
 		perr_set(e, "%s: %s", name, pool_errstr(pool));
 		goto out;
 	}
+	/* libsolv stops at the first read error (a scan error, a bad block);
+	 * should it stop early otherwise, the rest is still scanned */
+	while (!fd.failed && feed_pull(&fd) > 0)
+		fd.left = 0;
+	if (fd.failed || scan_finish(&sc, e) < 0)
+		goto out;
 	data = repo_last_repodata(repo);
 	if ((size_t)(repo->end - start) != sc.n) {
 		perr_set(e, "%s: libsolv read %d packages where %zu stanzas were checked",
@@ -326,33 +505,68 @@ int packages_add(Repo *repo, const char *name, const char *buf, size_t n, perr *
 		goto out;
 	}
 	for (size_t k = 0; k < sc.n; k++) {
+		const struct stanza *st = &sc.v[k];
+		const char *pkg = stanza_str(&sc, st->name),
+			   *maint = stanza_str(&sc, st->maintainer),
+			   *srcver = stanza_str(&sc, st->source_version);
 		Id p = start + (Id)k;
 		Solvable *s = pool_id2solvable(pool, p);
-		if (!s->name || strcmp(pool_id2str(pool, s->name), sc.v[k].name)) {
-			perr_set(e, "%s:%zu: libsolv disagrees on package %s", name,
-				 sc.v[k].line, sc.v[k].name);
+		if (!s->name || strcmp(pool_id2str(pool, s->name), pkg)) {
+			perr_set(e, "%s:%zu: libsolv disagrees on package %s", name, st->line, pkg);
 			goto out;
 		}
 		/* a closure ignores Recommends/Suggests; Enhances would make
 		 * libsolv consider (and build rules for) every package enhancing
 		 * anything in it.  Dropping them also keeps the .solv small. */
 		s->recommends = s->suggests = s->enhances = 0;
-		repodata_set_num(data, p, SOLVABLE_DOWNLOADSIZE, sc.v[k].size);
-		repodata_set_checksum(data, p, SOLVABLE_CHECKSUM, REPOKEY_TYPE_SHA256,
-				      sc.v[k].sha256);
-		if (sc.v[k].maintainer)
-			repodata_set_str(data, p, SOLVABLE_PACKAGER, sc.v[k].maintainer);
-		if (sc.v[k].source_version)
-			repodata_set_id(data, p, SOLVABLE_SOURCEEVR,
-					pool_str2id(pool, sc.v[k].source_version, 1));
+		repodata_set_num(data, p, SOLVABLE_DOWNLOADSIZE, st->size);
+		repodata_set_bin_checksum(data, p, SOLVABLE_CHECKSUM, REPOKEY_TYPE_SHA256,
+					  st->sha256);
+		if (maint)
+			repodata_set_str(data, p, SOLVABLE_PACKAGER, maint);
+		if (srcver)
+			repodata_set_id(data, p, SOLVABLE_SOURCEEVR, pool_str2id(pool, srcver, 1));
 	}
+	/* the scan's records are done with: free them before libsolv's
+	 * internalize, the peak of a cold load */
+	scan_free(&sc);
+	memset(&sc, 0, sizeof(sc));
 	repodata_internalize(data);
 	ret = 0;
 out:
 	if (fp)
 		fclose(fp);
+	if (ret < 0 && fd.scan_failed && !fd.eof) {
+		/* decompressed bytes that do not scan may be a damaged stream:
+		 * xz checks a block only at its end, after handing it out.  A
+		 * decompression error explains more than the garbage does. */
+		perr e2 = { 0, "" };
+		const void *d;
+		ssize_t k;
+		while ((k = src->next(src->ctx, &d, &e2)) > 0)
+			;
+		if (k < 0)
+			*e = e2;
+	}
+	/* nothing half-added: the packages libsolv read before the error go */
+	if (ret < 0 && repo->end > start)
+		repo_free_solvable_block(repo, start, repo->end - start, 1);
 	scan_free(&sc);
 	return ret;
+}
+
+int packages_add_blocks(Repo *repo, const char *name, const char *buf, size_t n,
+			size_t block, perr *e)
+{
+	struct mem_source m = { buf, n, block ? block : (n ? n : 1) };
+	struct index_source src = { mem_next, &m };
+
+	return packages_add_stream(repo, name, &src, e);
+}
+
+int packages_add(Repo *repo, const char *name, const char *buf, size_t n, perr *e)
+{
+	return packages_add_blocks(repo, name, buf, n, 0, e);
 }
 
 int packages_check(const char *name, const char *buf, size_t n, size_t *npkgs,

@@ -53,4 +53,30 @@ int release_load_packages(const struct release *rel, const char *component,
 int packages_add(Repo *repo, const char *name, const char *buf, size_t n,
 		 perr *e);
 
+/* Decompressed index bytes, pulled a block at a time: next() points *data
+ * at the next block (valid until the following call) and returns its
+ * length, 0 at the end, -1 with e filled on an error. */
+struct index_source {
+	ssize_t (*next)(void *ctx, const void **data, perr *e);
+	void *ctx;
+};
+
+/* packages_add() on an index read block by block: each block is scanned
+ * and then given to libsolv, so the whole index is never in memory.
+ * Errors (file:line) are the same as for the index in one piece. */
+int packages_add_stream(Repo *repo, const char *name, struct index_source *src, perr *e);
+
+/* packages_add() with buf handed over in blocks of `block` bytes (0 = one
+ * block): what tests use to split lines and stanzas at every place. */
+int packages_add_blocks(Repo *repo, const char *name, const char *buf, size_t n,
+			size_t block, perr *e);
+
+/* Load an index fetched and verified against the Release (raw: its
+ * compressed bytes, released before libsolv starts) into repo,
+ * decompressing it as libsolv reads it.  plain: the uncompressed index as
+ * the Release lists it (its size is checked), or NULL; max: the most
+ * bytes it may decompress to. */
+int index_add(Repo *repo, const char *name, strbuf *raw,
+	      const struct release_file *plain, size_t max, perr *e);
+
 #endif
