@@ -5,7 +5,7 @@
 # report the share of packages with a known SPDX licence.
 . "$(dirname "$0")/lib.sh"
 
-need jq bwrap
+need jq bwrap setpriv
 W=$(tmpdir)
 export PARE_RECIPES=$PARE_SRC/recipes PARE_LOCK=$W/recipes.lock
 VALIDATE=${PARE_SHARED:-$PARE_SRC/../shared}/tools/validate-sbom
@@ -16,18 +16,35 @@ for p in dash bash dpkg apt perl-base; do
 	check "closure has no $p" bash -c "! grep -qx '$p' <<<'$pk'"
 done
 check "build python3" "$PARE" --quiet build python3 -o "$W/out"
-R=$W/rootfs
+# The rootfs keeps the image's owners and python3 runs as the real uid 65532
+# (setpriv, as tests/e2e-images.sh does), with the image config's
+# environment: a path nonroot cannot read fails here as it would in a
+# container.  Its directory must be reachable by 65532 (the test's is 0700).
+ROOT=$(mktemp -d /tmp/pare-e2e-python3.XXXXXX)
+chmod 755 "$ROOT"
+at_exit rm -rf "$ROOT"
+R=$ROOT/rootfs
 mkdir -p "$R"
 man=$(jq -r '.manifests[0].digest' "$W/out/index.json")
 m=$(jq -r '.manifests[0].digest' "$W/out/blobs/sha256/${man#sha256:}")
 for l in $(jq -r '.layers[].digest' "$W/out/blobs/sha256/${m#sha256:}"); do
-	tar -xf "$W/out/blobs/sha256/${l#sha256:}" -C "$R" --no-same-owner
+	tar -xf "$W/out/blobs/sha256/${l#sha256:}" -C "$R" --same-owner --numeric-owner
 done
+cfg=$W/out/blobs/sha256/$(jq -r '.config.digest | sub("sha256:"; "")' "$W/out/blobs/sha256/${m#sha256:}")
 check "no /bin/sh in the image" test ! -e "$R/bin/sh" -a ! -L "$R/bin/sh"
-out=$(bwrap --bind "$R" / --proc /proc --dev /dev --tmpfs /tmp --unshare-all --uid 65532 --gid 65532 \
-	--setenv PATH /usr/bin --setenv SSL_CERT_FILE /etc/ssl/certs/ca-certificates.crt \
-	/usr/bin/python3 -c 'import ssl, sqlite3, json, os; print("ok", os.getuid())' 2>&1) || true
+envs=()
+while IFS='=' read -r k v; do envs+=(--setenv "$k" "$v"); done < <(jq -r '.config.Env[]?' "$cfg")
+run() {
+	setpriv --reuid 65532 --regid 65532 --clear-groups \
+		bwrap --bind "$R" / --proc /proc --dev /dev --tmpfs /tmp --unshare-all \
+		--uid 65532 --gid 65532 --clearenv "${envs[@]}" -- "$@"
+}
+out=$(run /usr/bin/python3 -c 'import ssl, sqlite3, json, os; print("ok", os.getuid())' 2>&1) || true
 check_eq "python3 runs as nonroot with ssl, sqlite3, json" "$out" "ok 65532"
+mapfile -t ep < <(jq -r '.config.Entrypoint[]' "$cfg")
+out=$(run "${ep[@]}" -c 'import ssl; print(len(ssl.create_default_context().get_ca_certs()))' 2>&1) || true
+check "python3: the entrypoint (${ep[*]}) runs and its default TLS context trusts >100 CAs (${out})" \
+	test "${out:-0}" -gt 100 2>/dev/null
 "$PARE" sbom "$W/out" >"$W/spdx.json" && "$PARE" sbom --format cyclonedx "$W/out" >"$W/cdx.json"
 check "python3 SPDX SBOM valid" /usr/bin/python3 "$VALIDATE" "$W/spdx.json"
 check "python3 CycloneDX SBOM valid" /usr/bin/python3 "$VALIDATE" "$W/cdx.json"
