@@ -53,7 +53,7 @@ static la_ssize_t sink_write(struct archive *a, void *cd, const void *buf, size_
 	struct sink *s = cd;
 
 	if (fwrite(buf, 1, n, s->fp) != n) {
-		archive_set_error(a, errno, "write error");
+		archive_set_error(a, errno, "cannot write: %s", strerror(errno));
 		s->failed = true;
 		return -1;
 	}
@@ -68,7 +68,7 @@ static int sink_gz(void *cd, const void *buf, size_t n, perr *e)
 
 	if (fwrite(buf, 1, n, s->fp) != n) {
 		s->failed = true;
-		return perr_errno(e, "write error");
+		return perr_errno(e, "cannot write");
 	}
 	phash_update(s->h, buf, n);
 	s->size += n;

@@ -298,7 +298,7 @@ static int copy_file(const char *src, const char *dst, perr *e)
 		goto out;
 	}
 	while ((r = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)r) != r) {
+		if (write_all(out, buf, (size_t)r) < 0) {
 			perr_errno(e, "cannot write %s", dst);
 			goto out;
 		}
@@ -338,24 +338,11 @@ static int write_dir(const char *dir, struct out_file *f, size_t n, perr *e)
 		int r = 0;
 
 		if (f[i].data) {
-			const char *d = f[i].data;
-			size_t left = f[i].len;
-
 			fds[i] = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 			if (fds[i] < 0)
 				r = perr_errno(e, "cannot create %s", p);
-			while (!r && left) {
-				ssize_t w = write(fds[i], d, left);
-
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w < 0) {
-					r = perr_errno(e, "cannot write %s", p);
-					break;
-				}
-				d += w;
-				left -= (size_t)w;
-			}
+			else if (write_all(fds[i], f[i].data, f[i].len) < 0)
+				r = perr_errno(e, "cannot write %s", p);
 			if (!r)
 				sync_file_range(fds[i], 0, 0, SYNC_FILE_RANGE_WRITE);
 		} else {
@@ -393,7 +380,7 @@ static la_ssize_t fd_write(struct archive *a, void *cd, const void *buf, size_t 
 	ssize_t w = write(fd, buf, n);
 
 	if (w < 0)
-		archive_set_error(a, errno, "write error");
+		archive_set_error(a, errno, "cannot write: %s", strerror(errno));
 	return w;
 }
 

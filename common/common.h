@@ -151,6 +151,9 @@ bool is_sha256_hex(const char *s);
 
 /* Read a whole file; fails if larger than max bytes (0 = 1 GiB). */
 int read_file(const char *path, strbuf *out, size_t max, perr *e);
+/* All of buf to fd (a short write continues; the one that fails sets errno,
+ * e.g. ENOSPC). 0 or -1. */
+int write_all(int fd, const void *buf, size_t n);
 /* path written (created or truncated) with mode and fsynced; no rename. */
 int write_file_synced(const char *path, const void *data, size_t n, mode_t mode, perr *e);
 /* Write via PATH.tmp.PID, fsync, rename, fsync the directory. */

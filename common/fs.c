@@ -60,25 +60,37 @@ int fsync_dir(const char *dir, perr *e)
 	return 0;
 }
 
-int write_file_synced(const char *path, const void *data, size_t n, mode_t mode, perr *e)
+int write_all(int fd, const void *buf, size_t n)
 {
-	const char *p = data;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	const char *p = buf;
 
-	if (fd < 0)
-		return perr_errno(e, "cannot create '%s'", path);
 	while (n) {
 		ssize_t w = write(fd, p, n);
 
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			perr_errno(e, "cannot write '%s'", path);
-			close(fd);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == 0) { /* not expected from a file; never loop on it */
+			errno = EIO;
 			return -1;
 		}
 		p += w;
 		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int write_file_synced(const char *path, const void *data, size_t n, mode_t mode, perr *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return perr_errno(e, "cannot create '%s'", path);
+	if (write_all(fd, data, n) < 0) {
+		perr_errno(e, "cannot write '%s'", path);
+		close(fd);
+		return -1;
 	}
 	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
 		perr_errno(e, "cannot sync '%s'", path);

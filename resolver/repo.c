@@ -737,8 +737,6 @@ static ssize_t index_next(void *ctx, const void **data, perr *e)
 static int spill(const char *name, strbuf *raw, int *fd, perr *e)
 {
 	char *tmpl = xasprintf("%s/index.XXXXXX", pare_cache_dir());
-	const char *p = raw->buf;
-	size_t n = raw->len;
 	int ret = -1;
 
 	*fd = mkostemp(tmpl, O_CLOEXEC);
@@ -747,16 +745,9 @@ static int spill(const char *name, strbuf *raw, int *fd, perr *e)
 		goto out;
 	}
 	unlink(tmpl);
-	while (n) {
-		ssize_t w = write(*fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			perr_errno(e, "%s: cannot write '%s'", name, tmpl);
-			goto out;
-		}
-		p += w;
-		n -= (size_t)w;
+	if (write_all(*fd, raw->buf, raw->len) < 0) {
+		perr_errno(e, "%s: cannot write '%s'", name, tmpl);
+		goto out;
 	}
 	if (lseek(*fd, 0, SEEK_SET) < 0) {
 		perr_errno(e, "%s: lseek '%s'", name, tmpl);

@@ -278,6 +278,46 @@ else
 fi
 check "after the exchange the layout is complete and valid (skopeo)" skopeo inspect --raw "oci:$W/out/big:latest"
 
+# --- a write that fails (disk full): one line naming the file, previous output intact -------
+# RLIMIT_FSIZE makes a write past the limit fail with EFBIG, as ENOSPC would, without
+# privileges (SIGXFSZ ignored, so the write returns the error instead of killing pare).
+# The layer cache is warm, so the writes are the top layer, the layout's files and the tar.
+DPREV=$("$PARE" --quiet build hello -o "$W/out/hello") || fail "rebuild hello"
+"$PARE" --quiet build hello --tar "$W/out/hello.tar" >/dev/null || fail "build hello --tar"
+cp "$W/out/hello.tar" "$W/hello.tar.prev"
+printf 'labels: {disk: full}\n' >>"$PARE_RECIPES/hello.yaml"
+"$PARE" --quiet lock hello >/dev/null
+for what in "-o $W/out/hello" "--tar $W/out/hello.tar"; do
+	# shellcheck disable=SC2086 # $what is two words on purpose
+	rc=0
+	err=$(bash -c 'trap "" XFSZ; ulimit -f 16; exec "$@"' _ "$PARE" --quiet build hello $what 2>&1 >/dev/null) || rc=$?
+	check_eq "write fails (${what%% *}): exit status 2" 2 "$rc"
+	check_eq "write fails (${what%% *}): one line" 1 "$(printf '%s\n' "$err" | wc -l)"
+	check "write fails (${what%% *}): names the file and the reason ($err)" \
+		grep -Eq "^pare: .*(hello|blobs|layers).*: (cannot write.*)?File too large$" <<<"$err"
+done
+# an output on another file system than the cache: blobs are copied, not linked, and a
+# failed copy names the real reason (not the link's EXDEV)
+XD=$(mktemp -d /dev/shm/pare-test.XXXXXX 2>/dev/null || true)
+if [ -n "$XD" ] && [ "$(stat -c %d "$XD")" != "$(stat -c %d "$PARE_CACHE_DIR")" ]; then
+	at_exit rm -rf "$XD"
+	rc=0
+	# 100 KiB: every file the build writes fits (SBOMs < 60 KB), the copied hello layer
+	# (300 KB) does not, and its copy ends in a short write (not a 64 KiB multiple)
+	err=$(bash -c 'trap "" XFSZ; ulimit -f 100; exec "$@"' _ "$PARE" --quiet build hello -o "$XD/hello" 2>&1 >/dev/null) || rc=$?
+	check_eq "write fails on another file system: exit status 2" 2 "$rc"
+	check "write fails on another file system: the reason is the write's ($err)" \
+		grep -Eq "^pare: .*cannot write .*: File too large$" <<<"$err"
+	check "an output on another file system builds" "$PARE" --quiet build hello -o "$XD/hello"
+else
+	skip "write fails on another file system" "no separate file system at /dev/shm"
+fi
+check_eq "write fails: the previous layout is intact" "$DPREV" "$(jq -r '.manifests[0].digest' "$W/out/hello/index.json")"
+check "write fails: the previous oci-archive is intact" cmp "$W/out/hello.tar" "$W/hello.tar.prev"
+check_eq "write fails: no temporary left next to the outputs" "" "$(cd "$W/out" && ls -d hello.tmp.* hello.tar.tmp.* 2>/dev/null)"
+check_eq "write fails: no temporary left in the blob cache" "" "$(ls -A "$PARE_CACHE_DIR/blobs/sha256" | grep '^\.tmp' || true)"
+check "after the failure a build with room succeeds" "$PARE" --quiet build hello -o "$W/out/hello"
+
 # --- interop ------------------------------------------------------------------------------
 if command -v skopeo >/dev/null; then
 	check "skopeo inspect oci:DIR:latest" skopeo inspect "oci:$W/out/hello:latest"
