@@ -355,12 +355,20 @@ static int write_dir(const char *dir, struct out_file *f, size_t n, perr *e)
 	for (size_t i = 0; i < n; i++) {
 		if (fds[i] < 0)
 			continue;
-		if (fsync(fds[i]) != 0 || close(fds[i]) != 0) {
-			fds[i] = -1;
+		/* closed either way; the first failure's errno is reported */
+		bool bad = fsync(fds[i]) != 0;
+		int err = errno;
+
+		if (close(fds[i]) != 0 && !bad) {
+			bad = true;
+			err = errno;
+		}
+		fds[i] = -1;
+		if (bad) {
+			errno = err;
 			perr_errno(e, "cannot write %s/%s", dir, f[i].name);
 			goto out;
 		}
-		fds[i] = -1;
 	}
 	if (fsync_dir(blobs, e) < 0 || fsync_dir(dir, e) < 0)
 		goto out;
