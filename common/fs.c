@@ -102,29 +102,6 @@ int write_file_synced(const char *path, const void *data, size_t n, mode_t mode,
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t n, mode_t mode,
-		      perr *e)
-{
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	char *dir = path_dirname(path);
-	int ret = -1;
-
-	if (write_file_synced(tmp, data, n, mode, e) < 0)
-		goto fail;
-	if (rename(tmp, path) < 0) {
-		perr_errno(e, "cannot rename '%s' to '%s'", tmp, path);
-		goto fail;
-	}
-	ret = fsync_dir(dir, e);
-	goto out;
-fail:
-	unlink(tmp);
-out:
-	free(tmp);
-	free(dir);
-	return ret;
-}
-
 int write_file_atomic_fn(const char *path, mode_t mode,
 			 int (*fill)(FILE *fp, void *arg, perr *e), void *arg, perr *e)
 {
@@ -294,4 +271,29 @@ const char *pare_cache_dir(void)
 	else
 		dir = xstrdup("/tmp/pare-cache");
 	return dir;
+}
+
+struct mem_src {
+	const void *data;
+	size_t n;
+};
+
+/* A failed fwrite leaves the stream in error: write_file_atomic_fn reports
+ * it with the file's name. */
+static int fill_mem(FILE *fp, void *arg, perr *e)
+{
+	const struct mem_src *m = arg;
+
+	(void)e;
+	if (m->n)
+		(void)!fwrite(m->data, 1, m->n, fp);
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t n, mode_t mode,
+		      perr *e)
+{
+	struct mem_src m = { data, n };
+
+	return write_file_atomic_fn(path, mode, fill_mem, &m, e);
 }
