@@ -382,14 +382,23 @@ out:
 	return ret;
 }
 
+/* The oci-archive's sink.  A failed write is remembered, not returned:
+ * libarchive (3.6) does not free its output buffer once a write callback has
+ * failed, so the writer is always closed normally and write_tar reports the
+ * failure (with its errno) itself. */
+struct tar_sink {
+	int fd;
+	int err; /* errno of the first failed write, 0 if none */
+};
+
 static la_ssize_t fd_write(struct archive *a, void *cd, const void *buf, size_t n)
 {
-	int fd = *(int *)cd;
-	ssize_t w = write(fd, buf, n);
+	struct tar_sink *t = cd;
 
-	if (w < 0)
-		archive_set_error(a, errno, "cannot write: %s", strerror(errno));
-	return w;
+	(void)a;
+	if (!t->err && write_all(t->fd, buf, n) < 0)
+		t->err = errno;
+	return (la_ssize_t)n;
 }
 
 static int write_tar(const char *path, struct out_file *f, size_t n, int64_t epoch,
@@ -398,16 +407,16 @@ static int write_tar(const char *path, struct out_file *f, size_t n, int64_t epo
 	static const char *const dirs[] = { "blobs/", "blobs/sha256/" };
 	struct archive *a = archive_write_new();
 	struct archive_entry *ae = archive_entry_new();
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct tar_sink sink = { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), 0 };
 	int ret = -1;
 	size_t di = 0;
 
-	if (fd < 0) {
+	if (sink.fd < 0) {
 		perr_errno(e, "cannot create %s", path);
 		goto out;
 	}
 	archive_write_set_format_pax_restricted(a);
-	if (archive_write_open(a, &fd, NULL, fd_write, NULL) != ARCHIVE_OK) {
+	if (archive_write_open(a, &sink, NULL, fd_write, NULL) != ARCHIVE_OK) {
 		perr_set(e, "%s: %s", path, archive_error_string(a));
 		goto out;
 	}
@@ -434,6 +443,8 @@ static int write_tar(const char *path, struct out_file *f, size_t n, int64_t epo
 		}
 		if (i == n)
 			break;
+		if (sink.err)
+			break; /* the disk is full: reported below */
 		name = f[i].name;
 		data = f[i].data;
 		len = f[i].len;
@@ -463,7 +474,12 @@ static int write_tar(const char *path, struct out_file *f, size_t n, int64_t epo
 		perr_set(e, "%s: %s", path, archive_error_string(a));
 		goto out;
 	}
-	if (fsync(fd) != 0) {
+	if (sink.err) {
+		errno = sink.err;
+		perr_errno(e, "cannot write %s", path);
+		goto out;
+	}
+	if (fsync(sink.fd) != 0) {
 		perr_errno(e, "cannot write %s", path);
 		goto out;
 	}
@@ -471,7 +487,7 @@ static int write_tar(const char *path, struct out_file *f, size_t n, int64_t epo
 out:
 	archive_write_free(a);
 	archive_entry_free(ae);
-	if (fd >= 0 && close(fd) != 0 && ret == 0)
+	if (sink.fd >= 0 && close(sink.fd) != 0 && ret == 0)
 		ret = perr_errno(e, "cannot write %s", path);
 	return ret;
 }

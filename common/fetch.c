@@ -253,13 +253,13 @@ static void copy_file_job(struct fetch_job *j)
 					 j->label ? j->label : src, src,
 					 (unsigned long long)j->size);
 			else
-				job_fail(j, "cannot write '%s'", x.part);
+				job_fail(j, "cannot write '%s': %s", x.part, strerror(errno));
 			ok = false;
 			break;
 		}
 		if (n < sizeof(buf)) {
 			if (ferror(in)) {
-				job_fail(j, "cannot read '%s'", src);
+				job_fail(j, "cannot read '%s': %s", src, strerror(errno));
 				ok = false;
 			}
 			break;

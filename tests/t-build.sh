@@ -312,6 +312,18 @@ if [ -n "$XD" ] && [ "$(stat -c %d "$XD")" != "$(stat -c %d "$PARE_CACHE_DIR")" 
 else
 	skip "write fails on another file system" "no separate file system at /dev/shm"
 fi
+# the write can fail anywhere in the stream (a tar block, a blob, the end of the archive):
+# always one line and exit status 2 (under ASan: no leak on any of these paths)
+bad=""
+for lim in 12 20 28 36; do
+	for what in "-o $W/out/hello" "--tar $W/out/hello.tar"; do
+		rc=0
+		# shellcheck disable=SC2086
+		err=$(bash -c 'trap "" XFSZ; ulimit -f "$0"; exec "$@"' "$lim" "$PARE" --quiet build hello $what 2>&1 >/dev/null) || rc=$?
+		[ "$rc" = 2 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] || bad="$bad ${lim}K/${what%% *}:rc=$rc"
+	done
+done
+check_eq "write fails at any point: exit 2 and one line each time" "" "$bad"
 check_eq "write fails: the previous layout is intact" "$DPREV" "$(jq -r '.manifests[0].digest' "$W/out/hello/index.json")"
 check "write fails: the previous oci-archive is intact" cmp "$W/out/hello.tar" "$W/hello.tar.prev"
 check_eq "write fails: no temporary left next to the outputs" "" "$(cd "$W/out" && ls -d hello.tmp.* hello.tar.tmp.* 2>/dev/null)"
