@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,22 +256,29 @@ char *path_join(const char *a, const char *b)
 	return xasprintf("%s/%s", a, b);
 }
 
-const char *pare_cache_dir(void)
+static char *cache_dir;
+
+static void cache_dir_init(void)
 {
-	static char *dir;
 	const char *env;
 
-	if (dir)
-		return dir;
 	if ((env = getenv("PARE_CACHE_DIR")) && *env)
-		dir = xstrdup(env);
+		cache_dir = xstrdup(env);
 	else if ((env = getenv("XDG_CACHE_HOME")) && *env == '/')
-		dir = xasprintf("%s/pare", env);
+		cache_dir = xasprintf("%s/pare", env);
 	else if ((env = getenv("HOME")) && *env)
-		dir = xasprintf("%s/.cache/pare", env);
+		cache_dir = xasprintf("%s/.cache/pare", env);
 	else
-		dir = xstrdup("/tmp/pare-cache");
-	return dir;
+		cache_dir = xstrdup("/tmp/pare-cache");
+}
+
+/* Threads of the resolver and the builder ask for it at the same time. */
+const char *pare_cache_dir(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, cache_dir_init);
+	return cache_dir;
 }
 
 struct mem_src {

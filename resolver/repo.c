@@ -623,7 +623,7 @@ int release_load(const struct recipe_repo *rr, const char *suite,
 	}
 
 	if (rr->trusted) {
-		warning("%s: trusted: true, the OpenPGP signature is not checked", out->where);
+		/* the caller warns, in list order (releases load in parallel) */
 		if (have_inrel) {
 			if (clearsign_text(out->where, &inrel, &text, e) < 0)
 				goto out;

@@ -31,7 +31,9 @@ struct release {
 
 /* Fetch (or, offline, take from the cache), verify and parse the Release
  * of url/dists/suite.  Refuses bad signatures, expiry and rollbacks
- * against o->previous. */
+ * against o->previous.  Safe to call from several threads at once (for
+ * different releases); it prints nothing, so the caller warns about a
+ * `trusted: true` repository. */
 int release_load(const struct recipe_repo *rr, const char *suite,
 		 const struct resolve_opts *o, struct release *out, perr *e);
 void release_free(struct release *rel);

@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include "resolver_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,6 +505,66 @@ static char *release_key(const struct recipe_repo *rr, const char *suite)
 	return sb_detach(&sb);
 }
 
+struct release_job {
+	const struct recipe_repo *rr;
+	const char *suite;
+	const struct resolve_opts *o;
+	struct release *out;
+	int ret;
+	perr e;
+};
+
+static void *release_job_run(void *arg)
+{
+	struct release_job *j = arg;
+
+	j->ret = release_load(j->rr, j->suite, j->o, j->out, &j->e);
+	return NULL;
+}
+
+/* Load n Releases concurrently (a thread each, up to RELEASE_THREADS at a
+ * time).  A failure is reported for the first failing one in list order,
+ * whatever finished first, and every loaded one is freed. */
+#define RELEASE_THREADS 8
+
+static int release_load_all(struct release_job *jobs, size_t n, perr *e)
+{
+	int ret = 0;
+
+	for (size_t base = 0; base < n; base += RELEASE_THREADS) {
+		size_t m = n - base < RELEASE_THREADS ? n - base : RELEASE_THREADS;
+		pthread_t tid[RELEASE_THREADS];
+		bool started[RELEASE_THREADS] = { false };
+
+		/* the first one on this thread, the others on their own */
+		for (size_t i = 1; i < m; i++)
+			started[i] = pthread_create(&tid[i], NULL, release_job_run,
+						    &jobs[base + i]) == 0;
+		release_job_run(&jobs[base]);
+		for (size_t i = 1; i < m; i++) {
+			if (started[i])
+				pthread_join(tid[i], NULL);
+			else
+				release_job_run(&jobs[base + i]);
+		}
+	}
+	/* in list order, up to the first failure, as one at a time would */
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (jobs[i].ret < 0) {
+			*e = jobs[i].e;
+			ret = -1;
+		} else if (jobs[i].rr->trusted) {
+			warning("%s: trusted: true, the OpenPGP signature is not checked",
+				jobs[i].out->where);
+		}
+	}
+	if (ret < 0)
+		for (size_t i = 0; i < n; i++)
+			if (jobs[i].ret == 0)
+				release_free(jobs[i].out);
+	return ret;
+}
+
 struct shared_pool {
 	char *key;           /* arch + the release indices, in recipe order */
 	Pool *pool;
@@ -513,7 +574,8 @@ int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_
 		       struct lock_recipe *outs, perr *e)
 {
 	struct recipe_repo *host = NULL;
-	size_t nhost = 0, nrels = 0, ralloc = 0, npools = 0, palloc = 0;
+	size_t nhost = 0, nrels = 0, jalloc = 0, npools = 0, palloc = 0;
+	struct release_job *jobs = NULL;
 	bool host_loaded = false;
 	struct release *rels = NULL;
 	strvec relkeys = STRVEC_INIT;
@@ -524,7 +586,9 @@ int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_
 
 	memset(outs, 0, n * sizeof(*outs));
 	memset(&resolver_last_timing, 0, sizeof(resolver_last_timing));
-	/* every distinct Release once, fetched and verified once */
+	/* every distinct Release once, fetched and verified once: first the
+	 * list, then all of them at the same time (each is a round trip to a
+	 * server and a gpgv run) */
 	t0 = now_ms();
 	for (size_t i = 0; i < n; i++) {
 		struct recipe_repo *repos = rs[i]->repos;
@@ -545,13 +609,10 @@ int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_
 				for (j = 0; j < relkeys.n && strcmp(relkeys.v[j], key); j++)
 					;
 				if (j == relkeys.n) {
-					ALLOC_GROW(rels, nrels + 1, ralloc);
-					if (release_load(&repos[k], repos[k].suites.v[s], o, &rels[nrels],
-							 e) < 0) {
-						free(key);
-						goto out;
-					}
-					nrels++;
+					ALLOC_GROW(jobs, relkeys.n + 1, jalloc);
+					jobs[j] = (struct release_job){ .rr = &repos[k],
+									.suite = repos[k].suites.v[s],
+									.o = o };
 					sv_push(&relkeys, key);
 				}
 				free(key);
@@ -559,6 +620,12 @@ int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_
 				ridx[i][nridx[i]++] = j;
 			}
 	}
+	rels = xcalloc(relkeys.n ? relkeys.n : 1, sizeof(*rels));
+	for (size_t j = 0; j < relkeys.n; j++)
+		jobs[j].out = &rels[j];
+	if (release_load_all(jobs, relkeys.n, e) < 0)
+		goto out;
+	nrels = relkeys.n;
 	resolver_last_timing.release_ms = now_ms() - t0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -618,6 +685,7 @@ out:
 	for (size_t i = 0; i < nrels; i++)
 		release_free(&rels[i]);
 	free(rels);
+	free(jobs);
 	for (size_t i = 0; i < n; i++)
 		free(ridx[i]);
 	free(ridx);

@@ -54,6 +54,49 @@ K=$W/keyring.gpg
 cp "$repo/keyring.gpg" "$K"
 U=file://$repo
 
+# ---- several repositories: their Releases load at the same time ------------------------------
+# four copies of the fixture repository; errors and warnings still come in the recipe's order
+for i in 1 2 3 4; do cp -r "$repo" "$W/par$i"; done
+cp "$W/par1/keyring.gpg" "$W/parkey.gpg"
+par_recipe() { # NAME KEYRING1..4
+	local name=$1
+	shift
+	{
+		echo "name: $name"
+		echo "archs: [amd64]"
+		echo "packages: [hello]"
+		echo "repositories:"
+		local i=1
+		for k in "$@"; do
+			echo "  - url: file://$W/par$i"
+			echo "    suites: [stable]"
+			echo "    components: [main]"
+			if [[ $k == trusted ]]; then echo "    trusted: true"; else echo "    keyring: $k"; fi
+			i=$((i + 1))
+		done
+	} >"$R/$name.yaml"
+}
+par_recipe par4 "$W/parkey.gpg" "$W/parkey.gpg" "$W/parkey.gpg" "$W/parkey.gpg"
+check "four repositories, loaded in parallel, lock" plock par4
+check_eq "the lock records the four repositories" 4 \
+	"$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["recipes"]["par4"]["repositories"]))' "$L")"
+par_recipe parbad "$W/parkey.gpg" "$repo/wrong-keyring.gpg" "$W/parkey.gpg" "$repo/wrong-keyring.gpg"
+same=1
+for i in 1 2 3 4 5 6; do
+	err=$(PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES=$R PARE_LOCK=$W/parbad.lock "$PARE" --quiet lock parbad 2>&1) && same=0
+	[[ $err == "pare: repository file://$W/par2 stable: not signed by a key in "*wrong-keyring.gpg* ]] || same=0
+	[[ $(wc -l <<<"$err") == 1 ]] || same=0
+done
+((same)) && ok "two bad repositories: always the first one in the recipe is named, in one line" ||
+	fail "two bad repositories: the first one is named" "$err"
+[[ ! -e $W/parbad.lock ]] && ok "nothing written when one of them fails" || fail "nothing written when one of them fails"
+par_recipe partr trusted "$W/parkey.gpg" trusted trusted
+err=$(PARE_RECIPES=$R PARE_LOCK=$W/partr.lock "$PARE" --quiet lock partr 2>&1 >/dev/null)
+check_eq "one warning a trusted repository, in the recipe's order" \
+	"$W/par1 $W/par3 $W/par4" \
+	"$(sed -n 's|^pare: warning: repository file://\([^ ]*\) stable: trusted: true.*|\1|p' <<<"$err" | tr '\n' ' ' | sed 's/ $//')"
+rm -f "$R"/par*.yaml
+
 # ---- dependency semantics ------------------------------------------------------------------
 recipe deps "$U" "$K" "packages: [hello, app-versioned, app-alt, app-virtual, app-predep, app-ma, chain-top, ca-certificates]" \
 	"archs: [amd64, arm64]"
