@@ -64,9 +64,9 @@ int cmd_lock(int argc, char **argv, perr *e)
 			goto out;
 		nlrs = nrs;
 	}
-	debug("release fetch+verify %.1f ms, index load %.1f ms, solve %.1f ms",
+	debug("release fetch+verify %.1f ms, index load %.1f ms, solve %.1f ms, %u from the resolution cache",
 	      resolver_last_timing.release_ms, resolver_last_timing.load_ms,
-	      resolver_last_timing.solve_ms);
+	      resolver_last_timing.solve_ms, resolver_last_timing.cached);
 	for (size_t k = 0; k < nrs; k++) {
 		sv_push(&names, rs[k]->name);
 		if (check)

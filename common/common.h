@@ -156,6 +156,11 @@ int read_file(const char *path, strbuf *out, size_t max, perr *e);
 int write_all(int fd, const void *buf, size_t n);
 /* path written (created or truncated) with mode and fsynced; no rename. */
 int write_file_synced(const char *path, const void *data, size_t n, mode_t mode, perr *e);
+/* A scratch file (a private temporary directory's, removed after use):
+ * written, not fsynced. */
+int write_file_scratch(const char *path, const void *data, size_t n, mode_t mode, perr *e);
+/* Whether path is a regular file holding exactly data[0..n). */
+bool file_holds(const char *path, const void *data, size_t n);
 /* Write via PATH.tmp.PID, fsync, rename, fsync the directory. */
 int write_file_atomic(const char *path, const void *data, size_t n, mode_t mode,
 		      perr *e);
@@ -179,6 +184,10 @@ char *path_join(const char *a, const char *b);
 /* $XDG_CACHE_HOME/pare, else $HOME/.cache/pare; created on demand.
  * PARE_CACHE_DIR overrides (tests). Returned string is static. */
 const char *pare_cache_dir(void);
+
+/* This binary's GNU build ID in hex (static), NULL if it was linked
+ * without one.  Caches of answers that depend on pare's own code key on it. */
+const char *pare_build_id(void);
 
 /* ---- fetch (libcurl for http/https, plain reads for file://) ------------ */
 

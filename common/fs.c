@@ -82,7 +82,8 @@ int write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-int write_file_synced(const char *path, const void *data, size_t n, mode_t mode, perr *e)
+static int write_file_plain(const char *path, const void *data, size_t n, mode_t mode,
+			    bool sync, perr *e)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 
@@ -93,7 +94,7 @@ int write_file_synced(const char *path, const void *data, size_t n, mode_t mode,
 		close(fd);
 		return -1;
 	}
-	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || (sync && fsync(fd) < 0)) {
 		perr_errno(e, "cannot sync '%s'", path);
 		close(fd);
 		return -1;
@@ -101,6 +102,30 @@ int write_file_synced(const char *path, const void *data, size_t n, mode_t mode,
 	if (close(fd) < 0)
 		return perr_errno(e, "cannot close '%s'", path);
 	return 0;
+}
+
+int write_file_synced(const char *path, const void *data, size_t n, mode_t mode, perr *e)
+{
+	return write_file_plain(path, data, n, mode, true, e);
+}
+
+int write_file_scratch(const char *path, const void *data, size_t n, mode_t mode, perr *e)
+{
+	return write_file_plain(path, data, n, mode, false, e);
+}
+
+bool file_holds(const char *path, const void *data, size_t n)
+{
+	strbuf sb = STRBUF_INIT;
+	struct stat st;
+	perr e;
+	bool same;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != n)
+		return false;
+	same = read_file(path, &sb, n + 1, &e) == 0 && sb.len == n && !memcmp(sb.buf, data, n);
+	sb_release(&sb);
+	return same;
 }
 
 int write_file_atomic_fn(const char *path, mode_t mode,

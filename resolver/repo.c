@@ -219,11 +219,12 @@ static int gpgv_verify(const char *where, const char *keyring, const strbuf *sig
 	outf = path_join(tmpdir, "signed-text");
 	errf = path_join(tmpdir, "stderr");
 	statf = path_join(tmpdir, "status");
-	if (write_file_atomic(sigf, sig->buf, sig->len, 0600, e) < 0)
+	/* gpgv's inputs, in a private directory removed below: no fsync */
+	if (write_file_scratch(sigf, sig->buf, sig->len, 0600, e) < 0)
 		goto out;
 	if (data) {
 		dataf = path_join(tmpdir, "Release");
-		if (write_file_atomic(dataf, data->buf, data->len, 0600, e) < 0)
+		if (write_file_scratch(dataf, data->buf, data->len, 0600, e) < 0)
 			goto out;
 	}
 	sfd = open(statf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -517,6 +518,14 @@ static char *release_cache_dir(const char *url, const char *suite)
 	return d;
 }
 
+/* path holds sb afterwards: written (atomically) only if it did not yet */
+static int kept(const char *path, const strbuf *sb, perr *e)
+{
+	if (file_holds(path, sb->buf, sb->len))
+		return 0;
+	return write_file_atomic(path, sb->buf, sb->len, 0644, e);
+}
+
 static int cache_store(const char *dir, const strbuf *inrelease, const strbuf *release,
 		       const strbuf *gpg, perr *e)
 {
@@ -526,13 +535,13 @@ static int cache_store(const char *dir, const strbuf *inrelease, const strbuf *r
 
 	if (mkdir_p(dir, 0755, e) < 0)
 		goto out;
+	/* kept(): most runs fetch what is cached already; no rewrite, no fsync */
 	if (inrelease) {
-		if (write_file_atomic(a, inrelease->buf, inrelease->len, 0644, e) < 0)
+		if (kept(a, inrelease, e) < 0)
 			goto out;
 		unlink(b), unlink(c);
 	} else {
-		if (write_file_atomic(b, release->buf, release->len, 0644, e) < 0 ||
-		    (gpg && write_file_atomic(c, gpg->buf, gpg->len, 0644, e) < 0))
+		if (kept(b, release, e) < 0 || (gpg && kept(c, gpg, e) < 0))
 			goto out;
 		unlink(a);
 		if (!gpg)

@@ -230,6 +230,7 @@ struct resolver_timing {
 	double release_ms;   /* fetch (or read) and gpgv-verify every Release */
 	double load_ms;      /* Packages indexes into libsolv (.solv cache or parse) */
 	double solve_ms;     /* assumed stubs, whatprovides, solver, closure */
+	unsigned cached;     /* recipe archs answered by the resolution cache */
 };
 extern struct resolver_timing resolver_last_timing;
 

@@ -32,6 +32,7 @@
 #include <solv/rules.h>
 #include <solv/selection.h>
 #include <solv/solver.h>
+#include <solv/solvversion.h>
 #include <solv/transaction.h>
 
 enum job_kind { JOB_REQUEST, JOB_ASSUME, JOB_EXCLUDE };
@@ -505,6 +506,96 @@ static char *release_key(const struct recipe_repo *rr, const char *suite)
 	return sb_detach(&sb);
 }
 
+/* ---- the resolution cache -------------------------------------------------
+ *
+ * A solution is a pure function of the merged recipe, the arch, the exact
+ * indexes (each Release's InRelease sha256 pins its Packages files, with
+ * the components read, in the recipe's order), libsolv and pare's own code.
+ * So the last answer for those inputs is kept, one file a recipe and arch
+ * under $cache/resolve/, in recipes.lock's own format with the hash of the
+ * inputs in place of the recipe's, and taken again while they are the same:
+ * a warm `pare lock` or `pare check` with nothing new upstream loads no
+ * index and runs no solver.  The key holds pare's GNU build ID, so a new
+ * pare never trusts an older one's answer; with no build ID, or
+ * PARE_RESOLVE_CACHE=0, every resolution is solved.  A damaged or foreign
+ * file is a miss and is overwritten. */
+static char *memo_key(const struct recipe *r, const char *arch, const struct release *rels,
+		      const size_t *idx, size_t n)
+{
+	const char *id = pare_build_id(), *env = getenv("PARE_RESOLVE_CACHE");
+	char hex[SHA256_HEX_LEN + 1];
+	strbuf sb = STRBUF_INIT;
+
+	if (!id || (env && !strcmp(env, "0")) || !r->sha256)
+		return NULL;
+	sb_addf(&sb, "pare resolution 1\n%s\nlibsolv %s\n%s\n%s\n", id, solv_version,
+		r->sha256, arch);
+	for (size_t k = 0; k < n; k++) {
+		const struct release *rel = &rels[idx[k]];
+		sb_addf(&sb, "%s %s %s %d", rel->url, rel->suite, rel->meta.inrelease_sha256,
+			rel->no_arch_all);
+		for (size_t c = 0; c < rel->components.n; c++)
+			sb_addf(&sb, " %s", rel->components.v[c]);
+		sb_adds(&sb, "\n");
+	}
+	sha256_hex(sb.buf, sb.len, hex);
+	sb_release(&sb);
+	return xstrdup(hex);
+}
+
+static char *memo_path(const char *name, const char *arch)
+{
+	char hex[SHA256_HEX_LEN + 1], *file, *dir, *p;
+	char *id = xasprintf("%s\n%s", name, arch);
+
+	sha256_hex(id, strlen(id), hex);
+	file = xasprintf("%s.lock", hex);
+	dir = path_join(pare_cache_dir(), "resolve");
+	p = path_join(dir, file);
+	free(id), free(file), free(dir);
+	return p;
+}
+
+/* The kept answer for key, moved into *la; false when there is none. */
+static bool memo_get(const char *path, const char *key, const char *name,
+		     struct lock_arch *la)
+{
+	struct lock l;
+	perr e;
+	bool hit = false;
+
+	if (lock_read(path, &l, true, &e) < 0) {
+		debug("%s: not a resolution (%s): solving", path, e.msg);
+		return false;
+	}
+	if (l.nrecipes == 1 && !strcmp(l.recipes[0].name, name) &&
+	    !strcmp(l.recipes[0].recipe_sha256, key) && l.recipes[0].narchs == 1 &&
+	    !strcmp(l.recipes[0].archs[0].arch, la->arch)) {
+		free(la->arch);
+		*la = l.recipes[0].archs[0];
+		memset(&l.recipes[0].archs[0], 0, sizeof(*la));
+		hit = true;
+	}
+	lock_free(&l);
+	return hit;
+}
+
+static void memo_put(const char *path, const char *key, const struct lock_recipe *out,
+		     const struct lock_arch *la)
+{
+	struct lock_recipe one = { .name = out->name, .recipe_sha256 = (char *)key,
+				   .repos = out->repos, .nrepos = out->nrepos,
+				   .archs = (struct lock_arch *)la, .narchs = 1 };
+	struct lock l = { .version = 1, .recipes = &one, .nrecipes = 1 };
+	char *dir = path_dirname(path);
+	perr e;
+
+	/* a cache: failing to keep the answer costs the next run a solve */
+	if (mkdir_p(dir, 0755, &e) < 0 || lock_write(path, &l, &e) < 0)
+		debug("resolution cache: %s", e.msg);
+	free(dir);
+}
+
 struct release_job {
 	const struct recipe_repo *rr;
 	const char *suite;
@@ -641,28 +732,35 @@ int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_
 		for (size_t a = 0; a < r->archs.n; a++) {
 			struct lock_arch *la = &out->archs[out->narchs++];
 			strbuf key = STRBUF_INIT;
+			char *mkey, *mpath;
+			bool failed = false;
 			Pool *pool = NULL;
 			uint64_t total = 0;
 			la->arch = xstrdup(r->archs.v[a]);
 			sb_adds(&key, la->arch);
 			for (size_t k = 0; k < nridx[i]; k++)
 				sb_addf(&key, " %zu", ridx[i][k]);
-			for (size_t p = 0; p < npools && !pool; p++)
-				if (!strcmp(pools[p].key, key.buf))
-					pool = pools[p].pool;
-			if (!pool) {
-				size_t *idx = ridx[i];
-				if (load_pool(rels, idx, nridx[i], la->arch, o && o->offline, &pool,
-					      e) < 0) {
-					sb_release(&key);
-					goto out;
+			mkey = memo_key(r, la->arch, rels, ridx[i], nridx[i]);
+			mpath = mkey ? memo_path(r->name, la->arch) : NULL;
+			if (mkey && memo_get(mpath, mkey, r->name, la)) {
+				resolver_last_timing.cached++;
+			} else {
+				for (size_t p = 0; p < npools && !pool; p++)
+					if (!strcmp(pools[p].key, key.buf))
+						pool = pools[p].pool;
+				if (!pool && load_pool(rels, ridx[i], nridx[i], la->arch,
+						       o && o->offline, &pool, e) == 0) {
+					ALLOC_GROW(pools, npools + 1, palloc);
+					pools[npools].key = sb_detach(&key);
+					pools[npools++].pool = pool;
 				}
-				ALLOC_GROW(pools, npools + 1, palloc);
-				pools[npools].key = sb_detach(&key);
-				pools[npools++].pool = pool;
+				failed = !pool || solve_arch(r, pool, la->arch, la, e) < 0;
+				if (!failed && mkey)
+					memo_put(mpath, mkey, out, la);
 			}
+			free(mkey), free(mpath);
 			sb_release(&key);
-			if (solve_arch(r, pool, la->arch, la, e) < 0)
+			if (failed)
 				goto out;
 			for (size_t k = 0; k < la->npkgs; k++)
 				total += la->pkgs[k].size;

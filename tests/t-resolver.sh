@@ -97,6 +97,54 @@ check_eq "one warning a trusted repository, in the recipe's order" \
 	"$(sed -n 's|^pare: warning: repository file://\([^ ]*\) stable: trusted: true.*|\1|p' <<<"$err" | tr '\n' ' ' | sed 's/ $//')"
 rm -f "$R"/par*.yaml
 
+# ---- the resolution cache ---------------------------------------------------------------------
+# the answer is kept by the inputs' hash; anything new upstream, a recipe edit, a damaged file or
+# PARE_RESOLVE_CACHE=0 means solving again, and the lock is the same either way
+cp -r "$repo" "$W/memo"
+MC=$(tmpdir)
+recipe memo "file://$W/memo" "$W/memo/keyring.gpg" "packages: [hello, libssl3]"
+mlock() { PARE_CACHE_DIR=$MC PARE_RECIPES=$R PARE_LOCK=$W/memo.lock "$PARE" -v lock memo 2>&1 >/dev/null; }
+cached() { sed -n 's/.*solve [0-9.]* ms, \([0-9]*\) from the resolution cache.*/\1/p' <<<"$1"; }
+out=$(mlock)
+check_eq "first lock: solved" 0 "$(cached "$out")"
+cp "$W/memo.lock" "$W/memo.lock.first"
+out=$(mlock)
+check_eq "second lock, nothing new: from the resolution cache" 1 "$(cached "$out")"
+[[ $out != *"index load"*" ms"* || $out == *"index load 0.0 ms"* ]] && ok "no index loaded for it" ||
+	fail "no index loaded for it" "$out"
+cmp -s "$W/memo.lock" "$W/memo.lock.first" && ok "the same lock" || fail "the same lock"
+out=$(PARE_RESOLVE_CACHE=0 mlock)
+check_eq "PARE_RESOLVE_CACHE=0: solved" 0 "$(cached "$out")"
+cmp -s "$W/memo.lock" "$W/memo.lock.first" && ok "the same lock solved" || fail "the same lock solved"
+# a damaged cache file: solved, the right answer, and the file mended
+f=$(ls "$MC"/resolve/*.lock)
+printf '{"version": 1, "recipes": {"memo": {' >"$f"
+out=$(mlock)
+check_eq "damaged cache file: solved" 0 "$(cached "$out")"
+cmp -s "$W/memo.lock" "$W/memo.lock.first" && ok "damaged cache file: the same lock" ||
+	fail "damaged cache file: the same lock"
+check_eq "damaged cache file: mended" 1 "$(cached "$(mlock)")"
+# an answer for other inputs (another pare, recipe or index) is never taken
+sed -i 's/"recipe_sha256": "[0-9a-f]*"/"recipe_sha256": "'"$(printf '%064d' 7)"'"/' "$f"
+check_eq "a cache file for other inputs: solved" 0 "$(cached "$(mlock)")"
+# a recipe edit
+recipe memo "file://$W/memo" "$W/memo/keyring.gpg" "packages: [hello]"
+out=$(mlock)
+check_eq "recipe edited: solved" 0 "$(cached "$out")"
+hasnt "$(L=$W/memo.lock closure memo)" libssl3 && ok "recipe edited: the new answer" ||
+	fail "recipe edited: the new answer" "$(L=$W/memo.lock closure memo)"
+recipe memo "file://$W/memo" "$W/memo/keyring.gpg" "packages: [hello, libssl3]"
+check_eq "recipe restored: the earlier answer is kept no more (one file a recipe and arch)" 0 "$(cached "$(mlock)")"
+# a new upload: the InRelease changes, so the kept answer is not used
+sed 's/^Version: .*/Version: 9.9-1/' "$PARE_SRC/tests/fixtures/packages/libssl3.pkg" >"$W/libssl3-new.pkg"
+FIXTURE_DATE="Sun, 01 Jan 2040 00:00:00 UTC" "$PARE_SRC/tests/fixtures/mkrepo" --add "$W/memo" "$W/libssl3-new.pkg" >/dev/null 2>&1
+out=$(mlock)
+check_eq "new upload: solved" 0 "$(cached "$out")"
+has "$(L=$W/memo.lock closure memo)" libssl3=9.9-1 && ok "new upload: locked" ||
+	fail "new upload: locked" "$(L=$W/memo.lock closure memo)"
+check_eq "and kept again" 1 "$(cached "$(mlock)")"
+rm -f "$R/memo.yaml"
+
 # ---- dependency semantics ------------------------------------------------------------------
 recipe deps "$U" "$K" "packages: [hello, app-versioned, app-alt, app-virtual, app-predep, app-ma, chain-top, ca-certificates]" \
 	"archs: [amd64, arm64]"
