@@ -9,6 +9,7 @@
 #include "gen_int.h"
 
 #include <elf.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,18 +31,35 @@ static bool get(const struct rd *r, uint64_t off, unsigned len, uint64_t *v)
 	return true;
 }
 
-/* A string of the .dynamic section's string table, bounds checked. */
-static int dyn_str(const struct rd *r, uint64_t stroff, uint64_t strsize, uint64_t val,
-		   char **out, perr *e)
+/* [off, off + len) lies inside the data; no wrap-around (offsets and sizes
+ * are 64-bit values from the file: their sum may overflow). */
+static bool inside(const struct rd *r, uint64_t off, uint64_t len)
 {
-	uint64_t s = stroff + val, end = s;
+	return off <= r->n && len <= r->n - off;
+}
 
-	if (val >= strsize || s >= r->n)
+/* A string of the .dynamic section's string table, bounds checked.
+ * *budget: string bytes still allowed for this object.  DT_NEEDED entries
+ * may all point at one long string; without a budget a file of n bytes
+ * would make n/16 copies of an n-byte string.  The budget is the file's
+ * size: a real object holds its names, and its .dynamic entries, itself. */
+static int dyn_str(const struct rd *r, uint64_t stroff, uint64_t strsize, uint64_t val,
+		   uint64_t *budget, char **out, perr *e)
+{
+	uint64_t s, end;
+
+	if (!inside(r, stroff, strsize))
+		return perr_set(e, "ELF dynamic string table outside the file");
+	if (val >= strsize)
 		return perr_set(e, "bad ELF dynamic string offset");
-	while (end < r->n && end < stroff + strsize && r->p[end])
+	s = end = stroff + val;
+	while (end < stroff + strsize && r->p[end])
 		end++;
-	if (end >= r->n || r->p[end])
+	if (end == stroff + strsize)
 		return perr_set(e, "unterminated ELF dynamic string");
+	if (end - s + 1 > *budget)
+		return perr_set(e, "ELF .dynamic names more string bytes than the file has");
+	*budget -= end - s + 1;
 	*out = xstrndup((const char *)r->p + s, end - s);
 	return 0;
 }
@@ -61,7 +79,7 @@ void elf_dyn_release(struct elf_dyn *d)
 int elf_dynamic(const void *data, size_t n, struct elf_dyn *d, perr *e)
 {
 	struct rd r = { data, n, false, false };
-	uint64_t type, shoff, shentsize, shnum;
+	uint64_t type, shoff, shentsize, shnum, budget = n;
 	int ret = -1;
 
 	memset(d, 0, sizeof(*d));
@@ -82,6 +100,16 @@ int elf_dynamic(const void *data, size_t n, struct elf_dyn *d, perr *e)
 		if (!get(&r, 0x20, 4, &shoff) || !get(&r, 0x2e, 2, &shentsize) ||
 		    !get(&r, 0x30, 2, &shnum))
 			return perr_set(e, "truncated ELF header");
+	}
+	/* every section header inside the file and big enough for the fields
+	 * read from it, so no offset below wraps or reads a neighbour */
+	if (shnum && shentsize < (r.is64 ? 0x40u : 0x28u)) {
+		perr_set(e, "bad ELF section header size %" PRIu64, shentsize);
+		goto out;
+	}
+	if (!inside(&r, shoff, shnum * shentsize)) {
+		perr_set(e, "truncated ELF section table");
+		goto out;
 	}
 	for (uint64_t i = 0; i < shnum; i++) {
 		uint64_t sh = shoff + i * shentsize, stype, off, size, link;
@@ -110,6 +138,12 @@ int elf_dynamic(const void *data, size_t n, struct elf_dyn *d, perr *e)
 			perr_set(e, "truncated ELF section header");
 			goto out;
 		}
+		/* an .dynamic whose end wraps past 2^64 would be read as empty:
+		 * DT_NEEDED entries silently lost to the link check */
+		if (!inside(&r, off, size)) {
+			perr_set(e, "ELF .dynamic outside the file");
+			goto out;
+		}
 		d->dynamic = true;
 		for (uint64_t k = off; k + entsize <= off + size; k += entsize) {
 			uint64_t tag, val;
@@ -123,7 +157,7 @@ int elf_dynamic(const void *data, size_t n, struct elf_dyn *d, perr *e)
 				break;
 			if (tag != DT_SONAME && tag != DT_NEEDED && tag != DT_RUNPATH && tag != DT_RPATH)
 				continue;
-			if (dyn_str(&r, stroff, strsize, val, &s, e) < 0)
+			if (dyn_str(&r, stroff, strsize, val, &budget, &s, e) < 0)
 				goto out;
 			if (tag == DT_NEEDED) {
 				sv_push(&d->needed, s);

@@ -35,11 +35,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The regular file path leads to in the tree (symlinks followed in every
- * component, ".." resolved on the way, like the kernel), or NULL.  Parent
- * directories packages did not list are taken to exist. */
-static const struct tree_entry *resolve(const struct image_tree *t, const char *path)
+/* Walks path in the tree like the kernel: symlinks followed in every
+ * component, ".." resolved on the way; parent directories packages did not
+ * list are taken to exist.  dir NULL: the regular file path leads to, or
+ * NULL.  dir set: path must lead to a directory (or an implicit one);
+ * *dir gets its symlink-free path ("" for the root) and a non-NULL dummy
+ * is returned on success. */
+static const struct tree_entry *walk(const struct image_tree *t, const char *path, char **dir)
 {
+	static const struct tree_entry ok_dir;
 	strvec stack = STRVEC_INIT, parts = STRVEC_INIT;
 	strbuf cur = STRBUF_INIT;
 	const struct tree_entry *res = NULL;
@@ -58,7 +62,7 @@ static const struct tree_entry *resolve(const struct image_tree *t, const char *
 
 		if (!*comp || !strcmp(comp, ".")) {
 			free(comp);
-			if (last && !cur.len)
+			if (!dir && last && !cur.len)
 				goto out;
 			continue;
 		}
@@ -70,7 +74,7 @@ static const struct tree_entry *resolve(const struct image_tree *t, const char *
 				cur.len--;
 			sb_addc(&cur, '\0');
 			cur.len--;
-			if (last)
+			if (!dir && last)
 				goto out;
 			continue;
 		}
@@ -79,7 +83,7 @@ static const struct tree_entry *resolve(const struct image_tree *t, const char *
 		free(comp);
 		ent = tree_get(t, cur.buf);
 		if (!ent) {
-			if (last)
+			if (!dir && last)
 				goto out;
 			continue; /* an implicit parent directory, or missing */
 		}
@@ -95,9 +99,9 @@ static const struct tree_entry *resolve(const struct image_tree *t, const char *
 			cur.len--;
 			continue;
 		}
-		if (ent->type == TREE_HARDLINK && last)
+		if (!dir && ent->type == TREE_HARDLINK && last)
 			ent = tree_get(t, ent->target);
-		if (last) {
+		if (!dir && last) {
 			if (ent && ent->type == TREE_FILE)
 				res = ent;
 			goto out;
@@ -105,11 +109,54 @@ static const struct tree_entry *resolve(const struct image_tree *t, const char *
 		if (ent->type != TREE_DIR)
 			goto out;
 	}
+	if (dir) {
+		*dir = xstrdup(sb_str(&cur));
+		res = &ok_dir;
+	}
 out:
 	sv_clear(&stack);
 	sv_clear(&parts);
 	sb_release(&cur);
 	return res;
+}
+
+static const struct tree_entry *resolve(const struct image_tree *t, const char *path)
+{
+	return walk(t, path, NULL);
+}
+
+/* dirs with each directory replaced by its symlink-free path (dropped when
+ * it is no directory), sorted and unique: the set to look names up in. */
+static void canon_dirs(const struct image_tree *t, const strvec *dirs, strvec *out)
+{
+	for (size_t i = 0; i < dirs->n; i++) {
+		char *d = NULL;
+
+		if (walk(t, dirs->v[i], &d))
+			sv_push_nodup(out, d);
+	}
+	sv_uniq(out);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The tree's entries by base name: a library is looked up among the few
+ * entries of its name, not in every directory of the search path (a run
+ * path of 20000 directories and 3000 DT_NEEDED were 6e7 path walks). */
+struct by_base {
+	const char *base;
+	const char *path;
+};
+
+static int cmp_base(const void *a, const void *b)
+{
+	const struct by_base *x = a, *y = b;
+	int c = strcmp(x->base, y->base);
+
+	return c ? c : strcmp(x->path, y->path);
 }
 
 /* The run path's directories with $ORIGIN / $LIB substituted. */
@@ -146,14 +193,31 @@ static void run_dirs(const char *runpath, const char *origin, const char *trip, 
 	sv_clear(&items);
 }
 
-static bool found_in(const struct image_tree *t, const strvec *dirs, const char *name)
+/* Is there a regular file name in one of dirs (canon_dirs), as ld.so
+ * would find it?  The entry dir/name is the one resolve(dir/name) reaches
+ * after the directory part, so looking at the entries named name whose
+ * directory is in dirs is the same lookup. */
+static bool found_in(const struct image_tree *t, const struct by_base *bb, size_t nbb,
+		     const strvec *dirs, const char *name)
 {
-	for (size_t i = 0; i < dirs->n; i++) {
-		char *p = xasprintf("%s/%s", dirs->v[i], name);
-		bool ok = resolve(t, p) != NULL;
+	size_t lo = 0, hi = nbb;
 
-		free(p);
-		if (ok)
+	while (lo < hi) { /* first entry with base >= name */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(bb[mid].base, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < nbb && !strcmp(bb[lo].base, name); lo++) {
+		const char *p = bb[lo].path;
+		char *d = xstrndup(p, (size_t)(bb[lo].base - 1 - p));
+		const char *key = d;
+		bool in = bsearch(&key, dirs->v, dirs->n, sizeof(*dirs->v), cmp_str) != NULL;
+
+		free(d);
+		if (in && resolve(t, p))
 			return true;
 	}
 	return false;
@@ -184,11 +248,6 @@ static const struct tree_stripped *stripped_lib(const struct image_tree *t, cons
 	return any;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static const char *pkg_name(const struct image_tree *t, int pkg)
 {
 	const struct deb_pkg *p = &t->pkgs[pkg];
@@ -196,26 +255,32 @@ static const char *pkg_name(const struct image_tree *t, int pkg)
 	return p->name ? p->name : p->lp ? p->lp->name : "?";
 }
 
-/* One unresolved library no package ships: reported once. */
+/* One object needing a library no package ships; reported once per library
+ * (the first object, and how many more), after sorting all of them. */
 struct missing {
-	char *lib, *first; /* first (smallest) object path needing it */
+	const char *lib, *obj;
 	int pkg;
-	size_t count;
+	size_t seq; /* objects are visited in path order: the first is smallest */
 };
 
 static int cmp_missing(const void *a, const void *b)
 {
-	return strcmp(((const struct missing *)a)->lib, ((const struct missing *)b)->lib);
+	const struct missing *x = a, *y = b;
+	int r = strcmp(x->lib, y->lib);
+
+	return r ? r : x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 int builder_linkcheck(const struct build_ctx *c, perr *e)
 {
 	const struct image_tree *t = c->tree;
 	const char *trip = builder_arch_triplet(c->arch);
-	strvec sys = STRVEC_INIT, sonames = STRVEC_INIT;
+	strvec sys = STRVEC_INIT, sys_canon = STRVEC_INIT, sonames = STRVEC_INIT;
+	strvec libs = STRVEC_INIT; /* every object's DT_NEEDED, owned for miss */
 	struct tree_entry **ents = NULL;
 	struct missing *miss = NULL;
-	size_t n = 0, nmiss = 0, amiss = 0, nerr = 0, nobj = 0;
+	struct by_base *bb = NULL;
+	size_t n = 0, nmiss = 0, amiss = 0, nerr = 0, nobj = 0, nbb = 0;
 	strbuf first_err = STRBUF_INIT;
 	int ret = -1;
 
@@ -227,14 +292,23 @@ int builder_linkcheck(const struct build_ctx *c, perr *e)
 	}
 	sv_push(&sys, "/usr/lib");
 	sv_push(&sys, "/usr/lib64");
+	canon_dirs(t, &sys, &sys_canon);
 	ents = tree_sorted(t, &n);
-	for (size_t i = 0; i < n; i++)
+	bb = xcalloc(n + 1, sizeof(*bb));
+	for (size_t i = 0; i < n; i++) {
 		if (ents[i]->pkg >= 0 && ents[i]->type == TREE_FILE && ents[i]->elf == ELF_SONAME)
 			sv_push(&sonames, ents[i]->soname);
+		if (ents[i]->type != TREE_DIR) {
+			bb[nbb].base = path_basename(ents[i]->path);
+			bb[nbb++].path = ents[i]->path;
+		}
+	}
 	sv_uniq(&sonames);
+	qsort(bb, nbb, sizeof(*bb), cmp_base);
 	for (size_t i = 0; i < n; i++) {
 		const struct tree_entry *o = ents[i];
-		strvec needed = STRVEC_INIT, dirs = STRVEC_INIT;
+		strvec needed = STRVEC_INIT, uniq = STRVEC_INIT, dirs = STRVEC_INIT, canon = STRVEC_INIT;
+		bool *done;
 		char *origin;
 
 		if (o->pkg < 0 || o->type != TREE_FILE || !o->needed)
@@ -243,17 +317,29 @@ int builder_linkcheck(const struct build_ctx *c, perr *e)
 		origin = path_dirname(o->path);
 		if (o->runpath)
 			run_dirs(o->runpath, origin, trip, &dirs);
+		canon_dirs(t, &dirs, &canon);
+		sv_copy(&canon, &sys_canon);
+		sv_uniq(&canon);
 		sv_copy(&dirs, &sys);
+		sv_uniq(&dirs); /* only for stripped_lib: order does not matter */
 		sv_split(&needed, o->needed, "\n");
+		/* each library once per object, in the object's order */
+		sv_copy(&uniq, &needed);
+		sv_uniq(&uniq);
+		done = xcalloc(uniq.n + 1, sizeof(*done));
 		for (size_t k = 0; k < needed.n; k++) {
 			const char *lib = needed.v[k];
 			const struct tree_stripped *s;
 			const char *key = lib;
+			char **u = bsearch(&key, uniq.v, uniq.n, sizeof(*uniq.v), cmp_str);
 
+			if (done[u - uniq.v])
+				continue;
+			done[u - uniq.v] = true;
 			if (strchr(lib, '/')) {
 				if (lib[0] != '/' || resolve(t, lib))
 					continue; /* relative: the working directory's */
-			} else if (found_in(t, &dirs, lib) ||
+			} else if (found_in(t, bb, nbb, &canon, lib) ||
 				   (sonames.n && bsearch(&key, sonames.v, sonames.n,
 							 sizeof(*sonames.v), cmp_str))) {
 				continue;
@@ -267,27 +353,24 @@ int builder_linkcheck(const struct build_ctx *c, perr *e)
 						pkg_name(t, s->pkg));
 				continue;
 			}
-			{
-				size_t m;
-
-				for (m = 0; m < nmiss && strcmp(miss[m].lib, lib); m++)
-					;
-				if (m == nmiss) {
-					ALLOC_GROW(miss, nmiss + 1, amiss);
-					miss[nmiss].lib = xstrdup(lib);
-					miss[nmiss].first = xstrdup(o->path + 1);
-					miss[nmiss].pkg = o->pkg;
-					miss[nmiss].count = 0;
-					nmiss++;
-				}
-				miss[m].count++;
-			}
+			ALLOC_GROW(miss, nmiss + 1, amiss);
+			sv_push(&libs, lib);
+			miss[nmiss].lib = NULL; /* set below: libs.v may move */
+			miss[nmiss].obj = o->path + 1;
+			miss[nmiss].pkg = o->pkg;
+			miss[nmiss].seq = nmiss;
+			nmiss++;
 		}
+		free(done);
 		sv_clear(&needed);
+		sv_clear(&uniq);
 		sv_clear(&dirs);
+		sv_clear(&canon);
 		free(origin);
 	}
-	debug("link check: %zu ELF objects with DT_NEEDED, %zu removed, %zu unshipped libraries",
+	for (size_t m = 0; m < nmiss; m++)
+		miss[m].lib = libs.v[m];
+	debug("link check: %zu ELF objects with DT_NEEDED, %zu removed, %zu needs of unshipped libraries",
 	      nobj, nerr, nmiss);
 	if (nerr) {
 		if (nerr > 1)
@@ -298,24 +381,25 @@ int builder_linkcheck(const struct build_ctx *c, perr *e)
 	}
 	if (nmiss)
 		qsort(miss, nmiss, sizeof(*miss), cmp_missing);
-	for (size_t m = 0; m < nmiss; m++) {
+	for (size_t m = 0, run; m < nmiss; m += run) {
 		char more[64] = "";
 
-		if (miss[m].count > 1)
-			snprintf(more, sizeof(more), " (and %zu more)", miss[m].count - 1);
+		for (run = 1; m + run < nmiss && !strcmp(miss[m + run].lib, miss[m].lib); run++)
+			;
+		if (run > 1)
+			snprintf(more, sizeof(more), " (and %zu more)", run - 1);
 		warning("%s (%s): %s (package %s)%s needs %s, which no package in the image ships",
-			c->lr ? c->lr->name : "image", c->arch, miss[m].first, pkg_name(t, miss[m].pkg),
+			c->lr ? c->lr->name : "image", c->arch, miss[m].obj, pkg_name(t, miss[m].pkg),
 			more, miss[m].lib);
 	}
 	ret = 0;
 out:
-	for (size_t m = 0; m < nmiss; m++) {
-		free(miss[m].lib);
-		free(miss[m].first);
-	}
 	free(miss);
+	free(bb);
 	free(ents);
+	sv_clear(&libs);
 	sv_clear(&sys);
+	sv_clear(&sys_canon);
 	sv_clear(&sonames);
 	sb_release(&first_err);
 	return ret;

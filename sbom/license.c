@@ -246,14 +246,73 @@ char *lic_ref_id(const char *name)
 	return sb_detach(&sb);
 }
 
+/* ---- string index ---------------------------------------------------------- */
+
+/* FNV-1a; fold: ASCII case-insensitive, like strcasecmp in the C locale */
+static size_t str_hash(const char *s, bool fold)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (; *s; s++) {
+		h ^= fold ? (unsigned char)tolower((unsigned char)*s) : (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return (size_t)h;
+}
+
+static long idx_find(const struct lic_index *ix, const strvec *keys, const char *k, bool fold)
+{
+	if (!ix->cap)
+		return -1;
+	for (size_t h = str_hash(k, fold) & (ix->cap - 1);; h = (h + 1) & (ix->cap - 1)) {
+		size_t s = ix->slot[h];
+
+		if (!s)
+			return -1;
+		if (fold ? !strcasecmp(keys->v[s - 1], k) : !strcmp(keys->v[s - 1], k))
+			return (long)(s - 1);
+	}
+}
+
+static void idx_put(struct lic_index *ix, const strvec *keys, size_t i, bool fold)
+{
+	size_t h = str_hash(keys->v[i], fold) & (ix->cap - 1);
+
+	while (ix->slot[h])
+		h = (h + 1) & (ix->cap - 1);
+	ix->slot[h] = i + 1;
+}
+
+/* keys->v[keys->n - 1] was just pushed (and is not in the index yet) */
+static void idx_add(struct lic_index *ix, const strvec *keys, bool fold)
+{
+	if (keys->n * 2 > ix->cap) { /* at most half full: short probes */
+		size_t cap = ix->cap ? ix->cap : 16;
+
+		while (keys->n * 2 > cap)
+			cap *= 2;
+		free(ix->slot);
+		ix->slot = xcalloc(cap, sizeof(*ix->slot));
+		ix->cap = cap;
+		for (size_t i = 0; i < keys->n; i++)
+			idx_put(ix, keys, i, fold);
+		return;
+	}
+	idx_put(ix, keys, keys->n - 1, fold);
+}
+
+static void idx_free(struct lic_index *ix)
+{
+	free(ix->slot);
+	ix->slot = NULL;
+	ix->cap = 0;
+}
+
 /* ---- licence-ref registry ------------------------------------------------- */
 
 long lic_refs_find(const struct lic_refs *reg, const char *id)
 {
-	for (size_t i = 0; i < reg->ids.n; i++)
-		if (!strcmp(reg->ids.v[i], id))
-			return (long)i;
-	return -1;
+	return idx_find(&reg->index, &reg->ids, id, false);
 }
 
 static char *reg_add(struct lic_refs *reg, const char *pkgname, const char *name,
@@ -267,11 +326,25 @@ static char *reg_add(struct lic_refs *reg, const char *pkgname, const char *name
 		char *q = xasprintf("%s-%s", pkgname, name);
 		free(id);
 		id = lic_ref_id(q);
-		free(q);
 		i = lic_refs_find(reg, id);
+		if (i >= 0 && strcmp(reg->texts.v[i], text)) {
+			/* Still another text: names an id cannot tell apart ("a b"
+			 * and "a-b") each with its own text in one package.  The
+			 * text's digest, not a counter: no probing for a free one. */
+			char hex[SHA256_HEX_LEN + 1], *q2;
+
+			sha256_hex(text, strlen(text), hex);
+			q2 = xasprintf("%s-%s", q, hex);
+			free(id);
+			id = lic_ref_id(q2);
+			free(q2);
+			i = lic_refs_find(reg, id);
+		}
+		free(q);
 	}
 	if (i < 0) {
 		sv_push(&reg->ids, id);
+		idx_add(&reg->index, &reg->ids, false);
 		sv_push(&reg->names, name);
 		sv_push(&reg->texts, text);
 		/* The first package registering an (id, text) names the file:
@@ -299,6 +372,7 @@ void lic_refs_free(struct lic_refs *reg)
 	sv_clear(&reg->names);
 	sv_clear(&reg->texts);
 	sv_clear(&reg->where);
+	idx_free(&reg->index);
 }
 
 void lic_info_free(struct lic_info *li)
@@ -415,22 +489,51 @@ struct node {
 	struct node *l, *r;    /* N_AND / N_OR */
 };
 
+/* Trees are as deep as the expression is long ("a and b and c …" is a
+ * left-leaning chain, one level a term), and a License: line is as long as
+ * the copyright file (16 MiB): no recursion, the walks keep their own stack. */
+struct nstack {
+	struct { const struct node *n; int parent, state; } *v;
+	size_t n, alloc;
+};
+
+static void ns_push(struct nstack *st, const struct node *n, int parent)
+{
+	ALLOC_GROW(st->v, st->n + 1, st->alloc);
+	st->v[st->n].n = n;
+	st->v[st->n].parent = parent;
+	st->v[st->n].state = 0;
+	st->n++;
+}
+
 static void node_free(struct node *n)
 {
-	if (!n)
-		return;
-	node_free(n->l);
-	node_free(n->r);
-	free(n->spdx);
-	free(n);
+	struct nstack st = { NULL, 0, 0 };
+
+	if (n)
+		ns_push(&st, n, -1);
+	while (st.n) {
+		struct node *x = (struct node *)st.v[--st.n].n;
+
+		if (x->l)
+			ns_push(&st, x->l, -1);
+		if (x->r)
+			ns_push(&st, x->r, -1);
+		free(x->spdx);
+		free(x);
+	}
+	free(st.v);
 }
 
 struct ctx {
 	const char *pkg;
 	const char *where;
 	struct lic_refs *reg;
-	const struct para *ps;
-	size_t np;
+	strvec sa_names;          /* stand-alone License: paragraphs with a text, */
+	const char **sa_texts;    /* first of each name (case-insensitive) */
+	struct lic_index sa_index;
+	strvec memo_terms, memo_spdx; /* terms of several-term expressions already */
+	struct lic_index memo_index;  /* rendered: each is resolved once */
 	const char *stanza_text; /* text of the License: field being parsed */
 	bool single_term;        /* expression is one term: stanza text is its text */
 	strvec *refs;
@@ -441,13 +544,10 @@ struct ctx {
  * name, else the name itself. */
 static const char *ref_text(struct ctx *c, const char *name)
 {
-	for (size_t i = 0; i < c->np; i++) {
-		const struct field *lf = para_get(&c->ps[i], "License");
-		if (lf && !para_get(&c->ps[i], "Files") && !para_get(&c->ps[i], "Format") &&
-		    !para_get(&c->ps[i], "Format-Specification") &&
-		    !strcasecmp(lf->first, name) && lf->body.len)
-			return lf->body.buf;
-	}
+	long i = idx_find(&c->sa_index, &c->sa_names, name, true);
+
+	if (i >= 0)
+		return c->sa_texts[i];
 	if (c->single_term && c->stanza_text && *c->stanza_text)
 		return c->stanza_text;
 	return name;
@@ -465,6 +565,18 @@ static struct node *mk_term(struct ctx *c, char **tok, size_t n)
 		sb_adds(&whole, tok[i]);
 	}
 	nd->op = N_TERM;
+	/* A term's rendering depends on the stanza's text only when it is the
+	 * whole expression; otherwise it is the same every time ("x or x or
+	 * …" with a long text for x compared that text once per term). */
+	if (!c->single_term) {
+		long m = idx_find(&c->memo_index, &c->memo_terms, whole.buf, false);
+
+		if (m >= 0) {
+			nd->spdx = xstrdup(c->memo_spdx.v[m]);
+			sb_release(&whole);
+			return nd;
+		}
+	}
 	if (n == 1) {
 		lic = lic_map_name(tok[0]);
 		if (lic)
@@ -488,6 +600,11 @@ static struct node *mk_term(struct ctx *c, char **tok, size_t n)
 		char *id = reg_add(c->reg, c->pkg, whole.buf, ref_text(c, whole.buf), c->where);
 		sv_push(c->refs, id);
 		nd->spdx = id;
+	}
+	if (!c->single_term) {
+		sv_push(&c->memo_terms, whole.buf);
+		idx_add(&c->memo_index, &c->memo_terms, false);
+		sv_push(&c->memo_spdx, nd->spdx);
 	}
 	sb_release(&whole);
 	return nd;
@@ -591,22 +708,38 @@ static struct node *parse_expr(struct ctx *c, const char *line)
 	return acc;
 }
 
-static void render(strbuf *sb, const struct node *n, int parent)
+/* In order, an OR inside an AND in parentheses (WITH > AND > OR). */
+static void render(strbuf *sb, const struct node *root, int parent)
 {
-	bool paren;
+	struct nstack st = { NULL, 0, 0 };
 
-	if (n->op == N_TERM) {
-		sb_adds(sb, n->spdx);
-		return;
+	ns_push(&st, root, parent);
+	while (st.n) {
+		const struct node *n = st.v[st.n - 1].n;
+		bool paren = st.v[st.n - 1].parent == N_AND && n->op == N_OR;
+
+		if (n->op == N_TERM) {
+			sb_adds(sb, n->spdx);
+			st.n--;
+			continue;
+		}
+		switch (st.v[st.n - 1].state++) {
+		case 0: /* before the left operand */
+			if (paren)
+				sb_addc(sb, '(');
+			ns_push(&st, n->l, n->op);
+			break;
+		case 1: /* between the operands */
+			sb_adds(sb, n->op == N_AND ? " AND " : " OR ");
+			ns_push(&st, n->r, n->op);
+			break;
+		default: /* after the right one */
+			if (paren)
+				sb_addc(sb, ')');
+			st.n--;
+		}
 	}
-	paren = parent == N_AND && n->op == N_OR;
-	if (paren)
-		sb_addc(sb, '(');
-	render(sb, n->l, n->op);
-	sb_adds(sb, n->op == N_AND ? " AND " : " OR ");
-	render(sb, n->r, n->op);
-	if (paren)
-		sb_addc(sb, ')');
+	free(st.v);
 }
 
 /* ---- a whole copyright file ---------------------------------------------------- */
@@ -616,7 +749,8 @@ static bool is_header(const struct para *p)
 	return para_get(p, "Format") || para_get(p, "Format-Specification");
 }
 
-static void add_copyright(strvec *lines, const struct field *f)
+/* Each line once, in order of appearance (seen: the index of lines). */
+static void add_copyright(strvec *lines, struct lic_index *seen, const struct field *f)
 {
 	strvec tmp = STRVEC_INIT;
 
@@ -626,9 +760,17 @@ static void add_copyright(strvec *lines, const struct field *f)
 		sv_push(&tmp, f->first);
 	sv_split(&tmp, sb_str(&f->body), "\n");
 	for (size_t i = 0; i < tmp.n; i++)
-		if (!sv_contains(lines, tmp.v[i]))
+		if (idx_find(seen, lines, tmp.v[i], false) < 0) {
 			sv_push(lines, tmp.v[i]);
+			idx_add(seen, lines, false);
+		}
 	sv_clear(&tmp);
+}
+
+/* Order of expressions: by the expression, not the leading marker. */
+static int cmp_expr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
 }
 
 static void analyse_dep5(const char *pkgname, const char *where, struct para *ps, size_t np,
@@ -636,12 +778,24 @@ static void analyse_dep5(const char *pkgname, const char *where, struct para *ps
 {
 	strvec exprs = STRVEC_INIT, copyr = STRVEC_INIT;
 	strbuf sb = STRBUF_INIT;
-	struct ctx c = { .pkg = pkgname, .where = where, .reg = reg, .ps = ps, .np = np, .refs = &out->refs };
+	size_t alloc = 0;
+	struct ctx c = { .pkg = pkgname, .where = where, .reg = reg, .refs = &out->refs };
+	struct lic_index seen = { NULL, 0 };
 	bool any_files = false;
 
-	for (size_t i = 0; i < np; i++)
+	for (size_t i = 0; i < np; i++) {
+		const struct field *lf = para_get(&ps[i], "License");
+
 		if (para_get(&ps[i], "Files"))
 			any_files = true;
+		else if (lf && lf->body.len && !is_header(&ps[i]) &&
+			 idx_find(&c.sa_index, &c.sa_names, lf->first, true) < 0) {
+			ALLOC_GROW(c.sa_texts, c.sa_names.n + 1, alloc);
+			c.sa_texts[c.sa_names.n] = lf->body.buf;
+			sv_push(&c.sa_names, lf->first);
+			idx_add(&c.sa_index, &c.sa_names, true);
+		}
+	}
 	for (size_t i = 0; i < np; i++) {
 		const struct field *lf = para_get(&ps[i], "License");
 		struct node *n;
@@ -649,7 +803,7 @@ static void analyse_dep5(const char *pkgname, const char *where, struct para *ps
 
 		if (!use)
 			continue;
-		add_copyright(&copyr, para_get(&ps[i], "Copyright"));
+		add_copyright(&copyr, &seen, para_get(&ps[i], "Copyright"));
 		if (!lf || !*lf->first)
 			continue;
 		c.stanza_text = sb_str(&lf->body);
@@ -665,20 +819,12 @@ static void analyse_dep5(const char *pkgname, const char *where, struct para *ps
 		node_free(n);
 	}
 	sv_uniq(&exprs);
-	/* sort by the expression, not the marker */
-	for (size_t i = 1; i < exprs.n; i++)
-		for (size_t k = i; k > 0 && strcmp(exprs.v[k - 1] + 1, exprs.v[k] + 1) > 0; k--) {
-			char *t = exprs.v[k];
-			exprs.v[k] = exprs.v[k - 1];
-			exprs.v[k - 1] = t;
-		}
+	/* sort by the expression, not the marker; equal ones are adjacent */
+	if (exprs.n > 1)
+		qsort(exprs.v, exprs.n, sizeof(*exprs.v), cmp_expr);
 	sb_reset(&sb);
 	for (size_t i = 0; i < exprs.n; i++) {
-		bool dup = false;
-		for (size_t k = 0; k < i; k++)
-			if (!strcmp(exprs.v[k] + 1, exprs.v[i] + 1))
-				dup = true;
-		if (dup)
+		if (i && !strcmp(exprs.v[i - 1] + 1, exprs.v[i] + 1))
 			continue;
 		if (sb.len)
 			sb_adds(&sb, " AND ");
@@ -701,6 +847,13 @@ static void analyse_dep5(const char *pkgname, const char *where, struct para *ps
 	sb_release(&sb);
 	sv_clear(&exprs);
 	sv_clear(&copyr);
+	idx_free(&seen);
+	sv_clear(&c.sa_names);
+	free(c.sa_texts);
+	idx_free(&c.sa_index);
+	sv_clear(&c.memo_terms);
+	sv_clear(&c.memo_spdx);
+	idx_free(&c.memo_index);
 }
 
 /* ---- free-text detection --------------------------------------------------------- */

@@ -584,6 +584,16 @@ static void os_debian_text(const struct sbom_image *img, strbuf *sb, bool cpe)
 			img->os_codename ? ")" : "");
 }
 
+struct ref_ord {
+	const char *id;
+	size_t i;
+};
+
+static int cmp_ref_ord(const void *x, const void *y)
+{
+	return strcmp(((const struct ref_ord *)x)->id, ((const struct ref_ord *)y)->id);
+}
+
 static cJSON *spdx_doc(const struct model *m, bool with_files)
 {
 	const struct sbom_image *img = m->img;
@@ -770,23 +780,19 @@ static cJSON *spdx_doc(const struct model *m, bool with_files)
 	}
 
 	if (m->refs->ids.n) {
-		size_t *ord = xcalloc(m->refs->ids.n, sizeof(size_t));
+		/* by id (unique); qsort, a copyright file can declare 10^5 */
+		struct ref_ord *ord = xcalloc(m->refs->ids.n, sizeof(*ord));
 		a = add_arr(doc, "hasExtractedLicensingInfos");
 		for (size_t i = 0; i < m->refs->ids.n; i++)
-			ord[i] = i;
-		for (size_t i = 1; i < m->refs->ids.n; i++)
-			for (size_t k = i; k > 0 && strcmp(m->refs->ids.v[ord[k - 1]], m->refs->ids.v[ord[k]]) > 0; k--) {
-				size_t t = ord[k];
-				ord[k] = ord[k - 1];
-				ord[k - 1] = t;
-			}
+			ord[i].id = m->refs->ids.v[i], ord[i].i = i;
+		qsort(ord, m->refs->ids.n, sizeof(*ord), cmp_ref_ord);
 		for (size_t i = 0; i < m->refs->ids.n; i++) {
 			o = arr_obj(a);
-			add_str(o, "licenseId", m->refs->ids.v[ord[i]]);
+			add_str(o, "licenseId", ord[i].id);
 			/* SPDX 2.3 §10.2 requires a text: in the embedded copy the
 			 * pointer to the copyright file the text is in */
-			add_str(o, "extractedText", lic_ref_text(m->refs, ord[i], m->pointers));
-			add_str(o, "name", m->refs->names.v[ord[i]]);
+			add_str(o, "extractedText", lic_ref_text(m->refs, ord[i].i, m->pointers));
+			add_str(o, "name", m->refs->names.v[ord[i].i]);
 		}
 		free(ord);
 	}

@@ -14,6 +14,13 @@
  * is ever dropped or attributed to the wrong package.  Registration order is
  * the package order, hence deterministic.
  */
+/* A hash index over the strings of a strvec (license.c): slot holds a
+ * position + 1, 0 is empty.  Copyright files reach 16 MiB; every lookup
+ * that was a scan of a list made some file quadratic. */
+struct lic_index {
+	size_t *slot, cap;
+};
+
 struct lic_refs {
 	strvec ids;   /* "LicenseRef-..." */
 	strvec names; /* the name as written in the copyright file */
@@ -21,6 +28,7 @@ struct lic_refs {
 	strvec where; /* pointer to the copyright file in the image that the text
 		       * was taken from ("Text in PATH (sha256 HEX) in this image"),
 		       * "" when that file is not in the image: see lic_ref_text() */
+	struct lic_index index; /* of ids */
 };
 
 enum lic_kind {

@@ -121,4 +121,50 @@ check_eq "warm: no package layer built again" "" \
 mv "$REPO/pool.off" "$REPO/pool"
 check "warm: same image as cold" diff -r "$W/cold-plain" "$W/warm-plain"
 
+# --- an object whose checks multiply: 20000 run path directories x 3000 DT_NEEDED, each
+# library shipped in the last directory (every library was looked up in every directory:
+# 6e7 path walks, 25 s for this one 230 KB file; a file of n bytes costs n^2) --------------------
+python3 - "$C/lcwide" <<'EOF'
+import struct, sys
+names = [b'libn%d.so' % i for i in range(3000)]
+strtab = b'\0' + b':'.join([b'/r%d' % i for i in range(19999)] + [b'/x']) + b'\0'
+dyn = [(29, 1)]  # DT_RUNPATH
+for nm in names:
+    dyn.append((1, len(strtab)))  # DT_NEEDED
+    strtab += nm + b'\0'
+h = bytearray(64)
+h[0:7] = b'\x7fELF\x02\x01\x01'
+struct.pack_into('<HH', h, 16, 3, 62)  # ET_DYN, x86-64 (the checks do not look)
+str_off = 64
+dyn_off = (str_off + len(strtab) + 7) & ~7
+sh_off = dyn_off + (len(dyn) + 1) * 16
+struct.pack_into('<Q', h, 0x28, sh_off)
+struct.pack_into('<HHHH', h, 0x34, 64, 0, 0, 64)
+struct.pack_into('<H', h, 0x3c, 3)
+b = bytearray(h) + strtab
+b += b'\0' * (dyn_off - len(b))
+for t, v in dyn + [(0, 0)]:
+    b += struct.pack('<QQ', t, v)
+b += bytes(64)
+sh = bytearray(64)
+struct.pack_into('<I', sh, 4, 3)  # SHT_STRTAB
+struct.pack_into('<QQ', sh, 0x18, str_off, len(strtab))
+b += sh
+sh = bytearray(64)
+struct.pack_into('<I', sh, 4, 6)  # SHT_DYNAMIC, sh_link 1
+struct.pack_into('<QQI', sh, 0x18, dyn_off, (len(dyn) + 1) * 16, 1)
+b += sh
+open(sys.argv[1], 'wb').write(b)
+EOF
+libs=()
+for i in $(seq 0 2999); do libs+=("file /x/libn$i.so 0644 x"); done
+pkg lcwide libc6 "file /usr/bin/lcwide 0755 @lcwide" "${libs[@]}"
+"$PARE_SRC/tests/fixtures/mkrepo" --add "$REPO" "$W/pkgs/lcwide.pkg" >"$W/mkrepo.log" 2>&1 ||
+	fail "mkrepo --add lcwide" "$(cat "$W/mkrepo.log")"
+fixture_recipe wide stable "lcwide"
+"$PARE" --quiet lock wide >/dev/null 2>"$W/lock-wide.err" || fail "lock wide" "$(cat "$W/lock-wide.err")"
+start=$SECONDS
+check "a run path of 20000 directories and 3000 DT_NEEDED: the build passes" build wide wide
+check_eq "... silently" "" "$(errs wide)"
+check "... in seconds ($((SECONDS - start)) s)" test $((SECONDS - start)) -lt 10
 done_testing
