@@ -957,13 +957,26 @@ out:
 
 /* ---- versions ---------------------------------------------------------------- */
 
+/* One pool for every comparison (a changelog scan makes thousands): with
+ * DISTTYPE_DEB, pool_evrcmp_str only reads it, so threads may share it. */
+static Pool *vercmp_pool;
+
+static void vercmp_pool_free(void)
+{
+	pool_free(vercmp_pool);
+}
+
+static void vercmp_pool_init(void)
+{
+	vercmp_pool = pool_create();
+	pool_setdisttype(vercmp_pool, DISTTYPE_DEB);
+	atexit(vercmp_pool_free);
+}
+
 int resolver_vercmp(const char *a, const char *b)
 {
-	Pool *pool = pool_create();
-	int r;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	pool_setdisttype(pool, DISTTYPE_DEB);
-	r = pool_evrcmp_str(pool, a, b, EVRCMP_COMPARE);
-	pool_free(pool);
-	return r;
+	pthread_once(&once, vercmp_pool_init);
+	return pool_evrcmp_str(vercmp_pool, a, b, EVRCMP_COMPARE);
 }
