@@ -68,8 +68,10 @@ static int desc_check(const cJSON *d, const char *where, perr *e)
 	const char *dg = jstr(d, "digest");
 	const cJSON *sz = cJSON_GetObjectItemCaseSensitive(d, "size");
 
+	/* the size is then converted to uint64_t: in range and whole, or UB */
 	if (!dg || !str_starts(dg, "sha256:") || !is_sha256_hex(dg + 7) || !cJSON_IsNumber(sz) ||
-	    sz->valuedouble < 0)
+	    !(sz->valuedouble >= 0) || sz->valuedouble > 9007199254740992.0 ||
+	    sz->valuedouble != (double)(uint64_t)sz->valuedouble)
 		return perr_set(e, "%s: a descriptor without a sha256 digest and size", where);
 	return 0;
 }

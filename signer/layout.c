@@ -17,7 +17,14 @@ const char *json_str(const cJSON *obj, const char *field)
 int64_t json_size(const cJSON *obj)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "size");
-	return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (int64_t)v->valuedouble : -1;
+
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0))
+		return -1;
+	/* no blob is that large, and converting a double beyond int64_t is
+	 * undefined: a size that cannot be right never matches */
+	if (v->valuedouble >= 9007199254740992.0)
+		return INT64_MAX;
+	return (int64_t)v->valuedouble;
 }
 
 const char *annotation(const cJSON *obj, const char *key)

@@ -50,13 +50,53 @@ out:
 	return ret;
 }
 
-/* One simple-signing layer: blob digest, payload shape, digest, signature. */
+/* Only a well-formed digest is quoted back: the messages are one line. */
+static bool is_digest(const char *s)
+{
+	return str_starts(s, "sha256:") && is_sha256_hex(s + 7);
+}
+
+int verify_simple_signing(signer_key *k, const void *payload, size_t n, const char *b64sig,
+			  const char *digest, perr *e)
+{
+	strbuf sig = STRBUF_INIT;
+	const char *typ, *named;
+	cJSON *p = NULL, *crit;
+	int ret = -1;
+
+	if (signer_b64_decode(b64sig, &sig, e) < 0) {
+		perr_prefix(e, "signature annotation");
+		goto out;
+	}
+	/* The signature first: nothing in an unauthenticated payload counts. */
+	if (signer_verify_bytes(k, payload, n, sig.buf, sig.len, e) < 0)
+		goto out;
+	p = cJSON_ParseWithLength(payload, n);
+	crit = cJSON_GetObjectItemCaseSensitive(p, "critical");
+	typ = json_str(crit, "type");
+	named = json_str(cJSON_GetObjectItemCaseSensitive(crit, "image"), "docker-manifest-digest");
+	if (!typ || strcmp(typ, COSIGN_SIG_TYPE)) {
+		perr_set(e, "signed payload is not a cosign container image signature");
+		goto out;
+	}
+	if (!named || strcmp(named, digest)) {
+		perr_set(e, "signed payload names %s, not %s", named && is_digest(named) ? named : "another digest",
+			 digest);
+		goto out;
+	}
+	ret = 0;
+out:
+	cJSON_Delete(p);
+	sb_release(&sig);
+	return ret;
+}
+
+/* One simple-signing layer: blob digest, then verify_simple_signing. */
 static int check_sig_layer(struct verifying *v, const struct target *t, const cJSON *lay,
 			   perr *e)
 {
-	strbuf payload = STRBUF_INIT, sig = STRBUF_INIT;
-	const char *b64 = annotation(lay, ANN_COSIGN_SIG), *typ, *named;
-	cJSON *p = NULL, *crit;
+	strbuf payload = STRBUF_INIT;
+	const char *b64 = annotation(lay, ANN_COSIGN_SIG);
 	int ret = -1;
 
 	if (!b64) {
@@ -65,30 +105,9 @@ static int check_sig_layer(struct verifying *v, const struct target *t, const cJ
 	}
 	if (layout_read_blob(&v->l, json_str(lay, "digest"), json_size(lay), &payload, e) < 0)
 		goto out;
-	if (signer_b64_decode(b64, &sig, e) < 0) {
-		perr_prefix(e, "signature annotation");
-		goto out;
-	}
-	/* The signature first: nothing in an unauthenticated payload counts. */
-	if (signer_verify_bytes(v->key, payload.buf, payload.len, sig.buf, sig.len, e) < 0)
-		goto out;
-	p = cJSON_ParseWithLength(payload.buf, payload.len);
-	crit = cJSON_GetObjectItemCaseSensitive(p, "critical");
-	typ = json_str(crit, "type");
-	named = json_str(cJSON_GetObjectItemCaseSensitive(crit, "image"), "docker-manifest-digest");
-	if (!typ || strcmp(typ, COSIGN_SIG_TYPE)) {
-		perr_set(e, "signed payload is not a cosign container image signature");
-		goto out;
-	}
-	if (!named || strcmp(named, t->digest)) {
-		perr_set(e, "signed payload names %s, not %s", named ? named : "no digest", t->digest);
-		goto out;
-	}
-	ret = 0;
+	ret = verify_simple_signing(v->key, payload.buf, payload.len, b64, t->digest, e);
 out:
-	cJSON_Delete(p);
 	sb_release(&payload);
-	sb_release(&sig);
 	return ret;
 }
 
@@ -124,42 +143,57 @@ out:
 	return ret;
 }
 
+int statement_check(const char *body, size_t n, const char *ann_pt, const char *digest,
+		    cJSON **out, const char **pred, perr *e)
+{
+	cJSON *st = cJSON_ParseWithLength(body, n);
+	const char *typ = json_str(st, "_type"), *pt = json_str(st, "predicateType"), *hex;
+	const cJSON *s;
+	bool subject_ok = false;
+	int ret = -1;
+
+	*out = NULL;
+	*pred = NULL;
+	if (!typ || strcmp(typ, STATEMENT_V1)) {
+		perr_set(e, "statement _type is not %s", STATEMENT_V1);
+		goto out;
+	}
+	if (!pt || (ann_pt && strcmp(pt, ann_pt))) {
+		perr_set(e, "statement predicateType differs from the layer's '%s'",
+			 ann_pt ? ann_pt : "(none)");
+		goto out;
+	}
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(st, "subject")) {
+		hex = json_str(cJSON_GetObjectItemCaseSensitive(s, "digest"), "sha256");
+		if (hex && !strcmp(hex, digest + 7))
+			subject_ok = true;
+	}
+	if (!subject_ok) {
+		perr_set(e, "statement has no subject with digest %s", digest);
+		goto out;
+	}
+	*out = st, st = NULL;
+	*pred = pt;
+	ret = 0;
+out:
+	cJSON_Delete(st);
+	return ret;
+}
+
 /* One attestation layer; *pred gets its (verified) predicate type. */
 static int check_att_layer(struct verifying *v, const struct target *t, const cJSON *lay,
 			   char **pred, perr *e)
 {
 	strbuf env = STRBUF_INIT, body = STRBUF_INIT;
-	const char *ann_pt = annotation(lay, "predicateType"), *typ, *pt, *hex;
+	const char *ann_pt = annotation(lay, "predicateType"), *pt = NULL;
 	cJSON *st = NULL;
-	const cJSON *s;
-	bool subject_ok = false;
 	int ret = -1;
 
 	*pred = NULL;
 	if (layout_read_blob(&v->l, json_str(lay, "digest"), json_size(lay), &env, e) < 0 ||
-	    dsse_verify(v->key, env.buf, env.len, &body, e) < 0)
+	    dsse_verify(v->key, env.buf, env.len, &body, e) < 0 ||
+	    statement_check(body.buf, body.len, ann_pt, t->digest, &st, &pt, e) < 0)
 		goto out;
-	st = cJSON_ParseWithLength(body.buf, body.len);
-	typ = json_str(st, "_type");
-	pt = json_str(st, "predicateType");
-	if (!typ || strcmp(typ, STATEMENT_V1)) {
-		perr_set(e, "statement _type is '%s', expected %s", typ ? typ : "", STATEMENT_V1);
-		goto out;
-	}
-	if (!pt || (ann_pt && strcmp(pt, ann_pt))) {
-		perr_set(e, "statement predicateType '%s' differs from the layer's '%s'",
-			 pt ? pt : "", ann_pt);
-		goto out;
-	}
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(st, "subject")) {
-		hex = json_str(cJSON_GetObjectItemCaseSensitive(s, "digest"), "sha256");
-		if (hex && !strcmp(hex, t->digest + 7))
-			subject_ok = true;
-	}
-	if (!subject_ok) {
-		perr_set(e, "%s statement has no subject with digest %s", pt, t->digest);
-		goto out;
-	}
 	/* An SBOM attestation must carry the very document of one of the SBOM
 	 * artifacts of this format shipped in the layout (there may be several:
 	 * package-level and per-file); check_attestations then requires every
