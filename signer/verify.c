@@ -50,6 +50,19 @@ out:
 	return ret;
 }
 
+/* Strings from the layout that no signature covers (annotations, digests,
+ * architecture names) are quoted only when printable: a message is one
+ * line, and a newline in it would forge a line of pare's own. */
+static const char *shown(const char *s)
+{
+	if (!s)
+		return "(none)";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "(unprintable)";
+	return s;
+}
+
 /* Only a well-formed digest is quoted back: the messages are one line. */
 static bool is_digest(const char *s)
 {
@@ -100,7 +113,7 @@ static int check_sig_layer(struct verifying *v, const struct target *t, const cJ
 	int ret = -1;
 
 	if (!b64) {
-		perr_set(e, "signature layer %s has no %s annotation", json_str(lay, "digest"), ANN_COSIGN_SIG);
+		perr_set(e, "signature layer %s has no %s annotation", shown(json_str(lay, "digest")), ANN_COSIGN_SIG);
 		goto out;
 	}
 	if (layout_read_blob(&v->l, json_str(lay, "digest"), json_size(lay), &payload, e) < 0)
@@ -137,7 +150,7 @@ out:
 	if (ret == 0)
 		report(v, "signature", t->arch, t->digest, signer_key_name(v->key));
 	else
-		perr_prefix(e, "signature %s %s", t->arch, t->digest);
+		perr_prefix(e, "signature %s %s", shown(t->arch), t->digest);
 	cJSON_Delete(m);
 	free(tag);
 	return ret;
@@ -159,8 +172,7 @@ int statement_check(const char *body, size_t n, const char *ann_pt, const char *
 		goto out;
 	}
 	if (!pt || (ann_pt && strcmp(pt, ann_pt))) {
-		perr_set(e, "statement predicateType differs from the layer's '%s'",
-			 ann_pt ? ann_pt : "(none)");
+		perr_set(e, "statement predicateType differs from the layer's '%s'", shown(ann_pt));
 		goto out;
 	}
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(st, "subject")) {
@@ -258,7 +270,7 @@ static int check_attestations(struct verifying *v, const struct target *t, perr 
 			 * this predicate type verifies. */
 			last = one;
 			perr_prefix(&last, "%s",
-				    annotation(lay, "predicateType") ? annotation(lay, "predicateType") : "attestation");
+				    annotation(lay, "predicateType") ? shown(annotation(lay, "predicateType")) : "attestation");
 			continue;
 		}
 		report(v, "attestation", t->arch, t->digest, pred);
@@ -288,7 +300,7 @@ static int check_attestations(struct verifying *v, const struct target *t, perr 
 	ret = 0;
 out:
 	if (ret < 0)
-		perr_prefix(e, "attestation %s %s", t->arch, t->digest);
+		perr_prefix(e, "attestation %s %s", shown(t->arch), t->digest);
 	cJSON_Delete(m);
 	sv_clear(&want);
 	sv_clear(&got);
@@ -302,17 +314,17 @@ static int check_blobs(struct verifying *v, const struct target *t, perr *e)
 	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(t->doc, "config"), *lay;
 
 	if (!json_str(cfg, "digest"))
-		return perr_set(e, "manifest %s (%s) has no config", t->digest, t->arch);
+		return perr_set(e, "manifest %s (%s) has no config", t->digest, shown(t->arch));
 	if (layout_check_blob(&v->l, json_str(cfg, "digest"), json_size(cfg), e) < 0)
-		return perr_prefix(e, "config of %s (%s)", t->digest, t->arch);
+		return perr_prefix(e, "config of %s (%s)", t->digest, shown(t->arch));
 	report(v, "blob", t->arch, json_str(cfg, "digest"), "config");
 	cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(t->doc, "layers")) {
 		const char *dg = json_str(lay, "digest");
 
 		if (!dg)
-			return perr_set(e, "manifest %s (%s): layer without digest", t->digest, t->arch);
+			return perr_set(e, "manifest %s (%s): layer without digest", t->digest, shown(t->arch));
 		if (layout_check_blob(&v->l, dg, json_size(lay), e) < 0)
-			return perr_prefix(e, "layer of %s (%s)", t->digest, t->arch);
+			return perr_prefix(e, "layer of %s (%s)", t->digest, shown(t->arch));
 		report(v, "blob", t->arch, dg, "layer");
 	}
 	return 0;
@@ -338,14 +350,14 @@ static int check_one_referrer(struct verifying *v, const struct target *t, const
 	m = cJSON_ParseWithLength(buf.buf, buf.len);
 	subj = json_str(cJSON_GetObjectItemCaseSensitive(m, "subject"), "digest");
 	if (!subj || strcmp(subj, t->digest)) {
-		perr_set(e, "subject is %s, not %s", subj ? subj : "missing", t->digest);
+		perr_set(e, "subject is %s, not %s", subj ? shown(subj) : "missing", t->digest);
 		goto out;
 	}
 	mat = json_str(m, "artifactType");
 	if (!mat)
 		mat = json_str(cJSON_GetObjectItemCaseSensitive(m, "config"), "mediaType");
 	if (at && (!mat || strcmp(at, mat))) {
-		perr_set(e, "listed as %s but the manifest says %s", at, mat ? mat : "nothing");
+		perr_set(e, "listed as %s but the manifest says %s", shown(at), mat ? shown(mat) : "nothing");
 		goto out;
 	}
 	lay = cJSON_GetObjectItemCaseSensitive(m, "config");
@@ -374,7 +386,7 @@ static int check_one_referrer(struct verifying *v, const struct target *t, const
 	ret = 0;
 out:
 	if (ret < 0)
-		perr_prefix(e, "referrer %s", dg ? dg : "?");
+		perr_prefix(e, "referrer %s", dg ? shown(dg) : "?");
 	cJSON_Delete(m);
 	cJSON_Delete(tagged);
 	sb_release(&buf);
@@ -429,7 +441,7 @@ static int check_referrers(struct verifying *v, const struct target *t, perr *e)
 	ret = 0;
 out:
 	if (ret < 0)
-		perr_prefix(e, "referrers %s %s", t->arch, t->digest);
+		perr_prefix(e, "referrers %s %s", shown(t->arch), t->digest);
 	cJSON_Delete(idx);
 	sb_release(&buf);
 	free(tag);
