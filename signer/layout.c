@@ -49,8 +49,17 @@ char *cosign_tag(const char *digest, const char *suffix)
 
 static int blob_path(const struct layout *l, const char *digest, char **path, perr *e)
 {
-	if (!str_starts(digest, "sha256:") || !is_sha256_hex(digest + 7))
-		return perr_set(e, "%s/index.json: unsupported or malformed digest '%s'", l->dir, digest);
+	/* every blob read comes here, with digests straight from the layout's
+	 * (unsigned) JSON: absent, or anything at all */
+	if (!digest)
+		return perr_set(e, "%s: a descriptor without a digest", l->dir);
+	if (!str_starts(digest, "sha256:") || !is_sha256_hex(digest + 7)) {
+		bool printable = strlen(digest) <= 80;
+		for (const unsigned char *p = (const unsigned char *)digest; *p && printable; p++)
+			printable = *p >= 0x20 && *p != 0x7f;
+		return perr_set(e, "%s: unsupported or malformed digest '%s'", l->dir,
+				printable ? digest : "(unprintable)");
+	}
 	*path = xasprintf("%s/blobs/sha256/%s", l->dir, digest + 7);
 	return 0;
 }

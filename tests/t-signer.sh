@@ -216,6 +216,15 @@ e=X/blobs/sha256/${ad#sha256:}
 jq -c --arg p "$(jq -r .payload "$e" | base64 -d | jq -c '.predicate.runDetails.builder.id = "evil"' | base64 -w0)" '.payload = $p' "$e" > w/env
 read -r nd ns < <(swap_in "$am" "$ad" w/env); retag "sha256-${AMD#sha256:}.att" "$nd" "$ns"
 t_fails "tampered attestation" "no valid https://slsa.dev/provenance/v1 attestation .*does not verify" "$PARE" verify --key k-ecdsa-p256.pub X
+# A signature layer without a digest (pare verify crashed on the NULL digest).
+fresh; sm=$(ref_digest "sha256-${AMD#sha256:}.sig")
+jq -c 'del(.layers[0].digest)' X/blobs/sha256/${sm#sha256:} > w/m
+read -r nd ns < <(put w/m); retag "sha256-${AMD#sha256:}.sig" "$nd" "$ns"
+t_fails "a signature layer without a digest" "signature amd64 .*a descriptor without a digest" "$PARE" verify --key k-ecdsa-p256.pub X
+fresh; sm=$(ref_digest "sha256-${AMD#sha256:}.sig")
+jq -c '.layers[0].digest = "sha256:x\ny"' X/blobs/sha256/${sm#sha256:} > w/m
+read -r nd ns < <(put w/m); retag "sha256-${AMD#sha256:}.sig" "$nd" "$ns"
+t_fails "a signature layer with a malformed digest" "malformed digest '\(unprintable\)'" "$PARE" verify --key k-ecdsa-p256.pub X
 # A layer annotation no signature covers, with a newline: refused, on one line.
 fresh; am=$(ref_digest "sha256-${AMD#sha256:}.att")
 jq -c '(.layers[].annotations|select(.predicateType=="https://slsa.dev/provenance/v1")|.predicateType) = "x\ny"' \
