@@ -6,6 +6,10 @@
  *   2  an in-toto statement as a verified envelope yields it (statement_check)
  *   3  a cosign simple-signing layer: payload NUL base64-signature
  *      (verify_simple_signing)
+ *   4  layout JSON (index.json, a .sig/.att manifest) as the layout code
+ *      walks it: layout_find_ref, layout_targets, layout_sboms and a blob
+ *      read for every descriptor, in a layout without blobs (every read
+ *      fails: cleanly, whatever the descriptor holds)
  * The key is a fixed Ed25519 test key (below; it signs nothing but these
  * seeds).  Ed25519 signatures are deterministic, so whenever verification
  * succeeds the target re-signs what the verifier says was signed and
@@ -40,6 +44,14 @@ static const char IMAGE_DIGEST[] =
 
 static EVP_PKEY *priv;
 static signer_key *pub;
+static char dir[] = "/tmp/pare-fuzz-verify-XXXXXX";
+
+static void cleanup(void)
+{
+	perr e;
+
+	rm_rf(dir, &e);
+}
 
 static void explained(const perr *e)
 {
@@ -96,6 +108,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	perr e;
 
 	(void)argc, (void)argv;
+	if (!mkdtemp(dir))
+		die("mkdtemp failed");
+	atexit(cleanup);
 	priv = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
 	BIO_free(b);
 	if (!priv || signer_load_public_buf("fuzz.pub", PUB, strlen(PUB), &pub, &e) < 0)
@@ -182,13 +197,55 @@ static void simple_signing(const uint8_t *data, size_t size)
 	free(b64);
 }
 
+static void read_each(const struct layout *l, const cJSON *list)
+{
+	const cJSON *d;
+	strbuf buf = STRBUF_INIT;
+	perr e = { 0, "" };
+
+	cJSON_ArrayForEach(d, list) {
+		e.msg[0] = '\0';
+		if (layout_read_blob(l, json_str(d, "digest"), json_size(d), &buf, &e) == 0)
+			abort(); /* there are no blobs */
+		explained(&e);
+		sb_reset(&buf);
+	}
+	sb_release(&buf);
+}
+
+static void layout_json(const uint8_t *data, size_t size)
+{
+	struct layout l = { dir, cJSON_ParseWithLength((const char *)data, size) };
+	struct target *t = NULL;
+	struct sbom_artifact *sb = NULL;
+	size_t nt = 0, ns = 0;
+	char *ref = NULL;
+	perr e = { 0, "" };
+
+	if (!l.index)
+		return;
+	layout_find_ref(&l, "sha256-50e0e2bcbe217a0ff634a9143d995ea406a121c339ad6648ecf0703159d20a78.sig");
+	if (layout_targets(&l, &t, &nt, &ref, &e) == 0)
+		abort(); /* every target is read from a blob */
+	explained(&e);
+	targets_free(t, nt);
+	free(ref);
+	e.msg[0] = '\0';
+	if (layout_sboms(&l, &sb, &ns, &e) < 0)
+		explained(&e);
+	sboms_free(sb, ns);
+	read_each(&l, cJSON_GetObjectItemCaseSensitive(l.index, "manifests"));
+	read_each(&l, cJSON_GetObjectItemCaseSensitive(l.index, "layers"));
+	cJSON_Delete(l.index);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const pts[] = { NULL, SIGNER_PRED_SPDX, SIGNER_PRED_SLSA1 };
 
 	if (size < 1)
 		return 0;
-	switch (data[0] & 3) {
+	switch (data[0] % 5) {
 	case 0:
 		public_key(data + 1, size - 1);
 		break;
@@ -201,6 +258,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3:
 		simple_signing(data + 1, size - 1);
+		break;
+	case 4:
+		layout_json(data + 1, size - 1);
 		break;
 	}
 	return 0;
