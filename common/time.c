@@ -27,8 +27,11 @@ int parse_rfc2822(const char *s, int64_t *out)
 	if (!*rest || !strcmp(rest, "UTC") || !strcmp(rest, "GMT") || !strcmp(rest, "Z")) {
 		off = 0;
 	} else if (*rest == '+' || *rest == '-') {
+		/* exactly +HHMM / -HHMM: strtol alone also took "+-100" and "+ 100" */
+		if (strspn(rest + 1, "0123456789") != 4)
+			return -1;
 		long v = strtol(rest + 1, &end, 10);
-		if (end - rest != 5 || *end)
+		if (end - rest != 5 || *end || v % 100 >= 60)
 			return -1;
 		off = (v / 100) * 3600 + (v % 100) * 60;
 		if (*rest == '-')

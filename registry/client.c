@@ -358,16 +358,36 @@ static const char *status_text(long st)
 	}
 }
 
-/* The registry's own words: errors[0].code and .message of the JSON body. */
-static void reply_detail(const struct reg_resp *rs, strbuf *out)
+/* The registry's words go into a one-line message: control characters
+ * (a newline would forge a line of pare's own) become '?', and a chatty
+ * registry is cut short. */
+static void add_words(strbuf *out, const char *s)
 {
-	cJSON *j = rs->body.len ? cJSON_ParseWithLength(rs->body.buf, rs->body.len) : NULL;
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++) {
+		if (n == 200) {
+			sb_adds(out, "…");
+			break;
+		}
+		sb_addc(out, *p < 0x20 || *p == 0x7f ? '?' : (char)*p);
+	}
+}
+
+void reg_reply_detail(const char *body, size_t len, strbuf *out)
+{
+	cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
 	const cJSON *e0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "errors"), 0);
 	const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e0, "code"));
 	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e0, "message"));
 
-	if (code || msg)
-		sb_addf(out, " (%s%s%s)", code ? code : "", code && msg ? ": " : "", msg ? msg : "");
+	if (code || msg) {
+		sb_adds(out, " (");
+		add_words(out, code ? code : "");
+		sb_adds(out, code && msg ? ": " : "");
+		add_words(out, msg ? msg : "");
+		sb_adds(out, ")");
+	}
 	cJSON_Delete(j);
 }
 
@@ -377,7 +397,7 @@ int reg_status_error(struct reg_client *c, const struct reg_req *rq, const struc
 	strbuf d = STRBUF_INIT;
 	char *path = url_for_msg(rq->url);
 
-	reply_detail(rs, &d);
+	reg_reply_detail(rs->body.buf, rs->body.len, &d);
 	if (rs->status == 401 && c->user && rs->www_auth && strstr(rs->www_auth, "insufficient_scope"))
 		sb_adds(&d, ": the credentials do not allow this (insufficient_scope)");
 	else if (rs->status == 401)
@@ -405,9 +425,8 @@ static int transport_error(struct reg_client *c, const struct reg_req *rq, CURLc
 
 /* ---- auth --------------------------------------------------------------------------- */
 
-/* Parse `Bearer realm="…",service="…",scope="…"` (or Basic …). */
-static int parse_challenge(const char *h, char **scheme, char **realm, char **service,
-			   char **scope)
+int reg_parse_challenge(const char *h, char **scheme, char **realm, char **service,
+			char **scope)
 {
 	const char *p = h;
 	size_t n = strcspn(p, " ");
@@ -475,6 +494,29 @@ static void drop_token(struct reg_client *c, const char *token)
 	}
 }
 
+int reg_token_from_reply(const char *body, size_t len, char **token)
+{
+	cJSON *j = cJSON_ParseWithLength(body, len);
+	const char *tok = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "token"));
+	int ret = -1;
+
+	*token = NULL;
+	if (!tok || !*tok)
+		tok = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "access_token"));
+	if (!tok || !*tok)
+		goto out;
+	/* it goes into an Authorization header: a CR or LF would end it and
+	 * start a header of the token server's choosing */
+	for (const unsigned char *p = (const unsigned char *)tok; *p; p++)
+		if (*p < 0x21 || *p == 0x7f)
+			goto out;
+	*token = xstrdup(tok);
+	ret = 0;
+out:
+	cJSON_Delete(j);
+	return ret;
+}
+
 /* GET realm?service=…&scope=… (Basic credentials if we have any). */
 static int fetch_token(struct reg_client *c, const char *scope, perr *e)
 {
@@ -483,8 +525,7 @@ static int fetch_token(struct reg_client *c, const char *scope, perr *e)
 	strvec scopes = STRVEC_INIT;
 	struct reg_req rq = { .method = "GET", .fd = -1, .max = 1 << 20 };
 	struct reg_resp rs = { 0 };
-	const char *tok;
-	cJSON *j = NULL;
+	char *tok;
 	bool too_big;
 	CURLcode cc;
 	int ret = -1;
@@ -546,7 +587,7 @@ static int fetch_token(struct reg_client *c, const char *scope, perr *e)
 	}
 	if (rs.status != 200) {
 		strbuf d = STRBUF_INIT;
-		reply_detail(&rs, &d);
+		reg_reply_detail(rs.body.buf, rs.body.len, &d);
 		perr_set(e, "registry %s: token server %s: HTTP %ld %s%s%s", c->host, c->realm,
 			 rs.status, status_text(rs.status), sb_str(&d),
 			 rs.status == 401 ? (c->user ? ": wrong username or password?"
@@ -555,23 +596,19 @@ static int fetch_token(struct reg_client *c, const char *scope, perr *e)
 		sb_release(&d);
 		goto out;
 	}
-	j = cJSON_ParseWithLength(rs.body.buf, rs.body.len);
-	tok = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "token"));
-	if (!tok)
-		tok = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "access_token"));
-	if (!tok || !*tok) {
-		perr_set(e, "registry %s: token server %s: no token in its reply", c->host, c->realm);
+	if (reg_token_from_reply(rs.body.buf, rs.body.len, &tok) < 0) {
+		perr_set(e, "registry %s: token server %s: no usable token in its reply", c->host,
+			 c->realm);
 		goto out;
 	}
 	ALLOC_GROW(c->tokens, c->ntokens + 1, c->atokens);
 	c->tokens[c->ntokens].scope = xstrdup(scope ? scope : "");
-	c->tokens[c->ntokens++].token = xstrdup(tok);
+	c->tokens[c->ntokens++].token = tok;
 	ret = 0;
 out:
 	if (rs.body.buf)
 		explicit_bzero(rs.body.buf, rs.body.len);
 	reg_resp_reset(&rs);
-	cJSON_Delete(j);
 	curl_free(rhost);
 	curl_free(rscheme);
 	curl_url_cleanup(u);
@@ -590,7 +627,7 @@ static int answer_challenge(struct reg_client *c, const struct reg_req *rq, stru
 
 	if (!rs->www_auth)
 		return reg_status_error(c, rq, rs, e);
-	parse_challenge(rs->www_auth, &scheme, &realm, &service, &scope);
+	reg_parse_challenge(rs->www_auth, &scheme, &realm, &service, &scope);
 	if (!strcasecmp(scheme, "basic")) {
 		if (!c->user) {
 			reg_status_error(c, rq, rs, e);

@@ -45,6 +45,55 @@ static char *tmp_blob(const struct pull *p, const char *digest)
 	return xasprintf("%s/blobs/sha256/%s", p->tmp, digest + 7);
 }
 
+int reg_manifest_check(const char *host, const char *what, const char *body, size_t len,
+		       const char *hdr_digest, const char *content_type, char digest[72],
+		       char **mt, perr *e)
+{
+	char hex[SHA256_HEX_LEN + 1];
+	cJSON *j = NULL;
+	const char *m;
+	int ret = -1;
+
+	*mt = NULL;
+	sha256_hex(body, len, hex);
+	if ((str_starts(what, "sha256:") && strcmp(what + 7, hex)) ||
+	    (hdr_digest && (!str_starts(hdr_digest, "sha256:") || strcmp(hdr_digest + 7, hex)))) {
+		perr_set(e, "registry %s: manifest %s: the bytes have digest sha256:%s, not %s",
+			 host, what, hex, str_starts(what, "sha256:") ? what : hdr_digest);
+		goto out;
+	}
+	j = cJSON_ParseWithLength(body, len);
+	if (!cJSON_IsObject(j)) {
+		perr_set(e, "registry %s: manifest %s is not a JSON object", host, what);
+		goto out;
+	}
+	m = jstr(j, "mediaType") ? jstr(j, "mediaType") : content_type ? content_type : REG_MT_MANIFEST;
+	*mt = xstrndup(m, strcspn(m, "; "));
+	snprintf(digest, 72, "sha256:%s", hex);
+	ret = 0;
+out:
+	cJSON_Delete(j);
+	return ret;
+}
+
+int reg_descriptor(const char *host, const char *where, const cJSON *d, const char **digest,
+		   uint64_t *size, perr *e)
+{
+	const cJSON *sz = cJSON_GetObjectItemCaseSensitive(d, "size");
+
+	*digest = jstr(d, "digest");
+	if (!digest_ok(*digest))
+		return perr_set(e, "registry %s: %s: a descriptor without a sha256 digest", host, where);
+	/* checked before the cast: a missing, negative or huge size is not a
+	 * number a uint64_t can hold (and UB to convert) */
+	if (!cJSON_IsNumber(sz) || !(sz->valuedouble >= 0) || sz->valuedouble > 9007199254740992.0 ||
+	    sz->valuedouble != (double)(uint64_t)sz->valuedouble)
+		return perr_set(e, "registry %s: %s: descriptor %s has no valid size", host, where,
+				*digest);
+	*size = (uint64_t)sz->valuedouble;
+	return 0;
+}
+
 /* GET a manifest by tag or digest.  1 = got it (body, digest, media type),
  * 0 = 404.  A digest we asked for, or the registry's Docker-Content-Digest,
  * must be the sha256 of the bytes. */
@@ -55,8 +104,6 @@ static int get_manifest(struct pull *p, const char *what, strbuf *body, char dig
 	struct reg_req rq = { .method = "GET", .url = url, .scope = p->scope, .fd = -1,
 			      .accept = ACCEPT_MANIFESTS, .max = 4 << 20 };
 	struct reg_resp rs = { 0 };
-	char hex[SHA256_HEX_LEN + 1];
-	cJSON *j = NULL;
 	int ret = -1;
 
 	if (reg_do(&p->c, &rq, &rs, e) < 0)
@@ -69,27 +116,13 @@ static int get_manifest(struct pull *p, const char *what, strbuf *body, char dig
 		reg_status_error(&p->c, &rq, &rs, e);
 		goto out;
 	}
-	sha256_hex(rs.body.buf, rs.body.len, hex);
-	if ((str_starts(what, "sha256:") && strcmp(what + 7, hex)) ||
-	    (rs.digest && (!str_starts(rs.digest, "sha256:") || strcmp(rs.digest + 7, hex)))) {
-		perr_set(e, "registry %s: manifest %s: the bytes have digest sha256:%s, not %s",
-			 p->c.host, what, hex, str_starts(what, "sha256:") ? what : rs.digest);
+	if (reg_manifest_check(p->c.host, what, rs.body.buf, rs.body.len, rs.digest,
+			       rs.content_type, digest, mt, e) < 0)
 		goto out;
-	}
-	j = cJSON_ParseWithLength(rs.body.buf, rs.body.len);
-	if (!j) {
-		perr_set(e, "registry %s: manifest %s is not JSON", p->c.host, what);
-		goto out;
-	}
-	*mt = xstrdup(jstr(j, "mediaType") ? jstr(j, "mediaType")
-		      : rs.content_type ? rs.content_type : REG_MT_MANIFEST);
-	(*mt)[strcspn(*mt, "; ")] = 0;
-	snprintf(digest, 72, "sha256:%s", hex);
 	sb_reset(body);
 	sb_add(body, rs.body.buf, rs.body.len);
 	ret = 1;
 out:
-	cJSON_Delete(j);
 	reg_resp_reset(&rs);
 	free(url);
 	return ret;
@@ -103,10 +136,10 @@ static int keep(struct pull *p, const char *digest, const void *data, size_t n, 
 	return ret;
 }
 
-static int get_blob(struct pull *p, const cJSON *d, perr *e)
+static int get_blob(struct pull *p, const cJSON *d, const char *where, perr *e)
 {
-	const char *dg = jstr(d, "digest");
-	uint64_t size = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "size"));
+	const char *dg;
+	uint64_t size;
 	char *path = NULL, *part = NULL, *url = NULL, *label = NULL, hex[SHA256_HEX_LEN + 1];
 	struct reg_req rq = { .method = "GET", .scope = p->scope, .fd = -1 };
 	struct reg_resp rs = { 0 };
@@ -114,8 +147,8 @@ static int get_blob(struct pull *p, const cJSON *d, perr *e)
 	uint64_t got;
 	int ret = -1, r;
 
-	if (!digest_ok(dg))
-		return perr_set(e, "registry %s: a descriptor without a sha256 digest", p->c.host);
+	if (reg_descriptor(p->c.host, where, d, &dg, &size, e) < 0)
+		return -1;
 	if (sv_contains(&p->seen, dg))
 		return 0;
 	path = tmp_blob(p, dg);
@@ -207,11 +240,14 @@ static int get_tree(struct pull *p, const char *what, char digest[72], char **mt
 					goto out;
 			}
 		} else {
-			if (get_blob(p, cJSON_GetObjectItemCaseSensitive(doc, "config"), e) < 0)
-				goto out;
+			char *where = xasprintf("manifest %s", digest);
+			r = get_blob(p, cJSON_GetObjectItemCaseSensitive(doc, "config"), where, e);
 			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "layers"))
-				if (get_blob(p, c, e) < 0)
-					goto out;
+				if (r == 0)
+					r = get_blob(p, c, where, e);
+			free(where);
+			if (r < 0)
+				goto out;
 		}
 	}
 	if (mt_out)

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +68,10 @@ static int desc_check(const cJSON *d, const char *where, perr *e)
 	const char *dg = jstr(d, "digest");
 	const cJSON *sz = cJSON_GetObjectItemCaseSensitive(d, "size");
 
+	/* the size is then converted to uint64_t: in range and whole, or UB */
 	if (!dg || !str_starts(dg, "sha256:") || !is_sha256_hex(dg + 7) || !cJSON_IsNumber(sz) ||
-	    sz->valuedouble < 0)
+	    !(sz->valuedouble >= 0) || sz->valuedouble > 9007199254740992.0 ||
+	    sz->valuedouble != (double)(uint64_t)sz->valuedouble)
 		return perr_set(e, "%s: a descriptor without a sha256 digest and size", where);
 	return 0;
 }
@@ -247,21 +250,40 @@ out:
 	return ret;
 }
 
+int reg_upload_next(const char *range, int64_t *next)
+{
+	const char *dash = strchr(range, '-');
+	char *end;
+	long long v;
+
+	/* "0-N": the registry has bytes 0..N; digits only, and N + 1 must fit */
+	if (str_starts(range, "bytes="))
+		range += 6;
+	if (!dash || strspn(range, "0123456789") != (size_t)(dash - range) || dash == range ||
+	    !dash[1] || strspn(dash + 1, "0123456789") != strlen(dash + 1))
+		return -1;
+	errno = 0;
+	v = strtoll(dash + 1, &end, 10);
+	if (errno || *end || v == LLONG_MAX)
+		return -1;
+	/* "0-0" is both "nothing" and "one byte": chunks are larger, so nothing */
+	*next = v > 0 ? v + 1 : 0;
+	return 0;
+}
+
 /* GET the upload's status: the next offset, or -1 when the upload is gone. */
 static int64_t upload_offset(struct push *p, char **loc, perr *e)
 {
 	struct reg_req rq = { .method = "GET", .url = *loc, .scope = p->scope, .fd = -1 };
 	struct reg_resp rs = { 0 };
 	int64_t off = -1;
-	const char *dash;
 
 	if (reg_do(&p->c, &rq, &rs, e) < 0)
 		goto out;
-	if (rs.status != 204 || !rs.range || !(dash = strchr(rs.range, '-')))
+	if (rs.status != 204 || !rs.range || reg_upload_next(rs.range, &off) < 0) {
+		off = -1;
 		goto out;
-	off = strtoll(dash + 1, NULL, 10);
-	/* "0-0" is both "nothing" and "one byte": chunks are larger, so nothing */
-	off = off > 0 ? off + 1 : 0;
+	}
 	if (rs.location) {
 		free(*loc);
 		*loc = abs_location(&p->c, rs.location);

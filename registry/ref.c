@@ -38,6 +38,13 @@ int registry_ref_parse(const char *s, struct registry_ref *r, perr *e)
 	int ret = -1;
 
 	memset(r, 0, sizeof(*r));
+	/* the messages below quote the reference: it must be one line */
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			perr_set(e, "bad image reference: it holds a control character (byte %zu)",
+				 (size_t)(p - (const unsigned char *)s) + 1);
+			goto out;
+		}
 	if (!slash || slash == s) {
 		perr_set(e, "bad image reference '%s': want HOST[:PORT]/REPO[:TAG][@sha256:…]", s);
 		goto out;

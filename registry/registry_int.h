@@ -77,4 +77,30 @@ void reg_debug_point(const char *kind);
 /* The distribution spec's tag grammar: [A-Za-z0-9_][A-Za-z0-9._-]{0,127}. */
 bool reg_tag_ok(const char *s);
 
+/* ---- what a registry replies, parsed (no I/O: also tests/fuzz/fuzz-registry.c) ---- */
+
+struct cJSON;
+
+/* `Bearer realm="…",service="…",scope="…"` (or Basic …): *scheme always set,
+ * the others NULL when absent; all freed by the caller.  Returns 0. */
+int reg_parse_challenge(const char *h, char **scheme, char **realm, char **service,
+			char **scope);
+/* The token of a token endpoint's JSON reply ("token", else "access_token"):
+ * 0 with *token (caller frees), -1 when there is none usable. */
+int reg_token_from_reply(const char *body, size_t len, char **token);
+/* " (CODE: message)" from an error body's errors[0], one line, or nothing. */
+void reg_reply_detail(const char *body, size_t len, strbuf *out);
+/* A manifest fetched as what (tag or digest): the digest asked for and the
+ * Docker-Content-Digest header (may be NULL) must be the bytes' sha256, the
+ * bytes a JSON object; digest and *mt (from mediaType, else content_type)
+ * are set on success. */
+int reg_manifest_check(const char *host, const char *what, const char *body, size_t len,
+		       const char *hdr_digest, const char *content_type, char digest[72],
+		       char **mt, perr *e);
+/* A descriptor's sha256 digest and size (where names it in messages). */
+int reg_descriptor(const char *host, const char *where, const struct cJSON *d,
+		   const char **digest, uint64_t *size, perr *e);
+/* The next offset of an upload from the Range header ("0-N" -> N + 1). */
+int reg_upload_next(const char *range, int64_t *next);
+
 #endif

@@ -142,12 +142,25 @@ static int bad(struct rd *rd, const char *fmt, ...)
 	return perr_set(rd->e, "%s: %s", rd->file, msg);
 }
 
+/* No string in a lock holds a control character: names, versions and
+ * dates end up in one-line messages and in `pare check` output, where a
+ * newline from a hand edit or a bad merge would forge a line of its own. */
+static bool clean(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
 static int get_str(struct rd *rd, const cJSON *o, const char *key, const char *where,
 		   char **out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	if (!cJSON_IsString(v) || !v->valuestring)
 		return bad(rd, "%s: \"%s\" must be a string", where, key);
+	if (!clean(v->valuestring))
+		return bad(rd, "%s: \"%s\" holds a control character", where, key);
 	*out = xstrdup(v->valuestring);
 	return 0;
 }
@@ -204,6 +217,8 @@ static int read_pkg(struct rd *rd, const cJSON *o, const char *arch, size_t idx,
 	cJSON_ArrayForEach(it, rb) {
 		if (!cJSON_IsString(it))
 			return bad(rd, "%s: \"required_by\" must hold strings", where);
+		if (!clean(it->valuestring))
+			return bad(rd, "%s: \"required_by\" holds a control character", where);
 		sv_push(&p->required_by, it->valuestring);
 		if (!strcmp(it->valuestring, "recipe"))
 			p->requested = true;
@@ -271,6 +286,8 @@ static int read_recipe(struct rd *rd, const cJSON *o, struct lock_recipe *r)
 		struct lock_arch *la = &r->archs[r->narchs++];
 		const cJSON *pkgs = cJSON_GetObjectItemCaseSensitive(it, "packages"), *pj;
 		size_t k = 0;
+		if (!clean(it->string))
+			return bad(rd, "\"archs\": an architecture name holds a control character");
 		la->arch = xstrdup(it->string);
 		if (!cJSON_IsObject(it) || !cJSON_IsArray(pkgs))
 			return bad(rd, "arch %s: \"packages\" must be an array", la->arch);
@@ -302,27 +319,25 @@ static int read_recipe(struct rd *rd, const cJSON *o, struct lock_recipe *r)
 			sv_uniq(&la->pkgs[n].depends);
 	}
 	qsort(r->archs, r->narchs, sizeof(*r->archs), arch_cmp);
+	/* JSON allows a key twice; a merge can leave an arch so */
+	for (size_t n = 1; n < r->narchs; n++)
+		if (!strcmp(r->archs[n - 1].arch, r->archs[n].arch))
+			return bad(rd, "arch %s is listed twice", r->archs[n].arch);
 	return 0;
 }
 
-int lock_read(const char *path, struct lock *l, bool missing_ok, perr *e)
+int lock_read_buf(const char *name, const char *buf, size_t n, struct lock *l, perr *e)
 {
-	strbuf sb = STRBUF_INIT;
 	cJSON *root = NULL, *recipes, *it, *ver;
-	struct rd rd = { path, NULL, e };
+	struct rd rd = { name, NULL, e };
 	int ret = -1;
 
 	memset(l, 0, sizeof(*l));
 	l->version = 1;
-	if (read_file(path, &sb, LOCK_MAX, e) < 0) {
-		if (errno == ENOENT && missing_ok)
-			ret = 0;
-		goto out;
-	}
-	root = cJSON_ParseWithLength(sb_str(&sb), sb.len);
+	root = cJSON_ParseWithLength(buf, n);
 	if (!root) {
 		bad(&rd, "not valid JSON (near byte %td)", cJSON_GetErrorPtr() ?
-			    cJSON_GetErrorPtr() - sb_str(&sb) : (ptrdiff_t)0);
+			    cJSON_GetErrorPtr() - buf : (ptrdiff_t)0);
 		goto out;
 	}
 	ver = cJSON_GetObjectItemCaseSensitive(root, "version");
@@ -337,7 +352,12 @@ int lock_read(const char *path, struct lock *l, bool missing_ok, perr *e)
 	}
 	l->recipes = xcalloc((size_t)cJSON_GetArraySize(recipes) + 1, sizeof(*l->recipes));
 	cJSON_ArrayForEach(it, recipes) {
-		struct lock_recipe *r = &l->recipes[l->nrecipes++];
+		struct lock_recipe *r;
+		if (!clean(it->string)) {
+			bad(&rd, "a recipe name holds a control character");
+			goto out;
+		}
+		r = &l->recipes[l->nrecipes++];
 		r->name = xstrdup(it->string);
 		rd.recipe = r->name;
 		if (read_recipe(&rd, it, r) < 0)
@@ -355,6 +375,23 @@ out:
 	if (ret < 0)
 		lock_free(l);
 	cJSON_Delete(root);
+	return ret;
+}
+
+int lock_read(const char *path, struct lock *l, bool missing_ok, perr *e)
+{
+	strbuf sb = STRBUF_INIT;
+	int ret = -1;
+
+	memset(l, 0, sizeof(*l));
+	l->version = 1;
+	if (read_file(path, &sb, LOCK_MAX, e) < 0) {
+		if (errno == ENOENT && missing_ok)
+			ret = 0;
+		goto out;
+	}
+	ret = lock_read_buf(path, sb_str(&sb), sb.len, l, e);
+out:
 	sb_release(&sb);
 	return ret;
 }
@@ -518,12 +555,11 @@ static void write_recipe(strbuf *sb, int lv, const struct lock_recipe *r)
 	free(archs);
 }
 
-int lock_write(const char *path, const struct lock *l, perr *e)
+void lock_format(const struct lock *l, strbuf *out)
 {
 	strbuf sb = STRBUF_INIT;
 	struct lock_recipe **rs = xcalloc(l->nrecipes + 1, sizeof(*rs));
 	bool f = true;
-	int ret;
 
 	for (size_t i = 0; i < l->nrecipes; i++)
 		rs[i] = &l->recipes[i];
@@ -540,8 +576,18 @@ int lock_write(const char *path, const struct lock *l, perr *e)
 	if (l->nrecipes)
 		sb_adds(&sb, "\n  }");
 	sb_adds(&sb, "\n}\n");
-	ret = write_file_atomic(path, sb.buf, sb.len, 0644, e);
+	sb_add(out, sb.buf, sb.len);
 	free(rs);
+	sb_release(&sb);
+}
+
+int lock_write(const char *path, const struct lock *l, perr *e)
+{
+	strbuf sb = STRBUF_INIT;
+	int ret;
+
+	lock_format(l, &sb);
+	ret = write_file_atomic(path, sb.buf, sb.len, 0644, e);
 	sb_release(&sb);
 	return ret;
 }

@@ -338,7 +338,7 @@ out:
 /* The cleartext of an InRelease without checking it (trusted: true only):
  * RFC 4880 section 7, dash-escaped lines between the header and the
  * signature. */
-static int clearsign_text(const char *where, const strbuf *in, strbuf *text, perr *e)
+int release_clearsign_text(const char *where, const strbuf *in, strbuf *text, perr *e)
 {
 	const char *p = sb_str(in), *body;
 
@@ -363,7 +363,7 @@ static int clearsign_text(const char *where, const strbuf *in, strbuf *text, per
 
 /* ---- Release parsing --------------------------------------------------- */
 
-static int parse_release(struct release *rel, const char *text, perr *e)
+int release_parse(struct release *rel, const char *text, perr *e)
 {
 	strvec lines = STRVEC_INIT;
 	bool in_sha256 = false;
@@ -381,7 +381,9 @@ static int parse_release(struct release *rel, const char *text, perr *e)
 			strvec f = STRVEC_INIT;
 			sv_split(&f, l, " \t");
 			char *end;
+			/* digits only: strtoull would take "-1" as 2^64-1 */
 			if (f.n != 3 || !is_sha256_hex(f.v[0]) ||
+			    strspn(f.v[1], "0123456789") != strlen(f.v[1]) ||
 			    (errno = 0, strtoull(f.v[1], &end, 10), *end || errno)) {
 				perr_set(e, "%s: Release: malformed SHA256 line '%s'", rel->where,
 					 str_trim(l));
@@ -634,7 +636,7 @@ int release_load(const struct recipe_repo *rr, const char *suite,
 	if (rr->trusted) {
 		/* the caller warns, in list order (releases load in parallel) */
 		if (have_inrel) {
-			if (clearsign_text(out->where, &inrel, &text, e) < 0)
+			if (release_clearsign_text(out->where, &inrel, &text, e) < 0)
 				goto out;
 		} else {
 			sb_add(&text, rel.buf, rel.len);
@@ -656,7 +658,7 @@ int release_load(const struct recipe_repo *rr, const char *suite,
 		sha256_hex(rel.buf, rel.len, hex);
 	out->meta.inrelease_sha256 = xstrdup(hex);
 	out->meta.url = xstrdup(rr->url);
-	if (parse_release(out, sb_str(&text), e) < 0)
+	if (release_parse(out, sb_str(&text), e) < 0)
 		goto out;
 	if (!out->components.n) {
 		perr_set(e, "%s: no components named, and the Release lists none", out->where);

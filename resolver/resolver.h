@@ -157,8 +157,12 @@ struct lock {
 
 /* Read recipes.lock; a missing file gives an empty lock when missing_ok. */
 int lock_read(const char *path, struct lock *l, bool missing_ok, perr *e);
+/* The same from memory (name for messages): the fuzz target's entry point. */
+int lock_read_buf(const char *name, const char *buf, size_t n, struct lock *l, perr *e);
 /* Deterministic JSON (sorted, 2-space indent, trailing newline), atomically. */
 int lock_write(const char *path, const struct lock *l, perr *e);
+/* lock_write's bytes, appended to out. */
+void lock_format(const struct lock *l, strbuf *out);
 void lock_free(struct lock *l);
 struct lock_recipe *lock_find(const struct lock *l, const char *name);
 /* Insert or replace one recipe's entry (takes ownership of its contents). */

@@ -24,7 +24,7 @@ struct release {
 	struct lock_repo meta;    /* origin … inrelease_sha256, url */
 	struct release_file *files; size_t nfiles;
 	bool by_hash;             /* Acquire-By-Hash: yes */
-	bool lists_all;           /* load binary-all as well (see parse_release) */
+	bool lists_all;           /* load binary-all as well (see release_parse) */
 	bool no_arch_all;         /* No-Support-for-Architecture-all: Packages */
 	char *where;              /* "repository URL SUITE" for messages */
 };
@@ -37,6 +37,13 @@ struct release {
 int release_load(const struct recipe_repo *rr, const char *suite,
 		 const struct resolve_opts *o, struct release *out, perr *e);
 void release_free(struct release *rel);
+
+/* The fields of a Release's text (after gpgv) into rel, whose where and
+ * suite are set: Date, Valid-Until, Architectures, Components, the SHA256
+ * list, …  Also the entry point of tests/fuzz/fuzz-release.c. */
+int release_parse(struct release *rel, const char *text, perr *e);
+/* The text of a clearsigned InRelease, unchecked (trusted: true only). */
+int release_clearsign_text(const char *where, const strbuf *in, strbuf *text, perr *e);
 
 /* The Packages index of component/binary-arch the Release lists, preferring
  * .xz, then .gz, then uncompressed; NULL if none. */

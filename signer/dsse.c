@@ -81,7 +81,8 @@ int dsse_verify(signer_key *k, const char *envelope, size_t n, strbuf *body, per
 	type = json_str(env, "payloadType");
 	payload = json_str(env, "payload");
 	if (!type || strcmp(type, MT_INTOTO)) {
-		perr_set(e, "dsse payloadType is '%s', expected %s", type ? type : "", MT_INTOTO);
+		/* not quoted: unsigned bytes, and the message is one line */
+		perr_set(e, "dsse payloadType is not %s", MT_INTOTO);
 		goto out;
 	}
 	if (!payload || signer_b64_decode(payload, body, e) < 0) {

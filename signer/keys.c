@@ -4,7 +4,7 @@
 /* The pkcs11 engine (libengine-pkcs11-openssl) is the PKCS#11 bridge Debian 12
  * ships; ENGINE_* is deprecated in OpenSSL 3 but is the only way to reach it. */
 #define OPENSSL_SUPPRESS_DEPRECATED
-#include "signer.h"
+#include "signer_int.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -23,10 +23,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-struct signer_key {
-	EVP_PKEY *pkey;
-	char name[32];
-};
 
 /* The last OpenSSL error as text, for messages ("" when none). */
 static const char *ossl_err(void)
@@ -337,7 +333,8 @@ static int json_b64(const cJSON *obj, const char *field, strbuf *out, perr *e)
 static long json_num(const cJSON *obj, const char *field)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, field);
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : -1;
+	/* bounded before the conversion (a huge double is UB as a long) */
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e15 ? (long)v->valuedouble : -1;
 }
 
 /* cosign / go-securesystemslib "encrypted" format:
@@ -524,29 +521,40 @@ out:
 	return ret;
 }
 
-int signer_load_public(const char *path, signer_key **out, perr *e)
+int signer_load_public_buf(const char *name, const void *data, size_t n, signer_key **out,
+			   perr *e)
 {
-	strbuf buf = STRBUF_INIT;
 	EVP_PKEY *pkey;
 	BIO *b = NULL;
 	int ret = -1;
 
-	if (read_file(path, &buf, 1 << 20, e) < 0)
-		goto out;
-	b = BIO_new_mem_buf(buf.buf, (int)buf.len);
+	b = BIO_new_mem_buf(data, (int)n);
 	pkey = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
 	if (!pkey) {
-		perr_set(e, "'%s': not a PEM public key (SubjectPublicKeyInfo): %s", path, ossl_err());
+		perr_set(e, "'%s': not a PEM public key (SubjectPublicKeyInfo): %s", name, ossl_err());
 		goto out;
 	}
 	if (key_wrap(pkey, out, e) < 0) {
 		EVP_PKEY_free(pkey);
-		perr_prefix(e, "'%s'", path);
+		perr_prefix(e, "'%s'", name);
 		goto out;
 	}
 	ret = 0;
 out:
+	ERR_clear_error();
 	BIO_free(b);
+	return ret;
+}
+
+int signer_load_public(const char *path, signer_key **out, perr *e)
+{
+	strbuf buf = STRBUF_INIT;
+	int ret = -1;
+
+	if (read_file(path, &buf, 1 << 20, e) < 0)
+		goto out;
+	ret = signer_load_public_buf(path, buf.buf, buf.len, out, e);
+out:
 	sb_release(&buf);
 	return ret;
 }

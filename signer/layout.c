@@ -17,7 +17,14 @@ const char *json_str(const cJSON *obj, const char *field)
 int64_t json_size(const cJSON *obj)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "size");
-	return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (int64_t)v->valuedouble : -1;
+
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0))
+		return -1;
+	/* no blob is that large, and converting a double beyond int64_t is
+	 * undefined: a size that cannot be right never matches */
+	if (v->valuedouble >= 9007199254740992.0)
+		return INT64_MAX;
+	return (int64_t)v->valuedouble;
 }
 
 const char *annotation(const cJSON *obj, const char *key)
@@ -42,8 +49,17 @@ char *cosign_tag(const char *digest, const char *suffix)
 
 static int blob_path(const struct layout *l, const char *digest, char **path, perr *e)
 {
-	if (!str_starts(digest, "sha256:") || !is_sha256_hex(digest + 7))
-		return perr_set(e, "%s/index.json: unsupported or malformed digest '%s'", l->dir, digest);
+	/* every blob read comes here, with digests straight from the layout's
+	 * (unsigned) JSON: absent, or anything at all */
+	if (!digest)
+		return perr_set(e, "%s: a descriptor without a digest", l->dir);
+	if (!str_starts(digest, "sha256:") || !is_sha256_hex(digest + 7)) {
+		bool printable = strlen(digest) <= 80;
+		for (const unsigned char *p = (const unsigned char *)digest; *p && printable; p++)
+			printable = *p >= 0x20 && *p != 0x7f;
+		return perr_set(e, "%s: unsupported or malformed digest '%s'", l->dir,
+				printable ? digest : "(unprintable)");
+	}
 	*path = xasprintf("%s/blobs/sha256/%s", l->dir, digest + 7);
 	return 0;
 }

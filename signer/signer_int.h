@@ -6,6 +6,13 @@
 #include "signer.h"
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+/* A loaded key (opaque outside signer/). */
+struct signer_key {
+	EVP_PKEY *pkey;
+	char name[32];
+};
 
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -103,5 +110,21 @@ int dsse_envelope(signer_key *k, const strbuf *body, strbuf *out, perr *e);
 /* Verify an envelope; body gets the decoded payload. */
 int dsse_verify(signer_key *k, const char *envelope, size_t n, strbuf *body,
 		perr *e);
+
+/* ---- what `pare verify` reads from others (also tests/fuzz/fuzz-verify.c) ---- */
+
+/* A public key from memory (name for messages); see signer_load_public. */
+int signer_load_public_buf(const char *name, const void *buf, size_t n, signer_key **out,
+			   perr *e);
+/* A cosign simple-signing layer: b64sig (the annotation) is k's signature
+ * over payload, and the payload is a cosign container image signature
+ * naming digest. */
+int verify_simple_signing(signer_key *k, const void *payload, size_t n, const char *b64sig,
+			  const char *digest, perr *e);
+/* An in-toto Statement v1 (the verified DSSE payload) about digest, whose
+ * predicateType is ann_pt when that is not NULL: *out gets the statement
+ * (caller frees), *pred its predicateType (inside *out). */
+int statement_check(const char *body, size_t n, const char *ann_pt, const char *digest,
+		    cJSON **out, const char **pred, perr *e);
 
 #endif

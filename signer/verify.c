@@ -50,29 +50,41 @@ out:
 	return ret;
 }
 
-/* One simple-signing layer: blob digest, payload shape, digest, signature. */
-static int check_sig_layer(struct verifying *v, const struct target *t, const cJSON *lay,
-			   perr *e)
+/* Strings from the layout that no signature covers (annotations, digests,
+ * architecture names) are quoted only when printable: a message is one
+ * line, and a newline in it would forge a line of pare's own. */
+static const char *shown(const char *s)
 {
-	strbuf payload = STRBUF_INIT, sig = STRBUF_INIT;
-	const char *b64 = annotation(lay, ANN_COSIGN_SIG), *typ, *named;
+	if (!s)
+		return "(none)";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "(unprintable)";
+	return s;
+}
+
+/* Only a well-formed digest is quoted back: the messages are one line. */
+static bool is_digest(const char *s)
+{
+	return str_starts(s, "sha256:") && is_sha256_hex(s + 7);
+}
+
+int verify_simple_signing(signer_key *k, const void *payload, size_t n, const char *b64sig,
+			  const char *digest, perr *e)
+{
+	strbuf sig = STRBUF_INIT;
+	const char *typ, *named;
 	cJSON *p = NULL, *crit;
 	int ret = -1;
 
-	if (!b64) {
-		perr_set(e, "signature layer %s has no %s annotation", json_str(lay, "digest"), ANN_COSIGN_SIG);
-		goto out;
-	}
-	if (layout_read_blob(&v->l, json_str(lay, "digest"), json_size(lay), &payload, e) < 0)
-		goto out;
-	if (signer_b64_decode(b64, &sig, e) < 0) {
+	if (signer_b64_decode(b64sig, &sig, e) < 0) {
 		perr_prefix(e, "signature annotation");
 		goto out;
 	}
 	/* The signature first: nothing in an unauthenticated payload counts. */
-	if (signer_verify_bytes(v->key, payload.buf, payload.len, sig.buf, sig.len, e) < 0)
+	if (signer_verify_bytes(k, payload, n, sig.buf, sig.len, e) < 0)
 		goto out;
-	p = cJSON_ParseWithLength(payload.buf, payload.len);
+	p = cJSON_ParseWithLength(payload, n);
 	crit = cJSON_GetObjectItemCaseSensitive(p, "critical");
 	typ = json_str(crit, "type");
 	named = json_str(cJSON_GetObjectItemCaseSensitive(crit, "image"), "docker-manifest-digest");
@@ -80,15 +92,35 @@ static int check_sig_layer(struct verifying *v, const struct target *t, const cJ
 		perr_set(e, "signed payload is not a cosign container image signature");
 		goto out;
 	}
-	if (!named || strcmp(named, t->digest)) {
-		perr_set(e, "signed payload names %s, not %s", named ? named : "no digest", t->digest);
+	if (!named || strcmp(named, digest)) {
+		perr_set(e, "signed payload names %s, not %s", named && is_digest(named) ? named : "another digest",
+			 digest);
 		goto out;
 	}
 	ret = 0;
 out:
 	cJSON_Delete(p);
-	sb_release(&payload);
 	sb_release(&sig);
+	return ret;
+}
+
+/* One simple-signing layer: blob digest, then verify_simple_signing. */
+static int check_sig_layer(struct verifying *v, const struct target *t, const cJSON *lay,
+			   perr *e)
+{
+	strbuf payload = STRBUF_INIT;
+	const char *b64 = annotation(lay, ANN_COSIGN_SIG);
+	int ret = -1;
+
+	if (!b64) {
+		perr_set(e, "signature layer %s has no %s annotation", shown(json_str(lay, "digest")), ANN_COSIGN_SIG);
+		goto out;
+	}
+	if (layout_read_blob(&v->l, json_str(lay, "digest"), json_size(lay), &payload, e) < 0)
+		goto out;
+	ret = verify_simple_signing(v->key, payload.buf, payload.len, b64, t->digest, e);
+out:
+	sb_release(&payload);
 	return ret;
 }
 
@@ -118,9 +150,45 @@ out:
 	if (ret == 0)
 		report(v, "signature", t->arch, t->digest, signer_key_name(v->key));
 	else
-		perr_prefix(e, "signature %s %s", t->arch, t->digest);
+		perr_prefix(e, "signature %s %s", shown(t->arch), t->digest);
 	cJSON_Delete(m);
 	free(tag);
+	return ret;
+}
+
+int statement_check(const char *body, size_t n, const char *ann_pt, const char *digest,
+		    cJSON **out, const char **pred, perr *e)
+{
+	cJSON *st = cJSON_ParseWithLength(body, n);
+	const char *typ = json_str(st, "_type"), *pt = json_str(st, "predicateType"), *hex;
+	const cJSON *s;
+	bool subject_ok = false;
+	int ret = -1;
+
+	*out = NULL;
+	*pred = NULL;
+	if (!typ || strcmp(typ, STATEMENT_V1)) {
+		perr_set(e, "statement _type is not %s", STATEMENT_V1);
+		goto out;
+	}
+	if (!pt || (ann_pt && strcmp(pt, ann_pt))) {
+		perr_set(e, "statement predicateType differs from the layer's '%s'", shown(ann_pt));
+		goto out;
+	}
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(st, "subject")) {
+		hex = json_str(cJSON_GetObjectItemCaseSensitive(s, "digest"), "sha256");
+		if (hex && !strcmp(hex, digest + 7))
+			subject_ok = true;
+	}
+	if (!subject_ok) {
+		perr_set(e, "statement has no subject with digest %s", digest);
+		goto out;
+	}
+	*out = st, st = NULL;
+	*pred = pt;
+	ret = 0;
+out:
+	cJSON_Delete(st);
 	return ret;
 }
 
@@ -129,37 +197,15 @@ static int check_att_layer(struct verifying *v, const struct target *t, const cJ
 			   char **pred, perr *e)
 {
 	strbuf env = STRBUF_INIT, body = STRBUF_INIT;
-	const char *ann_pt = annotation(lay, "predicateType"), *typ, *pt, *hex;
+	const char *ann_pt = annotation(lay, "predicateType"), *pt = NULL;
 	cJSON *st = NULL;
-	const cJSON *s;
-	bool subject_ok = false;
 	int ret = -1;
 
 	*pred = NULL;
 	if (layout_read_blob(&v->l, json_str(lay, "digest"), json_size(lay), &env, e) < 0 ||
-	    dsse_verify(v->key, env.buf, env.len, &body, e) < 0)
+	    dsse_verify(v->key, env.buf, env.len, &body, e) < 0 ||
+	    statement_check(body.buf, body.len, ann_pt, t->digest, &st, &pt, e) < 0)
 		goto out;
-	st = cJSON_ParseWithLength(body.buf, body.len);
-	typ = json_str(st, "_type");
-	pt = json_str(st, "predicateType");
-	if (!typ || strcmp(typ, STATEMENT_V1)) {
-		perr_set(e, "statement _type is '%s', expected %s", typ ? typ : "", STATEMENT_V1);
-		goto out;
-	}
-	if (!pt || (ann_pt && strcmp(pt, ann_pt))) {
-		perr_set(e, "statement predicateType '%s' differs from the layer's '%s'",
-			 pt ? pt : "", ann_pt);
-		goto out;
-	}
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(st, "subject")) {
-		hex = json_str(cJSON_GetObjectItemCaseSensitive(s, "digest"), "sha256");
-		if (hex && !strcmp(hex, t->digest + 7))
-			subject_ok = true;
-	}
-	if (!subject_ok) {
-		perr_set(e, "%s statement has no subject with digest %s", pt, t->digest);
-		goto out;
-	}
 	/* An SBOM attestation must carry the very document of one of the SBOM
 	 * artifacts of this format shipped in the layout (there may be several:
 	 * package-level and per-file); check_attestations then requires every
@@ -224,7 +270,7 @@ static int check_attestations(struct verifying *v, const struct target *t, perr 
 			 * this predicate type verifies. */
 			last = one;
 			perr_prefix(&last, "%s",
-				    annotation(lay, "predicateType") ? annotation(lay, "predicateType") : "attestation");
+				    annotation(lay, "predicateType") ? shown(annotation(lay, "predicateType")) : "attestation");
 			continue;
 		}
 		report(v, "attestation", t->arch, t->digest, pred);
@@ -254,7 +300,7 @@ static int check_attestations(struct verifying *v, const struct target *t, perr 
 	ret = 0;
 out:
 	if (ret < 0)
-		perr_prefix(e, "attestation %s %s", t->arch, t->digest);
+		perr_prefix(e, "attestation %s %s", shown(t->arch), t->digest);
 	cJSON_Delete(m);
 	sv_clear(&want);
 	sv_clear(&got);
@@ -268,17 +314,17 @@ static int check_blobs(struct verifying *v, const struct target *t, perr *e)
 	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(t->doc, "config"), *lay;
 
 	if (!json_str(cfg, "digest"))
-		return perr_set(e, "manifest %s (%s) has no config", t->digest, t->arch);
+		return perr_set(e, "manifest %s (%s) has no config", t->digest, shown(t->arch));
 	if (layout_check_blob(&v->l, json_str(cfg, "digest"), json_size(cfg), e) < 0)
-		return perr_prefix(e, "config of %s (%s)", t->digest, t->arch);
+		return perr_prefix(e, "config of %s (%s)", t->digest, shown(t->arch));
 	report(v, "blob", t->arch, json_str(cfg, "digest"), "config");
 	cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(t->doc, "layers")) {
 		const char *dg = json_str(lay, "digest");
 
 		if (!dg)
-			return perr_set(e, "manifest %s (%s): layer without digest", t->digest, t->arch);
+			return perr_set(e, "manifest %s (%s): layer without digest", t->digest, shown(t->arch));
 		if (layout_check_blob(&v->l, dg, json_size(lay), e) < 0)
-			return perr_prefix(e, "layer of %s (%s)", t->digest, t->arch);
+			return perr_prefix(e, "layer of %s (%s)", t->digest, shown(t->arch));
 		report(v, "blob", t->arch, dg, "layer");
 	}
 	return 0;
@@ -304,14 +350,14 @@ static int check_one_referrer(struct verifying *v, const struct target *t, const
 	m = cJSON_ParseWithLength(buf.buf, buf.len);
 	subj = json_str(cJSON_GetObjectItemCaseSensitive(m, "subject"), "digest");
 	if (!subj || strcmp(subj, t->digest)) {
-		perr_set(e, "subject is %s, not %s", subj ? subj : "missing", t->digest);
+		perr_set(e, "subject is %s, not %s", subj ? shown(subj) : "missing", t->digest);
 		goto out;
 	}
 	mat = json_str(m, "artifactType");
 	if (!mat)
 		mat = json_str(cJSON_GetObjectItemCaseSensitive(m, "config"), "mediaType");
 	if (at && (!mat || strcmp(at, mat))) {
-		perr_set(e, "listed as %s but the manifest says %s", at, mat ? mat : "nothing");
+		perr_set(e, "listed as %s but the manifest says %s", shown(at), mat ? shown(mat) : "nothing");
 		goto out;
 	}
 	lay = cJSON_GetObjectItemCaseSensitive(m, "config");
@@ -340,7 +386,7 @@ static int check_one_referrer(struct verifying *v, const struct target *t, const
 	ret = 0;
 out:
 	if (ret < 0)
-		perr_prefix(e, "referrer %s", dg ? dg : "?");
+		perr_prefix(e, "referrer %s", dg ? shown(dg) : "?");
 	cJSON_Delete(m);
 	cJSON_Delete(tagged);
 	sb_release(&buf);
@@ -395,7 +441,7 @@ static int check_referrers(struct verifying *v, const struct target *t, perr *e)
 	ret = 0;
 out:
 	if (ret < 0)
-		perr_prefix(e, "referrers %s %s", t->arch, t->digest);
+		perr_prefix(e, "referrers %s %s", shown(t->arch), t->digest);
 	cJSON_Delete(idx);
 	sb_release(&buf);
 	free(tag);

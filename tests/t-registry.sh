@@ -180,6 +180,12 @@ else
 	fail "build --push" "$(cat "$W/build.err")"
 fi
 check_fails "build --push takes one recipe" "--push takes one recipe" "$PARE" build img1 img2 --push "$R/x"
+# a layout whose index.json claims a size no blob has: refused before the
+# size is converted (1e300 as a uint64_t is undefined behaviour)
+cp -r "$W/L1" "$W/Lsize"
+jq -c '.manifests[0].size = 1e300' "$W/L1/index.json" >"$W/Lsize/index.json"
+check_fails "push: a descriptor size beyond any integer is refused" "without a sha256 digest and size" \
+	"$PARE" push --insecure "$R" "$W/Lsize" "$R/badsize:v1"
 
 # ---- pull -------------------------------------------------------------------------------
 check "pull img1" "$PARE" -q pull --insecure "$R" "$R/img1:v1" "$W/P1"

@@ -216,6 +216,24 @@ e=X/blobs/sha256/${ad#sha256:}
 jq -c --arg p "$(jq -r .payload "$e" | base64 -d | jq -c '.predicate.runDetails.builder.id = "evil"' | base64 -w0)" '.payload = $p' "$e" > w/env
 read -r nd ns < <(swap_in "$am" "$ad" w/env); retag "sha256-${AMD#sha256:}.att" "$nd" "$ns"
 t_fails "tampered attestation" "no valid https://slsa.dev/provenance/v1 attestation .*does not verify" "$PARE" verify --key k-ecdsa-p256.pub X
+# A signature layer without a digest (pare verify crashed on the NULL digest).
+fresh; sm=$(ref_digest "sha256-${AMD#sha256:}.sig")
+jq -c 'del(.layers[0].digest)' X/blobs/sha256/${sm#sha256:} > w/m
+read -r nd ns < <(put w/m); retag "sha256-${AMD#sha256:}.sig" "$nd" "$ns"
+t_fails "a signature layer without a digest" "signature amd64 .*a descriptor without a digest" "$PARE" verify --key k-ecdsa-p256.pub X
+fresh; sm=$(ref_digest "sha256-${AMD#sha256:}.sig")
+jq -c '.layers[0].digest = "sha256:x\ny"' X/blobs/sha256/${sm#sha256:} > w/m
+read -r nd ns < <(put w/m); retag "sha256-${AMD#sha256:}.sig" "$nd" "$ns"
+t_fails "a signature layer with a malformed digest" "malformed digest '\(unprintable\)'" "$PARE" verify --key k-ecdsa-p256.pub X
+# A layer annotation no signature covers, with a newline: refused, on one line.
+fresh; am=$(ref_digest "sha256-${AMD#sha256:}.att")
+jq -c '(.layers[].annotations|select(.predicateType=="https://slsa.dev/provenance/v1")|.predicateType) = "x\ny"' \
+	X/blobs/sha256/${am#sha256:} > w/m
+read -r nd ns < <(put w/m); retag "sha256-${AMD#sha256:}.att" "$nd" "$ns"
+t_fails "a newline in a layer's predicateType" "no valid https://slsa.dev/provenance/v1 attestation \(\(unprintable\): statement predicateType differs" \
+	"$PARE" verify --key k-ecdsa-p256.pub X
+out=$("$PARE" verify --key k-ecdsa-p256.pub X 2>&1 >/dev/null) || true
+if [ "$(printf '%s\n' "$out" | wc -l)" = 1 ]; then t_ok "... and the message is one line"; else t_notok "... and the message is one line"; printf '%s\n' "$out" | sed 's/^/#   /'; fi
 fresh; rm -f X/blobs/sha256/"${am#sha256:}"; am=$(jq -r --arg r "sha256-${AMD#sha256:}.att" '.manifests[]|select(.annotations["org.opencontainers.image.ref.name"]==$r)|.digest' $L/index.json)
 jq -c '.manifests |= map(select(.annotations["org.opencontainers.image.ref.name"] != "sha256-'"${AMD#sha256:}"'.att"))' X/index.json > w/i && mv w/i X/index.json
 t_fails "missing attestations" "no sha256-.*\\.att in the layout" "$PARE" verify --key k-ecdsa-p256.pub X

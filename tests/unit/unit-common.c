@@ -70,6 +70,13 @@ int main(void)
 	TAP_OK(parse_rfc2822("Sat, 10 May 2025 10:53:22 +0200", &t) == 0 && t == 1746867202,
 	       "parse_rfc2822 applies numeric offsets");
 	TAP_OK(parse_rfc2822("yesterday", &t) < 0, "parse_rfc2822 rejects garbage");
+	/* fuzz-release: strtol let a second sign or a blank into the offset */
+	TAP_OK(parse_rfc2822("Sat, 10 May 2025 08:53:22 +-100", &t) < 0 &&
+		       parse_rfc2822("Sat, 10 May 2025 08:53:22 + 100", &t) < 0 &&
+		       parse_rfc2822("Sat, 10 May 2025 08:53:22 +0060", &t) < 0,
+	       "parse_rfc2822 takes only +HHMM/-HHMM offsets");
+	TAP_OK(parse_rfc2822("Sat, 10 May 2025 03:53:22 -0500", &t) == 0 && t == 1746867202,
+	       "parse_rfc2822 applies negative offsets");
 
 	TAP_OK(rm_rf(dir, &e) == 0 && !path_exists(dir), "rm_rf removes the tree");
 	free(f), free(sub), free(url), free(dest), free(bad_dest);

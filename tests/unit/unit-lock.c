@@ -159,6 +159,34 @@ int main(void)
 	memcpy(at, "../../etc/pass", 14);
 	bad_lock(dir, s, "unsafe \"filename\"", "a filename with ..");
 	free(s);
+	/* fuzz-lock: a raw newline inside a JSON string reached the one-line
+	 * error ("unparsable date '…\n…'") and would reach pare check's output */
+	s = xstrdup(sb_str(&s1));
+	at = strstr(s, "Mon, 02 Jan");
+	at[4] = '\n';
+	bad_lock(dir, s, "repository #1: \"date\" holds a control character", "a newline in a date");
+	free(s);
+	s = xstrdup(sb_str(&s1));
+	at = strstr(s, "\"name\": \"b\"");
+	memcpy(at, "\"name\": \"\t\"", 11);
+	bad_lock(dir, s, "\"name\" holds a control character", "a tab in a package name");
+	free(s);
+	bad_lock(dir, "{\"version\": 1, \"recipes\": {\"a\\nb\": {}}}",
+		 "a recipe name holds a control character", "an escaped newline in a recipe name");
+	bad_lock(dir, "{\"version\": 1, \"recipes\": {\"x\": {\"recipe_sha256\": \"s\", "
+		      "\"repositories\": [], \"archs\": {\"amd64\": {\"packages\": []}, "
+		      "\"amd64\": {\"packages\": []}}}}}",
+		 "recipe x: arch amd64 is listed twice", "an arch listed twice");
+	{
+		/* lock_read_buf is lock_read without the file */
+		struct lock lb;
+		perr eb = { 0, "" };
+		TAP_OK(lock_read_buf("mem.lock", s1.buf, s1.len, &lb, &eb) == 0 && lb.nrecipes == 2,
+		       "lock_read_buf reads what lock_write wrote");
+		lock_free(&lb);
+		TAP_OK(lock_read_buf("mem.lock", "{", 1, &lb, &eb) < 0 && str_starts(eb.msg, "mem.lock: "),
+		       "lock_read_buf names its input");
+	}
 
 	/* resolver_repo_url: the lock has no URLs; the recipe maps suite or
 	 * codename back to one */

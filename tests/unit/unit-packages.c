@@ -164,6 +164,15 @@ static bool same(const struct result *a, const struct result *b)
 	       (!a->solv.len || !memcmp(a->solv.buf, b->solv.buf, a->solv.len));
 }
 
+/* release_parse on text (suite "stable"): 0/-1, e filled. */
+static int parse_rel(const char *text, struct release *rel, perr *e)
+{
+	memset(rel, 0, sizeof(*rel));
+	rel->suite = xstrdup("stable");
+	rel->where = xstrdup("repository R stable");
+	return release_parse(rel, text, e);
+}
+
 int main(void)
 {
 	strbuf sb = STRBUF_INIT, big = STRBUF_INIT, raw = STRBUF_INIT;
@@ -343,5 +352,28 @@ int main(void)
 	sb_release(&sb);
 	sb_release(&big);
 	sb_release(&raw);
+	{
+		/* fuzz-release: a SHA256 size of "-1" went through strtoull as
+		 * 2^64-1 (and "+5" as 5); sizes are digits only */
+		static const char *const sizes[] = { "-1", "+5", " ", "1x", "99999999999999999999999" };
+		struct release rel;
+		perr e2 = { 0, "" };
+
+		for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+			char *t = xasprintf("Suite: stable\nDate: Sat, 10 May 2025 08:53:22 UTC\nSHA256:\n"
+					    " %064d %s main/binary-amd64/Packages\n", 0, sizes[i]);
+			TAP_OK(parse_rel(t, &rel, &e2) < 0 && strstr(e2.msg, "malformed SHA256 line"),
+			       "Release: SHA256 size '%s' refused", sizes[i]);
+			release_free(&rel);
+			free(t);
+		}
+		TAP_OK(parse_rel("Suite: stable\nDate: Sat, 10 May 2025 08:53:22 UTC\nSHA256:\n"
+				 " 0000000000000000000000000000000000000000000000000000000000000000 42"
+				 " main/binary-amd64/Packages\n", &rel, &e2) == 0 &&
+			       rel.nfiles == 1 && rel.files[0].size == 42 &&
+			       release_find_index(&rel, "main", "amd64") == &rel.files[0],
+		       "Release: a well-formed SHA256 line is read");
+		release_free(&rel);
+	}
 	TAP_DONE();
 }

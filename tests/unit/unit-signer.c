@@ -1,6 +1,7 @@
 /* unit-signer.c - the signer's byte-level contracts: DSSE PAE, cosign's
- * simple-signing payload, base64, and sign/verify for every key type. */
-#include "../../signer/signer.h"
+ * simple-signing payload, base64, sign/verify for every key type, and the
+ * checks `pare verify` makes on envelopes, statements and signature layers. */
+#include "../../signer/signer_int.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -63,6 +64,26 @@ int main(void)
 			sig.buf[sig.len / 2] ^= 1;
 			TAP_OK(signer_verify_bytes(pub, "payload", 7, sig.buf, sig.len, &e) < 0,
 			       "verify %s rejects a flipped bit", types[i]);
+
+			/* a DSSE envelope and a simple-signing layer, both ways */
+			static const char D[] = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+			strbuf body = STRBUF_INIT, env = STRBUF_INIT, got = STRBUF_INIT, pl = STRBUF_INIT, b64 = STRBUF_INIT;
+			sb_adds(&body, "{\"_type\":\"" STATEMENT_V1 "\",\"predicateType\":\"p\"}");
+			TAP_OK(dsse_envelope(priv, &body, &env, &e) == 0 &&
+				       dsse_verify(pub, env.buf, env.len, &got, &e) == 0 && got.len == body.len &&
+				       !memcmp(got.buf, body.buf, body.len),
+			       "dsse %s: envelope verifies, payload back", types[i]);
+			signer_simple_signing_payload("img", D, &pl);
+			sb_reset(&sig);
+			signer_sign_bytes(priv, pl.buf, pl.len, &sig, &e);
+			signer_b64_encode(sig.buf, sig.len, &b64);
+			TAP_OK(verify_simple_signing(pub, pl.buf, pl.len, sb_str(&b64), D, &e) == 0,
+			       "simple signing %s: verifies for its digest", types[i]);
+			TAP_OK(verify_simple_signing(pub, pl.buf, pl.len, sb_str(&b64),
+						     "sha256:1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", &e) < 0 &&
+				       strstr(e.msg, "names sha256:0123"),
+			       "simple signing %s: not for another digest", types[i]);
+			sb_release(&body), sb_release(&env), sb_release(&got), sb_release(&pl), sb_release(&b64);
 		}
 		signer_key_free(priv);
 		signer_key_free(pub);
@@ -81,6 +102,76 @@ int main(void)
 	{
 		enum signer_key_type t;
 		TAP_OK(signer_key_type_parse("dsa", &t, &e) < 0, "unknown key type rejected");
+	}
+	{
+		/* fuzz-verify: a raw newline in an (unsigned) payloadType reached
+		 * the one-line message */
+		static const char env[] = "{\"payloadType\":\"a\nb\",\"payload\":\"\",\"signatures\":[]}";
+		signer_key *pub = NULL;
+		strbuf body = STRBUF_INIT;
+		perr e2 = { 0, "" };
+		char *pp = xasprintf("%s/ed25519.pub", dir);
+		signer_load_public(pp, &pub, &e2);
+		TAP_OK(pub && dsse_verify(pub, env, sizeof(env) - 1, &body, &e2) < 0 &&
+			       strstr(e2.msg, "payloadType") && !strchr(e2.msg, '\n'),
+		       "dsse: a foreign payloadType refused on one line (%s)", e2.msg);
+		signer_key_free(pub);
+		sb_release(&body);
+		free(pp);
+	}
+	{
+		static const struct { const char *json; int64_t want; } sz[] = {
+			{ "{\"size\":5}", 5 }, { "{\"size\":-1}", -1 }, { "{}", -1 },
+			{ "{\"size\":1e300}", INT64_MAX }, { "{\"size\":9223372036854775808}", INT64_MAX },
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(sz); i++) {
+			cJSON *j = cJSON_Parse(sz[i].json);
+			TAP_OK(json_size(j) == sz[i].want, "json_size %s = %lld", sz[i].json, (long long)sz[i].want);
+			cJSON_Delete(j);
+		}
+	}
+	{
+		static const char D[] = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+		static const struct { const char *st, *ann, *want; } sc[] = {
+			{ "{\"_type\":\"" STATEMENT_V1 "\",\"predicateType\":\"p\",\"subject\":[{\"digest\":"
+			  "{\"sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}]}", "p", NULL },
+			{ "{\"_type\":\"x\"}", NULL, "_type is not" },
+			{ "{\"_type\":\"" STATEMENT_V1 "\",\"predicateType\":\"q\"}", "p", "differs from the layer's 'p'" },
+			{ "{\"_type\":\"" STATEMENT_V1 "\"}", NULL, "differs from the layer's '(none)'" },
+			{ "{\"_type\":\"" STATEMENT_V1 "\",\"predicateType\":\"p\",\"subject\":[]}", NULL,
+			  "no subject with digest" },
+			{ "[", NULL, "_type is not" },
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(sc); i++) {
+			cJSON *st = NULL;
+			const char *pt = NULL;
+			perr e2 = { 0, "" };
+			int rc = statement_check(sc[i].st, strlen(sc[i].st), sc[i].ann, D, &st, &pt, &e2);
+			TAP_OK(sc[i].want ? rc < 0 && !st && strstr(e2.msg, sc[i].want)
+					  : rc == 0 && st && pt && !strcmp(pt, "p"),
+			       "statement %zu: %s", i, sc[i].want ? sc[i].want : "accepted");
+			cJSON_Delete(st);
+		}
+	}
+	{
+		/* a cosign key whose scrypt N is beyond a long: refused, not
+		 * converted (undefined behaviour under UBSan before) */
+		static const char json[] =
+			"{\"kdf\":{\"name\":\"scrypt\",\"params\":{\"N\":1e300,\"r\":8,\"p\":1},\"salt\":\"AAAA\"},"
+			"\"cipher\":{\"name\":\"nacl/secretbox\",\"nonce\":\"AAAA\"},\"ciphertext\":\"AAAA\"}";
+		strbuf pem = STRBUF_INIT;
+		signer_key *k = NULL;
+		perr e2 = { 0, "" };
+		char *kp = xasprintf("%s/cosign.key", dir);
+		sb_adds(&pem, "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n");
+		signer_b64_encode(json, sizeof(json) - 1, &pem);
+		sb_adds(&pem, "\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n");
+		write_file_atomic(kp, pem.buf, pem.len, 0600, &e2);
+		TAP_OK(signer_load_private(kp, &k, &e2) < 0 && strstr(e2.msg, "bad scrypt parameters"),
+		       "cosign key: a huge scrypt N refused (%s)", e2.msg);
+		signer_key_free(k);
+		sb_release(&pem);
+		free(kp);
 	}
 	rm_rf(dir, &e);
 	sb_release(&sb);
