@@ -97,9 +97,15 @@ int cmd_lock(int argc, char **argv, perr *e)
 		ret = diff.n ? 1 : 0;
 		goto out;
 	}
-	if (lock_write(lock_path(), &lock, e) < 0)
+	switch (lock_write(lock_path(), &lock, e)) {
+	case -1:
 		goto out;
-	note("wrote %s", lock_path());
+	case 1:
+		note("%s is up to date", lock_path());
+		break;
+	default:
+		note("wrote %s", lock_path());
+	}
 	ret = 0;
 out:
 	for (size_t k = 0; k < nrs; k++)

@@ -587,7 +587,11 @@ int lock_write(const char *path, const struct lock *l, perr *e)
 	int ret;
 
 	lock_format(l, &sb);
-	ret = write_file_atomic(path, sb.buf, sb.len, 0644, e);
+	/* the same bytes: left alone (no new mtime for make, no fsync) */
+	if (file_holds(path, sb.buf, sb.len))
+		ret = 1;
+	else
+		ret = write_file_atomic(path, sb.buf, sb.len, 0644, e);
 	sb_release(&sb);
 	return ret;
 }

@@ -159,7 +159,8 @@ struct lock {
 int lock_read(const char *path, struct lock *l, bool missing_ok, perr *e);
 /* The same from memory (name for messages): the fuzz target's entry point. */
 int lock_read_buf(const char *name, const char *buf, size_t n, struct lock *l, perr *e);
-/* Deterministic JSON (sorted, 2-space indent, trailing newline), atomically. */
+/* Deterministic JSON (sorted, 2-space indent, trailing newline), atomically.
+ * 0 written, 1 when path held these bytes already (left untouched), -1. */
 int lock_write(const char *path, const struct lock *l, perr *e);
 /* lock_write's bytes, appended to out. */
 void lock_format(const struct lock *l, strbuf *out);

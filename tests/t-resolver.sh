@@ -108,7 +108,11 @@ cached() { sed -n 's/.*solve [0-9.]* ms, \([0-9]*\) from the resolution cache.*/
 out=$(mlock)
 check_eq "first lock: solved" 0 "$(cached "$out")"
 cp "$W/memo.lock" "$W/memo.lock.first"
+before=$(stat -c '%i %Y.%y' "$W/memo.lock")
+sleep 0.01
 out=$(mlock)
+[[ $out == *"memo.lock is up to date"* ]] && ok "an unchanged lock: says so" || fail "an unchanged lock: says so" "$out"
+check_eq "an unchanged lock: the file is not rewritten" "$before" "$(stat -c '%i %Y.%y' "$W/memo.lock")"
 check_eq "second lock, nothing new: from the resolution cache" 1 "$(cached "$out")"
 [[ $out != *"index load"*" ms"* || $out == *"index load 0.0 ms"* ]] && ok "no index loaded for it" ||
 	fail "no index loaded for it" "$out"
