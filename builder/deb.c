@@ -152,6 +152,10 @@ static int read_control_tar(struct deb_pkg *pkg, const strbuf *tarbuf, strbuf *m
 		if (str_starts(name, "./"))
 			name += 2;
 		if (!strcmp(name, "control")) {
+			if (pkg->control) {
+				perr_set(e, "control.tar: two control files");
+				goto out;
+			}
 			if (read_all(a, archive_entry_size(ae), 1 << 20, &body, "control", e) < 0)
 				goto out;
 			pkg->control = xstrdup(sb_str(&body));
@@ -486,6 +490,12 @@ void deb_decode(const struct lock_pkg *lp, int pkgi, int layer, const char *debp
 		const char *m = archive_entry_pathname(ae);
 
 		if (str_starts(m, "control.tar")) {
+			/* one of each (a second would be read over the first's) */
+			if (d->have_control) {
+				perr_set(e, "%s: corrupt .deb %s: two control.tar members", label,
+					 debpath);
+				goto out;
+			}
 			if (read_all(ar, archive_entry_size(ae), CONTROL_MAX, &ctl, m, e) < 0 ||
 			    read_control_tar(pkg, &ctl, &d->md5, e) < 0)
 				goto bad;
@@ -500,6 +510,10 @@ void deb_decode(const struct lock_pkg *lp, int pkgi, int layer, const char *debp
 			if (!d->have_control) {
 				perr_set(e, "%s: corrupt .deb %s: data.tar before control.tar",
 					 label, debpath);
+				goto out;
+			}
+			if (have_data) {
+				perr_set(e, "%s: corrupt .deb %s: two data.tar members", label, debpath);
 				goto out;
 			}
 			nest = xcalloc(1, sizeof(*nest));

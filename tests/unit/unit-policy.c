@@ -97,6 +97,24 @@ static char *make_deb(const char *pkg, const char *extra, const struct spec *s, 
 	return path;
 }
 
+/* Write NAME.deb with the given ar members (name, bytes) as they are: for
+ * the shapes make_deb cannot make. */
+static char *make_deb_members(const char *pkg, const char *const *names, const strbuf *bufs,
+			      size_t n)
+{
+	char *path = xasprintf("%s/%s.deb", tmpdir, pkg);
+	struct archive *a = archive_write_new();
+
+	archive_write_set_format_ar_svr4(a);
+	archive_write_open_filename(a, path);
+	add_member(a, "debian-binary", "2.0\n", 4, AE_IFREG, 0644, NULL, false);
+	for (size_t i = 0; i < n; i++)
+		add_member(a, names[i], bufs[i].buf, bufs[i].len, AE_IFREG, 0644, NULL, false);
+	archive_write_close(a);
+	archive_write_free(a);
+	return path;
+}
+
 struct world {
 	struct image_tree *t;
 	struct lock_pkg lp[4];
@@ -341,6 +359,60 @@ int main(void)
 		tree_free(w.t);
 		sb_release(&sb);
 		free(deb);
+	}
+
+	/* members read twice, empty members (found by tests/fuzz/fuzz-deb) */
+	{
+		struct spec ctl[] = {
+			{ "./control", 'f', 0644, "Package: dup\nVersion: 1\nArchitecture: all\n" },
+			{ "./md5sums", 'f', 0644, "" },
+		};
+		struct spec ctl2[] = { ctl[0], ctl[0] };
+		struct spec data[] = { { "./usr/bin/dup", 'f', 0755, "dup" } };
+		const char *name = "dup";
+		strbuf b[4] = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT };
+		const char *two_data[] = { "control.tar", "data.tar", "data.tar.gz" };
+		const char *two_ctl[] = { "control.tar", "control.tar.gz", "data.tar" };
+		const char *one[] = { "control.tar", "data.tar" };
+		char *deb;
+
+		tar_to(&b[0], ctl, N(ctl), false);
+		tar_to(&b[1], data, N(data), false);
+		tar_to(&b[2], data, N(data), true);
+		deb = make_deb_members(name, one, b, 2);
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) == 0 &&
+		       w.t->pkgs[0].md5sums && !strcmp(w.t->pkgs[0].md5sums, ""),
+		       "an empty md5sums member gives no md5sums (%s)", e.msg);
+		tree_free(w.t);
+		free(deb);
+		deb = make_deb_members(name, two_data, b, 3);
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
+		       str_starts(e.msg, "dup: ") && strstr(e.msg, "two data.tar members"),
+		       "a second data.tar member is refused (%s)", e.msg);
+		tree_free(w.t);
+		free(deb);
+		tar_to(&b[3], ctl, N(ctl), true);
+		sb_reset(&b[2]);
+		sb_add(&b[2], b[1].buf, b[1].len);
+		sb_reset(&b[1]);
+		sb_add(&b[1], b[3].buf, b[3].len);
+		deb = make_deb_members(name, two_ctl, b, 3);
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
+		       str_starts(e.msg, "dup: ") && strstr(e.msg, "two control.tar members"),
+		       "a second control.tar member is refused (%s)", e.msg);
+		tree_free(w.t);
+		free(deb);
+		tar_to(&b[0], ctl2, N(ctl2), false);
+		sb_reset(&b[1]);
+		sb_add(&b[1], b[2].buf, b[2].len);
+		deb = make_deb_members(name, one, b, 2);
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
+		       str_starts(e.msg, "dup: ") && strstr(e.msg, "two control files"),
+		       "a control.tar with two control files is refused (%s)", e.msg);
+		tree_free(w.t);
+		free(deb);
+		for (size_t i = 0; i < 4; i++)
+			sb_release(&b[i]);
 	}
 
 	/* OCI JSON shape */

@@ -1,0 +1,221 @@
+/*
+ * fuzz-deb.c - a .deb from a mirror, the most hostile input pare reads.
+ *
+ * The bytes are "a .deb whose sha256 matched the lock" (the fetch checks the
+ * hash before anything reads the file; nothing else is bypassed): they go
+ * through what build_arch does with it, deb_decode (ar, control.tar,
+ * data.tar.{xz,zst,gz,bz2,none} via libarchive, control paragraph, md5sums,
+ * strip policy, digests, ELF) and deb_insert (hard links, hardening, layer
+ * record, overlap rules) into a tree that already holds pare's merged-/usr
+ * links and an earlier package "base" (directories, a file, a symlink into
+ * the tree) to collide with.  The package is "fuzz" in the lock: the seeds
+ * (tests/fuzz/seeds/deb, made by tests/fuzz/mkseeds-deb) all say so.
+ *
+ * Invariant: success, or failure with a message naming the package; never a
+ * crash, leak, hang, UB or unbounded memory.  On success the layer record
+ * written on the way must be one a warm build can read back (lmeta_parse +
+ * lmeta_apply onto the same base), giving the same live entries.
+ */
+#define _GNU_SOURCE
+#include "../../builder/builder_int.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct recipe *recipe;
+static struct policy pol;
+static struct lock_pkg lps[2];
+static int fd = -1;
+static char debpath[64];
+static bool verbose; /* FUZZ_DEB_VERBOSE=1: print each result (to check the seeds) */
+
+/* A recipe with every knob deb.c and policy.c read: strip / keep globs,
+ * `paths` permissions, allow (setuid only: shells and package managers stay
+ * refused). */
+static const char recipe_yaml[] =
+	"name: fuzz\n"
+	"packages: [fuzz]\n"
+	"paths:\n"
+	"  - {path: /usr/bin/fuzz, type: permissions, mode: '0750', uid: 1000, gid: 1000}\n"
+	"  - {path: /var/lib/fuzz, type: permissions, mode: '0700', uid: 1000, recursive: true}\n"
+	"strip: ['/opt/strip/*', '/usr/lib/*.la']\n"
+	"keep: ['/usr/share/doc/fuzz/keep*']\n"
+	"allow: [setuid]\n";
+
+static void cleanup(void)
+{
+	recipe_free(recipe);
+	if (fd >= 0)
+		close(fd);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	perr e = { 0, "" };
+
+	(void)argc;
+	(void)argv;
+	recipe = recipe_load_buf("fuzz.yaml", recipe_yaml, strlen(recipe_yaml), &e);
+	if (!recipe)
+		die("fuzz-deb: recipe: %s", e.msg);
+	policy_init(&pol, recipe);
+	pol.ca_bundle = true; /* stripped certificates keep their content */
+	lps[0].name = "base";
+	lps[0].version = "1";
+	lps[1].name = "fuzz";
+	lps[1].version = "1.0";
+	lps[1].source = "fuzz-src";
+	lps[1].installed_size = 64 << 10; /* KiB: what the index says */
+	/* deb_decode reads a path (libarchive, then the SHA-512): a memfd
+	 * keeps it off the disk */
+	fd = memfd_create("fuzz.deb", 0);
+	if (fd < 0)
+		die("fuzz-deb: memfd_create: %s", strerror(errno));
+	snprintf(debpath, sizeof(debpath), "/proc/self/fd/%d", fd);
+	verbose = getenv("FUZZ_DEB_VERBOSE") != NULL;
+	atexit(cleanup);
+	return 0;
+}
+
+static void put(struct image_tree *t, const char *path, enum tree_type ty, const char *target,
+		int pkg)
+{
+	struct tree_entry *ent = xcalloc(1, sizeof(*ent));
+	perr e = { 0, "" };
+
+	ent->path = xstrdup(path);
+	ent->type = ty;
+	ent->mode = ty == TREE_DIR ? 0755 : ty == TREE_SYMLINK ? 0777 : 0644;
+	ent->target = target ? xstrdup(target) : NULL;
+	ent->pkg = pkg;
+	ent->layer = pkg;
+	if (ty == TREE_FILE) {
+		ent->data = (unsigned char *)xstrdup("base\n");
+		ent->size = 5;
+		sha256_hex(ent->data, ent->size, ent->sha256);
+	}
+	if (tree_insert(t, ent, &e) < 0)
+		die("fuzz-deb: base tree: %s", e.msg);
+}
+
+/* What build_arch has before the package: merged-/usr links (add_usrmerge)
+ * and an earlier package in layer 0. */
+static struct image_tree *base_tree(void)
+{
+	struct image_tree *t = tree_new();
+
+	for (size_t i = 0; policy_usrmerge_dirs[i]; i++) {
+		char *p = xasprintf("/%s", policy_usrmerge_dirs[i]);
+		char *tg = xasprintf("usr/%s", policy_usrmerge_dirs[i]);
+
+		put(t, p, TREE_SYMLINK, tg, -1);
+		free(p);
+		free(tg);
+	}
+	t->pkgs = xcalloc(2, sizeof(*t->pkgs));
+	t->npkgs = t->pkgs_alloc = 2;
+	t->pkgs[0].lp = &lps[0];
+	t->pkgs[0].name = xstrdup("base");
+	t->pkgs[0].version = xstrdup("1");
+	t->pkgs[0].arch = xstrdup("all");
+	sv_push(&t->pkgs[0].provides, "base-virtual");
+	t->pkgs[1].lp = &lps[1];
+	t->pkgs[1].layer = 1;
+	put(t, "/etc", TREE_DIR, NULL, 0);
+	put(t, "/etc/base.conf", TREE_FILE, NULL, 0);
+	put(t, "/usr", TREE_DIR, NULL, 0);
+	put(t, "/usr/bin", TREE_DIR, NULL, 0);
+	put(t, "/usr/bin/base", TREE_FILE, NULL, 0);
+	put(t, "/usr/lib", TREE_DIR, NULL, 0);
+	put(t, "/usr/lib/alt", TREE_SYMLINK, "../bin", 0);
+	return t;
+}
+
+static int cmp_ent(const struct tree_entry *a, const struct tree_entry *b)
+{
+	return strcmp(a->path, b->path) || a->type != b->type || a->mode != b->mode ||
+	       a->uid != b->uid || a->gid != b->gid || a->size != b->size ||
+	       a->pkg != b->pkg || a->layer != b->layer ||
+	       strcmp(a->sha256, b->sha256) ||
+	       strcmp(a->target ? a->target : "", b->target ? b->target : "");
+}
+
+/* The warm build's view of the package (its layer record) is the cold one's. */
+static void check_record(const struct image_tree *cold, const strbuf *rec)
+{
+	struct lmeta *m = lmeta_parse(rec->buf, rec->len, 1);
+	struct image_tree *warm;
+	struct tree_entry **a, **b;
+	size_t na, nb;
+	int idx = 1;
+	perr e = { 0, "" };
+
+	if (!m) {
+		fprintf(stderr, "fuzz-deb: the layer record does not parse\n");
+		abort();
+	}
+	warm = base_tree();
+	if (lmeta_apply(warm, m, &idx, &e) < 0) {
+		fprintf(stderr, "fuzz-deb: the layer record does not apply: %s\n", e.msg);
+		abort();
+	}
+	a = tree_sorted(cold, &na);
+	b = tree_sorted(warm, &nb);
+	if (na != nb) {
+		fprintf(stderr, "fuzz-deb: %zu entries cold, %zu warm\n", na, nb);
+		abort();
+	}
+	for (size_t i = 0; i < na; i++)
+		if (cmp_ent(a[i], b[i])) {
+			fprintf(stderr, "fuzz-deb: %s differs between cold and warm\n", a[i]->path);
+			abort();
+		}
+	if (strcmp(cold->pkgs[1].md5sums, warm->pkgs[1].md5sums) ||
+	    strcmp(cold->pkgs[1].deb_sha512, warm->pkgs[1].deb_sha512)) {
+		fprintf(stderr, "fuzz-deb: package metadata differs between cold and warm\n");
+		abort();
+	}
+	free(a);
+	free(b);
+	tree_free(warm);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct image_tree *t;
+	struct deb_decoded d;
+	strbuf rec = STRBUF_INIT;
+	perr e = { 0, "" };
+
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
+		die("fuzz-deb: writing the .deb: %s", strerror(errno));
+	t = base_tree();
+	deb_decode(&lps[1], 1, 1, debpath, &pol, &d);
+	lmeta_begin(&rec);
+	if (deb_insert(t, 1, &d, &pol, &rec, &e) < 0) {
+		/* every failure explains itself and names the package */
+		if (!e.msg[0] || !strstr(e.msg, "fuzz")) {
+			fprintf(stderr, "fuzz-deb: failure without the package's name: '%s'\n",
+				e.msg);
+			abort();
+		}
+		if (verbose)
+			fprintf(stderr, "fuzz-deb: error: %s\n", e.msg);
+	} else {
+		check_record(t, &rec);
+		if (verbose)
+			fprintf(stderr, "fuzz-deb: ok, %zu entries\n", t->n);
+	}
+	deb_decoded_release(&d);
+	sb_release(&rec);
+	tree_free(t);
+	return 0;
+}
