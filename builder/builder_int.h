@@ -222,6 +222,7 @@ struct deb_decoded {
 	struct deb_item *items;       /* in archive order */
 	size_t n, alloc;
 	uint64_t bytes;               /* file content held by items */
+	uint64_t limit, used;         /* content the .deb may expand to; read so far, kept or not */
 	bool have_control;
 	int rc;                       /* -1: e is the error after ents */
 	perr e;

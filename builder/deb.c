@@ -18,6 +18,12 @@
 
 #define CONTROL_MAX (64u << 20)
 #define FILE_MAX (4ull << 30)
+/* Memory reserved up front for an entry from the size its header declares;
+ * the rest grows as the bytes arrive (a header may promise gigabytes in a
+ * .deb of a few hundred bytes). */
+#define PREALLOC_MAX (4u << 20)
+/* Slack over twice the Installed-Size, see content_max(). */
+#define CONTENT_SLACK (16ull << 20)
 
 /* ---- control paragraph --------------------------------------------------- */
 
@@ -121,7 +127,7 @@ static int read_all(struct archive *a, uint64_t size, uint64_t max, strbuf *out,
 		return perr_set(e, "%s is too large (%llu bytes)", what,
 				(unsigned long long)size);
 	sb_reset(out);
-	sb_grow(out, size);
+	sb_grow(out, size < PREALLOC_MAX ? size : PREALLOC_MAX);
 	while ((r = archive_read_data(a, buf, sizeof(buf))) > 0) {
 		if (out->len + (size_t)r > max)
 			return perr_set(e, "%s is too large", what);
@@ -129,6 +135,38 @@ static int read_all(struct archive *a, uint64_t size, uint64_t max, strbuf *out,
 	}
 	if (r < 0)
 		return perr_set(e, "%s: %s", what, archive_error_string(a));
+	return 0;
+}
+
+/* The file content one .deb may expand to: twice what its Installed-Size
+ * says (KiB, from the signed index, pinned in the lock) plus CONTENT_SLACK.
+ * dpkg counts at least the whole KiB of every file, so real packages stay
+ * well below it; a decompression bomb stops there instead of taking the
+ * machine's memory (all of it is held until its layer is written).
+ * FILE_MAX when the lock does not know the size. */
+static uint64_t content_max(const struct lock_pkg *lp)
+{
+	if (!lp || !lp->installed_size)
+		return FILE_MAX;
+	if (lp->installed_size > (UINT64_MAX - CONTENT_SLACK) / 2048)
+		return UINT64_MAX;
+	return lp->installed_size * 2048 + CONTENT_SLACK;
+}
+
+/* read_all for data.tar content, within what is left of d->limit. */
+static int read_content(struct deb_decoded *d, struct archive *a, struct archive_entry *ae,
+			uint64_t max, strbuf *out, const char *what, perr *e)
+{
+	uint64_t left = d->limit - d->used, size = (uint64_t)archive_entry_size(ae);
+
+	if (size > left && size <= max)
+		return perr_set(e, "%s: the package's files come to more than its Installed-Size "
+				"allows (%llu KiB: at most %llu bytes)", what,
+				(unsigned long long)(d->pkg.lp ? d->pkg.lp->installed_size : 0),
+				(unsigned long long)d->limit);
+	if (read_all(a, size, max < left ? max : left, out, what, e) < 0)
+		return -1;
+	d->used += out->len;
 	return 0;
 }
 
@@ -261,7 +299,7 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 	    (!strcmp(path, cpath) || !strcmp(path, "/usr/lib/os-release") ||
 	     !strcmp(path, "/etc/os-release"))) {
 		/* Needed by the SBOM / os detection even when stripped. */
-		if (read_all(a, archive_entry_size(ae), 16 << 20, &data, path, e) < 0)
+		if (read_content(d, a, ae, 16 << 20, &data, path, e) < 0)
 			goto fail_pkg;
 		if (!strcmp(path, cpath)) {
 			free(pkg->copyright);
@@ -281,8 +319,8 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 			struct tree_stripped s = { NULL, (char *)rule, pkgi, NULL, 0 };
 
 			if (keep_data) {
-				if (!data.len && read_all(a, archive_entry_size(ae), 16 << 20, &data,
-							  path, e) < 0)
+				if (!data.len && read_content(d, a, ae, 16 << 20, &data, path,
+								  e) < 0)
 					goto fail_pkg;
 				s.size = data.len;
 				s.data = (unsigned char *)sb_detach(&data);
@@ -325,8 +363,7 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 		phash *h;
 
 		ent->type = TREE_FILE;
-		if (!data.len && read_all(a, archive_entry_size(ae), FILE_MAX, &data,
-					  ent->path, e) < 0)
+		if (!data.len && read_content(d, a, ae, FILE_MAX, &data, ent->path, e) < 0)
 			goto fail_pkg;
 		ent->size = data.len;
 		ent->data = (unsigned char *)sb_detach(&data);
@@ -479,6 +516,7 @@ void deb_decode(const struct lock_pkg *lp, int pkgi, int layer, const char *debp
 	int r, ret = -1;
 
 	memset(d, 0, sizeof(*d));
+	d->limit = content_max(lp);
 	pkg->lp = lp;
 	pkg->layer = layer;
 	archive_read_support_format_ar(ar);

@@ -115,6 +115,9 @@ static char *make_deb_members(const char *pkg, const char *const *names, const s
 	return path;
 }
 
+/* Installed-Size (KiB) load() gives the lock entries (0: unknown). */
+static uint64_t load_installed_size;
+
 struct world {
 	struct image_tree *t;
 	struct lock_pkg lp[4];
@@ -132,6 +135,7 @@ static int load(struct world *w, const struct recipe *r, size_t npkg, const char
 	w->t->npkgs = npkg;
 	for (size_t i = 0; i < npkg; i++) {
 		w->lp[i].name = (char *)names[i];
+		w->lp[i].installed_size = load_installed_size;
 		w->t->pkgs[i].lp = &w->lp[i];
 		w->t->pkgs[i].layer = layers ? layers[i] : 0;
 	}
@@ -413,6 +417,46 @@ int main(void)
 		free(deb);
 		for (size_t i = 0; i < 4; i++)
 			sb_release(&b[i]);
+	}
+
+	/* a decompression bomb: 24 MiB of content in a few KiB of data.tar.gz,
+	 * from a package whose Installed-Size says 1 KiB (fuzz-deb) */
+	{
+		struct spec ctl[] = {
+			{ "./control", 'f', 0644, "Package: bomb\nVersion: 1\nArchitecture: all\n" },
+		};
+		char *big = xmalloc((8u << 20) + 1);
+		struct spec data[] = {
+			{ "./opt/a", 'f', 0644, big }, { "./opt/b", 'f', 0644, big },
+			{ "./opt/c", 'f', 0644, big },
+		};
+		const char *name = "bomb";
+		const char *mem[] = { "control.tar", "data.tar.gz" };
+		strbuf b[2] = { STRBUF_INIT, STRBUF_INIT };
+		char *deb;
+
+		memset(big, 'a', 8u << 20);
+		big[8u << 20] = '\0';
+		tar_to(&b[0], ctl, N(ctl), false);
+		tar_to(&b[1], data, N(data), true);
+		deb = make_deb_members(name, mem, b, 2);
+		load_installed_size = 1;
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
+		       str_starts(e.msg, "bomb: ") && strstr(e.msg, "more than its Installed-Size"),
+		       "content past twice the Installed-Size + 16 MiB is refused (%s)", e.msg);
+		tree_free(w.t);
+		load_installed_size = 8 << 10;
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) == 0,
+		       "the same within its Installed-Size loads (%s)", e.msg);
+		tree_free(w.t);
+		load_installed_size = 0;
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) == 0,
+		       "the same without an Installed-Size in the lock loads (%s)", e.msg);
+		tree_free(w.t);
+		free(deb);
+		free(big);
+		sb_release(&b[0]);
+		sb_release(&b[1]);
 	}
 
 	/* OCI JSON shape */
