@@ -14,12 +14,16 @@
  * Invariant: success, or failure with a message naming the package; never a
  * crash, leak, hang, UB or unbounded memory.  On success the layer record
  * written on the way must be one a warm build can read back (lmeta_parse +
- * lmeta_apply onto the same base), giving the same live entries.
+ * lmeta_apply onto the same base), giving the same live entries, and the
+ * package's entries must make a layer (layer_write_ents, zstd) -- what the
+ * tree accepts, the layer writer must be able to write.  Seeds that the
+ * fuzzer found are tests/fuzz/seeds/deb/found-*.
  */
 #define _GNU_SOURCE
 #include "../../builder/builder_int.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +41,8 @@ static struct policy pol;
 static struct lock_pkg lps[2];
 static int fd = -1;
 static char debpath[64];
+static char tmpdir[] = "/tmp/pare-fuzz-deb-XXXXXX";
+static char *blob;
 static bool verbose; /* FUZZ_DEB_VERBOSE=1: print each result (to check the seeds) */
 
 /* A recipe with every knob deb.c and policy.c read: strip / keep globs,
@@ -54,6 +60,10 @@ static const char recipe_yaml[] =
 
 static void cleanup(void)
 {
+	perr e;
+
+	rm_rf(tmpdir, &e);
+	free(blob);
 	recipe_free(recipe);
 	if (fd >= 0)
 		close(fd);
@@ -65,6 +75,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
+	/* as pare's main: names go through the locale's charset */
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "");
 	recipe = recipe_load_buf("fuzz.yaml", recipe_yaml, strlen(recipe_yaml), &e);
 	if (!recipe)
 		die("fuzz-deb: recipe: %s", e.msg);
@@ -84,6 +97,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		die("fuzz-deb: memfd_create: %s", strerror(errno));
 	snprintf(debpath, sizeof(debpath), "/proc/self/fd/%d", fd);
 	verbose = getenv("FUZZ_DEB_VERBOSE") != NULL;
+	if (!mkdtemp(tmpdir))
+		die("fuzz-deb: mkdtemp: %s", strerror(errno));
+	blob = path_join(tmpdir, "layer");
 	atexit(cleanup);
 	return 0;
 }
@@ -130,6 +146,9 @@ static struct image_tree *base_tree(void)
 	t->pkgs[0].version = xstrdup("1");
 	t->pkgs[0].arch = xstrdup("all");
 	sv_push(&t->pkgs[0].provides, "base-virtual");
+	/* a sibling whose copyright a /usr/share/doc/fuzz -> base link borrows */
+	t->pkgs[0].source = xstrdup("fuzz-src");
+	t->pkgs[0].copyright = xstrdup("Files: *\nLicense: MIT\n");
 	t->pkgs[1].lp = &lps[1];
 	t->pkgs[1].layer = 1;
 	put(t, "/etc", TREE_DIR, NULL, 0);
@@ -257,6 +276,27 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned 
 	return size;
 }
 
+/* What a layer writer does next with the package's entries (zstd: no
+ * threads): everything the tree took must make a layer. */
+static void write_layer(const struct image_tree *t)
+{
+	struct layer_opts lo = { "zstd", 1, 1700000000, &pol };
+	struct tree_entry **ents = xcalloc(t->n + 1, sizeof(*ents));
+	struct layer_desc ld;
+	size_t n = 0;
+	perr e = { 0, "" };
+
+	for (size_t i = 0; i < t->n; i++)
+		if (!t->ents[i]->removed && t->ents[i]->pkg == 1)
+			ents[n++] = t->ents[i];
+	if (layer_write_ents(NULL, ents, n, &lo, blob, &ld, &e) < 0) {
+		fprintf(stderr, "fuzz-deb: the layer of an accepted package: %s\n", e.msg);
+		abort();
+	}
+	layer_desc_free(&ld);
+	free(ents);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct image_tree *t;
@@ -280,6 +320,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "fuzz-deb: error: %s\n", e.msg);
 	} else {
 		check_record(t, &rec);
+		write_layer(t);
+		/* the SBOM's licence text: own, or through the doc link */
+		if (deb_copyright_owner(t, 1) >= 0 && !deb_copyright(t, 1))
+			abort();
 		if (verbose)
 			fprintf(stderr, "fuzz-deb: ok, %zu entries\n", t->n);
 	}

@@ -290,6 +290,22 @@ int main(void)
 			{ { { "./usr/lib/x/y", 'f', 0644, "x" }, { "./usr/lib/x", 'l', 0, "y" } }, 2,
 			  "x: refusing /usr/lib/x: a symlink where other entries need a directory",
 			  "symlink over an implicit directory refused" },
+			/* not UTF-8: the layer's pax records could not hold them (fuzz-deb) */
+			{ { { "./usr/share/caf\xe9", 'f', 0644, "x" } }, 1,
+			  "x: refusing ./usr/share/caf\xe9: './usr/share/caf\xe9' is not a UTF-8 name",
+			  "Latin-1 file name refused" },
+			{ { { "./usr/share/\xed\xa0\x80", 'f', 0644, "x" } }, 1, "is not a UTF-8 name",
+			  "UTF-8-encoded surrogate refused" },
+			{ { { "./usr/share/\xc0\xaf", 'f', 0644, "x" } }, 1, "is not a UTF-8 name",
+			  "overlong UTF-8 refused" },
+			{ { { "./usr/share/\xf4\x90\x80\x80", 'f', 0644, "x" } }, 1, "is not a UTF-8 name",
+			  "UTF-8 past U+10FFFF refused" },
+			{ { { "./usr/share/l", 'l', 0, "caf\xe9" } }, 1,
+			  "x: refusing /usr/share/l: symlink target 'caf\xe9' is not UTF-8",
+			  "Latin-1 symlink target refused" },
+			{ { { "./usr/share/h", 'h', 0644, "./usr/share/caf\xe9" } }, 1,
+			  "x: refusing /usr/share/h: hard link: './usr/share/caf\xe9' is not a UTF-8 name",
+			  "Latin-1 hard link target refused" },
 		};
 		for (size_t i = 0; i < N(cases); i++) {
 			int r = load1(&w, NULL, "x", cases[i].s, cases[i].n, &e);
@@ -299,6 +315,18 @@ int main(void)
 				printf("#   got '%s'\n", r < 0 ? e.msg : "(success)");
 			tree_free(w.t);
 		}
+	}
+
+	/* UTF-8 names of every length are fine */
+	{
+		struct spec s[] = {
+			{ "./usr/share/F\xc5\x91t\xc3\xa1\xe2\x82\xac\xf0\x9f\x93\xa6", 'f', 0644, "x" },
+			{ "./usr/share/l", 'l', 0, "F\xc5\x91t\xc3\xa1\xe2\x82\xac\xf0\x9f\x93\xa6" },
+		};
+
+		TAP_OK(load1(&w, NULL, "x", s, N(s), &e) == 0, "UTF-8 names and link targets load (%s)",
+		       e.msg);
+		tree_free(w.t);
 	}
 
 	/* shells allowed / data files named like shells */
