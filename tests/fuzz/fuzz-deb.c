@@ -276,6 +276,20 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned 
 	return size;
 }
 
+/* Whether msg names the package "fuzz" as a word ("fuzz: …", "… in fuzz",
+ * "both base and fuzz (…)"), not as part of a path such as /var/lib/fuzz. */
+static bool names_package(const char *msg)
+{
+	for (const char *p = strstr(msg, "fuzz"); p; p = strstr(p + 1, "fuzz")) {
+		char before = p == msg ? ' ' : p[-1], after = p[4];
+
+		if ((before == ' ' || before == '(') &&
+		    (after == ':' || after == ' ' || after == ')' || after == '\0'))
+			return true;
+	}
+	return false;
+}
+
 /* What a layer writer does next with the package's entries (zstd: no
  * threads): everything the tree took must make a layer. */
 static void write_layer(const struct image_tree *t)
@@ -311,7 +325,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lmeta_begin(&rec);
 	if (deb_insert(t, 1, &d, &pol, &rec, &e) < 0) {
 		/* every failure explains itself and names the package */
-		if (!e.msg[0] || !strstr(e.msg, "fuzz")) {
+		if (!names_package(e.msg)) {
 			fprintf(stderr, "fuzz-deb: failure without the package's name: '%s'\n",
 				e.msg);
 			abort();
