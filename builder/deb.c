@@ -24,6 +24,9 @@
 #define PREALLOC_MAX (4u << 20)
 /* Slack over twice the Installed-Size, see content_max(). */
 #define CONTENT_SLACK (16ull << 20)
+/* What each data.tar entry counts against that, besides its content: its
+ * tar header (dpkg counts a KiB for every directory and symlink). */
+#define ENTRY_COST 256u
 
 /* ---- control paragraph --------------------------------------------------- */
 
@@ -138,12 +141,13 @@ static int read_all(struct archive *a, uint64_t size, uint64_t max, strbuf *out,
 	return 0;
 }
 
-/* The file content one .deb may expand to: twice what its Installed-Size
- * says (KiB, from the signed index, pinned in the lock) plus CONTENT_SLACK.
- * dpkg counts at least the whole KiB of every file, so real packages stay
- * well below it; a decompression bomb stops there instead of taking the
- * machine's memory (all of it is held until its layer is written).
- * FILE_MAX when the lock does not know the size. */
+/* What one .deb may expand to (file content, and ENTRY_COST per entry):
+ * twice what its Installed-Size says (KiB, from the signed index, pinned in
+ * the lock) plus CONTENT_SLACK.  dpkg counts the whole KiBs of every file and
+ * a KiB for every other entry, so real packages stay well below it; a
+ * decompression bomb stops there instead of taking the machine's memory (all
+ * of it is held until its layer is written).  FILE_MAX when the lock does
+ * not know the size. */
 static uint64_t content_max(const struct lock_pkg *lp)
 {
 	if (!lp || !lp->installed_size)
@@ -252,6 +256,17 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 		perr_set(e, "%s: entry without a name", pkg->name);
 		goto out;
 	}
+	/* Every entry costs memory and time whatever its size: ENTRY_COST of
+	 * the package's budget (a data.tar.xz of a few KiB can hold millions
+	 * of empty entries). */
+	if (d->limit - d->used < ENTRY_COST) {
+		perr_set(e, "%s: %s: the package has more entries than its Installed-Size allows "
+			 "(%llu KiB: at most %llu bytes, %u per entry)", pkg->name, name,
+			 (unsigned long long)(pkg->lp ? pkg->lp->installed_size : 0),
+			 (unsigned long long)d->limit, ENTRY_COST);
+		goto out;
+	}
+	d->used += ENTRY_COST;
 	if (policy_norm_name(name, &path, e) < 0) {
 		perr_prefix(e, "%s: refusing %s", pkg->name, name);
 		goto out;

@@ -487,6 +487,50 @@ int main(void)
 		sb_release(&b[1]);
 	}
 
+	/* an entry bomb: 70000 empty files (no content to count) from a package
+	 * whose Installed-Size says 1 KiB */
+	{
+		struct spec ctl[] = {
+			{ "./control", 'f', 0644, "Package: many\nVersion: 1\nArchitecture: all\n" },
+		};
+		const char *name = "many";
+		const char *mem[] = { "control.tar", "data.tar.gz" };
+		strbuf b[2] = { STRBUF_INIT, STRBUF_INIT };
+		size_t cap = 16u << 20, used = 0;
+		struct archive *a = archive_write_new();
+		char *deb;
+
+		b[1].buf = xmalloc(cap);
+		b[1].alloc = cap;
+		archive_write_set_format_pax_restricted(a);
+		archive_write_add_filter_gzip(a);
+		archive_write_open_memory(a, b[1].buf, cap, &used);
+		for (int i = 0; i < 70000; i++) {
+			char n[32];
+
+			snprintf(n, sizeof(n), "./opt/e%05d", i);
+			add_member(a, n, NULL, 0, AE_IFREG, 0644, NULL, false);
+		}
+		archive_write_close(a);
+		archive_write_free(a);
+		b[1].len = used;
+		tar_to(&b[0], ctl, N(ctl), false);
+		deb = make_deb_members(name, mem, b, 2);
+		load_installed_size = 1;
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
+		       str_starts(e.msg, "many: ") && strstr(e.msg, "more entries than its Installed-Size"),
+		       "entries past twice the Installed-Size + 16 MiB (256 bytes each) are refused (%s)",
+		       e.msg);
+		tree_free(w.t);
+		load_installed_size = 0;
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) == 0,
+		       "the same without an Installed-Size in the lock loads (%s)", e.msg);
+		tree_free(w.t);
+		free(deb);
+		sb_release(&b[0]);
+		sb_release(&b[1]);
+	}
+
 	/* OCI JSON shape */
 	{
 		struct lock_pkg pk[1] = { { .name = "ca-certificates" } };
