@@ -157,21 +157,15 @@ static uint64_t content_max(const struct lock_pkg *lp)
 	return lp->installed_size * 2048 + CONTENT_SLACK;
 }
 
-/* read_all for data.tar content, within what is left of d->limit. */
-static int read_content(struct deb_decoded *d, struct archive *a, struct archive_entry *ae,
-			uint64_t max, strbuf *out, const char *what, perr *e)
+/* read_all for a data.tar entry's content: never more than its header
+ * declared, which decode_entry has counted against d->limit. */
+static int read_content(struct archive *a, struct archive_entry *ae, uint64_t max, strbuf *out,
+			const char *what, perr *e)
 {
-	uint64_t left = d->limit - d->used, size = (uint64_t)archive_entry_size(ae);
+	la_int64_t sz = archive_entry_size(ae);
+	uint64_t size = sz > 0 ? (uint64_t)sz : 0;
 
-	if (size > left && size <= max)
-		return perr_set(e, "%s: the package's files come to more than its Installed-Size "
-				"allows (%llu KiB: at most %llu bytes)", what,
-				(unsigned long long)(d->pkg.lp ? d->pkg.lp->installed_size : 0),
-				(unsigned long long)d->limit);
-	if (read_all(a, size, max < left ? max : left, out, what, e) < 0)
-		return -1;
-	d->used += out->len;
-	return 0;
+	return read_all(a, (uint64_t)sz, max < size ? max : size, out, what, e);
 }
 
 static int read_control_tar(struct deb_pkg *pkg, const strbuf *tarbuf, strbuf *md5,
@@ -256,17 +250,29 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 		perr_set(e, "%s: entry without a name", pkg->name);
 		goto out;
 	}
-	/* Every entry costs memory and time whatever its size: ENTRY_COST of
-	 * the package's budget (a data.tar.xz of a few KiB can hold millions
-	 * of empty entries). */
-	if (d->limit - d->used < ENTRY_COST) {
-		perr_set(e, "%s: %s: the package has more entries than its Installed-Size allows "
-			 "(%llu KiB: at most %llu bytes, %u per entry)", pkg->name, name,
-			 (unsigned long long)(pkg->lp ? pkg->lp->installed_size : 0),
-			 (unsigned long long)d->limit, ENTRY_COST);
-		goto out;
+	/* The budget (content_max) is charged before anything is read: the
+	 * size a regular file's header declares (read or not: a stripped file
+	 * is decompressed to be skipped) and ENTRY_COST for every entry (a
+	 * data.tar.xz of a few KiB can hold millions of empty ones). */
+	{
+		la_int64_t sz = archive_entry_size(ae);
+		uint64_t cost = ENTRY_COST + (!hl && ft == AE_IFREG && sz > 0 ? (uint64_t)sz : 0);
+
+		if (cost > d->limit - d->used) {
+			if (pkg->lp && pkg->lp->installed_size)
+				perr_set(e, "%s: %s: data.tar holds more than the package's "
+					 "Installed-Size allows (%llu KiB: at most %llu bytes, "
+					 "counting %u per entry)", pkg->name, name,
+					 (unsigned long long)pkg->lp->installed_size,
+					 (unsigned long long)d->limit, ENTRY_COST);
+			else
+				perr_set(e, "%s: %s: data.tar holds more than %llu bytes (counting "
+					 "%u per entry)", pkg->name, name,
+					 (unsigned long long)d->limit, ENTRY_COST);
+			goto out;
+		}
+		d->used += cost;
 	}
-	d->used += ENTRY_COST;
 	if (policy_norm_name(name, &path, e) < 0) {
 		perr_prefix(e, "%s: refusing %s", pkg->name, name);
 		goto out;
@@ -314,7 +320,7 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 	    (!strcmp(path, cpath) || !strcmp(path, "/usr/lib/os-release") ||
 	     !strcmp(path, "/etc/os-release"))) {
 		/* Needed by the SBOM / os detection even when stripped. */
-		if (read_content(d, a, ae, 16 << 20, &data, path, e) < 0)
+		if (read_content(a, ae, 16 << 20, &data, path, e) < 0)
 			goto fail_pkg;
 		if (!strcmp(path, cpath)) {
 			free(pkg->copyright);
@@ -334,7 +340,7 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 			struct tree_stripped s = { NULL, (char *)rule, pkgi, NULL, 0 };
 
 			if (keep_data) {
-				if (!data.len && read_content(d, a, ae, 16 << 20, &data, path,
+				if (!data.len && read_content(a, ae, 16 << 20, &data, path,
 								  e) < 0)
 					goto fail_pkg;
 				s.size = data.len;
@@ -378,7 +384,7 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 		phash *h;
 
 		ent->type = TREE_FILE;
-		if (!data.len && read_content(d, a, ae, FILE_MAX, &data, ent->path, e) < 0)
+		if (!data.len && read_content(a, ae, FILE_MAX, &data, ent->path, e) < 0)
 			goto fail_pkg;
 		ent->size = data.len;
 		ent->data = (unsigned char *)sb_detach(&data);

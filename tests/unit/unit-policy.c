@@ -470,7 +470,7 @@ int main(void)
 		deb = make_deb_members(name, mem, b, 2);
 		load_installed_size = 1;
 		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
-		       str_starts(e.msg, "bomb: ") && strstr(e.msg, "more than its Installed-Size"),
+		       str_starts(e.msg, "bomb: ") && strstr(e.msg, "more than the package's Installed-Size"),
 		       "content past twice the Installed-Size + 16 MiB is refused (%s)", e.msg);
 		tree_free(w.t);
 		load_installed_size = 8 << 10;
@@ -481,6 +481,19 @@ int main(void)
 		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) == 0,
 		       "the same without an Installed-Size in the lock loads (%s)", e.msg);
 		tree_free(w.t);
+		free(deb);
+		/* stripped files are decompressed too (to be skipped): they count */
+		data[0].name = "./usr/share/doc/bomb/a";
+		data[1].name = "./usr/share/doc/bomb/b";
+		data[2].name = "./usr/share/doc/bomb/c";
+		tar_to(&b[1], data, N(data), true);
+		deb = make_deb_members(name, mem, b, 2);
+		load_installed_size = 1;
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
+		       strstr(e.msg, "more than the package's Installed-Size"),
+		       "stripped content counts against the Installed-Size too (%s)", e.msg);
+		tree_free(w.t);
+		load_installed_size = 0;
 		free(deb);
 		free(big);
 		sb_release(&b[0]);
@@ -518,7 +531,7 @@ int main(void)
 		deb = make_deb_members(name, mem, b, 2);
 		load_installed_size = 1;
 		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
-		       str_starts(e.msg, "many: ") && strstr(e.msg, "more entries than its Installed-Size"),
+		       str_starts(e.msg, "many: ") && strstr(e.msg, "more than the package's Installed-Size"),
 		       "entries past twice the Installed-Size + 16 MiB (256 bytes each) are refused (%s)",
 		       e.msg);
 		tree_free(w.t);
