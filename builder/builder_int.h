@@ -222,6 +222,7 @@ struct deb_decoded {
 	struct deb_item *items;       /* in archive order */
 	size_t n, alloc;
 	uint64_t bytes;               /* file content held by items */
+	uint64_t limit, used;         /* what the .deb may expand to, what its entries came to so far */
 	bool have_control;
 	int rc;                       /* -1: e is the error after ents */
 	perr e;

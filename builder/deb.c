@@ -18,6 +18,15 @@
 
 #define CONTROL_MAX (64u << 20)
 #define FILE_MAX (4ull << 30)
+/* Memory reserved up front for an entry from the size its header declares;
+ * the rest grows as the bytes arrive (a header may promise gigabytes in a
+ * .deb of a few hundred bytes). */
+#define PREALLOC_MAX (4u << 20)
+/* Slack over twice the Installed-Size, see content_max(). */
+#define CONTENT_SLACK (16ull << 20)
+/* What each data.tar entry counts against that, besides its content: its
+ * tar header (dpkg counts a KiB for every directory and symlink). */
+#define ENTRY_COST 256u
 
 /* ---- control paragraph --------------------------------------------------- */
 
@@ -121,7 +130,7 @@ static int read_all(struct archive *a, uint64_t size, uint64_t max, strbuf *out,
 		return perr_set(e, "%s is too large (%llu bytes)", what,
 				(unsigned long long)size);
 	sb_reset(out);
-	sb_grow(out, size);
+	sb_grow(out, size < PREALLOC_MAX ? size : PREALLOC_MAX);
 	while ((r = archive_read_data(a, buf, sizeof(buf))) > 0) {
 		if (out->len + (size_t)r > max)
 			return perr_set(e, "%s is too large", what);
@@ -130,6 +139,33 @@ static int read_all(struct archive *a, uint64_t size, uint64_t max, strbuf *out,
 	if (r < 0)
 		return perr_set(e, "%s: %s", what, archive_error_string(a));
 	return 0;
+}
+
+/* What one .deb may expand to (file content, and ENTRY_COST per entry):
+ * twice what its Installed-Size says (KiB, from the signed index, pinned in
+ * the lock) plus CONTENT_SLACK.  dpkg counts the whole KiBs of every file and
+ * a KiB for every other entry, so real packages stay well below it; a
+ * decompression bomb stops there instead of taking the machine's memory (all
+ * of it is held until its layer is written).  FILE_MAX when the lock does
+ * not know the size. */
+static uint64_t content_max(const struct lock_pkg *lp)
+{
+	if (!lp || !lp->installed_size)
+		return FILE_MAX;
+	if (lp->installed_size > (UINT64_MAX - CONTENT_SLACK) / 2048)
+		return UINT64_MAX;
+	return lp->installed_size * 2048 + CONTENT_SLACK;
+}
+
+/* read_all for a data.tar entry's content: never more than its header
+ * declared, which decode_entry has counted against d->limit. */
+static int read_content(struct archive *a, struct archive_entry *ae, uint64_t max, strbuf *out,
+			const char *what, perr *e)
+{
+	la_int64_t sz = archive_entry_size(ae);
+	uint64_t size = sz > 0 ? (uint64_t)sz : 0;
+
+	return read_all(a, (uint64_t)sz, max < size ? max : size, out, what, e);
 }
 
 static int read_control_tar(struct deb_pkg *pkg, const strbuf *tarbuf, strbuf *md5,
@@ -152,6 +188,10 @@ static int read_control_tar(struct deb_pkg *pkg, const strbuf *tarbuf, strbuf *m
 		if (str_starts(name, "./"))
 			name += 2;
 		if (!strcmp(name, "control")) {
+			if (pkg->control) {
+				perr_set(e, "control.tar: two control files");
+				goto out;
+			}
 			if (read_all(a, archive_entry_size(ae), 1 << 20, &body, "control", e) < 0)
 				goto out;
 			pkg->control = xstrdup(sb_str(&body));
@@ -210,6 +250,29 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 		perr_set(e, "%s: entry without a name", pkg->name);
 		goto out;
 	}
+	/* The budget (content_max) is charged before anything is read: the
+	 * size a regular file's header declares (read or not: a stripped file
+	 * is decompressed to be skipped) and ENTRY_COST for every entry (a
+	 * data.tar.xz of a few KiB can hold millions of empty ones). */
+	{
+		la_int64_t sz = archive_entry_size(ae);
+		uint64_t cost = ENTRY_COST + (!hl && ft == AE_IFREG && sz > 0 ? (uint64_t)sz : 0);
+
+		if (cost > d->limit - d->used) {
+			if (pkg->lp && pkg->lp->installed_size)
+				perr_set(e, "%s: %s: data.tar holds more than the package's "
+					 "Installed-Size allows (%llu KiB: at most %llu bytes, "
+					 "counting %u per entry)", pkg->name, name,
+					 (unsigned long long)pkg->lp->installed_size,
+					 (unsigned long long)d->limit, ENTRY_COST);
+			else
+				perr_set(e, "%s: %s: data.tar holds more than %llu bytes (counting "
+					 "%u per entry)", pkg->name, name,
+					 (unsigned long long)d->limit, ENTRY_COST);
+			goto out;
+		}
+		d->used += cost;
+	}
 	if (policy_norm_name(name, &path, e) < 0) {
 		perr_prefix(e, "%s: refusing %s", pkg->name, name);
 		goto out;
@@ -257,7 +320,7 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 	    (!strcmp(path, cpath) || !strcmp(path, "/usr/lib/os-release") ||
 	     !strcmp(path, "/etc/os-release"))) {
 		/* Needed by the SBOM / os detection even when stripped. */
-		if (read_all(a, archive_entry_size(ae), 16 << 20, &data, path, e) < 0)
+		if (read_content(a, ae, 16 << 20, &data, path, e) < 0)
 			goto fail_pkg;
 		if (!strcmp(path, cpath)) {
 			free(pkg->copyright);
@@ -277,8 +340,8 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 			struct tree_stripped s = { NULL, (char *)rule, pkgi, NULL, 0 };
 
 			if (keep_data) {
-				if (!data.len && read_all(a, archive_entry_size(ae), 16 << 20, &data,
-							  path, e) < 0)
+				if (!data.len && read_content(a, ae, 16 << 20, &data, path,
+								  e) < 0)
 					goto fail_pkg;
 				s.size = data.len;
 				s.data = (unsigned char *)sb_detach(&data);
@@ -321,8 +384,7 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 		phash *h;
 
 		ent->type = TREE_FILE;
-		if (!data.len && read_all(a, archive_entry_size(ae), FILE_MAX, &data,
-					  ent->path, e) < 0)
+		if (!data.len && read_content(a, ae, FILE_MAX, &data, ent->path, e) < 0)
 			goto fail_pkg;
 		ent->size = data.len;
 		ent->data = (unsigned char *)sb_detach(&data);
@@ -475,6 +537,7 @@ void deb_decode(const struct lock_pkg *lp, int pkgi, int layer, const char *debp
 	int r, ret = -1;
 
 	memset(d, 0, sizeof(*d));
+	d->limit = content_max(lp);
 	pkg->lp = lp;
 	pkg->layer = layer;
 	archive_read_support_format_ar(ar);
@@ -486,6 +549,12 @@ void deb_decode(const struct lock_pkg *lp, int pkgi, int layer, const char *debp
 		const char *m = archive_entry_pathname(ae);
 
 		if (str_starts(m, "control.tar")) {
+			/* one of each (a second would be read over the first's) */
+			if (d->have_control) {
+				perr_set(e, "%s: corrupt .deb %s: two control.tar members", label,
+					 debpath);
+				goto out;
+			}
 			if (read_all(ar, archive_entry_size(ae), CONTROL_MAX, &ctl, m, e) < 0 ||
 			    read_control_tar(pkg, &ctl, &d->md5, e) < 0)
 				goto bad;
@@ -500,6 +569,10 @@ void deb_decode(const struct lock_pkg *lp, int pkgi, int layer, const char *debp
 			if (!d->have_control) {
 				perr_set(e, "%s: corrupt .deb %s: data.tar before control.tar",
 					 label, debpath);
+				goto out;
+			}
+			if (have_data) {
+				perr_set(e, "%s: corrupt .deb %s: two data.tar members", label, debpath);
 				goto out;
 			}
 			nest = xcalloc(1, sizeof(*nest));

@@ -115,6 +115,42 @@ static bool is_usrmerge_dir(const char *comp, size_t n)
 	return false;
 }
 
+/* Whether s is UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+ * past U+10FFFF).  Names and link targets reach the layer as pax records,
+ * which are UTF-8: libarchive cannot write any other bytes there (and a
+ * package shipping such a name is broken: lintian's
+ * file-name-is-not-valid-UTF-8). */
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned c = *p, n, min, cp;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, min = 0x80, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, min = 0x800, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, min = 0x10000, cp = c & 0x07;
+		else
+			return false;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
 /* Split on '/', drop "" and ".", refuse "..", join as "/a/b" and rewrite
  * the merged-/usr prefixes.  Returns NULL for the root. */
 static int norm_components(const char *s, char **out, perr *e)
@@ -124,6 +160,8 @@ static int norm_components(const char *s, char **out, perr *e)
 	bool first = true;
 
 	*out = NULL;
+	if (!utf8_valid(s))
+		return perr_set(e, "'%s' is not a UTF-8 name", s);
 	while (*p) {
 		const char *q = strchr(p, '/');
 		size_t n = q ? (size_t)(q - p) : strlen(p);
@@ -205,6 +243,10 @@ int policy_symlink_target(const char *linkpath, const char *target, char **out,
 	*out = NULL;
 	if (!target || !*target) {
 		perr_set(e, "symlink with an empty target");
+		goto out;
+	}
+	if (!utf8_valid(target)) {
+		perr_set(e, "symlink target '%s' is not UTF-8", target);
 		goto out;
 	}
 	if (target[0] == '/') {

@@ -18,6 +18,9 @@ void sb_grow(strbuf *sb, size_t extra)
 			a *= 2;
 		sb->buf = xrealloc(sb->buf, a);
 		sb->alloc = a;
+		/* a first allocation is a string too, before anything is added
+		 * (a reader of a buffer grown for data that never came: sb_str) */
+		sb->buf[sb->len] = '\0';
 	}
 }
 

@@ -19,6 +19,18 @@ int main(void)
 	sb_addc(&sb, '!');
 	TAP_STREQ(sb.buf, "a-42!", "sb_addf and sb_addc append");
 	sb_release(&sb);
+	/* grown for data that never came (an empty member read by size):
+	 * still the empty string, not uninitialised bytes (fuzz-deb) */
+	{
+		char *junk = xmalloc(64);
+
+		memset(junk, 'x', 64);
+		free(junk);
+	}
+	sb_grow(&sb, 10);
+	TAP_OK(sb.buf && sb.buf[0] == '\0' && !strcmp(sb_str(&sb), ""),
+	       "a strbuf grown from empty reads as \"\" before anything is added");
+	sb_release(&sb);
 
 	sv_split(&sv, "b,,a, c", ", ");
 	sv_push(&sv, "a");

@@ -97,6 +97,27 @@ static char *make_deb(const char *pkg, const char *extra, const struct spec *s, 
 	return path;
 }
 
+/* Write NAME.deb with the given ar members (name, bytes) as they are: for
+ * the shapes make_deb cannot make. */
+static char *make_deb_members(const char *pkg, const char *const *names, const strbuf *bufs,
+			      size_t n)
+{
+	char *path = xasprintf("%s/%s.deb", tmpdir, pkg);
+	struct archive *a = archive_write_new();
+
+	archive_write_set_format_ar_svr4(a);
+	archive_write_open_filename(a, path);
+	add_member(a, "debian-binary", "2.0\n", 4, AE_IFREG, 0644, NULL, false);
+	for (size_t i = 0; i < n; i++)
+		add_member(a, names[i], bufs[i].buf, bufs[i].len, AE_IFREG, 0644, NULL, false);
+	archive_write_close(a);
+	archive_write_free(a);
+	return path;
+}
+
+/* Installed-Size (KiB) load() gives the lock entries (0: unknown). */
+static uint64_t load_installed_size;
+
 struct world {
 	struct image_tree *t;
 	struct lock_pkg lp[4];
@@ -114,6 +135,7 @@ static int load(struct world *w, const struct recipe *r, size_t npkg, const char
 	w->t->npkgs = npkg;
 	for (size_t i = 0; i < npkg; i++) {
 		w->lp[i].name = (char *)names[i];
+		w->lp[i].installed_size = load_installed_size;
 		w->t->pkgs[i].lp = &w->lp[i];
 		w->t->pkgs[i].layer = layers ? layers[i] : 0;
 	}
@@ -268,6 +290,22 @@ int main(void)
 			{ { { "./usr/lib/x/y", 'f', 0644, "x" }, { "./usr/lib/x", 'l', 0, "y" } }, 2,
 			  "x: refusing /usr/lib/x: a symlink where other entries need a directory",
 			  "symlink over an implicit directory refused" },
+			/* not UTF-8: the layer's pax records could not hold them (fuzz-deb) */
+			{ { { "./usr/share/caf\xe9", 'f', 0644, "x" } }, 1,
+			  "x: refusing ./usr/share/caf\xe9: './usr/share/caf\xe9' is not a UTF-8 name",
+			  "Latin-1 file name refused" },
+			{ { { "./usr/share/\xed\xa0\x80", 'f', 0644, "x" } }, 1, "is not a UTF-8 name",
+			  "UTF-8-encoded surrogate refused" },
+			{ { { "./usr/share/\xc0\xaf", 'f', 0644, "x" } }, 1, "is not a UTF-8 name",
+			  "overlong UTF-8 refused" },
+			{ { { "./usr/share/\xf4\x90\x80\x80", 'f', 0644, "x" } }, 1, "is not a UTF-8 name",
+			  "UTF-8 past U+10FFFF refused" },
+			{ { { "./usr/share/l", 'l', 0, "caf\xe9" } }, 1,
+			  "x: refusing /usr/share/l: symlink target 'caf\xe9' is not UTF-8",
+			  "Latin-1 symlink target refused" },
+			{ { { "./usr/share/h", 'h', 0644, "./usr/share/caf\xe9" } }, 1,
+			  "x: refusing /usr/share/h: hard link: './usr/share/caf\xe9' is not a UTF-8 name",
+			  "Latin-1 hard link target refused" },
 		};
 		for (size_t i = 0; i < N(cases); i++) {
 			int r = load1(&w, NULL, "x", cases[i].s, cases[i].n, &e);
@@ -277,6 +315,18 @@ int main(void)
 				printf("#   got '%s'\n", r < 0 ? e.msg : "(success)");
 			tree_free(w.t);
 		}
+	}
+
+	/* UTF-8 names of every length are fine */
+	{
+		struct spec s[] = {
+			{ "./usr/share/F\xc5\x91t\xc3\xa1\xe2\x82\xac\xf0\x9f\x93\xa6", 'f', 0644, "x" },
+			{ "./usr/share/l", 'l', 0, "F\xc5\x91t\xc3\xa1\xe2\x82\xac\xf0\x9f\x93\xa6" },
+		};
+
+		TAP_OK(load1(&w, NULL, "x", s, N(s), &e) == 0, "UTF-8 names and link targets load (%s)",
+		       e.msg);
+		tree_free(w.t);
 	}
 
 	/* shells allowed / data files named like shells */
@@ -341,6 +391,157 @@ int main(void)
 		tree_free(w.t);
 		sb_release(&sb);
 		free(deb);
+	}
+
+	/* members read twice, empty members (found by tests/fuzz/fuzz-deb) */
+	{
+		struct spec ctl[] = {
+			{ "./control", 'f', 0644, "Package: dup\nVersion: 1\nArchitecture: all\n" },
+			{ "./md5sums", 'f', 0644, "" },
+		};
+		struct spec ctl2[] = { ctl[0], ctl[0] };
+		struct spec data[] = { { "./usr/bin/dup", 'f', 0755, "dup" } };
+		const char *name = "dup";
+		strbuf b[4] = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT };
+		const char *two_data[] = { "control.tar", "data.tar", "data.tar.gz" };
+		const char *two_ctl[] = { "control.tar", "control.tar.gz", "data.tar" };
+		const char *one[] = { "control.tar", "data.tar" };
+		char *deb;
+
+		tar_to(&b[0], ctl, N(ctl), false);
+		tar_to(&b[1], data, N(data), false);
+		tar_to(&b[2], data, N(data), true);
+		deb = make_deb_members(name, one, b, 2);
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) == 0 &&
+		       w.t->pkgs[0].md5sums && !strcmp(w.t->pkgs[0].md5sums, ""),
+		       "an empty md5sums member gives no md5sums (%s)", e.msg);
+		tree_free(w.t);
+		free(deb);
+		deb = make_deb_members(name, two_data, b, 3);
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
+		       str_starts(e.msg, "dup: ") && strstr(e.msg, "two data.tar members"),
+		       "a second data.tar member is refused (%s)", e.msg);
+		tree_free(w.t);
+		free(deb);
+		tar_to(&b[3], ctl, N(ctl), true);
+		sb_reset(&b[2]);
+		sb_add(&b[2], b[1].buf, b[1].len);
+		sb_reset(&b[1]);
+		sb_add(&b[1], b[3].buf, b[3].len);
+		deb = make_deb_members(name, two_ctl, b, 3);
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
+		       str_starts(e.msg, "dup: ") && strstr(e.msg, "two control.tar members"),
+		       "a second control.tar member is refused (%s)", e.msg);
+		tree_free(w.t);
+		free(deb);
+		tar_to(&b[0], ctl2, N(ctl2), false);
+		sb_reset(&b[1]);
+		sb_add(&b[1], b[2].buf, b[2].len);
+		deb = make_deb_members(name, one, b, 2);
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
+		       str_starts(e.msg, "dup: ") && strstr(e.msg, "two control files"),
+		       "a control.tar with two control files is refused (%s)", e.msg);
+		tree_free(w.t);
+		free(deb);
+		for (size_t i = 0; i < 4; i++)
+			sb_release(&b[i]);
+	}
+
+	/* a decompression bomb: 24 MiB of content in a few KiB of data.tar.gz,
+	 * from a package whose Installed-Size says 1 KiB (fuzz-deb) */
+	{
+		struct spec ctl[] = {
+			{ "./control", 'f', 0644, "Package: bomb\nVersion: 1\nArchitecture: all\n" },
+		};
+		char *big = xmalloc((8u << 20) + 1);
+		struct spec data[] = {
+			{ "./opt/a", 'f', 0644, big }, { "./opt/b", 'f', 0644, big },
+			{ "./opt/c", 'f', 0644, big },
+		};
+		const char *name = "bomb";
+		const char *mem[] = { "control.tar", "data.tar.gz" };
+		strbuf b[2] = { STRBUF_INIT, STRBUF_INIT };
+		char *deb;
+
+		memset(big, 'a', 8u << 20);
+		big[8u << 20] = '\0';
+		tar_to(&b[0], ctl, N(ctl), false);
+		tar_to(&b[1], data, N(data), true);
+		deb = make_deb_members(name, mem, b, 2);
+		load_installed_size = 1;
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
+		       str_starts(e.msg, "bomb: ") && strstr(e.msg, "more than the package's Installed-Size"),
+		       "content past twice the Installed-Size + 16 MiB is refused (%s)", e.msg);
+		tree_free(w.t);
+		load_installed_size = 8 << 10;
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) == 0,
+		       "the same within its Installed-Size loads (%s)", e.msg);
+		tree_free(w.t);
+		load_installed_size = 0;
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) == 0,
+		       "the same without an Installed-Size in the lock loads (%s)", e.msg);
+		tree_free(w.t);
+		free(deb);
+		/* stripped files are decompressed too (to be skipped): they count */
+		data[0].name = "./usr/share/doc/bomb/a";
+		data[1].name = "./usr/share/doc/bomb/b";
+		data[2].name = "./usr/share/doc/bomb/c";
+		tar_to(&b[1], data, N(data), true);
+		deb = make_deb_members(name, mem, b, 2);
+		load_installed_size = 1;
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
+		       strstr(e.msg, "more than the package's Installed-Size"),
+		       "stripped content counts against the Installed-Size too (%s)", e.msg);
+		tree_free(w.t);
+		load_installed_size = 0;
+		free(deb);
+		free(big);
+		sb_release(&b[0]);
+		sb_release(&b[1]);
+	}
+
+	/* an entry bomb: 70000 empty files (no content to count) from a package
+	 * whose Installed-Size says 1 KiB */
+	{
+		struct spec ctl[] = {
+			{ "./control", 'f', 0644, "Package: many\nVersion: 1\nArchitecture: all\n" },
+		};
+		const char *name = "many";
+		const char *mem[] = { "control.tar", "data.tar.gz" };
+		strbuf b[2] = { STRBUF_INIT, STRBUF_INIT };
+		size_t cap = 16u << 20, used = 0;
+		struct archive *a = archive_write_new();
+		char *deb;
+
+		b[1].buf = xmalloc(cap);
+		b[1].alloc = cap;
+		archive_write_set_format_pax_restricted(a);
+		archive_write_add_filter_gzip(a);
+		archive_write_open_memory(a, b[1].buf, cap, &used);
+		for (int i = 0; i < 70000; i++) {
+			char n[32];
+
+			snprintf(n, sizeof(n), "./opt/e%05d", i);
+			add_member(a, n, NULL, 0, AE_IFREG, 0644, NULL, false);
+		}
+		archive_write_close(a);
+		archive_write_free(a);
+		b[1].len = used;
+		tar_to(&b[0], ctl, N(ctl), false);
+		deb = make_deb_members(name, mem, b, 2);
+		load_installed_size = 1;
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
+		       str_starts(e.msg, "many: ") && strstr(e.msg, "more than the package's Installed-Size"),
+		       "entries past twice the Installed-Size + 16 MiB (256 bytes each) are refused (%s)",
+		       e.msg);
+		tree_free(w.t);
+		load_installed_size = 0;
+		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) == 0,
+		       "the same without an Installed-Size in the lock loads (%s)", e.msg);
+		tree_free(w.t);
+		free(deb);
+		sb_release(&b[0]);
+		sb_release(&b[1]);
 	}
 
 	/* OCI JSON shape */
