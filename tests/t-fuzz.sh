@@ -5,6 +5,13 @@
 
 need clang make
 
+# The targets are their own clang ASan/UBSan build, whatever pare binary the suite
+# tests: they run once, in the plain suite, not again in the ASan one.
+if [[ ${PARE_TEST_SUITE:-} == asan ]]; then
+	skip "fuzz targets" "run in the plain suite"
+	done_testing
+fi
+
 log=$(tmpdir)/fuzz.log
 targets=$(cd "$PARE_SRC/tests/fuzz" && ls fuzz-*.c 2>/dev/null | sed 's/^fuzz-//; s/\.c$//')
 if [[ -z $targets ]]; then
