@@ -86,11 +86,36 @@ int main(void)
 	r.npackages = 1;
 	sv_push(&r.assume, "sh");
 
+	/* the .solv round trip: solved both times, not taken from the resolution cache */
+	setenv("PARE_RESOLVE_CACHE", "0", 1);
 	TAP_OK(resolver_lock(&r, &o, &a, &e) == 0, "cold resolve: %s", e.msg);
 	TAP_OK(resolver_lock(&r, &o, &b, &e) == 0, "warm resolve (from .solv): %s", e.msg);
+	unsetenv("PARE_RESOLVE_CACHE");
 	lockpkgs(&a, &sa);
 	lockpkgs(&b, &sb);
 	TAP_STREQ(sb_str(&sb), sb_str(&sa), "every field survives the .solv round trip");
+	/* the resolution cache: the first lock with it on solves and keeps the
+	 * answer, the second takes it; every field recipes.lock holds is the
+	 * same (the maintainer is runtime only: the index's, not locked) */
+	{
+		struct lock_recipe m1, m2;
+		struct lock l1 = { 1, NULL, 0 }, l2 = { 1, NULL, 0 };
+		strbuf f1 = STRBUF_INIT, f2 = STRBUF_INIT;
+
+		TAP_OK(resolver_lock(&r, &o, &m1, &e) == 0 && resolver_last_timing.cached == 0,
+		       "resolution cache: first lock solves");
+		TAP_OK(resolver_lock(&r, &o, &m2, &e) == 0 && resolver_last_timing.cached == 1,
+		       "resolution cache: second lock takes the kept answer");
+		TAP_OK(m2.archs[0].npkgs == 3 && !m2.archs[0].pkgs[1].maintainer,
+		       "resolution cache: the maintainer is not kept (runtime only)");
+		lock_put(&l1, &m1);
+		lock_put(&l2, &m2);
+		lock_format(&l1, &f1);
+		lock_format(&l2, &f2);
+		TAP_STREQ(sb_str(&f2), sb_str(&f1), "resolution cache: the same lock entry as solving gives");
+		lock_free(&l1), lock_free(&l2);
+		sb_release(&f1), sb_release(&f2);
+	}
 	TAP_STREQ(sb_str(&sa),
 		  "alt-a 1 all alt-a 1 pool/a/alt-a.deb 0 3 4444444444444444444444444444444444444444444444444444444444444444 0 [app] -\n"
 		  "app 2:1.0-1+b1 amd64 app-src 1.0-1 pool/main/a/app-src/app_1.0-1+b1_amd64.deb 0 1234 1111111111111111111111111111111111111111111111111111111111111111 3 [recipe] Ann <ann@example.invalid>\n"
