@@ -130,7 +130,8 @@ struct lock_pkg {
 	strvec required_by;      /* closure packages (or "recipe") that pull it in */
 	strvec depends;          /* closure packages it pulls in (runtime only) */
 	bool requested;          /* named in the recipe */
-	char *maintainer;        /* runtime only: from the index */
+	char *maintainer;        /* runtime only: from the index; NULL when the
+	                          * answer came from the resolution cache */
 };
 
 struct lock_arch {
