@@ -397,7 +397,14 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 			perr ee = { 0 };
 			struct elf_dyn dy;
 
-			if (elf_dynamic(ent->data, ent->size, &dy, &ee) < 0) {
+			if (elf_dynamic(ent->data, ent->size, &dy, &ee) < 0 && dy.bad_name) {
+				/* a newline would turn one DT_NEEDED into two below,
+				 * and ld.so would look for the real name: refused */
+				perr_set(e, "refusing %s: %s", ent->path, ee.msg);
+				goto fail_pkg;
+			} else if (ee.msg[0]) {
+				/* malformed: recorded; ld.so.cache generation fails
+				 * naming it when it is a library */
 				ent->elf = ELF_BAD;
 				ent->soname = xstrdup(ee.msg);
 			} else {

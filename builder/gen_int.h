@@ -22,14 +22,17 @@ int ldcache_build(const char *arch, struct ldcache_entry *ents, size_t n,
 int elf_soname(const void *data, size_t n, char **soname, perr *e);
 /* What the dynamic linker reads from an executable or shared object. */
 struct elf_dyn {
-	bool dynamic;    /* has a .dynamic section (static executables do not) */
+	bool dynamic;    /* has PT_DYNAMIC (static executables do not) */
 	bool is_exec;    /* ET_EXEC (else ET_DYN: shared object or PIE) */
 	char *soname;    /* DT_SONAME or NULL */
 	strvec needed;   /* DT_NEEDED, in order */
 	char *runpath, *rpath; /* DT_RUNPATH / DT_RPATH or NULL */
+	bool bad_name;   /* -1 because a name has a control character (else 0) */
 };
-/* All zero (0) when the data is not an ELF executable or shared object;
- * -1 on malformed ELF. */
+/* Read through the program headers, as ld.so does (elfso.c).  All zero (0)
+ * when the data is not an ELF executable or shared object or has no
+ * PT_DYNAMIC; -1 on malformed ELF, and on a name with a control character
+ * (d->bad_name set: that one is refused, not tolerated). */
 int elf_dynamic(const void *data, size_t n, struct elf_dyn *d, perr *e);
 void elf_dyn_release(struct elf_dyn *d);
 

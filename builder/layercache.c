@@ -23,11 +23,13 @@
 
 /* 4: pgzip blocks, epoch out of the key; 5: gzip as 1 MiB libdeflate
  * members, records hold DT_NEEDED and stripped libraries; 6: tar end not
- * padded to 10 KiB.  The libdeflate
+ * padded to 10 KiB; 7: records' ELF names read through the program headers
+ * (a version-6 record may hold what lying section headers said, and a warm
+ * build's link check trusts the record).  The libdeflate
  * version is part of it: another version may compress the same tar to
  * other bytes, and a cached layer must be what a fresh build on this
  * machine would write. */
-#define LAYER_CACHE_VERSION "pare-layer-cache-6/libdeflate-" LIBDEFLATE_VERSION_STRING
+#define LAYER_CACHE_VERSION "pare-layer-cache-7/libdeflate-" LIBDEFLATE_VERSION_STRING
 
 static void put(phash *h, const char *tag, const char *s)
 {

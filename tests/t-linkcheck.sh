@@ -4,7 +4,9 @@
 # naming the object, its package, the library and the rule, and writes
 # nothing; stripping the object too passes; a library no package ships is a
 # warning, once per library; $ORIGIN run paths resolve; warm rebuilds (layers
-# from the layer cache, no .deb read) reach the same verdicts.
+# from the layer cache, no .deb read) reach the same verdicts.  Dependencies
+# come from the program headers, as ld.so reads them: a binary without section
+# headers is still checked; a DT_NEEDED with a newline is refused.
 . "$(dirname "$0")/lib.sh"
 
 need gcc jq
@@ -34,6 +36,19 @@ gcc -Os -s -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib' -o lcorig prog.c ./lib
 cd - >/dev/null
 cp "$W/src"/{liblcbar.so.1,liblcpriv.so.1,lcprog,lcghost,lcorig} "$C/"
 readelf -d "$C/lcprog" | grep -q 'NEEDED.*liblcbar.so.1' || fail "lcprog does not need liblcbar.so.1"
+# ld.so reads program headers, never section headers: lcsstrip is lcprog with
+# them removed (sstrip-like: e_shoff, e_shnum, e_shstrndx zero), lcnl is
+# lcprog needing "liblc\nar.so.1" (a newline made one DT_NEEDED two)
+python3 - "$C/lcprog" "$C/lcsstrip" "$C/lcnl" <<'EOF'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+struct.pack_into('<Q', b, 0x28, 0)
+struct.pack_into('<HHH', b, 0x3a, 0, 0, 0)
+open(sys.argv[2], 'wb').write(b)
+assert b.count(b'\0liblcbar.so.1\0') == 1
+open(sys.argv[3], 'wb').write(b.replace(b'\0liblcbar.so.1\0', b'\0liblc\nar.so.1\0'))
+EOF
+readelf -S "$C/lcsstrip" 2>&1 | grep -q 'There are no sections' || fail "lcsstrip still has section headers"
 
 pkg() { # NAME DEPENDS DIRECTIVE...
 	local name=$1 deps=$2
@@ -49,6 +64,8 @@ pkg() { # NAME DEPENDS DIRECTIVE...
 pkg liblcbar libc6 "file /usr/lib/{triplet}/liblcbar.so.1 0644 @liblcbar.so.1" \
 	"file /usr/lib/{triplet}/liblcbar-extra.txt 0644 not a library"
 pkg lcprog "liblcbar, libc6" "file /usr/bin/lcprog 0755 @lcprog"
+pkg lcsstrip "liblcbar, libc6" "file /usr/bin/lcsstrip 0755 @lcsstrip"
+pkg lcnl "liblcbar, libc6" "file /usr/bin/lcnl 0755 @lcnl"
 # two objects needing the same unshipped library: one warning
 pkg lcghost libc6 "file /usr/bin/lcghost 0755 @lcghost" "file /usr/bin/lcghost2 0755 @lcghost"
 pkg lcorig libc6 "file /opt/lc/bin/lcorig 0755 @lcorig" "file /opt/lc/lib/liblcpriv.so.1 0644 @liblcpriv.so.1"
@@ -67,7 +84,10 @@ fixture_recipe ghost stable "lcghost"
 fixture_recipe origin stable "lcorig"
 fixture_recipe origin-strip stable "lcorig" 'strip: ["/opt/lc/lib/*"]'
 fixture_recipe plain stable "lcprog"
-for r in strip-lib strip-both ghost origin origin-strip plain; do
+fixture_recipe sstrip stable "lcsstrip"
+fixture_recipe sstrip-lib stable "lcsstrip" 'strip: ["/usr/lib/*/liblcbar*"]'
+fixture_recipe newline stable "lcnl"
+for r in strip-lib strip-both ghost origin origin-strip plain sstrip sstrip-lib newline; do
 	"$PARE" --quiet lock "$r" >/dev/null 2>"$W/lock-$r.err" || fail "lock $r" "$(cat "$W/lock-$r.err")"
 done
 
@@ -106,8 +126,28 @@ verdicts() { # PHASE
 	fi
 	check "$p: nothing stripped: passes" build plain "$p-plain"
 	check_eq "$p: ... silently" "" "$(errs "$p-plain")"
+	check "$p: a binary without section headers: passes" build sstrip "$p-sstrip"
+	check_eq "$p: ... silently" "" "$(errs "$p-sstrip")"
+	if build sstrip-lib "$p-sstrip-lib"; then
+		fail "$p: ... its stripped library is still caught (from the program headers)"
+	elif errs "$p-sstrip-lib" | grep -Eq \
+		': usr/bin/lcsstrip \(package lcsstrip\) needs liblcbar\.so\.1, removed by strip rule "/usr/lib/\*/liblcbar\*"'; then
+		ok "$p: ... its stripped library is still caught (from the program headers)"
+	else
+		fail "$p: ... its stripped library is still caught (from the program headers)" \
+			"$(errs "$p-sstrip-lib")"
+	fi
 }
 verdicts cold
+# a DT_NEEDED with a newline: refused when the package is read, naming both
+if build newline cold-newline; then
+	fail "a DT_NEEDED with a newline fails the build"
+else
+	check_eq "a DT_NEEDED with a newline fails the build, naming the package and the file" \
+		"lcnl: refusing /usr/bin/lcnl: DT_NEEDED name with control character 0x0a at byte 5" \
+		"$(errs cold-newline | sed 's/^pare: .*lcnl: refusing/lcnl: refusing/')"
+	check "... no output written" test ! -e "$W/cold-newline"
+fi
 check_eq "cold: no layer from the cache" 0 "$(hits cold-strip-lib)"
 
 # --- warm: every package layer from the cache, and no .deb can be read --------------------------
@@ -132,28 +172,23 @@ dyn = [(29, 1)]  # DT_RUNPATH
 for nm in names:
     dyn.append((1, len(strtab)))  # DT_NEEDED
     strtab += nm + b'\0'
+# what ld.so reads: program headers (PT_LOAD: the whole file at address 0,
+# PT_DYNAMIC), DT_STRTAB / DT_STRSZ as addresses
 h = bytearray(64)
 h[0:7] = b'\x7fELF\x02\x01\x01'
 struct.pack_into('<HH', h, 16, 3, 62)  # ET_DYN, x86-64 (the checks do not look)
-str_off = 64
+str_off = 64 + 2 * 56
+dyn += [(5, str_off), (10, len(strtab))]  # DT_STRTAB, DT_STRSZ
 dyn_off = (str_off + len(strtab) + 7) & ~7
-sh_off = dyn_off + (len(dyn) + 1) * 16
-struct.pack_into('<Q', h, 0x28, sh_off)
-struct.pack_into('<HHHH', h, 0x34, 64, 0, 0, 64)
-struct.pack_into('<H', h, 0x3c, 3)
-b = bytearray(h) + strtab
+dyn_size = (len(dyn) + 1) * 16
+struct.pack_into('<Q', h, 0x20, 64)
+struct.pack_into('<HHH', h, 0x34, 64, 56, 2)
+b = bytearray(h) + bytes(2 * 56) + strtab
 b += b'\0' * (dyn_off - len(b))
 for t, v in dyn + [(0, 0)]:
     b += struct.pack('<QQ', t, v)
-b += bytes(64)
-sh = bytearray(64)
-struct.pack_into('<I', sh, 4, 3)  # SHT_STRTAB
-struct.pack_into('<QQ', sh, 0x18, str_off, len(strtab))
-b += sh
-sh = bytearray(64)
-struct.pack_into('<I', sh, 4, 6)  # SHT_DYNAMIC, sh_link 1
-struct.pack_into('<QQI', sh, 0x18, dyn_off, (len(dyn) + 1) * 16, 1)
-b += sh
+struct.pack_into('<IIQQQQQQ', b, 64, 1, 4, 0, 0, 0, len(b), len(b), 4096)  # PT_LOAD
+struct.pack_into('<IIQQQQQQ', b, 120, 2, 6, dyn_off, dyn_off, 0, dyn_size, dyn_size, 8)
 open(sys.argv[1], 'wb').write(b)
 EOF
 libs=()

@@ -1,9 +1,11 @@
 /*
  * fuzz-elf.c - a file's contents from a package, as builder/deb.c hands every
  * regular file of a .deb to the ELF reader (elfso.c): DT_NEEDED, DT_SONAME,
- * DT_RUNPATH / DT_RPATH for the link check and ld.so.cache.  Arbitrary bytes:
- * truncated headers, offsets and sizes past the end or overflowing, string
- * tables without a NUL, huge counts.  Either a result or an error with a
+ * DT_RUNPATH / DT_RPATH for the link check and ld.so.cache, found through
+ * the program headers as ld.so finds them.  Arbitrary bytes: truncated
+ * headers, offsets, addresses and sizes past the end or overflowing, string
+ * tables without a NUL, huge counts.  A name returned has no control
+ * character (deb.c joins DT_NEEDED lists with newlines).  Either a result or an error with a
  * message; never a crash, leak, hang or out-of-bounds read.  The result is
  * then used the way the builder uses it (ld.so.cache entry for a soname).
  */
@@ -15,11 +17,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Every string the reader returns came out of the input: not longer. */
+/* Every string the reader returns came out of the input: not longer, and
+ * without control characters. */
 static void check_str(const char *s, size_t size)
 {
 	if (s && strlen(s) >= size)
 		abort();
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -38,6 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (d.soname || d.runpath || d.rpath || d.needed.n)
 			abort();
 	} else {
+		if (d.bad_name)
+			abort(); /* only set on failure */
 		check_str(d.soname, size);
 		check_str(d.runpath, size);
 		check_str(d.rpath, size);
