@@ -146,6 +146,21 @@ static int load(struct world *w, const struct recipe *r, size_t npkg, const char
 	return 0;
 }
 
+/* deb (freed here) for package name is refused, the message starting with
+ * the package and holding why */
+static void refused_deb(struct world *w, const char *name, char *deb, const char *why,
+			const char *desc)
+{
+	size_t n = strlen(name);
+	perr e = { 0, "" };
+
+	TAP_OK(load(w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
+	       !strncmp(e.msg, name, n) && !strncmp(e.msg + n, ": ", 2) && strstr(e.msg, why),
+	       "%s (%s)", desc, e.msg);
+	tree_free(w->t);
+	free(deb);
+}
+
 static int load1(struct world *w, const struct recipe *r, const char *name,
 		 const struct spec *s, size_t n, perr *e)
 {
@@ -418,31 +433,19 @@ int main(void)
 		tree_free(w.t);
 		free(deb);
 		deb = make_deb_members(name, two_data, b, 3);
-		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
-		       str_starts(e.msg, "dup: ") && strstr(e.msg, "two data.tar members"),
-		       "a second data.tar member is refused (%s)", e.msg);
-		tree_free(w.t);
-		free(deb);
+		refused_deb(&w, name, deb, "two data.tar members", "a second data.tar member is refused");
 		tar_to(&b[3], ctl, N(ctl), true);
 		sb_reset(&b[2]);
 		sb_add(&b[2], b[1].buf, b[1].len);
 		sb_reset(&b[1]);
 		sb_add(&b[1], b[3].buf, b[3].len);
 		deb = make_deb_members(name, two_ctl, b, 3);
-		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
-		       str_starts(e.msg, "dup: ") && strstr(e.msg, "two control.tar members"),
-		       "a second control.tar member is refused (%s)", e.msg);
-		tree_free(w.t);
-		free(deb);
+		refused_deb(&w, name, deb, "two control.tar members", "a second control.tar member is refused");
 		tar_to(&b[0], ctl2, N(ctl2), false);
 		sb_reset(&b[1]);
 		sb_add(&b[1], b[2].buf, b[2].len);
 		deb = make_deb_members(name, one, b, 2);
-		TAP_OK(load(&w, NULL, 1, &name, (const char **)&deb, NULL, &e) < 0 &&
-		       str_starts(e.msg, "dup: ") && strstr(e.msg, "two control files"),
-		       "a control.tar with two control files is refused (%s)", e.msg);
-		tree_free(w.t);
-		free(deb);
+		refused_deb(&w, name, deb, "two control files", "a control.tar with two control files is refused");
 		for (size_t i = 0; i < 4; i++)
 			sb_release(&b[i]);
 	}
