@@ -10,9 +10,10 @@
  * build that races a prune and loses an entry finds it missing or failing
  * verification and rebuilds or re-fetches it: every cache reader treats a
  * missing or damaged entry as a miss.  Two prunes take turns (flock on
- * $cache/.prune.lock).  Symlinks are never followed: every directory is
- * opened below the cache dir's own descriptor with O_NOFOLLOW, and entries
- * are removed with unlinkat in that directory.
+ * $cache/.prune.lock).  A cache without roots/ (only pares before roots
+ * used it) loses only its stale temporary files.  Symlinks are never
+ * followed: every directory is opened below the cache dir's own descriptor
+ * with O_NOFOLLOW, and entries are removed with unlinkat in that directory.
  */
 #include "commands.h"
 
@@ -55,6 +56,7 @@ struct ctx {
 	bool prune, dry_run;
 	int64_t now, cutoff; /* roots older than cutoff are dropped */
 	strvec keep;        /* sorted cache-relative paths */
+	bool no_roots;      /* no roots/ at all: nothing was ever recorded */
 	struct tally seen[ARRAY_SIZE(kinds)], gone[ARRAY_SIZE(kinds)];
 };
 
@@ -211,7 +213,8 @@ static int sweep(struct ctx *x, size_t k, perr *e)
 		else
 			/* young: perhaps a running build's, not yet in its roots;
 			 * a temporary file is never listed: its age alone */
-			drop = newest <= x->now - GRACE_SECONDS && (is_temp(name) || !kept(x, rel));
+			drop = newest <= x->now - GRACE_SECONDS &&
+			       (is_temp(name) || (!x->no_roots && !kept(x, rel)));
 		free(rel);
 		if (!drop)
 			continue;
@@ -248,9 +251,10 @@ static int read_roots(struct ctx *x, perr *e)
 	int ret = -1;
 
 	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return perr_errno(e, "%s/roots", pare_cache_dir());
+		if (errno != ENOENT)
+			return perr_errno(e, "%s/roots", pare_cache_dir());
+		x->no_roots = true;
+		return 0;
 	}
 	if (!(d = fdopendir(fd))) {
 		close(fd);
@@ -379,6 +383,11 @@ int cmd_cache(int argc, char **argv, perr *e)
 		x.cutoff = x.now - days * 86400;
 		if (read_roots(&x, e) < 0)
 			goto out;
+		/* a cache only older pares used: every entry is unrecorded, and
+		 * pruning would empty it */
+		if (x.no_roots)
+			warning("%s: no build or lock recorded its roots yet: only stale temporary files are removed",
+				dir);
 	}
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
 		if (sweep(&x, k, e) < 0)

@@ -177,6 +177,17 @@ check_eq "... and only one of them removed anything" 1 \
 	"$( (field "$(cat "$W/p1")" total 2; field "$(cat "$W/p2")" total 2) | grep -vc '^0$')"
 check "... and the cache is empty of old entries" test -z "$(ls "$C/debs/sha256")"
 
+# --- a cache no roots-writing pare used: only stale temporary files go -------------------
+N=$(tmpdir)
+mkdir -p "$N/debs/sha256"
+echo old >"$N/debs/sha256/$LIBC"
+echo tmp >"$N/debs/sha256/$LIBC.part"
+touch -d '40 days ago' "$N/debs/sha256/$LIBC" "$N/debs/sha256/$LIBC.part"
+P=$(PARE_CACHE_DIR=$N "$PARE" cache prune 2>"$W/noroots.err") || fail "prune without roots"
+check "no roots/: a warning" grep -q 'no build or lock recorded its roots yet' "$W/noroots.err"
+check "no roots/: entries are kept" test -f "$N/debs/sha256/$LIBC"
+check "no roots/: a stale .part file is removed" test ! -e "$N/debs/sha256/$LIBC.part"
+
 # --- bad arguments and bad cache directories --------------------------------------------
 check_fails "no subcommand" '^pare: cache: missing subcommand' "$PARE" cache
 check_fails "unknown subcommand" "unknown subcommand 'frob'" "$PARE" cache frob
