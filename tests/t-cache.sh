@@ -32,7 +32,9 @@ A1=$(build ha a1) || fail "build ha" "$(cat "$W/a1.err")"
 B1=$(build hb b1) || fail "build hb" "$(cat "$W/b1.err")"
 check_eq "two build roots and two lock roots" "2 2" \
 	"$(ls "$C/roots" | grep -c '^build-') $(ls "$C/roots" | grep -c '^lock-')"
-rootsA=$(grep -l "debs/sha256/$(debsha ha hello)" "$C"/roots/build-*)
+rootsA=$(grep -l "debs/sha256/$(debsha ha hello)" "$C"/roots/build-* || true)
+check "ha's build roots list its .debs" test -n "$rootsA"
+[[ -n $rootsA ]] || done_testing
 check "the build roots list the layer records and blobs" \
 	grep -q '^layers/.*\.json$' "$rootsA"
 # layers OUT: the image's layer digests (index.json -> image index -> manifest)
@@ -67,8 +69,11 @@ check_eq "fresh cache: prune removes nothing" 0 "$(field "$P" total 2)"
 
 # --- age everything, build ha again, prune ---------------------------------------------
 age '40 days ago'
+ino=$(stat -c %i "$rootsA")
 A2=$(build ha a2) || fail "rebuild ha" "$(cat "$W/a2.err")"
 check_eq "rebuild of ha: same digest" "$A1" "$A2"
+check_eq "an unchanged roots file is not rewritten" "$ino" "$(stat -c %i "$rootsA")"
+check "... only its mtime is refreshed" test "$(stat -c %Y "$rootsA")" -gt "$(date -d '1 day ago' +%s)"
 before=$(snapshot)
 DRY=$("$PARE" cache prune --older-than 30 --dry-run) || fail "prune --dry-run"
 check_eq "--dry-run removes nothing" "$before" "$(snapshot)"
