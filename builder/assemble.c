@@ -608,6 +608,38 @@ static void dec_finish(struct decoder *dc)
 	memset(dc, 0, sizeof(*dc));
 }
 
+/* $cache/roots/build-KEY, KEY over the recipe, the architecture and the
+ * compression (it is in the layer keys: a gzip and a zstd build of one
+ * recipe keep their own roots): every .deb of the lock (read, or would have
+ * been on a layer cache miss), every layer record and blob of the image and
+ * whatever generate.c relied on (c->roots). */
+static int write_build_roots(struct build_ctx *c, const struct group_plan *gp, size_t ng,
+			     const struct oci_image *img, perr *e)
+{
+	const char *comp = c->o && c->o->compression ? c->o->compression : "gzip";
+	char hex[SHA256_HEX_LEN + 1], *name;
+	phash *h = phash_new("sha256");
+	int ret;
+
+	for (size_t i = 0; i < c->la->npkgs; i++)
+		sv_pushf(&c->roots, "debs/sha256/%s", c->la->pkgs[i].sha256);
+	for (size_t g = 0; g < ng; g++) {
+		sv_pushf(&c->roots, "layers/%s.json", gp[g].key);
+		sv_pushf(&c->roots, "layers/%s.meta", gp[g].key);
+	}
+	for (size_t l = 0; l < img->nlayers; l++)
+		sv_pushf(&c->roots, "blobs/sha256/%s", img->layers[l].digest + 7);
+	phash_update(h, "build", 6);
+	phash_update(h, c->lr->name, strlen(c->lr->name) + 1);
+	phash_update(h, c->arch, strlen(c->arch) + 1);
+	phash_update(h, comp, strlen(comp));
+	phash_final_hex(h, hex);
+	name = xasprintf("build-%s", hex);
+	ret = cache_roots_write(name, &c->roots, e);
+	free(name);
+	return ret;
+}
+
 static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_image *sb,
 		      perr *e)
 {
@@ -791,8 +823,11 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 		sbom_image_analyse(sb);
 	}
 	debug("%s: image config and SBOM inputs", la->arch);
+	if (write_build_roots(c, gp, ng, img, e) < 0)
+		goto out;
 	ret = 0;
 out:
+	sv_clear(&c->roots);
 	sbom_licenses_free(c->sbom_lic);
 	c->sbom_lic = NULL;
 	if (pool_on) {

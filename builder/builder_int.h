@@ -363,6 +363,9 @@ struct build_ctx {
 	/* The licence analysis the embedded SBOMs were written with, for the
 	 * attached ones (the same packages: analysed once per image). */
 	struct sbom_licenses *sbom_lic;
+	/* Cache entries this build used (cache-relative paths), written to
+	 * $cache/roots/build-KEY at the end of build_arch for `cache prune`. */
+	strvec roots;
 };
 
 /* generate.c: the multiarch triplet of a Debian architecture (NULL when

@@ -295,6 +295,7 @@ static int gen_ca_bundle(struct build_ctx *c, perr *e)
 	}
 	vdir = path_join(pare_cache_dir(), "ca");
 	vpath = path_join(vdir, key);
+	sv_pushf(&c->roots, "ca/%s", key);
 	want = ca_verdict_text(key, count);
 	if (lcache_force_verify() || read_file(vpath, &old, 4096, &ign) < 0 ||
 	    strcmp(old.buf ? old.buf : "", want)) {

@@ -42,6 +42,8 @@ static const struct command commands[] = {
 	{ "pull", cmd_pull,
 	  "[--insecure HOST[:PORT]]… [--username U --password-stdin] [--json] HOST[:PORT]/REPO[:TAG|@sha256:…] DIR",
 	  "pull an image with its signatures, attestations and SBOMs into an OCI layout" },
+	{ "cache", cmd_cache, "du | prune [--older-than DAYS] [--dry-run]",
+	  "show the cache's size by kind, or remove what no recent build or lock used" },
 	{ "version", cmd_version, "", "print pare's version" },
 	{ "help", cmd_help, "[COMMAND]", "show this list, or one command's usage" },
 };

@@ -185,6 +185,12 @@ char *path_join(const char *a, const char *b);
  * PARE_CACHE_DIR overrides (tests). Returned string is static. */
 const char *pare_cache_dir(void);
 
+/* $cache/roots/NAME lists paths (cache-relative, sorted and deduplicated in
+ * place), one per line: the entries `pare cache prune` keeps while the file
+ * is younger than --older-than.  Written atomically when its content
+ * changes; otherwise only its mtime is refreshed. */
+int cache_roots_write(const char *name, strvec *paths, perr *e);
+
 /* This binary's GNU build ID in hex (static), NULL if it was linked
  * without one.  Caches of answers that depend on pare's own code key on it. */
 const char *pare_build_id(void);

@@ -904,6 +904,26 @@ static int write_solv(FILE *fp, void *arg, perr *e)
 	return 0;
 }
 
+void release_cache_roots(const struct release *rel, const char *arch, strvec *out)
+{
+	char *cdir = release_cache_dir(rel->url, rel->suite);
+
+	sv_pushf(out, "release/%s", path_basename(cdir));
+	free(cdir);
+	for (size_t c = 0; c < rel->components.n; c++) {
+		const char *archs[2] = { arch, "all" };
+
+		for (int k = 0; k < 2; k++) {
+			const struct release_file *rf =
+				release_find_index(rel, rel->components.v[c], archs[k]);
+
+			/* as load_pool: binary-all only when the Release lists it apart */
+			if (rf && (k == 0 || rel->lists_all))
+				sv_pushf(out, "solv/%s-%s.solv", SOLV_CACHE_VERSION, rf->sha256);
+		}
+	}
+}
+
 int release_load_packages(const struct release *rel, const char *component,
 			  const char *arch, bool offline, Repo *repo, perr *e)
 {

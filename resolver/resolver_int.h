@@ -50,6 +50,11 @@ int release_clearsign_text(const char *where, const strbuf *in, strbuf *text, pe
 const struct release_file *release_find_index(const struct release *rel,
 					      const char *component, const char *arch);
 
+/* The cache entries (cache-relative paths) a resolution against rel for
+ * arch relies on: rel's release/ directory and the .solv files of the
+ * indexes load_pool reads (whether or not they exist yet). */
+void release_cache_roots(const struct release *rel, const char *arch, strvec *out);
+
 /* Load component/binary-arch of rel into repo (from the .solv cache when
  * present), after checking size and sha256 against the Release. */
 int release_load_packages(const struct release *rel, const char *component,

@@ -596,6 +596,29 @@ static void memo_put(const char *path, const char *key, const struct lock_recipe
 	free(dir);
 }
 
+/* $cache/roots/lock-KEY, KEY over the recipe and arch: the release/
+ * directories, .solv files and resolution cache file this resolution used,
+ * for `pare cache prune`.  Best effort, like memo_put: without it a prune
+ * costs the next lock a download and a parse. */
+static void lock_roots(const char *name, const char *arch, const struct release *rels,
+		       const size_t *idx, size_t n, const char *mpath)
+{
+	char hex[SHA256_HEX_LEN + 1], *id = xasprintf("lock\n%s\n%s", name, arch), *file;
+	strvec roots = STRVEC_INIT;
+	perr e;
+
+	for (size_t k = 0; k < n; k++)
+		release_cache_roots(&rels[idx[k]], arch, &roots);
+	if (mpath)
+		sv_pushf(&roots, "resolve/%s", path_basename(mpath));
+	sha256_hex(id, strlen(id), hex);
+	file = xasprintf("lock-%s", hex);
+	if (cache_roots_write(file, &roots, &e) < 0)
+		debug("cache roots: %s", e.msg);
+	free(id), free(file);
+	sv_clear(&roots);
+}
+
 struct release_job {
 	const struct recipe_repo *rr;
 	const char *suite;
@@ -758,6 +781,8 @@ int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_
 				if (!failed && mkey)
 					memo_put(mpath, mkey, out, la);
 			}
+			if (!failed)
+				lock_roots(r->name, la->arch, rels, ridx[i], nridx[i], mpath);
 			free(mkey), free(mpath);
 			sb_release(&key);
 			if (failed)
