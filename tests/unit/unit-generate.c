@@ -224,6 +224,7 @@ int main(void)
 	       "recipe permissions on a missing path fail (%s)", e.msg);
 	tree_free(t);
 
+	sv_clear(&c.roots); /* build_arch's to clear: the cache paths generate used */
 	sb_release(&c1);
 	sb_release(&c2);
 	sb_release(&libz);
