@@ -143,6 +143,8 @@ mv "$REPO/Release.gpg.away" "$REPO/dists/stable/Release.gpg"
 check_eq "watch: the failed cycle left the image alone" "$S1" "$(digest ssl)"
 publish 3.0.11-1~deb12u4 "Wed, 04 Jan 2023 00:00:00 UTC" CVE-2024-23456 || fail "publish libssl3 again"
 check "watch: a later cycle rebuilds ssl" waitfor "cycle [0-9]+: rebuilt ssl sha256:[0-9a-f]{64} -> sha256:[0-9a-f]{64}$"
+# the cycle's line is logged before --exec runs: wait for what the command wrote
+for ((i = 0; i < 600; i++)); do [[ -s $W/exec.log ]] && break; sleep 0.1; done
 check_eq "watch: --exec got PARE_CHANGED" "ssl" "$(cat "$W/exec.log" 2>/dev/null)"
 check "watch: the image changed" test "$(digest ssl)" != "$S1"
 check_eq "watch: hello still untouched" "$H0" "$(digest hello)"
