@@ -159,8 +159,9 @@ int write_file_synced(const char *path, const void *data, size_t n, mode_t mode,
 /* A scratch file (a private temporary directory's, removed after use):
  * written, not fsynced. */
 int write_file_scratch(const char *path, const void *data, size_t n, mode_t mode, perr *e);
-/* Whether path is a regular file holding exactly data[0..n). */
-bool file_holds(const char *path, const void *data, size_t n);
+/* write_file_atomic, unless path holds these bytes already: then it is left
+ * alone (no rewrite, no fsync, no new mtime).  0 written, 1 unchanged, -1. */
+int write_file_changed(const char *path, const void *data, size_t n, mode_t mode, perr *e);
 /* Write via PATH.tmp.PID, fsync, rename, fsync the directory. */
 int write_file_atomic(const char *path, const void *data, size_t n, mode_t mode,
 		      perr *e);

@@ -114,7 +114,8 @@ int write_file_scratch(const char *path, const void *data, size_t n, mode_t mode
 	return write_file_plain(path, data, n, mode, false, e);
 }
 
-bool file_holds(const char *path, const void *data, size_t n)
+/* Whether path is a regular file holding exactly data[0..n). */
+static bool file_holds(const char *path, const void *data, size_t n)
 {
 	strbuf sb = STRBUF_INIT;
 	struct stat st;
@@ -126,6 +127,13 @@ bool file_holds(const char *path, const void *data, size_t n)
 	same = read_file(path, &sb, n + 1, &e) == 0 && sb.len == n && !memcmp(sb.buf, data, n);
 	sb_release(&sb);
 	return same;
+}
+
+int write_file_changed(const char *path, const void *data, size_t n, mode_t mode, perr *e)
+{
+	if (file_holds(path, data, n))
+		return 1;
+	return write_file_atomic(path, data, n, mode, e);
 }
 
 int write_file_atomic_fn(const char *path, mode_t mode,

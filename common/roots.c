@@ -24,14 +24,16 @@ int cache_roots_write(const char *name, strvec *paths, perr *e)
 	sv_uniq(paths);
 	for (size_t i = 0; i < paths->n; i++)
 		sb_addf(&sb, "%s\n", paths->v[i]);
-	if (file_holds(path, sb_str(&sb), sb.len)) {
+	if (mkdir_p(dir, 0755, e) < 0)
+		goto out;
+	switch (write_file_changed(path, sb_str(&sb), sb.len, 0644, e)) {
+	case -1:
+		goto out;
+	case 1: /* unchanged: only "used now" */
 		if (utimensat(AT_FDCWD, path, now, AT_SYMLINK_NOFOLLOW) < 0) {
 			perr_errno(e, "%s", path);
 			goto out;
 		}
-	} else if (mkdir_p(dir, 0755, e) < 0 ||
-		   write_file_atomic(path, sb_str(&sb), sb.len, 0644, e) < 0) {
-		goto out;
 	}
 	ret = 0;
 out:

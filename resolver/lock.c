@@ -588,10 +588,7 @@ int lock_write(const char *path, const struct lock *l, perr *e)
 
 	lock_format(l, &sb);
 	/* the same bytes: left alone (no new mtime for make, no fsync) */
-	if (file_holds(path, sb.buf, sb.len))
-		ret = 1;
-	else
-		ret = write_file_atomic(path, sb.buf, sb.len, 0644, e);
+	ret = write_file_changed(path, sb.buf, sb.len, 0644, e);
 	sb_release(&sb);
 	return ret;
 }

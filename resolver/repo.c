@@ -520,14 +520,6 @@ static char *release_cache_dir(const char *url, const char *suite)
 	return d;
 }
 
-/* path holds sb afterwards: written (atomically) only if it did not yet */
-static int kept(const char *path, const strbuf *sb, perr *e)
-{
-	if (file_holds(path, sb->buf, sb->len))
-		return 0;
-	return write_file_atomic(path, sb->buf, sb->len, 0644, e);
-}
-
 static int cache_store(const char *dir, const strbuf *inrelease, const strbuf *release,
 		       const strbuf *gpg, perr *e)
 {
@@ -537,13 +529,14 @@ static int cache_store(const char *dir, const strbuf *inrelease, const strbuf *r
 
 	if (mkdir_p(dir, 0755, e) < 0)
 		goto out;
-	/* kept(): most runs fetch what is cached already; no rewrite, no fsync */
+	/* most runs fetch what is cached already: no rewrite, no fsync */
 	if (inrelease) {
-		if (kept(a, inrelease, e) < 0)
+		if (write_file_changed(a, inrelease->buf, inrelease->len, 0644, e) < 0)
 			goto out;
 		unlink(b), unlink(c);
 	} else {
-		if (kept(b, release, e) < 0 || (gpg && kept(c, gpg, e) < 0))
+		if (write_file_changed(b, release->buf, release->len, 0644, e) < 0 ||
+		    (gpg && write_file_changed(c, gpg->buf, gpg->len, 0644, e) < 0))
 			goto out;
 		unlink(a);
 		if (!gpg)
