@@ -4,6 +4,7 @@
 #   make deps       install the Debian packages needed to build and test (only what is missing)
 #   make check      deps + build + all tests, then the same tests on an ASan/UBSan build
 #   make run        deps + build + lock and build the shipped recipes from this machine's apt sources
+#   make fresh-check  make run + make check in a fresh Debian 12 chroot (root, mmdebstrap; slow)
 #   make e2e        tests that need the live Debian archive
 #   make fuzz       longer libFuzzer runs (clang)
 
@@ -18,6 +19,10 @@ PARE_CFLAGS := -std=gnu11 -Wall -Wextra $(WERROR) -Wshadow -Wformat=2 -Wvla \
 	-Wno-missing-field-initializers -D_FILE_OFFSET_BITS=64 \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(SANFLAGS)
 PARE_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
+# The flags above are computed when make reads this file: targets that install
+# the packages first (run, check, e2e) build through a second $(MAKE), which
+# reads it again once pkg-config and the -dev packages are there.
+PKGS_OK := $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo yes)
 
 MODULES := common resolver builder sbom signer registry
 LIB_SRCS := $(filter-out builder/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
@@ -32,8 +37,14 @@ else
 PARE_BIN := $(BUILD)/pare
 endif
 
-.PHONY: all deps check test asan run e2e fuzz clean bench
+.PHONY: all deps check test asan run e2e fuzz clean bench pkgs-missing fresh-check
 all: $(PARE_BIN) $(UNIT_BINS)
+
+ifneq ($(PKGS_OK),yes)
+$(LIB_OBJS) $(BUILD)/builder/main.o: pkgs-missing
+endif
+pkgs-missing:
+	@echo "make: pkg-config does not find all of: $(PKGS) (run 'make deps' first)" >&2; exit 2
 
 $(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -84,15 +95,21 @@ check: deps
 		tests/run --pare $(CURDIR)/build/asan/pare --units $(CURDIR)/build/asan/tests --suite asan
 	tests/summary
 
-run: deps all
+run: deps
+	$(MAKE) all
 	./pare lock
 	./pare build --all -o out
 
-e2e: deps all
+e2e: deps
+	$(MAKE) all
 	tests/run --pare $(CURDIR)/pare --e2e
 
 fuzz: deps
 	$(MAKE) -C tests/fuzz
+
+# make run, then make check, in a fresh bookworm chroot (tests/fresh-check; root).
+fresh-check:
+	tests/fresh-check
 
 clean:
 	rm -rf build pare
