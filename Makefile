@@ -7,6 +7,8 @@
 #   make fresh-check  make run + make check in a fresh Debian 12 chroot (root, mmdebstrap; slow)
 #   make e2e        tests that need the live Debian archive
 #   make fuzz       longer libFuzzer runs (clang)
+#   make install    pare, its man pages and bash completion under PREFIX (/usr/local); DESTDIR honoured
+#   make uninstall  remove what make install put there
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
@@ -37,7 +39,7 @@ else
 PARE_BIN := $(BUILD)/pare
 endif
 
-.PHONY: all deps check test asan run e2e fuzz clean bench pkgs-missing fresh-check
+.PHONY: all deps check test asan run e2e fuzz clean bench pkgs-missing fresh-check install uninstall
 all: $(PARE_BIN) $(UNIT_BINS)
 
 ifneq ($(PKGS_OK),yes)
@@ -106,6 +108,44 @@ e2e: deps
 
 fuzz: deps
 	$(MAKE) -C tests/fuzz
+
+# Install.  The man pages (pare(1), pare-COMMAND(1)) and the bash completion are
+# made by the binary from its own command table, so a new command or option
+# appears in them without editing anything here.  PARE_EXE: install that binary
+# instead of building one (tests/t-install.sh installs the build under test).
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/pare
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+PARE_EXE ?= $(PARE_BIN)
+DOCS    := README.md $(wildcard docs/*.md)
+
+$(BUILD)/man/pare.1: $(PARE_EXE)
+	@rm -rf $(BUILD)/man.tmp && mkdir -p $(BUILD)/man.tmp
+	$(abspath $(PARE_EXE)) help --man >$(BUILD)/man.tmp/pare.1
+	for c in $$($(abspath $(PARE_EXE)) help --commands); do \
+		$(abspath $(PARE_EXE)) help --man $$c >$(BUILD)/man.tmp/pare-$$c.1 || exit 1; done
+	rm -rf $(BUILD)/man && mv $(BUILD)/man.tmp $(BUILD)/man
+
+$(BUILD)/pare.bash: $(PARE_EXE)
+	$(abspath $(PARE_EXE)) help --bash-completion >$@.tmp && mv $@.tmp $@
+
+install: $(PARE_EXE) $(BUILD)/man/pare.1 $(BUILD)/pare.bash
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)/docs
+	install -m 0755 $(PARE_EXE) $(DESTDIR)$(BINDIR)/pare
+	install -m 0644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(BUILD)/pare.bash $(DESTDIR)$(BASHCOMPDIR)/pare
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(filter docs/%,$(DOCS)) $(DESTDIR)$(DOCDIR)/docs/
+
+# Removes exactly the names make install writes (the man pages listed by the
+# binary's table), then the directories pare owns if they are left empty.
+uninstall: $(BUILD)/man/pare.1
+	rm -f $(DESTDIR)$(BINDIR)/pare $(DESTDIR)$(BASHCOMPDIR)/pare \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard $(BUILD)/man/*.1))) \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(DOCS))
+	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 # make run, then make check, in a fresh bookworm chroot (tests/fresh-check; root).
 fresh-check:

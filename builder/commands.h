@@ -52,4 +52,9 @@ const char *lock_path(void);
  * into a path; caller frees. */
 char *recipe_path_for(const char *arg);
 
+/* help.c: pare(1) (name NULL) or pare-NAME(1) in roff, and a bash completion
+ * script, made from the command table (pare help --man / --bash-completion). */
+int help_man(FILE *f, const struct command *cmds, size_t n, const char *name, perr *e);
+void help_bash_completion(FILE *f, const struct command *cmds, size_t n);
+
 #endif

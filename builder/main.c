@@ -45,7 +45,8 @@ static const struct command commands[] = {
 	{ "cache", cmd_cache, "du | prune [--older-than DAYS] [--dry-run]",
 	  "show the cache's size by kind, or remove what no recent build or lock used" },
 	{ "version", cmd_version, "", "print pare's version" },
-	{ "help", cmd_help, "[COMMAND]", "show this list, or one command's usage" },
+	{ "help", cmd_help, "[COMMAND] | --man [COMMAND] | --commands | --bash-completion",
+	  "show this list or one command's usage (--man, --bash-completion: what make install installs)" },
 };
 
 static const struct command *find_command(const char *name)
@@ -77,6 +78,18 @@ static int cmd_help(int argc, char **argv, perr *e)
 
 	if (argc < 2) {
 		usage(stdout);
+		return 0;
+	}
+	/* what make install installs, made from the table above */
+	if (!strcmp(argv[1], "--man") && argc <= 3)
+		return help_man(stdout, commands, ARRAY_SIZE(commands), argv[2], e);
+	if (!strcmp(argv[1], "--bash-completion") && argc == 2) {
+		help_bash_completion(stdout, commands, ARRAY_SIZE(commands));
+		return 0;
+	}
+	if (!strcmp(argv[1], "--commands") && argc == 2) {
+		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+			printf("%s\n", commands[i].name);
 		return 0;
 	}
 	c = find_command(argv[1]);
