@@ -78,6 +78,7 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$need; \
 	fi
 	@sh tests/get-cosign 2>/dev/null || true
+	@sh tests/get-npm-tools >/dev/null || echo "make deps: no npm packages (tests/NPM); the schema checks that need them skip"
 
 test: all
 	tests/run --pare $(CURDIR)/pare

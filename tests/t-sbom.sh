@@ -9,15 +9,25 @@
 need jq
 fixture_env
 HOST=$(dpkg --print-architecture)
-VALIDATE=${PARE_SHARED:-$PARE_SRC/../shared}/tools/validate-sbom
+# check_sbom DESC FILE: valid against the official schema (tests/validate-sbom: ../shared's
+# copies, else the npm package's); a skip, with the reason, when no copy of that schema is here.
+check_sbom() {
+	local out rc=0
+	out=$(/usr/bin/python3 "$PARE_SRC/tests/validate-sbom" "$2" 2>&1) || rc=$?
+	case $rc in
+	0) ok "$1" ;;
+	77) skip "$1" "$out" ;;
+	*) fail "$1" "$out" ;;
+	esac
+}
 
 fixture_recipe lic stable "hello, lic-dep5, lic-free, lic-ref-bin, ca-certificates, tzdata"
 check "lock" "$PARE" --quiet lock lic
 check "build" "$PARE" --quiet build lic -o "$W/out"
 "$PARE" sbom "$W/out" >"$W/spdx.json" 2>"$W/err" || fail "pare sbom (spdx)" "$(cat "$W/err")"
 "$PARE" sbom --format cyclonedx "$W/out" >"$W/cdx.json" 2>"$W/err" || fail "pare sbom (cyclonedx)" "$(cat "$W/err")"
-check "SPDX document is valid SPDX 2.3" /usr/bin/python3 "$VALIDATE" "$W/spdx.json"
-check "CycloneDX document is valid CycloneDX 1.5" /usr/bin/python3 "$VALIDATE" "$W/cdx.json"
+check_sbom "SPDX document is valid SPDX 2.3" "$W/spdx.json"
+check_sbom "CycloneDX document is valid CycloneDX 1.5" "$W/cdx.json"
 check_eq "CycloneDX specVersion" "$(jq -r .specVersion "$W/cdx.json")" 1.5
 
 # The package set equals the locked closure.
@@ -58,8 +68,8 @@ check "default SPDX still accounts for the files (counts in the comment)" \
 # --files: the per-file documents, also attached.
 "$PARE" sbom --files "$W/out" >"$W/fspdx.json" 2>"$W/err" || fail "pare sbom --files" "$(cat "$W/err")"
 "$PARE" sbom --files --format cyclonedx "$W/out" >"$W/fcdx.json" 2>"$W/err" || fail "pare sbom --files (cyclonedx)" "$(cat "$W/err")"
-check "per-file SPDX document is valid SPDX 2.3" /usr/bin/python3 "$VALIDATE" "$W/fspdx.json"
-check "per-file CycloneDX document is valid CycloneDX 1.5" /usr/bin/python3 "$VALIDATE" "$W/fcdx.json"
+check_sbom "per-file SPDX document is valid SPDX 2.3" "$W/fspdx.json"
+check_sbom "per-file CycloneDX document is valid CycloneDX 1.5" "$W/fcdx.json"
 # What pare sbom prints is the attached artifact, byte for byte.
 for f in spdx:false:spdx.json cyclonedx:false:cdx.json spdx:true:fspdx.json cyclonedx:true:fcdx.json; do
 	IFS=: read -r fmt fl out <<<"$f"
@@ -94,8 +104,8 @@ tar -tf "$W/out/blobs/sha256/${top#sha256:}" | sed 's#^\./##; s#^/##' | grep '^u
 check_eq "the top layer holds /usr/share/sbom/lic.{cdx,spdx}.json" "$(grep -v '/$' "$W/emb-list")" \
 	"$(printf 'usr/share/sbom/lic.cdx.json\nusr/share/sbom/lic.spdx.json')"
 tar -xf "$W/out/blobs/sha256/${top#sha256:}" -C "$E" --wildcards '*usr/share/sbom/*' || fail "extract the embedded SBOMs"
-check "embedded SPDX is valid SPDX 2.3" /usr/bin/python3 "$VALIDATE" "$E/usr/share/sbom/lic.spdx.json"
-check "embedded CycloneDX is valid CycloneDX 1.5" /usr/bin/python3 "$VALIDATE" "$E/usr/share/sbom/lic.cdx.json"
+check_sbom "embedded SPDX is valid SPDX 2.3" "$E/usr/share/sbom/lic.spdx.json"
+check_sbom "embedded CycloneDX is valid CycloneDX 1.5" "$E/usr/share/sbom/lic.cdx.json"
 check "only the top layer has /usr/share/sbom" \
 	sh -c "for l in \$(jq -r '.layers[:-1][].digest' '$W/out/blobs/sha256/${amd#sha256:}'); do tar -tf '$W/out/blobs/sha256/'\${l#sha256:} | grep -q usr/share/sbom && exit 1; done; exit 0"
 check "embedded documents name no manifest digest (an image cannot contain its own)" \
@@ -262,8 +272,8 @@ check "build multi-arch" "$PARE" --quiet build multi -o "$W/multi"
 M=$W/multi
 "$PARE" sbom --index "$M" >"$W/ispdx.json" 2>"$W/err" || fail "pare sbom --index" "$(cat "$W/err")"
 "$PARE" sbom --index --format cyclonedx "$M" >"$W/icdx.json" 2>"$W/err" || fail "pare sbom --index (cyclonedx)" "$(cat "$W/err")"
-check "index SPDX document is valid SPDX 2.3" /usr/bin/python3 "$VALIDATE" "$W/ispdx.json"
-check "index CycloneDX document is valid CycloneDX 1.5" /usr/bin/python3 "$VALIDATE" "$W/icdx.json"
+check_sbom "index SPDX document is valid SPDX 2.3" "$W/ispdx.json"
+check_sbom "index CycloneDX document is valid CycloneDX 1.5" "$W/icdx.json"
 midx=$(jq -r '.manifests[0].digest' "$M/index.json")
 check_eq "index SBOM artifacts have the image index as subject" \
 	"$(for a in $(jq -r '.manifests[] | select(.annotations["dev.pare.sbom.index"] == "true") | .digest' "$M/index.json"); do
@@ -315,8 +325,8 @@ if "$PARE" --quiet lock dl && "$PARE" --quiet build dl -o "$W/dl"; then
 		"$(jq -r '.components[] | select(.name == "hello") | .externalReferences[] | select(.type == "distribution") | .url' "$W/dl.cdx.json")"
 	check "http repository: the URL serves the locked .deb" sh -c \
 		"curl -sf '$URL/$pool' | sha256sum | grep -q \$(jq -r --arg a '$HOST' '.recipes.dl.archs[\$a].packages[] | select(.name == \"hello\") | .sha256' '$PARE_LOCK')"
-	check "http repository: SPDX still valid" /usr/bin/python3 "$VALIDATE" "$W/dl.spdx.json"
-	check "http repository: CycloneDX still valid" /usr/bin/python3 "$VALIDATE" "$W/dl.cdx.json"
+	check_sbom "http repository: SPDX still valid" "$W/dl.spdx.json"
+	check_sbom "http repository: CycloneDX still valid" "$W/dl.cdx.json"
 else
 	fail "lock and build from an http repository"
 fi

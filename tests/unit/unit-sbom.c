@@ -11,6 +11,7 @@
 
 #define DIGEST "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 
+/* ../shared (PARE_SHARED): the schema copies beside the checkout, when there. */
 static const char *shared_dir(void)
 {
 	static char buf[4096];
@@ -166,7 +167,14 @@ static void build_image(struct sbom_image *img, bool digest)
 	add_file(img, "/usr/share/doc/attr/copyright", 0);
 }
 
-/* Run the schema validator on doc; returns its exit status (0 = valid). */
+static const char *src_dir(void)
+{
+	const char *src = getenv("PARE_SRC");
+	return src && *src ? src : ".";
+}
+
+/* Run the schema validator (tests/validate-sbom) on doc; returns its exit status:
+ * 0 valid, 77 no copy of the schema here (its log says why), else invalid. */
 static int validate(const char *doc, size_t len, const char *label)
 {
 	char path[] = "/tmp/pare-unit-sbom-XXXXXX";
@@ -183,8 +191,8 @@ static int validate(const char *doc, size_t len, const char *label)
 		return -1;
 	}
 	/* Debian's python3 explicitly: PATH may lead to one without jsonschema. */
-	cmd = xasprintf("/usr/bin/python3 '%s/tools/validate-sbom' '%s' > '%s.log' 2>&1",
-			shared_dir(), path, path);
+	cmd = xasprintf("/usr/bin/python3 '%s/tests/validate-sbom' '%s' > '%s.log' 2>&1",
+			src_dir(), path, path);
 	rc = system(cmd);
 	free(cmd);
 	{
@@ -203,6 +211,19 @@ static int validate(const char *doc, size_t len, const char *label)
 	unlink(path);
 	return rc == -1 ? -1 : WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
+
+/* TAP_OK(validate(…) == 0, …), or a counted skip when no copy of the schema is here. */
+#define TAP_VALID(rc, ...)                                                             \
+	do {                                                                           \
+		int r_ = (rc);                                                         \
+		if (r_ == 77) {                                                        \
+			printf("ok - ");                                               \
+			printf(__VA_ARGS__);                                           \
+			printf(" # skip no copy of the schema here (the line above says why)\n"); \
+		} else {                                                               \
+			TAP_OK(r_ == 0, __VA_ARGS__);                                  \
+		}                                                                      \
+	} while (0)
 
 static cJSON *find_by(cJSON *arr, const char *key, const char *value)
 {
@@ -542,8 +563,20 @@ int main(void)
 	check_lic("Zlib", "Zlib");
 	check_lic("public domain", "LicenseRef-public-domain");
 	test_free_text();
+	/* the licence list CycloneDX's schema carries: ../shared's copy, else the npm package's */
 	spdx_enum_path = xasprintf("%s/schemas/cyclonedx/spdx.schema.json", shared_dir());
-	if (read_file(spdx_enum_path, &schema, 0, &e) == 0) {
+	if (access(spdx_enum_path, R_OK) != 0) {
+		const char *tools = getenv("PARE_TOOLS"), *home = getenv("HOME");
+		char *t = tools && *tools ? xstrdup(tools) : xasprintf("%s/.cache/pare-tools", home ? home : "/root");
+		free((char *)spdx_enum_path);
+		spdx_enum_path = xasprintf("%s/npm/node_modules/@cyclonedx/cyclonedx-library/res/schema/"
+					   "spdx.SNAPSHOT.schema.json", t);
+		free(t);
+	}
+	if (access(spdx_enum_path, R_OK) != 0) {
+		printf("ok - all ids of the name table are on the SPDX licence list # skip no ../shared "
+		       "and no npm copy of CycloneDX's spdx.schema.json (tests/get-npm-tools)\n");
+	} else if (read_file(spdx_enum_path, &schema, 0, &e) == 0) {
 		cJSON *s = cJSON_Parse(schema.buf), *en = cJSON_GetObjectItem(s, "enum"), *it;
 		const char *id;
 		size_t n = 0, bad = 0;
@@ -584,7 +617,7 @@ int main(void)
 			else if (d)
 				check_cdx(d, files);
 			cJSON_Delete(d);
-			TAP_OK(validate(a.buf, a.len, label) == 0, "%s: valid against the official schema", label);
+			TAP_VALID(validate(a.buf, a.len, label), "%s: valid against the official schema", label);
 		}
 
 	/* the copy embedded in the image: no digest, id from the package list */
@@ -608,7 +641,7 @@ int main(void)
 			       "embedded cdx: no container purl without a digest");
 		}
 		cJSON_Delete(d);
-		TAP_OK(validate(a.buf, a.len, "embedded") == 0, "embedded %d: valid", fmt);
+		TAP_VALID(validate(a.buf, a.len, "embedded"), "embedded %d: valid", fmt);
 	}
 	/* the package list drives the embedded id */
 	sb_reset(&a);
@@ -670,7 +703,7 @@ int main(void)
 			  "Permission to use Foo is granted to everyone who is nice.",
 			  "embedded spdx: the text stays when the image does not carry the file");
 		cJSON_Delete(d);
-		TAP_OK(validate(b.buf, b.len, "pointers") == 0, "embedded spdx with pointers: valid");
+		TAP_VALID(validate(b.buf, b.len, "pointers"), "embedded spdx with pointers: valid");
 		sb_reset(&a);
 		TAP_OK(sbom_write(&x, SBOM_CYCLONEDX, false, &a, &e) == 0, "pointers: cdx written");
 		d = cJSON_Parse(sb_str(&a));
@@ -688,7 +721,7 @@ int main(void)
 			  "Permission to use Foo is granted to everyone who is nice.",
 			  "embedded cdx: the text stays when the image does not carry the file");
 		cJSON_Delete(d);
-		TAP_OK(validate(a.buf, a.len, "pointers") == 0, "embedded cdx with pointers: valid");
+		TAP_VALID(validate(a.buf, a.len, "pointers"), "embedded cdx with pointers: valid");
 		/* the attached documents (a digest) keep every text, same analysis */
 		x.manifest_digest = xstrdup(DIGEST);
 		TAP_OK(sbom_write(&x, SBOM_SPDX, false, &c, &e) == 0, "attached spdx with the shared analysis");
@@ -749,7 +782,7 @@ int main(void)
 				       "index cdx: a bom external reference per image");
 			}
 			cJSON_Delete(d);
-			TAP_OK(validate(a.buf, a.len, "index") == 0, "index %d: valid", fmt);
+			TAP_VALID(validate(a.buf, a.len, "index"), "index %d: valid", fmt);
 		}
 		sb_reset(&a);
 		TAP_OK(sbom_write_index(two, 2, "sha256:nope", docs, lens, SBOM_SPDX, &a, &e) < 0 && a.len == 0,
