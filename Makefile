@@ -86,7 +86,7 @@ check: deps
 
 run: deps all
 	./pare lock
-	./pare build --all -o out
+	./pare build --all --outroot out
 
 e2e: deps all
 	tests/run --pare $(CURDIR)/pare --e2e
