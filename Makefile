@@ -101,7 +101,7 @@ check: deps
 run: deps
 	$(MAKE) all
 	./pare lock
-	./pare build --all -o out
+	./pare build --all --outroot out
 
 e2e: deps
 	$(MAKE) all

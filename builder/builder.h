@@ -27,7 +27,19 @@ struct build_opts {
 	bool git_dirty;          /* the work tree had changes */
 	const char *source_url;  /* org.opencontainers.image.source; NULL = none */
 	const strvec *more_tags; /* set by builder_build: the recipe's other tags (dev.pare.tags) */
+	unsigned out_flags;      /* OUT_UNSIGNED_OK: may replace a signed output unsigned */
+	/* Called on the complete layout in its staging directory before it
+	 * replaces outdir or is written to tarfile (e.g. to sign it); NULL = none. */
+	int (*finish)(const char *dir, void *arg, perr *e);
+	void *finish_arg;
 };
+
+/* 0 if the oci-archive path may be (over)written: it does not exist, is an
+ * empty regular file, or is an oci-archive pare wrote (its index.json has
+ * pare's marker or, from before it, a dev.pare.* entry annotation) that is
+ * unsigned unless flags has OUT_SIGNED or OUT_UNSIGNED_OK.  A directory, a
+ * symbolic link or any other file is refused with one line. */
+int oci_check_tar(const char *path, unsigned flags, perr *e);
 
 /* The commit of the git repository holding recipe_file and whether its tree
  * is dirty; -1 (and *commit NULL) when it is not in a repository. */

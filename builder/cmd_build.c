@@ -12,7 +12,8 @@
 #include <string.h>
 
 struct build_args {
-	const char *outdir;   /* -o */
+	const char *outdir;   /* -o: one image's layout */
+	const char *outroot;  /* --outroot: OUTROOT/NAME each (default out) */
 	const char *tarfile;  /* --tar */
 	const char *tag, *compression;
 	strvec archs;
@@ -23,7 +24,24 @@ struct build_args {
 	const char *push;     /* --push REF (cmd_push.c does the work) */
 	struct registry_opts reg;
 	const char *source_url; /* --source-url (else git config pare.sourceUrl) */
+	signer_key *key;      /* --sign-key, loaded (password checked) before any build */
+	bool unsigned_ok;     /* --unsigned-ok: may replace a signed output unsigned */
 };
+
+struct finish_sign {
+	signer_key *key;
+	const char *name;
+};
+
+/* Sign the staged layout, before it replaces anything (oci_write). */
+static int sign_staged(const char *dir, void *arg, perr *e)
+{
+	const struct finish_sign *f = arg;
+
+	if (signer_sign_layout_key(dir, f->key, f->name, e) < 0)
+		return perr_prefix(e, "signing");
+	return 0;
+}
 
 static int build_one(const char *arg, const struct lock *l, const struct build_args *a,
 		     bool many, perr *e)
@@ -33,6 +51,8 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	struct lock_recipe *lr;
 	struct build_opts o = { 0 };
 	struct build_result res = { 0 };
+	struct finish_sign fs = { a->key, NULL };
+	unsigned flags = (a->key ? OUT_SIGNED : 0) | (a->unsigned_ok ? OUT_UNSIGNED_OK : 0);
 	int ret = -1;
 
 	r = recipe_load(path, e);
@@ -59,13 +79,16 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 			goto out;
 		}
 	}
-	/* one recipe: -o DIR is the layout; several: OUT/RECIPE each */
-	if (many)
-		outdir = xasprintf("%s/%s", a->outdir ? a->outdir : "out", r->name);
-	else if (a->outdir)
-		outdir = xstrdup(a->outdir);
-	else if (!a->tarfile)
-		outdir = xasprintf("out/%s", r->name);
+	/* -o DIR is one image's layout; else OUTROOT/RECIPE (--tar alone: none) */
+	if (a->outdir)
+		outdir = out_path(a->outdir);
+	else if (many || !a->tarfile || a->outroot)
+		outdir = xasprintf("%s/%s", a->outroot ? a->outroot : "out", r->name);
+	/* what would be replaced is checked before anything is built */
+	if (outdir && out_check_dir(outdir, flags, e) < 0)
+		goto out;
+	if (!many && a->tarfile && oci_check_tar(a->tarfile, flags, e) < 0)
+		goto out;
 	o.outdir = outdir;
 	o.tarfile = many ? NULL : a->tarfile;
 	o.tag = a->tag;
@@ -77,18 +100,21 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	if (builder_git_info(path, &git_commit, &o.git_dirty) == 0)
 		o.git_commit = git_commit;
 	o.source_url = a->source_url ? a->source_url : (src_url = builder_git_source_url(path));
+	o.out_flags = a->unsigned_ok ? OUT_UNSIGNED_OK : 0;
+	/* signed in the staging directory: only a complete, signed layout
+	 * (and tar) replaces the previous one */
+	if (a->key) {
+		fs.name = r->name;
+		o.finish = sign_staged;
+		o.finish_arg = &fs;
+	}
 	if (builder_build(r, lr, &o, &res, e) < 0) {
 		perr_prefix(e, "recipe %s", r->name);
 		goto out;
 	}
-	/* Signed in place: the layout is complete, the signer adds blobs and
-	 * rewrites index.json atomically, last. */
-	if (a->sign_key && signer_sign_layout(outdir, a->sign_key, r->name, e) < 0) {
-		perr_prefix(e, "recipe %s: signing", r->name);
-		goto out;
-	}
 	if (a->push && build_push(outdir, a->push, &a->reg, e) < 0) {
-		perr_prefix(e, "recipe %s", r->name);
+		perr_prefix(e, "recipe %s: %s is complete%s, only the push failed (retry: pare push %s %s)",
+			    r->name, outdir, a->key ? " and signed" : "", outdir, a->push);
 		goto out;
 	}
 	if (many)
@@ -112,6 +138,8 @@ int cmd_build(int argc, char **argv, perr *e)
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "outroot", required_argument, NULL, 'R' },
+		{ "unsigned-ok", no_argument, NULL, 'N' },
 		{ "tar", required_argument, NULL, 't' },
 		{ "arch", required_argument, NULL, 'A' },
 		{ "tag", required_argument, NULL, 'T' },
@@ -144,6 +172,8 @@ int cmd_build(int argc, char **argv, perr *e)
 		switch (c) {
 		case 'a': a.all = true; break;
 		case 'o': a.outdir = optarg; break;
+		case 'R': a.outroot = optarg; break;
+		case 'N': a.unsigned_ok = true; break;
 		case 't': a.tarfile = optarg; break;
 		case 'A': sv_split(&a.archs, optarg, ","); break;
 		case 'T': a.tag = optarg; break;
@@ -204,8 +234,13 @@ int cmd_build(int argc, char **argv, perr *e)
 			goto out;
 		}
 	}
-	if (a.sign_key && !a.outdir && a.tarfile) {
-		perr_set(e, "build: --sign-key signs an OCI layout: add -o DIR");
+	if (a.outdir && (a.all || recipes.n > 1)) {
+		perr_set(e, "build: -o names one image's layout; for several recipes use --outroot DIR "
+			 "(each image in DIR/NAME)");
+		goto out;
+	}
+	if (a.outdir && a.outroot) {
+		perr_set(e, "build: give -o (one image's layout) or --outroot, not both");
 		goto out;
 	}
 	if (a.push && (a.all || recipes.n > 1 || (!a.outdir && a.tarfile))) {
@@ -224,6 +259,11 @@ int cmd_build(int argc, char **argv, perr *e)
 	if (lock_read(lock_path(), &l, false, e) < 0)
 		goto out;
 	lock_loaded = true;
+	/* the key and its password before anything is built or moved */
+	if (a.sign_key && signer_load_private(a.sign_key, &a.key, e) < 0) {
+		perr_prefix(e, "build: --sign-key");
+		goto out;
+	}
 	for (size_t i = 0; i < recipes.n; i++)
 		if (build_one(recipes.v[i], &l, &a, a.all || recipes.n > 1, e) < 0)
 			goto out;
@@ -234,6 +274,7 @@ out:
 	sv_clear(&recipes);
 	sv_clear(&a.archs);
 	sv_clear(&insecure);
+	signer_key_free(a.key);
 	if (pass)
 		explicit_bzero(pass, strlen(pass)), free(pass);
 	return ret;

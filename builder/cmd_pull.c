@@ -16,7 +16,7 @@ int cmd_pull(int argc, char **argv, perr *e)
 	struct registry_pull_result res = { 0 };
 	strvec insecure = STRVEC_INIT, pos = STRVEC_INIT;
 	const char *user = NULL;
-	char *pass = NULL;
+	char *pass = NULL, *dir = NULL;
 	bool pw_stdin = false, json = false;
 	int ret = -1, r;
 
@@ -44,7 +44,8 @@ int cmd_pull(int argc, char **argv, perr *e)
 		goto out;
 	o.username = user;
 	o.password = pass;
-	if (registry_pull(pos.v[0], pos.v[1], &o, &res, e) < 0)
+	dir = out_path(pos.v[1]);
+	if (registry_pull(pos.v[0], dir, &o, &res, e) < 0)
 		goto out;
 	if (json) {
 		cJSON *j = cJSON_CreateObject();
@@ -68,6 +69,7 @@ out:
 		explicit_bzero(pass, strlen(pass));
 		free(pass);
 	}
+	free(dir);
 	sv_clear(&insecure), sv_clear(&pos);
 	return ret;
 }

@@ -1,5 +1,5 @@
 /*
- * cmd_update.c - pare update [RECIPE…] [-o OUTROOT] [--sign-key KEY]
+ * cmd_update.c - pare update [RECIPE…] [--outroot DIR] [--sign-key KEY | --unsigned-ok]
  *                [--commit [--author "Name <email>"]] [--source-url URL] [--offline]
  *
  * Re-lock, rebuild only what changed into OUTROOT/RECIPE, sign, write
@@ -16,7 +16,9 @@ int update_parse(int argc, char **argv, struct update_opts *o, const struct opti
 		 int (*extra_fn)(int c, const char *arg, void *ctx, perr *e), void *ctx, perr *e)
 {
 	static const struct option base[] = {
-		{ "output", required_argument, NULL, 'o' },
+		{ "outroot", required_argument, NULL, 'R' },
+		{ "output", required_argument, NULL, 'o' }, /* an alias of --outroot */
+		{ "unsigned-ok", no_argument, NULL, 'N' },
 		{ "sign-key", required_argument, NULL, 'K' },
 		{ "commit", no_argument, NULL, 'C' },
 		{ "author", required_argument, NULL, 'a' },
@@ -38,7 +40,9 @@ int update_parse(int argc, char **argv, struct update_opts *o, const struct opti
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'o': o->outroot = optarg; break;
+		case 'o':
+		case 'R': o->outroot = optarg; break;
+		case 'N': o->unsigned_ok = true; break;
 		case 'K': o->sign_key = optarg; break;
 		case 'C': o->commit = true; break;
 		case 'a': o->author = optarg; break;

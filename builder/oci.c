@@ -681,7 +681,7 @@ void oci_artifact_release(struct oci_artifact *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/* Remove OUT.tmp.PID / OUT.old.PID left next to out by a build that was
+/* Remove OUT.tmp.PID / OUT.old.PID / OUT.part.PID left next to out by a build that was
  * killed (its PID is no longer running).  Another build's live temporary is
  * left alone.  Best effort: what cannot be removed stays. */
 static void remove_stale(const char *out)
@@ -701,10 +701,10 @@ static void remove_stale(const char *out)
 		if (strncmp(de->d_name, base, bl))
 			continue;
 		rest = de->d_name + bl;
-		if (str_starts(rest, ".tmp."))
+		if (str_starts(rest, ".tmp.") || str_starts(rest, ".old."))
 			rest += 5;
-		else if (str_starts(rest, ".old."))
-			rest += 5;
+		else if (str_starts(rest, ".part."))
+			rest += 6;
 		else
 			continue;
 		errno = 0;
@@ -724,31 +724,141 @@ static void remove_stale(const char *out)
 	free(dir);
 }
 
-/* Put the complete layout tmp in place of out.  When out exists the two are
- * swapped atomically (renameat2 RENAME_EXCHANGE), so out is never missing,
- * and the previous layout (now at tmp) is removed.  A file system without
- * RENAME_EXCHANGE gets the rename dance: out -> old, tmp -> out, leaving a
- * moment in which out does not exist. */
-static int replace_dir(const char *tmp, const char *out, const char *old, perr *e)
+int oci_check_tar(const char *path, unsigned flags, perr *e)
 {
-	if (!path_exists(out)) {
-		if (rename(tmp, out) != 0)
-			return perr_errno(e, "cannot rename %s to %s", tmp, out);
+	struct archive *a;
+	struct archive_entry *ae;
+	struct stat st;
+	strbuf idx = STRBUF_INIT;
+	cJSON *j = NULL;
+	bool have_layout = false, foreign = false;
+	int ret = -1, r;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return perr_errno(e, "cannot stat '%s'", path);
+	}
+	if (S_ISLNK(st.st_mode))
+		return perr_set(e, "%s: not replaced: it is a symbolic link "
+				"(pare replaces only an oci-archive it wrote)", path);
+	if (S_ISDIR(st.st_mode))
+		return perr_set(e, "%s: not replaced: it is a directory, not an oci-archive", path);
+	if (!S_ISREG(st.st_mode))
+		return perr_set(e, "%s: not replaced: it is not a regular file", path);
+	if (st.st_size == 0)
 		return 0;
+	a = archive_read_new();
+	archive_read_support_format_tar(a);
+	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+		foreign = true;
+		goto done;
 	}
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, out, RENAME_EXCHANGE) == 0)
-		return rm_rf(tmp, e);
-	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-		return perr_errno(e, "cannot exchange %s and %s", tmp, out);
-	debug("%s: no RENAME_EXCHANGE on this file system, renaming in two steps", out);
-	if (rename(out, old) != 0)
-		return perr_errno(e, "cannot move %s aside", out);
-	if (rename(tmp, out) != 0) {
-		perr_errno(e, "cannot rename %s to %s", tmp, out);
-		rename(old, out);
-		return -1;
+	/* headers only (the blobs are skipped), and index.json's bytes */
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		const char *n = archive_entry_pathname(ae);
+
+		if (!strcmp(n, "oci-layout")) {
+			have_layout = true;
+		} else if (!strcmp(n, "index.json")) {
+			char buf[1 << 14];
+			la_ssize_t got;
+
+			if (archive_entry_size(ae) > (64 << 20)) {
+				foreign = true;
+				break;
+			}
+			while ((got = archive_read_data(a, buf, sizeof(buf))) > 0)
+				sb_add(&idx, buf, (size_t)got);
+			if (got < 0) {
+				foreign = true;
+				break;
+			}
+		} else if (strcmp(n, "blobs/") && strcmp(n, "blobs/sha256/") &&
+			   !(str_starts(n, "blobs/sha256/") && is_sha256_hex(n + 13))) {
+			foreign = true;
+			break;
+		}
 	}
-	return rm_rf(old, e);
+	if (r != ARCHIVE_EOF)
+		foreign = true;
+done:
+	archive_read_free(a);
+	if (!foreign && have_layout && idx.len)
+		j = cJSON_ParseWithLength(idx.buf, idx.len);
+	if (!j || !out_index_is_pare(j)) {
+		perr_set(e, "%s: not replaced: it is not an oci-archive pare wrote "
+			 "(move it away or choose another --tar)", path);
+		goto out;
+	}
+	if (!(flags & (OUT_SIGNED | OUT_UNSIGNED_OK)) && out_index_is_signed(j)) {
+		perr_set(e, "%s: not replaced: it holds a signed image and the new one is not signed "
+			 "(add --sign-key KEY, or --unsigned-ok to replace it unsigned)", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	cJSON_Delete(j);
+	sb_release(&idx);
+	return ret;
+}
+
+/* The oci-archive of the complete layout dir (what a signer added
+ * included), written to TAR.part.PID and renamed over tarfile once
+ * oci_check_tar allows it. */
+static int tar_from_dir(const char *dir, const char *tarfile, int64_t epoch, unsigned flags,
+			perr *e)
+{
+	char *blobs = path_join(dir, "blobs/sha256"), *part = NULL, *parent = NULL;
+	struct out_file *f = NULL;
+	size_t nf = 0, alloc = 0;
+	DIR *d = opendir(blobs);
+	struct dirent *de;
+	int ret = -1;
+
+	if (!d) {
+		perr_errno(e, "cannot read %s", blobs);
+		goto out;
+	}
+	ALLOC_GROW(f, nf + 2, alloc);
+	f[nf++] = (struct out_file){ .name = xstrdup("oci-layout") };
+	f[nf++] = (struct out_file){ .name = xstrdup("index.json") };
+	while ((de = readdir(d))) {
+		if (!is_sha256_hex(de->d_name))
+			continue;
+		ALLOC_GROW(f, nf + 1, alloc);
+		f[nf++] = (struct out_file){ .name = xasprintf("blobs/sha256/%s", de->d_name) };
+	}
+	closedir(d);
+	for (size_t i = 0; i < nf; i++)
+		f[i].src = path_join(dir, f[i].name);
+	qsort(f, nf, sizeof(*f), cmp_out);
+	if (out_layout_signed(dir))
+		flags |= OUT_SIGNED;
+	if (oci_check_tar(tarfile, flags, e) < 0)
+		goto out;
+	part = xasprintf("%s.part.%d", tarfile, (int)getpid());
+	parent = path_dirname(tarfile);
+	if (write_tar(part, f, nf, epoch, e) < 0)
+		goto fail;
+	if (rename(part, tarfile) != 0) {
+		perr_errno(e, "cannot rename %s", part);
+		goto fail;
+	}
+	ret = fsync_dir(parent, e);
+	goto out;
+fail:
+	unlink(part);
+out:
+	for (size_t i = 0; i < nf; i++) {
+		free(f[i].name);
+		free((char *)f[i].src);
+	}
+	free(f);
+	free(blobs);
+	free(part);
+	free(parent);
+	return ret;
 }
 
 int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n,
@@ -758,7 +868,8 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 	struct out_file *f = NULL;
 	size_t nf = 0, alloc = 0;
 	char idxdig[7 + SHA256_HEX_LEN + 1];
-	char *top = NULL, *tmp = NULL, *old = NULL;
+	char *top = NULL, *tmp = NULL;
+	const char *stage;
 	int ret = -1;
 	cJSON *j, *m, *d, *ann;
 
@@ -805,6 +916,7 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 		}
 		cJSON_AddItemToArray(m, d);
 	}
+	out_mark_index(j);
 	top = print_json(j);
 	cJSON_Delete(j);
 
@@ -840,42 +952,31 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 			i++;
 		}
 	}
-	if (o->outdir) {
-		tmp = xasprintf("%s.tmp.%d", o->outdir, (int)getpid());
-		old = xasprintf("%s.old.%d", o->outdir, (int)getpid());
-		remove_stale(o->outdir);
-		/* Keep the previous output until the new one is complete. */
-		if (rm_rf(tmp, e) < 0 || write_dir(tmp, f, nf, e) < 0 ||
-		    replace_dir(tmp, o->outdir, old, e) < 0)
-			goto out;
-		{
-			char *parent = path_dirname(o->outdir);
-			int r = fsync_dir(parent, e);
-
-			free(parent);
-			if (r < 0)
-				goto out;
-		}
-	}
-	if (o->tarfile) {
-		char *dir = path_dirname(o->tarfile);
-
-		free(tmp);
-		tmp = xasprintf("%s.tmp.%d", o->tarfile, (int)getpid());
+	/* The layout is staged complete beside its destination (for a tar
+	 * alone: beside the tar), finished (signed) there, and only then
+	 * archived and swapped in: what was there stays until the new output
+	 * is whole, and only an output pare wrote is replaced (outdir.c). */
+	stage = o->outdir ? o->outdir : o->tarfile;
+	if (!stage)
+		goto done;
+	tmp = xasprintf("%s.tmp.%d", stage, (int)getpid());
+	remove_stale(stage);
+	if (o->outdir && o->tarfile)
 		remove_stale(o->tarfile);
-		if (write_tar(tmp, f, nf, epoch, e) < 0 || rename(tmp, o->tarfile) != 0) {
-			if (!e->msg[0])
-				perr_errno(e, "cannot rename %s", tmp);
-			unlink(tmp);
-			free(dir);
-			goto out;
-		}
-		fsync_dir(dir, e);
-		free(dir);
-	}
+	if (rm_rf(tmp, e) < 0 || write_dir(tmp, f, nf, e) < 0)
+		goto out;
+	if (o->finish && o->finish(tmp, o->finish_arg, e) < 0)
+		goto out;
+	if (o->tarfile && tar_from_dir(tmp, o->tarfile, epoch, o->out_flags, e) < 0)
+		goto out;
+	if (o->outdir && out_replace_dir(tmp, o->outdir, o->out_flags, e) < 0)
+		goto out;
+	if (!o->outdir && rm_rf(tmp, e) < 0)
+		goto out;
+done:
 	ret = 0;
 out:
-	if (ret < 0 && tmp && o->outdir && str_starts(tmp, o->outdir)) {
+	if (ret < 0 && tmp) {
 		perr ign;
 		rm_rf(tmp, &ign);
 	}
@@ -884,6 +985,5 @@ out:
 	free(f);
 	free(top);
 	free(tmp);
-	free(old);
 	return ret;
 }

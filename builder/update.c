@@ -278,7 +278,8 @@ struct rebuild {
 	strvec archs, arch_lines;        /* "IMAGE ARCH old -> new" (manifests) */
 };
 
-static int build_staged(struct rebuild *b, const struct update_opts *o, perr *e)
+static int build_staged(struct rebuild *b, const struct update_opts *o, signer_key *key,
+			perr *e)
 {
 	const struct recipe *r = b->it->r;
 	struct build_opts bo = { 0 };
@@ -300,7 +301,7 @@ static int build_staged(struct rebuild *b, const struct update_opts *o, perr *e)
 	bo.source_url = o->source_url ? o->source_url : (src = builder_git_source_url(r->path));
 	if (builder_build(r, b->entry, &bo, &res, e) < 0)
 		goto out;
-	if (o->sign_key && signer_sign_layout(b->staged, o->sign_key, r->name, e) < 0) {
+	if (key && signer_sign_layout_key(b->staged, key, r->name, e) < 0) {
 		perr_prefix(e, "signing");
 		goto out;
 	}
@@ -322,27 +323,11 @@ out:
 	return ret;
 }
 
-/* Move OUTROOT/.NAME.update to OUTROOT/NAME (the old one aside, then gone). */
-static int move_in(const struct rebuild *b, perr *e)
+/* Move OUTROOT/.NAME.update to OUTROOT/NAME: only over a layout pare wrote
+ * (outdir.c); the previous one is removed. */
+static int move_in(const struct rebuild *b, const struct update_opts *o, perr *e)
 {
-	char *aside = xasprintf("%s.update-old", b->staged);
-	int ret = -1;
-
-	if (rm_rf(aside, e) < 0)
-		goto out;
-	if (path_exists(b->final) && rename(b->final, aside) != 0) {
-		perr_errno(e, "cannot move %s aside", b->final);
-		goto out;
-	}
-	if (rename(b->staged, b->final) != 0) {
-		perr_errno(e, "cannot rename %s to %s", b->staged, b->final);
-		rename(aside, b->final);
-		goto out;
-	}
-	ret = rm_rf(aside, e);
-out:
-	free(aside);
-	return ret;
+	return out_replace_dir(b->staged, b->final, o->unsigned_ok ? OUT_UNSIGNED_OK : 0, e);
 }
 
 static char *commit_message(struct rebuild *bs, size_t nb, const struct upd_plan *p, perr *e)
@@ -378,7 +363,9 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 	struct upd_plan p = { 0 };
 	struct rebuild *bs = NULL;
 	size_t nb = 0;
-	const char *outroot = o->outroot ? o->outroot : "out";
+	char *outroot = out_path(o->outroot ? o->outroot : "out");
+	unsigned flags = (o->sign_key ? OUT_SIGNED : 0) | (o->unsigned_ok ? OUT_UNSIGNED_OK : 0);
+	signer_key *key = NULL;
 	bool lock_changed = false;
 	char *msg = NULL, *id = NULL;
 	strvec cfiles = STRVEC_INIT;
@@ -407,14 +394,21 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 		b->staged = xasprintf("%s/.%s.update", outroot, it->r->name);
 		b->old_digest = layout_digest(final);
 		lock_changed |= b->entry_changed;
+		/* what would be replaced, before anything is built */
+		if (out_check_dir(final, flags, e) < 0)
+			goto out;
 	}
 	lock_changed |= p.gone.n > 0;
+	if (nb && o->sign_key && signer_load_private(o->sign_key, &key, e) < 0) {
+		perr_prefix(e, "--sign-key");
+		goto out;
+	}
 	if (nb && mkdir_p(outroot, 0755, e) < 0)
 		goto out;
 	for (size_t i = 0; i < nb; i++) {
 		note("%s: rebuilding%s", bs[i].it->r->name,
 		     bs[i].entry_changed ? "" : " (no image in the output)");
-		if (build_staged(&bs[i], o, e) < 0)
+		if (build_staged(&bs[i], o, key, e) < 0)
 			goto out;
 	}
 	/* the commit message needs the changelogs: read them before anything
@@ -422,7 +416,7 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 	if (o->commit && lock_changed && !(msg = commit_message(bs, nb, &p, e)))
 		goto out;
 	for (size_t i = 0; i < nb; i++) {
-		if (move_in(&bs[i], e) < 0)
+		if (move_in(&bs[i], o, e) < 0)
 			goto out;
 		sv_pushf(rebuilt, "%s %s -> %s", bs[i].it->r->name,
 			 bs[i].old_digest ? bs[i].old_digest : "(none)", bs[i].new_digest);
@@ -473,6 +467,8 @@ out:
 	free(bs);
 	free(msg);
 	free(id);
+	free(outroot);
+	signer_key_free(key);
 	sv_clear(&cfiles);
 	upd_plan_free(&p);
 	return ret;

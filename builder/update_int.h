@@ -37,8 +37,9 @@ bool upd_plan_changed(const struct upd_plan *p);
 
 struct update_opts {
 	const char *recipes_dir, *lock; /* recipes_dir(), lock_path() */
-	const char *outroot;    /* -o: OUTROOT/RECIPE each; default "out" */
+	const char *outroot;    /* --outroot (-o): OUTROOT/RECIPE each; default "out" */
 	const char *sign_key;
+	bool unsigned_ok;       /* --unsigned-ok: may replace a signed image unsigned */
 	bool commit;
 	const char *author;     /* "Name <email>"; NULL = the repository's config */
 	const char *source_url;

@@ -182,6 +182,35 @@ const char *path_basename(const char *path);
 /* Join a and b with one '/'; caller frees. */
 char *path_join(const char *a, const char *b);
 
+/* ---- outputs: what pare may replace (outdir.c, docs/image.md) ------------ */
+
+/* The top-level index.json annotation every layout pare writes carries. */
+#define OUT_MARKER "dev.pare.layout"
+enum {
+	OUT_SIGNED = 1,      /* the new output is signed */
+	OUT_UNSIGNED_OK = 2, /* an unsigned one may replace a signed one */
+};
+struct cJSON;
+/* Add the marker to a layout's top-level index.json object. */
+void out_mark_index(struct cJSON *index);
+/* index.json of a layout pare wrote: the marker, or (layouts from before
+ * it) a dev.pare.* annotation on one of its entries. */
+bool out_index_is_pare(const struct cJSON *index);
+/* index.json names a cosign signature (a "sha256-HEX.sig" ref). */
+bool out_index_is_signed(const struct cJSON *index);
+bool out_layout_signed(const char *dir);
+/* ARG without trailing slashes ("/" stays); caller frees. */
+char *out_path(const char *arg);
+/* 0 if path may be replaced by a new layout: it does not exist, is an empty
+ * directory, or is a layout pare wrote holding nothing else (and, unless
+ * flags has OUT_SIGNED or OUT_UNSIGNED_OK, no signature).  Else -1 and one
+ * line naming path; nothing is touched. */
+int out_check_dir(const char *path, unsigned flags, perr *e);
+/* Put the complete layout tmp in place of path, after out_check_dir (tmp's
+ * own signature sets OUT_SIGNED): swapped atomically (RENAME_EXCHANGE) and
+ * the previous layout removed; the parent directory is fsynced. */
+int out_replace_dir(const char *tmp, const char *path, unsigned flags, perr *e);
+
 /* $XDG_CACHE_HOME/pare, else $HOME/.cache/pare; created on demand.
  * PARE_CACHE_DIR overrides (tests). Returned string is static. */
 const char *pare_cache_dir(void);

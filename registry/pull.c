@@ -399,7 +399,7 @@ int registry_pull(const char *refstr, const char *dir, const struct registry_opt
 		  struct registry_pull_result *res, perr *e)
 {
 	struct pull p = { .res = res };
-	char dg[72], *mt = NULL, *idxp = NULL, *old = NULL, *text = NULL, *tag;
+	char dg[72], *mt = NULL, *idxp = NULL, *text = NULL, *tag;
 	uint64_t size = 0;
 	cJSON *doc = NULL, *top = NULL, *d, *a;
 	const cJSON *c;
@@ -407,6 +407,10 @@ int registry_pull(const char *refstr, const char *dir, const struct registry_opt
 	static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
 	memset(res, 0, sizeof(*res));
+	/* what dir holds is checked before anything is fetched (and again
+	 * when the new layout replaces it, out_replace_dir) */
+	if (out_check_dir(dir, OUT_UNSIGNED_OK, e) < 0)
+		return -1;
 	if (registry_ref_parse(refstr, &p.ref, e) < 0)
 		goto out;
 	p.tmp = xasprintf("%s.pull-tmp.%ld", dir, (long)getpid());
@@ -446,6 +450,7 @@ int registry_pull(const char *refstr, const char *dir, const struct registry_opt
 	cJSON_AddNumberToObject(top, "schemaVersion", 2);
 	cJSON_AddItemToObject(top, "manifests", p.entries);
 	p.entries = NULL;
+	out_mark_index(top);
 	text = cJSON_PrintUnformatted(top);
 	free(idxp);
 	idxp = path_join(p.tmp, "oci-layout");
@@ -455,21 +460,9 @@ int registry_pull(const char *refstr, const char *dir, const struct registry_opt
 	idxp = path_join(p.tmp, "index.json");
 	if (write_file_atomic(idxp, text, strlen(text), 0644, e) < 0)
 		goto out;
-	/* into place: the old layout (if any) aside, the new one in, the old one gone */
-	if (path_exists(dir)) {
-		old = xasprintf("%s.pull-old.%ld", dir, (long)getpid());
-		if (rename(dir, old) < 0) {
-			perr_errno(e, "rename %s", dir);
-			goto out;
-		}
-	}
-	if (rename(p.tmp, dir) < 0) {
-		perr_errno(e, "rename %s to %s", p.tmp, dir);
-		if (old)
-			(void)!rename(old, dir);
-		goto out;
-	}
-	if (old && rm_rf(old, e) < 0)
+	/* into place, only over a layout pare wrote (a pulled image is what
+	 * the registry holds: signed or not, OUT_UNSIGNED_OK) */
+	if (out_replace_dir(p.tmp, dir, OUT_UNSIGNED_OK, e) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -483,6 +476,6 @@ out:
 	cJSON_Delete(p.entries);
 	cJSON_Delete(top);
 	cJSON_Delete(doc);
-	free(p.scope), free(p.tmp), free(mt), free(idxp), free(old), free(text);
+	free(p.scope), free(p.tmp), free(mt), free(idxp), free(text);
 	return ret;
 }

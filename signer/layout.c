@@ -100,6 +100,7 @@ out:
 
 void layout_close(struct layout *l)
 {
+	sv_clear(&l->written);
 	cJSON_Delete(l->index);
 	free(l->dir);
 	memset(l, 0, sizeof(*l));
@@ -156,7 +157,7 @@ out:
 	return ret;
 }
 
-int layout_write_blob(const struct layout *l, const void *data, size_t n, char digest[80],
+int layout_write_blob(struct layout *l, const void *data, size_t n, char digest[80],
 		      perr *e)
 {
 	char hex[SHA256_HEX_LEN + 1], *dir, *path;
@@ -170,8 +171,11 @@ int layout_write_blob(const struct layout *l, const void *data, size_t n, char d
 		goto out;
 	/* Content-addressed: an existing blob with this name already holds
 	 * these bytes (verify re-hashes it anyway). */
-	if (!path_exists(path) && write_file_atomic(path, data, n, 0644, e) < 0)
-		goto out;
+	if (!path_exists(path)) {
+		if (write_file_atomic(path, data, n, 0644, e) < 0)
+			goto out;
+		sv_push(&l->written, path);
+	}
 	ret = 0;
 out:
 	free(dir);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct signing {
 	struct layout l;
@@ -332,6 +333,19 @@ static char *name_from_ref(const char *ref)
 
 int signer_sign_layout(const char *dir, const char *keyfile, const char *docker_ref, perr *e)
 {
+	signer_key *k = NULL;
+	int ret;
+
+	/* the key (and its password) first: a wrong one changes nothing */
+	if (signer_load_private(keyfile, &k, e) < 0)
+		return perr_prefix(e, "sign %s", dir);
+	ret = signer_sign_layout_key(dir, k, docker_ref, e);
+	signer_key_free(k);
+	return ret;
+}
+
+int signer_sign_layout_key(const char *dir, signer_key *key, const char *docker_ref, perr *e)
+{
 	struct signing s = { 0 };
 	struct target *t = NULL;
 	size_t nt = 0;
@@ -355,8 +369,7 @@ int signer_sign_layout(const char *dir, const char *keyfile, const char *docker_
 		goto out;
 	}
 	s.ref = ref;
-	if (signer_load_private(keyfile, &s.key, e) < 0)
-		goto out;
+	s.key = key;
 	for (size_t i = 0; i < nt; i++) {
 		cJSON *refs = cJSON_CreateArray(), *r = NULL;
 
@@ -383,11 +396,15 @@ int signer_sign_layout(const char *dir, const char *keyfile, const char *docker_
 		goto out;
 	ret = 0;
 out:
-	if (ret < 0)
+	if (ret < 0) {
+		/* all or nothing: the blobs this run added go again (index.json,
+		 * written last, still names none of them) */
+		for (size_t i = 0; i < s.l.written.n; i++)
+			unlink(s.l.written.v[i]);
 		perr_prefix(e, "sign %s", dir);
+	}
 	targets_free(t, nt);
 	sboms_free(s.sboms, s.nsboms);
-	signer_key_free(s.key);
 	layout_close(&s.l);
 	free(ref_name);
 	free(ref);

@@ -89,6 +89,11 @@ void signer_simple_signing_payload(const char *docker_ref, const char *digest,
  * failure leaves the previous layout valid. */
 int signer_sign_layout(const char *dir, const char *keyfile, const char *docker_ref,
 		       perr *e);
+/* The same with a key already loaded (pare build loads it, password
+ * included, before it builds anything).  All or nothing: on failure the
+ * blobs it added are removed and index.json is as it was. */
+int signer_sign_layout_key(const char *dir, signer_key *key, const char *docker_ref,
+			   perr *e);
 
 /* One verification step, reported as it passes. */
 struct signer_check {

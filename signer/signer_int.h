@@ -36,6 +36,7 @@ struct signer_key {
 struct layout {
 	char *dir;
 	cJSON *index; /* index.json */
+	strvec written; /* blobs layout_write_blob created (removed if the signing fails) */
 };
 
 /* A manifest the signer signs: the image index and/or its image manifests. */
@@ -66,7 +67,7 @@ int layout_read_blob(const struct layout *l, const char *digest, int64_t size,
 int layout_check_blob(const struct layout *l, const char *digest, int64_t size,
 		      perr *e);
 /* Store data as a blob; digest gets "sha256:HEX". */
-int layout_write_blob(const struct layout *l, const void *data, size_t n,
+int layout_write_blob(struct layout *l, const void *data, size_t n,
 		      char digest[80], perr *e);
 int layout_save_index(const struct layout *l, perr *e);
 /* The index.json entry whose ref name is ref (NULL if none). */

@@ -178,9 +178,9 @@ DT=$("$PARE" --quiet build acct --tar "$W/acct.tar") || fail "build --tar"
 check_eq "--tar: same index digest as the layout" "$DA" "$DT"
 check "skopeo inspect oci-archive:" skopeo inspect "oci-archive:$W/acct.tar:latest"
 check_fails "--all fails on the first recipe that cannot be built (notlocked)" "notlocked" \
-	"$PARE" --quiet build --all -o "$W/all"
+	"$PARE" --quiet build --all --outroot "$W/all"
 mkdir -p "$W/only" && cp "$PARE_RECIPES/acct.yaml" "$PARE_RECIPES/hello.yaml" "$W/only/"
-PARE_RECIPES=$W/only "$PARE" --quiet build --all -o "$W/all2" >"$W/all2.out" 2>&1 || fail "build --all" "$(cat "$W/all2.out")"
+PARE_RECIPES=$W/only "$PARE" --quiet build --all --outroot "$W/all2" >"$W/all2.out" 2>&1 || fail "build --all" "$(cat "$W/all2.out")"
 check_eq "--all prints one line per recipe" "acct $DA
 hello $D1" "$(cat "$W/all2.out")"
 check "--all writes OUT/RECIPE" test -f "$W/all2/acct/index.json" -a -f "$W/all2/hello/index.json"

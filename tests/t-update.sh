@@ -121,7 +121,9 @@ check_eq "... exit 2 (an error, not 'changed')" 2 "$rc"
 rm -rf "$REPO" && cp -a "$W/repo-good" "$REPO"
 
 # --- watch --------------------------------------------------------------------------------------
-"$PARE" --quiet watch --interval 1s -o "$W/out" --exec 'echo "$PARE_CHANGED" >>"'"$W"'/exec.log"' \
+# the images in out/ were signed by update --sign-key above; this watch signs nothing, so it
+# says it may replace them unsigned (without --unsigned-ok every cycle is refused: t-output.sh)
+"$PARE" --quiet watch --interval 1s -o "$W/out" --unsigned-ok --exec 'echo "$PARE_CHANGED" >>"'"$W"'/exec.log"' \
 	>"$W/watch.log" 2>"$W/watch.err" &
 WPID=$!
 at_exit "kill $WPID 2>/dev/null"
