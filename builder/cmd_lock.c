@@ -71,7 +71,7 @@ int cmd_lock(int argc, char **argv, perr *e)
 		/* another pare lock may have written since: merge this run's
 		 * entries into the lock as it is now, read again under the
 		 * writers' lock (docs/lock.md) */
-		if ((lfd = lock_acquire(lock_path(), e)) < 0)
+		if ((lfd = lock_acquire(lock_path(), false, e)) < 0)
 			goto out;
 		lock_free(&lock);
 		if (lock_read(lock_path(), &lock, true, e) < 0)

@@ -77,7 +77,7 @@ int cmd_plan(int argc, char **argv, perr *e)
 	}
 	if (write_lock && upd_plan_changed(&p)) {
 		/* merged into the lock as it is now, under the writers' lock */
-		if ((lfd = lock_acquire(lock_path(), e)) < 0 ||
+		if ((lfd = lock_acquire(lock_path(), false, e)) < 0 ||
 		    lock_read(lock_path(), &cur, true, e) < 0)
 			goto out;
 		for (size_t k = 0; k < p.n; k++)

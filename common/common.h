@@ -176,6 +176,11 @@ bool path_exists(const char *path);
 bool is_dir(const char *path);
 /* fsync a directory by path (after rename). */
 int fsync_dir(const char *dir, perr *e);
+/* Temporaries named with their writer's pid: the PID in NAME's "TAGPID" or
+ * "TAGPID.N" (TAG e.g. ".tmp."), or 0 when NAME has no such part. */
+long tmp_name_pid(const char *name, const char *tag);
+/* Whether no process PID exists any more (not ourselves, not "cannot ask"). */
+bool pid_gone(long pid);
 /* Directory part of a path ("." when none); caller frees. */
 char *path_dirname(const char *path);
 const char *path_basename(const char *path);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,29 @@ int fsync_dir(const char *dir, perr *e)
 	}
 	close(fd);
 	return 0;
+}
+
+long tmp_name_pid(const char *name, const char *tag)
+{
+	const char *p = strstr(name, tag);
+	char *end;
+	long pid;
+
+	if (!p)
+		return 0;
+	p += strlen(tag);
+	errno = 0;
+	pid = strtol(p, &end, 10);
+	if (errno || end == p || pid <= 0 || (*end && *end != '.'))
+		return 0;
+	return pid;
+}
+
+bool pid_gone(long pid)
+{
+	if (pid <= 0 || pid == (long)getpid())
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
 int write_all(int fd, const void *buf, size_t n)

@@ -596,7 +596,7 @@ int lock_write(const char *path, const struct lock *l, perr *e)
 	return ret;
 }
 
-int lock_acquire(const char *path, perr *e)
+int lock_acquire(const char *path, bool journal_ok, perr *e)
 {
 	char *dir = path_dirname(path);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -615,6 +615,16 @@ int lock_acquire(const char *path, perr *e)
 		return -1;
 	}
 	free(dir);
+	if (!journal_ok) {
+		char *j = xasprintf("%s.update-journal", path);
+		bool pending = path_exists(j);
+		free(j);
+		if (pending) {
+			close(fd);
+			return perr_set(e, "%s: a pare update was interrupted (%s.update-journal): run 'pare update' to complete it first",
+					path, path);
+		}
+	}
 	return fd;
 }
 

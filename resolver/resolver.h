@@ -166,8 +166,10 @@ int lock_write(const char *path, const struct lock *l, perr *e);
 /* Serialise the writers of path (recipes.lock): an exclusive flock(2) on
  * the directory holding it, waited for; nothing is created.  Whoever merges
  * entries into the lock takes it, re-reads the lock under it and writes
- * before lock_release.  Returns the descriptor, or -1. */
-int lock_acquire(const char *path, perr *e);
+ * before lock_release.  Returns the descriptor, or -1.  Unless journal_ok, an
+ * error when an interrupted pare update left PATH.update-journal (only
+ * pare update completes it; docs/update.md). */
+int lock_acquire(const char *path, bool journal_ok, perr *e);
 void lock_release(int fd);
 /* lock_write's bytes, appended to out. */
 void lock_format(const struct lock *l, strbuf *out);

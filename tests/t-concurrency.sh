@@ -4,7 +4,7 @@
 # any step is completed by the next run (docs/lock.md, docs/update.md).
 . "$(dirname "$0")/lib.sh"
 
-need jq git
+need jq git strace
 fixture_env || fail "fixture"
 N=10
 
@@ -31,5 +31,81 @@ rm "$PARE_RECIPES/r1.yaml"
 wait "$a" && wait "$b" || fail "pare lock at once"
 check_eq "gone recipe dropped, the others kept" "$((N - 1)) null" \
 	"$(jq -r '"\(.recipes | keys | length) \(.recipes.r1)"' "$PARE_LOCK")"
+
+# --- update --commit: what can fail is checked before anything moves ----------------------------
+G=$W/git OUT=$W/out
+export PARE_RECIPES=$G/recipes PARE_LOCK=$G/recipes.lock
+mkdir -p "$PARE_RECIPES"
+git init -q "$G"
+git -C "$G" config user.name "Pare Test"
+git -C "$G" config user.email "pare-test@example.invalid"
+git -C "$G" config commit.gpgsign false
+fixture_recipe hello stable "hello"
+fixture_recipe ssl stable "hello"
+check "lock" "$PARE" --quiet lock
+git -C "$G" add -A && git -C "$G" commit -q -m recipes
+check "images" "$PARE" --quiet update -o "$OUT"
+# the change to record: ssl gets openssl
+fixture_recipe ssl stable "hello, openssl"
+digest() { jq -r '.manifests[0].digest' "$OUT/$1/index.json"; }
+# state: what must not move when update --commit refuses
+state() { echo "$(digest hello) $(digest ssl) $(sha256sum <"$PARE_LOCK") $(git -C "$G" rev-parse HEAD) $(ls -A "$OUT" "$G" | tr '\n' ' ')"; }
+S0=$(state)
+cp -a "$G" "$W/git0" && cp -a "$OUT" "$W/out0"
+# no author: no user.name/user.email anywhere (CI runners)
+git -C "$G" config --unset user.name
+git -C "$G" config --unset user.email
+check_fails "update --commit with no author refuses" '^pare: --commit: no author' \
+	env HOME="$W/nohome" XDG_CONFIG_HOME="$W/nohome" GIT_CONFIG_NOSYSTEM=1 \
+	"$PARE" --quiet update --commit -o "$OUT"
+check_eq "... before anything moved" "$S0" "$(state)"
+git -C "$G" config user.name "Pare Test"
+git -C "$G" config user.email "pare-test@example.invalid"
+# a git holding the index lock
+: >"$G/.git/index.lock"
+check_fails "update --commit refuses while the index is locked" 'index.lock exists' \
+	"$PARE" --quiet update --commit -o "$OUT"
+check_eq "... before anything moved, the lock not removed" "$S0 yes" "$(state) $(test -e "$G/.git/index.lock" && echo yes)"
+rm "$G/.git/index.lock"
+# detached HEAD: the commit would be on no branch
+git -C "$G" checkout -q --detach
+check_fails "update --commit refuses on a detached HEAD" 'HEAD .* is detached' \
+	"$PARE" --quiet update --commit -o "$OUT"
+check_eq "... before anything moved" "$S0" "$(state)"
+git -C "$G" checkout -q -
+
+# --- update --commit killed at every step: the next run completes it ---------------------------
+restore() { rm -rf "$G" "$OUT" && cp -a "$W/git0" "$G" && cp -a "$W/out0" "$OUT"; }
+restore
+check "reference run" "$PARE" --quiet update --commit -o "$OUT"
+REF="$(digest hello) $(digest ssl) $(sha256sum <"$PARE_LOCK" | cut -c1-64) $(git -C "$G" log -1 --format=%B | sha256sum | cut -c1-64) $(git -C "$G" rev-parse -q --verify HEAD~1 || echo none)"
+check_eq "reference run: a commit, a clean tree" "" "$(git -C "$G" status --porcelain)"
+# consistent: the images, the lock and the commit of the reference run; nothing else left
+result() {
+	echo "$(digest hello) $(digest ssl) $(sha256sum <"$PARE_LOCK" | cut -c1-64) $(git -C "$G" log -1 --format=%B | sha256sum | cut -c1-64) $(git -C "$G" rev-parse -q --verify HEAD~1 || echo none)"
+	git -C "$G" status --porcelain
+	find "$G" "$OUT" \( -name '*.tmp*' -o -name '*.update*' -o -name '*.pull-*' -o -name '*.lock' \) ! -path "$PARE_LOCK"
+}
+bad=""; runs=0; refused=""
+for call in rename renameat renameat2 link unlink; do
+	for ((n = 1; n <= 60; n++)); do
+		restore
+		rc=0
+		strace -f -o /dev/null -e trace="$call" -e inject="$call":signal=SIGKILL:when="$n" \
+			"$PARE" --quiet update --commit -o "$OUT" >/dev/null 2>"$W/killed.err" || rc=$?
+		((rc != 0)) || break # fewer than n calls: the run was not killed
+		runs=$((runs + 1))
+		if [[ -e $PARE_LOCK.update-journal && -z $refused ]]; then
+			rc=0; "$PARE" --quiet lock ssl 2>"$W/lock.err" || rc=$?
+			refused="$rc $(grep -c "^pare: .*a pare update was interrupted" "$W/lock.err")"
+		fi
+		"$PARE" --quiet update --commit -o "$OUT" >/dev/null 2>"$W/rerun.err" ||
+			bad+="$call #$n: re-run failed: $(cat "$W/rerun.err");"
+		[[ $(result) == "$REF" ]] || bad+="$call #$n: $(result | tr '\n' ' ');"
+	done
+done
+check_eq "killed at each of $runs steps, the re-run completes the update" "" "$bad"
+check_eq "pare lock refuses while an update's journal is pending" "2 1" "$refused"
+((runs >= 20)) || fail "only $runs kill points (strace's fault injection not working?)"
 
 done_testing
