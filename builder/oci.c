@@ -759,6 +759,7 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 	size_t nf = 0, alloc = 0;
 	char idxdig[7 + SHA256_HEX_LEN + 1];
 	char *top = NULL, *tmp = NULL, *old = NULL;
+	int slot = -1; /* tmp, removed if SIGINT/SIGTERM end pare meanwhile */
 	int ret = -1;
 	cJSON *j, *m, *d, *ann;
 
@@ -842,6 +843,7 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 	}
 	if (o->outdir) {
 		tmp = xasprintf("%s.tmp.%d", o->outdir, (int)getpid());
+		slot = tmp_register(tmp);
 		old = xasprintf("%s.old.%d", o->outdir, (int)getpid());
 		remove_stale(o->outdir);
 		/* Keep the previous output until the new one is complete. */
@@ -860,8 +862,10 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 	if (o->tarfile) {
 		char *dir = path_dirname(o->tarfile);
 
+		tmp_unregister(slot);
 		free(tmp);
 		tmp = xasprintf("%s.tmp.%d", o->tarfile, (int)getpid());
+		slot = tmp_register(tmp);
 		remove_stale(o->tarfile);
 		if (write_tar(tmp, f, nf, epoch, e) < 0 || rename(tmp, o->tarfile) != 0) {
 			if (!e->msg[0])
@@ -879,6 +883,7 @@ out:
 		perr ign;
 		rm_rf(tmp, &ign);
 	}
+	tmp_unregister(slot);
 	for (size_t i = 0; i < nf; i++)
 		free(f[i].name);
 	free(f);

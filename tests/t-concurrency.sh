@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # t-concurrency.sh - writers of recipes.lock run at the same time (each re-reads the lock
 # under a flock of its directory before merging its entries), and update --commit killed at
-# any step is completed by the next run (docs/lock.md, docs/update.md).
+# any step is completed by the next run (docs/lock.md, docs/update.md); what update --commit
+# needs is checked before anything moves; SIGINT/SIGTERM leave no temporaries, and cache prune
+# removes a dead process's at once but not a live one's (docs/cache.md).
 . "$(dirname "$0")/lib.sh"
 
 need jq git strace
@@ -87,25 +89,73 @@ result() {
 	find "$G" "$OUT" \( -name '*.tmp*' -o -name '*.update*' -o -name '*.pull-*' -o -name '*.lock' \) ! -path "$PARE_LOCK"
 }
 bad=""; runs=0; refused=""
-for call in rename renameat renameat2 link unlink; do
+# (link: git's loose objects, before the index and ref renames: a kill there is one before
+# the next rename; unlink: the journal's removal, the last step)
+for call in rename renameat renameat2 unlink; do
 	for ((n = 1; n <= 60; n++)); do
 		restore
 		rc=0
 		strace -f -o /dev/null -e trace="$call" -e inject="$call":signal=SIGKILL:when="$n" \
-			"$PARE" --quiet update --commit -o "$OUT" >/dev/null 2>"$W/killed.err" || rc=$?
+			"$PARE" --quiet update --offline --commit -o "$OUT" >/dev/null 2>"$W/killed.err" || rc=$?
 		((rc != 0)) || break # fewer than n calls: the run was not killed
 		runs=$((runs + 1))
 		if [[ -e $PARE_LOCK.update-journal && -z $refused ]]; then
 			rc=0; "$PARE" --quiet lock ssl 2>"$W/lock.err" || rc=$?
 			refused="$rc $(grep -c "^pare: .*a pare update was interrupted" "$W/lock.err")"
 		fi
-		"$PARE" --quiet update --commit -o "$OUT" >/dev/null 2>"$W/rerun.err" ||
+		"$PARE" --quiet update --offline --commit -o "$OUT" >/dev/null 2>"$W/rerun.err" ||
 			bad+="$call #$n: re-run failed: $(cat "$W/rerun.err");"
 		[[ $(result) == "$REF" ]] || bad+="$call #$n: $(result | tr '\n' ' ');"
 	done
 done
 check_eq "killed at each of $runs steps, the re-run completes the update" "" "$bad"
 check_eq "pare lock refuses while an update's journal is pending" "2 1" "$refused"
-((runs >= 20)) || fail "only $runs kill points (strace's fault injection not working?)"
+((runs >= 12)) || fail "only $runs kill points (strace's fault injection not working?)"
+
+# --- SIGINT/SIGTERM: pare removes its temporaries before it dies -------------------------------
+# strace makes the Nth rename (the moment a temporary is complete) fail with EINTR and delivers
+# the signal then: the temporary exists when the signal arrives
+temps() { find "$@" \( -name '*.tmp*' -o -name '*.part*' -o -name '*.pull-tmp*' \) 2>/dev/null; }
+SW=$W/sig
+export PARE_RECIPES=$SW/recipes PARE_LOCK=$SW/recipes.lock
+mkdir -p "$PARE_RECIPES"
+fixture_recipe hello stable "hello"
+left=""; sigs=0
+for cmd in lock build; do
+	for ((n = 1; n <= 40; n++)); do
+		sig=$((n % 2 ? 15 : 2))
+		export PARE_CACHE_DIR=$SW/cache.$cmd
+		rm -rf "$PARE_CACHE_DIR" "$SW/out"
+		[[ $cmd == lock ]] && rm -f "$PARE_LOCK"
+		args=(lock hello)
+		[[ $cmd == build ]] && args=(build hello -o "$SW/out")
+		rc=0
+		strace -f -o /dev/null -e trace=rename -e inject=rename:error=EINTR:signal=$sig:when=$n \
+			"$PARE" --quiet "${args[@]}" >/dev/null 2>&1 || rc=$?
+		((rc == 128 + sig)) || break # the signal did not end it: past the last rename
+		sigs=$((sigs + 1))
+		t=$(temps "$SW")
+		[[ -z $t ]] || left+="$cmd, signal $sig at rename $n: $t;"
+	done
+	[[ $cmd == lock ]] && "$PARE" --quiet lock hello
+done
+check_eq "SIGINT/SIGTERM at each of $sigs renames of lock and build: no temporaries left" "" "$left"
+((sigs >= 6)) || fail "only $sigs signal points"
+
+# --- pare cache prune: a dead process's temporaries whatever their age, not a live one's --------
+export PARE_CACHE_DIR=$W/cache
+sleep 0 & dead=$!; wait "$dead"
+sleep 300 & live=$!
+at_exit kill "$live"
+mkdir -p "$PARE_CACHE_DIR/debs/sha256" "$PARE_CACHE_DIR/blobs/sha256" "$PARE_CACHE_DIR/resolve"
+for p in $dead $live; do
+	: >"$PARE_CACHE_DIR/debs/sha256/$(printf %064d 0).part.$p"
+	: >"$PARE_CACHE_DIR/blobs/sha256/.tmp.$p.3"
+	: >"$PARE_CACHE_DIR/resolve/x.lock.tmp.$p"
+done
+check "prune" "$PARE" --quiet cache prune
+check_eq "prune removed the dead pid's temporaries, kept the live one's" \
+	"$(printf '%s\n' "$(printf %064d 0).part.$live" ".tmp.$live.3" "x.lock.tmp.$live" | LC_ALL=C sort)" \
+	"$(cd "$PARE_CACHE_DIR" && temps . | xargs -n1 basename | LC_ALL=C sort)"
 
 done_testing
