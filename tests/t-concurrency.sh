@@ -13,7 +13,7 @@ N=10
 # --- 10 parallel pare lock of distinct recipes keep every entry ------------------------------------
 for i in $(seq 1 $N); do fixture_recipe "r$i" stable "hello"; done
 lost=""
-for round in 1 2 3; do
+for round in 1 2; do
 	rm -f "$PARE_LOCK"
 	pids=()
 	for i in $(seq 1 $N); do "$PARE" --quiet lock "r$i" 2>"$W/lock.$i.err" & pids+=($!); done
@@ -24,7 +24,7 @@ for round in 1 2 3; do
 	[[ $got == "$N" ]] || lost+=" round $round: $got of $N entries;"
 	ls "$W" | grep -q '\.tmp\.' && lost+=" round $round: a temporary left;"
 done
-check_eq "$N parallel pare lock, 3 rounds: every entry kept" "" "$lost"
+check_eq "$N parallel pare lock, 2 rounds: every entry kept" "" "$lost"
 
 # lock (all recipes, dropping gone ones) and lock of one recipe at once
 rm "$PARE_RECIPES/r1.yaml"
@@ -77,6 +77,7 @@ check_eq "... before anything moved" "$S0" "$(state)"
 git -C "$G" checkout -q -
 
 # --- update --commit killed at every step: the next run completes it ---------------------------
+# (LeakSanitizer cannot run in a process strace traces: no leak check in the traced runs)
 restore() { rm -rf "$G" "$OUT" && cp -a "$W/git0" "$G" && cp -a "$W/out0" "$OUT"; }
 restore
 check "reference run" "$PARE" --quiet update --commit -o "$OUT"
@@ -95,9 +96,10 @@ for call in rename renameat renameat2 unlink; do
 	for ((n = 1; n <= 60; n++)); do
 		restore
 		rc=0
-		strace -f -o /dev/null -e trace="$call" -e inject="$call":signal=SIGKILL:when="$n" \
+		ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 \
+			strace -f -o /dev/null -e trace="$call" -e inject="$call":signal=SIGKILL:when="$n" \
 			"$PARE" --quiet update --offline --commit -o "$OUT" >/dev/null 2>"$W/killed.err" || rc=$?
-		((rc != 0)) || break # fewer than n calls: the run was not killed
+		((rc == 137)) || break # fewer than n calls: the run was not killed
 		runs=$((runs + 1))
 		if [[ -e $PARE_LOCK.update-journal && -z $refused ]]; then
 			rc=0; "$PARE" --quiet lock ssl 2>"$W/lock.err" || rc=$?
@@ -130,7 +132,8 @@ for cmd in lock build; do
 		args=(lock hello)
 		[[ $cmd == build ]] && args=(build hello -o "$SW/out")
 		rc=0
-		strace -f -o /dev/null -e trace=rename -e inject=rename:error=EINTR:signal=$sig:when=$n \
+		ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 \
+			strace -f -o /dev/null -e trace=rename -e inject=rename:error=EINTR:signal=$sig:when=$n \
 			"$PARE" --quiet "${args[@]}" >/dev/null 2>&1 || rc=$?
 		((rc == 128 + sig)) || break # the signal did not end it: past the last rename
 		sigs=$((sigs + 1))
