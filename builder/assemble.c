@@ -212,7 +212,7 @@ static int write_layer(struct build_ctx *c, int layer, struct layer_desc *d, per
 	char *dir = path_join(pare_cache_dir(), "blobs/sha256");
 	char *tmp = xasprintf("%s/.tmp.%d.%d", dir, (int)getpid(), layer);
 	char *final = NULL;
-	int ret = -1;
+	int ret = -1, slot = tmp_register(tmp);
 
 	layer_opts_of(c, &lo);
 	if (mkdir_p(dir, 0755, e) < 0)
@@ -230,6 +230,7 @@ static int write_layer(struct build_ctx *c, int layer, struct layer_desc *d, per
 out:
 	if (ret < 0)
 		unlink(tmp);
+	tmp_unregister(slot);
 	free(dir);
 	free(tmp);
 	free(final);
@@ -294,7 +295,7 @@ static int run_layer_job(struct layer_pool *p, size_t g, struct layer_job *j)
 {
 	char *tmp = xasprintf("%s/.tmp.%d.%zu", p->blobdir, (int)getpid(), g), *final = NULL;
 	char *stamp = NULL;
-	int ret = -1;
+	int ret = -1, slot = tmp_register(tmp);
 
 	if (layer_write_ents(NULL, j->ents, j->n, p->lo, tmp, j->d, &j->e) < 0)
 		goto out;
@@ -315,6 +316,7 @@ static int run_layer_job(struct layer_pool *p, size_t g, struct layer_job *j)
 out:
 	if (ret < 0)
 		unlink(tmp);
+	tmp_unregister(slot);
 	/* contents are not needed any more (digests and sonames are kept),
 	 * except the few generate.c reads */
 	for (size_t i = 0; i < j->n; i++)

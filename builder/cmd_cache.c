@@ -89,7 +89,19 @@ static int64_t mtime_of(const struct stat *st)
 
 static bool is_temp(const char *name)
 {
-	return str_ends(name, ".part") || strstr(name, ".tmp.") || str_starts(name, ".tmp.");
+	return str_ends(name, ".part") || strstr(name, ".part.") || strstr(name, ".tmp.") ||
+	       str_starts(name, ".tmp.");
+}
+
+/* A temporary named with the pid of a process that is gone (NAME.tmp.PID,
+ * .tmp.PID.N, NAME.part.PID): nobody will finish it, whatever its age. */
+static bool dead_temp(const char *name)
+{
+	long pid = tmp_name_pid(name, ".tmp.");
+
+	if (!pid)
+		pid = tmp_name_pid(name, ".part.");
+	return pid_gone(pid);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -213,8 +225,9 @@ static int sweep(struct ctx *x, size_t k, perr *e)
 		else
 			/* young: perhaps a running build's, not yet in its roots;
 			 * a temporary file is never listed: its age alone */
-			drop = newest <= x->now - GRACE_SECONDS &&
-			       (is_temp(name) || (!x->no_roots && !kept(x, rel)));
+			drop = (is_temp(name) && dead_temp(name)) ||
+			       (newest <= x->now - GRACE_SECONDS &&
+				(is_temp(name) || (!x->no_roots && !kept(x, rel))));
 		free(rel);
 		if (!drop)
 			continue;

@@ -24,7 +24,7 @@ int cmd_lock(int argc, char **argv, perr *e)
 	struct recipe **rs = NULL;
 	struct lock_recipe *lrs = NULL;
 	size_t nrs = 0, nlrs = 0;
-	int i, ret = -1;
+	int i, ret = -1, lfd = -1;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--check"))
@@ -67,6 +67,16 @@ int cmd_lock(int argc, char **argv, perr *e)
 	debug("release fetch+verify %.1f ms, index load %.1f ms, solve %.1f ms, %u from the resolution cache",
 	      resolver_last_timing.release_ms, resolver_last_timing.load_ms,
 	      resolver_last_timing.solve_ms, resolver_last_timing.cached);
+	if (!check) {
+		/* another pare lock may have written since: merge this run's
+		 * entries into the lock as it is now, read again under the
+		 * writers' lock (docs/lock.md) */
+		if ((lfd = lock_acquire(lock_path(), false, e)) < 0)
+			goto out;
+		lock_free(&lock);
+		if (lock_read(lock_path(), &lock, true, e) < 0)
+			goto out;
+	}
 	for (size_t k = 0; k < nrs; k++) {
 		sv_push(&names, rs[k]->name);
 		if (check)
@@ -108,6 +118,7 @@ int cmd_lock(int argc, char **argv, perr *e)
 	}
 	ret = 0;
 out:
+	lock_release(lfd);
 	for (size_t k = 0; k < nrs; k++)
 		recipe_free(rs[k]);
 	for (size_t k = 0; k < nlrs; k++)

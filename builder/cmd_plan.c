@@ -31,9 +31,10 @@ int cmd_plan(int argc, char **argv, perr *e)
 {
 	bool json = false, offline = false, write_lock = false;
 	struct upd_plan p = { 0 };
+	struct lock cur = { 0 };
 	strvec files = STRVEC_INIT;
 	cJSON *j = NULL, *inc;
-	int i, ret = -1;
+	int i, ret = -1, lfd = -1;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--json"))
@@ -75,15 +76,21 @@ int cmd_plan(int argc, char **argv, perr *e)
 		free(s);
 	}
 	if (write_lock && upd_plan_changed(&p)) {
+		/* merged into the lock as it is now, under the writers' lock */
+		if ((lfd = lock_acquire(lock_path(), false, e)) < 0 ||
+		    lock_read(lock_path(), &cur, true, e) < 0)
+			goto out;
 		for (size_t k = 0; k < p.n; k++)
 			if (p.items[k].ch.n)
-				lock_put(&p.lock, &p.items[k].fresh);
-		if (lock_write(lock_path(), &p.lock, e) < 0)
+				lock_put(&cur, &p.items[k].fresh);
+		if (lock_write(lock_path(), &cur, e) < 0)
 			goto out;
 		note("wrote %s", lock_path());
 	}
 	ret = 0;
 out:
+	lock_release(lfd);
+	lock_free(&cur);
 	cJSON_Delete(j);
 	upd_plan_free(&p);
 	sv_clear(&files);

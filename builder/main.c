@@ -129,6 +129,8 @@ int main(int argc, char **argv)
 	 * one whatever the caller's LANG, never its collation or messages. */
 	if (!setlocale(LC_CTYPE, "C.UTF-8"))
 		setlocale(LC_CTYPE, "");
+	/* SIGINT/SIGTERM: remove the temporaries in flight, then die of it */
+	tmp_cleanup_on_signals();
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q"))
 			pare_quiet = 1;

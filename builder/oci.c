@@ -870,6 +870,7 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 	char idxdig[7 + SHA256_HEX_LEN + 1];
 	char *top = NULL, *tmp = NULL;
 	const char *stage;
+	int slot = -1; /* tmp, removed if SIGINT/SIGTERM end pare meanwhile */
 	int ret = -1;
 	cJSON *j, *m, *d, *ann;
 
@@ -960,6 +961,7 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 	if (!stage)
 		goto done;
 	tmp = xasprintf("%s.tmp.%d", stage, (int)getpid());
+	slot = tmp_register(tmp);
 	remove_stale(stage);
 	if (o->outdir && o->tarfile)
 		remove_stale(o->tarfile);
@@ -980,6 +982,7 @@ out:
 		perr ign;
 		rm_rf(tmp, &ign);
 	}
+	tmp_unregister(slot);
 	for (size_t i = 0; i < nf; i++)
 		free(f[i].name);
 	free(f);

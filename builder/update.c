@@ -10,16 +10,22 @@
  * builds (and signatures) succeeded; the lock is written after that; the
  * commit last.
  */
+#define _GNU_SOURCE
 #include "builder.h"
 #include "fetch_int.h"
 #include "update_int.h"
 #include "../signer/signer.h"
 
 #include <cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- watch's durations ----------------------------------------------------------- */
 
@@ -323,11 +329,276 @@ out:
 	return ret;
 }
 
-/* Move OUTROOT/.NAME.update to OUTROOT/NAME: only over a layout pare wrote
- * (outdir.c); the previous one is removed. */
-static int move_in(const struct rebuild *b, const struct update_opts *o, perr *e)
+/* ---- the journal: moving in, the lock, the commit ----------------------------------
+ *
+ * Once every build succeeded, what is left to do is written down first, in
+ * LOCK.update-journal (atomically): the images to move in, that LOCK.update-new
+ * (written and fsynced before) replaces the lock, and the commit (message,
+ * files, author, the HEAD it goes on).  Then journal_apply does it, each step
+ * idempotent, and removes the journal last.  A run killed anywhere after the
+ * journal was written is completed by the next `pare update` (journal_apply
+ * again); killed before it, nothing was moved and the next run starts over.
+ * All of it under the writers' lock of recipes.lock (lock_acquire), so no
+ * other pare process is in the middle of it. */
+
+static int git_fail(perr *e, const char *what);
+static int git_remove_stale_locks(const char *lockfile, const struct timespec *since, perr *e);
+
+static char *journal_path(const char *lockfile)
 {
-	return out_replace_dir(b->staged, b->final, o->unsigned_ok ? OUT_UNSIGNED_OK : 0, e);
+	return xasprintf("%s.update-journal", lockfile);
+}
+
+static char *lock_new_path(const char *lockfile)
+{
+	return xasprintf("%s.update-new", lockfile);
+}
+
+static int journal_write(const char *path, cJSON *j, perr *e)
+{
+	char *s;
+	int r;
+
+	cJSON_DeleteItemFromObjectCaseSensitive(j, "pid");
+	cJSON_AddNumberToObject(j, "pid", (double)getpid());
+	s = cJSON_PrintUnformatted(j);
+	r = write_file_atomic(path, s, strlen(s), 0644, e);
+	free(s);
+	return r;
+}
+
+/* Move OUTROOT/.NAME.update to OUTROOT/NAME (the old one aside, then gone);
+ * done again after a kill at any point, it finishes the move. */
+static int move_in(const char *outroot, const char *name, perr *e)
+{
+	char *staged = xasprintf("%s/.%s.update", outroot, name);
+	char *final = xasprintf("%s/%s", outroot, name);
+	char *aside = xasprintf("%s.update-old", staged);
+	int ret = -1;
+
+	if (is_dir(staged)) {
+		if (path_exists(final)) {
+			if (rm_rf(aside, e) < 0)
+				goto out;
+			if (rename(final, aside) != 0) {
+				perr_errno(e, "cannot move %s aside", final);
+				goto out;
+			}
+		}
+		if (rename(staged, final) != 0) {
+			perr_errno(e, "cannot rename %s to %s", staged, final);
+			goto out;
+		}
+	}
+	if (!path_exists(final)) {
+		perr_set(e, "%s: neither the new image nor the old one is there", final);
+		goto out;
+	}
+	ret = rm_rf(aside, e);
+out:
+	free(staged), free(final), free(aside);
+	return ret;
+}
+
+/* HEAD's commit id (NULL when unborn), its message and its first parent. */
+static int git_head(const char *lockfile, char **id, char **message, char **parent, perr *e)
+{
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_oid oid;
+	char hex[GIT_OID_HEXSZ + 1], *dir = path_dirname(lockfile);
+	int ret = -1;
+
+	*id = *message = *parent = NULL;
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, dir, 0, NULL) < 0) {
+		perr_set(e, "--commit: %s is not in a git repository", lockfile);
+		goto out;
+	}
+	if (git_reference_name_to_id(&oid, repo, "HEAD") < 0) {
+		ret = 0; /* unborn */
+		goto out;
+	}
+	if (git_commit_lookup(&c, repo, &oid) < 0) {
+		git_fail(e, "HEAD");
+		goto out;
+	}
+	git_oid_tostr(hex, sizeof(hex), &oid);
+	*id = xstrdup(hex);
+	*message = xstrdup(git_commit_message(c));
+	if (git_commit_parentcount(c)) {
+		git_oid_tostr(hex, sizeof(hex), git_commit_parent_id(c, 0));
+		*parent = xstrdup(hex);
+	}
+	ret = 0;
+out:
+	git_commit_free(c);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	free(dir);
+	return ret;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The commit the journal asks for, unless HEAD already is that commit. */
+static int journal_commit(const char *lockfile, const char *jpath, cJSON *j, const cJSON *c,
+			  perr *e)
+{
+	const char *msg = jstr(c, "message"), *rdir = jstr(c, "recipes_dir");
+	const char *jhead = jstr(c, "head");
+	char *head = NULL, *hmsg = NULL, *hparent = NULL, *id = NULL;
+	strvec files = STRVEC_INIT;
+	const cJSON *f;
+	struct stat st;
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(j, "pid");
+	int ret = -1;
+
+	if (!msg || !rdir) {
+		perr_set(e, "%s: no commit message or recipes directory", jpath);
+		goto out;
+	}
+	/* git's lock files left by the pare that wrote this journal and was
+	 * killed: it held the writers' lock we hold now, so it is gone */
+	if (stat(jpath, &st) == 0 && cJSON_IsNumber(pid) && pid_gone((long)pid->valuedouble) &&
+	    git_remove_stale_locks(lockfile, &st.st_mtim, e) < 0)
+		goto out;
+	if (git_head(lockfile, &head, &hmsg, &hparent, e) < 0)
+		goto out;
+	if ((head ? jhead && !strcmp(head, jhead) : !jhead)) {
+		/* pid: whose git locks these are, should this run be killed too */
+		if (journal_write(jpath, j, e) < 0)
+			goto out;
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(c, "files"))
+			if (cJSON_IsString(f))
+				sv_push(&files, f->valuestring);
+		if (git_commit_files(lockfile, rdir, &files, msg, jstr(c, "author"), &id, e) < 0)
+			goto out;
+		note("committed %s", id);
+	} else if (!hmsg || strcmp(hmsg, msg) ||
+		   (jhead ? !hparent || strcmp(hparent, jhead) : !!hparent)) {
+		perr_set(e, "--commit: HEAD moved since the interrupted update recorded in %s: not committing over it; remove %s after committing %s yourself",
+			 jpath, jpath, lockfile);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(head), free(hmsg), free(hparent), free(id);
+	sv_clear(&files);
+	return ret;
+}
+
+/* Do what the journal at jpath says (see above), then remove it. */
+static int journal_apply(const char *lockfile, const char *jpath, perr *e)
+{
+	strbuf sb = STRBUF_INIT;
+	cJSON *j = NULL, *im, *c;
+	char *newp = lock_new_path(lockfile), *dir = path_dirname(lockfile);
+	const char *outroot;
+	int ret = -1;
+
+	if (read_file(jpath, &sb, 64u << 20, e) < 0)
+		goto out;
+	if (!(j = cJSON_ParseWithLength(sb.buf, sb.len)) || !(outroot = jstr(j, "outroot"))) {
+		perr_set(e, "%s: not a pare update journal", jpath);
+		goto out;
+	}
+	cJSON_ArrayForEach(im, cJSON_GetObjectItemCaseSensitive(j, "images")) {
+		if (!cJSON_IsString(im) || !*im->valuestring || strchr(im->valuestring, '/') ||
+		    *im->valuestring == '.') {
+			perr_set(e, "%s: bad image name", jpath);
+			goto out;
+		}
+		if (move_in(outroot, im->valuestring, e) < 0)
+			goto out;
+	}
+	if (fsync_dir(outroot, e) < 0)
+		goto out;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "lock")) && path_exists(newp)) {
+		if (rename(newp, lockfile) != 0) {
+			perr_errno(e, "cannot rename %s to %s", newp, lockfile);
+			goto out;
+		}
+		if (fsync_dir(dir, e) < 0)
+			goto out;
+		note("wrote %s", lockfile);
+	}
+	if ((c = cJSON_GetObjectItemCaseSensitive(j, "commit")) &&
+	    journal_commit(lockfile, jpath, j, c, e) < 0)
+		goto out;
+	if (unlink(jpath) != 0) {
+		perr_errno(e, "cannot remove %s", jpath);
+		goto out;
+	}
+	ret = fsync_dir(dir, e);
+out:
+	cJSON_Delete(j);
+	sb_release(&sb);
+	free(newp), free(dir);
+	return ret;
+}
+
+/* Before anything else, under the writers' lock: complete an update that
+ * was killed after its journal was written; or, with no journal, remove
+ * what a killed one left before (LOCK.update-new, its staged images).
+ * Either way the temporaries of dead pare processes next to the lock go. */
+static int update_recover(const char *lockfile, const char *outroot, perr *e)
+{
+	char *jpath = journal_path(lockfile), *newp = lock_new_path(lockfile);
+	char *dir = path_dirname(lockfile);
+	const char *base = path_basename(lockfile);
+	size_t bl = strlen(base);
+	DIR *d;
+	struct dirent *de;
+	int ret = -1;
+
+	if (path_exists(jpath)) {
+		note("completing the update interrupted before (%s)", jpath);
+		if (journal_apply(lockfile, jpath, e) < 0) {
+			perr_prefix(e, "completing the interrupted update");
+			goto out;
+		}
+	} else {
+		if (rm_rf(newp, e) < 0)
+			goto out;
+		if ((d = opendir(outroot))) {
+			while ((de = readdir(d))) {
+				size_t n = strlen(de->d_name);
+				if (de->d_name[0] != '.' || n < 9 ||
+				    strcmp(de->d_name + n - 7, ".update"))
+					continue;
+				char *p = path_join(outroot, de->d_name);
+				int r = rm_rf(p, e);
+				free(p);
+				if (r < 0) {
+					closedir(d);
+					goto out;
+				}
+			}
+			closedir(d);
+		}
+	}
+	/* LOCK.tmp.PID, LOCK.update-new.tmp.PID, LOCK.update-journal.tmp.PID */
+	if ((d = opendir(dir))) {
+		while ((de = readdir(d))) {
+			if (strncmp(de->d_name, base, bl) ||
+			    !pid_gone(tmp_name_pid(de->d_name + bl, ".tmp.")))
+				continue;
+			char *p = path_join(dir, de->d_name);
+			debug("removing %s, left by a pare that is gone", p);
+			unlink(p);
+			free(p);
+		}
+		closedir(d);
+	}
+	ret = 0;
+out:
+	free(jpath), free(newp), free(dir);
+	return ret;
 }
 
 static char *commit_message(struct rebuild *bs, size_t nb, const struct upd_plan *p, perr *e)
@@ -366,12 +637,21 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 	char *outroot = out_path(o->outroot ? o->outroot : "out");
 	unsigned flags = (o->sign_key ? OUT_SIGNED : 0) | (o->unsigned_ok ? OUT_UNSIGNED_OK : 0);
 	signer_key *key = NULL;
-	bool lock_changed = false;
-	char *msg = NULL, *id = NULL;
+	bool lock_changed = false, journaled = false;
+	char *msg = NULL, *jpath = journal_path(o->lock), *newp = lock_new_path(o->lock);
+	char *absout = NULL, *head = NULL, *hmsg = NULL, *hparent = NULL;
 	strvec cfiles = STRVEC_INIT;
-	int ret = -1;
+	cJSON *j = NULL;
+	int ret = -1, lfd;
 
-	if (o->commit && git_commit_files(o->lock, o->recipes_dir, &cfiles, NULL, NULL, NULL, e) < 0)
+	/* one update (or pare lock) at a time per recipes.lock */
+	if ((lfd = lock_acquire(o->lock, true, e)) < 0)
+		goto out;
+	if (update_recover(o->lock, outroot, e) < 0)
+		goto out;
+	/* everything the commit needs is checked before anything is built */
+	if (o->commit && git_commit_files(o->lock, o->recipes_dir, &cfiles, NULL, o->author, NULL,
+					  e) < 0)
 		goto out;
 	if (upd_plan_make(files, o->recipes_dir, o->lock, o->offline, &p, e) < 0)
 		goto out;
@@ -415,15 +695,29 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 	 * is written, so that a bad .deb changes nothing */
 	if (o->commit && lock_changed && !(msg = commit_message(bs, nb, &p, e)))
 		goto out;
-	for (size_t i = 0; i < nb; i++) {
-		if (move_in(&bs[i], o, e) < 0)
-			goto out;
-		sv_pushf(rebuilt, "%s %s -> %s", bs[i].it->r->name,
-			 bs[i].old_digest ? bs[i].old_digest : "(none)", bs[i].new_digest);
-		if (o->print)
-			printf("%s\n", rebuilt->v[rebuilt->n - 1]);
+	if (!nb && !lock_changed) {
+		note("up to date: nothing to rebuild");
+		ret = 0;
+		goto out;
 	}
+	/* what is left to do, written down (see "the journal" above) */
+	j = cJSON_CreateObject();
+	if (nb) {
+		if (!(absout = realpath(outroot, NULL))) {
+			perr_errno(e, "%s", outroot);
+			goto out;
+		}
+		cJSON_AddStringToObject(j, "outroot", absout);
+	} else {
+		cJSON_AddStringToObject(j, "outroot", ".");
+	}
+	cJSON *ims = cJSON_AddArrayToObject(j, "images");
+	for (size_t i = 0; i < nb; i++)
+		cJSON_AddItemToArray(ims, cJSON_CreateString(bs[i].it->r->name));
 	if (lock_changed) {
+		strbuf sb = STRBUF_INIT;
+		int r;
+
 		for (size_t i = 0; i < nb; i++)
 			if (bs[i].entry_changed) {
 				lock_put(&p.lock, &bs[i].it->fresh);
@@ -436,26 +730,56 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 			memmove(g, g + 1, (p.lock.nrecipes - k - 1) * sizeof(*g));
 			p.lock.nrecipes--;
 		}
-		if (lock_write(o->lock, &p.lock, e) < 0)
+		lock_format(&p.lock, &sb);
+		r = write_file_atomic(newp, sb.buf, sb.len, 0644, e);
+		sb_release(&sb);
+		if (r < 0)
 			goto out;
-		note("wrote %s", o->lock);
+		cJSON_AddTrueToObject(j, "lock");
 	}
 	if (o->commit && msg) {
+		cJSON *c = cJSON_AddObjectToObject(j, "commit"), *fs;
+		char *ard = realpath(o->recipes_dir, NULL);
+
 		for (size_t i = 0; i < nb; i++)
 			for (size_t k = 0; k < bs[i].it->ch.n; k++)
 				if (bs[i].it->ch.v[k].kind == LC_RECIPE ||
-				    bs[i].it->ch.v[k].kind == LC_NEW_RECIPE)
-					sv_push(&cfiles, bs[i].it->r->path);
-		if (git_commit_files(o->lock, o->recipes_dir, &cfiles, msg, o->author, &id, e) < 0)
+				    bs[i].it->ch.v[k].kind == LC_NEW_RECIPE) {
+					char *d = path_dirname(bs[i].it->r->path);
+					char *ad = realpath(d, NULL);
+					if (ad)
+						sv_pushf(&cfiles, "%s/%s", ad,
+							 path_basename(bs[i].it->r->path));
+					free(d), free(ad);
+				}
+		cJSON_AddStringToObject(c, "message", msg);
+		cJSON_AddStringToObject(c, "recipes_dir", ard ? ard : o->recipes_dir);
+		free(ard);
+		fs = cJSON_AddArrayToObject(c, "files");
+		for (size_t i = 0; i < cfiles.n; i++)
+			cJSON_AddItemToArray(fs, cJSON_CreateString(cfiles.v[i]));
+		if (o->author)
+			cJSON_AddStringToObject(c, "author", o->author);
+		if (git_head(o->lock, &head, &hmsg, &hparent, e) < 0)
 			goto out;
-		note("committed %s", id);
+		if (head)
+			cJSON_AddStringToObject(c, "head", head);
 	}
-	if (!nb)
-		note("up to date: nothing to rebuild");
+	if (journal_write(jpath, j, e) < 0)
+		goto out;
+	journaled = true;
+	if (journal_apply(o->lock, jpath, e) < 0)
+		goto out;
+	for (size_t i = 0; i < nb; i++) {
+		sv_pushf(rebuilt, "%s %s -> %s", bs[i].it->r->name,
+			 bs[i].old_digest ? bs[i].old_digest : "(none)", bs[i].new_digest);
+		if (o->print)
+			printf("%s\n", rebuilt->v[rebuilt->n - 1]);
+	}
 	ret = 0;
 out:
 	for (size_t i = 0; i < nb; i++) {
-		if (ret < 0) {
+		if (ret < 0 && !journaled) {
 			perr e2;
 			rm_rf(bs[i].staged, &e2);
 		}
@@ -464,9 +788,13 @@ out:
 		sv_clear(&bs[i].arch_lines);
 		sv_clear(&bs[i].archs);
 	}
+	if (ret < 0 && !journaled)
+		unlink(newp);
+	lock_release(lfd);
+	cJSON_Delete(j);
 	free(bs);
-	free(msg);
-	free(id);
+	free(msg), free(jpath), free(newp), free(absout);
+	free(head), free(hmsg), free(hparent);
 	free(outroot);
 	signer_key_free(key);
 	sv_clear(&cfiles);
@@ -500,6 +828,79 @@ static int git_fail(perr *e, const char *what)
 {
 	const git_error *ge = git_error_last();
 	return perr_set(e, "git: %s: %s", what, ge && ge->message ? ge->message : "failed");
+}
+
+/* The lock files git (and libgit2) take while writing the index, a ref
+ * or a reflog: GITDIR/index.lock, HEAD.lock, packed-refs.lock, and any
+ * *.lock under refs/ and logs/. */
+static const struct timespec *stale_since;
+static perr *stale_err;
+static int stale_failed;
+
+static int stale_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type != FTW_F || !str_ends(path, ".lock"))
+		return 0;
+	if (st->st_mtim.tv_sec < stale_since->tv_sec ||
+	    (st->st_mtim.tv_sec == stale_since->tv_sec &&
+	     st->st_mtim.tv_nsec < stale_since->tv_nsec))
+		return 0; /* older than the journal: not the killed pare's */
+	note("removing %s, left by a pare update that was killed", path);
+	if (unlink(path) != 0 && errno != ENOENT) {
+		stale_failed = perr_errno(stale_err, "cannot remove %s", path);
+		return 1;
+	}
+	return 0;
+}
+
+static int git_remove_stale_locks(const char *lockfile, const struct timespec *since, perr *e)
+{
+	git_repository *repo = NULL;
+	char *dir = path_dirname(lockfile);
+	static const char *const tops[] = { "index.lock", "HEAD.lock", "packed-refs.lock",
+					    "refs", "logs" };
+	int ret = 0;
+
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, dir, 0, NULL) == 0) {
+		stale_since = since;
+		stale_err = e;
+		stale_failed = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(tops) && !stale_failed; i++) {
+			char *p = path_join(git_repository_path(repo), tops[i]);
+			if (path_exists(p))
+				nftw(p, stale_one, 16, FTW_PHYS);
+			free(p);
+		}
+		ret = stale_failed;
+	}
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	free(dir);
+	return ret;
+}
+
+/* Refuse when git's index or HEAD's ref is locked: a git is running, or one
+ * crashed (not a lock of pare's own: update_recover removed those). */
+static int git_locked(git_repository *repo, perr *e)
+{
+	git_reference *h = NULL;
+	const char *gd = git_repository_path(repo);
+	char *p = path_join(gd, "index.lock");
+	int ret = 0;
+
+	if (!path_exists(p) && git_reference_lookup(&h, repo, "HEAD") == 0 &&
+	    git_reference_type(h) == GIT_REFERENCE_SYMBOLIC) {
+		free(p);
+		p = xasprintf("%s%s.lock", gd, git_reference_symbolic_target(h));
+	}
+	if (path_exists(p))
+		ret = perr_set(e, "--commit: %s exists: another git process is running, or one crashed (remove it then)",
+			       p);
+	git_reference_free(h);
+	free(p);
+	return ret;
 }
 
 int git_commit_files(const char *lock_file, const char *rdir, const strvec *files,
@@ -565,10 +966,13 @@ int git_commit_files(const char *lock_file, const char *rdir, const strvec *file
 			goto out;
 		}
 	}
-	if (!message) { /* only the check, before anything is built */
-		ret = 0;
+	if (git_repository_head_detached(repo) == 1) {
+		perr_set(e, "--commit: HEAD of the repository holding %s is detached: check out a branch first",
+			 lock_file);
 		goto out;
 	}
+	if (git_locked(repo, e) < 0)
+		goto out;
 	if (author) {
 		const char *lt = strchr(author, '<'), *gt = lt ? strchr(lt, '>') : NULL;
 		if (!lt || !gt || lt == author || gt[1]) {
@@ -585,6 +989,10 @@ int git_commit_files(const char *lock_file, const char *rdir, const strvec *file
 		}
 	} else if (git_signature_default(&sig, repo) < 0) {
 		perr_set(e, "--commit: no author: set user.name and user.email in the repository's git config, or pass --author \"Name <email>\"");
+		goto out;
+	}
+	if (!message) { /* only the checks, before anything is built */
+		ret = 0;
 		goto out;
 	}
 	if (git_repository_index(&idx, repo) < 0) {

@@ -65,7 +65,8 @@ int parse_duration(const char *s, double *out);
 
 /* Commit lock_file and the given recipe files to the repository holding
  * lock_file (libgit2), refusing over unrelated staged changes.  *id gets the
- * new commit's hex id.  message NULL: only check (repository, staged changes). */
+ * new commit's hex id.  message NULL: only the checks (repository, work tree,
+ * staged changes, detached HEAD, index or HEAD ref locked, the author). */
 int git_commit_files(const char *lock_file, const char *recipes_dir, const strvec *files,
 		     const char *message, const char *author, char **id, perr *e);
 

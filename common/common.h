@@ -176,6 +176,19 @@ bool path_exists(const char *path);
 bool is_dir(const char *path);
 /* fsync a directory by path (after rename). */
 int fsync_dir(const char *dir, perr *e);
+/* Temporaries named with their writer's pid: the PID in NAME's "TAGPID" or
+ * "TAGPID.N" (TAG e.g. ".tmp."), or 0 when NAME has no such part. */
+long tmp_name_pid(const char *name, const char *tag);
+/* Whether no process PID exists any more (not ourselves, not "cannot ask"). */
+bool pid_gone(long pid);
+/* Temporaries to remove when SIGINT or SIGTERM ends pare (the handler that
+ * tmp_cleanup_on_signals installs removes the registered paths, trees too,
+ * with async-signal-safe calls only, then dies of the signal as before).
+ * tmp_register returns a slot for tmp_unregister, or -1 when the table is
+ * full (then the path is only left for pare cache prune).  Thread-safe. */
+int tmp_register(const char *path);
+void tmp_unregister(int slot);
+void tmp_cleanup_on_signals(void);
 /* Directory part of a path ("." when none); caller frees. */
 char *path_dirname(const char *path);
 const char *path_basename(const char *path);

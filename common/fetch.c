@@ -125,6 +125,7 @@ struct xfer {
 	CURL *easy;
 	FILE *fp;
 	char *part;
+	int slot;          /* part's tmp_register slot */
 	phash *hash;
 	uint64_t got;
 	bool too_big;
@@ -174,9 +175,11 @@ static int xfer_open(struct xfer *x, struct fetch_job *j)
 	}
 	free(dir);
 	x->part = xasprintf("%s.part.%ld", j->dest, (long)getpid());
+	x->slot = tmp_register(x->part);
 	x->fp = fopen(x->part, "wbe");
 	if (!x->fp) {
 		job_fail(j, "cannot create '%s': %s", x->part, strerror(errno));
+		tmp_unregister(x->slot);
 		free(x->part);
 		x->part = NULL;
 		return -1;
@@ -223,6 +226,7 @@ static void xfer_finish(struct xfer *x, bool transfer_ok)
 		}
 		if (!ok)
 			unlink(x->part);
+		tmp_unregister(x->slot);
 		free(x->part);
 		x->part = NULL;
 	}

@@ -7,6 +7,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +62,110 @@ int fsync_dir(const char *dir, perr *e)
 	}
 	close(fd);
 	return 0;
+}
+
+long tmp_name_pid(const char *name, const char *tag)
+{
+	const char *p = strstr(name, tag);
+	char *end;
+	long pid;
+
+	if (!p)
+		return 0;
+	p += strlen(tag);
+	errno = 0;
+	pid = strtol(p, &end, 10);
+	if (errno || end == p || pid <= 0 || (*end && *end != '.'))
+		return 0;
+	return pid;
+}
+
+bool pid_gone(long pid)
+{
+	if (pid <= 0 || pid == (long)getpid())
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* ---- temporaries removed on SIGINT / SIGTERM ---- */
+
+/* state: 0 free, 1 being filled or emptied, 2 holds a path to remove */
+static struct tmp_slot {
+	atomic_int state;
+	char path[PATH_MAX];
+} tmp_slots[64];
+
+int tmp_register(const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n >= PATH_MAX)
+		return -1;
+	for (int i = 0; i < (int)ARRAY_SIZE(tmp_slots); i++) {
+		int free_state = 0;
+		if (!atomic_compare_exchange_strong(&tmp_slots[i].state, &free_state, 1))
+			continue;
+		memcpy(tmp_slots[i].path, path, n + 1);
+		atomic_store(&tmp_slots[i].state, 2);
+		return i;
+	}
+	return -1;
+}
+
+void tmp_unregister(int slot)
+{
+	if (slot >= 0 && slot < (int)ARRAY_SIZE(tmp_slots))
+		atomic_store(&tmp_slots[slot].state, 0);
+}
+
+/* rm -rf with system calls only (no malloc, no stdio): a few levels deep
+ * at most, which is all pare's temporaries have. */
+static void sig_rm_at(int at, const char *name, int depth)
+{
+	char buf[4096];
+	int fd;
+	long n;
+
+	if (unlinkat(at, name, 0) == 0 || errno == ENOENT || depth > 8)
+		return;
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			off += de->d_reclen;
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				sig_rm_at(fd, de->d_name, depth + 1);
+		}
+	}
+	close(fd);
+	unlinkat(at, name, AT_REMOVEDIR);
+}
+
+static void on_fatal_signal(int sig)
+{
+	int saved = errno;
+
+	for (size_t i = 0; i < ARRAY_SIZE(tmp_slots); i++)
+		if (atomic_load(&tmp_slots[i].state) == 2)
+			sig_rm_at(AT_FDCWD, tmp_slots[i].path, 0);
+	errno = saved;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void tmp_cleanup_on_signals(void)
+{
+	struct sigaction sa = { 0 };
+
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGINT);
+	sigaddset(&sa.sa_mask, SIGTERM);
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 int write_all(int fd, const void *buf, size_t n)
@@ -141,7 +248,7 @@ int write_file_atomic_fn(const char *path, mode_t mode,
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	char *dir = path_dirname(path);
-	int fd = -1, ret = -1;
+	int fd = -1, ret = -1, slot = tmp_register(tmp);
 	FILE *fp = NULL;
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -177,6 +284,7 @@ int write_file_atomic_fn(const char *path, mode_t mode,
 fail:
 	unlink(tmp);
 out:
+	tmp_unregister(slot);
 	if (fp)
 		fclose(fp);
 	free(tmp);

@@ -403,7 +403,7 @@ int registry_pull(const char *refstr, const char *dir, const struct registry_opt
 	uint64_t size = 0;
 	cJSON *doc = NULL, *top = NULL, *d, *a;
 	const cJSON *c;
-	int ret = -1, r;
+	int ret = -1, r, slot = -1;
 	static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
 	memset(res, 0, sizeof(*res));
@@ -414,6 +414,7 @@ int registry_pull(const char *refstr, const char *dir, const struct registry_opt
 	if (registry_ref_parse(refstr, &p.ref, e) < 0)
 		goto out;
 	p.tmp = xasprintf("%s.pull-tmp.%ld", dir, (long)getpid());
+	slot = tmp_register(p.tmp); /* removed if SIGINT/SIGTERM end pare meanwhile */
 	p.entries = cJSON_CreateArray();
 	if (rm_rf(p.tmp, e) < 0)
 		goto out;
@@ -470,6 +471,7 @@ out:
 		perr e2;
 		rm_rf(p.tmp, &e2);
 	}
+	tmp_unregister(slot);
 	reg_client_close(&p.c);
 	registry_ref_free(&p.ref);
 	sv_clear(&p.seen);

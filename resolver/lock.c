@@ -13,10 +13,13 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #define LOCK_MAX ((size_t)256 << 20)
 
@@ -591,6 +594,44 @@ int lock_write(const char *path, const struct lock *l, perr *e)
 	ret = write_file_changed(path, sb.buf, sb.len, 0644, e);
 	sb_release(&sb);
 	return ret;
+}
+
+int lock_acquire(const char *path, bool journal_ok, perr *e)
+{
+	char *dir = path_dirname(path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		perr_errno(e, "cannot open directory '%s' (to lock %s)", dir, path);
+		free(dir);
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		perr_errno(e, "cannot lock directory '%s' (to write %s)", dir, path);
+		close(fd);
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	if (!journal_ok) {
+		char *j = xasprintf("%s.update-journal", path);
+		bool pending = path_exists(j);
+		free(j);
+		if (pending) {
+			close(fd);
+			return perr_set(e, "%s: a pare update was interrupted (%s.update-journal): run 'pare update' to complete it first",
+					path, path);
+		}
+	}
+	return fd;
+}
+
+void lock_release(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* drops the flock */
 }
 
 /* ---- comparing ---------------------------------------------------------------- */

@@ -163,6 +163,14 @@ int lock_read_buf(const char *name, const char *buf, size_t n, struct lock *l, p
 /* Deterministic JSON (sorted, 2-space indent, trailing newline), atomically.
  * 0 written, 1 when path held these bytes already (left untouched), -1. */
 int lock_write(const char *path, const struct lock *l, perr *e);
+/* Serialise the writers of path (recipes.lock): an exclusive flock(2) on
+ * the directory holding it, waited for; nothing is created.  Whoever merges
+ * entries into the lock takes it, re-reads the lock under it and writes
+ * before lock_release.  Returns the descriptor, or -1.  Unless journal_ok, an
+ * error when an interrupted pare update left PATH.update-journal (only
+ * pare update completes it; docs/update.md). */
+int lock_acquire(const char *path, bool journal_ok, perr *e);
+void lock_release(int fd);
 /* lock_write's bytes, appended to out. */
 void lock_format(const struct lock *l, strbuf *out);
 void lock_free(struct lock *l);
