@@ -246,6 +246,19 @@ fi
 grep -q '"GET /dists/stable/InRelease' "$PARE_SCRIPT_TMP"/http-port.*.log 2>/dev/null &&
 	ok "the http server was asked for InRelease" || fail "the http server was asked for InRelease"
 for f in "$R"/*.yaml; do sed -i "s|url: $http\$|url: $U|" "$f"; done
+# credentials in a repository URL are never shown: not in the error, not in --verbose lines
+cred=$(tmpdir)
+recipe cred "${http/http:\/\//http://pareuser:s3cr3t-pw@}/nope" "$K" "packages: [hello]"
+rc=0
+err=$(env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$cred/lock" "$PARE" --verbose lock cred 2>&1) || rc=$?
+check_eq "a fetch from a URL with a password fails (exit 2)" 2 "$rc"
+[[ $err != *s3cr3t-pw* && $err != *pareuser* && $err == *"http://***@127.0.0.1:"*"/nope"* ]] &&
+	ok "the password is not printed (stderr and --verbose)" || fail "the password is not printed" "$err"
+recipe cred "${http/http:\/\//http://s3cr3t-token@}/nope" "$K" "packages: [hello]"
+err=$(env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$cred/lock" "$PARE" --verbose lock cred 2>&1) || true
+[[ $err != *s3cr3t-token* && $err == *"http://***@127.0.0.1:"* ]] &&
+	ok "a token as the user name is not printed" || fail "a token as the user name is not printed" "$err"
+rm -f "$R/cred.yaml"
 check "lock over file:// again" plock
 
 check "lock --check: up to date" plock --check
