@@ -46,6 +46,13 @@ int perr_prefix(perr *e, const char *fmt, ...) PRINTF(2, 3);
 /* perr_set with ": strerror(errno)" appended; returns -1. */
 int perr_errno(perr *e, const char *fmt, ...) PRINTF(2, 3);
 
+/* Credentials out of every URL in s (the user name and password before
+ * the host's '@' become three stars), for anything shown to a person or written to a
+ * log: a new string.  perr_*, note, warning and debug apply it to
+ * their whole message, so a message naming a URL never shows a password;
+ * output that does not go through them (stdout, reports) calls it. */
+char *url_redact(const char *s);
+
 /* ---- logging ---------------------------------------------------------- */
 
 extern int pare_quiet;   /* --quiet: no progress, no notes */

@@ -1,6 +1,7 @@
 /* error.c - the one error type, logging, and the allocators. */
 #include "common.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <time.h>
@@ -9,6 +10,53 @@
 
 int pare_quiet;
 int pare_verbose;
+
+/* The scheme of a URL: a letter, then letters, digits, "+-." (RFC 3986). */
+static bool scheme_before(const char *s, const char *colon)
+{
+	const char *p = colon;
+
+	while (p > s && (isalnum((unsigned char)p[-1]) || strchr("+-.", p[-1])))
+		p--;
+	return p < colon && isalpha((unsigned char)*p);
+}
+
+char *url_redact(const char *s)
+{
+	strbuf sb = STRBUF_INIT;
+	const char *p = s, *sep;
+
+	while ((sep = strstr(p, "://"))) {
+		const char *auth = sep + 3, *end = auth, *at = NULL;
+		/* the authority ends where the path, query or fragment starts, or
+		 * where the URL does inside a message (white space, quotes) */
+		while (*end && !strchr("/?#'\"<> \t\n", *end)) {
+			if (*end == '@')
+				at = end;
+			end++;
+		}
+		sb_add(&sb, p, (size_t)(auth - p));
+		if (at && scheme_before(s, sep)) {
+			sb_adds(&sb, "***");
+			sb_add(&sb, at, (size_t)(end - at));
+		} else {
+			sb_add(&sb, auth, (size_t)(end - auth));
+		}
+		p = end;
+	}
+	sb_adds(&sb, p);
+	return sb_detach(&sb);
+}
+
+/* A message buffer (cap bytes) with url_redact applied, truncated to fit. */
+static void redact_buf(char *buf, size_t cap)
+{
+	if (!strstr(buf, "://") || !strchr(buf, '@'))
+		return;
+	char *r = url_redact(buf);
+	snprintf(buf, cap, "%s", r);
+	free(r);
+}
 
 /* "a: b" into e->msg, truncated to fit (messages are one line, never huge). */
 static void copy_msg(perr *e, const char *a, const char *b)
@@ -38,6 +86,7 @@ int perr_set(perr *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	redact_buf(e->msg, sizeof(e->msg));
 	e->code = PERR_GENERIC;
 	return -1;
 }
@@ -54,6 +103,7 @@ int perr_prefix(perr *e, const char *fmt, ...)
 	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
 	copy_msg(e, ctx, old);
+	redact_buf(e->msg, sizeof(e->msg));
 	return -1;
 }
 
@@ -69,6 +119,7 @@ int perr_errno(perr *e, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	copy_msg(e, what, strerror(saved));
+	redact_buf(e->msg, sizeof(e->msg));
 	e->code = PERR_GENERIC;
 	errno = saved;
 	return -1;
@@ -76,9 +127,16 @@ int perr_errno(perr *e, const char *fmt, ...)
 
 static void PRINTF(2, 0) vlog(const char *prefix, const char *fmt, va_list ap)
 {
-	fputs(prefix, stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	strbuf sb = STRBUF_INIT;
+	char *line;
+
+	sb_adds(&sb, prefix);
+	sb_vaddf(&sb, fmt, ap);
+	sb_adds(&sb, "\n");
+	line = url_redact(sb_str(&sb));
+	fputs(line, stderr);
+	free(line);
+	sb_release(&sb);
 }
 
 void note(const char *fmt, ...)
@@ -126,6 +184,7 @@ void debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
+	redact_buf(line, sizeof(line) - 1);
 	/* one write: lines from the decoder and writer threads stay whole */
 	strcat(line, "\n");
 	fputs(line, stderr);
@@ -133,11 +192,13 @@ void debug(const char *fmt, ...)
 
 void die(const char *fmt, ...)
 {
+	char line[4096]; /* no allocation: die reports running out of memory too */
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog("pare: fatal: ", fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "pare: fatal: %s\n", line);
 	abort();
 }
 

@@ -172,7 +172,7 @@ static int get_u64(struct rd *rd, const cJSON *o, const char *key, const char *w
 		   uint64_t *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0 ||
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > (double)LOCK_NUM_MAX ||
 	    floor(v->valuedouble) != v->valuedouble)
 		return bad(rd, "%s: \"%s\" must be a non-negative integer", where, key);
 	*out = (uint64_t)v->valuedouble;
@@ -203,7 +203,7 @@ static int read_pkg(struct rd *rd, const cJSON *o, const char *arch, size_t idx,
 		return -1;
 	if (!is_sha256_hex(p->sha256))
 		return bad(rd, "%s: \"sha256\" is not a sha256 hex digest", where);
-	if (!*p->filename || p->filename[0] == '/' || strstr(p->filename, ".."))
+	if (!deb_filename_ok(p->filename))
 		return bad(rd, "%s: unsafe \"filename\" '%s'", where, p->filename);
 	repo = cJSON_GetObjectItemCaseSensitive(o, "repository");
 	if (repo) {
@@ -590,6 +590,15 @@ int lock_write(const char *path, const struct lock *l, perr *e)
 	int ret;
 
 	lock_format(l, &sb);
+	/* never a lock that lock_read would refuse: every later lock and
+	 * build would fail until it was edited by hand */
+	struct lock back;
+	perr why = { 0, "" };
+	if (lock_read_buf(path, sb.buf, sb.len, &back, &why) < 0) {
+		sb_release(&sb);
+		return perr_set(e, "not writing what could not be read back: %s", why.msg);
+	}
+	lock_free(&back);
 	/* the same bytes: left alone (no new mtime for make, no fsync) */
 	ret = write_file_changed(path, sb.buf, sb.len, 0644, e);
 	sb_release(&sb);

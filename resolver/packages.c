@@ -39,12 +39,14 @@ struct stanza {
 
 struct fields {
 	char *package, *version, *arch, *filename, *size, *sha256, *maintainer, *source;
+	char *installed_size;
 };
 
 static void fields_free(struct fields *f)
 {
 	free(f->package), free(f->version), free(f->arch), free(f->filename);
 	free(f->size), free(f->sha256), free(f->maintainer), free(f->source);
+	free(f->installed_size);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -93,8 +95,9 @@ static bool valid_version(const char *s)
 }
 
 /* The builder joins Filename to the repository URL and to its cache: no
- * absolute paths, no "..", nothing that could step outside the pool. */
-static bool valid_filename(const char *s)
+ * absolute paths, no "..", nothing that could step outside the pool.
+ * lock_read applies the same rule to recipes.lock's "filename". */
+bool deb_filename_ok(const char *s)
 {
 	const char *seg = s;
 
@@ -129,6 +132,7 @@ static char **field_slot(struct fields *f, const char *tag, size_t len)
 		{ TAG("SHA256"), offsetof(struct fields, sha256) },
 		{ TAG("Maintainer"), offsetof(struct fields, maintainer) },
 		{ TAG("Source"), offsetof(struct fields, source) },
+		{ TAG("Installed-Size"), offsetof(struct fields, installed_size) },
 	};
 #undef TAG
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
@@ -153,6 +157,19 @@ static const char *stanza_str(const struct scan *sc, uint32_t off)
 	return off == NOSTR ? NULL : sc->strings.buf + off;
 }
 
+/* A decimal count recipes.lock can hold (LOCK_NUM_MAX): digits only, as
+ * strtoull takes "-5" for 2^64-5 and libsolv reads Installed-Size so. */
+static bool valid_count(const char *s, unsigned long long *out)
+{
+	char *end;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return !errno && !*end && *out <= LOCK_NUM_MAX;
+}
+
 static int unhex(char c)
 {
 	return c <= '9' ? c - '0' : c - 'a' + 10;
@@ -161,8 +178,8 @@ static int unhex(char c)
 static int stanza_end(struct scan *sc, struct fields *f, size_t line, perr *e)
 {
 	struct stanza *st;
-	char *end, *paren, *srcver = NULL;
-	unsigned long long size;
+	char *paren, *srcver = NULL;
+	unsigned long long size, isize;
 	int ret = -1;
 
 	if (!f->package) {
@@ -195,16 +212,20 @@ static int stanza_end(struct scan *sc, struct fields *f, size_t line, perr *e)
 			 f->package, f->arch);
 		goto out;
 	}
-	if (!valid_filename(f->filename)) {
+	if (!deb_filename_ok(f->filename)) {
 		perr_set(e, "%s:%zu: package %s: unsafe Filename '%s'", sc->name, line,
 			 f->package, f->filename);
 		goto out;
 	}
-	errno = 0;
-	size = strtoull(f->size, &end, 10);
-	if (!isdigit((unsigned char)f->size[0]) || *end || errno) {
+	if (!valid_count(f->size, &size)) {
 		perr_set(e, "%s:%zu: package %s: invalid Size '%s'", sc->name, line,
 			 f->package, f->size);
+		goto out;
+	}
+	/* optional; KiB, which libsolv keeps in bytes (<< 10: fits) */
+	if (f->installed_size && !valid_count(f->installed_size, &isize)) {
+		perr_set(e, "%s:%zu: package %s: invalid Installed-Size '%s'", sc->name, line,
+			 f->package, f->installed_size);
 		goto out;
 	}
 	for (char *p = f->sha256; *p; p++)

@@ -335,15 +335,84 @@ out:
 	return ret;
 }
 
+/* The next line of [p, end) (without its "\n" or "\r\n") in *l, *n. */
+static const char *next_line(const char *p, const char *end, const char **l, size_t *n)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	const char *le = nl ? nl : end;
+
+	*l = p;
+	*n = (size_t)(le - p) - (le > p && le[-1] == '\r');
+	return nl ? nl + 1 : end;
+}
+
+static bool line_is(const char *l, size_t n, const char *s)
+{
+	return n == strlen(s) && !memcmp(l, s, n);
+}
+
+static bool line_blank(const char *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i] != ' ' && l[i] != '\t')
+			return false;
+	return true;
+}
+
+/* An InRelease is one clearsigned message and nothing else: gpgv checks
+ * what is inside and ignores text around it, which a reader of the file
+ * (or a tool that does not extract the signed text) would take as the
+ * archive's.  apt refuses it too ("does not start with a signed message
+ * block", "contains unsigned lines"); blank lines around are fine. */
+static int clearsign_framing(const char *where, const strbuf *in, perr *e)
+{
+	const char *p = in->buf ? in->buf : "", *end = p + in->len, *l;
+	size_t n;
+	int state = 0; /* 0 before the message, 1 in it, 2 in the signature, 3 after */
+
+	if (memchr(p, '\0', in->len))
+		return perr_set(e, "%s: InRelease holds a NUL byte", where);
+	while (p < end) {
+		p = next_line(p, end, &l, &n);
+		switch (state) {
+		case 0:
+			if (line_is(l, n, "-----BEGIN PGP SIGNED MESSAGE-----"))
+				state = 1;
+			else if (!line_blank(l, n))
+				return perr_set(e, "%s: InRelease has unsigned text before the signed message",
+						where);
+			break;
+		case 1:
+			if (line_is(l, n, "-----BEGIN PGP SIGNATURE-----"))
+				state = 2;
+			break;
+		case 2:
+			if (line_is(l, n, "-----END PGP SIGNATURE-----"))
+				state = 3;
+			break;
+		default:
+			if (!line_blank(l, n))
+				return perr_set(e, "%s: InRelease has unsigned text after the signature",
+						where);
+		}
+	}
+	if (state == 0)
+		return perr_set(e, "%s: InRelease is not a clearsigned message", where);
+	if (state != 3)
+		return perr_set(e, "%s: InRelease has no (complete) signature block", where);
+	return 0;
+}
+
 /* The cleartext of an InRelease without checking it (trusted: true only):
  * RFC 4880 section 7, dash-escaped lines between the header and the
  * signature. */
 int release_clearsign_text(const char *where, const strbuf *in, strbuf *text, perr *e)
 {
-	const char *p = sb_str(in), *body;
+	const char *p, *body;
 
-	if (!str_starts(p, "-----BEGIN PGP SIGNED MESSAGE-----"))
-		return perr_set(e, "%s: InRelease is not a clearsigned message", where);
+	if (clearsign_framing(where, in, e) < 0)
+		return -1;
+	p = strstr(sb_str(in), "-----BEGIN PGP SIGNED MESSAGE-----");
 	body = strstr(p, "\n\n");
 	if (!body)
 		return perr_set(e, "%s: InRelease has no message body", where);
@@ -362,6 +431,28 @@ int release_clearsign_text(const char *where, const strbuf *in, strbuf *text, pe
 }
 
 /* ---- Release parsing --------------------------------------------------- */
+
+/* How far a Release's Date may be ahead of the clock: PARE_MAX_CLOCK_SKEW
+ * seconds, default apt's Acquire::Max-FutureTime. */
+#define MAX_CLOCK_SKEW_DEFAULT 10
+
+static int max_clock_skew(int64_t *out, perr *e)
+{
+	const char *v = getenv("PARE_MAX_CLOCK_SKEW");
+	char *end;
+
+	*out = MAX_CLOCK_SKEW_DEFAULT;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	/* at most a year: beyond it, the check would be off */
+	if (strspn(v, "0123456789") != strlen(v) || errno || *end || n > 31622400ULL)
+		return perr_set(e, "PARE_MAX_CLOCK_SKEW='%s': not a number of seconds from 0 to "
+				"31622400", v);
+	*out = (int64_t)n;
+	return 0;
+}
 
 int release_parse(struct release *rel, const char *text, perr *e)
 {
@@ -457,6 +548,17 @@ int release_parse(struct release *rel, const char *text, perr *e)
 	}
 	if (parse_rfc2822(rel->meta.date, &rel->meta.date_epoch) < 0) {
 		perr_set(e, "%s: Release: unparsable Date '%s'", rel->where, rel->meta.date);
+		goto out;
+	}
+	/* a Date in the future would be the rollback memory: every genuine
+	 * Release after it would be refused as older (apt: Max-FutureTime) */
+	int64_t skew;
+	if (max_clock_skew(&skew, e) < 0)
+		goto out;
+	if (rel->meta.date_epoch > (int64_t)time(NULL) + skew) {
+		perr_set(e, "%s: Release Date %s is in the future (more than %lld s ahead of this "
+			 "machine's clock; PARE_MAX_CLOCK_SKEW)", rel->where, rel->meta.date,
+			 (long long)skew);
 		goto out;
 	}
 	/* A Release signed for another suite must not stand in for this one. */
@@ -635,7 +737,8 @@ int release_load(const struct recipe_repo *rr, const char *suite,
 			sb_add(&text, rel.buf, rel.len);
 		}
 	} else if (have_inrel) {
-		if (gpgv_verify(out->where, rr->keyring, &inrel, NULL, &text, e) < 0)
+		if (clearsign_framing(out->where, &inrel, e) < 0 ||
+		    gpgv_verify(out->where, rr->keyring, &inrel, NULL, &text, e) < 0)
 			goto out;
 	} else if (have_gpg) {
 		if (gpgv_verify(out->where, rr->keyring, &gpg, &rel, &text, e) < 0)

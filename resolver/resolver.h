@@ -119,6 +119,17 @@ struct lock_repo {
 	char *url;               /* NOT written to the lock: runtime only */
 };
 
+/* The largest number recipes.lock holds (sizes; 2^53 - 1, the largest
+ * integer a JSON reader's double keeps exactly, and the one after it is
+ * not rounded down to it): a Packages index with more is refused, so
+ * lock_read takes back whatever lock_write wrote. */
+#define LOCK_NUM_MAX 9007199254740991ULL
+
+/* A .deb's pool path is safe to join to a URL and a cache directory: not
+ * empty, relative, no "." or ".." segment, no empty segment, no byte
+ * <= ' ', no backslash (the Packages scan and lock_read both apply it). */
+bool deb_filename_ok(const char *s);
+
 struct lock_pkg {
 	char *name, *version, *architecture;
 	char *source, *source_version;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -480,6 +481,11 @@ int signer_load_private(const char *ref, signer_key **out, perr *e)
 	}
 	if (read_file(ref, &buf, 1 << 20, e) < 0)
 		goto out;
+	/* as ssh does, but a warning: a key readable by others may be theirs */
+	struct stat st;
+	if (stat(ref, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+		warning("private key '%s' is readable or writable by group or others (mode %04o; "
+			"chmod 600 it)", ref, (unsigned)(st.st_mode & 07777));
 	b = BIO_new_mem_buf(buf.buf, (int)buf.len);
 	if (!PEM_read_bio(b, &name, &header, &data, &len)) {
 		perr_set(e, "'%s': not a PEM private key", ref);

@@ -141,7 +141,7 @@ recipe memo "file://$W/memo" "$W/memo/keyring.gpg" "packages: [hello, libssl3]"
 check_eq "recipe restored: the earlier answer is kept no more (one file a recipe and arch)" 0 "$(cached "$(mlock)")"
 # a new upload: the InRelease changes, so the kept answer is not used
 sed 's/^Version: .*/Version: 9.9-1/' "$PARE_SRC/tests/fixtures/packages/libssl3.pkg" >"$W/libssl3-new.pkg"
-FIXTURE_DATE="Sun, 01 Jan 2040 00:00:00 UTC" "$PARE_SRC/tests/fixtures/mkrepo" --add "$W/memo" "$W/libssl3-new.pkg" >/dev/null 2>&1
+FIXTURE_DATE="Wed, 01 Jan 2025 00:00:00 UTC" "$PARE_SRC/tests/fixtures/mkrepo" --add "$W/memo" "$W/libssl3-new.pkg" >/dev/null 2>&1
 out=$(mlock)
 check_eq "new upload: solved" 0 "$(cached "$out")"
 has "$(L=$W/memo.lock closure memo)" libssl3=9.9-1 && ok "new upload: locked" ||
@@ -246,6 +246,19 @@ fi
 grep -q '"GET /dists/stable/InRelease' "$PARE_SCRIPT_TMP"/http-port.*.log 2>/dev/null &&
 	ok "the http server was asked for InRelease" || fail "the http server was asked for InRelease"
 for f in "$R"/*.yaml; do sed -i "s|url: $http\$|url: $U|" "$f"; done
+# credentials in a repository URL are never shown: not in the error, not in --verbose lines
+cred=$(tmpdir)
+recipe cred "${http/http:\/\//http://pareuser:s3cr3t-pw@}/nope" "$K" "packages: [hello]"
+rc=0
+err=$(env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$cred/lock" "$PARE" --verbose lock cred 2>&1) || rc=$?
+check_eq "a fetch from a URL with a password fails (exit 2)" 2 "$rc"
+[[ $err != *s3cr3t-pw* && $err != *pareuser* && $err == *"http://***@127.0.0.1:"*"/nope"* ]] &&
+	ok "the password is not printed (stderr and --verbose)" || fail "the password is not printed" "$err"
+recipe cred "${http/http:\/\//http://s3cr3t-token@}/nope" "$K" "packages: [hello]"
+err=$(env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$cred/lock" "$PARE" --verbose lock cred 2>&1) || true
+[[ $err != *s3cr3t-token* && $err == *"http://***@127.0.0.1:"* ]] &&
+	ok "a token as the user name is not printed" || fail "a token as the user name is not printed" "$err"
+rm -f "$R/cred.yaml"
 check "lock over file:// again" plock
 
 check "lock --check: up to date" plock --check
@@ -325,6 +338,35 @@ FIXTURE_DATE="Tue, 03 Jan 2023 00:00:00 UTC" "$PARE_SRC/tests/fixtures/mkrepo" -
 check "lock from a newer Release" env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$L" "$PARE" --quiet lock lie
 "$PARE_SRC/tests/fixtures/mkrepo" --resign "$r" >/dev/null 2>&1
 refused "rollback to an older Release" "Release Date Mon, 02 Jan 2023 00:00:00 UTC is older than Tue, 03 Jan 2023 00:00:00 UTC in recipes.lock: refusing a rollback"
+
+# a Date in the future would become the rollback memory and lock out every genuine Release
+r=$(fresh)
+FIXTURE_DATE="Thu, 01 Jan 2099 00:00:00 UTC" "$PARE_SRC/tests/fixtures/mkrepo" --resign "$r" >/dev/null 2>&1
+refused "Release dated 2099" "stable: Release Date Thu, 01 Jan 2099 00:00:00 UTC is in the future \(more than 10 s ahead"
+soon=$(date -u -d '+1 hour' '+%a, %d %b %Y %H:%M:%S UTC')
+FIXTURE_DATE="$soon" "$PARE_SRC/tests/fixtures/mkrepo" --resign "$r" >/dev/null 2>&1
+refused "Release dated an hour ahead" "Release Date $soon is in the future"
+check "PARE_MAX_CLOCK_SKEW=7200 accepts it" env PARE_MAX_CLOCK_SKEW=7200 PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$W/skew.lock" "$PARE" --quiet lock lie
+check_fails "PARE_MAX_CLOCK_SKEW must be a number" "PARE_MAX_CLOCK_SKEW='-1': not a number of seconds" \
+	env PARE_MAX_CLOCK_SKEW=-1 PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$W/skew.lock" "$PARE" --quiet lock lie
+# unsigned text around the clearsigned block: refused as apt does
+r=$(fresh)
+{ printf 'Origin: Evil\nSuite: stable\n\n'; cat "$r/dists/stable/InRelease"; } >"$r/x" && mv "$r/x" "$r/dists/stable/InRelease"
+refused "unsigned text before the signed message" "stable: InRelease has unsigned text before the signed message"
+r=$(fresh)
+printf '\nSHA256:\n %064d 1 main/binary-amd64/Packages\n' 0 >>"$r/dists/stable/InRelease"
+refused "unsigned text after the signature" "stable: InRelease has unsigned text after the signature"
+r=$(fresh)
+cat "$r/dists/stable/InRelease" "$r/dists/stable/InRelease" >"$r/x" && mv "$r/x" "$r/dists/stable/InRelease"
+refused "two signed messages" "stable: InRelease has unsigned text after the signature"
+r=$(fresh)
+recipe lie "file://$r" trusted "packages: [hello]"
+rm "$r/dists/stable/Release" # trusted: true reads InRelease only without a Release
+printf 'Evil: yes\n' >>"$r/dists/stable/InRelease"
+refused "trusted: true: unsigned text after the signature" "stable: InRelease has unsigned text after the signature"
+r=$(fresh)
+{ printf '\n\n'; cat "$r/dists/stable/InRelease"; printf '\n \n'; } >"$r/x" && mv "$r/x" "$r/dists/stable/InRelease"
+check "blank lines around the clearsigned block are fine" env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$W/blank.lock" "$PARE" --quiet lock lie
 
 # No keyring in the recipe: the keyrings apt trusts, binary or armored
 apt=$(tmpdir)

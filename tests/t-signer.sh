@@ -171,6 +171,11 @@ t_run "verify --json" sh -c "'$PARE' verify --json --key k-ecdsa-p256.pub $L | j
 t_run "verify --arch arm64" sh -c "'$PARE' verify --arch arm64 --key k-ecdsa-p256.pub $L | grep -q 'ok   signature   arm64'"
 t_fails "verify --arch unknown" "no image for architecture" "$PARE" verify --arch s390x --key k-ecdsa-p256.pub $L
 t_run "default --ref comes from the layout" sh -c "cp -r base L-def && '$PARE' -q sign --key k-plain.key L-def"
+cp k-plain.key k-open.key && chmod 644 k-open.key
+t_run "sign warns about a private key readable by others" sh -c "cp -r base L-open && '$PARE' -q sign --key k-open.key L-open 2>w/open.err && grep -q \"warning: private key 'k-open.key' is readable or writable by group or others (mode 0644\" w/open.err"
+chmod 620 k-open.key
+t_run "sign warns about a private key writable by the group" sh -c "rm -rf L-open && cp -r base L-open && '$PARE' -q sign --key k-open.key L-open 2>w/open.err && grep -q 'mode 0620' w/open.err"
+t_run "no warning for a 0600 private key" sh -c "rm -rf L-open && cp -r base L-open && '$PARE' -q sign --key k-plain.key L-open 2>w/open.err && ! grep -q warning w/open.err"
 sig_of L-def "$AMD"
 t_run "default docker-reference is the image name" grep -q '"docker-reference":"hello"' w/payload
 

@@ -2,6 +2,7 @@
 #include "../../common/common.h"
 #include "tap.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -89,6 +90,28 @@ int main(void)
 	       "parse_rfc2822 takes only +HHMM/-HHMM offsets");
 	TAP_OK(parse_rfc2822("Sat, 10 May 2025 03:53:22 -0500", &t) == 0 && t == 1746867202,
 	       "parse_rfc2822 applies negative offsets");
+
+	/* credentials in URLs, anywhere in a message */
+	struct { const char *in, *want; } red[] = {
+		{ "http://u:pw@127.0.0.1:8080/a", "http://***@127.0.0.1:8080/a" },
+		{ "cannot fetch 'https://tok@h/x/y': HTTP 404", "cannot fetch 'https://***@h/x/y': HTTP 404" },
+		{ "a http://u:p@h b https://h/c@d git+ssh://git@h:r", "a http://***@h b https://h/c@d git+ssh://***@h:r" },
+		{ "http://u:p%40x@h?q=a@b#f@g", "http://***@h?q=a@b#f@g" },
+		{ "no url: a@b, ://x@y, 1://z@w", "no url: a@b, ://x@y, 1://z@w" },
+		{ "http://h/ http://@h", "http://h/ http://***@h" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(red); i++) {
+		char *r = url_redact(red[i].in);
+		TAP_STREQ(r, red[i].want, "url_redact '%s'", red[i].in);
+		free(r);
+	}
+	perr_set(&e, "repository %s stable: %s", "http://user:secret@h/p", "no InRelease");
+	TAP_STREQ(e.msg, "repository http://***@h/p stable: no InRelease", "perr_set redacts");
+	perr_prefix(&e, "x %s", "https://a:b@h");
+	TAP_OK(!strstr(e.msg, "a:b"), "perr_prefix redacts");
+	errno = ENOENT;
+	perr_errno(&e, "open %s", "file://u:p@h/x");
+	TAP_OK(!strstr(e.msg, "u:p"), "perr_errno redacts");
 
 	TAP_OK(rm_rf(dir, &e) == 0 && !path_exists(dir), "rm_rf removes the tree");
 	free(f), free(sub), free(url), free(dest), free(bad_dest);

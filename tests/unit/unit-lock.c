@@ -262,6 +262,99 @@ int main(void)
 	}
 	TAP_OK(packages_check("P", "", 0, &n, &e) == 0 && n == 0, "an empty index is fine");
 
+	/* numbers: digits only, at most LOCK_NUM_MAX (what the lock holds) */
+#define NUMS "Package: aa\nVersion: 1\nArchitecture: all\nFilename: a/b\nSize: %s\n" \
+	     "Installed-Size: %s\nSHA256: %s\n"
+	struct { const char *size, *isize, *want; } nums[] = {
+		{ "9007199254740991", "9007199254740991", NULL },
+		{ "0", "0", NULL },
+		{ "1", "99999999999999999999999", "P:1: package aa: invalid Installed-Size '9999" },
+		{ "1", "-5", "invalid Installed-Size '-5'" },
+		{ "1", "+5", "invalid Installed-Size '+5'" },
+		{ "1", "9007199254740992", "invalid Installed-Size" },
+		{ "1", "", "invalid Installed-Size ''" },
+		{ "1", "1 2", "invalid Installed-Size" },
+		{ "9007199254740992", "1", "invalid Size '9007199254740992'" },
+		{ "18446744073709551615", "1", "invalid Size" },
+		{ "99999999999999999999999", "1", "invalid Size" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(nums); i++) {
+		char *t = xasprintf(NUMS, nums[i].size, nums[i].isize, SHA);
+		perr e2 = { 0, "" };
+		int rc = packages_check("P", t, strlen(t), &n, &e2);
+		if (!nums[i].want)
+			TAP_OK(rc == 0, "Size %s Installed-Size %s accepted: %s", nums[i].size,
+			       nums[i].isize, e2.msg);
+		else
+			TAP_OK(rc < 0 && strstr(e2.msg, nums[i].want), "Size %s Installed-Size %s refused: %s",
+			       nums[i].size, nums[i].isize, e2.msg);
+		free(t);
+	}
+	/* the same Filename rule for the index and the lock: "a..b" is a name */
+	char *dots = xasprintf("Package: aa\nVersion: 1\nArchitecture: all\n"
+			       "Filename: pool/a..b/aa_1..2.deb\nSize: 1\nSHA256: %s\n", SHA);
+	TAP_OK(packages_check("P", dots, strlen(dots), &n, &e) == 0, "Filename with '..' in a name accepted");
+	free(dots);
+
+	/* every field at its limits: lock_write -> lock_read -> lock_write */
+	{
+		struct lock lim = { 1, NULL, 0 }, lb;
+		struct lock_recipe lr;
+		strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+		char *lp = path_join(dir, "limits.lock");
+		build(&lr, "lim \"\\ \xc3\xa9", "1");
+		lr.source_date_epoch = 253402300799LL;
+		struct lock_pkg *q = &lr.archs[0].pkgs[0];
+		q->size = LOCK_NUM_MAX;
+		q->installed_size = LOCK_NUM_MAX;
+		free(q->filename);
+		q->filename = xstrdup("pool/a..b/~+_%:=@,/d_1..2.deb");
+		free(q->version);
+		q->version = xstrdup("99999999:1.0~rc1+b2-0.1~");
+		lr.archs[0].pkgs[1].size = 0;
+		lr.archs[0].pkgs[1].installed_size = 0;
+		free(lr.repos[0].date);
+		lr.repos[0].date = xstrdup("Fri, 31 Dec 9999 23:59:59 UTC");
+		lock_put(&lim, &lr);
+		TAP_OK(lock_write(lp, &lim, &e) == 0, "limits: lock_write: %s", e.msg);
+		TAP_OK(lock_read(lp, &lb, false, &e) == 0, "limits: lock_read: %s", e.msg);
+		const struct lock_recipe *rb = lb.nrecipes == 1 ? &lb.recipes[0] : NULL;
+		const struct lock_pkg *qb = rb ? &rb->archs[0].pkgs[3] : NULL;
+		TAP_OK(qb && !strcmp(qb->name, "d") && qb->size == LOCK_NUM_MAX &&
+			       qb->installed_size == LOCK_NUM_MAX &&
+			       !strcmp(qb->filename, "pool/a..b/~+_%:=@,/d_1..2.deb") &&
+			       !strcmp(qb->version, "99999999:1.0~rc1+b2-0.1~") &&
+			       rb->archs[0].pkgs[0].size == 0 && rb->source_date_epoch == 253402300799LL &&
+			       !strcmp(rb->name, "lim \"\\ \xc3\xa9"),
+		       "limits: every field read back as written");
+		lock_format(&lim, &a);
+		if (rb)
+			lock_format(&lb, &b);
+		TAP_OK(a.len && a.len == b.len && !memcmp(a.buf, b.buf, a.len), "limits: byte-identical");
+		/* beyond them: not written, and the file on disk is left alone */
+		lim.recipes[0].archs[0].pkgs[0].size = LOCK_NUM_MAX + 1;
+		TAP_OK(lock_write(lp, &lim, &e) < 0 && strstr(e.msg, "\"size\" must be a non-negative integer"),
+		       "lock_write refuses a size lock_read would refuse: %s", e.msg);
+		lim.recipes[0].archs[0].pkgs[0].size = 1;
+		lim.recipes[0].archs[0].pkgs[0].installed_size = LOCK_NUM_MAX + 1;
+		TAP_OK(lock_write(lp, &lim, &e) < 0 && strstr(e.msg, "installed_size"),
+		       "lock_write refuses an installed_size lock_read would refuse");
+		lim.recipes[0].archs[0].pkgs[0].installed_size = 1;
+		free(lim.recipes[0].archs[0].pkgs[0].version);
+		lim.recipes[0].archs[0].pkgs[0].version = xstrdup("1\n2");
+		TAP_OK(lock_write(lp, &lim, &e) < 0 && strstr(e.msg, "control character"),
+		       "lock_write refuses a control character");
+		sb_reset(&b);
+		read_file(lp, &b, 0, &e);
+		TAP_OK(a.len == b.len && !memcmp(a.buf, b.buf, a.len), "refused writes left the file alone");
+		lock_free(&lim);
+		if (rb)
+			lock_free(&lb);
+		sb_release(&a);
+		sb_release(&b);
+		free(lp);
+	}
+
 	lock_free(&l);
 	lock_free(&back);
 	sb_release(&s1);
