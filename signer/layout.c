@@ -262,6 +262,7 @@ void targets_free(struct target *t, size_t n)
 		free(t[i].digest);
 		free(t[i].media_type);
 		free(t[i].arch);
+		free(t[i].git_commit);
 		cJSON_Delete(t[i].doc);
 	}
 	free(t);
@@ -320,6 +321,7 @@ int layout_targets(const struct layout *l, struct target **out, size_t *n,
 		}
 		if (ref && !*ref_name)
 			*ref_name = xstrdup(ref);
+		size_t first = nt;
 		if (is_index_mt(mt)) {
 			target_add(&t, &nt, &alloc, d, xstrdup("index"), doc);
 			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "manifests")) {
@@ -347,6 +349,12 @@ int layout_targets(const struct layout *l, struct target **out, size_t *n,
 			cJSON_Delete(cfg), cfg = NULL;
 			target_add(&t, &nt, &alloc, d, arch ? arch : xstrdup("unknown"), doc);
 			doc = NULL;
+		}
+		/* the image and its manifests were built from this commit */
+		for (size_t i = first; i < nt; i++) {
+			const char *commit = annotation(d, "dev.pare.recipe.git-commit");
+			t[i].git_commit = commit ? xstrdup(commit) : NULL;
+			t[i].git_dirty = annotation(d, "dev.pare.recipe.git-dirty") != NULL;
 		}
 	}
 	if (!nt) {
