@@ -260,6 +260,17 @@ provenance() {
 	done | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
 check_eq "the SLSA provenance lists the recipes' git commit" "$rev" "$(provenance "$W/git")"
+# the .debs as resolvedDependencies: named by their pool path (docs/signing.md), the ones the lock has
+uris() {
+	local b
+	for b in "$1"/blobs/sha256/*; do
+		jq -r 'select(.payloadType? == "application/vnd.in-toto+json") | .payload | @base64d | fromjson
+			| select(.predicateType | test("slsa.dev/provenance"))
+			| .predicate.buildDefinition.resolvedDependencies[] | .uri // empty | select(endswith(".deb"))' "$b" 2>/dev/null
+	done | sort -u
+}
+check_eq "provenance: each .deb's uri is its pool path from the lock" \
+	"$(jq -r '.recipes.lic.archs[].packages[].filename' "$PARE_LOCK" | sort -u)" "$(uris "$W/git")"
 echo "unrelated" >"$PARE_RECIPES/NOTES" && git -C "$PARE_RECIPES" add NOTES &&
 	git -C "$PARE_RECIPES" -c user.name=t -c user.email=t@invalid commit -qm "unrelated change" ||
 	fail "second git commit"
