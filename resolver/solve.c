@@ -276,7 +276,7 @@ static bool alt_providers(Pool *pool, Id alt, const char *locked, Queue *provs)
 
 struct or_group {
 	Id dep;       /* the REL_OR dependency */
-	int state;    /* 1: target favored, 2: the favor dropped, keep[] favored */
+	int state;    /* 1: the first alternative favored; 2: instead, the one the closure needs anyway */
 	Queue favor;  /* the solvables favored for it */
 };
 
