@@ -254,6 +254,8 @@ static void target_add(struct target **t, size_t *n, size_t *alloc, const cJSON 
 	x->arch = arch;
 	x->is_index = is_index_mt(x->media_type);
 	x->doc = doc;
+	x->git_commit = NULL; /* set by layout_targets once the image is read */
+	x->git_dirty = false;
 }
 
 void targets_free(struct target *t, size_t n)
