@@ -142,13 +142,14 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else {
-			fprintf(stderr, "pare: unknown option '%s'\n", argv[i]);
-			usage(stderr);
+			/* an error is one line; the list is one 'pare help' away */
+			fprintf(stderr, "pare: unknown option '%s' (see 'pare help')\n", argv[i]);
 			return 2;
 		}
 	}
 	if (i >= argc) {
 		usage(stderr);
+		fprintf(stderr, "pare: no command given (see 'pare help')\n");
 		return 2;
 	}
 	c = find_command(argv[i]);

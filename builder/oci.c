@@ -203,12 +203,10 @@ int oci_image_json(const struct build_ctx *c, struct oci_image *img, perr *e)
 		cJSON_AddStringToObject(ann, "dev.pare.recipe.name", r->name);
 	if (c->lr && c->lr->recipe_sha256)
 		cJSON_AddStringToObject(ann, "dev.pare.recipe.sha256", c->lr->recipe_sha256);
-	if (c->o && c->o->git_commit) {
-		cJSON_AddStringToObject(ann, "org.opencontainers.image.revision", c->o->git_commit);
-		cJSON_AddStringToObject(ann, "dev.pare.recipe.git-commit", c->o->git_commit);
-		if (c->o->git_dirty)
-			cJSON_AddStringToObject(ann, "dev.pare.recipe.git-dirty", "true");
-	}
+	/* The recipes' git commit is not here: the image is a function of the
+	 * recipe and its lock entry, so a commit that changes neither must not
+	 * change its digest.  oci_write records the commit beside the image, in
+	 * the layout's index.json, where the signer's provenance takes it. */
 	if (c->o && c->o->source_url && *c->o->source_url)
 		cJSON_AddStringToObject(ann, "org.opencontainers.image.source", c->o->source_url);
 	for (size_t i = 0; r && i < r->nannotations; i++) {
@@ -901,6 +899,12 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 			sb_addf(&tags, "%s%s", i ? "," : "", o->more_tags->v[i]);
 		cJSON_AddStringToObject(ann, "dev.pare.tags", tags.buf);
 		sb_release(&tags);
+	}
+	/* where the recipe came from: provenance, not part of the image */
+	if (o->git_commit) {
+		cJSON_AddStringToObject(ann, "dev.pare.recipe.git-commit", o->git_commit);
+		if (o->git_dirty)
+			cJSON_AddStringToObject(ann, "dev.pare.recipe.git-dirty", "true");
 	}
 	cJSON_AddItemToArray(m, d);
 	for (size_t i = 0; i < narts; i++) {

@@ -227,6 +227,134 @@ static void disfavor_impostors(Pool *pool, Repo *installed, char *impostor)
 	free(real);
 }
 
+/*
+ * Debian or-groups.  For `Depends: a | b` apt installs the first
+ * alternative that can be satisfied, unless one of them is installed
+ * already (then it keeps that one).  libsolv sees `a | b` as one
+ * dependency whose providers it sorts by name and version, so its choice
+ * follows the order of the indexes, not the dependency.  So after each
+ * solve every or-group of the closure is checked: when no alternative is
+ * in the solution except a later one than the first satisfiable one, the
+ * first one's providers are favored and the recipe solved again.  A
+ * favor only steers a choice: an alternative the solution installs for
+ * another reason (a requested package, a hard dependency decided first)
+ * still satisfies the group and nothing more is added, which is apt's
+ * "keep it".  When a favored alternative ends up installed beside another
+ * alternative of the same group that the rest of the closure needs anyway,
+ * the favor is dropped again: apt would have kept the other one.
+ */
+
+/* the alternatives of dependency dep, in the dependency's order */
+static void or_alternatives(Pool *pool, Id dep, Queue *alts)
+{
+	while (ISRELDEP(dep)) {
+		Reldep *rd = GETRELDEP(pool, dep);
+		if (rd->flags != REL_OR)
+			break;
+		or_alternatives(pool, rd->name, alts);
+		dep = rd->evr;
+	}
+	queue_push(alts, dep);
+}
+
+/* Can alternative alt be installed at all: a provider that is an assumed
+ * stub, or one of a name neither assumed nor excluded (locked[name]).
+ * Its providers that can be are put in provs. */
+static bool alt_providers(Pool *pool, Id alt, const char *locked, Queue *provs)
+{
+	Id p, pp;
+
+	queue_empty(provs);
+	FOR_PROVIDES(p, pp, alt) {
+		Solvable *s = pool_id2solvable(pool, p);
+		if (s->repo == pool->installed ||
+		    (s->name >= pool->ss.nstrings || !locked[s->name]))
+			queue_push(provs, p);
+	}
+	return provs->count > 0;
+}
+
+struct or_group {
+	Id dep;       /* the REL_OR dependency */
+	int state;    /* 1: the first alternative favored; 2: instead, the one the closure needs anyway */
+	Queue favor;  /* the solvables favored for it */
+};
+
+/* One pass over the or-groups of the solution's packages (see above);
+ * true when a favor was added or changed, so the recipe is solved again. */
+static bool check_or_groups(Solver *solv, Repo *installed, const char *locked,
+			    struct or_group **groups, size_t *ngroups, size_t *galloc)
+{
+	Pool *pool = solv->pool;
+	Transaction *trans = solver_create_transaction(solv);
+	Queue alts, provs;
+	bool changed = false;
+
+	queue_init(&alts);
+	queue_init(&provs);
+	for (int i = 0; i < trans->steps.count; i++) {
+		Solvable *s = pool_id2solvable(pool, trans->steps.elements[i]);
+		if (s->repo == installed || !s->requires)
+			continue;
+		for (Id *dp = s->repo->idarraydata + s->requires; *dp; dp++) {
+			if (!ISRELDEP(*dp) || GETRELDEP(pool, *dp)->flags != REL_OR)
+				continue;
+			struct or_group *g = NULL;
+			for (size_t k = 0; k < *ngroups && !g; k++)
+				if ((*groups)[k].dep == *dp)
+					g = &(*groups)[k];
+			if (g && g->state == 2)
+				continue;
+			queue_empty(&alts);
+			or_alternatives(pool, *dp, &alts);
+			int target = -1, other = -1;
+			bool target_in = false;
+			for (int a = 0; a < alts.count; a++) {
+				Id p, pp;
+				bool in = false;
+				FOR_PROVIDES(p, pp, alts.elements[a])
+					if (solver_get_decisionlevel(solv, p) > 0)
+						in = true;
+				if (target < 0 && alt_providers(pool, alts.elements[a], locked, &provs)) {
+					target = a;
+					target_in = in;
+				} else if (in && other < 0) {
+					other = a;
+				}
+			}
+			if (target < 0 || other < 0)
+				continue; /* nothing to choose, or the first one alone */
+			if (!g) {
+				ALLOC_GROW(*groups, *ngroups + 1, *galloc);
+				g = &(*groups)[(*ngroups)++];
+				g->dep = *dp;
+				g->state = 0;
+				queue_init(&g->favor);
+			}
+			if (g->state == 0 && !target_in) {
+				/* a later alternative in place of the first: favor it */
+				alt_providers(pool, alts.elements[target], locked, &g->favor);
+				g->state = 1;
+				changed = true;
+			} else if (g->state == 1 && target_in) {
+				/* the favored one and another one the closure needs
+				 * anyway: apt keeps that other one */
+				Id p, pp;
+				queue_empty(&g->favor);
+				FOR_PROVIDES(p, pp, alts.elements[other])
+					if (solver_get_decisionlevel(solv, p) > 0)
+						queue_push(&g->favor, p);
+				g->state = 2;
+				changed = true;
+			}
+		}
+	}
+	queue_free(&alts);
+	queue_free(&provs);
+	transaction_free(trans);
+	return changed;
+}
+
 /* Load every index of rels[idx[0..n)] (components x {arch, all}) into a
  * fresh pool; repo->appdata is the position in idx, which is the lock's
  * repository index for every recipe that shares this pool. */
@@ -277,9 +405,12 @@ static int solve_arch(const struct recipe *r, Pool *pool, const char *arch,
 	Solver *solv = NULL;
 	Transaction *trans = NULL;
 	Queue job, closure;
-	char *impostor = NULL;
+	char *impostor = NULL, *locked = NULL;
 	enum job_kind *kinds = NULL;
-	size_t nkinds = 0, kalloc = 0;
+	size_t nkinds = 0, kalloc = 0, nbasekinds = 0, ngroups = 0, galloc = 0;
+	struct or_group *groups = NULL;
+	Queue disfavored;
+	int nbase = 0;
 	strbuf msg = STRBUF_INIT;
 	char *prefix = xasprintf("%s %s", r->name, arch);
 	Repo *installed;
@@ -288,6 +419,7 @@ static int solve_arch(const struct recipe *r, Pool *pool, const char *arch,
 
 	queue_init(&job);
 	queue_init(&closure);
+	queue_init(&disfavored);
 	t0 = now_ms();
 
 	installed = repo_create(pool, "assumed");
@@ -336,11 +468,33 @@ static int solve_arch(const struct recipe *r, Pool *pool, const char *arch,
 	}
 	/* Solve; if the answer uses an impostor (see disfavor_impostors),
 	 * disfavor the ones it used and solve again.  Most closures have none,
-	 * and disfavoring all ~500 of Debian's up front costs every solve. */
+	 * and disfavoring all ~500 of Debian's up front costs every solve.
+	 * Then the same for or-groups answered with a later alternative than
+	 * apt would take (see check_or_groups). */
 	impostor = xcalloc((size_t)pool->nsolvables + 1, 1);
 	disfavor_impostors(pool, installed, impostor);
+	locked = xcalloc((size_t)pool->ss.nstrings + 1, 1);
+	for (Id p = installed->start; p < installed->end; p++)
+		locked[pool_id2solvable(pool, p)->name] = 1;
+	for (size_t i = 0; i < r->exclude.n; i++) {
+		Id n = pool_str2id(pool, r->exclude.v[i], 0);
+		if (n && n < pool->ss.nstrings)
+			locked[n] = 1;
+	}
+	nbase = job.count;
+	nbasekinds = nkinds;
 	for (int round = 0;; round++) {
-		Queue used;
+		bool again = false;
+		/* the jobs: the recipe's, then this round's preferences */
+		queue_truncate(&job, nbase);
+		nkinds = nbasekinds;
+		if (disfavored.count)
+			JOB(JOB_ASSUME, SOLVER_DISFAVOR | SOLVER_SOLVABLE_ONE_OF,
+			    pool_queuetowhatprovides(pool, &disfavored));
+		for (size_t k = 0; k < ngroups; k++)
+			if (groups[k].state && groups[k].favor.count)
+				JOB(JOB_ASSUME, SOLVER_FAVOR | SOLVER_SOLVABLE_ONE_OF,
+				    pool_queuetowhatprovides(pool, &groups[k].favor));
 		solv = solver_create(pool);
 		solver_set_flag(solv, SOLVER_FLAG_IGNORE_RECOMMENDED, 1);
 		solver_set_flag(solv, SOLVER_FLAG_ADD_ALREADY_RECOMMENDED, 0);
@@ -350,21 +504,18 @@ static int solve_arch(const struct recipe *r, Pool *pool, const char *arch,
 			goto out;
 		}
 		trans = solver_create_transaction(solv);
-		queue_init(&used);
 		for (int i = 0; i < trans->steps.count; i++) {
 			Id p = trans->steps.elements[i];
 			if (impostor[p] == 1) {
 				impostor[p] = 2; /* disfavored from now on */
-				queue_push(&used, p);
+				queue_push(&disfavored, p);
+				again = true;
 			}
 		}
-		if (!used.count || round >= 3) {
-			queue_free(&used);
+		if (check_or_groups(solv, installed, locked, &groups, &ngroups, &galloc))
+			again = true;
+		if (!again || round >= 8)
 			break;
-		}
-		JOB(JOB_ASSUME, SOLVER_DISFAVOR | SOLVER_SOLVABLE_ONE_OF,
-		    pool_queuetowhatprovides(pool, &used));
-		queue_free(&used);
 		transaction_free(trans);
 		trans = NULL;
 		solver_free(solv);
@@ -452,6 +603,11 @@ out:
 	queue_free(&job);
 	queue_free(&closure);
 	free(impostor);
+	free(locked);
+	queue_free(&disfavored);
+	for (size_t k = 0; k < ngroups; k++)
+		queue_free(&groups[k].favor);
+	free(groups);
 	/* back to the loaded indexes alone, for the next recipe */
 	pool_set_installed(pool, NULL);
 	repo_free(installed, 1);

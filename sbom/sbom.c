@@ -681,8 +681,8 @@ static cJSON *spdx_doc(const struct model *m, bool with_files)
 		add_str(o, "SPDXID", x->spdxid);
 		add_str(o, "name", p->name);
 		add_str(o, "versionInfo", p->version);
-		if (p->filename)
-			add_str(o, "packageFileName", path_basename(p->filename));
+		if (p->filename) /* the pool path, as the provenance names it */
+			add_str(o, "packageFileName", p->filename);
 		split_maintainer(p->maintainer, &mname, &mmail);
 		sb_reset(&sb);
 		if (mname) {
@@ -1039,7 +1039,7 @@ static cJSON *cdx_doc(const struct model *m, bool with_files)
 		}
 		a = add_arr(o, "properties");
 		if (p->filename)
-			cdx_prop(a, "pare:deb:filename", path_basename(p->filename));
+			cdx_prop(a, "pare:deb:filename", p->filename);
 		sb_reset(&sb);
 		sb_addf(&sb, "%zu", x->nfiles);
 		cdx_prop(a, "pare:files:count", sb.buf);

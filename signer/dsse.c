@@ -286,7 +286,9 @@ int build_statements(const struct layout *l, const struct target *t, const char 
 	o = cJSON_AddObjectToObject(bd, "internalParameters");
 	cJSON_AddStringToObject(o, "architecture", t->arch);
 	deps = cJSON_AddArrayToObject(bd, "resolvedDependencies");
-	commit = annotation(t->doc, "dev.pare.recipe.git-commit");
+	/* the layout's index.json records the commit beside the image; a
+	 * manifest of an older pare holds it in its own annotations */
+	commit = t->git_commit ? t->git_commit : annotation(t->doc, "dev.pare.recipe.git-commit");
 	if (commit) {
 		rd = cJSON_CreateObject();
 		const char *src = annotation(t->doc, "org.opencontainers.image.source");
@@ -298,7 +300,7 @@ int build_statements(const struct layout *l, const struct target *t, const char 
 		}
 		o = cJSON_AddObjectToObject(rd, "digest");
 		cJSON_AddStringToObject(o, "gitCommit", commit);
-		if (annotation(t->doc, "dev.pare.recipe.git-dirty")) {
+		if (t->git_commit ? t->git_dirty : annotation(t->doc, "dev.pare.recipe.git-dirty") != NULL) {
 			/* built from a work tree with changes the commit does not hold */
 			o = cJSON_AddObjectToObject(rd, "annotations");
 			cJSON_AddBoolToObject(o, "dirty", 1);

@@ -258,6 +258,8 @@ static void target_add(struct target **t, size_t *n, size_t *alloc, const cJSON 
 	x->arch = arch;
 	x->is_index = is_index_mt(x->media_type);
 	x->doc = doc;
+	x->git_commit = NULL; /* set by layout_targets once the image is read */
+	x->git_dirty = false;
 }
 
 void targets_free(struct target *t, size_t n)
@@ -266,6 +268,7 @@ void targets_free(struct target *t, size_t n)
 		free(t[i].digest);
 		free(t[i].media_type);
 		free(t[i].arch);
+		free(t[i].git_commit);
 		cJSON_Delete(t[i].doc);
 	}
 	free(t);
@@ -324,6 +327,7 @@ int layout_targets(const struct layout *l, struct target **out, size_t *n,
 		}
 		if (ref && !*ref_name)
 			*ref_name = xstrdup(ref);
+		size_t first = nt;
 		if (is_index_mt(mt)) {
 			target_add(&t, &nt, &alloc, d, xstrdup("index"), doc);
 			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "manifests")) {
@@ -351,6 +355,12 @@ int layout_targets(const struct layout *l, struct target **out, size_t *n,
 			cJSON_Delete(cfg), cfg = NULL;
 			target_add(&t, &nt, &alloc, d, arch ? arch : xstrdup("unknown"), doc);
 			doc = NULL;
+		}
+		/* the image and its manifests were built from this commit */
+		for (size_t i = first; i < nt; i++) {
+			const char *commit = annotation(d, "dev.pare.recipe.git-commit");
+			t[i].git_commit = commit ? xstrdup(commit) : NULL;
+			t[i].git_dirty = annotation(d, "dev.pare.recipe.git-dirty") != NULL;
 		}
 	}
 	if (!nt) {

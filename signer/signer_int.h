@@ -47,6 +47,10 @@ struct target {
 	char *arch;     /* "amd64", "arm64/v8", or "index" */
 	bool is_index;
 	cJSON *doc;     /* parsed manifest / index */
+	/* the recipes' git commit and dirty flag, from the layout's index.json
+	 * descriptor (outside the image digest); NULL / false = not recorded */
+	char *git_commit;
+	bool git_dirty;
 };
 
 /* An SBOM artifact found in the layout (subject = an image manifest). */

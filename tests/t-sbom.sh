@@ -245,23 +245,50 @@ check "keygen other" "$PARE" keygen --no-password -o "$W/other"
 check_fails "another key does not verify the build" 'signature|no .*valid|key' \
 	"$PARE" verify --key "$W/other.pub" "$W/signed"
 
-# Recipes in git: the commit goes into the annotations and the SLSA provenance.
+# Recipes in git: the commit goes into the SLSA provenance (through the layout's index.json),
+# not into the image: a commit that touches neither the recipe nor the lock keeps the digest.
 git -C "$PARE_RECIPES" init -q && git -C "$PARE_RECIPES" add lic.yaml &&
 	git -C "$PARE_RECIPES" -c user.name=t -c user.email=t@invalid commit -qm recipes || fail "git commit of the recipes"
 rev=$(git -C "$PARE_RECIPES" rev-parse HEAD)
 check "build from committed recipes" "$PARE" --quiet build lic -o "$W/git" --sign-key "$W/k.key"
 gm=$(jq -r '.manifests[0].digest' "$W/git/index.json")
 gam=$(jq -r '.manifests[0].digest' "$W/git/blobs/sha256/${gm#sha256:}")
-check_eq "manifest names the recipes' revision" \
-	"$(jq -r '.annotations["org.opencontainers.image.revision"]' "$W/git/blobs/sha256/${gam#sha256:}")" "$rev"
+check_eq "the layout records the recipes' commit beside the image" "$rev" \
+	"$(jq -r '.manifests[0].annotations["dev.pare.recipe.git-commit"]' "$W/git/index.json")"
 check "a clean tree is not marked dirty" \
-	jq -e '.annotations["dev.pare.recipe.git-dirty"] == null' "$W/git/blobs/sha256/${gam#sha256:}"
-prov=""
-for b in "$W"/git/blobs/sha256/*; do
-	p=$(jq -r 'select(.payloadType? == "application/vnd.in-toto+json") | .payload | @base64d' "$b" 2>/dev/null) || continue
-	grep -q slsa.dev/provenance <<<"$p" && grep -q "$rev" <<<"$p" && prov=yes
-done
-check_eq "the SLSA provenance lists the recipes' git commit" "$prov" yes
+	jq -e '.manifests[0].annotations["dev.pare.recipe.git-dirty"] == null' "$W/git/index.json"
+check "the commit is in no manifest or index of the image" \
+	jq -e '(.annotations // {}) | has("org.opencontainers.image.revision") or has("dev.pare.recipe.git-commit") | not' \
+	"$W/git/blobs/sha256/${gm#sha256:}" "$W/git/blobs/sha256/${gam#sha256:}"
+# provenance DIR: the commits the layout's SLSA provenance statements name, sorted, unique
+provenance() {
+	local b
+	for b in "$1"/blobs/sha256/*; do
+		jq -r 'select(.payloadType? == "application/vnd.in-toto+json") | .payload | @base64d | fromjson
+			| select(.predicateType | test("slsa.dev/provenance"))
+			| .predicate.buildDefinition.resolvedDependencies[] | .digest.gitCommit // empty' "$b" 2>/dev/null
+	done | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+check_eq "the SLSA provenance lists the recipes' git commit" "$rev" "$(provenance "$W/git")"
+# the .debs as resolvedDependencies: named by their pool path (docs/signing.md), the ones the lock has
+uris() {
+	local b
+	for b in "$1"/blobs/sha256/*; do
+		jq -r 'select(.payloadType? == "application/vnd.in-toto+json") | .payload | @base64d | fromjson
+			| select(.predicateType | test("slsa.dev/provenance"))
+			| .predicate.buildDefinition.resolvedDependencies[] | .uri // empty | select(endswith(".deb"))' "$b" 2>/dev/null
+	done | sort -u
+}
+check_eq "provenance: each .deb's uri is its pool path from the lock" \
+	"$(jq -r '.recipes.lic.archs[].packages[].filename' "$PARE_LOCK" | sort -u)" "$(uris "$W/git")"
+echo "unrelated" >"$PARE_RECIPES/NOTES" && git -C "$PARE_RECIPES" add NOTES &&
+	git -C "$PARE_RECIPES" -c user.name=t -c user.email=t@invalid commit -qm "unrelated change" ||
+	fail "second git commit"
+rev2=$(git -C "$PARE_RECIPES" rev-parse HEAD)
+check "build again after a commit that touches neither recipe nor lock" \
+	"$PARE" --quiet build lic -o "$W/git2" --sign-key "$W/k.key"
+check_eq "same image digest after an unrelated commit" "$gm" "$(jq -r '.manifests[0].digest' "$W/git2/index.json")"
+check_eq "the second build's provenance names the second commit" "$rev2" "$(provenance "$W/git2")"
 check "verify the git build" "$PARE" verify --key "$W/k.pub" "$W/git"
 
 # The index: one SPDX and one CycloneDX document whose subject is the image

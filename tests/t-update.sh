@@ -43,6 +43,9 @@ annotation() {
 	m=$(jq -r --arg a "$HOST" '.manifests[] | select(.platform.architecture == $a) | .digest' "$idx" | cut -d: -f2)
 	jq -r --arg k "$2" '.annotations[$k] // empty' "$W/out/$1/blobs/sha256/$m"
 }
+# recorded NAME KEY: an annotation the layout records beside the image (its index.json
+# descriptor): the recipes' git commit and dirty flag, outside the image digest
+recorded() { jq -r --arg k "$2" '.manifests[0].annotations[$k] // empty' "$W/out/$1/index.json"; }
 # digest NAME: the image's index digest (not the signature tags')
 digest() {
 	jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] // "sha256-" | startswith("sha256-") | not) | .digest' "$W/out/$1/index.json"
@@ -93,7 +96,7 @@ check_eq "ssl: the new libssl3 is locked" "3.0.11-1~deb12u3" \
 	"$(jq -r --arg a "$HOST" '.recipes.ssl.archs[$a].packages[] | select(.name == "libssl3") | .version' "$PARE_LOCK")"
 check "ssl: signed (pare verify)" "$PARE" --quiet verify --key "$W/k.pub" "$W/out/ssl"
 check_eq "ssl: records the commit it was built on, dirty (the lock was not committed yet)" "$HEAD0 true" \
-	"$(annotation ssl org.opencontainers.image.revision) $(annotation ssl dev.pare.recipe.git-dirty)"
+	"$(recorded ssl dev.pare.recipe.git-commit) $(recorded ssl dev.pare.recipe.git-dirty)"
 check_eq "ssl: source URL from git config pare.sourceUrl" "https://git.example/recipes" \
 	"$(annotation ssl org.opencontainers.image.source)"
 check_eq "one new commit" "$HEAD0" "$(git -C "$G" rev-parse HEAD~1)"
@@ -168,7 +171,7 @@ HEADN=$(git -C "$G" rev-parse HEAD)
 check "build through a symlinked recipes directory" env PARE_RECIPES="$W/reclink" \
 	"$PARE" --quiet build hello -o "$W/out/hello-link"
 check_eq "symlinked recipes directory: the commit is recorded" "$HEADN" \
-	"$(annotation hello-link org.opencontainers.image.revision)"
+	"$(recorded hello-link dev.pare.recipe.git-commit)"
 check_eq "symlinked recipes directory: source URL from git config" "https://git.example/recipes" \
 	"$(annotation hello-link org.opencontainers.image.source)"
 mkdir -p "$W/nogit" && cp -r "$G/recipes" "$W/nogit/recipes"
@@ -178,7 +181,7 @@ if git -C "$W/nogit" rev-parse 2>/dev/null; then
 	skip "outside any repository: the test directory is inside one"
 else
 	check_eq "outside any repository: no commit recorded" "" \
-		"$(annotation hello-nogit org.opencontainers.image.revision)"
+		"$(recorded hello-nogit dev.pare.recipe.git-commit)"
 fi
 
 done_testing
