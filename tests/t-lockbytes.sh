@@ -67,4 +67,18 @@ check_fails "last digit: a cached file is refused on the read, naming the cache 
 check "last digit, cached: no output" test ! -e "$W/out-last"
 cp "$W/lock.orig" "$PARE_LOCK"
 
+# --- a manifest pulled by digest, from a registry that sends no Docker-Content-Digest ------
+# (tests/fixtures/nodigestregistry answers every manifest request with the same bytes)
+M=$W/manifest.json
+printf '%s' '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}' >"$M"
+python3 "$PARE_SRC/tests/fixtures/nodigestregistry" "$M" "$W/nd.port" $$ >"$W/nd.log" 2>&1 &
+for _ in $(seq 100); do [[ -s $W/nd.port ]] && break; sleep 0.1; done
+ND=127.0.0.1:$(cat "$W/nd.port")
+GOT=$(sha256sum <"$M" | cut -d' ' -f1)
+WANT=${GOT%?}$([[ ${GOT: -1} == 0 ]] && echo 1 || echo 0) # differs in the last digit only
+check_fails "pull by digest, no Docker-Content-Digest: the bytes are compared with the digest" \
+	"manifest sha256:$WANT: the bytes have digest sha256:$GOT, not sha256:$WANT" \
+	"$PARE" --quiet pull --insecure "$ND" "$ND/img@sha256:$WANT" "$W/pulled"
+check "pull by digest, wrong bytes: nothing written" test ! -e "$W/pulled"
+
 done_testing
