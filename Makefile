@@ -32,7 +32,7 @@ else
 PARE_BIN := $(BUILD)/pare
 endif
 
-.PHONY: all deps check test asan run e2e fuzz clean bench
+.PHONY: all deps check test asan run e2e fuzz mutants clean bench
 all: $(PARE_BIN) $(UNIT_BINS)
 
 $(BUILD)/%.o: %.c $(HEADERS)
@@ -93,6 +93,10 @@ e2e: deps all
 
 fuzz: deps
 	$(MAKE) -C tests/fuzz
+
+# hand-made mutants of security-critical code (tests/mutants.txt); not part of check
+mutants: deps
+	tests/mutants
 
 clean:
 	rm -rf build pare
