@@ -39,7 +39,7 @@ else
 PARE_BIN := $(BUILD)/pare
 endif
 
-.PHONY: all deps check test asan run e2e fuzz clean bench pkgs-missing fresh-check install uninstall
+.PHONY: all deps check test asan run e2e fuzz mutants clean bench pkgs-missing fresh-check install uninstall
 all: $(PARE_BIN) $(UNIT_BINS)
 
 ifneq ($(PKGS_OK),yes)
@@ -151,6 +151,10 @@ uninstall: $(BUILD)/man/pare.1
 # make run, then make check, in a fresh bookworm chroot (tests/fresh-check; root).
 fresh-check:
 	tests/fresh-check
+
+# hand-made mutants of security-critical code (tests/mutants.txt); not part of check
+mutants: deps
+	tests/mutants
 
 clean:
 	rm -rf build pare

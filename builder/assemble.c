@@ -767,6 +767,13 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 
 			j->held += it->d.bytes;
 			r = deb_insert(c->tree, it->pkgi, &it->d, &c->pol, &j->rec, e);
+			if (r < 0 && it->d.bad_digest) {
+				/* not the .deb its name promises: out of the
+				 * cache, so that it is fetched again */
+				if (unlink(it->path) < 0 && errno != ENOENT)
+					warning("cannot remove %s: %s", it->path, strerror(errno));
+				c->bad_deb = true;
+			}
 			deb_decoded_release(&it->d);
 		}
 		if (r < 0)
@@ -1116,6 +1123,7 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 	for (size_t a = 0; a < lr->narchs; a++) {
 		struct build_ctx c = { 0 };
 		struct build_arch_result *ar = &res->archs[res->narchs];
+		int rb;
 
 		if (o->archs.n && !sv_contains(&o->archs, lr->archs[a].arch))
 			continue;
@@ -1132,7 +1140,20 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 		if (!o->quiet)
 			note("building %s for %s (%zu packages)", r && r->name ? r->name : lr->name,
 			     c.arch, c.la->npkgs);
-		if (build_arch(&c, &imgs[nimg], &ar->sbom, e) < 0) {
+		rb = build_arch(&c, &imgs[nimg], &ar->sbom, e);
+		if (rb < 0 && c.bad_deb && r) {
+			/* A cached .deb that is not the one the lock pins was
+			 * removed: fetched again (and verified on arrival),
+			 * the image is built once more.  Only once: a .deb
+			 * that changes again after its download fails. */
+			warning("%s: fetching it again", e->msg);
+			oci_image_release(&imgs[nimg]);
+			sbom_image_free(&ar->sbom);
+			memset(&ar->sbom, 0, sizeof(ar->sbom));
+			c.bad_deb = false;
+			rb = build_arch(&c, &imgs[nimg], &ar->sbom, e);
+		}
+		if (rb < 0) {
 			perr_prefix(e, "%s (%s)", lr->name, c.arch);
 			nimg++;
 			goto out;

@@ -224,6 +224,7 @@ struct deb_decoded {
 	uint64_t bytes;               /* file content held by items */
 	uint64_t limit, used;         /* what the .deb may expand to, what its entries came to so far */
 	bool have_control;
+	bool bad_digest;              /* the file is not the .deb the lock pins (e says so) */
 	int rc;                       /* -1: e is the error after ents */
 	perr e;
 };
@@ -366,6 +367,9 @@ struct build_ctx {
 	/* Cache entries this build used (cache-relative paths), written to
 	 * $cache/roots/build-KEY at the end of build_arch for `cache prune`. */
 	strvec roots;
+	/* A .deb read from the cache did not match the lock's sha256 (and
+	 * was removed from the cache). */
+	bool bad_deb;
 };
 
 /* generate.c: the multiarch triplet of a Debian architecture (NULL when

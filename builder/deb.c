@@ -5,6 +5,10 @@
  * control member is small and read into memory; data.tar is decompressed
  * straight out of the ar stream (a nested libarchive reader whose read
  * callback pulls from the outer one), so no temporary files are written.
+ * The outer reader's own read callback hashes every byte of the file as it
+ * passes (sha256 for the lock, sha512 for the SBOM): the bytes decoded are
+ * the bytes checked, in one read, and a .deb that is not the one the lock
+ * pins fails before anything of it is used.
  * Maintainer scripts are never looked at, let alone run.
  */
 #include "builder_int.h"
@@ -12,9 +16,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define CONTROL_MAX (64u << 20)
 #define FILE_MAX (4ull << 30)
@@ -117,6 +124,48 @@ static la_ssize_t nested_read(struct archive *a, void *cd, const void **buf)
 				  archive_error_string(n->outer));
 	*buf = n->buf;
 	return r;
+}
+
+/* The .deb file itself, hashed on the read that decodes it. */
+struct debsrc {
+	int fd;
+	phash *sha256, *sha512;
+	uint64_t len;
+	int err;                /* errno of a failed read */
+	char buf[65536];
+};
+
+static la_ssize_t debsrc_read(struct archive *a, void *cd, const void **buf)
+{
+	struct debsrc *s = cd;
+	ssize_t r;
+
+	do
+		r = read(s->fd, s->buf, sizeof(s->buf));
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		s->err = errno;
+		if (a)
+			archive_set_error(a, errno, "read error: %s", strerror(errno));
+		return -1;
+	}
+	phash_update(s->sha256, s->buf, (size_t)r);
+	phash_update(s->sha512, s->buf, (size_t)r);
+	s->len += (uint64_t)r;
+	*buf = s->buf;
+	return r;
+}
+
+/* The rest of the file, past what the ar reader needed (trailing bytes, or
+ * all of it after a decoding error), into the digests. */
+static int debsrc_drain(struct debsrc *s)
+{
+	const void *b;
+	la_ssize_t r;
+
+	while ((r = debsrc_read(NULL, s, &b)) > 0)
+		;
+	return r < 0 ? -1 : 0;
 }
 
 /* Read the current entry's data fully (at most max bytes). */
@@ -530,6 +579,49 @@ int deb_load_rec(struct image_tree *t, int pkgi, const char *debpath,
 	return ret;
 }
 
+/* After the decoder is done (or failed): the whole file has passed through
+ * the digests, compare them with the lock.  A .deb that is not the one the
+ * lock pins is an error whatever the decoder thought of it (a corrupt xz
+ * stream is reported as what it is: the wrong bytes), and nothing decoded
+ * from it is kept.  The SBOM's SHA-512 comes from the same read (the lock
+ * pins sha256 only); it is kept in the layer record, so warm builds need no
+ * .deb. */
+static void deb_check_digest(struct deb_decoded *d, const struct lock_pkg *lp,
+			     const char *label, const char *debpath, struct debsrc *src,
+			     int *ret)
+{
+	char hex[SHA256_HEX_LEN + 1];
+
+	if (debsrc_drain(src) < 0) {
+		if (*ret == 0)
+			perr_set(&d->e, "%s: cannot read %s: %s", label, debpath,
+				 strerror(src->err));
+		*ret = -1;
+		return;
+	}
+	phash_final_hex(src->sha256, hex);
+	src->sha256 = NULL;
+	phash_final_hex(src->sha512, d->pkg.deb_sha512);
+	src->sha512 = NULL;
+	if (!lp || !lp->sha256)
+		return;
+	if (!strcmp(hex, lp->sha256))
+		return;
+	perr_set(&d->e, "%s: %s does not match the lock (sha256 %s, %llu bytes; the lock pins %s, %llu bytes)",
+		 label, debpath, hex, (unsigned long long)src->len, lp->sha256,
+		 (unsigned long long)lp->size);
+	d->pkg.deb_sha512[0] = '\0';
+	d->bad_digest = true;
+	*ret = -1;
+	for (size_t i = 0; i < d->n; i++) {
+		tree_entry_free(d->items[i].ent);
+		free(d->items[i].st.path);
+		free(d->items[i].st.data);
+	}
+	d->n = 0;
+	d->bytes = 0;
+}
+
 void deb_decode(const struct lock_pkg *lp, int pkgi, int layer, const char *debpath,
 		const struct policy *pol, struct deb_decoded *d)
 {
@@ -538,6 +630,7 @@ void deb_decode(const struct lock_pkg *lp, int pkgi, int layer, const char *debp
 	struct archive *ar = archive_read_new(), *dt = NULL;
 	struct archive_entry *ae;
 	struct nested *nest = NULL;
+	struct debsrc *src = xcalloc(1, sizeof(*src));
 	strbuf ctl = STRBUF_INIT;
 	perr *e = &d->e;
 	bool have_data = false;
@@ -547,8 +640,15 @@ void deb_decode(const struct lock_pkg *lp, int pkgi, int layer, const char *debp
 	d->limit = content_max(lp);
 	pkg->lp = lp;
 	pkg->layer = layer;
+	src->fd = open(debpath, O_RDONLY | O_CLOEXEC);
+	if (src->fd < 0) {
+		perr_set(e, "%s: cannot open %s: %s", label, debpath, strerror(errno));
+		goto out;
+	}
+	src->sha256 = phash_new("sha256");
+	src->sha512 = phash_new("sha512");
 	archive_read_support_format_ar(ar);
-	if (archive_read_open_filename(ar, debpath, 65536) != ARCHIVE_OK) {
+	if (archive_read_open(ar, src, NULL, debsrc_read, NULL) != ARCHIVE_OK) {
 		perr_set(e, "%s: cannot open %s: %s", label, debpath, archive_error_string(ar));
 		goto out;
 	}
@@ -617,17 +717,18 @@ void deb_decode(const struct lock_pkg *lp, int pkgi, int layer, const char *debp
 	if (!pkg->source_version)
 		pkg->source_version = xstrdup(lp && lp->source_version ? lp->source_version
 								  : pkg->version);
-	/* the SBOM's SHA-512 (the lock pins sha256 only), while the file is in
-	 * the page cache; kept in the layer record so warm builds need no .deb */
-	if (hash_file(debpath, "sha512", pkg->deb_sha512, NULL, e) < 0) {
-		perr_prefix(e, "%s", label);
-		goto out;
-	}
 	ret = 0;
 	goto out;
 bad:
 	perr_prefix(e, "%s: corrupt .deb %s", label, debpath);
 out:
+	if (src->sha256)
+		deb_check_digest(d, lp, label, debpath, src, &ret);
+	if (src->fd >= 0)
+		close(src->fd);
+	phash_free(src->sha256);
+	phash_free(src->sha512);
+	free(src);
 	d->rc = ret;
 	if (dt)
 		archive_read_free(dt);

@@ -5,7 +5,9 @@
  * data into place after checking size and sha256, so a file present under its
  * name was verified when it arrived.  We still compare its size with the lock
  * (cheap) and refetch on a difference, which catches truncation by a full
- * disk or a hand-edited cache; the builder hashes the bytes it reads again.
+ * disk or a hand-edited cache; the builder hashes the bytes it reads again
+ * (deb.c, on the read that decodes them) and removes a file that does not
+ * match, so that it is fetched again.
  */
 #define _GNU_SOURCE
 #include "fetch_int.h"

@@ -23,9 +23,10 @@ struct fetch_opts {
 /* Make sure every package of the requested archs (NULL/empty = all archs of
  * the lock entry) is in the cache, fetching only what is missing.  Each
  * download is verified (size + sha256 from the lock) before it lands in the
- * cache; a cached file is trusted because its name is its digest and only
- * verified data is ever renamed into place.  On a mismatch the error names
- * the package and nothing is added to the cache. */
+ * cache; a cached file of the right size is taken as it is here (its name is
+ * its digest and only verified data is ever renamed into place), and
+ * deb_decode checks its sha256 again on the read that decodes it.  On a
+ * mismatch the error names the package and nothing is added to the cache. */
 int builder_fetch(const struct recipe *r, const struct lock_recipe *lr,
 		  const strvec *archs, const struct fetch_opts *o, perr *e);
 

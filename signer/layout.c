@@ -439,6 +439,8 @@ int layout_sboms(const struct layout *l, struct sbom_artifact **out, size_t *n, 
 		s[ns].subject = xstrdup(subj);
 		s[ns].predicate = pred;
 		s[ns].manifest_digest = xstrdup(json_str(d, "digest"));
+		s[ns].for_index = annotation(d, "dev.pare.sbom.index") ? 1 :
+				  annotation(d, "dev.pare.sbom.arch") ? 0 : -1;
 		ns++;
 		if (layout_read_blob(l, json_str(layer, "digest"),
 				     json_size(layer),

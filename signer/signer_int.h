@@ -60,6 +60,7 @@ struct sbom_artifact {
 	char *manifest_digest;
 	strbuf doc;     /* the document bytes */
 	bool attested;  /* verify: an attestation carrying exactly this document verified */
+	int for_index;  /* annotated dev.pare.sbom.index (1) or .arch (0); -1: neither */
 };
 
 int layout_open(const char *dir, struct layout *l, perr *e);

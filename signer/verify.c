@@ -16,6 +16,9 @@ struct verifying {
 	size_t nsboms;
 	signer_check_fn fn;
 	void *ctx;
+	/* a verified SBOM attestation about the target being checked with no
+	 * SBOM artifact of its format in the layout ("" when none) */
+	char missing_sbom[256];
 };
 
 static void report(struct verifying *v, const char *what, const char *arch, const char *dg,
@@ -131,6 +134,7 @@ static int check_signature(struct verifying *v, const struct target *t, perr *e)
 	const cJSON *lay;
 	int ret = -1, tried = 0;
 
+	v->missing_sbom[0] = '\0';
 	if (cosign_manifest(v, tag, &m, e) < 0)
 		goto out;
 	cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(m, "layers")) {
@@ -230,6 +234,13 @@ static int check_att_layer(struct verifying *v, const struct target *t, const cJ
 				 v->sboms[cand].manifest_digest);
 			goto out;
 		}
+		/* the signed attestation says the image has this SBOM: the
+		 * layout must ship it (an SBOM removed, or swapped for another
+		 * image's, leaves none about this subject); check_attestations
+		 * fails on it once the layers are read */
+		if (cand < 0 && !v->missing_sbom[0] &&
+		    (!strcmp(pt, SIGNER_PRED_SPDX) || !strcmp(pt, SIGNER_PRED_CYCLONEDX)))
+			snprintf(v->missing_sbom, sizeof(v->missing_sbom), "%s", pt);
 		if (hit >= 0) {
 			v->sboms[hit].attested = true;
 			report(v, "sbom", t->arch, v->sboms[hit].manifest_digest, pt);
@@ -258,6 +269,7 @@ static int check_attestations(struct verifying *v, const struct target *t, perr 
 	for (size_t i = 0; i < v->nsboms; i++)
 		if (!strcmp(v->sboms[i].subject, t->digest))
 			sv_push(&want, v->sboms[i].predicate);
+	v->missing_sbom[0] = '\0';
 	if (cosign_manifest(v, tag, &m, e) < 0)
 		goto out;
 	cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(m, "layers")) {
@@ -283,6 +295,11 @@ static int check_attestations(struct verifying *v, const struct target *t, perr 
 			perr_set(e, "no valid %s attestation (%s)", want.v[i], last.msg);
 		else
 			perr_set(e, "no %s attestation", want.v[i]);
+		goto out;
+	}
+	if (v->missing_sbom[0]) {
+		perr_set(e, "the layout has no %s sbom artifact about %s, which its attestation carries",
+			 v->missing_sbom, t->digest);
 		goto out;
 	}
 	/* Each SBOM artifact, not just each format, must be attested: one
@@ -464,6 +481,26 @@ int signer_verify_layout(const char *dir, const char *pubfile, const char *arch,
 	if (layout_open(dir, &v.l, e) < 0 || layout_targets(&v.l, &t, &nt, &ref_name, e) < 0 ||
 	    layout_sboms(&v.l, &v.sboms, &v.nsboms, e) < 0)
 		goto out;
+	/* Every SBOM artifact describes an image or the index of this layout:
+	 * one whose subject is something else (another image's SBOM put in
+	 * this layout) vouches for nothing here. */
+	for (size_t i = 0; i < v.nsboms; i++) {
+		size_t k;
+
+		for (k = 0; k < nt && strcmp(t[k].digest, v.sboms[i].subject); k++)
+			;
+		if (k == nt) {
+			perr_set(e, "sbom artifact %s describes %s, which is not in the layout",
+				 v.sboms[i].manifest_digest, shown(v.sboms[i].subject));
+			goto out;
+		}
+		if (v.sboms[i].for_index >= 0 && v.sboms[i].for_index != (int)t[k].is_index) {
+			perr_set(e, "sbom artifact %s is annotated as the %s's, but describes the %s %s",
+				 v.sboms[i].manifest_digest, v.sboms[i].for_index ? "index" : "image",
+				 t[k].is_index ? "index" : "image", t[k].digest);
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < nt; i++) {
 		if (arch && !t[i].is_index && strcmp(arch, t[i].arch))
 			continue;

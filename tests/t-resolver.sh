@@ -155,6 +155,30 @@ recipe deps "$U" "$K" "packages: [hello, app-versioned, app-alt, app-virtual, ap
 check "lock over file://" plock deps
 c=$(closure deps)
 has "$c" libver=2.1-1 && ok "versioned dependency (>= 2.0) picks libver 2.1-1" || fail "versioned dependency picks libver 2.1-1" "$c"
+# every field the lock keeps of a package is the index's (Installed-Size too: the builder's
+# decompression limit comes from it)
+check "lock fields are the Packages index's" python3 - "$L" "$repo" <<'EOF'
+import json, sys
+lock, repo = json.load(open(sys.argv[1])), sys.argv[2]
+fields = {"version": "Version", "filename": "Filename", "size": "Size", "sha256": "SHA256",
+          "installed_size": "Installed-Size", "architecture": "Architecture"}
+idx = {}
+for arch in ("amd64", "arm64", "all"):
+    for para in open(f"{repo}/dists/stable/main/binary-{arch}/Packages").read().split("\n\n"):
+        f = dict(l.split(": ", 1) for l in para.splitlines() if l and not l.startswith(" "))
+        if f:
+            idx[(f["Package"], f["Version"], f["Architecture"])] = f
+bad, n = [], 0
+for arch, a in lock["recipes"]["deps"]["archs"].items():
+    for p in a["packages"]:
+        f = idx[(p["name"], p["version"], p["architecture"])]
+        for k, ik in fields.items():
+            n += 1
+            if str(p[k]) != f[ik]:
+                bad.append(f"{arch} {p['name']} {k}: {p[k]} (index: {f[ik]})")
+print("\n".join(bad) or f"{n} fields compared")
+sys.exit(1 if bad or n < 50 else 0)
+EOF
 has "$c" libalt-a && hasnt "$c" libalt-b && ok "alternatives: the first one (libalt-a), only" ||
 	fail "alternatives: the first one" "$c"
 has "$c" mta-one && ok "virtual package provided by mta-one" || fail "virtual package" "$c"
@@ -194,6 +218,13 @@ check "lock needs-shell without default assumptions" plock shell2
 c=$(closure shell2)
 has "$c" dash && has "$c" libc6 && ok "assume_defaults: false: dash and its libc6 are locked" ||
 	fail "assume_defaults: false" "$c"
+# an assumed package stands for its highest version: app-versioned needs libver (>= 2.0),
+# which the assumed libver (2.1-1, not 1.0-1) satisfies
+recipe assumever "$U" "$K" "packages: [app-versioned]" "assume: [libver]"
+check "lock with libver assumed" plock assumever
+c=$(closure assumever)
+hasnt "$c" libver && ok "assumed libver is its highest version: libver (>= 2.0) needs nothing locked" ||
+	fail "assumed libver is its highest version" "$c"
 recipe reqdash "$U" "$K" "packages: [dash]"
 check "a requested package is never assumed" plock reqdash
 has "$(closure reqdash)" dash && ok "requested dash is locked" || fail "requested dash is locked" "$(closure reqdash)"
@@ -367,6 +398,27 @@ refused "trusted: true: unsigned text after the signature" "stable: InRelease ha
 r=$(fresh)
 { printf '\n\n'; cat "$r/dists/stable/InRelease"; printf '\n \n'; } >"$r/x" && mv "$r/x" "$r/dists/stable/InRelease"
 check "blank lines around the clearsigned block are fine" env PARE_CACHE_DIR="$(tmpdir)" PARE_RECIPES="$R" PARE_LOCK="$W/blank.lock" "$PARE" --quiet lock lie
+
+# A correctly signed Release of another suite (testing) served under dists/stable: the
+# signature is good, the suite is not the one the recipe asked for.
+r=$(fresh)
+sed -i -e 's/^Suite: stable$/Suite: testing/' -e 's/^Codename: fixture$/Codename: trixie/' \
+	"$r/dists/stable/Release"
+g=$(tmpdir)
+cp -a "$r/.gnupg/." "$g/"
+rm -f "$r/dists/stable/InRelease" "$r/dists/stable/Release.gpg"
+for how in --clearsign "--armor --detach-sign"; do
+	out=$r/dists/stable/InRelease
+	[[ $how == --clearsign ]] || out=$r/dists/stable/Release.gpg
+	# shellcheck disable=SC2086
+	gpg --batch --quiet --no-tty --homedir "$g" --pinentry-mode loopback --passphrase '' \
+		-u '<fixture@invalid>' --digest-algo SHA512 $how -o "$out" "$r/dists/stable/Release"
+done
+gpgconf --homedir "$g" --kill all >/dev/null 2>&1 || true
+check "the testing Release is signed by the fixture key" \
+	gpgv --keyring "$r/keyring.gpg" "$r/dists/stable/InRelease"
+refused "a signed Release of another suite under dists/stable" \
+	"Release is for suite 'testing' \(codename 'trixie'\), not 'stable'"
 
 # No keyring in the recipe: the keyrings apt trusts, binary or armored
 apt=$(tmpdir)

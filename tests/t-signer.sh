@@ -249,6 +249,20 @@ jq -c '.name = "changed"' w/spdx.json > w/spdx2
 read -r nd ns < <(swap_in "$sp" "$sl" w/spdx2)
 jq -c --arg o "$sp" --arg n "$nd" --argjson s "$ns" '(.manifests[]|select(.digest==$o)) |= (.digest=$n|.size=$s)' X/index.json > w/i && mv w/i X/index.json
 t_fails "sbom differs from its attestation" "differs from the sbom artifact" "$PARE" verify --key k-ecdsa-p256.pub X
+# The SBOMs bound to their image: every SBOM artifact removed from index.json (the signed
+# attestations still say the image has them), or one swapped for another image's SBOM
+# (a subject that is not in this layout).
+fresh; jq -c '.manifests |= map(select(.annotations["dev.pare.sbom.format"] == null))' X/index.json > w/i && mv w/i X/index.json
+t_fails "every SBOM artifact removed" "the layout has no https://spdx.dev/Document sbom artifact about $AMD" \
+	"$PARE" verify --key k-ecdsa-p256.pub X
+fresh; sp=$(jq -r '.manifests[]|select(.annotations["dev.pare.sbom.format"]=="spdx")|.digest' X/index.json)
+echo -n 'another image' > w/other; read -r od os < <(put w/other)
+jq -c --argjson subj "$(desc application/vnd.oci.image.manifest.v1+json "$od" "$os")" '.subject = $subj' \
+	X/blobs/sha256/${sp#sha256:} > w/m
+read -r nd ns < <(put w/m)
+jq -c --arg o "$sp" --arg n "$nd" --argjson s "$ns" '(.manifests[]|select(.digest==$o)) |= (.digest=$n|.size=$s)' X/index.json > w/i && mv w/i X/index.json
+t_fails "an SBOM artifact swapped for another image's" "sbom artifact $nd describes $od, which is not in the layout" \
+	"$PARE" verify --key k-ecdsa-p256.pub X
 # OCI 1.1 referrers (the sha256-HEX fallback index): subjects, digests, layers.
 FB="sha256-${AMD#sha256:}"
 t_run "verify checks the referrers" sh -c "'$PARE' verify --json --key k-ecdsa-p256.pub $L | jq -e '[.checks[] | select(.check == \"referrer\" and .arch == \"amd64\")] | length == 4'"

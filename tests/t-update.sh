@@ -54,6 +54,12 @@ digest() {
 # --- first update: nothing changed, but there are no images yet --------------------------------
 rc=0; "$PARE" --quiet check >"$W/check0" 2>&1 || rc=$?
 check_eq "check on a fresh lock exits 0" 0 "$rc"
+# a recipe removed from recipes/ is a change too (its images are no longer made)
+mv "$PARE_RECIPES/hello.yaml" "$W/hello.yaml.aside"
+rc=0; out=$("$PARE" --quiet check 2>&1) || rc=$?
+check_eq "a removed recipe: check exits 3 (changed)" 3 "$rc"
+check_eq "a removed recipe: check names it" "hello: in recipes.lock but no longer a recipe" "$out"
+mv "$W/hello.yaml.aside" "$PARE_RECIPES/hello.yaml"
 check "update builds the missing images" "$PARE" --quiet update -o "$W/out"
 check "both images exist" test -f "$W/out/hello/index.json" -a -f "$W/out/ssl/index.json"
 check_eq "recipes.lock not changed by that" "" "$(git -C "$G" status --porcelain recipes.lock)"

@@ -298,6 +298,11 @@ int main(void)
 			{ { { "./run/fifo", 'p', 0666, NULL } }, 1, "x: refusing /run/fifo: a fifo", "fifo refused" },
 			{ { { "./usr/bin/sh", 'l', 0, "dash" } }, 1, "x: refusing /usr/bin/sh: a shell",
 			  "shell symlink refused" },
+			/* a hard link is an executable under the link's name too */
+			{ { { "./usr/bin/foo", 'f', 0755, "ELF" }, { "./usr/bin/sh", 'h', 0755, "./usr/bin/foo" } },
+			  2, "x: refusing /usr/bin/sh: a shell", "shell hard link refused" },
+			{ { { "./usr/bin/foo", 'f', 0755, "ELF" }, { "./usr/bin/dpkg", 'h', 0755, "./usr/bin/foo" } },
+			  2, "x: refusing /usr/bin/dpkg: a package manager", "package manager hard link refused" },
 			{ { { "./bin/bash", 'f', 0755, "ELF" } }, 1, "x: refusing /usr/bin/bash: a shell",
 			  "shell under /bin refused with its /usr path" },
 			{ { { "./usr/bin/dpkg-query", 'f', 0755, "ELF" } }, 1,
@@ -387,6 +392,43 @@ int main(void)
 		ent = tree_get(w.t, "/usr/bin/tool");
 		TAP_OK(ent && ent->pkg == 1 && ent->data && !memcmp(ent->data, "new", 3),
 		       "the replacing package wins");
+		tree_free(w.t);
+		free(debs[0]);
+		free(debs[1]);
+		/* the replacing package in the earlier layer: the later layer's
+		 * file would win in the overlay */
+		debs[0] = make_deb("aa", "Replaces: bb\n", a, N(a));
+		debs[1] = make_deb("bb", NULL, b, N(b));
+		TAP_OK(load(&w, NULL, 2, names, (const char **)debs, layers, &e) < 0 &&
+		       strstr(e.msg, "/usr/bin/tool is shipped by both aa and bb (aa replaces bb but "
+				     "is in an earlier layer)"),
+		       "Replaces from an earlier layer refused (%s)", e.msg);
+		tree_free(w.t);
+		layers[1] = 0;
+		TAP_OK(load(&w, NULL, 2, names, (const char **)debs, layers, &e) == 0,
+		       "Replaces from the same layer accepted (%s)", e.msg);
+		ent = tree_get(w.t, "/usr/bin/tool");
+		TAP_OK(ent && ent->pkg == 0, "... the replacing package keeps the file");
+		tree_free(w.t);
+		free(debs[0]);
+		free(debs[1]);
+	}
+
+	/* a hard link to another package's file, in the same layer */
+	{
+		struct spec a[] = { { "./usr/", 'd', 0755, NULL }, { "./usr/bin/", 'd', 0755, NULL },
+				    { "./usr/bin/tool", 'f', 0755, "tool" } };
+		struct spec b[] = { { "./usr/bin/other", 'h', 0755, "./usr/bin/tool" } };
+		const char *names[2] = { "aa", "bb" };
+		char *debs[2];
+		int layers[2] = { 0, 0 };
+
+		debs[0] = make_deb("aa", NULL, a, N(a));
+		debs[1] = make_deb("bb", NULL, b, N(b));
+		TAP_OK(load(&w, NULL, 2, names, (const char **)debs, layers, &e) < 0 &&
+		       strstr(e.msg, "bb: refusing /usr/bin/other: hard link to /usr/bin/tool, which is "
+				     "outside the package"),
+		       "hard link to another package's file refused (%s)", e.msg);
 		tree_free(w.t);
 		free(debs[0]);
 		free(debs[1]);

@@ -120,6 +120,57 @@ int main(void)
 		free(pp);
 	}
 	{
+		/* a validly signed envelope of another payloadType: the
+		 * signature verifies over its PAE, the type is still refused
+		 * (the in-toto statement inside would be read as something it
+		 * was not signed as) */
+		static const char *const types2[] = { MT_INTOTO, "application/vnd.example.foreign+json" };
+		char *kp = xasprintf("%s/ed25519.key", dir), *pp = xasprintf("%s/ed25519.pub", dir);
+		signer_key *priv = NULL, *pub = NULL;
+		perr e2 = { 0, "" };
+
+		signer_load_private(kp, &priv, &e2);
+		signer_load_public(pp, &pub, &e2);
+		for (size_t i = 0; priv && pub && i < ARRAY_SIZE(types2); i++) {
+			static const char stmt[] = "{\"_type\":\"https://in-toto.io/Statement/v1\"}";
+			strbuf pae = STRBUF_INIT, sg = STRBUF_INIT, b64 = STRBUF_INIT, body = STRBUF_INIT;
+			cJSON *env = cJSON_CreateObject(), *sigs, *one;
+			char *text;
+			int r;
+
+			signer_dsse_pae(types2[i], stmt, sizeof(stmt) - 1, &pae);
+			signer_sign_bytes(priv, pae.buf, pae.len, &sg, &e2);
+			cJSON_AddStringToObject(env, "payloadType", types2[i]);
+			signer_b64_encode(stmt, sizeof(stmt) - 1, &b64);
+			cJSON_AddStringToObject(env, "payload", b64.buf);
+			sigs = cJSON_AddArrayToObject(env, "signatures");
+			one = cJSON_CreateObject();
+			sb_reset(&b64);
+			signer_b64_encode(sg.buf, sg.len, &b64);
+			cJSON_AddStringToObject(one, "sig", b64.buf);
+			cJSON_AddItemToArray(sigs, one);
+			text = cJSON_PrintUnformatted(env);
+			r = dsse_verify(pub, text, strlen(text), &body, &e2);
+			if (i == 0)
+				TAP_OK(r == 0, "dsse: the signed in-toto envelope verifies (%s)", r ? e2.msg : "");
+			else
+				TAP_OK(r < 0 && strstr(e2.msg, "payloadType"),
+				       "dsse: a validly signed envelope of a foreign payloadType refused (%s)",
+				       r ? e2.msg : "verified");
+			free(text);
+			cJSON_Delete(env);
+			sb_release(&pae);
+			sb_release(&sg);
+			sb_release(&b64);
+			sb_release(&body);
+		}
+		TAP_OK(priv && pub, "ed25519 keys for the payloadType test");
+		signer_key_free(priv);
+		signer_key_free(pub);
+		free(kp);
+		free(pp);
+	}
+	{
 		static const struct { const char *json; int64_t want; } sz[] = {
 			{ "{\"size\":5}", 5 }, { "{\"size\":-1}", -1 }, { "{}", -1 },
 			{ "{\"size\":1e300}", INT64_MAX }, { "{\"size\":9223372036854775808}", INT64_MAX },
