@@ -156,10 +156,22 @@ struct policy {
 	bool ca_bundle;
 };
 
+/* Limits on a path in the image (what tar and the kernel can unpack): the
+ * whole path below the root at most POLICY_PATH_MAX - 1 bytes (PATH_MAX
+ * counts the NUL), a component at most POLICY_NAME_MAX bytes, at most
+ * POLICY_DEPTH_MAX components. */
+#define POLICY_PATH_MAX 4096
+#define POLICY_NAME_MAX 255
+#define POLICY_DEPTH_MAX 256
+
 void policy_init(struct policy *p, const struct recipe *r);
+/* s for a one-line message: control characters and '\\' escaped (\n, \t,
+ * \x1b…), cut after 200 bytes with "...". */
+void policy_quote(strbuf *out, const char *s);
 /* Archive member name ("./usr/bin/x", "bin/x") -> "/usr/bin/x" with the
- * merged-/usr rewrite.  Refuses absolute names, "..", empty names.  *out is
- * NULL (return 0) for the archive root "./" itself. */
+ * merged-/usr rewrite.  Refuses absolute names, "..", empty names, control
+ * characters and paths over the limits above.  *out is NULL (return 0) for
+ * the archive root "./" itself. */
 int policy_norm_name(const char *name, char **out, perr *e);
 /* Normalise an absolute path (tree_add_*, hardlink targets); same rules. */
 int policy_norm_abs(const char *path, char **out, perr *e);
