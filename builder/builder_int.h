@@ -126,6 +126,10 @@ int tree_chmod(struct image_tree *t, const char *path, uint32_t mode,
 	       uint32_t uid, uint32_t gid, perr *e);
 /* Live entries sorted by path (pointers into t; caller frees the array). */
 struct tree_entry **tree_sorted(const struct image_tree *t, size_t *n);
+/* Every live symlink resolved from the image root through the whole tree
+ * (all layers), following other links (at most 40) and "..": fails naming
+ * the package and the paths when one climbs above the root. */
+int tree_check_symlinks(const struct image_tree *t, perr *e);
 
 /* Internal insertion used by deb.c and the layer cache (takes ownership of
  * ent and everything it points to; applies overlap rules). */

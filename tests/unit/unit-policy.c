@@ -414,6 +414,52 @@ int main(void)
 		free(ok_nm), free(bad_nm);
 	}
 
+	/* symlinks resolved over the whole tree: chains through other links
+	 * and ".." must not climb above the root (each link alone stays in) */
+	{
+		static const struct {
+			struct spec a[2], b[2];
+			const char *want, *label; /* want NULL: accepted */
+		} cases[] = {
+			{ { { "./usr/lib/x/a", 'l', 0, "../../.." } }, { { "./usr/lib/x/b", 'l', 0, "a/../etc" } },
+			  "b: refusing /usr/lib/x/b -> a/../etc: it resolves above the image root through "
+			  "/usr/lib/x/a -> ../../.. (from a)", "a link through another link to / and then .." },
+			{ { { "./usr/share/d", 'l', 0, "/" } }, { { "./usr/share/e", 'l', 0, "d/.." } },
+			  "b: refusing /usr/share/e -> d/..: it resolves above the image root through "
+			  "/usr/share/d -> / (from a)", "a symlinked directory followed by .." },
+			{ { { "./opt/l1", 'l', 0, "l2" }, { "./opt/l3", 'l', 0, "/" } },
+			  { { "./opt/l2", 'l', 0, "l3" }, { "./opt/l4", 'l', 0, "l1/../x" } },
+			  "b: refusing /opt/l4 -> l1/../x: it resolves above the image root through "
+			  "/opt/l3 -> / (from a)", "a chain of three links, then .." },
+			{ { { "./opt/p", 'l', 0, "q" } }, { { "./opt/q", 'l', 0, "p" } },
+			  "more than 40 symlinks to follow", "a symlink loop" },
+			{ { { "./usr/lib/j", 'l', 0, "../share" } }, { { "./usr/lib/k", 'l', 0, "j/../lib/j/x" } },
+			  NULL, "a chain that stays inside loads" },
+			{ { { "./usr/lib/m", 'l', 0, "/usr/share" } }, { { "./usr/lib/n", 'l', 0, "/usr/lib/m/../../bin" } },
+			  NULL, "absolute targets resolve from the image root" },
+		};
+		const char *names[] = { "a", "b" };
+		int layers[] = { 0, 1 };
+
+		for (size_t i = 0; i < N(cases); i++) {
+			char *debs[2];
+			int r;
+
+			debs[0] = make_deb("a", NULL, cases[i].a, cases[i].a[1].name ? 2 : 1);
+			debs[1] = make_deb("b", NULL, cases[i].b, cases[i].b[1].name ? 2 : 1);
+			r = load(&w, NULL, 2, names, (const char **)debs, layers, &e);
+			TAP_OK(r == 0, "%s: each link alone loads (%s)", cases[i].label, e.msg);
+			r = r < 0 ? r : tree_check_symlinks(w.t, &e);
+			if (cases[i].want)
+				TAP_OK(r < 0 && strstr(e.msg, cases[i].want), "%s: refused (%s)",
+				       cases[i].label, r < 0 ? e.msg : "accepted");
+			else
+				TAP_OK(r == 0, "%s (%s)", cases[i].label, r < 0 ? e.msg : "ok");
+			tree_free(w.t);
+			free(debs[0]), free(debs[1]);
+		}
+	}
+
 	/* UTF-8 names of every length are fine */
 	{
 		struct spec s[] = {
