@@ -227,7 +227,7 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 	struct archive_entry *ae = NULL;
 	struct sink sink = { 0 };
 	struct tee tee = { 0 };
-	struct hlmap hl = { 0 };
+	struct hlmap hl = { 0 }, dirs = { 0 };
 	char hex[SHA256_HEX_LEN + 1];
 	bool zstd = o->compression && !strcmp(o->compression, "zstd");
 	const char *prev = NULL;
@@ -241,10 +241,24 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 		ALLOC_GROW(items, n + 1, alloc);
 		items[n].path = ent->path;
 		items[n++].ent = ent;
-		for (char *p = strchr(ent->path + 1, '/'); p; p = strchr(p + 1, '/'))
-			sv_push_nodup(&parents, xstrndup(ent->path, (size_t)(p - ent->path)));
+		/* its parents, deepest first, up to one already known (then
+		 * so are the ones above it): every directory once, not every
+		 * prefix of every path (256 levels of 4 KiB paths, each) */
+		for (size_t k = strlen(ent->path); k-- > 1;) {
+			char *dir;
+
+			if (ent->path[k] != '/')
+				continue;
+			dir = xstrndup(ent->path, k);
+			if (hl_first(&dirs, dir)) {
+				free(dir);
+				break;
+			}
+			hl_put(&dirs, dir, dir);
+			sv_push_nodup(&parents, dir);
+		}
 	}
-	sv_uniq(&parents);
+	sv_sort(&parents);
 	for (size_t i = 0; i < parents.n; i++) {
 		ALLOC_GROW(items, n + 1, alloc);
 		items[n].path = parents.v[i];
@@ -455,6 +469,8 @@ out:
 		phash_free(tee.h);
 	free(hl.key);
 	free(hl.first);
+	free(dirs.key);
+	free(dirs.first);
 	free(items);
 	sv_clear(&parents);
 	return ret;

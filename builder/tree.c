@@ -148,13 +148,19 @@ static bool is_parent(const struct image_tree *t, const char *path)
 
 static void add_parents(struct image_tree *t, const char *path)
 {
-	for (const char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
-		char *dir = xstrndup(path, (size_t)(p - path));
-		char **s = find_pslot(t->pslots, t->npslots, dir);
+	/* deepest first, up to one already in the set: so are the ones above
+	 * it (each path's parents cost its new directories, not its depth) */
+	for (size_t k = strlen(path); k-- > 1;) {
+		char *dir;
+		char **s;
 
+		if (path[k] != '/')
+			continue;
+		dir = xstrndup(path, k);
+		s = find_pslot(t->pslots, t->npslots, dir);
 		if (*s) {
 			free(dir);
-			continue;
+			break;
 		}
 		*s = dir;
 		if (++t->npar * 2 > t->npslots) {
