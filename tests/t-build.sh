@@ -200,11 +200,11 @@ for p in evil-dotdot evil-abs evil-symlink-escape evil-hardlink evil-device evil
 done
 err=$("$PARE" --quiet build h-evil-name-newline -o "$W/out/h-nl" 2>&1) || true
 check_eq "a newline in a name: one line, escaped" \
-	'pare: evil-name-newline: refusing ./usr/share/doc/evil-name-newline/x\n\x1b[2Jy: name '"'"'./usr/share/doc/evil-name-newline/x\n\x1b[2Jy'"'"' has a control character' "$err"
+	'pare: recipe h-evil-name-newline: h-evil-name-newline ('"$HOST"'): evil-name-newline: refusing ./usr/share/doc/evil-name-newline/x\n\x1b[2Jy: name '"'"'./usr/share/doc/evil-name-newline/x\n\x1b[2Jy'"'"' has a control character' "$err"
 check_fails "a symlink chain out of the root: named with both links" \
-	'^pare: evil-symlink-chain: refusing /usr/lib/x/b -> a/\.\./etc: it resolves above the image root through /usr/lib/x/a -> \.\./\.\./\.\. \(from evil-symlink-chain\)$' \
+	'^pare: recipe .*: evil-symlink-chain: refusing /usr/lib/x/b -> a/\.\./etc: it resolves above the image root through /usr/lib/x/a -> \.\./\.\./\.\. \(from evil-symlink-chain\)$' \
 	"$PARE" --quiet build h-evil-symlink-chain -o "$W/out/h-chain"
-check_fails "300 levels deep: refused" '^pare: evil-deep: refusing .*is more than 256 levels deep$' \
+check_fails "300 levels deep: refused" '^pare: recipe .*: evil-deep: refusing .*is more than 256 levels deep$' \
 	"$PARE" --quiet build h-evil-deep -o "$W/out/h-deep"
 
 # --- tampered .deb after locking ------------------------------------------------------------
