@@ -126,6 +126,10 @@ int tree_chmod(struct image_tree *t, const char *path, uint32_t mode,
 	       uint32_t uid, uint32_t gid, perr *e);
 /* Live entries sorted by path (pointers into t; caller frees the array). */
 struct tree_entry **tree_sorted(const struct image_tree *t, size_t *n);
+/* Every live symlink resolved from the image root through the whole tree
+ * (all layers), following other links (at most 40) and "..": fails naming
+ * the package and the paths when one climbs above the root. */
+int tree_check_symlinks(const struct image_tree *t, perr *e);
 
 /* Internal insertion used by deb.c and the layer cache (takes ownership of
  * ent and everything it points to; applies overlap rules). */
@@ -156,10 +160,22 @@ struct policy {
 	bool ca_bundle;
 };
 
+/* Limits on a path in the image (what tar and the kernel can unpack): the
+ * whole path below the root at most POLICY_PATH_MAX - 1 bytes (PATH_MAX
+ * counts the NUL), a component at most POLICY_NAME_MAX bytes, at most
+ * POLICY_DEPTH_MAX components. */
+#define POLICY_PATH_MAX 4096
+#define POLICY_NAME_MAX 255
+#define POLICY_DEPTH_MAX 256
+
 void policy_init(struct policy *p, const struct recipe *r);
+/* s for a one-line message: control characters and '\\' escaped (\n, \t,
+ * \x1b…), cut after 200 bytes with "...". */
+void policy_quote(strbuf *out, const char *s);
 /* Archive member name ("./usr/bin/x", "bin/x") -> "/usr/bin/x" with the
- * merged-/usr rewrite.  Refuses absolute names, "..", empty names.  *out is
- * NULL (return 0) for the archive root "./" itself. */
+ * merged-/usr rewrite.  Refuses absolute names, "..", empty names, control
+ * characters and paths over the limits above.  *out is NULL (return 0) for
+ * the archive root "./" itself. */
 int policy_norm_name(const char *name, char **out, perr *e);
 /* Normalise an absolute path (tree_add_*, hardlink targets); same rules. */
 int policy_norm_abs(const char *path, char **out, perr *e);

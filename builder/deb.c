@@ -292,13 +292,15 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 	struct tree_entry *ent = NULL;
 	char *path = NULL, *raw = NULL, *cpath = NULL;
 	const char *rule;
-	strbuf data = STRBUF_INIT;
+	strbuf data = STRBUF_INIT, qname = STRBUF_INIT;
 	int ret = -1;
 
 	if (!name) {
 		perr_set(e, "%s: entry without a name", pkg->name);
 		goto out;
 	}
+	/* what the messages below quote: one line, whatever the name holds */
+	policy_quote(&qname, name);
 	/* The budget (content_max) is charged before anything is read: the
 	 * size a regular file's header declares (read or not: a stripped file
 	 * is decompressed to be skipped) and ENTRY_COST for every entry (a
@@ -311,19 +313,19 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 			if (pkg->lp && pkg->lp->installed_size)
 				perr_set(e, "%s: %s: data.tar holds more than the package's "
 					 "Installed-Size allows (%llu KiB: at most %llu bytes, "
-					 "counting %u per entry)", pkg->name, name,
+					 "counting %u per entry)", pkg->name, sb_str(&qname),
 					 (unsigned long long)pkg->lp->installed_size,
 					 (unsigned long long)d->limit, ENTRY_COST);
 			else
 				perr_set(e, "%s: %s: data.tar holds more than %llu bytes (counting "
-					 "%u per entry)", pkg->name, name,
+					 "%u per entry)", pkg->name, sb_str(&qname),
 					 (unsigned long long)d->limit, ENTRY_COST);
 			goto out;
 		}
 		d->used += cost;
 	}
 	if (policy_norm_name(name, &path, e) < 0) {
-		perr_prefix(e, "%s: refusing %s", pkg->name, name);
+		perr_prefix(e, "%s: refusing %s", pkg->name, sb_str(&qname));
 		goto out;
 	}
 	if (!path) { /* "./" itself */
@@ -485,6 +487,7 @@ fail_pkg:
 out:
 	tree_entry_free(ent);
 	sb_release(&data);
+	sb_release(&qname);
 	free(path);
 	free(raw);
 	free(cpath);

@@ -123,26 +123,62 @@ static bool in_layer(const struct tree_entry *ent, int layer)
 	return layer < 0 ? ent->pkg < 0 : (ent->pkg >= 0 && ent->layer == layer);
 }
 
-/* Hard link groups: the first member written carries the data. */
+/* Hard link groups: the first member written carries the data.  Open
+ * addressing from the group's key (the file's path) to the first member's
+ * path: every regular file looks itself up, so a linear list made 100k
+ * files quadratic. */
 struct hlmap {
 	const char **key, **first;
-	size_t n, alloc, alloc2;
+	size_t n, cap; /* cap: 0 or a power of two, at most half full */
 };
+
+static size_t hl_slot(const char *const *keys, size_t cap, const char *key)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	size_t i;
+
+	for (const char *s = key; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	for (i = (size_t)h & (cap - 1); keys[i] && strcmp(keys[i], key); i = (i + 1) & (cap - 1))
+		;
+	return i;
+}
 
 static const char *hl_first(const struct hlmap *m, const char *key)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if (!strcmp(m->key[i], key))
-			return m->first[i];
-	return NULL;
+	size_t i;
+
+	if (!m->cap)
+		return NULL;
+	i = hl_slot(m->key, m->cap, key);
+	return m->key[i] ? m->first[i] : NULL;
 }
 
 static void hl_put(struct hlmap *m, const char *key, const char *first)
 {
-	ALLOC_GROW(m->key, m->n + 1, m->alloc);
-	ALLOC_GROW(m->first, m->n + 1, m->alloc2);
-	m->key[m->n] = key;
-	m->first[m->n++] = first;
+	size_t i;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		const char **key2 = xcalloc(cap, sizeof(*key2)), **first2 = xcalloc(cap, sizeof(*first2));
+
+		for (size_t k = 0; k < m->cap; k++)
+			if (m->key[k]) {
+				i = hl_slot(key2, cap, m->key[k]);
+				key2[i] = m->key[k];
+				first2[i] = m->first[k];
+			}
+		free(m->key);
+		free(m->first);
+		m->key = key2;
+		m->first = first2;
+		m->cap = cap;
+	}
+	i = hl_slot(m->key, m->cap, key);
+	if (!m->key[i])
+		m->n++;
+	m->key[i] = key;
+	m->first[i] = first;
 }
 
 /* The live entry at path among the sorted items (a hard link's target is
@@ -191,7 +227,7 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 	struct archive_entry *ae = NULL;
 	struct sink sink = { 0 };
 	struct tee tee = { 0 };
-	struct hlmap hl = { 0 };
+	struct hlmap hl = { 0 }, dirs = { 0 };
 	char hex[SHA256_HEX_LEN + 1];
 	bool zstd = o->compression && !strcmp(o->compression, "zstd");
 	const char *prev = NULL;
@@ -205,10 +241,24 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 		ALLOC_GROW(items, n + 1, alloc);
 		items[n].path = ent->path;
 		items[n++].ent = ent;
-		for (char *p = strchr(ent->path + 1, '/'); p; p = strchr(p + 1, '/'))
-			sv_push_nodup(&parents, xstrndup(ent->path, (size_t)(p - ent->path)));
+		/* its parents, deepest first, up to one already known (then
+		 * so are the ones above it): every directory once, not every
+		 * prefix of every path (256 levels of 4 KiB paths, each) */
+		for (size_t k = strlen(ent->path); k-- > 1;) {
+			char *dir;
+
+			if (ent->path[k] != '/')
+				continue;
+			dir = xstrndup(ent->path, k);
+			if (hl_first(&dirs, dir)) {
+				free(dir);
+				break;
+			}
+			hl_put(&dirs, dir, dir);
+			sv_push_nodup(&parents, dir);
+		}
 	}
-	sv_uniq(&parents);
+	sv_sort(&parents);
 	for (size_t i = 0; i < parents.n; i++) {
 		ALLOC_GROW(items, n + 1, alloc);
 		items[n].path = parents.v[i];
@@ -419,6 +469,8 @@ out:
 		phash_free(tee.h);
 	free(hl.key);
 	free(hl.first);
+	free(dirs.key);
+	free(dirs.first);
 	free(items);
 	sv_clear(&parents);
 	return ret;

@@ -151,6 +151,64 @@ static bool utf8_valid(const char *s)
 	return true;
 }
 
+void policy_quote(strbuf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t start = out->len;
+
+	for (; *p; p++) {
+		if (out->len - start >= 200) {
+			sb_adds(out, "...");
+			return;
+		}
+		if (*p == '\n')
+			sb_adds(out, "\\n");
+		else if (*p == '\t')
+			sb_adds(out, "\\t");
+		else if (*p == '\\')
+			sb_adds(out, "\\\\");
+		else if (*p < 0x20 || *p == 0x7f)
+			sb_addf(out, "\\x%02x", *p);
+		else
+			sb_addc(out, (char)*p);
+	}
+}
+
+/* A name tar cannot carry into a layer that unpacks anywhere: a control
+ * character (a newline splits the name in every listing, ESC drives the
+ * terminal that shows it, and no Debian package ships one: lintian), or a
+ * path over the limits (whole: only when full, a normalised path; the raw
+ * member name's "./" and "//" do not count).  what: "name" or "symlink
+ * target". */
+static int name_limits(const char *s, const char *what, bool full, perr *e)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t depth = 0, comp = 0;
+	strbuf q = STRBUF_INIT;
+	const char *why = NULL;
+
+	for (; *p && !why; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			why = "has a control character";
+		else if (*p == '/')
+			comp = 0;
+		else if (++comp == 1)
+			depth++;
+		if (comp > POLICY_NAME_MAX)
+			why = "has a component longer than 255 bytes (NAME_MAX)";
+		else if (full && depth > POLICY_DEPTH_MAX)
+			why = "is more than 256 levels deep";
+	}
+	if (!why && full && (size_t)((const char *)p - s) >= POLICY_PATH_MAX)
+		why = "is longer than 4095 bytes (PATH_MAX)";
+	if (!why)
+		return 0;
+	policy_quote(&q, s);
+	perr_set(e, "%s '%s' %s", what, sb_str(&q), why);
+	sb_release(&q);
+	return -1;
+}
+
 /* Split on '/', drop "" and ".", refuse "..", join as "/a/b" and rewrite
  * the merged-/usr prefixes.  Returns NULL for the root. */
 static int norm_components(const char *s, char **out, perr *e)
@@ -160,6 +218,8 @@ static int norm_components(const char *s, char **out, perr *e)
 	bool first = true;
 
 	*out = NULL;
+	if (name_limits(s, "name", false, e) < 0)
+		return -1;
 	if (!utf8_valid(s))
 		return perr_set(e, "'%s' is not a UTF-8 name", s);
 	while (*p) {
@@ -180,6 +240,11 @@ static int norm_components(const char *s, char **out, perr *e)
 		p += n;
 		if (*p == '/')
 			p++;
+	}
+	/* the merged-/usr rewrite adds 4 bytes and a level */
+	if (sb.len && name_limits(sb.buf, "name", true, e) < 0) {
+		sb_release(&sb);
+		return -1;
 	}
 	if (sb.len)
 		*out = sb_detach(&sb);
@@ -245,6 +310,8 @@ int policy_symlink_target(const char *linkpath, const char *target, char **out,
 		perr_set(e, "symlink with an empty target");
 		goto out;
 	}
+	if (name_limits(target, "symlink target", true, e) < 0)
+		goto out;
 	if (!utf8_valid(target)) {
 		perr_set(e, "symlink target '%s' is not UTF-8", target);
 		goto out;

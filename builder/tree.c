@@ -148,13 +148,19 @@ static bool is_parent(const struct image_tree *t, const char *path)
 
 static void add_parents(struct image_tree *t, const char *path)
 {
-	for (const char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
-		char *dir = xstrndup(path, (size_t)(p - path));
-		char **s = find_pslot(t->pslots, t->npslots, dir);
+	/* deepest first, up to one already in the set: so are the ones above
+	 * it (each path's parents cost its new directories, not its depth) */
+	for (size_t k = strlen(path); k-- > 1;) {
+		char *dir;
+		char **s;
 
+		if (path[k] != '/')
+			continue;
+		dir = xstrndup(path, k);
+		s = find_pslot(t->pslots, t->npslots, dir);
 		if (*s) {
 			free(dir);
-			continue;
+			break;
 		}
 		*s = dir;
 		if (++t->npar * 2 > t->npslots) {
@@ -447,4 +453,110 @@ struct tree_entry **tree_sorted(const struct image_tree *t, size_t *n)
 	}
 	qsort(v, *n, sizeof(*v), cmp_entry);
 	return v;
+}
+
+/* ---- symlinks resolved over the whole tree ------------------------------ */
+
+/* The kernel's limit on links followed in one lookup (MAXSYMLINKS). */
+#define SYMLINK_FOLLOW_MAX 40
+
+/* Resolve link's target as the kernel would with the image as its root, but
+ * without clamping "..": a layer unpacked in a directory of the host does not
+ * clamp either.  Fails naming the link when the resolution climbs above the
+ * root (through which link, when another one took it there) or follows more
+ * than SYMLINK_FOLLOW_MAX links. */
+static int resolve_link(const struct image_tree *t, const struct tree_entry *link, perr *e)
+{
+	strvec todo = STRVEC_INIT, parts = STRVEC_INIT;
+	strbuf cur = STRBUF_INIT;
+	size_t *ends = NULL, nends = 0, alloc = 0;
+	const struct tree_entry *via = link;
+	int follows = 0, ret = -1;
+	char *dir = path_dirname(link->path);
+
+	/* components still to walk, the next one last */
+	sv_split(&parts, link->target, "/");
+	for (size_t i = parts.n; i-- > 0;)
+		sv_push(&todo, parts.v[i]);
+	sv_clear(&parts);
+	if (link->target[0] != '/') {
+		sv_split(&parts, dir, "/");
+		for (size_t i = 0; i < parts.n; i++) {
+			ALLOC_GROW(ends, nends + 1, alloc);
+			ends[nends++] = cur.len;
+			sb_addf(&cur, "/%s", parts.v[i]);
+		}
+		sv_clear(&parts);
+	}
+	while (todo.n) {
+		char *c = todo.v[--todo.n];
+		const struct tree_entry *ent;
+
+		todo.v[todo.n] = NULL;
+		if (!*c || !strcmp(c, ".")) {
+			free(c);
+			continue;
+		}
+		if (!strcmp(c, "..")) {
+			free(c);
+			if (!nends) {
+				if (via == link)
+					perr_set(e, "%s: refusing %s -> %s: it resolves above the image root",
+						 owner(t, link), link->path, link->target);
+				else
+					perr_set(e, "%s: refusing %s -> %s: it resolves above the image root "
+						 "through %s -> %s (from %s)", owner(t, link), link->path,
+						 link->target, via->path, via->target, owner(t, via));
+				goto out;
+			}
+			cur.len = ends[--nends];
+			cur.buf[cur.len] = '\0';
+			continue;
+		}
+		ALLOC_GROW(ends, nends + 1, alloc);
+		ends[nends++] = cur.len;
+		sb_addf(&cur, "/%s", c);
+		free(c);
+		ent = tree_get(t, cur.buf);
+		if (!ent || ent->removed || ent->type != TREE_SYMLINK)
+			continue;
+		if (++follows > SYMLINK_FOLLOW_MAX) {
+			perr_set(e, "%s: refusing %s -> %s: more than %d symlinks to follow (a loop "
+				 "through %s -> %s, from %s?)", owner(t, link), link->path, link->target,
+				 SYMLINK_FOLLOW_MAX, ent->path, ent->target, owner(t, ent));
+			goto out;
+		}
+		/* the link's own directory, then its target */
+		via = ent;
+		cur.len = ends[--nends];
+		cur.buf[cur.len] = '\0';
+		if (ent->target[0] == '/') {
+			nends = 0;
+			sb_reset(&cur);
+		}
+		sv_split(&parts, ent->target, "/");
+		for (size_t i = parts.n; i-- > 0;)
+			sv_push(&todo, parts.v[i]);
+		sv_clear(&parts);
+	}
+	ret = 0;
+out:
+	sv_clear(&todo);
+	sv_clear(&parts);
+	sb_release(&cur);
+	free(ends);
+	free(dir);
+	return ret;
+}
+
+int tree_check_symlinks(const struct image_tree *t, perr *e)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct tree_entry *ent = t->ents[i];
+
+		if (ent->type == TREE_SYMLINK && !ent->removed && tree_get(t, ent->path) == ent &&
+		    resolve_link(t, ent, e) < 0)
+			return -1;
+	}
+	return 0;
 }

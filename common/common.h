@@ -269,6 +269,11 @@ struct fetch_job {
  * Returns -1 with the first failure in e if any job failed. */
 int fetch_many(struct fetch_job *jobs, size_t n, int parallel, perr *e);
 
+/* The deadline for one whole transfer in seconds: PARE_FETCH_TIMEOUT, else
+ * FETCH_TIMEOUT_DEFAULT (every libcurl transfer: indexes, .debs, registry). */
+#define FETCH_TIMEOUT_DEFAULT 300L
+long fetch_timeout(void);
+
 /* Global curl init/cleanup (main calls these). */
 void fetch_global_init(void);
 void fetch_global_cleanup(void);

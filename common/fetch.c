@@ -56,6 +56,21 @@ static size_t mem_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+long fetch_timeout(void)
+{
+	const char *v = getenv("PARE_FETCH_TIMEOUT");
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return FETCH_TIMEOUT_DEFAULT;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || n <= 0)
+		return FETCH_TIMEOUT_DEFAULT;
+	return n;
+}
+
 static void setup_easy(CURL *c, const char *url)
 {
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -68,6 +83,9 @@ static void setup_easy(CURL *c, const char *url)
 	/* abort transfers slower than 1 KB/s for 60 s: a stalled mirror */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	/* and any transfer that is still running after the deadline: a
+	 * trickle above the low-speed limit would otherwise never end */
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, fetch_timeout());
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 }
 

@@ -134,6 +134,12 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 	size_t n = size * nmemb;
 
 	x->rs->body_bytes += n;
+	if (x->rq->sink && x->rq->sink_capped && x->rs->body_bytes > x->rq->sink_max) {
+		/* a blob never has more bytes than its descriptor says: an
+		 * endless reply stops at size + 1 */
+		x->too_big = true;
+		return 0;
+	}
 	if (x->rq->sink)
 		return fwrite(ptr, 1, n, x->rq->sink);
 	if (x->rs->body.len + n > x->max) {
@@ -238,6 +244,9 @@ static CURLcode perform(struct reg_client *c, const struct reg_req *rq, struct r
 	/* a stalled connection counts as dropped: under 1 B/s for 30 s */
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
+	/* a trickle (a byte every few seconds) is not stalled: the whole
+	 * request has a deadline (PARE_FETCH_TIMEOUT) */
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, fetch_timeout());
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, c->insecure ? "http,https" : "https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, !strcmp(rq->method, "GET") ? 1L : 0L);
@@ -684,8 +693,9 @@ int reg_do(struct reg_client *c, const struct reg_req *rq, struct reg_resp *rs, 
 			return reg_status_error(c, rq, rs, e);
 		if (too_big) {
 			char *path = url_for_msg(rq->url);
-			perr_set(e, "registry %s: %s %s: reply larger than %zu bytes", c->host,
-				 rq->method, path, rq->max ? rq->max : (size_t)(64u << 20));
+			perr_set(e, "registry %s: %s %s: reply larger than %llu bytes", c->host,
+				 rq->method, path, rq->sink_capped ? (unsigned long long)rq->sink_max :
+				 (unsigned long long)(rq->max ? rq->max : (size_t)(64u << 20)));
 			free(path);
 			return -1;
 		}

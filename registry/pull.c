@@ -161,6 +161,8 @@ static int get_blob(struct pull *p, const cJSON *d, const char *where, perr *e)
 		goto out;
 	}
 	rq.sink = f;
+	rq.sink_capped = true;
+	rq.sink_max = size;
 	label = xasprintf("pulling %.19s", dg);
 	p->c.progress_label = label;
 	r = reg_do(&p->c, &rq, &rs, e);

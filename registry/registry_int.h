@@ -43,6 +43,8 @@ struct reg_req {
 	uint64_t off, flen;
 	const char *content_range;
 	FILE *sink;          /* response body to this file, else into resp.body */
+	bool sink_capped;    /* sink: abort after sink_max bytes */
+	uint64_t sink_max;
 	size_t max;          /* resp.body limit (0 = 64 MiB) */
 	bool no_retry;       /* body uploads: the caller resumes itself */
 };

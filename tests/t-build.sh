@@ -186,7 +186,8 @@ hello $D1" "$(cat "$W/all2.out")"
 check "--all writes OUT/RECIPE" test -f "$W/all2/acct/index.json" -a -f "$W/all2/hello/index.json"
 
 # --- hostile .debs --------------------------------------------------------------------------
-for p in evil-dotdot evil-abs evil-symlink-escape evil-hardlink evil-device evil-truncated evil-corrupt; do
+for p in evil-dotdot evil-abs evil-symlink-escape evil-hardlink evil-device evil-truncated evil-corrupt \
+	evil-symlink-chain evil-name-newline evil-deep; do
 	recipe "h-$p" hostile "$p" "assume_defaults: false"
 	if ! "$PARE" --quiet lock "h-$p" >/dev/null 2>"$W/err"; then
 		fail "$p: lock ($(head -1 "$W/err"))"
@@ -197,6 +198,14 @@ for p in evil-dotdot evil-abs evil-symlink-escape evil-hardlink evil-device evil
 	check "$p: no output directory" test ! -e "$W/out/h-$p"
 	check "$p: nothing written outside" test ! -e "$W/etc/evil" -a ! -e /etc/evil
 done
+err=$("$PARE" --quiet build h-evil-name-newline -o "$W/out/h-nl" 2>&1) || true
+check_eq "a newline in a name: one line, escaped" \
+	'pare: recipe h-evil-name-newline: h-evil-name-newline ('"$HOST"'): evil-name-newline: refusing ./usr/share/doc/evil-name-newline/x\n\x1b[2Jy: name '"'"'./usr/share/doc/evil-name-newline/x\n\x1b[2Jy'"'"' has a control character' "$err"
+check_fails "a symlink chain out of the root: named with both links" \
+	'^pare: recipe .*: evil-symlink-chain: refusing /usr/lib/x/b -> a/\.\./etc: it resolves above the image root through /usr/lib/x/a -> \.\./\.\./\.\. \(from evil-symlink-chain\)$' \
+	"$PARE" --quiet build h-evil-symlink-chain -o "$W/out/h-chain"
+check_fails "300 levels deep: refused" '^pare: recipe .*: evil-deep: refusing .*is more than 256 levels deep$' \
+	"$PARE" --quiet build h-evil-deep -o "$W/out/h-deep"
 
 # --- tampered .deb after locking ------------------------------------------------------------
 recipe tamper stable has-setuid

@@ -211,7 +211,7 @@ if hr=$(fixture_repo --hostile); then
 	check "hostile InRelease verifies" gpgv --keyring "$hr/keyring.gpg" "$hr/dists/hostile/InRelease"
 	check "hostile Release is consistent" verify_release "$hr/dists/hostile"
 	repo=$hr check "hostile .debs match their stanzas" verify_packages "$hr/dists/hostile"
-	check_eq "hostile suite packages" "evil-abs evil-corrupt evil-device evil-dotdot evil-hardlink evil-symlink-escape evil-truncated" \
+	check_eq "hostile suite packages" "evil-abs evil-corrupt evil-deep evil-device evil-dotdot evil-hardlink evil-name-newline evil-symlink-chain evil-symlink-escape evil-truncated" \
 		"$(awk '/^Package:/ { print $2 }' "$hr/dists/hostile/main/binary-amd64/Packages" | tr '\n' ' ' | sed 's/ $//')"
 	check "stable does not list hostile packages" sh -c "! grep -q '^Package: evil' '$hr'/dists/stable/main/binary-*/Packages"
 	check "evil-dotdot has a ../ entry" sh -c "ar p '$hr/pool/hostile/e/evil-dotdot/evil-dotdot_1.0-1_all.deb' data.tar.xz | xz -dc | tar -t 2>/dev/null | grep -qx './../../etc/evil'"

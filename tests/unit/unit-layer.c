@@ -214,6 +214,75 @@ int main(void)
 		tree_free(h);
 	}
 
+	/* Many hard link groups (the map from a file to its group's first
+	 * member grows and rehashes): each group's first member in path
+	 * order carries the data, the others link to it. */
+	{
+		enum { NG = 5000 };
+		struct image_tree *h = tree_new();
+		struct layer_desc dh;
+		strbuf hb = STRBUF_INIT, ht = STRBUF_INIT;
+		struct archive *a;
+		struct archive_entry *ae;
+		int nlinks = 0, ndata = 0, bad = 0;
+
+		for (int i = 0; i < NG; i++) {
+			struct tree_entry *f = xcalloc(1, sizeof(*f));
+
+			f->path = xasprintf("/usr/share/g/f%05d", i);
+			f->type = TREE_FILE;
+			f->mode = 0644;
+			f->data = (unsigned char *)xasprintf("%05d", i);
+			f->size = 5;
+			f->pkg = f->layer = -1;
+			tree_insert(h, f, &e);
+			for (int k = 0; k < 2; k++) {
+				struct tree_entry *l = xcalloc(1, sizeof(*l));
+
+				l->path = xasprintf("/usr/share/g/%c%05d", k ? 'z' : 'a', i);
+				l->type = TREE_HARDLINK;
+				l->target = xasprintf("/usr/share/g/f%05d", i);
+				l->size = 5;
+				l->mode = 0644;
+				l->pkg = l->layer = -1;
+				tree_insert(h, l, &e);
+			}
+		}
+		TAP_OK(layer_write(h, -1, &o, p3, &dh, &e) == 0, "%d hard link groups: layer written", NG);
+		read_blob(p3, &hb);
+		decompress(&hb, &ht);
+		a = archive_read_new();
+		archive_read_support_format_tar(a);
+		archive_read_open_memory(a, ht.buf, ht.len);
+		while (archive_read_next_header(a, &ae) == ARCHIVE_OK) {
+			const char *pn = archive_entry_pathname(ae), *hl = archive_entry_hardlink(ae);
+
+			if (archive_entry_filetype(ae) == AE_IFDIR)
+				continue;
+			if (hl) {
+				nlinks++;
+				/* usr/share/g/fNNNNN or zNNNNN -> usr/share/g/aNNNNN */
+				bad += strlen(pn) != 18 || strncmp(hl, "usr/share/g/a", 13) ||
+				       strcmp(hl + 13, pn + 13);
+			} else {
+				char got[5];
+
+				ndata++;
+				bad += strncmp(pn, "usr/share/g/a", 13) || archive_entry_size(ae) != 5;
+				if (archive_read_data(a, got, 5) != 5 || strncmp(got, pn + 13, 5))
+					bad++;
+			}
+		}
+		archive_read_free(a);
+		TAP_OK(ndata == NG && nlinks == 2 * NG && !bad,
+		       "each group: the first member carries the data, two links to it (%d data, %d links, %d bad)",
+		       ndata, nlinks, bad);
+		sb_release(&hb);
+		sb_release(&ht);
+		layer_desc_free(&dh);
+		tree_free(h);
+	}
+
 	/* Plan: group by source, merge smallest adjacent. */
 	{
 		struct lock_pkg pk[5] = { 0 };

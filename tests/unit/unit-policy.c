@@ -326,14 +326,142 @@ int main(void)
 			{ { { "./usr/share/h", 'h', 0644, "./usr/share/caf\xe9" } }, 1,
 			  "x: refusing /usr/share/h: hard link: './usr/share/caf\xe9' is not a UTF-8 name",
 			  "Latin-1 hard link target refused" },
+			/* control characters: tar cannot carry them into a layer
+			 * that unpacks anywhere; the message quotes them escaped */
+			{ { { "./usr/share/a\nb", 'f', 0644, "x" } }, 1,
+			  "x: refusing ./usr/share/a\\nb: name './usr/share/a\\nb' has a control character",
+			  "newline in a name refused, quoted on one line" },
+			{ { { "./usr/share/\x1b[31mred", 'f', 0644, "x" } }, 1,
+			  "x: refusing ./usr/share/\\x1b[31mred: name './usr/share/\\x1b[31mred' has a control character",
+			  "ESC in a name refused, quoted" },
+			{ { { "./usr/share/a\tb/", 'd', 0755, NULL } }, 1,
+			  "name './usr/share/a\\tb/' has a control character", "tab in a directory name refused" },
+			{ { { "./usr/share/\x7f", 'f', 0644, "x" } }, 1, "'./usr/share/\\x7f' has a control character",
+			  "DEL in a name refused" },
+			{ { { "./usr/share/l", 'l', 0, "a\nb" } }, 1,
+			  "x: refusing /usr/share/l: symlink target 'a\\nb' has a control character",
+			  "newline in a symlink target refused" },
+			{ { { "./usr/share/x", 'f', 0644, "x" }, { "./usr/share/h", 'h', 0644, "./usr/share/x\r" } }, 2,
+			  "x: refusing /usr/share/h: hard link: name './usr/share/x\\x0d' has a control character",
+			  "CR in a hard link target refused" },
 		};
 		for (size_t i = 0; i < N(cases); i++) {
 			int r = load1(&w, NULL, "x", cases[i].s, cases[i].n, &e);
 
-			TAP_OK(r < 0 && strstr(e.msg, cases[i].want), "%s", cases[i].label);
+			TAP_OK(r < 0 && strstr(e.msg, cases[i].want) && !strpbrk(e.msg, "\n\r\x1b"),
+			       "%s", cases[i].label);
 			if (!(r < 0 && strstr(e.msg, cases[i].want)))
 				printf("#   got '%s'\n", r < 0 ? e.msg : "(success)");
 			tree_free(w.t);
+		}
+	}
+
+	/* path limits: NAME_MAX per component, PATH_MAX for the path in the
+	 * image (after the merged-/usr rewrite), POLICY_DEPTH_MAX levels */
+	{
+		strbuf nm = STRBUF_INIT, deep = STRBUF_INIT, long1 = STRBUF_INIT, long2 = STRBUF_INIT;
+		char *ok_nm, *bad_nm;
+		struct spec s1[1] = { { NULL, 'f', 0644, "x" } };
+		struct spec sl[1] = { { "./usr/share/l", 'l', 0, NULL } };
+
+		for (int i = 0; i < 255; i++)
+			sb_addc(&nm, 'n');
+		ok_nm = xasprintf("./usr/share/%s", nm.buf);
+		bad_nm = xasprintf("./usr/share/%sn", nm.buf);
+		s1[0].name = ok_nm;
+		TAP_OK(load1(&w, NULL, "x", s1, 1, &e) == 0, "a 255-byte component loads (%s)", e.msg);
+		tree_free(w.t);
+		s1[0].name = bad_nm;
+		TAP_OK(load1(&w, NULL, "x", s1, 1, &e) < 0 &&
+		       strstr(e.msg, "x: refusing ./usr/share/nnnn") &&
+		       strstr(e.msg, "has a component longer than 255 bytes (NAME_MAX)") &&
+		       strlen(e.msg) < 600, "a 256-byte component refused, the name cut short (%s)", e.msg);
+		tree_free(w.t);
+		sl[0].arg = bad_nm + 12;
+		TAP_OK(load1(&w, NULL, "x", sl, 1, &e) < 0 &&
+		       strstr(e.msg, "x: refusing /usr/share/l: symlink target 'nnn") &&
+		       strstr(e.msg, "longer than 255 bytes"), "a symlink target with a 256-byte component refused");
+		tree_free(w.t);
+
+		/* 256 levels load, 257 do not */
+		sb_adds(&deep, ".");
+		for (int i = 0; i < 256; i++)
+			sb_adds(&deep, "/d");
+		s1[0].name = deep.buf;
+		TAP_OK(load1(&w, NULL, "x", s1, 1, &e) == 0, "a file 256 levels deep loads (%s)", e.msg);
+		tree_free(w.t);
+		sb_adds(&deep, "/d");
+		TAP_OK(load1(&w, NULL, "x", s1, 1, &e) < 0 && strstr(e.msg, "is more than 256 levels deep"),
+		       "257 levels refused (%.80s...)", e.msg);
+		tree_free(w.t);
+
+		/* /usr/share/... of 4095 bytes loads; ./bin/... that becomes
+		 * 4096 bytes as /usr/bin/... is refused */
+		sb_adds(&long1, "./usr/share");
+		while (long1.len - 1 < 4095 - 200)
+			sb_addf(&long1, "/%s", "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc");
+		sb_addc(&long1, '/');
+		while (long1.len - 1 < 4095)
+			sb_addc(&long1, 'c');
+		s1[0].name = long1.buf;
+		TAP_OK(load1(&w, NULL, "x", s1, 1, &e) == 0, "a 4095-byte path loads (%s)", e.msg);
+		tree_free(w.t);
+		sb_adds(&long2, "./bin");
+		sb_adds(&long2, long1.buf + strlen("./usr/share"));
+		while (long2.len < 4093) /* 4092 bytes as /bin/..., 4096 as /usr/bin/... */
+			sb_addc(&long2, 'c');
+		s1[0].name = long2.buf;
+		TAP_OK(load1(&w, NULL, "x", s1, 1, &e) < 0 &&
+		       strstr(e.msg, "is longer than 4095 bytes (PATH_MAX)"),
+		       "a path over 4095 bytes after the /usr rewrite refused (%.60s...)", e.msg);
+		tree_free(w.t);
+		sb_release(&nm), sb_release(&deep), sb_release(&long1), sb_release(&long2);
+		free(ok_nm), free(bad_nm);
+	}
+
+	/* symlinks resolved over the whole tree: chains through other links
+	 * and ".." must not climb above the root (each link alone stays in) */
+	{
+		static const struct {
+			struct spec a[2], b[2];
+			const char *want, *label; /* want NULL: accepted */
+		} cases[] = {
+			{ { { "./usr/lib/x/a", 'l', 0, "../../.." } }, { { "./usr/lib/x/b", 'l', 0, "a/../etc" } },
+			  "b: refusing /usr/lib/x/b -> a/../etc: it resolves above the image root through "
+			  "/usr/lib/x/a -> ../../.. (from a)", "a link through another link to / and then .." },
+			{ { { "./usr/share/d", 'l', 0, "/" } }, { { "./usr/share/e", 'l', 0, "d/.." } },
+			  "b: refusing /usr/share/e -> d/..: it resolves above the image root through "
+			  "/usr/share/d -> / (from a)", "a symlinked directory followed by .." },
+			{ { { "./opt/l1", 'l', 0, "l2" }, { "./opt/l3", 'l', 0, "/" } },
+			  { { "./opt/l2", 'l', 0, "l3" }, { "./opt/l4", 'l', 0, "l1/../x" } },
+			  "b: refusing /opt/l4 -> l1/../x: it resolves above the image root through "
+			  "/opt/l3 -> / (from a)", "a chain of three links, then .." },
+			{ { { "./opt/p", 'l', 0, "q" } }, { { "./opt/q", 'l', 0, "p" } },
+			  "more than 40 symlinks to follow", "a symlink loop" },
+			{ { { "./usr/lib/j", 'l', 0, "../share" } }, { { "./usr/lib/k", 'l', 0, "j/../lib/j/x" } },
+			  NULL, "a chain that stays inside loads" },
+			{ { { "./usr/lib/m", 'l', 0, "/usr/share" } }, { { "./usr/lib/n", 'l', 0, "/usr/lib/m/../../bin" } },
+			  NULL, "absolute targets resolve from the image root" },
+		};
+		const char *names[] = { "a", "b" };
+		int layers[] = { 0, 1 };
+
+		for (size_t i = 0; i < N(cases); i++) {
+			char *debs[2];
+			int r;
+
+			debs[0] = make_deb("a", NULL, cases[i].a, cases[i].a[1].name ? 2 : 1);
+			debs[1] = make_deb("b", NULL, cases[i].b, cases[i].b[1].name ? 2 : 1);
+			r = load(&w, NULL, 2, names, (const char **)debs, layers, &e);
+			TAP_OK(r == 0, "%s: each link alone loads (%s)", cases[i].label, e.msg);
+			r = r < 0 ? r : tree_check_symlinks(w.t, &e);
+			if (cases[i].want)
+				TAP_OK(r < 0 && strstr(e.msg, cases[i].want), "%s: refused (%s)",
+				       cases[i].label, r < 0 ? e.msg : "accepted");
+			else
+				TAP_OK(r == 0, "%s (%s)", cases[i].label, r < 0 ? e.msg : "ok");
+			tree_free(w.t);
+			free(debs[0]), free(debs[1]);
 		}
 	}
 
