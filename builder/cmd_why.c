@@ -82,9 +82,10 @@ int cmd_why(int argc, char **argv, perr *e)
 	if (!r) {
 		/* the recipe names the requested packages' files and the assumed
 		 * ones; without it (a lock from elsewhere) the paths alone */
+		perr e2 = { 0, "" };
 		rpath = recipe_path_for(name);
-		if (path_exists(rpath) && !(r = recipe_load(rpath, e)))
-			goto out;
+		if (path_exists(rpath))
+			r = recipe_load(rpath, &e2); /* a broken recipe: the lock's paths alone */
 	}
 	if (r && !in_closure(lr, arch, argv[i + 1]) && sv_contains(&r->assume, argv[i + 1])) {
 		bool dflt = false;
