@@ -74,8 +74,14 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 		for (size_t k = 0; k < lr->narchs; k++)
 			found |= !strcmp(lr->archs[k].arch, a->archs.v[i]);
 		if (!found) {
-			perr_set(e, "recipe %s is not locked for architecture '%s'", r->name,
-				 a->archs.v[i]);
+			strbuf locked = STRBUF_INIT;
+			for (size_t k = 0; k < lr->narchs; k++)
+				sb_addf(&locked, "%s%s", k ? ", " : "", lr->archs[k].arch);
+			perr_set(e,
+				 "recipe %s is not locked for architecture '%s' (locked: %s): add it to `archs:` in %s and run 'pare lock %s'",
+				 r->name, a->archs.v[i], locked.len ? locked.buf : "none", path,
+				 r->name);
+			sb_release(&locked);
 			goto out;
 		}
 	}
@@ -254,6 +260,11 @@ int cmd_build(int argc, char **argv, perr *e)
 	a.reg.password = pass;
 	if ((a.all || recipes.n > 1) && a.tarfile) {
 		perr_set(e, "build: --tar takes one recipe");
+		goto out;
+	}
+	if (!path_exists(lock_path())) {
+		perr_set(e, "%s does not exist: run 'pare lock' first (it resolves %s/*.yaml)",
+			 lock_path(), recipes_dir());
 		goto out;
 	}
 	if (lock_read(lock_path(), &l, false, e) < 0)

@@ -100,6 +100,11 @@ int cmd_check(int argc, char **argv, perr *e)
 			return perr_set(e, "check: unknown option '%s' (see 'pare help check')", argv[i]);
 	}
 	update_files(argv + i, argc - i, &files);
+	/* nothing to compare with is an error, not "a rebuild is due" */
+	if (!path_exists(lock_path())) {
+		perr_set(e, "%s does not exist: run 'pare lock' first", lock_path());
+		goto out;
+	}
 	if (upd_plan_make(&files, recipes_dir(), lock_path(), offline, &p, e) < 0)
 		goto out;
 	if (json) {

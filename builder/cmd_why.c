@@ -9,9 +9,34 @@
 #include "../resolver/resolver.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] = "usage: pare why [--arch A] RECIPE PACKAGE";
+
+static bool in_closure(const struct lock_recipe *lr, const char *arch, const char *pkg)
+{
+	for (size_t i = 0; i < lr->narchs; i++)
+		if (!strcmp(lr->archs[i].arch, arch))
+			for (size_t k = 0; k < lr->archs[i].npkgs; k++)
+				if (!strcmp(lr->archs[i].pkgs[k].name, pkg))
+					return true;
+	return false;
+}
+
+/* The recipe file that asks for the first package of path "A -> B -> …". */
+static const char *requested_from(const struct recipe *r, const char *path)
+{
+	const char *end = strstr(path, " -> ");
+	size_t n = end ? (size_t)(end - path) : strlen(path);
+
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < r->npackages; i++)
+		if (strlen(r->packages[i].name) == n && !strncmp(r->packages[i].name, path, n))
+			return r->packages[i].from;
+	return NULL;
+}
 
 int cmd_why(int argc, char **argv, perr *e)
 {
@@ -19,6 +44,7 @@ int cmd_why(int argc, char **argv, perr *e)
 	struct lock lock = { 0 };
 	struct lock_recipe *lr;
 	struct recipe *r = NULL;
+	char *rpath = NULL;
 	strvec paths = STRVEC_INIT;
 	int i, ret = -1;
 
@@ -53,12 +79,38 @@ int cmd_why(int argc, char **argv, perr *e)
 			if (!strcmp(lr->archs[k].arch, host_arch()))
 				arch = host_arch();
 	}
+	if (!r) {
+		/* the recipe names the requested packages' files and the assumed
+		 * ones; without it (a lock from elsewhere) the paths alone */
+		perr e2 = { 0, "" };
+		rpath = recipe_path_for(name);
+		if (path_exists(rpath))
+			r = recipe_load(rpath, &e2); /* a broken recipe: the lock's paths alone */
+	}
+	if (r && !in_closure(lr, arch, argv[i + 1]) && sv_contains(&r->assume, argv[i + 1])) {
+		bool dflt = false;
+		for (size_t k = 0; recipe_default_assume[k]; k++)
+			dflt |= !strcmp(recipe_default_assume[k], argv[i + 1]);
+		printf("%s is assumed by %s (%s): treated as installed, never shipped in the image\n",
+		       argv[i + 1], r->name,
+		       dflt ? "pare's default assume list, docs/recipes.md" : "its `assume:` list");
+		ret = 0;
+		goto out;
+	}
 	if (resolver_why(lr, arch, argv[i + 1], &paths, e) < 0)
 		goto out;
-	for (size_t k = 0; k < paths.n; k++)
-		printf("%s\n", paths.v[k]);
+	for (size_t k = 0; k < paths.n; k++) {
+		const char *from = requested_from(r, paths.v[k]);
+		/* the file is news when it is not the recipe's own (extends) or
+		 * when the package is itself one the recipe asks for */
+		if (from && (strcmp(from, path_basename(r->path)) || !strstr(paths.v[k], " -> ")))
+			printf("%s (requested by %s)\n", paths.v[k], from);
+		else
+			printf("%s\n", paths.v[k]);
+	}
 	ret = 0;
 out:
+	free(rpath);
 	recipe_free(r);
 	lock_free(&lock);
 	sv_clear(&paths);

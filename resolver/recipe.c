@@ -499,14 +499,51 @@ static const char *v_tag(const char *s)
 	return NULL;
 }
 
+/* Debian's Linux architectures (`dpkg-architecture -L`, dpkg 1.21: the
+ * GNU/Linux names, then the musl and uClibc ones).  Embedded, not asked of
+ * dpkg at run time: a typo ("amd46") is a recipe error at its line, not a
+ * missing Packages index three steps later. */
+static const char *const debian_archs[] = {
+	"alpha", "amd64", "arc", "arm", "arm64", "arm64ilp32", "armeb", "armel", "armhf",
+	"avr32", "hppa", "i386", "ia64", "loong64", "m32r", "m68k", "mips", "mips64",
+	"mips64el", "mips64r6", "mips64r6el", "mipsel", "mipsn32", "mipsn32el", "mipsn32r6",
+	"mipsn32r6el", "mipsr6", "mipsr6el", "nios2", "or1k", "powerpc", "powerpcel",
+	"powerpcspe", "ppc64", "ppc64el", "riscv64", "s390", "s390x", "sh3", "sh3eb", "sh4",
+	"sh4eb", "sparc", "sparc64", "tilegx", "x32",
+};
+
 static const char *v_arch(const char *s)
 {
+	const char *base = s;
+
 	if (!*s)
 		return "empty architecture";
-	for (const char *p = s; *p; p++)
-		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-')
-			return "invalid architecture name";
-	return NULL;
+	if (str_starts(s, "musl-linux-"))
+		base = s + strlen("musl-linux-");
+	else if (str_starts(s, "uclibc-linux-"))
+		base = s + strlen("uclibc-linux-");
+	for (size_t i = 0; i < ARRAY_SIZE(debian_archs); i++)
+		if (!strcmp(base, debian_archs[i]))
+			return NULL;
+	return "unknown";
+}
+
+/* archs: items, "unknown architecture 'amd46'" rather than the generic form */
+static int arch_item(struct ctx *c, yaml_node_t *item, void *arg)
+{
+	strvec *sv = arg;
+	const char *s, *why;
+
+	if (get_str(c, item, "archs", &s) < 0)
+		return -1;
+	if ((why = v_arch(s)) && !strcmp(why, "unknown"))
+		return err_at(c, item,
+			      "unknown architecture '%s' (Debian's are those of `dpkg-architecture -L`: amd64, arm64, armhf, i386, ppc64el, riscv64, s390x…)",
+			      s);
+	if (why)
+		return err_at(c, item, "archs: '%s': %s", s, why);
+	sv_push(sv, s);
+	return 0;
 }
 
 static const char *v_allow(const char *s)
@@ -681,6 +718,7 @@ static int package_item(struct ctx *c, yaml_node_t *item, void *arg)
 			free(d.name), free(d.op), free(d.version);
 			return -1;
 		}
+	d.from = xstrdup(path_basename(c->file));
 	r->packages = xrealloc(r->packages, (r->npackages + 1) * sizeof(*r->packages));
 	r->packages[r->npackages++] = d;
 	return 0;
@@ -1035,7 +1073,7 @@ static int top_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v
 		return walk_seq(c, v, "repositories", repos_item, r);
 	}
 	if (!strcmp(key, "archs"))
-		return get_strlist(c, v, "archs", &r->archs, v_arch);
+		return walk_seq(c, v, "archs", arch_item, &r->archs);
 	if (!strcmp(key, "tags"))
 		return get_strlist(c, v, "tags", &r->tags, v_tag);
 	if (!strcmp(key, "packages"))
@@ -1293,7 +1331,7 @@ static void merge_layer(struct layer *P, struct layer *C)
 				break;
 		if (j < p->npackages) {
 			free(p->packages[j].name), free(p->packages[j].op),
-				free(p->packages[j].version);
+				free(p->packages[j].version), free(p->packages[j].from);
 			p->packages[j] = *d;
 		} else {
 			p->packages = xrealloc(p->packages,
@@ -1718,7 +1756,7 @@ void recipe_free(struct recipe *r)
 	sv_clear(&r->archs);
 	for (size_t i = 0; i < r->npackages; i++)
 		free(r->packages[i].name), free(r->packages[i].op),
-			free(r->packages[i].version);
+			free(r->packages[i].version), free(r->packages[i].from);
 	free(r->packages);
 	sv_clear(&r->exclude);
 	sv_clear(&r->tags);

@@ -55,6 +55,7 @@ struct recipe_dep {          /* a requested package with an optional constraint 
 	char *name;
 	char *op;            /* NULL, "<<", "<=", "=", ">=", ">>" */
 	char *version;       /* NULL when op is NULL */
+	char *from;          /* the recipe file that names it (basename; extends), for `why` */
 };
 
 struct recipe {

@@ -366,6 +366,51 @@ printf '{"auths":{"https://%s/v1/":{"auth":"%s"}}}\n' "$B" "$(printf 'alice:wron
 check_fails "basic auth: wrong password from ~/.docker/config.json" "401 Unauthorized.*wrong username or password" \
 	"$PARE" pull --insecure "$B" "$B/img1:v1" "$W/P5"
 rm -f "$HOME/.docker/config.json"
+# ---- docker credential helpers (credHelpers / credsStore), a real helper program on PATH -----
+mkdir -p "$W/helpers" "$W/helpercfg"
+# docker-credential-pare-test get: the host on stdin, the answer from $W/helper.answer
+# ("ok", "notfound", "fail" or "token"), the host it was asked for in $W/helper.asked
+cat >"$W/helpers/docker-credential-pare-test" <<EOF
+#!/bin/sh
+[ "\$1" = get ] || exit 3
+cat >"$W/helper.asked"
+case \$(cat "$W/helper.answer") in
+notfound) echo "credentials not found in native keychain"; exit 1 ;;
+fail) echo "keychain locked: run unlock-it first"; exit 1 ;;
+token) printf '{"ServerURL":"%s","Username":"<token>","Secret":"id-t0ken-S3cret"}' "$B" ;;
+ok) printf '{"ServerURL":"%s","Username":"alice","Secret":"s3cret-Pa55"}' "$B" ;;
+esac
+EOF
+chmod +x "$W/helpers/docker-credential-pare-test"
+hpull() { # OUT: pull img1 with $W/helpercfg/config.json, the helper on PATH
+	DOCKER_CONFIG=$W/helpercfg PATH=$W/helpers:$PATH "$PARE" pull --insecure "$B" "$B/img1:v1" "$1"
+}
+printf '{"credHelpers":{"%s":"pare-test"}}\n' "$B" >"$W/helpercfg/config.json"
+echo ok >"$W/helper.answer"
+if hpull "$W/P6" >/dev/null 2>"$W/helper.err"; then
+	ok "credHelpers: credentials from docker-credential-pare-test"
+	check_eq "credHelpers: the helper was asked for the registry host" "$B" "$(cat "$W/helper.asked")"
+else
+	fail "credHelpers: credentials from docker-credential-pare-test" "$(cat "$W/helper.err")"
+fi
+printf '{"credsStore":"pare-test","auths":{"%s":{}}}\n' "$B" >"$W/helpercfg/config.json"
+check "credsStore: the default helper for every registry" hpull "$W/P7"
+echo notfound >"$W/helper.answer"
+check_fails "credsStore: the helper knows no credentials: anonymous, a clear 401" \
+	"HTTP 401 Unauthorized.*no credentials" hpull "$W/PH"
+echo fail >"$W/helper.answer"
+check_fails "a failing helper: one line naming it and its message" \
+	"^pare: .*config.json: credential helper docker-credential-pare-test get failed for $B \(exit 1\): keychain locked: run unlock-it first$" \
+	hpull "$W/PH"
+echo token >"$W/helper.answer"
+check_fails "an identity token (username <token>): refused, clearly" \
+	"credential helper docker-credential-pare-test holds an identity token for $B .*not supported" hpull "$W/PH"
+printf '{"credHelpers":{"%s":"pare-missing"}}\n' "$B" >"$W/helpercfg/config.json"
+check_fails "a helper not on PATH: named" \
+	"credential helper docker-credential-pare-missing for $B cannot run: .*not on PATH" hpull "$W/PH"
+[[ ! -e $W/PH ]] && ok "credential helper failures write nothing" || fail "credential helper failures write nothing" "$(ls -la "$W/PH")"
+out=$(echo token >"$W/helper.answer"; printf '{"credsStore":"pare-test"}\n' >"$W/helpercfg/config.json"; hpull "$W/PH" 2>&1) || true
+[[ $out != *s3cret* && $out != *id-t0ken* ]] && ok "no helper secret printed" || fail "no helper secret printed" "$out"
 # ---- bearer tokens: docker-registry behind a real token server (tests/fixtures/tokenserver) ----
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/tok.key" \
 	-out "$W/tok.crt" -days 2 -subj /CN=pare-test-token 2>/dev/null

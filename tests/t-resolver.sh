@@ -229,6 +229,40 @@ recipe reqdash "$U" "$K" "packages: [dash]"
 check "a requested package is never assumed" plock reqdash
 has "$(closure reqdash)" dash && ok "requested dash is locked" || fail "requested dash is locked" "$(closure reqdash)"
 
+# ---- errors that say what to do (issue 17.3) -------------------------------------------------
+out=$(pwhy shell dash 2>&1) && [[ $out == *"dash is assumed by shell"*"default assume list"* ]] &&
+	ok "pare why of an assumed package: says it is assumed" || fail "pare why: assumed" "$out"
+recipe shell3 "$U" "$K" "packages: [needs-shell]" "assume: [libc6]"
+check "lock with a recipe assume: entry" plock shell3
+out=$(pwhy shell3 libc6 2>&1) && [[ $out == *"libc6 is assumed by shell3 (its \`assume:\` list)"* ]] &&
+	ok "pare why: assumed by the recipe's own list" || fail "pare why: assume: list" "$out"
+# a package requested through extends: the file that asks for it is named
+recipe wbase "$U" "$K" "packages: [hello]"
+printf 'extends: wbase.yaml\nname: wchild\npackages: [chain-top]\n' >"$R/wchild.yaml"
+check "lock a recipe that extends another" plock wchild
+out=$(pwhy wchild hello 2>&1) || true
+check_eq "pare why: a package requested by the extended recipe" "hello (requested by wbase.yaml)" "$out"
+out=$(pwhy wchild libc6 2>&1) || true
+check_eq "pare why: a path from the extended recipe's package" "hello -> libc6 (requested by wbase.yaml)" "$out"
+out=$(pwhy wchild chain-top 2>&1) || true
+check_eq "pare why: a package the recipe itself asks for" "chain-top (requested by wchild.yaml)" "$out"
+recipe badarch "$U" "$K" "packages: [hello]" "archs: [amd64, amd46]"
+check_fails "an unknown architecture in a recipe: named, with file:line" \
+	"^pare: [^ ]*badarch.yaml:[0-9]+:[0-9]+: unknown architecture 'amd46'" plock badarch
+rm "$R/badarch.yaml"
+check_fails "build --arch for an architecture not locked: add it to archs: and re-lock" \
+	"not locked for architecture 'arm64' \(locked: amd64\): add it to .archs:. in .*shell.yaml and run 'pare lock shell'" \
+	env PARE_RECIPES="$R" PARE_LOCK="$L" "$PARE" --quiet build shell --arch amd64,arm64 -o "$W/never"
+[[ ! -e $W/never ]] && ok "nothing written for the refused build" || fail "nothing written for the refused build"
+check_fails "build without recipes.lock: says to run pare lock" \
+	"^pare: .*nolock.lock does not exist: run 'pare lock' first" \
+	env PARE_RECIPES="$R" PARE_LOCK="$W/nolock.lock" "$PARE" --quiet build shell -o "$W/never"
+rc=0
+PARE_RECIPES=$R PARE_LOCK=$W/nolock.lock "$PARE" --quiet check shell >/dev/null 2>"$W/check.err" || rc=$?
+check_eq "pare check without recipes.lock: exit 2 (error), not 3" 2 "$rc"
+grep -q "nolock.lock does not exist: run 'pare lock' first" "$W/check.err" &&
+	ok "pare check without recipes.lock: says to run pare lock" || fail "check without lock" "$(cat "$W/check.err")"
+
 recipe excl "$U" "$K" "packages: [app-alt]" "exclude: [libalt-a]"
 check "lock with exclude" plock excl
 c=$(closure excl)

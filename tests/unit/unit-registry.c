@@ -189,7 +189,8 @@ int main(void)
 	/* "ab:cdef" is 7 bytes: base64 ends in "==", which EVP_DecodeBlock counts as data */
 	creds("{\"auths\":{\"r.example\":{\"auth\":\"YWI6Y2RlZg==\"}}}", "r.example", "ab", "cdef", NULL);
 	creds("{\"auths\":{\"other.example\":{\"auth\":\"Ym9iOnNlY3JldA==\"}}}", "reg.example", NULL, NULL, NULL);
-	creds("{\"credsStore\":\"desktop\"}", "reg.example", NULL, NULL, NULL);
+	/* a helper (docker-credential-desktop) that is not installed: named */
+	creds("{\"credsStore\":\"desktop\"}", "reg.example", NULL, NULL, "docker-credential-desktop");
 	creds("{\"auths\":{\"reg.example\":{\"auth\":\"bm9jb2xvbg==\"}}}", "reg.example", NULL, NULL,
 	      "not base64 of USER:PASSWORD");
 	creds("{\"auths\":{\"reg.example\":{\"auth\":\"###\"}}}", "reg.example", NULL, NULL, "not base64");
