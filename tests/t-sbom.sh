@@ -239,8 +239,10 @@ jq -c --arg o "$art" --arg n "sha256:$md" --argjson s "$ms" '(.manifests[] | sel
 check "the tampered layout serves the altered per-file SBOM" cmp "$W/evil.json" "$W/evil2.json"
 check_fails "verify refuses an altered per-file SBOM" "sha256:$md.*not attested|differs from the sbom artifact" \
 	"$PARE" verify --key "$W/k.pub" "$W/tamper"
-check_fails "--sign-key with --tar only is refused" 'sign-key.*-o DIR' \
+check "--sign-key with --tar only signs the archive" \
 	"$PARE" --quiet build lic --tar "$W/x.tar" --sign-key "$W/k.key"
+check "the archive holds the cosign signature tag" \
+	bash -c 'tar -xOf "$1" index.json | jq -e "[.manifests[].annotations[\"org.opencontainers.image.ref.name\"] // empty | select(endswith(\".sig\"))] | length > 0"' _ "$W/x.tar"
 check "keygen other" "$PARE" keygen --no-password -o "$W/other"
 check_fails "another key does not verify the build" 'signature|no .*valid|key' \
 	"$PARE" verify --key "$W/other.pub" "$W/signed"
