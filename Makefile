@@ -64,11 +64,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpare.a tests/unit/tap.h
 	$(CC) $(PARE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libpare.a $(PARE_LIBS)
 
 # Debian packages: build dependencies, then what the tests need (tests/DEPS).
+# npm only when no npm is on PATH: a Node.js from elsewhere (its nodejs package
+# bundles npm and conflicts with Debian's) serves as well.
 DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev libssl-dev \
 	libcjson-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libsodium-dev zlib1g-dev libdeflate-dev gpgv gpg \
 	clang libclang-rt-14-dev
 deps:
 	@need=""; for p in $(DEPS) $$(cat tests/DEPS 2>/dev/null | grep -v '^#'); do \
+		case $$p in npm) command -v npm >/dev/null && continue;; esac; \
 		dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed' || need="$$need $$p"; \
 	done; \
 	if [ -n "$$need" ]; then \
