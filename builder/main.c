@@ -34,7 +34,7 @@ static const struct command commands[] = {
 	{ "plan", cmd_plan, "[--json] [--write-lock] [--offline] [RECIPE…]",
 	  "the recipe/arch pairs that need a rebuild, as a CI matrix" },
 	{ "watch", cmd_watch,
-	  "--interval DURATION [--exec CMD] [--cycles N] [update options] [RECIPE…]",
+	  "--interval DURATION [--exec CMD] [--cycles N] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline] [RECIPE…]",
 	  "run update on a schedule until stopped" },
 	{ "push", cmd_push,
 	  "[--insecure HOST[:PORT]]… [--username U --password-stdin] [--tag T]… [--from REPO] [--chunk-size BYTES] [--json] DIR HOST[:PORT]/REPO[:TAG]",

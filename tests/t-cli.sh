@@ -40,8 +40,10 @@ for o in --source-url --output --jobs --all --outroot --tar --arch --tag --compr
 	check "pare help build names $o" grep -q -e "$o\\b" <<<"$("$PARE" help build)"
 done
 check "pare help keygen names --output" grep -q -e "--output" <<<"$("$PARE" help keygen)"
-for o in --outroot --output --sign-key --unsigned-ok --commit --author --source-url --offline; do
-	check "pare help update names $o" grep -q -e "$o\\b" <<<"$("$PARE" help update)"
+for c in update watch; do
+	for o in --outroot --output --sign-key --unsigned-ok --commit --author --source-url --offline; do
+		check "pare help $c names $o" grep -q -e "$o\\b" <<<"$("$PARE" help $c)"
+	done
 done
 
 # ---- options after operands ------------------------------------------------------------------
