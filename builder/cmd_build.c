@@ -174,7 +174,7 @@ int cmd_build(int argc, char **argv, perr *e)
 	a.compression = "gzip";
 	optind = 0; /* glibc: full re-initialisation */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:j:q", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:j:q", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': a.all = true; break;
 		case 'o': a.outdir = optarg; break;
@@ -211,8 +211,12 @@ int cmd_build(int argc, char **argv, perr *e)
 			}
 			break;
 		case 'q': pare_quiet = 1; break;
+		case ':':
+			perr_set(e, "build: option '%s' needs a value (see 'pare help build')",
+				 argv[optind - 1]);
+			goto out;
 		default:
-			perr_set(e, "build: unknown or incomplete option '%s' (see 'pare help build')",
+			perr_set(e, "build: unknown option '%s' (see 'pare help build')",
 				 argv[optind - 1]);
 			goto out;
 		}

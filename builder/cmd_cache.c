@@ -348,6 +348,17 @@ int cmd_cache(int argc, char **argv, perr *e)
 	struct stat st;
 	int lockfd = -1, ret = -1;
 
+	/* prune's options may come before the subcommand: move it first */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--older-than")) {
+			i++;
+		} else if (argv[i][0] != '-') {
+			char *sub = argv[i];
+			memmove(argv + 2, argv + 1, (size_t)(i - 1) * sizeof(*argv));
+			argv[1] = sub;
+			break;
+		}
+	}
 	if (argc < 2)
 		return perr_set(e, "cache: missing subcommand (usage: " CACHE_USAGE ")");
 	if (!strcmp(argv[1], "prune")) {
@@ -358,7 +369,11 @@ int cmd_cache(int argc, char **argv, perr *e)
 			else if (!strcmp(argv[i], "--older-than") && i + 1 < argc) {
 				if (parse_days(argv[++i], &days, e) < 0)
 					return -1;
-			} else
+			} else if (!strcmp(argv[i], "--older-than"))
+				return perr_set(e, "cache: option '--older-than' needs a value (see 'pare help cache')");
+			else if (argv[i][0] == '-')
+				return perr_set(e, "cache: unknown option '%s' (see 'pare help cache')", argv[i]);
+			else
 				return perr_set(e, "cache prune: unexpected argument '%s' (usage: " CACHE_USAGE ")",
 						argv[i]);
 		}
@@ -366,6 +381,10 @@ int cmd_cache(int argc, char **argv, perr *e)
 		if (argc > 2)
 			return perr_set(e, "cache du: unexpected argument '%s' (usage: " CACHE_USAGE ")",
 					argv[2]);
+	} else if (!strcmp(argv[1], "--dry-run") || !strcmp(argv[1], "--older-than")) {
+		return perr_set(e, "cache: missing subcommand (usage: " CACHE_USAGE ")");
+	} else if (argv[1][0] == '-') {
+		return perr_set(e, "cache: unknown option '%s' (see 'pare help cache')", argv[1]);
 	} else {
 		return perr_set(e, "cache: unknown subcommand '%s' (usage: " CACHE_USAGE ")", argv[1]);
 	}

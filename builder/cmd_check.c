@@ -88,6 +88,7 @@ int cmd_check(int argc, char **argv, perr *e)
 	strvec files = STRVEC_INIT;
 	int i, ret = -1;
 
+	cli_permute(argc, argv, NULL);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;

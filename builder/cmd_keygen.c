@@ -18,6 +18,8 @@ int cmd_keygen(int argc, char **argv, perr *e)
 			no_password = true;
 		} else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) {
 			name = argv[++i];
+		} else if (argv[i][0] == '-') {
+			return perr_set(e, "keygen: unknown option '%s' (see 'pare help keygen')", argv[i]);
 		} else {
 			return perr_set(e, "keygen: unexpected argument '%s' (usage: pare keygen [--type ecdsa-p256|ed25519|rsa-3072] [--no-password] -o NAME)", argv[i]);
 		}

@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] = "usage: pare lock [--check] [--offline] [RECIPE…]";
-
 int cmd_lock(int argc, char **argv, perr *e)
 {
 	bool check = false, offline = false, all;
@@ -26,6 +24,7 @@ int cmd_lock(int argc, char **argv, perr *e)
 	size_t nrs = 0, nlrs = 0;
 	int i, ret = -1, lfd = -1;
 
+	cli_permute(argc, argv, NULL);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--check"))
 			check = true;
@@ -35,7 +34,7 @@ int cmd_lock(int argc, char **argv, perr *e)
 			i++;
 			break;
 		} else
-			return perr_set(e, "lock: unknown option '%s'\n%s", argv[i], usage);
+			return perr_set(e, "lock: unknown option '%s' (see 'pare help lock')", argv[i]);
 	}
 	all = i >= argc;
 	if (all) {

@@ -36,6 +36,7 @@ int cmd_plan(int argc, char **argv, perr *e)
 	cJSON *j = NULL, *inc;
 	int i, ret = -1, lfd = -1;
 
+	cli_permute(argc, argv, NULL);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;

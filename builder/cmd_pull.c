@@ -17,11 +17,19 @@ int cmd_pull(int argc, char **argv, perr *e)
 	strvec insecure = STRVEC_INIT, pos = STRVEC_INIT;
 	const char *user = NULL;
 	char *pass = NULL, *dir = NULL;
-	bool pw_stdin = false, json = false;
+	bool pw_stdin = false, json = false, dd = false;
 	int ret = -1, r;
 
 	o.insecure = &insecure;
 	for (int i = 1; i < argc; i++) {
+		if (!dd && !strcmp(argv[i], "--")) {
+			dd = true;
+			continue;
+		}
+		if (dd || argv[i][0] != '-') {
+			sv_push(&pos, argv[i]);
+			continue;
+		}
 		r = registry_cli_opt(argc, argv, &i, &o, &insecure, &user, &pw_stdin, e);
 		if (r < 0)
 			goto out;
@@ -29,10 +37,8 @@ int cmd_pull(int argc, char **argv, perr *e)
 			continue;
 		if (!strcmp(argv[i], "--json"))
 			json = true;
-		else if (argv[i][0] != '-')
-			sv_push(&pos, argv[i]);
 		else {
-			perr_set(e, "pull: unexpected argument '%s' (usage: " PULL_USAGE ")", argv[i]);
+			perr_set(e, "pull: unknown option '%s' (see 'pare help pull')", argv[i]);
 			goto out;
 		}
 	}

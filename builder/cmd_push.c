@@ -67,12 +67,20 @@ int cmd_push(int argc, char **argv, perr *e)
 	strvec insecure = STRVEC_INIT, tags = STRVEC_INIT, pos = STRVEC_INIT;
 	const char *user = NULL;
 	char *pass = NULL, *end;
-	bool pw_stdin = false, json = false;
+	bool pw_stdin = false, json = false, dd = false;
 	int ret = -1, r;
 
 	o.insecure = &insecure;
 	o.tags = &tags;
 	for (int i = 1; i < argc; i++) {
+		if (!dd && !strcmp(argv[i], "--")) {
+			dd = true;
+			continue;
+		}
+		if (dd || argv[i][0] != '-') {
+			sv_push(&pos, argv[i]);
+			continue;
+		}
 		r = registry_cli_opt(argc, argv, &i, &o, &insecure, &user, &pw_stdin, e);
 		if (r < 0)
 			goto out;
@@ -95,10 +103,8 @@ int cmd_push(int argc, char **argv, perr *e)
 			}
 		} else if (!strcmp(argv[i], "--json")) {
 			json = true;
-		} else if (argv[i][0] != '-') {
-			sv_push(&pos, argv[i]);
 		} else {
-			perr_set(e, "push: unexpected argument '%s' (usage: " PUSH_USAGE ")", argv[i]);
+			perr_set(e, "push: unknown option '%s' (see 'pare help push')", argv[i]);
 			goto out;
 		}
 	}

@@ -50,11 +50,17 @@ int cmd_sbom(int argc, char **argv, perr *e)
 	cJSON *index = NULL, *mj = NULL, *d, *hit = NULL;
 	strvec archs = STRVEC_INIT;
 	char *path = NULL;
-	bool files = false, want_index = false;
+	bool files = false, want_index = false, dd = false;
 	int ret = -1;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--files"))
+		if (!dd && !strcmp(argv[i], "--"))
+			dd = true;
+		else if (dd || argv[i][0] != '-') {
+			if (dir)
+				return perr_set(e, "sbom: unexpected argument '%s' (" USAGE ")", argv[i]);
+			dir = argv[i];
+		} else if (!strcmp(argv[i], "--files"))
 			files = true;
 		else if (!strcmp(argv[i], "--index"))
 			want_index = true;
@@ -62,10 +68,8 @@ int cmd_sbom(int argc, char **argv, perr *e)
 			format = argv[++i];
 		else if (!strcmp(argv[i], "--arch") && i + 1 < argc)
 			arch = argv[++i];
-		else if (argv[i][0] != '-' && !dir)
-			dir = argv[i];
 		else
-			return perr_set(e, "sbom: unexpected argument '%s' (" USAGE ")", argv[i]);
+			return perr_set(e, "sbom: unknown option '%s' (see 'pare help sbom')", argv[i]);
 	}
 	if (!dir)
 		return perr_set(e, "sbom: " USAGE);

@@ -8,16 +8,21 @@
 int cmd_sign(int argc, char **argv, perr *e)
 {
 	const char *key = NULL, *ref = NULL, *dir = NULL;
+	bool dd = false;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--key") && i + 1 < argc)
+		if (!dd && !strcmp(argv[i], "--"))
+			dd = true;
+		else if (dd || argv[i][0] != '-') {
+			if (dir)
+				return perr_set(e, "sign: unexpected argument '%s' (usage: pare sign --key KEY [--ref REPO] DIR)", argv[i]);
+			dir = argv[i];
+		} else if (!strcmp(argv[i], "--key") && i + 1 < argc)
 			key = argv[++i];
 		else if (!strcmp(argv[i], "--ref") && i + 1 < argc)
 			ref = argv[++i];
-		else if (argv[i][0] != '-' && !dir)
-			dir = argv[i];
 		else
-			return perr_set(e, "sign: unexpected argument '%s' (usage: pare sign --key KEY [--ref REPO] DIR)", argv[i]);
+			return perr_set(e, "sign: unknown option '%s' (see 'pare help sign')", argv[i]);
 	}
 	if (!key || !dir)
 		return perr_set(e, "sign: usage: pare sign --key KEY [--ref REPO] DIR");

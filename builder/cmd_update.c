@@ -38,7 +38,7 @@ int update_parse(int argc, char **argv, struct update_opts *o, const struct opti
 	o->lock = lock_path();
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 		case 'R': o->outroot = optarg; break;
@@ -54,7 +54,10 @@ int update_parse(int argc, char **argv, struct update_opts *o, const struct opti
 					return -1;
 				break;
 			}
-			return perr_set(e, "%s: unknown or incomplete option '%s' (see 'pare help %s')",
+			if (c == ':')
+				return perr_set(e, "%s: option '%s' needs a value (see 'pare help %s')",
+						argv[0], argv[optind - 1], argv[0]);
+			return perr_set(e, "%s: unknown option '%s' (see 'pare help %s')",
 					argv[0], argv[optind - 1], argv[0]);
 		}
 	}

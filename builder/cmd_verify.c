@@ -28,22 +28,26 @@ static void print_check(const struct signer_check *c, void *ctx)
 int cmd_verify(int argc, char **argv, perr *e)
 {
 	const char *key = NULL, *dir = NULL, *arch = NULL;
-	bool json = false;
+	bool json = false, dd = false;
 	cJSON *doc = NULL, *arr = NULL;
 	char *text;
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--key") && i + 1 < argc)
+		if (!dd && !strcmp(argv[i], "--"))
+			dd = true;
+		else if (dd || argv[i][0] != '-') {
+			if (dir)
+				return perr_set(e, "verify: unexpected argument '%s' (usage: pare verify --key PUB [--arch A] [--json] DIR)", argv[i]);
+			dir = argv[i];
+		} else if (!strcmp(argv[i], "--key") && i + 1 < argc)
 			key = argv[++i];
 		else if (!strcmp(argv[i], "--arch") && i + 1 < argc)
 			arch = argv[++i];
 		else if (!strcmp(argv[i], "--json"))
 			json = true;
-		else if (argv[i][0] != '-' && !dir)
-			dir = argv[i];
 		else
-			return perr_set(e, "verify: unexpected argument '%s' (usage: pare verify --key PUB [--arch A] [--json] DIR)", argv[i]);
+			return perr_set(e, "verify: unknown option '%s' (see 'pare help verify')", argv[i]);
 	}
 	if (!key || !dir)
 		return perr_set(e, "verify: usage: pare verify --key PUB [--arch A] [--json] DIR");

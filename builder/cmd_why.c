@@ -48,13 +48,17 @@ int cmd_why(int argc, char **argv, perr *e)
 	strvec paths = STRVEC_INIT;
 	int i, ret = -1;
 
+	cli_permute(argc, argv, (const char *const[]){ "--arch", NULL });
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--arch") && i + 1 < argc)
 			arch = argv[++i];
 		else if (str_starts(argv[i], "--arch="))
 			arch = argv[i] + 7;
-		else
-			return perr_set(e, "why: unknown option '%s'\n%s", argv[i], usage);
+		else if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else
+			return perr_set(e, "why: unknown option '%s' (see 'pare help why')", argv[i]);
 	}
 	if (argc - i != 2)
 		return perr_set(e, "%s", usage);

@@ -52,6 +52,13 @@ const char *lock_path(void);
  * into a path; caller frees. */
 char *recipe_path_for(const char *arg);
 
+/* For the hand-rolled option loops (main.c): reorder argv[1..argc) so the
+ * options come first, then "--" if given, then the operands, each group in
+ * its order, so options may follow operands ('pare check python3 --json').
+ * valopts (NULL-terminated) names the options that take the next argument
+ * as their value; everything after "--" is an operand. */
+void cli_permute(int argc, char **argv, const char *const *valopts);
+
 /* help.c: pare(1) (name NULL) or pare-NAME(1) in roff, and a bash completion
  * script, made from the command table (pare help --man / --bash-completion). */
 int help_man(FILE *f, const struct command *cmds, size_t n, const char *name, perr *e);

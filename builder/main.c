@@ -16,11 +16,11 @@ static const struct command commands[] = {
 	{ "why", cmd_why, "[--arch A] RECIPE PACKAGE",
 	  "show the dependency path that pulls PACKAGE into RECIPE" },
 	{ "build", cmd_build,
-	  "RECIPE [-o DIR] | RECIPE… | --all [--outroot DIR] [--tar FILE] [--arch A,…] [--tag T] [--compression gzip|zstd] [--max-layers N] [-j N] [--sign-key KEY | --unsigned-ok] [--push REF [--insecure HOST] [--username U --password-stdin]] [--quiet]",
+	  "RECIPE [-o|--output DIR] | RECIPE… | --all [--outroot DIR] [--tar FILE] [--arch A,…] [--tag T] [--compression gzip|zstd] [--max-layers N] [-j|--jobs N] [--sign-key KEY | --unsigned-ok] [--source-url URL] [--push REF [--insecure HOST] [--username U --password-stdin]] [--quiet]",
 	  "fetch a locked recipe's packages and build its OCI image" },
 	{ "sbom", cmd_sbom, "[--format spdx|cyclonedx] [--arch A] [--files | --index] DIR",
 	  "print an SBOM attached to an image layout (--files: per-file; --index: the index's)" },
-	{ "keygen", cmd_keygen, "[--type ecdsa-p256|ed25519|rsa-3072] [--no-password] -o NAME",
+	{ "keygen", cmd_keygen, "[--type ecdsa-p256|ed25519|rsa-3072] [--no-password] -o|--output NAME",
 	  "generate a signing key pair NAME.key / NAME.pub" },
 	{ "sign", cmd_sign, "--key KEY [--ref REPO] DIR",
 	  "sign an OCI layout and attach attestations (cosign-compatible)" },
@@ -29,12 +29,12 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "[--json] [--offline] [RECIPE…]",
 	  "compare today's indexes with recipes.lock; exit 3 when a rebuild is due" },
 	{ "update", cmd_update,
-	  "[RECIPE…] [--outroot DIR (-o DIR)] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline]",
+	  "[RECIPE…] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline]",
 	  "re-lock and rebuild only the images whose closure changed" },
 	{ "plan", cmd_plan, "[--json] [--write-lock] [--offline] [RECIPE…]",
 	  "the recipe/arch pairs that need a rebuild, as a CI matrix" },
 	{ "watch", cmd_watch,
-	  "--interval DURATION [--exec CMD] [--cycles N] [update options] [RECIPE…]",
+	  "--interval DURATION [--exec CMD] [--cycles N] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline] [RECIPE…]",
 	  "run update on a schedule until stopped" },
 	{ "push", cmd_push,
 	  "[--insecure HOST[:PORT]]… [--username U --password-stdin] [--tag T]… [--from REPO] [--chunk-size BYTES] [--json] DIR HOST[:PORT]/REPO[:TAG]",
@@ -57,6 +57,11 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
+static void print_usage(const struct command *c)
+{
+	printf("usage: pare %s %s\n%s\n", c->name, c->usage, c->summary);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pare [--quiet] [--verbose] COMMAND [ARGS]\n\ncommands:\n");
@@ -67,7 +72,10 @@ static void usage(FILE *f)
 
 static int cmd_version(int argc, char **argv, perr *e)
 {
-	(void)argc, (void)argv, (void)e;
+	if (argc > 1 && argv[1][0] == '-')
+		return perr_set(e, "version: unknown option '%s' (see 'pare help version')", argv[1]);
+	if (argc > 1)
+		return perr_set(e, "version: unexpected argument '%s'", argv[1]);
 	printf("pare %s\n", PARE_VERSION);
 	return 0;
 }
@@ -92,11 +100,50 @@ static int cmd_help(int argc, char **argv, perr *e)
 			printf("%s\n", commands[i].name);
 		return 0;
 	}
+	if (argv[1][0] == '-')
+		return perr_set(e, "help: unknown option '%s' (see 'pare help help')", argv[1]);
 	c = find_command(argv[1]);
 	if (!c)
 		return perr_set(e, "unknown command '%s'", argv[1]);
-	printf("usage: pare %s %s\n%s\n", c->name, c->usage, c->summary);
+	print_usage(c);
 	return 0;
+}
+
+void cli_permute(int argc, char **argv, const char *const *valopts)
+{
+	char **opts = xcalloc((size_t)argc, sizeof(*opts));
+	char **ops = xcalloc((size_t)argc, sizeof(*ops));
+	char *dashdash = NULL;
+	int no = 0, np = 0, i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) {
+			dashdash = argv[i++];
+			break;
+		}
+		if (a[0] != '-' || !a[1]) {
+			ops[np++] = argv[i];
+			continue;
+		}
+		opts[no++] = argv[i];
+		for (size_t k = 0; valopts && valopts[k]; k++)
+			if (!strcmp(a, valopts[k]) && i + 1 < argc) {
+				opts[no++] = argv[++i];
+				break;
+			}
+	}
+	for (; i < argc; i++)
+		ops[np++] = argv[i];
+	i = 1;
+	for (int k = 0; k < no; k++)
+		argv[i++] = opts[k];
+	if (dashdash)
+		argv[i++] = dashdash;
+	for (int k = 0; k < np; k++)
+		argv[i++] = ops[k];
+	free(opts);
+	free(ops);
 }
 
 const char *recipes_dir(void)
@@ -157,6 +204,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pare: unknown command '%s' (see 'pare help')\n", argv[i]);
 		return 2;
 	}
+	/* 'pare CMD --help' (or -h) anywhere before "--" is 'pare help CMD' */
+	for (int k = i + 1; k < argc && strcmp(argv[k], "--"); k++)
+		if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {
+			print_usage(c);
+			return 0;
+		}
 	fetch_global_init();
 	ret = c->fn(argc - i, argv + i, &e);
 	fetch_global_cleanup();

@@ -198,8 +198,8 @@ check_fails "no subcommand" '^pare: cache: missing subcommand' "$PARE" cache
 check_fails "unknown subcommand" "unknown subcommand 'frob'" "$PARE" cache frob
 check_fails "bad --older-than" "wants a number of days, not 'x'" "$PARE" cache prune --older-than x
 check_fails "negative --older-than" "not '-3'" "$PARE" cache prune --older-than -3
-check_fails "--older-than without a value" "unexpected argument '--older-than'" "$PARE" cache prune --older-than
-check_fails "unknown option" "unexpected argument '--bogus'" "$PARE" cache prune --bogus
+check_fails "--older-than without a value" "option '--older-than' needs a value" "$PARE" cache prune --older-than
+check_fails "unknown option" "^pare: cache: unknown option '--bogus'" "$PARE" cache prune --bogus
 check_fails "du takes no argument" "unexpected argument 'x'" "$PARE" cache du x
 check_fails "cache dir /" "refusing to work on cache directory '/'" env PARE_CACHE_DIR=/ "$PARE" cache prune
 echo x >"$W/file"
