@@ -484,8 +484,10 @@ static void test_policy(void)
 	struct recipe *r;
 
 	/* extends stays inside the recipe's directory */
-	if (mkdir(sub, 0755) < 0)
-		die("mkdir %s", sub);
+	lnk = path_join(sub, "sub2");
+	if (mkdir(sub, 0755) < 0 || mkdir(lnk, 0755) < 0)
+		die("mkdir %s", lnk);
+	free(lnk);
 	free(wr("_outside.yaml", "secret-token: hunter2\npackages: [a1]\n"));
 	free(wr("sub/_in.yaml", "packages: [a1]\n"));
 	lnk = path_join(sub, "_link.yaml");
@@ -507,7 +509,8 @@ static void test_policy(void)
 	       r ? "(success)" : e.msg);
 	recipe_free(r);
 	r = load("sub/c.yaml", "name: c\nextends: sub2/../../_outside.yaml\n", &e);
-	TAP_OK(!r && !strstr(e.msg, "secret"), "extends dir/../../x is refused: %s",
+	TAP_OK(!r && strstr(e.msg, "is outside") && !strstr(e.msg, "secret"),
+	       "extends dir/../../x is refused: %s",
 	       r ? "(success)" : e.msg);
 	recipe_free(r);
 	fails("name: c\nextends: /etc/passwd\n",
