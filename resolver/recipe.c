@@ -31,6 +31,7 @@
 #define RECIPE_MAX_BYTES (1u << 20) /* recipes are small; this bounds the work */
 #define RECIPE_MAX_DEPTH 32         /* nesting inside one file */
 #define RECIPE_MAX_EXTENDS 16       /* length of an extends chain */
+#define RECIPE_MAX_ID 2147483647UL  /* uids and gids: 2^31-1, as the kernel and tar agree */
 
 /*
  * Packages every image is assumed to need no copy of.  See docs/recipes.md
@@ -230,10 +231,13 @@ bad:
 
 /* ---- YAML walking -------------------------------------------------------- */
 
+struct layer;
+
 struct ctx {
 	const char *file;
 	yaml_document_t *doc;
 	perr *e;
+	struct layer *L;
 };
 
 static int PRINTF(3, 4) err_at(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
@@ -461,6 +465,17 @@ static int get_strlist(struct ctx *c, yaml_node_t *n, const char *what,
 	return walk_seq(c, n, what, strlist_item, &a);
 }
 
+/* Text that ends up in the image config or manifest (and in messages):
+ * no C0 or C1 control characters, no DEL (a newline in an env value or a
+ * label forges a line in whatever prints it). */
+static const char *v_text(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return "control characters (newline, tab, escape, ...) are not allowed";
+	return NULL;
+}
+
 /* "string or list" (entrypoint, cmd): a string is one argument. */
 static int get_argv(struct ctx *c, yaml_node_t *n, const char *what, strvec *sv)
 {
@@ -469,13 +484,15 @@ static int get_argv(struct ctx *c, yaml_node_t *n, const char *what, strvec *sv)
 		const char *s;
 		if (get_str(c, n, what, &s) < 0)
 			return -1;
+		if (v_text(s))
+			return err_at(c, n, "%s: '%s': %s", what, s, v_text(s));
 		sv_push(sv, s);
 		return 0;
 	}
 	if (n->type != YAML_SEQUENCE_NODE && !is_null(n))
 		return err_at(c, n, "%s: expected a string or a list, got %s", what,
 			      node_kind(n));
-	return get_strlist(c, n, what, sv, NULL);
+	return get_strlist(c, n, what, sv, v_text);
 }
 
 /* ---- validators ------------------------------------------------------------ */
@@ -548,10 +565,14 @@ static int arch_item(struct ctx *c, yaml_node_t *item, void *arg)
 
 static const char *v_allow(const char *s)
 {
-	if (!strcmp(s, "shell") || !strcmp(s, "package-manager") ||
-	    !strcmp(s, "setuid"))
-		return NULL;
-	return "unknown permission (known: shell, package-manager, setuid)";
+	static const char *const known[] = { "shell", "package-manager", "setuid",
+		"root", "world-writable", "nonroot-system-dirs", "override-annotations" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		if (!strcmp(s, known[i]))
+			return NULL;
+	return "unknown permission (known: shell, package-manager, setuid, root, "
+	       "world-writable, nonroot-system-dirs, override-annotations)";
 }
 
 static const char *v_glob(const char *s)
@@ -642,7 +663,62 @@ struct layer {
 	char *extends;           /* as written */
 	size_t ext_line, ext_col; /* 1-based, of the extends value (the document is gone) */
 	bool has_name, has_repos;
+	/* What the merged recipe must `allow`, as "PERMISSION\tFILE:L:C: why";
+	 * checked by finish() once every file's allow list is known. */
+	strvec need;
+	char *runas_need; /* the same for run-as, which a child overrides */
 };
+
+/* Record that the merged recipe needs `allow: [perm]` for node n. */
+static void PRINTF(4, 5) need_at(struct ctx *c, const yaml_node_t *n, const char *perm,
+				 const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sv_pushf(&c->L->need, "%s\t%s:%zu:%zu: %s", perm, c->file,
+		 n->start_mark.line + 1, n->start_mark.column + 1, msg);
+}
+
+static void layer_free_need(struct layer *L)
+{
+	sv_clear(&L->need);
+	free(L->runas_need);
+	L->runas_need = NULL;
+}
+
+/* Directories whose owner decides who controls the system: the roots
+ * themselves, and everything below those holding programs, libraries and
+ * the account databases. */
+static bool system_path(const char *p)
+{
+	static const char *const exact[] = { "/", "/etc", "/usr", "/var", "/usr/local",
+		"/usr/share", "/boot", "/root", "/home" };
+	static const char *const tree[] = { "/bin", "/sbin", "/lib", "/usr/bin",
+		"/usr/sbin", "/usr/lib", "/usr/libexec", "/usr/local/bin",
+		"/usr/local/sbin", "/usr/local/lib", "/etc/passwd", "/etc/group",
+		"/etc/shadow", "/etc/gshadow", "/etc/ld.so.preload", "/etc/ld.so.conf",
+		"/etc/ld.so.cache", "/etc/ssl", "/etc/ca-certificates" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(exact); i++)
+		if (!strcmp(p, exact[i]))
+			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(tree); i++) {
+		size_t n = strlen(tree[i]);
+		if (strncmp(p, tree[i], n))
+			continue;
+		/* /lib and /usr/lib also stand for /lib64, /usr/lib32, ... */
+		if (str_ends(tree[i], "/lib"))
+			while (p[n] && p[n] != '/')
+				n++;
+		if (!p[n] || p[n] == '/')
+			return true;
+	}
+	return false;
+}
 
 static int repo_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		   void *arg)
@@ -764,7 +840,7 @@ static int user_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
 		return 0;
 	}
 	if (!strcmp(key, "uid") || !strcmp(key, "gid")) {
-		if (get_uint(c, v, key, 10, 4294967294UL, &n) < 0)
+		if (get_uint(c, v, key, 10, RECIPE_MAX_ID, &n) < 0)
 			return -1;
 		if (n == 0 || n == 65534)
 			return err_at(c, v, "%s %lu is reserved for root/nobody", key, n);
@@ -842,7 +918,7 @@ static int group_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t 
 		return 0;
 	}
 	if (!strcmp(key, "gid")) {
-		if (get_uint(c, v, key, 10, 4294967294UL, &n) < 0)
+		if (get_uint(c, v, key, 10, RECIPE_MAX_ID, &n) < 0)
 			return -1;
 		if (n == 0 || n == 65534)
 			return err_at(c, v, "gid %lu is reserved for root/nogroup", n);
@@ -894,6 +970,34 @@ static const char *v_run_as(const char *s)
 	return NULL;
 }
 
+/* UID[:GID] within 0..2^31-1 always; root (uid 0, gid 0 or the name) only
+ * with `allow: [root]`, checked once the whole chain is merged. */
+static int run_as_policy(struct ctx *c, yaml_node_t *v, const char *s)
+{
+	bool root = !strcmp(s, "root");
+
+	if (isdigit((unsigned char)*s)) {
+		for (const char *p = s; p; p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL) {
+			char *end;
+			unsigned long id;
+
+			errno = 0;
+			id = strtoul(p, &end, 10);
+			if (errno || id > RECIPE_MAX_ID)
+				return err_at(c, v, "run-as: '%s': uids and gids go up to %lu",
+					      s, RECIPE_MAX_ID);
+			root |= id == 0;
+		}
+	}
+	free(c->L->runas_need);
+	c->L->runas_need = NULL;
+	if (root)
+		c->L->runas_need = xasprintf("root\t%s:%zu:%zu: run-as: '%s' runs the image as root",
+					     c->file, v->start_mark.line + 1,
+					     v->start_mark.column + 1, s);
+	return 0;
+}
+
 static int accounts_cb(struct ctx *c, const char *key, yaml_node_t *k,
 		       yaml_node_t *v, void *arg)
 {
@@ -909,7 +1013,7 @@ static int accounts_cb(struct ctx *c, const char *key, yaml_node_t *k,
 			return -1;
 		if ((why = v_run_as(r->run_as)))
 			return err_at(c, v, "run-as: '%s': %s", r->run_as, why);
-		return 0;
+		return run_as_policy(c, v, r->run_as);
 	}
 	return err_at(c, k, "unknown key '%s' in accounts (known: users, groups, run-as)",
 		      key);
@@ -926,6 +1030,8 @@ static int env_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v
 		return err_at(c, k, "env: invalid variable name '%s'", key);
 	if (get_str(c, v, key, &s) < 0)
 		return -1;
+	if (v_text(s))
+		return err_at(c, v, "env: %s: %s", key, v_text(s));
 	sv_pushf(env, "%s=%s", key, s);
 	return 0;
 }
@@ -933,7 +1039,25 @@ static int env_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v
 struct kv_arg {
 	struct recipe_kv **kv;
 	size_t *n;
+	const char *what;
+	bool annotations;
 };
+
+/* Manifest annotations pare writes itself (builder/oci.c): a recipe never
+ * sets dev.pare.*, and overrides these only with allow: [override-annotations]. */
+static bool pare_annotation(const char *key)
+{
+	static const char *const own[] = { "org.opencontainers.image.created",
+		"org.opencontainers.image.revision", "org.opencontainers.image.source",
+		"org.opencontainers.image.version", "org.opencontainers.image.ref.name" };
+
+	if (str_starts(key, "org.opencontainers.image.base."))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(own); i++)
+		if (!strcmp(key, own[i]))
+			return true;
+	return false;
+}
 
 static int kv_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		 void *arg)
@@ -943,8 +1067,17 @@ static int kv_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 
 	if (!*key)
 		return err_at(c, k, "empty key");
+	if (v_text(key))
+		return err_at(c, k, "%s: key '%s': %s", a->what, key, v_text(key));
 	if (get_str(c, v, key, &s) < 0)
 		return -1;
+	if (v_text(s))
+		return err_at(c, v, "%s: %s: %s", a->what, key, v_text(s));
+	if (a->annotations && str_starts(key, "dev.pare."))
+		return err_at(c, k, "annotations: '%s': dev.pare.* annotations are pare's own", key);
+	if (a->annotations && pare_annotation(key))
+		need_at(c, k, "override-annotations",
+			"annotations: '%s' overrides the value pare records", key);
 	*a->kv = xrealloc(*a->kv, (*a->n + 1) * sizeof(**a->kv));
 	(*a->kv)[*a->n].key = xstrdup(key);
 	(*a->kv)[*a->n].value = xstrdup(s);
@@ -954,7 +1087,7 @@ static int kv_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 
 struct path_tmp {
 	struct recipe_path *p;
-	yaml_node_t *type_node, *recursive_node;
+	yaml_node_t *type_node, *recursive_node, *mode_node, *owner_node;
 	bool has_type;
 };
 
@@ -968,6 +1101,8 @@ static int path_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
 	if (!strcmp(key, "path")) {
 		if (get_str(c, v, "path", &s) < 0)
 			return -1;
+		if (v_text(s))
+			return err_at(c, v, "path: %s", v_text(s));
 		if (!(t->p->path = norm_path(s, &why)))
 			return err_at(c, v, "path: '%s': %s", s, why);
 		return 0;
@@ -993,18 +1128,23 @@ static int path_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
 			return -1;
 		if (!t->p->target[0])
 			return err_at(c, v, "target: empty");
+		if (v_text(t->p->target))
+			return err_at(c, v, "target: %s", v_text(t->p->target));
 		return 0;
 	}
 	if (!strcmp(key, "mode")) {
 		if (get_uint(c, v, "mode", 8, 07777, &n) < 0)
 			return -1;
 		t->p->mode = (int)n;
+		t->mode_node = v;
 		return 0;
 	}
 	if (!strcmp(key, "uid") || !strcmp(key, "gid")) {
-		if (get_uint(c, v, key, 10, 4294967295UL, &n) < 0)
+		if (get_uint(c, v, key, 10, RECIPE_MAX_ID, &n) < 0)
 			return -1;
 		*(key[0] == 'u' ? &t->p->uid : &t->p->gid) = (int64_t)n;
+		if (n && !t->owner_node)
+			t->owner_node = v;
 		return 0;
 	}
 	if (!strcmp(key, "recursive")) {
@@ -1013,6 +1153,28 @@ static int path_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
 	}
 	return err_at(c, k, "unknown key '%s' in path (known: path, type, target, mode, uid, gid, recursive)",
 		      key);
+}
+
+/* What the merged recipe must allow for one paths entry (docs/recipes.md,
+ * allow).  A sticky world-writable directory (/tmp's 1777) is fine outside
+ * the system directories: nobody can remove what another user put there. */
+static void path_policy(struct ctx *c, const struct path_tmp *t)
+{
+	const struct recipe_path *p = t->p;
+	bool sys = system_path(p->path);
+
+	if (p->mode != -1 && (p->mode & 06000))
+		need_at(c, t->mode_node, "setuid", "path '%s': mode %04o sets setuid/setgid",
+			p->path, p->mode);
+	if (p->mode != -1 && (p->mode & 0002) &&
+	    !((p->mode & 01000) && !sys &&
+	      (p->type == RPATH_DIR || (p->type == RPATH_PERMISSIONS && !p->recursive))))
+		need_at(c, t->mode_node, "world-writable",
+			"path '%s': mode %04o is world-writable", p->path, p->mode);
+	if (t->owner_node && sys)
+		need_at(c, t->owner_node, "nonroot-system-dirs",
+			"path '%s': a system path given to uid %lld gid %lld", p->path,
+			(long long)(p->uid < 0 ? 0 : p->uid), (long long)(p->gid < 0 ? 0 : p->gid));
 }
 
 static int paths_item(struct ctx *c, yaml_node_t *item, void *arg)
@@ -1042,6 +1204,7 @@ static int paths_item(struct ctx *c, yaml_node_t *item, void *arg)
 			      "path '%s': 'recursive' is only for permissions", t.p->path);
 	if (t.p->type == RPATH_SYMLINK && t.p->mode != -1)
 		return err_at(c, item, "path '%s': symlinks have no mode", t.p->path);
+	path_policy(c, &t);
 	return 0;
 }
 
@@ -1059,8 +1222,13 @@ static int top_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v
 		L->has_name = true;
 		return 0;
 	}
-	if (!strcmp(key, "description"))
-		return get_strdup(c, v, "description", &r->description);
+	if (!strcmp(key, "description")) {
+		if (get_strdup(c, v, "description", &r->description) < 0)
+			return -1;
+		if (v_text(r->description))
+			return err_at(c, v, "description: %s", v_text(r->description));
+		return 0;
+	}
 	if (!strcmp(key, "extends")) {
 		if (get_strdup(c, v, "extends", &L->extends) < 0)
 			return -1;
@@ -1105,16 +1273,18 @@ static int top_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v
 		const char *why = NULL, *s;
 		if (get_str(c, v, "workdir", &s) < 0)
 			return -1;
+		if (v_text(s))
+			return err_at(c, v, "workdir: %s", v_text(s));
 		if (!(r->workdir = norm_path(s, &why)))
 			return err_at(c, v, "workdir: '%s': %s", s, why);
 		return 0;
 	}
 	if (!strcmp(key, "labels")) {
-		struct kv_arg a = { &r->labels, &r->nlabels };
+		struct kv_arg a = { &r->labels, &r->nlabels, "labels", false };
 		return walk_map(c, v, "labels", kv_cb, &a);
 	}
 	if (!strcmp(key, "annotations")) {
-		struct kv_arg a = { &r->annotations, &r->nannotations };
+		struct kv_arg a = { &r->annotations, &r->nannotations, "annotations", true };
 		return walk_map(c, v, "annotations", kv_cb, &a);
 	}
 	if (!strcmp(key, "paths"))
@@ -1202,7 +1372,7 @@ static int parse_layer(const char *file, const char *buf, size_t n,
 	yaml_parser_t p;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	struct ctx c = { file, &doc, e };
+	struct ctx c = { file, &doc, e, L };
 	int ret = -1;
 	bool have_doc = false;
 
@@ -1308,7 +1478,14 @@ static void merge_layer(struct layer *P, struct layer *C)
 	take_str(&p->name, &c->name);
 	take_str(&p->description, &c->description);
 	take_str(&p->workdir, &c->workdir);
+	if (c->run_as) { /* the child's run-as (and what it needs) replaces the parent's */
+		free(P->runas_need);
+		P->runas_need = C->runas_need;
+		C->runas_need = NULL;
+	}
 	take_str(&p->run_as, &c->run_as);
+	for (size_t i = 0; i < C->need.n; i++)
+		sv_push(&P->need, C->need.v[i]);
 	if (C->assume_defaults != -1)
 		P->assume_defaults = C->assume_defaults;
 
@@ -1404,6 +1581,7 @@ static void merge_layer(struct layer *P, struct layer *C)
 struct chain {
 	char *real[RECIPE_MAX_EXTENDS + 1];
 	size_t n;
+	char *root; /* the top file's directory (real path): extends stays below it */
 };
 
 static int load_layer(const char *file, const char *buf, size_t n,
@@ -1425,15 +1603,28 @@ static int load_parent(const char *file, struct layer *L, struct chain *ch,
 		       struct layer *parent, perr *e)
 {
 	char *dir = path_dirname(file);
-	char *pfile = L->extends[0] == '/' ? xstrdup(L->extends)
-					   : path_join(dir, L->extends);
+	char *pfile = path_join(dir, L->extends);
 	char *real = NULL;
 	strbuf sb = STRBUF_INIT;
 	int ret = -1;
+	size_t rn = ch->root ? strlen(ch->root) : 0;
 
+	/* Only recipes: never a file elsewhere on the machine, whose text an
+	 * error message would otherwise quote. */
+	if (L->extends[0] == '/' || !str_ends(L->extends, ".yaml")) {
+		perr_set(e, "%s:%zu:%zu: extends: '%s': expected a .yaml file relative to this one",
+			 file, L->ext_line, L->ext_col, L->extends);
+		goto out;
+	}
 	if (!(real = realpath(pfile, NULL))) {
 		perr_errno(e, "extends: cannot open '%s'", pfile);
 		perr_prefix(e, "%s:%zu:%zu", file, L->ext_line, L->ext_col);
+		goto out;
+	}
+	if (!ch->root || strncmp(real, ch->root, rn) ||
+	    (real[rn] != '/' && strcmp(ch->root, "/"))) {
+		perr_set(e, "%s:%zu:%zu: extends: '%s' is outside the recipe's directory",
+			 file, L->ext_line, L->ext_col, L->extends);
 		goto out;
 	}
 	for (size_t i = 0; i < ch->n; i++)
@@ -1481,19 +1672,19 @@ static int load_layer(const char *file, const char *buf, size_t n,
 		P.has_name |= L.has_name;
 		P.has_repos |= L.has_repos;
 		*out = P;
-		P.r = NULL;
-		P.extends = NULL;
+		memset(&P, 0, sizeof(P));
 	} else {
 		*out = L;
-		L.r = NULL;
-		L.extends = NULL;
+		memset(&L, 0, sizeof(L));
 	}
 	ret = 0;
 out:
 	recipe_free(L.r);
 	free(L.extends);
+	layer_free_need(&L);
 	recipe_free(P.r);
 	free(P.extends);
+	layer_free_need(&P);
 	return ret;
 }
 
@@ -1640,6 +1831,19 @@ static int finish(const char *file, struct layer *L, perr *e)
 	sv_uniq(&r->assume);
 	sv_uniq(&r->exclude);
 	sv_uniq(&r->allow);
+	if (L->runas_need)
+		sv_push(&L->need, L->runas_need);
+	for (size_t i = 0; i < L->need.n; i++) {
+		const char *tab = strchr(L->need.v[i], '\t');
+		char *perm = xstrndup(L->need.v[i], (size_t)(tab - L->need.v[i]));
+		bool ok = sv_contains(&r->allow, perm);
+
+		if (!ok)
+			perr_set(e, "%s (needs allow: [%s])", tab + 1, perm);
+		free(perm);
+		if (!ok)
+			return -1;
+	}
 	for (size_t i = 0; i < r->npackages; i++)
 		if (sv_contains(&r->exclude, r->packages[i].name))
 			return perr_set(e, "%s: package '%s' is both requested and excluded",
@@ -1709,11 +1913,14 @@ static void one_line(perr *e)
 
 struct recipe *recipe_load_buf(const char *name, const char *buf, size_t n, perr *e)
 {
-	struct chain ch = { { NULL }, 0 };
+	struct chain ch = { { NULL }, 0, NULL };
 	struct layer L;
 	char *real = realpath(name, NULL);
+	char *dir = path_dirname(name);
 
 	memset(&L, 0, sizeof(L));
+	ch.root = realpath(dir, NULL);
+	free(dir);
 	/* The top file joins the cycle check when it exists on disk. */
 	if (real)
 		ch.real[ch.n++] = real;
@@ -1722,12 +1929,17 @@ struct recipe *recipe_load_buf(const char *name, const char *buf, size_t n, perr
 	if (finish(name, &L, e) < 0)
 		goto bad;
 	free(real);
+	free(ch.root);
+	free(L.extends);
+	layer_free_need(&L);
 	return L.r;
 bad:
 	one_line(e);
 	free(real);
+	free(ch.root);
 	recipe_free(L.r);
 	free(L.extends);
+	layer_free_need(&L);
 	return NULL;
 }
 

@@ -505,4 +505,24 @@ printf 'Package: xx\nVersion: 1\nArchitecture: amd64\nFilename: ../../etc/passwd
 mkrel
 refused "Filename escaping the repository" "unsafe Filename '../../etc/passwd'"
 
+# ---- recipe policy (docs/recipes.md, allow): one line naming file:line:col, exit 2 ----------
+# refused_recipe NAME DESC ERE: lock NAME must exit 2 with exactly one line matching ERE,
+# never quote hunter2 (the text of a file outside the recipes), and leave the lock alone
+refused_recipe() {
+	local before err rc=0
+	before=$(sha256sum "$L")
+	err=$(PARE_RECIPES=$R PARE_LOCK=$L "$PARE" --quiet lock "$1" 2>&1) || rc=$?
+	[[ $rc == 2 && $(wc -l <<<"$err") == 1 && $err != *hunter2* ]] && grep -Eq -- "$3" <<<"$err" &&
+		ok "$2" || fail "$2" "exit status $rc"$'\n'"$err"
+	check_eq "$2: recipes.lock unchanged" "$before" "$(sha256sum "$L")"
+	rm -f "$R/$1.yaml"
+}
+printf 'secret-token: hunter2\npackages: [hello]\n' >"$W/outside.yaml"
+recipe esc "file://$m" trusted "extends: ../outside.yaml" "packages: [hello]"
+refused_recipe esc "extends outside the recipe directory" \
+	"^pare: $R/esc.yaml:[0-9]+:10: extends: '../outside.yaml' is outside the recipe's directory\$"
+recipe asroot "file://$m" trusted "accounts: {run-as: '0:1000'}" "packages: [hello]"
+refused_recipe asroot "run-as uid 0 without allow: [root]" \
+	"^pare: $R/asroot.yaml:[0-9]+:20: run-as: '0:1000' runs the image as root \\(needs allow: \\[root\\]\\)\$"
+
 done_testing

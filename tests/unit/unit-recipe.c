@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/pare-unit-recipe-XXXXXX";
@@ -89,7 +90,7 @@ static void test_full(void)
 		"  - {path: /var/cache, type: permissions, mode: 1777, recursive: true}\n"
 		"strip: ['/usr/share/doc/*']\n"
 		"keep: ['/usr/share/zoneinfo/*']\n"
-		"allow: [shell, setuid]\n", &e);
+		"allow: [shell, setuid, world-writable]\n", &e);
 
 	TAP_OK(r != NULL, "a recipe with every key loads%s%s", r ? "" : ": ", r ? "" : e.msg);
 	if (!r)
@@ -148,7 +149,7 @@ static void test_full(void)
 		       r->paths[2].recursive,
 	       "permissions path, integer mode read as octal");
 	TAP_OK(r->strip.n == 1 && r->keep.n == 1, "strip and keep");
-	TAP_OK(r->allow.n == 2 && sv_contains(&r->allow, "setuid"), "allow");
+	TAP_OK(r->allow.n == 3 && sv_contains(&r->allow, "setuid"), "allow");
 	TAP_OK(r->sha256 && is_sha256_hex(r->sha256), "sha256 is filled");
 	TAP_OK(r->path && str_ends(r->path, "/full.yaml"), "path is the file");
 	recipe_free(r);
@@ -433,7 +434,7 @@ static void test_errors(void)
 	      "bad.yaml:3:43: mode: expected an octal number", "mode must be octal");
 	fails("name: x\npackages: [a1]\npaths: [{path: /a, type: directory, recursive: true}]\n",
 	      "only for permissions", "recursive only for permissions");
-	fails("name: x\npackages: [a1]\nallow: [root]\n", "unknown permission", "allow values");
+	fails("name: x\npackages: [a1]\nallow: [sudo]\n", "unknown permission", "allow values");
 	fails("name: x\npackages: [a1]\nenv: {1A: x}\n", "invalid variable name", "env names");
 	fails("name: x\npackages: [a1]\nenv: {A: {b: c}}\n", "A: expected a string, got a map",
 	      "env values are strings");
@@ -451,6 +452,213 @@ static void test_errors(void)
 	fails("name: x\npackages: [a1]\n? [k]\n: v\n", "keys must be strings", "non-scalar keys");
 	fails("name: x\npackages: [a1]\nl: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
 	      "nested too deeply", "deep nesting is refused");
+}
+
+static void loads(const char *text, const char *what)
+{
+	perr e = { 0 };
+	struct recipe *r = load("good.yaml", text, &e);
+
+	TAP_OK(r != NULL, "%s%s%s", what, r ? "" : ": ", r ? "" : e.msg);
+	recipe_free(r);
+}
+
+/* Each refusal names file:line:col; the same recipe with the allow loads. */
+static void refused_unless(const char *body, const char *perm, const char *want,
+			   const char *what)
+{
+	char *t = xasprintf("name: x\npackages: [a1]\n%s", body);
+	char *w = xasprintf("(needs allow: [%s])", perm);
+	char *ok = xasprintf("%sallow: [%s]\n", t, perm);
+
+	fails(t, want, what);
+	fails(t, w, what);
+	loads(ok, what);
+	free(t), free(w), free(ok);
+}
+
+static void test_policy(void)
+{
+	char *sub = path_join(dir, "sub"), *lnk;
+	perr e = { 0 };
+	struct recipe *r;
+
+	/* extends stays inside the recipe's directory */
+	lnk = path_join(sub, "sub2");
+	if (mkdir(sub, 0755) < 0 || mkdir(lnk, 0755) < 0)
+		die("mkdir %s", lnk);
+	free(lnk);
+	free(wr("_outside.yaml", "secret-token: hunter2\npackages: [a1]\n"));
+	free(wr("sub/_in.yaml", "packages: [a1]\n"));
+	lnk = path_join(sub, "_link.yaml");
+	if (symlink("../_outside.yaml", lnk) < 0)
+		die("symlink %s", lnk);
+	free(lnk);
+	r = load("sub/c.yaml", "name: c\nextends: _in.yaml\n", &e);
+	TAP_OK(r != NULL, "extends inside the directory loads%s%s", r ? "" : ": ", r ? "" : e.msg);
+	recipe_free(r);
+	r = load("sub/c.yaml", "name: c\nextends: ../_outside.yaml\n", &e);
+	TAP_OK(!r && strstr(e.msg, "c.yaml:2:10: extends: '../_outside.yaml' is outside") &&
+		       !strstr(e.msg, "secret") && !strstr(e.msg, "hunter2"),
+	       "extends ../x is refused, the file is not quoted: %s", r ? "(success)" : e.msg);
+	recipe_free(r);
+	r = load("sub/c.yaml", "name: c\nextends: _link.yaml\n", &e);
+	TAP_OK(!r && strstr(e.msg, "c.yaml:2:10: extends: '_link.yaml' is outside") &&
+		       !strstr(e.msg, "secret"),
+	       "extends through a symlink leaving the directory is refused: %s",
+	       r ? "(success)" : e.msg);
+	recipe_free(r);
+	r = load("sub/c.yaml", "name: c\nextends: sub2/../../_outside.yaml\n", &e);
+	TAP_OK(!r && strstr(e.msg, "is outside") && !strstr(e.msg, "secret"),
+	       "extends dir/../../x is refused: %s",
+	       r ? "(success)" : e.msg);
+	recipe_free(r);
+	fails("name: c\nextends: /etc/passwd\n",
+	      "bad.yaml:2:10: extends: '/etc/passwd': expected a .yaml file relative to this one",
+	      "extends an absolute path is refused");
+	fails("name: c\nextends: /etc/shadow\n", "bad.yaml:2:10: extends: '/etc/shadow'",
+	      "extends /etc/shadow is refused before it is opened");
+	free(wr("_notes.txt", "token: hunter2\n"));
+	fails("name: c\nextends: _notes.txt\n", "expected a .yaml file",
+	      "extends a file that is not .yaml is refused");
+	free(sub);
+
+	/* run-as root only with allow: [root]; ids up to 2^31-1 */
+	refused_unless("accounts: {run-as: root}\n", "root",
+		       "bad.yaml:3:20: run-as: 'root' runs the image as root", "run-as: root");
+	refused_unless("accounts: {run-as: '0'}\n", "root", "run-as: '0' runs the image as root",
+		       "run-as: 0");
+	refused_unless("accounts: {run-as: '0:0'}\n", "root", "run-as: '0:0' runs", "run-as: 0:0");
+	refused_unless("accounts: {run-as: '0:1000'}\n", "root", "run-as: '0:1000' runs",
+		       "run-as: 0:1000");
+	refused_unless("accounts: {run-as: '1000:0'}\n", "root", "run-as: '1000:0' runs",
+		       "run-as: 1000:0 (gid root)");
+	refused_unless("accounts: {run-as: '000'}\n", "root", "run-as: '000' runs", "run-as: 000");
+	fails("name: x\npackages: [a1]\naccounts: {run-as: 'root:root'}\n", "bad.yaml:3:20: run-as",
+	      "run-as: root:root is refused");
+	fails("name: x\npackages: [a1]\naccounts: {run-as: '2147483648'}\n",
+	      "bad.yaml:3:20: run-as: '2147483648': uids and gids go up to 2147483647",
+	      "run-as uid 2^31 is refused");
+	fails("name: x\npackages: [a1]\naccounts: {run-as: '1000:4294967295'}\n",
+	      "uids and gids go up to", "run-as gid 2^32-1 is refused");
+	fails("name: x\npackages: [a1]\naccounts: {run-as: '4294967296'}\n",
+	      "uids and gids go up to", "run-as uid 2^32 is refused");
+	fails("name: x\npackages: [a1]\naccounts: {run-as: '4294967296'}\nallow: [root]\n",
+	      "uids and gids go up to", "allow: [root] does not take an out-of-range uid");
+	fails("name: x\npackages: [a1]\naccounts: {run-as: '-1'}\n", "run-as: '-1': expected",
+	      "run-as -1 is refused");
+	fails("name: x\npackages: [a1]\naccounts: {run-as: '1000:x1'}\n", "run-as: '1000:x1'",
+	      "run-as junk gid is refused");
+	loads("name: x\npackages: [a1]\naccounts: {run-as: '2147483647:2147483647'}\n",
+	      "run-as 2^31-1 loads");
+	fails("name: x\npackages: [a1]\naccounts: {users: [{name: a, uid: 2147483648}]}\n",
+	      "uid: expected a number up to 2147483647", "user uid 2^31 is refused");
+	fails("name: x\npackages: [a1]\npaths: [{path: /a, type: directory, gid: 4294967295}]\n",
+	      "gid: expected a number up to 2147483647", "path gid 2^32-1 is refused");
+	/* a child may drop the parent's root; the parent's allow counts */
+	free(wr("_root.yaml", "accounts: {run-as: root}\npackages: [a1]\n"));
+	fails("name: c\nextends: _root.yaml\n", "_root.yaml:1:20: run-as: 'root' runs the image as root",
+	      "run-as: root in an extended file names that file");
+	loads("name: c\nextends: _root.yaml\naccounts: {run-as: '1000'}\n",
+	      "a child's run-as replaces the parent's root");
+	free(wr("_rootok.yaml", "accounts: {run-as: root}\npackages: [a1]\nallow: [root]\n"));
+	loads("name: c\nextends: _rootok.yaml\n", "allow: [root] in the parent counts");
+
+	/* modes */
+	refused_unless("paths: [{path: /usr/bin/x, type: permissions, mode: '4755'}]\n", "setuid",
+		       "bad.yaml:3:53: path '/usr/bin/x': mode 4755 sets setuid/setgid",
+		       "mode 4755");
+	refused_unless("paths: [{path: /usr/bin/x, type: permissions, mode: '2755'}]\n", "setuid",
+		       "mode 2755 sets setuid/setgid", "mode 2755");
+	refused_unless("paths: [{path: /srv/x, type: directory, mode: '0777'}]\n",
+		       "world-writable", "bad.yaml:3:47: path '/srv/x': mode 0777 is world-writable",
+		       "mode 0777");
+	refused_unless("paths: [{path: /srv/x, type: permissions, mode: '0666'}]\n",
+		       "world-writable", "mode 0666 is world-writable", "mode 0666");
+	refused_unless("paths: [{path: /srv/x, type: permissions, mode: '0002'}]\n",
+		       "world-writable", "mode 0002 is world-writable", "mode 0002");
+	refused_unless("paths: [{path: /srv/x, type: permissions, mode: '1777', recursive: true}]\n",
+		       "world-writable", "mode 1777 is world-writable",
+		       "mode 1777 recursive (files are not protected by the sticky bit)");
+	refused_unless("paths: [{path: /usr/bin, type: directory, mode: '1777'}]\n",
+		       "world-writable", "path '/usr/bin': mode 1777 is world-writable",
+		       "mode 1777 on a system path");
+	loads("name: x\npackages: [a1]\npaths: [{path: /tmp, type: directory, mode: '1777'}]\n",
+	      "mode 1777 on /tmp loads");
+	loads("name: x\npackages: [a1]\npaths: [{path: /var/cache/x, type: permissions, mode: '1777'}]\n",
+	      "mode 1777 on a non-system directory loads");
+
+	/* system directories given away */
+	refused_unless("paths: [{path: /, type: permissions, uid: 65532}]\n", "nonroot-system-dirs",
+		       "bad.yaml:3:43: path '/': a system path given to uid 65532 gid 0",
+		       "owner 65532 on /");
+	refused_unless("paths: [{path: /etc, type: directory, gid: 65532}]\n",
+		       "nonroot-system-dirs", "path '/etc': a system path", "group 65532 on /etc");
+	refused_unless("paths: [{path: /usr/, type: permissions, uid: 1000, recursive: true}]\n",
+		       "nonroot-system-dirs", "path '/usr': a system path", "owner on /usr/");
+	refused_unless("paths: [{path: /bin, type: permissions, uid: 65532}]\n",
+		       "nonroot-system-dirs", "path '/bin': a system path", "owner on /bin");
+	refused_unless("paths: [{path: /sbin, type: permissions, uid: 65532}]\n",
+		       "nonroot-system-dirs", "path '/sbin': a system path", "owner on /sbin");
+	refused_unless("paths: [{path: /lib64, type: permissions, uid: 65532}]\n",
+		       "nonroot-system-dirs", "path '/lib64': a system path", "owner on /lib64");
+	refused_unless("paths: [{path: /usr/lib/x86_64-linux-gnu/libc.so.6, type: permissions, uid: 65532}]\n",
+		       "nonroot-system-dirs", "a system path", "owner on a library");
+	refused_unless("paths: [{path: /etc/passwd, type: permissions, uid: 65532}]\n",
+		       "nonroot-system-dirs", "path '/etc/passwd'", "owner on /etc/passwd");
+	loads("name: x\npackages: [a1]\npaths: [{path: /etc/app, type: directory, uid: 65532}]\n",
+	      "owner 65532 on /etc/app loads");
+	loads("name: x\npackages: [a1]\npaths: [{path: /etc, type: permissions, uid: 0, mode: '0755'}]\n",
+	      "owner root on /etc loads");
+
+	/* control characters */
+	fails("name: x\npackages: [a1]\nenv: {A: \"1\\nB=2\"}\n", "bad.yaml:3:10: env: A: control characters",
+	      "newline in an env value");
+	fails("name: x\npackages: [a1]\nenv: {A: \"\\e[2J\"}\n", "env: A: control characters",
+	      "escape in an env value");
+	fails("name: x\npackages: [a1]\nenv: {A: \"\\x85\"}\n", "env: A: control characters",
+	      "C1 NEL in an env value");
+	fails("name: x\npackages: [a1]\npaths: [{path: \"/a\\nb\", type: directory}]\n",
+	      "bad.yaml:3:16: path: control characters", "newline in a path");
+	fails("name: x\npackages: [a1]\npaths: [{path: /a, type: symlink, target: \"b\\tc\"}]\n",
+	      "target: control characters", "tab in a symlink target");
+	fails("name: x\npackages: [a1]\nworkdir: \"/a\\rb\"\n", "bad.yaml:3:10: workdir: control",
+	      "carriage return in workdir");
+	fails("name: x\npackages: [a1]\nentrypoint: [/bin/x, \"a\\nb\"]\n",
+	      "bad.yaml:3:22: entrypoint: 'a\\nb': control", "newline in an entrypoint element");
+	fails("name: x\npackages: [a1]\ncmd: \"a\\x7f\"\n", "bad.yaml:3:6: cmd: 'a\\x7f': control",
+	      "DEL in cmd (quoted escaped)");
+	fails("name: x\npackages: [a1]\nlabels: {a: \"x\\ny\"}\n", "bad.yaml:3:13: labels: a: control",
+	      "newline in a label value");
+	fails("name: x\npackages: [a1]\nannotations: {\"a\\nb\": x}\n",
+	      "bad.yaml:3:15: annotations: key 'a\\nb': control", "newline in an annotation key");
+	fails("name: x\npackages: [a1]\ndescription: |\n  two\n  lines\n",
+	      "bad.yaml:3:14: description: control", "a multi-line description");
+	loads("name: x\npackages: [a1]\nenv: {A: 'caf\xc3\xa9 \xe2\x82\xac'}\nlabels: {a: 'x y'}\n",
+	      "UTF-8 text loads");
+
+	/* annotations pare writes */
+	fails("name: x\npackages: [a1]\nannotations: {dev.pare.recipe.sha: x}\n",
+	      "bad.yaml:3:15: annotations: 'dev.pare.recipe.sha': dev.pare.* annotations are pare's own",
+	      "dev.pare.* is refused");
+	fails("name: x\npackages: [a1]\nannotations: {dev.pare.x: y}\nallow: [override-annotations]\n",
+	      "dev.pare.* annotations are pare's own", "dev.pare.* is refused even with the allow");
+	refused_unless("annotations: {org.opencontainers.image.created: '1970-01-01T00:00:00Z'}\n",
+		       "override-annotations",
+		       "bad.yaml:3:15: annotations: 'org.opencontainers.image.created' overrides",
+		       "created");
+	refused_unless("annotations: {org.opencontainers.image.revision: x}\n",
+		       "override-annotations", "'org.opencontainers.image.revision' overrides", "revision");
+	refused_unless("annotations: {org.opencontainers.image.source: x}\n",
+		       "override-annotations", "'org.opencontainers.image.source' overrides", "source");
+	refused_unless("annotations: {org.opencontainers.image.version: x}\n",
+		       "override-annotations", "'org.opencontainers.image.version' overrides", "version");
+	refused_unless("annotations: {org.opencontainers.image.base.digest: x}\n",
+		       "override-annotations", "'org.opencontainers.image.base.digest' overrides",
+		       "base.digest");
+	loads("name: x\npackages: [a1]\nannotations: {org.opencontainers.image.title: x}\n"
+	      "labels: {dev.pare.recipe.sha: x}\n",
+	      "title annotation and labels are the recipe's");
 }
 
 static void test_list(void)
@@ -525,6 +733,7 @@ int main(void)
 	test_extends();
 	test_tags();
 	test_errors();
+	test_policy();
 	test_list();
 	test_shipped();
 	rm_rf(dir, &e);
