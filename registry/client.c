@@ -134,11 +134,17 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 	size_t n = size * nmemb;
 
 	x->rs->body_bytes += n;
-	if (x->rq->sink && x->rq->sink_capped && x->rs->body_bytes > x->rq->sink_max) {
+	if (x->rq->sink && x->rq->sink_capped) {
+		long code = 0;
+
 		/* a blob never has more bytes than its descriptor says: an
-		 * endless reply stops at size + 1 */
-		x->too_big = true;
-		return 0;
+		 * endless reply stops at size + 1; an error reply (a 503's
+		 * JSON, retried) may be longer than a small blob */
+		curl_easy_getinfo(x->c->curl, CURLINFO_RESPONSE_CODE, &code);
+		if (x->rs->body_bytes > (code / 100 == 2 ? x->rq->sink_max : (uint64_t)x->max)) {
+			x->too_big = true;
+			return 0;
+		}
 	}
 	if (x->rq->sink)
 		return fwrite(ptr, 1, n, x->rq->sink);

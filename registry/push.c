@@ -550,6 +550,67 @@ out:
 	return ret;
 }
 
+/*
+ * A cosign sha256-HEX.sig / .att tag, as cosign writes it: appended to, not
+ * replaced.  When the tag already names a manifest in the registry (the
+ * digest signed before: an earlier push, another key, cosign itself), its
+ * layers that ours lack are kept after ours, so every signature stays and a
+ * referrer pushed earlier still lists only layers of the tag.  Identical
+ * layers (same payload and signature) are not repeated; pushing the same
+ * layout twice changes nothing.  Their blobs are in the repository already.
+ */
+static int push_cosign_tag(struct push *p, const char *tag, const struct pman *m, perr *e)
+{
+	char *url = xasprintf("/v2/%s/manifests/%s", p->ref.repo, tag);
+	struct reg_req rq = { .method = "GET", .url = url, .scope = p->scope, .fd = -1,
+			      .accept = m->mt };
+	struct reg_resp rs = { 0 };
+	cJSON *ours = NULL, *theirs = NULL;
+	const cJSON *d, *o;
+	strbuf merged = STRBUF_INIT;
+	bool added = false;
+	int ret = -1;
+
+	if (reg_do(&p->c, &rq, &rs, e) < 0)
+		goto out;
+	if (rs.status == 200 && (theirs = cJSON_ParseWithLength(rs.body.buf, rs.body.len))) {
+		cJSON *list;
+
+		ours = cJSON_ParseWithLength(m->body.buf, m->body.len);
+		list = cJSON_GetObjectItemCaseSensitive(ours, "layers");
+		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(theirs, "layers")) {
+			bool have = false;
+
+			if (!cJSON_IsArray(list) || !jstr(d, "digest"))
+				break;
+			cJSON_ArrayForEach(o, list)
+				have |= cJSON_Compare(o, d, true);
+			if (!have) {
+				cJSON_AddItemToArray(list, cJSON_Duplicate(d, 1));
+				added = true;
+			}
+		}
+	} else if (rs.status != 200 && rs.status != 404) {
+		reg_status_error(&p->c, &rq, &rs, e);
+		goto out;
+	}
+	if (added) {
+		char *t = cJSON_PrintUnformatted(ours);
+
+		sb_adds(&merged, t);
+		free(t);
+		ret = put_manifest(p, tag, m->mt, &merged, e);
+	} else {
+		ret = put_manifest(p, tag, m->mt, &m->body, e);
+	}
+out:
+	reg_resp_reset(&rs);
+	cJSON_Delete(ours), cJSON_Delete(theirs);
+	sb_release(&merged);
+	free(url);
+	return ret;
+}
+
 void registry_push_result_free(struct registry_push_result *r)
 {
 	sv_clear(&r->tags);
@@ -676,7 +737,7 @@ int registry_push(const char *dir, const char *refstr, const struct registry_opt
 			continue;
 		}
 		m = find_man(&p, jstr(d, "digest"));
-		if (put_manifest(&p, rn, m->mt, &m->body, e) < 0)
+		if (push_cosign_tag(&p, rn, m, e) < 0)
 			goto out;
 		sv_push(&res->tags, rn);
 	}

@@ -127,12 +127,17 @@ out:
 	return ret;
 }
 
+/* Every simple-signing layer is tried, as cosign does: the digest is signed
+ * when at least one verifies with the key and names it (pare push appends to
+ * a .sig image already in the registry, so a digest signed twice, or also by
+ * another key, has several); the others are counted, not fatal. */
 static int check_signature(struct verifying *v, const struct target *t, perr *e)
 {
 	char *tag = cosign_tag(t->digest, ".sig");
 	cJSON *m = NULL;
 	const cJSON *lay;
-	int ret = -1, tried = 0;
+	perr one;
+	int ret = -1, tried = 0, good = 0;
 
 	v->missing_sbom[0] = '\0';
 	if (cosign_manifest(v, tag, &m, e) < 0)
@@ -143,18 +148,25 @@ static int check_signature(struct verifying *v, const struct target *t, perr *e)
 		if (!mt || strcmp(mt, MT_SIMPLESIGNING))
 			continue;
 		tried++;
-		if (check_sig_layer(v, t, lay, e) == 0) {
-			ret = 0;
-			goto out;
-		}
+		if (check_sig_layer(v, t, lay, &one) == 0)
+			good++;
+		else if (!good)
+			*e = one; /* the message if none verifies */
 	}
 	if (!tried)
 		perr_set(e, "%s has no simple-signing layer", tag);
+	else if (good)
+		ret = 0;
 out:
-	if (ret == 0)
-		report(v, "signature", t->arch, t->digest, signer_key_name(v->key));
-	else
+	if (ret == 0) {
+		char detail[300];
+
+		snprintf(detail, sizeof(detail), "%s (%d of %d signatures verified)", signer_key_name(v->key),
+			 good, tried);
+		report(v, "signature", t->arch, t->digest, detail);
+	} else {
 		perr_prefix(e, "signature %s %s", shown(t->arch), t->digest);
+	}
 	cJSON_Delete(m);
 	free(tag);
 	return ret;
@@ -393,10 +405,20 @@ static int check_one_referrer(struct verifying *v, const struct target *t, const
 		ctag = cosign_tag(t->digest, !strcmp(mat, AT_COSIGN_SIG) ? ".sig" : ".att");
 		if (cosign_manifest(v, ctag, &tagged, e) < 0)
 			goto out;
-		if (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(tagged, "layers"),
-				   cJSON_GetObjectItemCaseSensitive(m, "layers"), true)) {
-			perr_set(e, "its layers differ from the verified %s", ctag);
-			goto out;
+		/* each of its layers is one of the verified image's (which may
+		 * hold more: pare push appends to a .sig/.att already pushed,
+		 * and the older referrer lists the older layers) */
+		cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(m, "layers")) {
+			const cJSON *tl;
+			bool found = false;
+
+			cJSON_ArrayForEach(tl, cJSON_GetObjectItemCaseSensitive(tagged, "layers"))
+				found |= cJSON_Compare(tl, lay, true);
+			if (!found) {
+				perr_set(e, "it has a layer %s that the verified %s has not",
+					 shown(json_str(lay, "digest")), ctag);
+				goto out;
+			}
 		}
 	}
 	report(v, "referrer", t->arch, dg, mat ? mat : "");
@@ -417,7 +439,7 @@ out:
  * listed manifest must read back under its digest and size, name the target
  * as its subject, have the artifactType the listing claims, and have intact
  * config and layer blobs; a cosign signature/attestation referrer must carry
- * exactly the layers of the verified sha256-HEX.sig/.att image (so it cannot
+ * only layers of the verified sha256-HEX.sig/.att image (so it cannot
  * smuggle an unverified layer past a client that reads referrers); and every
  * SBOM artifact about the target must be listed.
  */

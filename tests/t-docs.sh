@@ -39,7 +39,6 @@ SKIP=$(
 pare check / update / plan / watch:	a diagram's caption, not a command line
 pare watch --interval 1h	runs until stopped (t-update runs watch with --cycles)
 "$d" "registry.example/team/	inside the workflow's loop over out/*/ ($d); its pare push is the README's
-pare verify --key release.pub img && pare sbom	KNOWN BUG (reported): the image was pushed twice, signed twice (ECDSA: other bytes); the pulled layout has both .sig referrers and verify refuses the older one
 EOF
 )
 

@@ -197,6 +197,37 @@ out=$("$PARE" pull --json --insecure "$R" "$R/img1@$D1" "$W/P1" 2>&1) || fail "p
 check_eq "pull --json: digest" "$D1" "$(jq -r .digest <<<"$out")"
 check "pull by digest replaced the layout, still verifies" "$PARE" verify --key "$W/k.pub" "$W/P1"
 check "pull: no temporary directories left" test -z "$(ls -d "$W"/P1.pull-* 2>/dev/null)"
+# The same image pushed twice, signed twice (ECDSA: another signature each time), as the
+# README's push then build --push do: pare push appends to the .sig/.att in the registry
+# (as cosign does), the older referrers stay listed, and the pulled layout verifies.
+SIGTAG="sha256-${AMD1#sha256:}.sig"
+nsig() { skopeo inspect --raw --tls-verify=false "docker://$R/twice:$SIGTAG" | jq '.layers | length'; }
+D1B=$("$PARE" -q build img1 -o "$W/L1b" --sign-key "$W/k.key") || fail "build img1 again"
+check_eq "rebuilt: the same image digest" "$D1" "$D1B"
+check "rebuilt: another signature" test "$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "'"$SIGTAG"'") | .digest' "$W/L1/index.json")" \
+	!= "$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "'"$SIGTAG"'") | .digest' "$W/L1b/index.json")"
+check "push the first signing" "$PARE" -q push --insecure "$R" "$W/L1" "$R/twice:v1"
+check "push the second signing (build --push)" "$PARE" -q build img1 -o "$W/L1c" --sign-key "$W/k.key" --push "$R/twice:v1" --insecure "$R"
+check_eq "the .sig in the registry holds both signatures" 2 "$(nsig)"
+check "pushed again: identical signatures not repeated" "$PARE" -q push --insecure "$R" "$W/L1" "$R/twice:v1"
+check_eq "... still two" 2 "$(nsig)"
+check "pull the image signed twice" "$PARE" -q pull --insecure "$R" "$R/twice:v1" "$W/P10"
+if out=$("$PARE" verify --key "$W/k.pub" "$W/P10" 2>&1); then
+	ok "pare verify: the image signed twice"
+	check "verify: 2 of 2 signatures verified" grep -q "^ok   signature   amd64 .*(2 of 2 signatures verified)" <<<"$out"
+else
+	fail "pare verify: the image signed twice" "$out"
+fi
+"$PARE" -q keygen --no-password -o "$W/k2" || fail "keygen k2"
+check "push a signing by another key" "$PARE" -q build img1 -o "$W/L1d" --sign-key "$W/k2.key" --push "$R/twice:v1" --insecure "$R"
+check "pull it" "$PARE" -q pull --insecure "$R" "$R/twice:v1" "$W/P11"
+if out=$("$PARE" verify --key "$W/k.pub" "$W/P11" 2>&1); then
+	ok "pare verify: two signatures of the key, one of another"
+	check "verify: 2 of 3 signatures verified" grep -q "^ok   signature   amd64 .*(2 of 3 signatures verified)" <<<"$out"
+else
+	fail "pare verify: two signatures of the key, one of another" "$out"
+fi
+check "the other key verifies its own signature" sh -c "'$PARE' verify --key '$W/k2.pub' '$W/P11' | grep -q '^ok   signature   amd64 .*(1 of 3 signatures verified)'"
 check_fails "pull: unknown tag" "no such image .*404" "$PARE" pull --insecure "$R" "$R/img1:nope" "$W/P2"
 check "pull: nothing written on failure" test ! -e "$W/P2"
 

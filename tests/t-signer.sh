@@ -274,7 +274,7 @@ jq -c --argjson l "$(desc application/vnd.dev.cosign.simplesigning.v1+json "$xd"
 read -r nd ns < <(put w/r)
 jq -c --arg o "$sr" --arg n "$nd" --argjson s "$ns" '(.manifests[]|select(.digest==$o)) |= (.digest=$n|.size=$s)' X/blobs/sha256/${fb#sha256:} > w/f
 read -r fd fs < <(put w/f); retag "$FB" "$fd" "$fs"
-t_fails "a signature referrer with an extra layer" "referrer $nd: its layers differ from the verified $FB.sig" "$PARE" verify --key k-ecdsa-p256.pub X
+t_fails "a signature referrer with an extra layer" "referrer $nd: it has a layer $xd that the verified $FB.sig has not" "$PARE" verify --key k-ecdsa-p256.pub X
 fresh; fb=$(ref_digest "$FB"); sr=$(jq -r --arg a application/vnd.dev.cosign.artifact.att.v1+json '.manifests[]|select(.artifactType==$a)|.digest' X/blobs/sha256/${fb#sha256:})
 chmod u+w X/blobs/sha256/${sr#sha256:}; echo ' ' >> X/blobs/sha256/${sr#sha256:}
 t_fails "a tampered referrer manifest" "referrer $sr: .*(size|does not match its digest)" "$PARE" verify --key k-ecdsa-p256.pub X
@@ -288,6 +288,35 @@ fresh; fb=$(ref_digest "$FB")
 jq -c '(.manifests[]|select(.artifactType=="application/vnd.cyclonedx+json")) |= (.artifactType="application/spdx+json")' X/blobs/sha256/${fb#sha256:} > w/f
 read -r fd fs < <(put w/f); retag "$FB" "$fd" "$fs"
 t_fails "a referrer listed under the wrong artifactType" "listed as application/spdx\+json but the manifest says application/vnd.cyclonedx\+json" "$PARE" verify --key k-ecdsa-p256.pub X
+# Several signature layers in the .sig image (the same digest signed twice, or also by
+# another key: pare push appends to a .sig already in the registry). As cosign: verified
+# when at least one layer verifies with the key and names the digest; the rest is
+# counted, never enough on its own.
+sig_layer() { # sig_layer LAYOUT DIGEST: the first layer of its .sig image
+	local m
+	m=$(jq -r --arg r "sha256-${2#sha256:}.sig" '.manifests[]|select(.annotations["org.opencontainers.image.ref.name"]==$r)|.digest' "$1/index.json")
+	jq -c '.layers[0]' "$1/blobs/sha256/${m#sha256:}"
+}
+set_sigs() { # set_sigs LAYER...: X's amd64 .sig image holds these layers
+	local sm nd ns
+	sm=$(ref_digest "sha256-${AMD#sha256:}.sig")
+	jq -c --argjson l "$(jq -cs . <<<"$*")" '.layers = $l' X/blobs/sha256/${sm#sha256:} > w/m
+	read -r nd ns < <(put w/m); retag "sha256-${AMD#sha256:}.sig" "$nd" "$ns"
+}
+rm -rf Y && cp -r base Y && "$PARE" -q sign --key k-ecdsa-p256.key --ref 127.0.0.1/test Y
+S_OLD=$(sig_layer $L "$AMD") S_NEW=$(sig_layer Y "$AMD") S_ED=$(sig_layer L-ed25519 "$AMD") S_ARM=$(sig_layer $L "$ARM")
+S_BAD=$(jq -c '.annotations["dev.cosignproject.cosign/signature"] = "MEUCIQDx3e3+jXo1X7z3HM1w9LQH3bOkW3bqVv7tPzH9n3eG8gIgd2sKq1mXVgk8Jq0e7ZuUpU8lN1Dk1Zy9Qe1Rk8c1u0A="' <<<"$S_OLD")
+t_run "a second signature by the same key differs (ECDSA)" test "$S_OLD" != "$S_NEW"
+fresh; set_sigs "$S_NEW" "$S_OLD"
+t_run "two signatures of the same key: both verify" sh -c "'$PARE' verify --key k-ecdsa-p256.pub X | grep -q 'ok   signature   amd64.*(2 of 2 signatures verified)'"
+fresh; set_sigs "$S_ED" "$S_OLD"
+t_run "a valid signature and one by another key: verified, 1 of 2" sh -c "'$PARE' verify --key k-ecdsa-p256.pub X | grep -q 'ok   signature   amd64.*(1 of 2 signatures verified)'"
+fresh; set_sigs "$S_BAD" "$S_OLD"
+t_run "a valid signature and a corrupted one: verified, 1 of 2" sh -c "'$PARE' verify --key k-ecdsa-p256.pub X | grep -q 'ok   signature   amd64.*(1 of 2 signatures verified)'"
+fresh; set_sigs "$S_ED" "$S_BAD"
+t_fails "no valid signature among several" "signature amd64 .*signature does not verify" "$PARE" verify --key k-ecdsa-p256.pub X
+fresh; set_sigs "$S_BAD" "$S_ARM"
+t_fails "a valid signature of another digest and a corrupted one" "signature amd64 .*payload names $ARM, not $AMD" "$PARE" verify --key k-ecdsa-p256.pub X
 t_fails "wrong public key" "signature does not verify with the ecdsa-p256 key" "$PARE" verify --key <(openssl pkey -in <(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null) -pubout) $L
 t_fails "wrong key type" "does not verify with the ed25519 key" "$PARE" verify --key k-ed25519.pub $L
 t_run "json reports the failure" sh -c "'$PARE' verify --json --key k-ed25519.pub $L 2>/dev/null | jq -e '.ok == false and (.error | test(\"does not verify\"))'"
