@@ -789,11 +789,8 @@ done:
 			 "(move it away or choose another --tar)", path);
 		goto out;
 	}
-	if (!(flags & (OUT_SIGNED | OUT_UNSIGNED_OK)) && out_index_is_signed(j)) {
-		perr_set(e, "%s: not replaced: it holds a signed image and the new one is not signed "
-			 "(add --sign-key KEY, or --unsigned-ok to replace it unsigned)", path);
+	if (out_check_signed(j, path, flags, e) < 0)
 		goto out;
-	}
 	ret = 0;
 out:
 	cJSON_Delete(j);

@@ -218,6 +218,8 @@ void out_mark_index(struct cJSON *index);
 bool out_index_is_pare(const struct cJSON *index);
 /* index.json names a cosign signature (a "sha256-HEX.sig" ref). */
 bool out_index_is_signed(const struct cJSON *index);
+/* -1 (one line naming path) when index is signed and flags say the new output is not */
+int out_check_signed(const struct cJSON *index, const char *path, unsigned flags, perr *e);
 bool out_layout_signed(const char *dir);
 /* ARG without trailing slashes ("/" stays); caller frees. */
 char *out_path(const char *arg);

@@ -61,6 +61,16 @@ bool out_index_is_signed(const cJSON *index)
 	return false;
 }
 
+int out_check_signed(const cJSON *index, const char *path, unsigned flags, perr *e)
+{
+	if (!(flags & (OUT_SIGNED | OUT_UNSIGNED_OK)) && out_index_is_signed(index)) {
+		perr_set(e, "%s: not replaced: it holds a signed image and the new one is not signed "
+			 "(add --sign-key KEY, or --unsigned-ok to replace it unsigned)", path);
+		return -1;
+	}
+	return 0;
+}
+
 static cJSON *read_index(const char *dir)
 {
 	char *p = path_join(dir, "index.json");
@@ -172,11 +182,8 @@ int out_check_dir(const char *path, unsigned flags, perr *e)
 			 "(no %s annotation in its index.json)", path, OUT_MARKER);
 		goto out;
 	}
-	if (!(flags & (OUT_SIGNED | OUT_UNSIGNED_OK)) && out_index_is_signed(idx)) {
-		perr_set(e, "%s: not replaced: it holds a signed image and the new one is not signed "
-			 "(add --sign-key KEY, or --unsigned-ok to replace it unsigned)", path);
+	if (out_check_signed(idx, path, flags, e) < 0)
 		goto out;
-	}
 	ret = 0;
 out:
 	free(bad);

@@ -501,69 +501,25 @@ static int referrers_api(struct push *p, const char *digest, perr *e)
 		     REG_MT_INDEX, e);
 }
 
-/* The fallback tag may already list referrers pushed by someone else:
- * keep theirs, add ours (by digest), push the union. */
-static int push_fallback(struct push *p, const char *tag, const struct pman *m, perr *e)
-{
-	char *url = xasprintf("/v2/%s/manifests/%s", p->ref.repo, tag);
-	struct reg_req rq = { .method = "GET", .url = url, .scope = p->scope, .fd = -1,
-			      .accept = REG_MT_INDEX };
-	struct reg_resp rs = { 0 };
-	cJSON *ours = NULL, *theirs = NULL;
-	const cJSON *d, *o;
-	strbuf merged = STRBUF_INIT;
-	bool added = false;
-	int ret = -1;
-
-	if (reg_do(&p->c, &rq, &rs, e) < 0)
-		goto out;
-	if (rs.status == 200 && (theirs = cJSON_ParseWithLength(rs.body.buf, rs.body.len))) {
-		ours = cJSON_ParseWithLength(m->body.buf, m->body.len);
-		cJSON *list = cJSON_GetObjectItemCaseSensitive(ours, "manifests");
-		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(theirs, "manifests")) {
-			bool have = false;
-			cJSON_ArrayForEach(o, list)
-				have |= jstr(o, "digest") && jstr(d, "digest") &&
-					!strcmp(jstr(o, "digest"), jstr(d, "digest"));
-			if (!have && list) {
-				cJSON_AddItemToArray(list, cJSON_Duplicate(d, 1));
-				added = true;
-			}
-		}
-	} else if (rs.status != 200 && rs.status != 404) {
-		reg_status_error(&p->c, &rq, &rs, e);
-		goto out;
-	}
-	if (added) {
-		char *t = cJSON_PrintUnformatted(ours);
-		sb_adds(&merged, t);
-		free(t);
-		ret = put_manifest(p, tag, m->mt, &merged, e);
-	} else {
-		ret = put_manifest(p, tag, m->mt, &m->body, e);
-	}
-out:
-	reg_resp_reset(&rs);
-	cJSON_Delete(ours), cJSON_Delete(theirs);
-	sb_release(&merged);
-	free(url);
-	return ret;
-}
-
 /*
- * A cosign sha256-HEX.sig / .att tag, as cosign writes it: appended to, not
- * replaced.  When the tag already names a manifest in the registry (the
- * digest signed before: an earlier push, another key, cosign itself), its
- * layers that ours lack are kept after ours, so every signature stays and a
- * referrer pushed earlier still lists only layers of the tag.  Identical
- * layers (same payload and signature) are not repeated; pushing the same
- * layout twice changes nothing.  Their blobs are in the repository already.
+ * PUT our manifest m under tag, merged with what the registry already has
+ * there: the entries of its array KEY that ours lacks are kept after ours.
+ * Two tags are merged so:
+ *  - the referrers fallback tag (KEY "manifests", entries the same when their
+ *    digests are): it may list referrers pushed by someone else;
+ *  - a cosign sha256-HEX.sig / .att tag (KEY "layers", entries the same only
+ *    when the whole descriptor is: same payload and signature), appended to
+ *    as cosign does, not replaced: when the digest was signed before (an
+ *    earlier push, another key, cosign itself) every signature stays, and a
+ *    referrer pushed earlier still lists only layers of the tag.  Pushing the
+ *    same layout twice changes nothing.  Their blobs are in the repository.
  */
-static int push_cosign_tag(struct push *p, const char *tag, const struct pman *m, perr *e)
+static int push_merged(struct push *p, const char *tag, const struct pman *m, const char *accept,
+		       const char *key, bool whole, perr *e)
 {
 	char *url = xasprintf("/v2/%s/manifests/%s", p->ref.repo, tag);
 	struct reg_req rq = { .method = "GET", .url = url, .scope = p->scope, .fd = -1,
-			      .accept = m->mt };
+			      .accept = accept };
 	struct reg_resp rs = { 0 };
 	cJSON *ours = NULL, *theirs = NULL;
 	const cJSON *d, *o;
@@ -577,14 +533,17 @@ static int push_cosign_tag(struct push *p, const char *tag, const struct pman *m
 		cJSON *list;
 
 		ours = cJSON_ParseWithLength(m->body.buf, m->body.len);
-		list = cJSON_GetObjectItemCaseSensitive(ours, "layers");
-		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(theirs, "layers")) {
+		list = cJSON_GetObjectItemCaseSensitive(ours, key);
+		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(theirs, key)) {
 			bool have = false;
 
-			if (!cJSON_IsArray(list) || !jstr(d, "digest"))
+			if (!cJSON_IsArray(list))
 				break;
+			if (!jstr(d, "digest"))
+				continue;
 			cJSON_ArrayForEach(o, list)
-				have |= cJSON_Compare(o, d, true);
+				have |= whole ? cJSON_Compare(o, d, true)
+					      : jstr(o, "digest") && !strcmp(jstr(o, "digest"), jstr(d, "digest"));
 			if (!have) {
 				cJSON_AddItemToArray(list, cJSON_Duplicate(d, 1));
 				added = true;
@@ -737,7 +696,7 @@ int registry_push(const char *dir, const char *refstr, const struct registry_opt
 			continue;
 		}
 		m = find_man(&p, jstr(d, "digest"));
-		if (push_cosign_tag(&p, rn, m, e) < 0)
+		if (push_merged(&p, rn, m, m->mt, "layers", true, e) < 0)
 			goto out;
 		sv_push(&res->tags, rn);
 	}
@@ -755,7 +714,8 @@ int registry_push(const char *dir, const char *refstr, const struct registry_opt
 			const char *rn = ann(d, ANN_REF);
 			if (!rn || !sv_contains(&fallback, rn))
 				continue;
-			if (push_fallback(&p, rn, find_man(&p, jstr(d, "digest")), e) < 0)
+			if (push_merged(&p, rn, find_man(&p, jstr(d, "digest")), REG_MT_INDEX,
+					"manifests", false, e) < 0)
 				goto out;
 			sv_push(&res->tags, rn);
 		}
