@@ -46,8 +46,8 @@ static char *blob;
 static bool verbose; /* FUZZ_DEB_VERBOSE=1: print each result (to check the seeds) */
 
 /* A recipe with every knob deb.c and policy.c read: strip / keep globs,
- * `paths` permissions, allow (setuid only: shells and package managers stay
- * refused). */
+ * `paths` permissions (one gives a system path to uid 1000), allow (setuid
+ * and nonroot-system-dirs only: shells and package managers stay refused). */
 static const char recipe_yaml[] =
 	"name: fuzz\n"
 	"packages: [fuzz]\n"
@@ -56,7 +56,7 @@ static const char recipe_yaml[] =
 	"  - {path: /var/lib/fuzz, type: permissions, mode: '0700', uid: 1000, recursive: true}\n"
 	"strip: ['/opt/strip/*', '/usr/lib/*.la']\n"
 	"keep: ['/usr/share/doc/fuzz/keep*']\n"
-	"allow: [setuid]\n";
+	"allow: [setuid, nonroot-system-dirs]\n";
 
 static void cleanup(void)
 {
