@@ -5,6 +5,12 @@
 . "$(dirname "$0")/lib.sh"
 need dpkg-deb gpg gpgv python3 curl openssl
 
+# Nothing here runs pare: the self-test runs once, in the plain suite, not again under ASan.
+if [[ ${PARE_TEST_SUITE:-} == asan ]]; then
+	skip "harness and fixture self-test" "does not run pare; runs in the plain suite"
+	done_testing
+fi
+
 fx=$PARE_SRC/tests/fixtures
 
 # --- lib.sh: the negative paths, in a child script ----------------------------------------

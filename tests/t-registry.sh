@@ -11,7 +11,7 @@ W=$(tmpdir)
 REPO=$(fixture_repo)
 export PARE_RECIPES=$W/recipes PARE_LOCK=$W/recipes.lock PARE_PASSWORD=unused
 # retries in tests: short backoff (the default is 500 ms doubling, 5 tries)
-export PARE_REGISTRY_BACKOFF_MS=50
+export PARE_REGISTRY_BACKOFF_MS=5
 unset DOCKER_CONFIG
 export HOME=$W/home # never the user's ~/.docker/config.json
 mkdir -p "$PARE_RECIPES" "$HOME"
