@@ -92,9 +92,12 @@ asan:
 	$(MAKE) BUILD=build/asan CC=clang OPT=-O1 \
 		SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
+# The builds use every core (a plain `make` stays serial unless given -j).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	$(MAKE) all
-	$(MAKE) asan
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) asan
 	rm -rf build/test-results
 	-tests/run --pare $(CURDIR)/pare --units $(CURDIR)/build/tests --suite plain
 	-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -102,7 +105,7 @@ check: deps
 	tests/summary
 
 run: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	./pare lock
 	./pare build --all --outroot out
 
