@@ -165,8 +165,7 @@ for s in $new_solv; do
 	check "current $s kept" test -f "$C/$s"
 done
 check "the release directory is kept" test -d "$C/$(grep '^release/' "$rootsL" | sed -n 1p)"
-"$PARE" --quiet lock --offline >/dev/null || fail "offline lock after prune"
-ok "offline lock works from the pruned cache"
+check "offline lock works from the pruned cache" "$PARE" --quiet lock --offline
 
 # --- concurrency: two prunes at once ----------------------------------------------------
 age '40 days ago'

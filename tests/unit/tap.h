@@ -27,5 +27,22 @@ static int tap_failed;
 			printf("#   got '%s'\n#   want '%s'\n", a_ ? a_ : "(null)", \
 			       b_ ? b_ : "(null)");                            \
 	} while (0)
+/* A test that cannot run here: counted as a skip, with the reason. */
+#define TAP_SKIP(...)                                                          \
+	do {                                                                   \
+		printf("ok - ");                                               \
+		printf(__VA_ARGS__);                                           \
+		printf(" # skip\n");                                           \
+	} while (0)
+/* Setup that must work for the rest to mean anything: not a test; stop with status 2. */
+#define TAP_REQUIRE(cond, ...)                                                 \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			printf("not ok - setup: ");                            \
+			printf(__VA_ARGS__);                                   \
+			printf("\n");                                          \
+			return 2;                                              \
+		}                                                              \
+	} while (0)
 #define TAP_DONE() return tap_failed ? 1 : 0
 #endif

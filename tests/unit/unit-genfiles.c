@@ -49,16 +49,19 @@ int main(void)
 		  "status paragraph: Status after Package, old Status dropped, one paragraph");
 	sb_reset(&sb);
 
-	TAP_OK(read_file("/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt", &sb, 0, &e) == 0,
-	       "host has a mozilla certificate to test with");
-	TAP_OK(gen_ca_append(&bundle, "a.crt", sb.buf, sb.len, &e) == 0 && bundle.len == sb.len,
-	       "valid PEM certificate appended");
-	TAP_OK(gen_ca_append(&bundle, "b.crt", "hello\n", 6, &e) < 0 && strstr(e.msg, "b.crt"),
-	       "non-PEM refused naming the file (%s)", e.msg);
-	sb.buf[sb.len / 2] ^= 0x5; /* damage the base64 */
-	sb.buf[sb.len / 2 + 1] = '!';
-	TAP_OK(gen_ca_append(&bundle, "c.crt", sb.buf, sb.len, &e) < 0,
-	       "damaged certificate refused (%s)", e.msg);
+	/* A real certificate from the host's bundle (ca-certificates); a host without it skips. */
+	if (read_file("/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt", &sb, 0, &e) < 0) {
+		TAP_SKIP("CA bundle checks: no /usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt (%s)", e.msg);
+	} else {
+		TAP_OK(gen_ca_append(&bundle, "a.crt", sb.buf, sb.len, &e) == 0 && bundle.len == sb.len,
+		       "valid PEM certificate appended");
+		TAP_OK(gen_ca_append(&bundle, "b.crt", "hello\n", 6, &e) < 0 && strstr(e.msg, "b.crt"),
+		       "non-PEM refused naming the file (%s)", e.msg);
+		sb.buf[sb.len / 2] ^= 0x5; /* damage the base64 */
+		sb.buf[sb.len / 2 + 1] = '!';
+		TAP_OK(gen_ca_append(&bundle, "c.crt", sb.buf, sb.len, &e) < 0,
+		       "damaged certificate refused (%s)", e.msg);
+	}
 	sb_reset(&sb);
 	gen_os_release("Debian", "fixture", "stable", &sb);
 	TAP_OK(strstr(sb.buf, "ID=debian\n") && strstr(sb.buf, "VERSION_CODENAME=fixture\n"),

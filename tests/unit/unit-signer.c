@@ -40,7 +40,7 @@ int main(void)
 	sb_reset(&dec);
 	TAP_OK(signer_b64_decode("abc", &dec, &e) < 0, "base64 rejects bad length");
 
-	TAP_OK(mkdtemp(dir) != NULL, "temp dir");
+	TAP_REQUIRE(mkdtemp(dir) != NULL, "mkdtemp %s", dir);
 	setenv("PARE_PASSWORD", "unit", 1);
 	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
 		enum signer_key_type t;
