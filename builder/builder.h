@@ -28,11 +28,20 @@ struct build_opts {
 	const char *source_url;  /* org.opencontainers.image.source; NULL = none */
 	const strvec *more_tags; /* set by builder_build: the recipe's other tags (dev.pare.tags) */
 	unsigned out_flags;      /* OUT_UNSIGNED_OK: may replace a signed output unsigned */
+	/* --platform: archs holds the one arch, and index.json names its image
+	 * manifest itself (no image index, no index SBOMs): what umoci and
+	 * docker load take (umoci: "tag is ambiguous" on a multi-arch index) */
+	bool single_platform;
 	/* Called on the complete layout in its staging directory before it
 	 * replaces outdir or is written to tarfile (e.g. to sign it); NULL = none. */
 	int (*finish)(const char *dir, void *arg, perr *e);
 	void *finish_arg;
 };
+
+/* --platform OS/ARCH[/VARIANT] (OCI names, e.g. linux/amd64, linux/arm/v7;
+ * a Debian arch name is taken too) -> the Debian architecture (caller
+ * frees).  Not linux, or an unknown architecture: -1 and one line. */
+int oci_platform_parse(const char *platform, char **deb_arch, perr *e);
 
 /* 0 if the oci-archive path may be (over)written: it does not exist, is an
  * empty regular file, or is an oci-archive pare wrote (its index.json has

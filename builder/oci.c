@@ -34,23 +34,62 @@ void rfc3339(int64_t t, char buf[32])
 	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Debian architecture -> OCI architecture + variant. */
+/* Debian architecture <-> OCI architecture + variant. */
+static const struct { const char *deb, *oci, *variant; } platform_map[] = {
+	{ "amd64", "amd64", NULL }, { "arm64", "arm64", "v8" },
+	{ "armhf", "arm", "v7" },   { "armel", "arm", "v5" },
+	{ "i386", "386", NULL },    { "ppc64el", "ppc64le", NULL },
+	{ "s390x", "s390x", NULL }, { "riscv64", "riscv64", NULL },
+	{ "mips64el", "mips64le", NULL },
+};
+
+int oci_platform_parse(const char *platform, char **deb_arch, perr *e)
+{
+	const char *slash = strchr(platform, '/'), *arch, *variant;
+	char *a = NULL;
+	int ret = -1;
+
+	*deb_arch = NULL;
+	if (!slash || slash == platform)
+		return perr_set(e, "--platform '%s': give OS/ARCH, e.g. linux/amd64", platform);
+	if (strncmp(platform, "linux", (size_t)(slash - platform)) || slash - platform != 5)
+		return perr_set(e, "--platform '%s': pare builds linux images only (e.g. linux/amd64)",
+				platform);
+	a = xstrdup(slash + 1);
+	arch = a;
+	variant = NULL;
+	if (strchr(a, '/')) {
+		*strchr(a, '/') = 0;
+		variant = a + strlen(a) + 1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(platform_map); i++) {
+		const char *v = platform_map[i].variant;
+
+		/* linux/arm64 names arm64/v8 (the variant is implied); linux/arm
+		 * alone is not one platform */
+		if ((!strcmp(arch, platform_map[i].oci) &&
+		     (variant ? v && !strcmp(variant, v) : !v || strcmp(arch, "arm"))) ||
+		    (!variant && !strcmp(arch, platform_map[i].deb))) {
+			*deb_arch = xstrdup(platform_map[i].deb);
+			ret = 0;
+			goto out;
+		}
+	}
+	perr_set(e, "--platform '%s': unknown architecture '%s%s%s' (e.g. linux/amd64, linux/arm64, "
+		 "linux/arm/v7)", platform, arch, variant ? "/" : "", variant ? variant : "");
+out:
+	free(a);
+	return ret;
+}
+
 static void oci_platform(const char *arch, const char **oarch, const char **variant)
 {
-	static const struct { const char *deb, *oci, *variant; } map[] = {
-		{ "amd64", "amd64", NULL }, { "arm64", "arm64", "v8" },
-		{ "armhf", "arm", "v7" },   { "armel", "arm", "v5" },
-		{ "i386", "386", NULL },    { "ppc64el", "ppc64le", NULL },
-		{ "s390x", "s390x", NULL }, { "riscv64", "riscv64", NULL },
-		{ "mips64el", "mips64le", NULL },
-	};
-
 	*oarch = arch;
 	*variant = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (!strcmp(map[i].deb, arch)) {
-			*oarch = map[i].oci;
-			*variant = map[i].variant;
+	for (size_t i = 0; i < ARRAY_SIZE(platform_map); i++)
+		if (!strcmp(platform_map[i].deb, arch)) {
+			*oarch = platform_map[i].oci;
+			*variant = platform_map[i].variant;
 		}
 }
 
@@ -1084,7 +1123,22 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 	cJSON_AddNumberToObject(j, "schemaVersion", 2);
 	cJSON_AddStringToObject(j, "mediaType", MT_INDEX);
 	m = cJSON_AddArrayToObject(j, "manifests");
-	d = descriptor(MT_INDEX, idxdig, strlen(index_json));
+	if (o->single_platform) {
+		/* --platform: the one image manifest, with its platform, is the
+		 * tagged entry (no image index blob) */
+		const char *oarch, *variant;
+		cJSON *p;
+
+		d = descriptor(MT_MANIFEST, imgs[0].manifest_digest, strlen(imgs[0].manifest_json));
+		oci_platform(imgs[0].arch, &oarch, &variant);
+		p = cJSON_AddObjectToObject(d, "platform");
+		cJSON_AddStringToObject(p, "architecture", oarch);
+		cJSON_AddStringToObject(p, "os", "linux");
+		if (variant)
+			cJSON_AddStringToObject(p, "variant", variant);
+	} else {
+		d = descriptor(MT_INDEX, idxdig, strlen(index_json));
+	}
 	ann = cJSON_AddObjectToObject(d, "annotations");
 	cJSON_AddStringToObject(ann, "org.opencontainers.image.ref.name",
 				o->tag && *o->tag ? o->tag : "latest");
@@ -1125,7 +1179,8 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 
 	ADD(xstrdup("oci-layout"), oci_layout, strlen(oci_layout), NULL);
 	ADD(xstrdup("index.json"), top, strlen(top), NULL);
-	ADD(xasprintf("blobs/sha256/%s", idxdig + 7), index_json, strlen(index_json), NULL);
+	if (!o->single_platform)
+		ADD(xasprintf("blobs/sha256/%s", idxdig + 7), index_json, strlen(index_json), NULL);
 	for (size_t i = 0; i < n; i++) {
 		ADD(xasprintf("blobs/sha256/%s", imgs[i].config_digest + 7),
 		    imgs[i].config_json, strlen(imgs[i].config_json), NULL);

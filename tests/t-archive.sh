@@ -118,6 +118,56 @@ mkdir -p "$PARE_CACHE_DIR/tmp/oci-archive.tmp.999999999.0/blobs"
 check "sbom of the archive" "$PARE" -q sbom --arch amd64 "$W/img.tar"
 check_eq "a killed pare's unpacked copy is removed" 0 "$(leftovers)"
 
+# ---- --platform: a single-platform layout ------------------------------------------------
+check_eq "the default layout is multi-arch (an image index)" "application/vnd.oci.image.index.v1+json" \
+	"$(jq -r '.manifests[0].mediaType' "$W/L/index.json")"
+AMD=$(jq -r '.manifests[] | select(.platform.architecture=="amd64") | .digest' "$W/L/blobs/sha256/${D#sha256:}")
+ARM=$(jq -r '.manifests[] | select(.platform.architecture=="arm64") | .digest' "$W/L/blobs/sha256/${D#sha256:}")
+err=$(umoci unpack --rootless --image "$W/L:latest" "$W/bundle-multi" 2>&1) && fail "umoci refuses the multi-arch layout" "it unpacked it"
+grep -q "ambiguous" <<<"$err" && ok "umoci refuses the multi-arch layout (tag is ambiguous)" ||
+	fail "umoci refuses the multi-arch layout (tag is ambiguous)" "$err"
+rm -rf "$W/bundle-multi"
+
+SD=$("$PARE" -q build img --platform linux/amd64 -o "$W/S" --tar "$W/S.tar") || fail "build --platform linux/amd64 -o --tar"
+check_eq "--platform: build prints the image manifest's digest, the multi-arch build's amd64 one" "$AMD" "$SD"
+check_eq "--platform: index.json names the image manifest itself, tagged, with its platform" \
+	"application/vnd.oci.image.manifest.v1+json $AMD latest amd64 linux" \
+	"$(jq -r '.manifests[0] | "\(.mediaType) \(.digest) \(.annotations["org.opencontainers.image.ref.name"]) \(.platform.architecture) \(.platform.os)"' "$W/S/index.json")"
+check_eq "--platform: no image index in index.json" 0 \
+	"$(jq '[.manifests[] | select(.mediaType=="application/vnd.oci.image.index.v1+json")] | length' "$W/S/index.json")"
+check_eq "--platform: the amd64 SBOMs (SPDX, CycloneDX, package-level and per-file) are kept, no other" "amd64 amd64 amd64 amd64" \
+	"$(jq -r '[.manifests[] | .annotations["dev.pare.sbom.arch"] // empty] | join(" ")' "$W/S/index.json")"
+check "--platform: the archive holds the same layout" \
+	bash -c "tar -xOf '$W/S.tar' index.json | cmp - '$W/S/index.json'"
+check "--platform: umoci unpacks the layout" umoci unpack --rootless --image "$W/S:latest" "$W/bundle"
+check "--platform: the unpacked rootfs holds the image's files" test -d "$W/bundle/rootfs/usr"
+mkdir -p "$W/S-from-tar" && tar -xf "$W/S.tar" -C "$W/S-from-tar"
+check "--platform: umoci unpacks the archive's layout" umoci unpack --rootless --image "$W/S-from-tar:latest" "$W/bundle2"
+check "--platform: skopeo copies the layout to a docker-archive" \
+	skopeo copy --quiet "oci:$W/S:latest" "docker-archive:$W/S.docker.tar:img:latest"
+check_eq "--platform: the docker-archive's image is amd64" amd64 \
+	"$(skopeo inspect "docker-archive:$W/S.docker.tar" 2>/dev/null | jq -r .Architecture)"
+check "--platform: skopeo copies the oci-archive to a docker-archive" \
+	skopeo copy --quiet "oci-archive:$W/S.tar:latest" "docker-archive:$W/S2.docker.tar:img:latest"
+check "--platform: pare sbom needs no --arch" "$PARE" -q sbom "$W/S.tar"
+
+SA=$("$PARE" -q build img --platform linux/arm64/v8 -o "$W/SA" --sign-key "$W/k.key") || fail "build --platform linux/arm64/v8 --sign-key"
+check_eq "--platform linux/arm64/v8: the arm64 manifest" "$ARM" "$SA"
+check_eq "--platform linux/arm64/v8: its platform" "arm64 v8" \
+	"$(jq -r '.manifests[0].platform | "\(.architecture) \(.variant)"' "$W/SA/index.json")"
+check "--platform: the signed single-platform layout verifies" "$PARE" -q verify --key "$W/k.pub" "$W/SA"
+check "--platform: umoci unpacks the arm64 layout" umoci unpack --rootless --image "$W/SA:latest" "$W/bundle3"
+
+refused "--platform with an unknown arch is one line" "^pare: build: --platform 'linux/amd46': unknown architecture 'amd46'" \
+	"$PARE" build img --platform linux/amd46 -o "$W/bad1"
+refused "--platform with another OS is one line" "^pare: build: --platform 'windows/amd64': pare builds linux images only" \
+	"$PARE" build img --platform windows/amd64 -o "$W/bad2"
+refused "--platform of an arch the recipe does not lock is one line" "recipe img is not locked for architecture 's390x' \(locked: amd64, arm64\)" \
+	"$PARE" build img --platform linux/s390x -o "$W/bad3"
+refused "--platform and --arch together is one line" "give --platform .* or --arch, not both" \
+	"$PARE" build img --platform linux/amd64 --arch amd64 -o "$W/bad4"
+check "nothing written for a bad --platform" test ! -e "$W/bad1" -a ! -e "$W/bad2" -a ! -e "$W/bad3" -a ! -e "$W/bad4"
+
 # ---- push the archive to a registry ---------------------------------------------------------
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 P=$(free_port)
@@ -149,6 +199,13 @@ if PD=$("$PARE" -q push --insecure "$R" "$W/img.tar" "$R/img:v1"); then
 		skopeo copy --quiet --src-tls-verify=false --override-arch amd64 "docker://$R/img:v1" "oci:$W/copied:x"
 else
 	fail "push the archive"
+fi
+if PS=$("$PARE" -q push --insecure "$R" "$W/S.tar" "$R/img:amd64"); then
+	check_eq "push of a --platform archive reports its manifest digest" "$AMD" "$PS"
+	check_eq "skopeo reads the pushed single-platform image" amd64 \
+		"$(skopeo inspect --tls-verify=false "docker://$R/img:amd64" | jq -r .Architecture)"
+else
+	fail "push the --platform archive"
 fi
 check_eq "no unpacked copy is left after push" 0 "$(leftovers)"
 
