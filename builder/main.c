@@ -40,7 +40,7 @@ static const struct command commands[] = {
 	  "[--insecure HOST[:PORT]]… [--username U --password-stdin] [--tag T]… [--from REPO] [--chunk-size BYTES] [--json] DIR|ARCHIVE HOST[:PORT]/REPO[:TAG]",
 	  "push an OCI layout or oci-archive with its signatures and attestations to a registry" },
 	{ "pull", cmd_pull,
-	  "[--insecure HOST[:PORT]]… [--username U --password-stdin] [--json] HOST[:PORT]/REPO[:TAG|@sha256:…] DIR",
+	  "[--insecure HOST[:PORT]]… [--username U --password-stdin] [--platform OS/ARCH] [--json] HOST[:PORT]/REPO[:TAG|@sha256:…] DIR",
 	  "pull an image with its signatures, attestations and SBOMs into an OCI layout" },
 	{ "cache", cmd_cache, "du | prune [--older-than DAYS] [--dry-run]",
 	  "show the cache's size by kind, or remove what no recent build or lock used" },

@@ -4,7 +4,8 @@
 # skopeo) read it, sign rewrites it atomically and the result verifies; a
 # tampered archive fails naming the blob; a tar pare did not write is refused
 # and left as it was.  --platform writes a single-platform layout (and
-# archive) that umoci unpacks and skopeo copies to a docker-archive.
+# archive) that umoci unpacks and skopeo copies to a docker-archive; pull --platform
+# takes one image of a multi-arch index the same way.
 . "$(dirname "$0")/lib.sh"
 
 need jq skopeo umoci docker-registry curl python3 tar
@@ -141,7 +142,8 @@ check "--platform: the archive holds the same layout" \
 	bash -c "tar -xOf '$W/S.tar' index.json | cmp - '$W/S/index.json'"
 check "--platform: umoci unpacks the layout" umoci unpack --rootless --image "$W/S:latest" "$W/bundle"
 check "--platform: the unpacked rootfs holds the image's files" test -d "$W/bundle/rootfs/usr"
-mkdir -p "$W/S-from-tar" && tar -xf "$W/S.tar" -C "$W/S-from-tar"
+mkdir -p "$W/S-from-tar"
+tar -xf "$W/S.tar" -C "$W/S-from-tar" || fail "extract the --platform archive"
 check "--platform: umoci unpacks the archive's layout" umoci unpack --rootless --image "$W/S-from-tar:latest" "$W/bundle2"
 check "--platform: skopeo copies the layout to a docker-archive" \
 	skopeo copy --quiet "oci:$W/S:latest" "docker-archive:$W/S.docker.tar:img:latest"
@@ -207,6 +209,31 @@ if PS=$("$PARE" -q push --insecure "$R" "$W/S.tar" "$R/img:amd64"); then
 else
 	fail "push the --platform archive"
 fi
+
+# ---- pull --platform: one image of a multi-arch index, as a single-platform layout --------------
+check "sign the multi-arch layout" "$PARE" -q sign --key "$W/k.key" "$W/L"
+check "push the signed multi-arch layout" "$PARE" -q push --insecure "$R" "$W/L" "$R/img:multi"
+if PP=$("$PARE" -q pull --insecure "$R" --platform linux/arm64 "$R/img:multi" "$W/P"); then
+	check_eq "pull --platform linux/arm64 reports the arm64 manifest" "$ARM" "$PP"
+	check_eq "pull --platform: index.json names the arm64 manifest with its platform" \
+		"application/vnd.oci.image.manifest.v1+json $ARM multi arm64/v8" \
+		"$(jq -r '.manifests[0] | "\(.mediaType) \(.digest) \(.annotations["org.opencontainers.image.ref.name"]) \(.platform.architecture)/\(.platform.variant)"' "$W/P/index.json")"
+	check_eq "pull --platform: no image index blob" "" \
+		"$(ls "$W/P/blobs/sha256" | grep -x "${D#sha256:}" || true)"
+	check "pull --platform: the arm64 image's signature and attestations verify" \
+		"$PARE" -q verify --key "$W/k.pub" "$W/P"
+	check "pull --platform: its SBOM, no --arch needed" "$PARE" -q sbom "$W/P"
+	check "pull --platform: umoci unpacks it" umoci unpack --rootless --image "$W/P:multi" "$W/bundle4"
+else
+	fail "pull --platform linux/arm64"
+fi
+refused "pull --platform of a platform the index lacks is one line naming those it has" \
+	"img:multi has no image for platform linux/s390x \(it has: linux/amd64, linux/arm64/v8\)" \
+	"$PARE" pull --insecure "$R" --platform linux/s390x "$R/img:multi" "$W/P2"
+refused "pull --platform of a single image of another platform is one line" \
+	"img:amd64 is one image for linux/amd64, not linux/arm64" \
+	"$PARE" pull --insecure "$R" --platform linux/arm64 "$R/img:amd64" "$W/P3"
+check "nothing written by a refused pull" test ! -e "$W/P2" -a ! -e "$W/P3"
 check_eq "no unpacked copy is left after push" 0 "$(leftovers)"
 
 done_testing
