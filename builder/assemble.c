@@ -1178,10 +1178,14 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 		perr_set(e, "%s: no architecture to build", lr->name);
 		goto out;
 	}
+	if (o->single_platform && nimg != 1)
+		die("--platform: %zu images built, not one", nimg);
 	index_json = oci_index_json(r, imgs, nimg, epoch);
 	sha256_hex(index_json, strlen(index_json), hex);
-	res->index_digest = xasprintf("sha256:%s", hex);
-	{
+	/* --platform: no image index; the image is its one manifest */
+	res->index_digest = o->single_platform ? xstrdup(imgs[0].manifest_digest)
+					       : xasprintf("sha256:%s", hex);
+	if (!o->single_platform) {
 		/* the index's own SBOMs, linking the per-arch ones */
 		struct sbom_image *sbs = xcalloc(res->narchs + 1, sizeof(*sbs));
 		int r2;

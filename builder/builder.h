@@ -28,11 +28,20 @@ struct build_opts {
 	const char *source_url;  /* org.opencontainers.image.source; NULL = none */
 	const strvec *more_tags; /* set by builder_build: the recipe's other tags (dev.pare.tags) */
 	unsigned out_flags;      /* OUT_UNSIGNED_OK: may replace a signed output unsigned */
+	/* --platform: archs holds the one arch, and index.json names its image
+	 * manifest itself (no image index, no index SBOMs): what umoci and
+	 * docker load take (umoci: "tag is ambiguous" on a multi-arch index) */
+	bool single_platform;
 	/* Called on the complete layout in its staging directory before it
 	 * replaces outdir or is written to tarfile (e.g. to sign it); NULL = none. */
 	int (*finish)(const char *dir, void *arg, perr *e);
 	void *finish_arg;
 };
+
+/* --platform OS/ARCH[/VARIANT] (OCI names, e.g. linux/amd64, linux/arm/v7;
+ * a Debian arch name is taken too) -> the Debian architecture (caller
+ * frees).  Not linux, or an unknown architecture: -1 and one line. */
+int oci_platform_parse(const char *platform, char **deb_arch, perr *e);
 
 /* 0 if the oci-archive path may be (over)written: it does not exist, is an
  * empty regular file, or is an oci-archive pare wrote (its index.json has
@@ -40,6 +49,34 @@ struct build_opts {
  * unsigned unless flags has OUT_SIGNED or OUT_UNSIGNED_OK.  A directory, a
  * symbolic link or any other file is refused with one line. */
 int oci_check_tar(const char *path, unsigned flags, perr *e);
+
+/* An image named on the command line: an OCI image layout directory, or an
+ * oci-archive (what build --tar writes: a tar of oci-layout, index.json and
+ * blobs/sha256/HEX), unpacked into a private directory under the cache so
+ * that every layout reader (signer, registry, sbom) works on it unchanged.
+ * The copy is registered for removal on SIGINT/SIGTERM and removed by
+ * oci_input_close; one left by a killed pare goes at the next open. */
+struct oci_input {
+	const char *dir;  /* the layout to read: the argument, or the unpacked copy */
+	char *tarfile;    /* the oci-archive, NULL for a directory */
+	char *tmp;        /* the unpacked copy, NULL for a directory */
+	int64_t mtime;    /* the archive's oci-layout mtime (kept when rewritten) */
+	int slot;         /* tmp_register slot */
+};
+/* Open path (a directory is taken as it is; its reader checks it).  A file
+ * that is not a tar holding oci-layout and index.json is one line.  With
+ * for_update, an archive is first checked to be one pare may rewrite
+ * (oci_check_tar). */
+int oci_input_open(const char *path, bool for_update, struct oci_input *in, perr *e);
+/* Write the (changed, e.g. signed) unpacked layout back over the archive:
+ * TAR.part.PID, fsynced, renamed over it, oci_check_tar allowing.  No-op for
+ * a directory. */
+int oci_input_save(struct oci_input *in, perr *e);
+/* An error from a layout reader about in->dir, made to name what the user
+ * gave: the unpacked copy's path becomes the archive's (or, not named, the
+ * archive prefixes the message).  Returns -1. */
+int oci_input_error(const struct oci_input *in, perr *e);
+void oci_input_close(struct oci_input *in);
 
 /* The commit of the git repository holding recipe_file and whether its tree
  * is dirty; -1 (and *commit NULL) when it is not in a repository. */

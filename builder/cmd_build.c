@@ -17,6 +17,7 @@ struct build_args {
 	const char *tarfile;  /* --tar */
 	const char *tag, *compression;
 	strvec archs;
+	const char *platform; /* --platform: a single-platform layout of archs' one arch */
 	int max_layers;
 	int parallel;
 	bool all;
@@ -100,6 +101,7 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	o.tag = a->tag;
 	o.compression = a->compression;
 	sv_copy(&o.archs, &a->archs);
+	o.single_platform = a->platform != NULL;
 	o.max_layers = a->max_layers;
 	o.quiet = pare_quiet;
 	o.parallel = a->parallel;
@@ -148,6 +150,7 @@ int cmd_build(int argc, char **argv, perr *e)
 		{ "unsigned-ok", no_argument, NULL, 'N' },
 		{ "tar", required_argument, NULL, 't' },
 		{ "arch", required_argument, NULL, 'A' },
+		{ "platform", required_argument, NULL, 'p' },
 		{ "tag", required_argument, NULL, 'T' },
 		{ "compression", required_argument, NULL, 'c' },
 		{ "max-layers", required_argument, NULL, 'm' },
@@ -166,7 +169,7 @@ int cmd_build(int argc, char **argv, perr *e)
 	struct lock l = { 0 };
 	strvec insecure = STRVEC_INIT;
 	const char *user = NULL;
-	char *pass = NULL;
+	char *pass = NULL, *plat_arch = NULL;
 	bool lock_loaded = false, pw_stdin = false;
 	int ret = -1, c;
 	char *end;
@@ -182,6 +185,7 @@ int cmd_build(int argc, char **argv, perr *e)
 		case 'N': a.unsigned_ok = true; break;
 		case 't': a.tarfile = optarg; break;
 		case 'A': sv_split(&a.archs, optarg, ","); break;
+		case 'p': a.platform = optarg; break;
 		case 'T': a.tag = optarg; break;
 		case 'K': a.sign_key = optarg; break;
 		case 'P': a.push = optarg; break;
@@ -220,6 +224,17 @@ int cmd_build(int argc, char **argv, perr *e)
 				 argv[optind - 1]);
 			goto out;
 		}
+	}
+	if (a.platform) {
+		if (a.archs.n) {
+			perr_set(e, "build: give --platform (one single-platform image) or --arch, not both");
+			goto out;
+		}
+		if (oci_platform_parse(a.platform, &plat_arch, e) < 0) {
+			perr_prefix(e, "build");
+			goto out;
+		}
+		sv_push(&a.archs, plat_arch);
 	}
 	if (a.tag && (!*a.tag || strpbrk(a.tag, "/: \t\n"))) {
 		perr_set(e, "build: bad --tag '%s'", a.tag);
@@ -290,6 +305,7 @@ out:
 	sv_clear(&a.archs);
 	sv_clear(&insecure);
 	signer_key_free(a.key);
+	free(plat_arch);
 	if (pass)
 		explicit_bzero(pass, strlen(pass)), free(pass);
 	return ret;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PULL_USAGE "pare pull [--insecure HOST[:PORT]]… [--username U --password-stdin] [--json] REF DIR"
+#define PULL_USAGE "pare pull [--insecure HOST[:PORT]]… [--username U --password-stdin] [--platform OS/ARCH[/VARIANT]] [--json] REF DIR"
 
 int cmd_pull(int argc, char **argv, perr *e)
 {
@@ -35,9 +35,15 @@ int cmd_pull(int argc, char **argv, perr *e)
 			goto out;
 		if (r)
 			continue;
-		if (!strcmp(argv[i], "--json"))
+		if (!strcmp(argv[i], "--json")) {
 			json = true;
-		else {
+		} else if (!strcmp(argv[i], "--platform") && i + 1 < argc) {
+			o.platform = argv[++i];
+			if (!strchr(o.platform, '/') || o.platform[0] == '/') {
+				perr_set(e, "pull: --platform '%s': give OS/ARCH, e.g. linux/amd64", o.platform);
+				goto out;
+			}
+		} else {
 			perr_set(e, "pull: unknown option '%s' (see 'pare help pull')", argv[i]);
 			goto out;
 		}

@@ -1,6 +1,7 @@
-/* cmd_push.c - pare push: an OCI layout to a registry. */
+/* cmd_push.c - pare push: an OCI layout or oci-archive to a registry. */
 #define _GNU_SOURCE
 #include "commands.h"
+#include "builder.h"
 #include "../registry/registry.h"
 
 #include <cjson/cJSON.h>
@@ -9,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PUSH_USAGE "pare push [--insecure HOST[:PORT]]… [--username U --password-stdin] [--tag T]… [--from REPO] [--chunk-size BYTES] [--json] DIR HOST[:PORT]/REPO[:TAG]"
+#define PUSH_USAGE "pare push [--insecure HOST[:PORT]]… [--username U --password-stdin] [--tag T]… [--from REPO] [--chunk-size BYTES] [--json] DIR|ARCHIVE HOST[:PORT]/REPO[:TAG]"
 
 int registry_cli_password(const char *user, bool from_stdin, char **pass, perr *e)
 {
@@ -64,6 +65,7 @@ int cmd_push(int argc, char **argv, perr *e)
 {
 	struct registry_opts o = { 0 };
 	struct registry_push_result res = { 0 };
+	struct oci_input in = { .slot = -1 };
 	strvec insecure = STRVEC_INIT, tags = STRVEC_INIT, pos = STRVEC_INIT;
 	const char *user = NULL;
 	char *pass = NULL, *end;
@@ -116,8 +118,12 @@ int cmd_push(int argc, char **argv, perr *e)
 		goto out;
 	o.username = user;
 	o.password = pass;
-	if (registry_push(pos.v[0], pos.v[1], &o, &res, e) < 0)
+	if (oci_input_open(pos.v[0], false, &in, e) < 0)
 		goto out;
+	if (registry_push(in.dir, pos.v[1], &o, &res, e) < 0) {
+		oci_input_error(&in, e);
+		goto out;
+	}
 	if (json) {
 		cJSON *j = cJSON_CreateObject(), *t = cJSON_AddArrayToObject(j, "tags");
 		char *s;
@@ -149,6 +155,7 @@ out:
 		free(pass);
 	}
 	registry_push_result_free(&res);
+	oci_input_close(&in);
 	sv_clear(&insecure), sv_clear(&tags), sv_clear(&pos);
 	return ret;
 }

@@ -1,4 +1,5 @@
-/* cmd_sbom.c - pare sbom: print an SBOM attached to an image layout.
+/* cmd_sbom.c - pare sbom: print an SBOM attached to an image layout or
+ * oci-archive.
  *
  * pare build attaches SPDX and CycloneDX documents to every image manifest,
  * each package-level and per-file, as OCI 1.1 artifacts listed in index.json
@@ -9,22 +10,25 @@
  * signed, attested) artifact's.
  */
 #include "commands.h"
+#include "builder.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define USAGE "usage: pare sbom [--format spdx|cyclonedx] [--arch A] [--files | --index] DIR"
+#define USAGE "usage: pare sbom [--format spdx|cyclonedx] [--arch A] [--files | --index] DIR|ARCHIVE"
 
-/* Read blobs/sha256/HEX of the layout and check that it hashes to its name. */
-static int read_blob(const char *dir, const char *digest, strbuf *out, perr *e)
+/* Read blobs/sha256/HEX of the layout dir and check that it hashes to its
+ * name; messages name the image as name (the layout or the oci-archive). */
+static int read_blob(const char *dir, const char *name, const char *digest, strbuf *out,
+		     perr *e)
 {
 	char hex[SHA256_HEX_LEN + 1], *path;
 	int ret;
 
 	if (!digest || !str_starts(digest, "sha256:") || !is_sha256_hex(digest + 7))
-		return perr_set(e, "%s: malformed digest '%s'", dir, digest ? digest : "");
+		return perr_set(e, "%s: malformed digest '%s'", name, digest ? digest : "");
 	path = xasprintf("%s/blobs/sha256/%s", dir, digest + 7);
 	ret = read_file(path, out, 0, e);
 	free(path);
@@ -32,7 +36,7 @@ static int read_blob(const char *dir, const char *digest, strbuf *out, perr *e)
 		return -1;
 	sha256_hex(out->buf, out->len, hex);
 	if (strcmp(hex, digest + 7))
-		return perr_set(e, "%s: blob %s does not match its digest (sha256:%s)", dir,
+		return perr_set(e, "%s: blob %s does not match its digest (sha256:%s)", name,
 				digest, hex);
 	return 0;
 }
@@ -45,7 +49,8 @@ static const char *ann(const cJSON *desc, const char *key)
 
 int cmd_sbom(int argc, char **argv, perr *e)
 {
-	const char *format = "spdx", *arch = NULL, *dir = NULL;
+	const char *format = "spdx", *arch = NULL, *dir = NULL, *arg = NULL;
+	struct oci_input in = { .slot = -1 };
 	strbuf idx = STRBUF_INIT, man = STRBUF_INIT, doc = STRBUF_INIT;
 	cJSON *index = NULL, *mj = NULL, *d, *hit = NULL;
 	strvec archs = STRVEC_INIT;
@@ -57,9 +62,9 @@ int cmd_sbom(int argc, char **argv, perr *e)
 		if (!dd && !strcmp(argv[i], "--"))
 			dd = true;
 		else if (dd || argv[i][0] != '-') {
-			if (dir)
+			if (arg)
 				return perr_set(e, "sbom: unexpected argument '%s' (" USAGE ")", argv[i]);
-			dir = argv[i];
+			arg = argv[i];
 		} else if (!strcmp(argv[i], "--files"))
 			files = true;
 		else if (!strcmp(argv[i], "--index"))
@@ -71,7 +76,7 @@ int cmd_sbom(int argc, char **argv, perr *e)
 		else
 			return perr_set(e, "sbom: unknown option '%s' (see 'pare help sbom')", argv[i]);
 	}
-	if (!dir)
+	if (!arg)
 		return perr_set(e, "sbom: " USAGE);
 	if (want_index && (files || arch))
 		return perr_set(e, "sbom: --index describes the whole index: no --files or --arch with it");
@@ -79,12 +84,16 @@ int cmd_sbom(int argc, char **argv, perr *e)
 		format = "cyclonedx";
 	if (strcmp(format, "spdx") && strcmp(format, "cyclonedx"))
 		return perr_set(e, "sbom: unknown format '%s' (spdx or cyclonedx)", format);
-	path = path_join(dir, "index.json");
+	if (oci_input_open(arg, false, &in, e) < 0)
+		return -1;
+	/* messages name what the user gave, not the unpacked copy */
+	dir = in.tarfile ? in.tarfile : in.dir;
+	path = path_join(in.dir, "index.json");
 	if (read_file(path, &idx, 64 << 20, e) < 0)
 		goto out;
 	index = cJSON_ParseWithLength(idx.buf, idx.len);
 	if (!index) {
-		perr_set(e, "%s: not JSON", path);
+		perr_set(e, "%s: index.json is not JSON", dir);
 		goto out;
 	}
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(index, "manifests")) {
@@ -126,7 +135,7 @@ int cmd_sbom(int argc, char **argv, perr *e)
 		perr_set(e, "%s: no %s SBOM for architecture '%s'", dir, format, arch);
 		goto out;
 	}
-	if (read_blob(dir, cJSON_GetStringValue(cJSON_GetObjectItem(hit, "digest")), &man, e) < 0)
+	if (read_blob(in.dir, dir, cJSON_GetStringValue(cJSON_GetObjectItem(hit, "digest")), &man, e) < 0)
 		goto out;
 	mj = cJSON_ParseWithLength(man.buf, man.len);
 	d = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(mj, "layers"), 0);
@@ -134,7 +143,7 @@ int cmd_sbom(int argc, char **argv, perr *e)
 		perr_set(e, "%s: SBOM artifact has no layer", dir);
 		goto out;
 	}
-	if (read_blob(dir, cJSON_GetStringValue(cJSON_GetObjectItem(d, "digest")), &doc, e) < 0)
+	if (read_blob(in.dir, dir, cJSON_GetStringValue(cJSON_GetObjectItem(d, "digest")), &doc, e) < 0)
 		goto out;
 	fwrite(doc.buf, 1, doc.len, stdout);
 	ret = 0;
@@ -146,5 +155,6 @@ out:
 	sb_release(&doc);
 	sv_clear(&archs);
 	free(path);
+	oci_input_close(&in);
 	return ret;
 }

@@ -1,6 +1,7 @@
-/* cmd_verify.c - pare verify: check a signed layout offline, one line per
- * check (or JSON), stopping at the first failure. */
+/* cmd_verify.c - pare verify: check a signed layout or oci-archive offline,
+ * one line per check (or JSON), stopping at the first failure. */
 #include "commands.h"
+#include "builder.h"
 #include "../signer/signer.h"
 
 #include <cjson/cJSON.h>
@@ -28,6 +29,7 @@ static void print_check(const struct signer_check *c, void *ctx)
 int cmd_verify(int argc, char **argv, perr *e)
 {
 	const char *key = NULL, *dir = NULL, *arch = NULL;
+	struct oci_input in;
 	bool json = false, dd = false;
 	cJSON *doc = NULL, *arr = NULL;
 	char *text;
@@ -38,7 +40,7 @@ int cmd_verify(int argc, char **argv, perr *e)
 			dd = true;
 		else if (dd || argv[i][0] != '-') {
 			if (dir)
-				return perr_set(e, "verify: unexpected argument '%s' (usage: pare verify --key PUB [--arch A] [--json] DIR)", argv[i]);
+				return perr_set(e, "verify: unexpected argument '%s' (usage: pare verify --key PUB [--arch A] [--json] DIR|ARCHIVE)", argv[i]);
 			dir = argv[i];
 		} else if (!strcmp(argv[i], "--key") && i + 1 < argc)
 			key = argv[++i];
@@ -50,12 +52,16 @@ int cmd_verify(int argc, char **argv, perr *e)
 			return perr_set(e, "verify: unknown option '%s' (see 'pare help verify')", argv[i]);
 	}
 	if (!key || !dir)
-		return perr_set(e, "verify: usage: pare verify --key PUB [--arch A] [--json] DIR");
+		return perr_set(e, "verify: usage: pare verify --key PUB [--arch A] [--json] DIR|ARCHIVE");
+	if (oci_input_open(dir, false, &in, e) < 0)
+		return -1;
 	if (json) {
 		doc = cJSON_CreateObject();
 		arr = cJSON_CreateArray();
 	}
-	ret = signer_verify_layout(dir, key, arch, print_check, arr, e);
+	ret = signer_verify_layout(in.dir, key, arch, print_check, arr, e);
+	if (ret < 0)
+		oci_input_error(&in, e);
 	if (json) {
 		cJSON_AddBoolToObject(doc, "ok", ret == 0);
 		if (ret < 0)
@@ -66,5 +72,6 @@ int cmd_verify(int argc, char **argv, perr *e)
 		free(text);
 		cJSON_Delete(doc);
 	}
+	oci_input_close(&in);
 	return ret;
 }

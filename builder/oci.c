@@ -34,23 +34,62 @@ void rfc3339(int64_t t, char buf[32])
 	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Debian architecture -> OCI architecture + variant. */
+/* Debian architecture <-> OCI architecture + variant. */
+static const struct { const char *deb, *oci, *variant; } platform_map[] = {
+	{ "amd64", "amd64", NULL }, { "arm64", "arm64", "v8" },
+	{ "armhf", "arm", "v7" },   { "armel", "arm", "v5" },
+	{ "i386", "386", NULL },    { "ppc64el", "ppc64le", NULL },
+	{ "s390x", "s390x", NULL }, { "riscv64", "riscv64", NULL },
+	{ "mips64el", "mips64le", NULL },
+};
+
+int oci_platform_parse(const char *platform, char **deb_arch, perr *e)
+{
+	const char *slash = strchr(platform, '/'), *arch, *variant;
+	char *a = NULL;
+	int ret = -1;
+
+	*deb_arch = NULL;
+	if (!slash || slash == platform)
+		return perr_set(e, "--platform '%s': give OS/ARCH, e.g. linux/amd64", platform);
+	if (strncmp(platform, "linux", (size_t)(slash - platform)) || slash - platform != 5)
+		return perr_set(e, "--platform '%s': pare builds linux images only (e.g. linux/amd64)",
+				platform);
+	a = xstrdup(slash + 1);
+	arch = a;
+	variant = NULL;
+	if (strchr(a, '/')) {
+		*strchr(a, '/') = 0;
+		variant = a + strlen(a) + 1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(platform_map); i++) {
+		const char *v = platform_map[i].variant;
+
+		/* linux/arm64 names arm64/v8 (the variant is implied); linux/arm
+		 * alone is not one platform */
+		if ((!strcmp(arch, platform_map[i].oci) &&
+		     (variant ? v && !strcmp(variant, v) : !v || strcmp(arch, "arm"))) ||
+		    (!variant && !strcmp(arch, platform_map[i].deb))) {
+			*deb_arch = xstrdup(platform_map[i].deb);
+			ret = 0;
+			goto out;
+		}
+	}
+	perr_set(e, "--platform '%s': unknown architecture '%s%s%s' (e.g. linux/amd64, linux/arm64, "
+		 "linux/arm/v7)", platform, arch, variant ? "/" : "", variant ? variant : "");
+out:
+	free(a);
+	return ret;
+}
+
 static void oci_platform(const char *arch, const char **oarch, const char **variant)
 {
-	static const struct { const char *deb, *oci, *variant; } map[] = {
-		{ "amd64", "amd64", NULL }, { "arm64", "arm64", "v8" },
-		{ "armhf", "arm", "v7" },   { "armel", "arm", "v5" },
-		{ "i386", "386", NULL },    { "ppc64el", "ppc64le", NULL },
-		{ "s390x", "s390x", NULL }, { "riscv64", "riscv64", NULL },
-		{ "mips64el", "mips64le", NULL },
-	};
-
 	*oarch = arch;
 	*variant = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (!strcmp(map[i].deb, arch)) {
-			*oarch = map[i].oci;
-			*variant = map[i].variant;
+	for (size_t i = 0; i < ARRAY_SIZE(platform_map); i++)
+		if (!strcmp(platform_map[i].deb, arch)) {
+			*oarch = platform_map[i].oci;
+			*variant = platform_map[i].variant;
 		}
 }
 
@@ -856,6 +895,207 @@ out:
 	return ret;
 }
 
+/* ---- input: a layout or an oci-archive ------------------------------------- */
+
+/* Why unpack rather than read members in place: libarchive reads a tar as a
+ * stream, so reading blob after blob (the signer and verify open manifests,
+ * then configs, then layers, by digest) would rescan the archive each time
+ * or need an offset index of our own; and every layout reader (signer,
+ * registry, sbom, inspect) already works on a directory with its checks.
+ * The copy costs the archive's size on disk, under the cache, briefly. */
+
+/* Remove unpacked copies left under DIR by a pare that was killed. */
+static void remove_stale_inputs(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		perr ign;
+		char *p;
+
+		if (!str_starts(de->d_name, "oci-archive.tmp.") ||
+		    !pid_gone(tmp_name_pid(de->d_name, ".tmp.")))
+			continue;
+		p = path_join(dir, de->d_name);
+		debug("removing %s, left by pare %ld, which is gone", p,
+		      tmp_name_pid(de->d_name, ".tmp."));
+		if (rm_rf(p, &ign) < 0)
+			debug("cannot remove %s: %s", p, ign.msg);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* One member of the archive into the copy (dir), by a name checked to be a
+ * layout file: nothing outside dir is ever written. */
+static int unpack_member(struct archive *a, const char *tar, const char *dir, const char *name,
+			 perr *e)
+{
+	char *p = path_join(dir, name), buf[1 << 16];
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), ret = -1;
+	la_ssize_t got;
+
+	if (fd < 0) {
+		if (errno == EEXIST)
+			perr_set(e, "%s: not an oci-archive (member '%s' appears twice)", tar, name);
+		else
+			perr_errno(e, "cannot create %s", p);
+		goto out;
+	}
+	while ((got = archive_read_data(a, buf, sizeof(buf))) > 0)
+		if (write_all(fd, buf, (size_t)got) < 0) {
+			perr_errno(e, "cannot write %s", p);
+			goto out;
+		}
+	if (got < 0) {
+		perr_set(e, "%s: member %s: %s", tar, name, archive_error_string(a));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0 && close(fd) != 0 && ret == 0)
+		ret = perr_errno(e, "cannot write %s", p);
+	free(p);
+	return ret;
+}
+
+static int unpack_archive(struct oci_input *in, perr *e)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	char *blobs = path_join(in->tmp, "blobs/sha256");
+	bool have_layout = false, have_index = false;
+	int ret = -1, r;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	if (mkdir_p(blobs, 0700, e) < 0)
+		goto out;
+	if (archive_read_open_filename(a, in->tarfile, 1 << 16) != ARCHIVE_OK) {
+		perr_set(e, "%s: not an oci-archive (%s)", in->tarfile, archive_error_string(a));
+		goto out;
+	}
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		const char *n = archive_entry_pathname(ae);
+
+		if (!n)
+			continue;
+		while (str_starts(n, "./"))
+			n += 2;
+		if (archive_entry_filetype(ae) != AE_IFREG ||
+		    !(!strcmp(n, "oci-layout") || !strcmp(n, "index.json") ||
+		      (str_starts(n, "blobs/sha256/") && is_sha256_hex(n + 13)))) {
+			/* directories, and what a layout reader never opens */
+			debug("%s: skipping member '%s'", in->tarfile, n);
+			continue;
+		}
+		if (!strcmp(n, "oci-layout")) {
+			have_layout = true;
+			in->mtime = (int64_t)archive_entry_mtime(ae);
+		}
+		have_index |= !strcmp(n, "index.json");
+		if (unpack_member(a, in->tarfile, in->tmp, n, e) < 0)
+			goto out;
+	}
+	if (r != ARCHIVE_EOF) {
+		perr_set(e, "%s: not an oci-archive (%s)", in->tarfile, archive_error_string(a));
+		goto out;
+	}
+	if (!have_layout || !have_index) {
+		perr_set(e, "%s: not an oci-archive (no %s member; pare build --tar writes one)",
+			 in->tarfile, have_layout ? "index.json" : "oci-layout");
+		goto out;
+	}
+	ret = 0;
+out:
+	archive_read_free(a);
+	free(blobs);
+	return ret;
+}
+
+int oci_input_open(const char *path, bool for_update, struct oci_input *in, perr *e)
+{
+	static unsigned seq;
+	struct stat st;
+	char *tmpdir;
+
+	memset(in, 0, sizeof(*in));
+	in->slot = -1;
+	if (stat(path, &st) < 0)
+		return perr_errno(e, "cannot open '%s'", path);
+	if (S_ISDIR(st.st_mode)) {
+		in->dir = path;
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return perr_set(e, "%s: neither an OCI image layout directory nor an oci-archive",
+				path);
+	if (for_update && oci_check_tar(path, OUT_SIGNED, e) < 0)
+		return -1;
+	tmpdir = path_join(pare_cache_dir(), "tmp");
+	if (mkdir_p(tmpdir, 0700, e) < 0) {
+		free(tmpdir);
+		return -1;
+	}
+	remove_stale_inputs(tmpdir);
+	in->tarfile = xstrdup(path);
+	in->tmp = xasprintf("%s/oci-archive.tmp.%ld.%u", tmpdir, (long)getpid(), seq++);
+	free(tmpdir);
+	in->slot = tmp_register(in->tmp);
+	in->dir = in->tmp;
+	if (rm_rf(in->tmp, e) < 0 || unpack_archive(in, e) < 0) {
+		oci_input_close(in);
+		return -1;
+	}
+	return 0;
+}
+
+int oci_input_save(struct oci_input *in, perr *e)
+{
+	if (!in->tarfile)
+		return 0;
+	return tar_from_dir(in->tmp, in->tarfile, in->mtime, 0, e);
+}
+
+int oci_input_error(const struct oci_input *in, perr *e)
+{
+	strbuf sb = STRBUF_INIT;
+	const char *p = e->msg, *hit;
+	size_t n;
+
+	if (!in->tarfile)
+		return -1;
+	n = strlen(in->tmp);
+	if (!strstr(p, in->tmp))
+		return perr_prefix(e, "%s", in->tarfile);
+	while ((hit = strstr(p, in->tmp))) {
+		sb_add(&sb, p, (size_t)(hit - p));
+		sb_adds(&sb, in->tarfile);
+		p = hit + n;
+	}
+	sb_adds(&sb, p);
+	perr_set(e, "%s", sb.buf);
+	sb_release(&sb);
+	return -1;
+}
+
+void oci_input_close(struct oci_input *in)
+{
+	if (in->tmp) {
+		perr ign;
+
+		if (rm_rf(in->tmp, &ign) < 0)
+			warning("cannot remove %s: %s", in->tmp, ign.msg);
+	}
+	tmp_unregister(in->slot);
+	free(in->tarfile);
+	free(in->tmp);
+	memset(in, 0, sizeof(*in));
+	in->slot = -1;
+}
+
 int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n,
 	      const struct oci_artifact *arts, size_t narts,
 	      const char *index_json, int64_t epoch, perr *e)
@@ -883,7 +1123,22 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 	cJSON_AddNumberToObject(j, "schemaVersion", 2);
 	cJSON_AddStringToObject(j, "mediaType", MT_INDEX);
 	m = cJSON_AddArrayToObject(j, "manifests");
-	d = descriptor(MT_INDEX, idxdig, strlen(index_json));
+	if (o->single_platform) {
+		/* --platform: the one image manifest, with its platform, is the
+		 * tagged entry (no image index blob) */
+		const char *oarch, *variant;
+		cJSON *p;
+
+		d = descriptor(MT_MANIFEST, imgs[0].manifest_digest, strlen(imgs[0].manifest_json));
+		oci_platform(imgs[0].arch, &oarch, &variant);
+		p = cJSON_AddObjectToObject(d, "platform");
+		cJSON_AddStringToObject(p, "architecture", oarch);
+		cJSON_AddStringToObject(p, "os", "linux");
+		if (variant)
+			cJSON_AddStringToObject(p, "variant", variant);
+	} else {
+		d = descriptor(MT_INDEX, idxdig, strlen(index_json));
+	}
 	ann = cJSON_AddObjectToObject(d, "annotations");
 	cJSON_AddStringToObject(ann, "org.opencontainers.image.ref.name",
 				o->tag && *o->tag ? o->tag : "latest");
@@ -924,7 +1179,8 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 
 	ADD(xstrdup("oci-layout"), oci_layout, strlen(oci_layout), NULL);
 	ADD(xstrdup("index.json"), top, strlen(top), NULL);
-	ADD(xasprintf("blobs/sha256/%s", idxdig + 7), index_json, strlen(index_json), NULL);
+	if (!o->single_platform)
+		ADD(xasprintf("blobs/sha256/%s", idxdig + 7), index_json, strlen(index_json), NULL);
 	for (size_t i = 0; i < n; i++) {
 		ADD(xasprintf("blobs/sha256/%s", imgs[i].config_digest + 7),
 		    imgs[i].config_json, strlen(imgs[i].config_json), NULL);

@@ -23,6 +23,7 @@ struct pull {
 	strvec seen;       /* manifest and blob digests already in tmp */
 	cJSON *entries;    /* index.json manifests[] */
 	struct registry_pull_result *res;
+	const char *platform; /* --platform: the top index is only read, one child kept */
 };
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -220,7 +221,8 @@ static int get_tree(struct pull *p, const char *what, char digest[72], char **mt
 		goto out;
 	}
 	doc = cJSON_ParseWithLength(body.buf, body.len);
-	if (!sv_contains(&p->seen, digest)) {
+	/* --platform: the index is not part of the single-platform layout */
+	if (!(depth == 0 && p->platform && is_index(mt)) && !sv_contains(&p->seen, digest)) {
 		if (keep(p, digest, body.buf, body.len, e) < 0)
 			goto out;
 		sv_push(&p->seen, digest);
@@ -397,10 +399,103 @@ out:
 	return ret;
 }
 
+/* A platform object (an index entry's "platform", or an image config: the
+ * same keys) is "OS/ARCH[/VARIANT]"; without a variant, any variant. */
+static bool platform_is(const cJSON *pl, const char *want)
+{
+	const char *os = jstr(pl, "os"), *arch = jstr(pl, "architecture"), *var = jstr(pl, "variant");
+	char *have = xasprintf("%s/%s", os ? os : "", arch ? arch : "");
+	char *full = var && *var ? xasprintf("%s/%s", have, var) : xstrdup(have);
+	bool ok = !strcmp(want, have) || !strcmp(want, full);
+
+	free(have), free(full);
+	return ok;
+}
+
+static char *platform_str(const cJSON *pl)
+{
+	const char *var = jstr(pl, "variant");
+
+	return xasprintf("%s/%s%s%s", jstr(pl, "os") ? jstr(pl, "os") : "?",
+			 jstr(pl, "architecture") ? jstr(pl, "architecture") : "?",
+			 var && *var ? "/" : "", var && *var ? var : "");
+}
+
+/* --platform: the child of index doc for p->platform, fetched (its tree
+ * kept); dg, mt, size, doc and *pl (a copy of its platform) describe it. */
+static int pick_platform(struct pull *p, const char *refstr, char dg[72], char **mt,
+			 uint64_t *size, cJSON **doc, cJSON **pl, perr *e)
+{
+	const cJSON *c, *hit = NULL;
+	strbuf have = STRBUF_INIT;
+	char *cd;
+	int r;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(*doc, "manifests")) {
+		const cJSON *cp = cJSON_GetObjectItemCaseSensitive(c, "platform");
+		char *s;
+
+		if (!cp)
+			continue;
+		if (!hit && platform_is(cp, p->platform))
+			hit = c;
+		s = platform_str(cp);
+		sb_addf(&have, "%s%s", have.len ? ", " : "", s);
+		free(s);
+	}
+	if (!hit || !digest_ok(jstr(hit, "digest"))) {
+		perr_set(e, "registry %s: %s has no image for platform %s (it has: %s)", p->c.host,
+			 refstr, p->platform, have.len ? have.buf : "none");
+		sb_release(&have);
+		return -1;
+	}
+	sb_release(&have);
+	cd = xstrdup(jstr(hit, "digest"));
+	*pl = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(hit, "platform"), true);
+	cJSON_Delete(*doc), *doc = NULL;
+	free(*mt), *mt = NULL;
+	r = get_tree(p, cd, dg, mt, size, doc, 1, e);
+	if (r == 0)
+		perr_set(e, "registry %s: %s names %s, which is not there", p->c.host, refstr, cd);
+	free(cd);
+	return r <= 0 ? -1 : 0;
+}
+
+/* --platform on a single image: its config must say that platform. */
+static int check_platform(struct pull *p, const char *refstr, const cJSON *doc, perr *e)
+{
+	const char *cd = jstr(cJSON_GetObjectItemCaseSensitive(doc, "config"), "digest");
+	strbuf sb = STRBUF_INIT;
+	cJSON *cfg = NULL;
+	char *path, *s;
+	int ret = -1;
+
+	if (!digest_ok(cd))
+		return perr_set(e, "registry %s: %s: a config without a sha256 digest", p->c.host, refstr);
+	path = tmp_blob(p, cd);
+	if (read_file(path, &sb, 64 << 20, e) < 0)
+		goto out;
+	cfg = cJSON_ParseWithLength(sb.buf, sb.len);
+	if (!platform_is(cfg, p->platform)) {
+		s = platform_str(cfg);
+		perr_set(e, "registry %s: %s is one image for %s, not %s", p->c.host, refstr, s,
+			 p->platform);
+		free(s);
+		goto out;
+	}
+	ret = 0;
+out:
+	cJSON_Delete(cfg);
+	sb_release(&sb);
+	free(path);
+	return ret;
+}
+
 int registry_pull(const char *refstr, const char *dir, const struct registry_opts *o,
 		  struct registry_pull_result *res, perr *e)
 {
-	struct pull p = { .res = res };
+	struct pull p = { .res = res, .platform = o->platform };
+	cJSON *pl = NULL;
 	char dg[72], *mt = NULL, *idxp = NULL, *text = NULL, *tag;
 	uint64_t size = 0;
 	cJSON *doc = NULL, *top = NULL, *d, *a;
@@ -433,14 +528,22 @@ int registry_pull(const char *refstr, const char *dir, const struct registry_opt
 			perr_set(e, "registry %s: %s: no such image (HTTP 404 Not Found)", p.c.host, refstr);
 		goto out;
 	}
+	if (p.platform && is_index(mt)) {
+		if (pick_platform(&p, refstr, dg, &mt, &size, &doc, &pl, e) < 0)
+			goto out;
+	} else if (p.platform && check_platform(&p, refstr, doc, e) < 0) {
+		goto out;
+	}
 	snprintf(res->digest, sizeof(res->digest), "%s", dg);
 	d = entry(mt, dg, size);
+	if (pl)
+		cJSON_AddItemToObject(d, "platform", cJSON_Duplicate(pl, true));
 	a = cJSON_AddObjectToObject(d, "annotations");
 	tag = p.ref.tag ? p.ref.tag : "latest";
 	cJSON_AddStringToObject(a, ANN_REF, tag);
 	cJSON_AddItemToArray(p.entries, d);
 	/* what is attached to the image and to each of its manifests */
-	if (get_attached(&p, dg, NULL, e) < 0)
+	if (get_attached(&p, dg, pl ? jstr(pl, "architecture") : NULL, e) < 0)
 		goto out;
 	if (is_index(mt)) {
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "manifests")) {
@@ -480,6 +583,7 @@ out:
 	cJSON_Delete(p.entries);
 	cJSON_Delete(top);
 	cJSON_Delete(doc);
+	cJSON_Delete(pl);
 	free(p.scope), free(p.tmp), free(mt), free(idxp), free(text);
 	return ret;
 }

@@ -36,6 +36,8 @@ struct registry_opts {
 	const strvec *tags;       /* extra tags for the image (push) */
 	const char *mount_from;   /* push: a repo on the same registry to mount blobs from */
 	uint64_t chunk_size;      /* push: blobs larger than this go in PATCH chunks; 0 = 16 MiB */
+	const char *platform;     /* pull: "OS/ARCH[/VARIANT]": that image only, as a
+				   * single-platform layout; NULL = all */
 };
 
 struct registry_push_result {
