@@ -36,6 +36,9 @@ struct registry_opts {
 	const strvec *tags;       /* extra tags for the image (push) */
 	const char *mount_from;   /* push: a repo on the same registry to mount blobs from */
 	uint64_t chunk_size;      /* push: blobs larger than this go in PATCH chunks; 0 = 16 MiB */
+	bool manifests_only;      /* pull: every manifest, config and artifact, but not the
+	                           * image layers' blobs (inspect, diff: their descriptors
+	                           * are enough); the layout is then not a complete image */
 };
 
 struct registry_push_result {
