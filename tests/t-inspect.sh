@@ -115,6 +115,14 @@ if start_registry "$P1"; then
 	rc=0
 	"$PARE" diff --insecure "$R" "$R/img1:v1" "$W/L1" >"$W/diff-ref.out" || rc=$?
 	check_eq "diff REF LAYOUT of the same image: exit 0" 0 "$rc"
+	# the image layers are not fetched: with one gone from the registry's storage, pull
+	# fails and inspect still reads the image
+	L=$(jq -r '.platforms[0].layers[2].digest' <<<"$J")
+	rm -f "$W/reg.data/docker/registry/v2/blobs/sha256/${L:7:2}/${L#sha256:}/data"
+	check_fails "a layer gone from the registry: pull fails" "$L" \
+		"$PARE" pull --insecure "$R" "$R/img1:v1" "$W/pulled"
+	check "a layer gone from the registry: inspect REF reads the image without it" \
+		"$PARE" inspect --insecure "$R" "$R/img1:v1"
 else
 	fail "docker-registry starts"
 fi
