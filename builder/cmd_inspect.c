@@ -86,6 +86,17 @@ static const char *ann(const cJSON *d, const char *k)
 	return jstr(cJSON_GetObjectItemCaseSensitive(d, "annotations"), k);
 }
 
+/* A descriptor's size; 0 when it is missing or not a byte count (checked
+ * before the cast: converting a negative or huge double is undefined). */
+static uint64_t desc_size(const cJSON *d)
+{
+	const cJSON *sz = cJSON_GetObjectItemCaseSensitive(d, "size");
+
+	if (!cJSON_IsNumber(sz) || !(sz->valuedouble >= 0) || sz->valuedouble > 9007199254740992.0)
+		return 0;
+	return (uint64_t)sz->valuedouble;
+}
+
 static char *xstrdup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
@@ -239,7 +250,6 @@ static int read_manifest(struct image *im, struct oci_src *s, const char *digest
 	c = cJSON_GetObjectItemCaseSensitive(m, "annotations");
 	p->annotations = cJSON_IsObject(c) ? cJSON_Duplicate(c, 1) : cJSON_CreateObject();
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(m, "layers")) {
-		const cJSON *sz = cJSON_GetObjectItemCaseSensitive(c, "size");
 		struct ilayer *l;
 
 		ALLOC_GROW(p->layers, p->nlayers + 1, p->alayers);
@@ -247,7 +257,7 @@ static int read_manifest(struct image *im, struct oci_src *s, const char *digest
 		memset(l, 0, sizeof(*l));
 		l->digest = xstrdup(jstr(c, "digest") ? jstr(c, "digest") : "");
 		l->media_type = xstrdup(jstr(c, "mediaType") ? jstr(c, "mediaType") : "");
-		l->size = cJSON_IsNumber(sz) && sz->valuedouble >= 0 ? (uint64_t)sz->valuedouble : 0;
+		l->size = desc_size(c);
 	}
 	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(cfg, "history")) {
 		const char *by = jstr(h, "created_by"), *colon;
@@ -485,14 +495,11 @@ static int load_src(struct image *im, struct oci_src *s, const char *want, perr 
 				 jstr(entry, "mediaType") ? jstr(entry, "mediaType") : "");
 	if (is_index_mt(im->media_type) || cJSON_GetObjectItemCaseSensitive(top, "manifests")) {
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(top, "manifests")) {
-			const cJSON *pl = cJSON_GetObjectItemCaseSensitive(c, "platform"),
-				    *sz = cJSON_GetObjectItemCaseSensitive(c, "size");
+			const cJSON *pl = cJSON_GetObjectItemCaseSensitive(c, "platform");
 			/* BuildKit's attestation manifests say unknown/unknown */
 			if (!pl || !jstr(pl, "os") || !strcmp(jstr(pl, "os"), "unknown"))
 				continue;
-			if (read_manifest(im, s, jstr(c, "digest"),
-					  cJSON_IsNumber(sz) ? (uint64_t)sz->valuedouble : 0, pl, want,
-					  e) < 0)
+			if (read_manifest(im, s, jstr(c, "digest"), desc_size(c), pl, want, e) < 0)
 				goto out;
 		}
 	} else {
