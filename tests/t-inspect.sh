@@ -161,6 +161,18 @@ check_eq "diff --json: equal false, size delta is b - a" "false true" \
 check_eq "diff --json: the glibc layer reused" '["glibc"]' \
 	"$(jq -c '[.layers.reused[].sources[]] | map(select(. == "glibc"))' <<<"$JD")"
 
+# a config change alone: the same packages, another working directory
+fixture_recipe app stable "hello, tzdata" "workdir: /srv"
+"$PARE" -q lock app || fail "re-lock app with workdir"
+"$PARE" -q build app -o "$W/A3" >/dev/null || fail "build app 3"
+rc=0
+out=$("$PARE" diff "$W/A2" "$W/A3") || rc=$?
+check_eq "diff A2 A3: exit 1" 1 "$rc"
+check_eq "diff: the config line, no package line" "config (linux/$HOST): workdir: / -> /srv" \
+	"$(grep -E '^(config|packages) ' <<<"$out")"
+check_eq "diff --json: the config change" "[{\"platform\":\"linux/$HOST\",\"field\":\"workdir\",\"from\":\"/\",\"to\":\"/srv\"}]" \
+	"$("$PARE" diff --json "$W/A2" "$W/A3" | jq -c .config)"
+
 # lock entries: the current lock and the one from before the re-lock
 rc=0
 out=$("$PARE" diff "lock:$W/old.lock:app" lock:app) || rc=$?
@@ -205,6 +217,18 @@ one_line "diff: an arch the lock entry does not have" "^pare: .*recipes.lock: re
 	"$PARE" diff lock:app@s390x "$W/A1"
 one_line "diff: a lock file that is not there" "^pare: .*$W/none.lock" \
 	"$PARE" diff "lock:$W/none.lock:app" "$W/A1"
+cp -a "$W/A1" "$W/bad1"
+echo '{' >"$W/bad1/index.json"
+one_line "inspect: index.json that is not JSON" "^pare: $W/bad1: index.json is not a JSON object" \
+	"$PARE" inspect "$W/bad1"
+cp -a "$W/A1" "$W/bad2"
+m=$(jq -r '.manifests[0].digest' "$W/bad2/index.json" | cut -d: -f2)
+m=$(jq -r '.manifests[0].digest' "$W/bad2/blobs/sha256/$m" | cut -d: -f2)
+c=$(jq -r .config.digest "$W/bad2/blobs/sha256/$m" | cut -d: -f2)
+chmod u+w "$W/bad2/blobs/sha256/$c"
+sed -i 's/65532/0/' "$W/bad2/blobs/sha256/$c"
+one_line "inspect: a config blob that does not match its digest" "^pare: $W/bad2: blob sha256:$c does not match its digest" \
+	"$PARE" inspect "$W/bad2"
 one_line "diff: one operand" "^pare: diff: usage: " "$PARE" diff "$W/A1"
 
 done_testing
