@@ -77,6 +77,21 @@ int oci_input_save(struct oci_input *in, perr *e);
  * archive prefixes the message).  Returns -1. */
 int oci_input_error(const struct oci_input *in, perr *e);
 void oci_input_close(struct oci_input *in);
+/* Read-only access to an OCI image layout directory or an oci-archive (what
+ * build --tar writes), never extracted: an archive's members are read with
+ * libarchive into memory, one at a time (pare inspect / diff). */
+struct oci_src;
+/* path: a directory with index.json, or a tar file holding index.json; else
+ * one line "PATH: not an OCI image layout or oci-archive (…)". */
+int oci_src_open(const char *path, struct oci_src **out, perr *e);
+bool oci_src_is_archive(const struct oci_src *s);
+/* The bytes of member name ("index.json", "blobs/sha256/HEX"), at most max. */
+int oci_src_read(struct oci_src *s, const char *name, strbuf *out, size_t max, perr *e);
+/* The blob digest ("sha256:HEX"), checked against its digest. */
+int oci_src_blob(struct oci_src *s, const char *digest, strbuf *out, size_t max, perr *e);
+void oci_src_close(struct oci_src *s);
+/* Debian architecture -> OCI platform architecture and variant (NULL = none). */
+void oci_deb_platform(const char *arch, const char **oarch, const char **variant);
 
 /* The commit of the git repository holding recipe_file and whether its tree
  * is dirty; -1 (and *commit NULL) when it is not in a repository. */

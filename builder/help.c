@@ -69,7 +69,7 @@ static void man_exit_status(FILE *f)
 {
 	fputs(".SH EXIT STATUS\n"
 	      ".TP\n.B 0\nsuccess\n"
-	      ".TP\n.B 1\nran fine, but something differs (\\fBlock \\-\\-check\\fR)\n"
+	      ".TP\n.B 1\nran fine, but something differs (\\fBlock \\-\\-check\\fR, \\fBdiff\\fR)\n"
 	      ".TP\n.B 2\nan error, described in one line \\fBpare: \\fR\\fImessage\\fR on standard "
 	      "error naming the file:line, package or URL\n"
 	      ".TP\n.B 3\na rebuild is due (\\fBcheck\\fR)\n",

@@ -1247,3 +1247,154 @@ out:
 	free(tmp);
 	return ret;
 }
+
+/* ---- reading a layout or an oci-archive (inspect, diff) -------------------- */
+
+void oci_deb_platform(const char *arch, const char **oarch, const char **variant)
+{
+	oci_platform(arch, oarch, variant);
+}
+
+struct oci_src {
+	char *path;
+	bool archive;
+};
+
+static const char *member_name(const char *n)
+{
+	while (str_starts(n, "./"))
+		n += 2;
+	return n;
+}
+
+/* Find member name in the archive: 1 with its bytes (at most max), 0 if absent. */
+static int tar_member(const char *path, const char *name, strbuf *out, size_t max, perr *e)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	int ret = -1, r;
+
+	archive_read_support_format_tar(a);
+	archive_read_support_filter_all(a);
+	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+		perr_set(e, "%s: not an OCI image layout or oci-archive (%s)", path,
+			 archive_error_string(a));
+		goto out;
+	}
+	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		char buf[1 << 16];
+		la_ssize_t got;
+
+		if (strcmp(member_name(archive_entry_pathname(ae)), name) ||
+		    archive_entry_filetype(ae) != AE_IFREG)
+			continue;
+		if (archive_entry_size(ae) < 0 || (uint64_t)archive_entry_size(ae) > max) {
+			perr_set(e, "%s: %s is larger than %zu bytes", path, name, max);
+			goto out;
+		}
+		sb_reset(out);
+		while ((got = archive_read_data(a, buf, sizeof(buf))) > 0)
+			sb_add(out, buf, (size_t)got);
+		if (got < 0) {
+			perr_set(e, "%s: %s: %s", path, name, archive_error_string(a));
+			goto out;
+		}
+		if (!out->buf)
+			sb_grow(out, 0), out->buf[0] = '\0';
+		ret = 1;
+		goto out;
+	}
+	if (r != ARCHIVE_EOF) {
+		perr_set(e, "%s: not an OCI image layout or oci-archive (%s)", path,
+			 archive_error_string(a));
+		goto out;
+	}
+	ret = 0;
+out:
+	archive_read_free(a);
+	return ret;
+}
+
+int oci_src_open(const char *path, struct oci_src **out, perr *e)
+{
+	struct stat st;
+	struct oci_src *s;
+	strbuf idx = STRBUF_INIT;
+	char *p;
+	int r;
+
+	*out = NULL;
+	if (stat(path, &st) < 0)
+		return perr_errno(e, "%s", path);
+	if (S_ISDIR(st.st_mode)) {
+		p = path_join(path, "index.json");
+		r = path_exists(p);
+		free(p);
+		if (!r)
+			return perr_set(e, "%s: not an OCI image layout (no index.json)", path);
+	} else if (S_ISREG(st.st_mode)) {
+		r = tar_member(path, "index.json", &idx, 64 << 20, e);
+		sb_release(&idx);
+		if (r < 0)
+			return -1;
+		if (!r)
+			return perr_set(e, "%s: not an oci-archive (no index.json in it)", path);
+	} else {
+		return perr_set(e, "%s: not an OCI image layout or oci-archive", path);
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(path);
+	s->archive = S_ISREG(st.st_mode);
+	*out = s;
+	return 0;
+}
+
+bool oci_src_is_archive(const struct oci_src *s)
+{
+	return s->archive;
+}
+
+int oci_src_read(struct oci_src *s, const char *name, strbuf *out, size_t max, perr *e)
+{
+	char *p;
+	int r;
+
+	if (!s->archive) {
+		p = path_join(s->path, name);
+		sb_reset(out);
+		r = read_file(p, out, max, e);
+		free(p);
+		return r;
+	}
+	r = tar_member(s->path, name, out, max, e);
+	if (r == 0)
+		return perr_set(e, "%s: no %s in the oci-archive", s->path, name);
+	return r < 0 ? -1 : 0;
+}
+
+int oci_src_blob(struct oci_src *s, const char *digest, strbuf *out, size_t max, perr *e)
+{
+	char hex[SHA256_HEX_LEN + 1], *name;
+	int r;
+
+	if (!digest || !str_starts(digest, "sha256:") || !is_sha256_hex(digest + 7))
+		return perr_set(e, "%s: malformed digest '%s'", s->path, digest ? digest : "");
+	name = xasprintf("blobs/sha256/%s", digest + 7);
+	r = oci_src_read(s, name, out, max, e);
+	free(name);
+	if (r < 0)
+		return -1;
+	sha256_hex(out->buf, out->len, hex);
+	if (strcmp(hex, digest + 7))
+		return perr_set(e, "%s: blob %s does not match its digest (sha256:%s)", s->path,
+				digest, hex);
+	return 0;
+}
+
+void oci_src_close(struct oci_src *s)
+{
+	if (!s)
+		return;
+	free(s->path);
+	free(s);
+}

@@ -24,6 +24,7 @@ struct pull {
 	cJSON *entries;    /* index.json manifests[] */
 	struct registry_pull_result *res;
 	const char *platform; /* --platform: the top index is only read, one child kept */
+	bool manifests_only;
 };
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -39,6 +40,15 @@ static bool is_index(const char *mt)
 static bool digest_ok(const char *d)
 {
 	return d && str_starts(d, "sha256:") && is_sha256_hex(d + 7);
+}
+
+/* An image layer (not a signature, attestation or SBOM artifact's blob). */
+static bool image_layer(const cJSON *d)
+{
+	const char *mt = jstr(d, "mediaType");
+
+	return mt && (str_starts(mt, "application/vnd.oci.image.layer.") ||
+		      str_starts(mt, "application/vnd.docker.image.rootfs."));
 }
 
 static char *tmp_blob(const struct pull *p, const char *digest)
@@ -247,7 +257,7 @@ static int get_tree(struct pull *p, const char *what, char digest[72], char **mt
 			char *where = xasprintf("manifest %s", digest);
 			r = get_blob(p, cJSON_GetObjectItemCaseSensitive(doc, "config"), where, e);
 			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "layers"))
-				if (r == 0)
+				if (r == 0 && !(p->manifests_only && image_layer(c)))
 					r = get_blob(p, c, where, e);
 			free(where);
 			if (r < 0)
@@ -494,7 +504,7 @@ out:
 int registry_pull(const char *refstr, const char *dir, const struct registry_opts *o,
 		  struct registry_pull_result *res, perr *e)
 {
-	struct pull p = { .res = res, .platform = o->platform };
+	struct pull p = { .res = res, .platform = o->platform, .manifests_only = o->manifests_only };
 	cJSON *pl = NULL;
 	char dg[72], *mt = NULL, *idxp = NULL, *text = NULL, *tag;
 	uint64_t size = 0;

@@ -38,6 +38,9 @@ struct registry_opts {
 	uint64_t chunk_size;      /* push: blobs larger than this go in PATCH chunks; 0 = 16 MiB */
 	const char *platform;     /* pull: "OS/ARCH[/VARIANT]": that image only, as a
 				   * single-platform layout; NULL = all */
+	bool manifests_only;      /* pull: every manifest, config and artifact, but not the
+	                           * image layers' blobs (inspect, diff: their descriptors
+	                           * are enough); the layout is then not a complete image */
 };
 
 struct registry_push_result {

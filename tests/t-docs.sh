@@ -39,6 +39,7 @@ SKIP=$(
 pare check / update / plan / watch:	a diagram's caption, not a command line
 pare watch --interval 1h	runs until stopped (t-update runs watch with --cycles)
 "$d" "registry.example/team/	inside the workflow's loop over out/*/ ($d); its pare push is the README's
+lock:old.lock:	needs a lock file from an earlier revision (t-inspect diffs one)
 EOF
 )
 
@@ -152,7 +153,7 @@ for entry in "${LINES[@]}"; do
 	run=$(perl -pe 's/\[([^]]*)\]/my $g = (split m{ \| }, $1)[0]; $g =~ s{([^\s|]+)\|\S+}{$1}g; $g/ge' <<<"$cmd" |
 		sed -E -e "s/registry\.example|127\.0\.0\.1:5000/$REG/g" -e 's/\bzlib1g\b/chain-bottom/g' -e 's/\blibssl3\b/hello/g')
 	if [[ $run == *"$REG"* && $run != *--insecure* ]]; then
-		run=$(sed -E "s/\b(pare (push|pull|build))( |$)/\1 --insecure $REG\3/g" <<<"$run")
+		run=$(sed -E "s/\b(pare (push|pull|build|inspect|diff))( |$)/\1 --insecure $REG\3/g" <<<"$run")
 	fi
 	# keygen does not overwrite a key: the setup's goes aside
 	if [[ $run =~ keygen\ -o\ ([^ ]+) ]]; then
@@ -164,6 +165,7 @@ for entry in "${LINES[@]}"; do
 	allowed=" 0 "
 	[[ $run == *"lock --check"* ]] && allowed=" 0 1 "
 	[[ $run =~ pare\ check($|\ --json$) ]] && allowed=" 0 3 "
+	[[ $run == *"pare diff "* ]] && allowed=" 0 1 "
 	rc=0 t0=$(date +%s%N)
 	out=$(cd "$RUN" && PATH=$W/bin:$PATH timeout 120 bash -c "$run" 2>&1 </dev/null) || rc=$?
 	echo "# $(( ($(date +%s%N) - t0) / 1000000 )) ms: $run"
