@@ -257,7 +257,7 @@ static int read_file_content(struct deb_decoded *d, struct archive *a, struct ar
 		}
 		d->kept += size;
 	}
-	mem = keep || (size <= SPILL_MIN && d->bytes + size <= MEM_MAX);
+	mem = keep || !size || (size <= SPILL_MIN && d->bytes + size <= MEM_MAX);
 	if (mem) {
 		ent->data = xcalloc(1, size ? size : 1);
 	} else {
