@@ -154,8 +154,6 @@ int tree_insert(struct image_tree *t, struct tree_entry *ent, perr *e);
 void tree_entry_free(struct tree_entry *ent);
 /* Drop a regular file's content (in memory or spilled); digests stay. */
 void tree_entry_drop_content(struct tree_entry *ent);
-/* Whether a regular file's content is at hand (in memory or spilled). */
-bool tree_entry_has_content(const struct tree_entry *ent);
 /* Remember a stripped entry (takes ownership of data). */
 void tree_add_stripped(struct image_tree *t, const char *path, const char *rule, int pkg,
 		       unsigned char *data, uint64_t size);

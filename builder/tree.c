@@ -145,11 +145,6 @@ void tree_entry_drop_content(struct tree_entry *ent)
 	ent->spill = NULL;
 }
 
-bool tree_entry_has_content(const struct tree_entry *ent)
-{
-	return ent->data || ent->spill || !ent->size;
-}
-
 void tree_entry_free(struct tree_entry *ent)
 {
 	if (!ent)

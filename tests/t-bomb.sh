@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # t-bomb.sh - a .deb that expands far beyond its size, under a signed Installed-Size that allows
 # it (tests/fixtures/mkbomb: 300 MiB of zeros in a few KiB of zstd, a sparse entry of 300 MiB
-# holding 48 bytes), builds in bounded memory: contents over 1 MiB go to an unlinked temporary
-# file, never into memory, holes are never materialised, and the layer holds exactly the file.
+# holding 48 bytes, 200 files of 1 MiB), builds in bounded memory: contents over 1 MiB, or past a
+# .deb's 32 MiB in memory, go to an unlinked temporary file, holes are never materialised, and
+# the layer holds exactly the files.
 # One over the bound (2 x Installed-Size + 16 MiB) fails in one line naming the package.
 . "$(dirname "$0")/lib.sh"
 
@@ -16,10 +17,10 @@ mib=300
 fixture_env
 "$PARE_SRC/tests/fixtures/mkbomb" "$REPO" "$mib" >"$W/mkbomb.log" 2>&1 ||
 	fail "mkbomb" "$(tail -20 "$W/mkbomb.log")"
-for p in bomb-zeros bomb-sparse bomb-over; do
+for p in bomb-zeros bomb-sparse bomb-over bomb-many; do
 	fixture_recipe "$p" bomb "$p" "assume_defaults: false"
 done
-check "lock the bombs" "$PARE" --quiet lock bomb-zeros bomb-sparse bomb-over
+check "lock the bombs" "$PARE" --quiet lock bomb-zeros bomb-sparse bomb-over bomb-many
 
 # layer_file NAME PATH: the file at PATH in the image's only package layer, on stdout
 layer_file() {
@@ -41,21 +42,32 @@ for off in 0 $((mib * 512 * 1024)) $((mib * 1024 * 1024 - 16)); do
 	printf 'pare sparse data' | dd of="$W/sparse" bs=1 seek="$off" conv=notrunc status=none
 done
 
-for p in zeros sparse; do
+nmany=$((mib * 2 / 3))
+# what the many files hold, in the layer's (path) order
+truncate -s $((nmany << 20)) "$W/many"
+for p in zeros sparse many; do
 	rc=0
 	/usr/bin/time -f %M -o "$W/rss-$p" "$PARE" --quiet build "bomb-$p" -o "$W/out/bomb-$p" \
 		>/dev/null 2>"$W/out-$p.log" || rc=$?
-	check "bomb-$p ($mib MiB from a $(stat -c %s "$REPO"/pool/bomb/b/bomb-$p/*.deb)-byte .deb): builds" \
+	what="$mib MiB"
+	[[ $p == many ]] && what="$nmany files of 1 MiB"
+	check "bomb-$p ($what from a $(stat -c %s "$REPO"/pool/bomb/b/bomb-$p/*.deb)-byte .deb): builds" \
 		test "$rc" = 0 -a ! -s "$W/out-$p.log"
-	check_eq "bomb-$p: the layer holds the file, byte for byte" \
-		"$(sha256sum <"$W/$p" | cut -d' ' -f1)" \
-		"$(layer_file "bomb-$p" "/usr/share/bomb/$p" | sha256sum | cut -d' ' -f1)"
+	if [[ $p == many ]]; then
+		check_eq "bomb-many: the layer holds the $nmany files, byte for byte" \
+			"$(sha256sum <"$W/many" | cut -d' ' -f1)" \
+			"$(layer_file bomb-many /usr/share/bomb/many | sha256sum | cut -d' ' -f1)"
+	else
+		check_eq "bomb-$p: the layer holds the file, byte for byte" \
+			"$(sha256sum <"$W/$p" | cut -d' ' -f1)" \
+			"$(layer_file "bomb-$p" "/usr/share/bomb/$p" | sha256sum | cut -d' ' -f1)"
+	fi
 	rss=$(tail -1 "$W/rss-$p")
 	if ((asan)); then
 		skip "bomb-$p: peak RSS under 150 MiB" "ASan's allocator and shadow memory; the plain suite checks it"
 	else
 		# before the spill file: the whole content in memory (300 MiB and more)
-		check "bomb-$p: peak RSS $((rss / 1024)) MiB < 150 MiB for a $mib MiB file" \
+		check "bomb-$p: peak RSS $((rss / 1024)) MiB < 150 MiB" \
 			test "$rss" -lt $((150 * 1024))
 	fi
 done
