@@ -239,10 +239,8 @@ out:
 
 static void free_contents(struct image_tree *t)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		free(t->ents[i]->data);
-		t->ents[i]->data = NULL;
-	}
+	for (size_t i = 0; i < t->n; i++)
+		tree_entry_drop_content(t->ents[i]);
 }
 
 /* One package layer (group g): from the layer cache when its record and blob
@@ -320,10 +318,8 @@ out:
 	/* contents are not needed any more (digests and sonames are kept),
 	 * except the few generate.c reads */
 	for (size_t i = 0; i < j->n; i++)
-		if (!layer_keeps_content(j->ents[i]->path)) {
-			free(j->ents[i]->data);
-			j->ents[i]->data = NULL;
-		}
+		if (!layer_keeps_content(j->ents[i]->path))
+			tree_entry_drop_content(j->ents[i]);
 	sb_release(&j->rec);
 	free(tmp);
 	free(final);

@@ -12,8 +12,9 @@
  *
  * The image tree is the single in-memory view of the root filesystem of one
  * architecture.  Paths are absolute and normalised ("/usr/bin/x"), with the
- * merged-/usr rewrite already applied.  Regular file contents are kept in
- * memory only while the layer that holds them is written; their digests stay.
+ * merged-/usr rewrite already applied.  Regular file contents are kept only
+ * until the layer that holds them is written (their digests stay): small ones
+ * in memory, large ones in an unlinked temporary file (struct spill).
  */
 #ifndef PARE_BUILDER_INT_H
 #define PARE_BUILDER_INT_H
@@ -59,6 +60,20 @@ enum tree_elf {
 	ELF_BAD,         /* malformed; soname holds the error message */
 };
 
+/* Contents a .deb's entries do not hold in memory (deb.c: large files, or
+ * past the .deb's in-memory budget): an unlinked temporary file in the cache
+ * that the entries of one .deb share, closed with the last of them.  Each
+ * content starts at a page boundary (it is mapped to read its ELF headers);
+ * a sparse entry's holes stay holes. */
+struct spill;
+struct spill *spill_new(perr *e);
+struct spill *spill_ref(struct spill *s);
+void spill_unref(struct spill *s);
+int spill_fd(const struct spill *s);
+/* n bytes at off (-1 with errno on a short read or error). */
+int spill_read(const struct spill *s, void *buf, size_t n, uint64_t off);
+int spill_write(struct spill *s, const void *buf, size_t n, uint64_t off);
+
 struct tree_entry {
 	char *path;          /* absolute, normalised, merged-/usr applied */
 	enum tree_type type;
@@ -67,6 +82,8 @@ struct tree_entry {
 	int64_t mtime;       /* as shipped; clamped to SOURCE_DATE_EPOCH when written */
 	uint64_t size;       /* regular files */
 	unsigned char *data; /* regular files: content while its layer is written, else NULL */
+	struct spill *spill; /* or there (data NULL), from spill_off; a reference */
+	uint64_t spill_off;
 	char sha256[SHA256_HEX_LEN + 1]; /* regular files (hardlinks: the target's) */
 	char sha1[SHA1_HEX_LEN + 1];
 	char *target;        /* symlink: link text; hardlink: absolute path of the target */
@@ -135,6 +152,8 @@ int tree_check_symlinks(const struct image_tree *t, perr *e);
  * ent and everything it points to; applies overlap rules). */
 int tree_insert(struct image_tree *t, struct tree_entry *ent, perr *e);
 void tree_entry_free(struct tree_entry *ent);
+/* Drop a regular file's content (in memory or spilled); digests stay. */
+void tree_entry_drop_content(struct tree_entry *ent);
 /* Remember a stripped entry (takes ownership of data). */
 void tree_add_stripped(struct image_tree *t, const char *path, const char *rule, int pkg,
 		       unsigned char *data, uint64_t size);
@@ -237,7 +256,10 @@ struct deb_decoded {
 	strbuf md5;                   /* DEBIAN/md5sums as shipped */
 	struct deb_item *items;       /* in archive order */
 	size_t n, alloc;
-	uint64_t bytes;               /* file content held by items */
+	uint64_t bytes;               /* file content held by items in memory */
+	uint64_t kept;                /* of which contents pare reads later (certificates, ld.so.conf.d) */
+	struct spill *spill;          /* the rest (a reference; NULL until needed) */
+	uint64_t spill_end;           /* where the next spilled content goes */
 	uint64_t limit, used;         /* what the .deb may expand to, what its entries came to so far */
 	bool have_control;
 	bool bad_digest;              /* the file is not the .deb the lock pins (e says so) */

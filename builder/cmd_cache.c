@@ -326,6 +326,71 @@ static void print_tallies(const char *what, const struct tally *t)
 	printf("%s%-8s %8zu entries %14" PRIu64 " bytes\n", what, "total", total.n, total.bytes);
 }
 
+/* What SIGKILLed pulls left beside their output: each pulls/PID record of a
+ * dead PID names its DIR.pull-tmp.PID (registry_pull), removed with the
+ * record, whatever its age — only a path that ends so, for that PID. */
+static int prune_pulls(const struct ctx *x, perr *e)
+{
+	int fd = open_below(x->cfd, "pulls");
+	DIR *d;
+	struct dirent *de;
+	int ret = -1;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : perr_errno(e, "cache: pulls");
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return perr_errno(e, "cache: pulls");
+	}
+	while ((de = readdir(d))) {
+		char path[PATH_MAX], *end, *tag;
+		long pid;
+		ssize_t n;
+		int rfd;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name, &end, 10);
+		if (errno || *end || pid <= 0) {
+			/* a record's own temporary (PID.tmp.PID) */
+			if (dead_temp(de->d_name) && !x->dry_run)
+				unlinkat(fd, de->d_name, 0);
+			continue;
+		}
+		if (!pid_gone(pid))
+			continue;
+		rfd = openat(fd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		n = rfd < 0 ? -1 : read(rfd, path, sizeof(path) - 1);
+		if (rfd >= 0)
+			close(rfd);
+		if (n < 0) {
+			perr_errno(e, "cache: pulls/%s", de->d_name);
+			goto out;
+		}
+		path[n] = '\0';
+		tag = xasprintf(".pull-tmp.%ld", pid);
+		if (path[0] == '/' && !strchr(path, '\n') && str_ends(path, tag) &&
+		    path_exists(path)) {
+			printf("%s %s (left by a killed pare pull, pid %ld)\n",
+			       x->dry_run ? "would remove" : "removed", path, pid);
+			if (!x->dry_run && rm_rf(path, e) < 0) {
+				free(tag);
+				goto out;
+			}
+		}
+		free(tag);
+		if (!x->dry_run && unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT) {
+			perr_errno(e, "cache: cannot remove pulls/%s", de->d_name);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	closedir(d);
+	return ret;
+}
+
 static int parse_days(const char *s, int64_t *days, perr *e)
 {
 	char *end;
@@ -424,6 +489,8 @@ int cmd_cache(int argc, char **argv, perr *e)
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++)
 		if (sweep(&x, k, e) < 0)
 			goto out;
+	if (x.prune && prune_pulls(&x, e) < 0)
+		goto out;
 	if (!x.prune)
 		print_tallies("", x.seen);
 	else

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CONTROL_MAX (64u << 20)
@@ -34,6 +36,13 @@
 /* What each data.tar entry counts against that, besides its content: its
  * tar header (dpkg counts a KiB for every directory and symlink). */
 #define ENTRY_COST 256u
+/* Contents held in memory until their layer is written: files up to
+ * SPILL_MIN while a .deb's stay under MEM_MAX; the rest go to its spill file
+ * (see read_file_content).  Files pare reads itself later (certificates,
+ * ld.so.conf.d: layer_keeps_content) stay in memory, at most KEEP_MAX. */
+#define SPILL_MIN (1ull << 20)
+#define MEM_MAX (32ull << 20)
+#define KEEP_MAX (64ull << 20)
 
 /* ---- control paragraph --------------------------------------------------- */
 
@@ -217,6 +226,106 @@ static int read_content(struct archive *a, struct archive_entry *ae, uint64_t ma
 	return read_all(a, (uint64_t)sz, max < size ? max : size, out, what, e);
 }
 
+/* A regular file's content into ent, as much as its header declares (which
+ * decode_entry has counted against d->limit): in memory when it is small
+ * and the .deb's contents in memory stay under MEM_MAX, or when pare reads it
+ * later (keep), else into the .deb's spill file, so that the memory a .deb
+ * takes does not depend on the sizes it declares.  Read block by block at
+ * their offsets: a sparse entry's holes are never materialised (calloc'd
+ * zeros in memory, holes in the spill file); the digests see them as zeros. */
+static int read_file_content(struct deb_decoded *d, struct archive *a, struct archive_entry *ae,
+			     struct tree_entry *ent, bool keep, perr *e)
+{
+	static const unsigned char zeros[65536];
+	la_int64_t sz = archive_entry_size(ae), off;
+	uint64_t size = sz > 0 ? (uint64_t)sz : 0, pos = 0;
+	phash *h256 = phash_new("sha256"), *h1 = phash_new("sha1");
+	const void *buf;
+	size_t len;
+	bool mem;
+	int r, ret = -1;
+
+	if (size > FILE_MAX) {
+		perr_set(e, "%s is too large (%llu bytes)", ent->path, (unsigned long long)size);
+		goto out;
+	}
+	if (keep) {
+		if (size > KEEP_MAX - d->kept) {
+			perr_set(e, "%s: more than %llu MiB of files pare reads itself "
+				 "(CA certificates, ld.so.conf.d)", ent->path, KEEP_MAX >> 20);
+			goto out;
+		}
+		d->kept += size;
+	}
+	mem = keep || !size || (size <= SPILL_MIN && d->bytes + size <= MEM_MAX);
+	if (mem) {
+		ent->data = xcalloc(1, size ? size : 1);
+	} else {
+		if (!d->spill && !(d->spill = spill_new(e)))
+			goto out;
+		ent->spill = spill_ref(d->spill);
+		ent->spill_off = d->spill_end;
+	}
+	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+		if (off < 0 || (uint64_t)off < pos || (uint64_t)off > size ||
+		    len > size - (uint64_t)off) {
+			perr_set(e, "%s: content past its declared size", ent->path);
+			goto out;
+		}
+		for (uint64_t z = (uint64_t)off - pos; z;) {
+			size_t k = z < sizeof(zeros) ? (size_t)z : sizeof(zeros);
+
+			phash_update(h256, zeros, k);
+			phash_update(h1, zeros, k);
+			z -= k;
+		}
+		phash_update(h256, buf, len);
+		phash_update(h1, buf, len);
+		if (mem) {
+			memcpy(ent->data + off, buf, len);
+		} else if (len && spill_write(d->spill, buf, len, ent->spill_off + (uint64_t)off) < 0) {
+			perr_errno(e, "%s: cannot write its content to a temporary file", ent->path);
+			goto out;
+		}
+		pos = (uint64_t)off + len;
+	}
+	if (r != ARCHIVE_EOF) {
+		perr_set(e, "%s: %s", ent->path, archive_error_string(a));
+		goto out;
+	}
+	for (uint64_t z = size - pos; z;) {
+		size_t k = z < sizeof(zeros) ? (size_t)z : sizeof(zeros);
+
+		phash_update(h256, zeros, k);
+		phash_update(h1, zeros, k);
+		z -= k;
+	}
+	if (mem) {
+		d->bytes += size;
+	} else {
+		uint64_t end = ent->spill_off + size, page = (uint64_t)sysconf(_SC_PAGESIZE);
+		struct stat st;
+
+		/* a trailing hole: the file must still reach the content's end */
+		if (fstat(spill_fd(d->spill), &st) < 0 ||
+		    ((uint64_t)st.st_size < end && ftruncate(spill_fd(d->spill), (off_t)end) < 0)) {
+			perr_errno(e, "%s: cannot write its content to a temporary file", ent->path);
+			goto out;
+		}
+		d->spill_end = (end + page - 1) / page * page;
+	}
+	ent->size = size;
+	phash_final_hex(h256, ent->sha256);
+	h256 = NULL;
+	phash_final_hex(h1, ent->sha1);
+	h1 = NULL;
+	ret = 0;
+out:
+	phash_free(h256);
+	phash_free(h1);
+	return ret;
+}
+
 static int read_control_tar(struct deb_pkg *pkg, const strbuf *tarbuf, strbuf *md5,
 			    perr *e)
 {
@@ -394,6 +503,13 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 				if (!data.len && read_content(a, ae, 16 << 20, &data, path,
 								  e) < 0)
 					goto fail_pkg;
+				if (data.len > KEEP_MAX - d->kept) {
+					perr_set(e, "%s: more than %llu MiB of files pare reads "
+						 "itself (CA certificates, ld.so.conf.d)", path,
+						 KEEP_MAX >> 20);
+					goto fail_pkg;
+				}
+				d->kept += data.len;
 				s.size = data.len;
 				s.data = (unsigned char *)sb_detach(&data);
 			}
@@ -432,23 +548,42 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 			goto out;
 		}
 	} else {
-		phash *h;
+		const unsigned char *content;
+		void *map = MAP_FAILED;
 
 		ent->type = TREE_FILE;
-		if (!data.len && read_content(a, ae, FILE_MAX, &data, ent->path, e) < 0)
+		if (data.len) { /* read above (copyright, os-release) */
+			phash *h = phash_new("sha1");
+
+			ent->size = data.len;
+			ent->data = (unsigned char *)sb_detach(&data);
+			d->bytes += ent->size;
+			sha256_hex(ent->data, ent->size, ent->sha256);
+			phash_update(h, ent->data, ent->size);
+			phash_final_hex(h, ent->sha1);
+		} else if (read_file_content(d, a, ae, ent, layer_keeps_content(ent->path), e) < 0) {
 			goto fail_pkg;
-		ent->size = data.len;
-		ent->data = (unsigned char *)sb_detach(&data);
-		d->bytes += ent->size;
-		sha256_hex(ent->data, ent->size, ent->sha256);
-		h = phash_new("sha1");
-		phash_update(h, ent->data, ent->size);
-		phash_final_hex(h, ent->sha1);
+		}
+		content = ent->data;
+		if (!content) {
+			/* spilled: its ELF headers are read through a mapping (pages
+			 * are read as they are touched) */
+			map = mmap(NULL, (size_t)ent->size, PROT_READ, MAP_PRIVATE,
+				   spill_fd(ent->spill), (off_t)ent->spill_off);
+			if (map == MAP_FAILED) {
+				perr_errno(e, "%s: cannot map its spilled content", ent->path);
+				goto fail_pkg;
+			}
+			content = map;
+		}
 		{
 			perr ee = { 0 };
 			struct elf_dyn dy;
+			int er = elf_dynamic(content, (size_t)ent->size, &dy, &ee);
 
-			if (elf_dynamic(ent->data, ent->size, &dy, &ee) < 0 && dy.bad_name) {
+			if (map != MAP_FAILED)
+				munmap(map, (size_t)ent->size);
+			if (er < 0 && dy.bad_name) {
 				/* a newline would turn one DT_NEEDED into two below,
 				 * and ld.so would look for the real name: refused */
 				perr_set(e, "refusing %s: %s", ent->path, ee.msg);
@@ -792,6 +927,7 @@ void deb_decoded_release(struct deb_decoded *d)
 		free(d->items[i].st.data);
 	}
 	free(d->items);
+	spill_unref(d->spill);
 	deb_pkg_free(&d->pkg);
 	sb_release(&d->md5);
 	memset(d, 0, sizeof(*d));

@@ -231,6 +231,7 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 	char hex[SHA256_HEX_LEN + 1];
 	bool zstd = o->compression && !strcmp(o->compression, "zstd");
 	const char *prev = NULL;
+	unsigned char *sbuf = NULL; /* spilled contents pass through it */
 	int64_t implied;
 	int ret = -1;
 
@@ -334,7 +335,7 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 	for (size_t i = 0; i < n; i++) {
 		const struct item *it = &items[i];
 		const struct tree_entry *ent = it->ent;
-		const unsigned char *data = NULL;
+		const struct tree_entry *src = NULL; /* the content's holder */
 		uint64_t size = 0;
 		int64_t mtime = ent ? o->epoch : implied;
 
@@ -396,14 +397,14 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 				}
 				/* First of its group in path order: carries the data. */
 				if (ent->type == TREE_FILE) {
-					data = ent->data;
+					src = ent;
 				} else {
 					const struct tree_entry *tg = item_entry(items, n, ent->target);
 
-					data = tg && tg->type == TREE_FILE ? tg->data : NULL;
+					src = tg && tg->type == TREE_FILE ? tg : NULL;
 				}
 				size = ent->size;
-				if (!data && size) {
+				if (size && (!src || (!src->data && !src->spill))) {
 					perr_set(e, "internal: content of %s is not loaded", ent->path);
 					goto out;
 				}
@@ -419,8 +420,20 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 		}
 		for (uint64_t off = 0; off < size;) {
 			size_t chunk = size - off > (1u << 20) ? (1u << 20) : (size_t)(size - off);
-			la_ssize_t w = archive_write_data(tar, data + off, chunk);
+			const unsigned char *data = src->data ? src->data + off : NULL;
+			la_ssize_t w;
 
+			/* spilled: a chunk at a time (holes read as zeros) */
+			if (!data) {
+				if (!sbuf)
+					sbuf = xmalloc(1u << 20);
+				if (spill_read(src->spill, sbuf, chunk, src->spill_off + off) < 0) {
+					perr_errno(e, "%s: cannot read its spilled content", it->path);
+					goto out;
+				}
+				data = sbuf;
+			}
+			w = archive_write_data(tar, data, chunk);
 			if (w <= 0) {
 				perr_set(e, "%s: %s", it->path, archive_error_string(tar));
 				goto out;
@@ -454,6 +467,7 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 	out->media_type = layer_media_type(o->compression);
 	ret = 0;
 out:
+	free(sbuf);
 	if (tar)
 		archive_write_free(tar);
 	if (z)

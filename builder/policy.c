@@ -153,25 +153,7 @@ static bool utf8_valid(const char *s)
 
 void policy_quote(strbuf *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t start = out->len;
-
-	for (; *p; p++) {
-		if (out->len - start >= 200) {
-			sb_adds(out, "...");
-			return;
-		}
-		if (*p == '\n')
-			sb_adds(out, "\\n");
-		else if (*p == '\t')
-			sb_adds(out, "\\t");
-		else if (*p == '\\')
-			sb_adds(out, "\\\\");
-		else if (*p < 0x20 || *p == 0x7f)
-			sb_addf(out, "\\x%02x", *p);
-		else
-			sb_addc(out, (char)*p);
-	}
+	sb_add_quoted(out, s);
 }
 
 /* A name tar cannot carry into a layer that unpacks anywhere: a control

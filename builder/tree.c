@@ -6,10 +6,15 @@
  * what is already in the tree: directories may be shared, a regular file may
  * only be taken over by a package whose Replaces: names the previous owner.
  */
+#define _GNU_SOURCE /* O_TMPFILE, mkostemp */
 #include "builder_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static uint64_t hash_path(const char *s)
 {
@@ -31,12 +36,121 @@ struct image_tree *tree_new(void)
 	return t;
 }
 
+struct spill {
+	int fd;
+	atomic_int refs; /* entries are freed on layer writer threads */
+};
+
+struct spill *spill_new(perr *e)
+{
+	char *dir = path_join(pare_cache_dir(), "blobs/sha256"), *tmp = NULL;
+	struct spill *s = NULL;
+	int fd = -1;
+
+	if (mkdir_p(dir, 0755, e) < 0)
+		goto out;
+	/* No name at all where the file system can (nothing to clean up
+	 * after a crash); else a name unlinked at once, registered for the
+	 * signal handler in between (and pid-named for pare cache prune). */
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		int slot;
+
+		tmp = xasprintf("%s/.tmp.%d.spill.XXXXXX", dir, (int)getpid());
+		slot = tmp_register(tmp);
+		fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmp);
+		tmp_unregister(slot);
+	}
+	if (fd < 0) {
+		perr_errno(e, "cannot create a temporary file in %s", dir);
+		goto out;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->fd = fd;
+	atomic_init(&s->refs, 1);
+out:
+	free(dir);
+	free(tmp);
+	return s;
+}
+
+struct spill *spill_ref(struct spill *s)
+{
+	atomic_fetch_add(&s->refs, 1);
+	return s;
+}
+
+void spill_unref(struct spill *s)
+{
+	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
+		return;
+	close(s->fd);
+	free(s);
+}
+
+int spill_fd(const struct spill *s)
+{
+	return s->fd;
+}
+
+int spill_read(const struct spill *s, void *buf, size_t n, uint64_t off)
+{
+	unsigned char *p = buf;
+
+	while (n) {
+		ssize_t r = pread(s->fd, p, n, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+int spill_write(struct spill *s, const void *buf, size_t n, uint64_t off)
+{
+	const unsigned char *p = buf;
+
+	while (n) {
+		ssize_t r = pwrite(s->fd, p, n, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+void tree_entry_drop_content(struct tree_entry *ent)
+{
+	free(ent->data);
+	ent->data = NULL;
+	spill_unref(ent->spill);
+	ent->spill = NULL;
+}
+
 void tree_entry_free(struct tree_entry *ent)
 {
 	if (!ent)
 		return;
 	free(ent->path);
-	free(ent->data);
+	tree_entry_drop_content(ent);
 	free(ent->target);
 	free(ent->soname);
 	free(ent->needed);
@@ -406,7 +520,7 @@ int tree_chmod(struct image_tree *t, const char *path, uint32_t mode,
 		old->gid = gid;
 		return 0;
 	}
-	if ((old->type == TREE_FILE || old->type == TREE_HARDLINK) && !old->data)
+	if ((old->type == TREE_FILE || old->type == TREE_HARDLINK) && !old->data && !old->spill)
 		return perr_set(e, "cannot change %s: its content is no longer loaded", path);
 	ent = xcalloc(1, sizeof(*ent));
 	*ent = *old;
@@ -421,6 +535,8 @@ int tree_chmod(struct image_tree *t, const char *path, uint32_t mode,
 		ent->data = xmalloc(old->size ? old->size : 1);
 		memcpy(ent->data, old->data, old->size);
 	}
+	if (old->spill)
+		ent->spill = spill_ref(old->spill);
 	ent->mode = mode & 07777;
 	ent->uid = uid;
 	ent->gid = gid;

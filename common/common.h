@@ -107,6 +107,9 @@ void sb_reset(strbuf *sb);            /* len = 0, keeps memory */
 void sb_release(strbuf *sb);          /* frees, back to STRBUF_INIT */
 char *sb_detach(strbuf *sb);          /* caller owns the string; never NULL */
 const char *sb_str(const strbuf *sb); /* "" when empty */
+/* s quoted for a one-line message: control characters and '\\' escaped
+ * (\n, \t, \x1b…), cut after 200 bytes with "...". */
+void sb_add_quoted(strbuf *sb, const char *s);
 
 /* ---- strvec: a growable array of owned strings ------------------------ */
 

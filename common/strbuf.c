@@ -206,3 +206,26 @@ char *str_trim(char *s)
 		*--end = '\0';
 	return s;
 }
+
+void sb_add_quoted(strbuf *sb, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t start = sb->len;
+
+	for (; *p; p++) {
+		if (sb->len - start >= 200) {
+			sb_adds(sb, "...");
+			return;
+		}
+		if (*p == '\n')
+			sb_adds(sb, "\\n");
+		else if (*p == '\t')
+			sb_adds(sb, "\\t");
+		else if (*p == '\\')
+			sb_adds(sb, "\\\\");
+		else if (*p < 0x20 || *p == 0x7f)
+			sb_addf(sb, "\\x%02x", *p);
+		else
+			sb_addc(sb, (char)*p);
+	}
+}

@@ -501,16 +501,47 @@ out:
 	return ret;
 }
 
+/* The temporary layout lives beside DIR, outside the cache, so a record in
+ * the cache, pulls/PID holding its absolute path, is written before it is
+ * made: pare cache prune removes what a SIGKILLed pull left (a dead PID).
+ * SIGINT and SIGTERM remove both (tmp_register).  The record's path, or
+ * NULL with e set. */
+static char *pull_record(const char *tmp, int *slot, perr *e)
+{
+	char *dir = path_join(pare_cache_dir(), "pulls"), *pd = path_dirname(tmp);
+	char *real = NULL, *abs = NULL, *rec = NULL;
+
+	*slot = -1;
+	if (mkdir_p(pd, 0755, e) < 0 || mkdir_p(dir, 0755, e) < 0)
+		goto out;
+	if (!(real = realpath(pd, NULL))) {
+		perr_errno(e, "%s", pd);
+		goto out;
+	}
+	abs = path_join(real, path_basename(tmp));
+	rec = xasprintf("%s/%ld", dir, (long)getpid());
+	*slot = tmp_register(rec);
+	if (write_file_atomic(rec, abs, strlen(abs), 0644, e) < 0) {
+		tmp_unregister(*slot);
+		*slot = -1;
+		free(rec);
+		rec = NULL;
+	}
+out:
+	free(dir), free(pd), free(real), free(abs);
+	return rec;
+}
+
 int registry_pull(const char *refstr, const char *dir, const struct registry_opts *o,
 		  struct registry_pull_result *res, perr *e)
 {
 	struct pull p = { .res = res, .platform = o->platform, .manifests_only = o->manifests_only };
 	cJSON *pl = NULL;
-	char dg[72], *mt = NULL, *idxp = NULL, *text = NULL, *tag;
+	char dg[72], *mt = NULL, *idxp = NULL, *text = NULL, *tag, *rec = NULL;
 	uint64_t size = 0;
 	cJSON *doc = NULL, *top = NULL, *d, *a;
 	const cJSON *c;
-	int ret = -1, r, slot = -1;
+	int ret = -1, r, slot = -1, rslot = -1;
 	static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
 	memset(res, 0, sizeof(*res));
@@ -521,8 +552,10 @@ int registry_pull(const char *refstr, const char *dir, const struct registry_opt
 	if (registry_ref_parse(refstr, &p.ref, e) < 0)
 		goto out;
 	p.tmp = xasprintf("%s.pull-tmp.%ld", dir, (long)getpid());
-	slot = tmp_register(p.tmp); /* removed if SIGINT/SIGTERM end pare meanwhile */
 	p.entries = cJSON_CreateArray();
+	if (!(rec = pull_record(p.tmp, &rslot, e)))
+		goto out;
+	slot = tmp_register(p.tmp); /* removed if SIGINT/SIGTERM end pare meanwhile */
 	if (rm_rf(p.tmp, e) < 0)
 		goto out;
 	idxp = xasprintf("%s/blobs/sha256", p.tmp);
@@ -582,11 +615,15 @@ int registry_pull(const char *refstr, const char *dir, const struct registry_opt
 		goto out;
 	ret = 0;
 out:
-	if (ret < 0 && p.tmp) {
+	if (ret < 0 && rec) {
 		perr e2;
 		rm_rf(p.tmp, &e2);
 	}
 	tmp_unregister(slot);
+	if (rec)
+		unlink(rec); /* after the layout moved or went */
+	tmp_unregister(rslot);
+	free(rec);
 	reg_client_close(&p.c);
 	registry_ref_free(&p.ref);
 	sv_clear(&p.seen);

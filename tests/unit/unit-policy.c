@@ -182,6 +182,14 @@ int main(void)
 
 	if (!mkdtemp(tmpdir))
 		return 1;
+	{
+		/* before anything asks for it (it is read once): large contents
+		 * spill into the cache while a .deb is decoded */
+		char *cache = xasprintf("%s/cache", tmpdir);
+
+		setenv("PARE_CACHE_DIR", cache, 1);
+		free(cache);
+	}
 	memset(&r0, 0, sizeof(r0));
 	memset(&rallow, 0, sizeof(rallow));
 
@@ -794,7 +802,6 @@ int main(void)
 		char hex[SHA256_HEX_LEN + 1];
 		uint64_t sz;
 
-		setenv("PARE_CACHE_DIR", cache, 1);
 		unsetenv("SOURCE_DATE_EPOCH");
 		r.name = "demo";
 		debs[0] = make_deb("hello", "Source: hello-src\n", hs, N(hs));

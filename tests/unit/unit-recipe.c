@@ -400,8 +400,21 @@ static void test_errors(void)
 	      "duplicate env key");
 	fails("packages: [a1]\n", "bad.yaml:1:1: missing required key 'name'", "name is required");
 	fails("name: Bad\npackages: [a1]\n", "bad.yaml:1:7: name: 'Bad'", "name syntax");
-	fails("name: \"a\\nb\\tc\"\npackages: [a1]\n", "name: 'a\\nb\\x09c'",
+	fails("name: \"a\\nb\\tc\"\npackages: [a1]\n", "name: 'a\\nb\\tc'",
 	      "control characters in messages are escaped: errors stay one line");
+	/* recipe text quoted as pare quotes names everywhere (sb_add_quoted): an ESC and a
+	 * newline escaped, a backslash too (so "\\x1b" in a key is not taken for an ESC) */
+	fails("name: x\npackages: [a1]\n\"x\\e[31m\\ny\\\\x1bz\": 1\n",
+	      "bad.yaml:3:1: unknown key 'x\\x1b[31m\\ny\\\\x1bz'",
+	      "an unknown key with an ESC, a newline and a backslash is quoted escaped");
+	{
+		char text[400], want[300];
+
+		snprintf(text, sizeof(text), "name: x\npackages: [a1]\nrepositories:\n  - url: file:///r\n"
+			 "    %0300d: 1\n", 0);
+		snprintf(want, sizeof(want), "unknown key '%0200d...' in repository", 0);
+		fails(text, want, "a long unknown key is cut after 200 bytes");
+	}
 	fails("name: x\n", "lists no packages", "a recipe without packages");
 	fails("", "bad.yaml:1:1: empty recipe", "an empty file");
 	fails("- a\n", "bad.yaml:1:1: a recipe is a map", "a list at the top");

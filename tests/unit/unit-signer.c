@@ -191,6 +191,12 @@ int main(void)
 			{ "{\"_type\":\"" STATEMENT_V1 "\"}", NULL, "differs from the layer's '(none)'" },
 			{ "{\"_type\":\"" STATEMENT_V1 "\",\"predicateType\":\"p\",\"subject\":[]}", NULL,
 			  "no subject with digest" },
+			/* a statement about another image (its digest differs in the last
+			 * hex digit only): the subject must be this one (mutant
+			 * verify-statement-subject) */
+			{ "{\"_type\":\"" STATEMENT_V1 "\",\"predicateType\":\"p\",\"subject\":[{\"digest\":"
+			  "{\"sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdee\"}}]}", "p",
+			  "no subject with digest" },
 			{ "[", NULL, "_type is not" },
 		};
 		for (size_t i = 0; i < ARRAY_SIZE(sc); i++) {
