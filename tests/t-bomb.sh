@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # t-bomb.sh - a .deb that expands far beyond its size, under a signed Installed-Size that allows
-# it (tests/fixtures/mkbomb: 300 MiB of zeros in a few KiB of zstd, a sparse entry of 300 MiB
+# it (tests/fixtures/mkbomb: 160 MiB of zeros in a few KiB of zstd, a sparse entry of 160 MiB
 # holding 48 bytes, 200 files of 1 MiB), builds in bounded memory: contents over 1 MiB, or past a
 # .deb's 32 MiB in memory, go to an unlinked temporary file, holes are never materialised, and
 # the layer holds exactly the files.
@@ -12,7 +12,7 @@ asan=0
 grep -q -a __asan_init "$PARE" 2>/dev/null && asan=1
 # ASan's allocator and shadow memory make peak RSS meaningless: under ASan the same builds run
 # (smaller, still spilled: leaks and overflows) and the memory checks are the plain suite's
-mib=300
+mib=160
 ((asan)) && mib=64
 fixture_env
 "$PARE_SRC/tests/fixtures/mkbomb" "$REPO" "$mib" >"$W/mkbomb.log" 2>&1 ||
@@ -64,11 +64,11 @@ for p in zeros sparse many; do
 	fi
 	rss=$(tail -1 "$W/rss-$p")
 	if ((asan)); then
-		skip "bomb-$p: peak RSS under 150 MiB" "ASan's allocator and shadow memory; the plain suite checks it"
+		skip "bomb-$p: peak RSS under 100 MiB" "ASan's allocator and shadow memory; the plain suite checks it"
 	else
-		# before the spill file: the whole content in memory (300 MiB and more)
-		check "bomb-$p: peak RSS $((rss / 1024)) MiB < 150 MiB" \
-			test "$rss" -lt $((150 * 1024))
+		# before the spill file: the whole content in memory (160 MiB and more)
+		check "bomb-$p: peak RSS $((rss / 1024)) MiB < 100 MiB" \
+			test "$rss" -lt $((100 * 1024))
 	fi
 done
 check "no spill file left in the cache (unlinked from the start)" \
