@@ -444,6 +444,15 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 		h = phash_new("sha1");
 		phash_update(h, ent->data, ent->size);
 		phash_final_hex(h, ent->sha1);
+		if (ent->size >= 2 && ent->data[0] == '#' && ent->data[1] == '!') {
+			/* what the kernel reads of the "#!" line: the shebang check */
+			const unsigned char *s = ent->data + 2;
+			size_t n = 0, max = ent->size - 2 < SHEBANG_MAX ? ent->size - 2 : SHEBANG_MAX;
+
+			while (n < max && s[n] != '\n' && s[n])
+				n++;
+			ent->interp = xstrndup((const char *)s, n);
+		}
 		{
 			perr ee = { 0 };
 			struct elf_dyn dy;

@@ -566,13 +566,14 @@ static int arch_item(struct ctx *c, yaml_node_t *item, void *arg)
 static const char *v_allow(const char *s)
 {
 	static const char *const known[] = { "shell", "package-manager", "setuid",
-		"root", "world-writable", "nonroot-system-dirs", "override-annotations" };
+		"root", "world-writable", "nonroot-system-dirs", "override-annotations",
+		"missing-interpreter" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		if (!strcmp(s, known[i]))
 			return NULL;
 	return "unknown permission (known: shell, package-manager, setuid, root, "
-	       "world-writable, nonroot-system-dirs, override-annotations)";
+	       "world-writable, nonroot-system-dirs, override-annotations, missing-interpreter)";
 }
 
 static const char *v_glob(const char *s)
@@ -660,6 +661,7 @@ out:
 struct layer {
 	struct recipe *r;
 	int assume_defaults;     /* -1 unset */
+	int strict;              /* -1 unset */
 	char *extends;           /* as written */
 	size_t ext_line, ext_col; /* 1-based, of the extends value (the document is gone) */
 	bool has_name, has_repos;
@@ -1257,6 +1259,13 @@ static int top_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v
 		L->assume_defaults = b;
 		return 0;
 	}
+	if (!strcmp(key, "strict")) {
+		bool b;
+		if (get_bool(c, v, "strict", &b) < 0)
+			return -1;
+		L->strict = b;
+		return 0;
+	}
 	if (!strcmp(key, "accounts"))
 		return walk_map(c, v, "accounts", accounts_cb, r);
 	if (!strcmp(key, "entrypoint")) {
@@ -1363,6 +1372,7 @@ static void layer_init(struct layer *L)
 	memset(L, 0, sizeof(*L));
 	L->r = xcalloc(1, sizeof(*L->r));
 	L->assume_defaults = -1;
+	L->strict = -1;
 }
 
 /* Parse one file's text into L (no merging, no defaults). */
@@ -1488,6 +1498,8 @@ static void merge_layer(struct layer *P, struct layer *C)
 		sv_push(&P->need, C->need.v[i]);
 	if (C->assume_defaults != -1)
 		P->assume_defaults = C->assume_defaults;
+	if (C->strict != -1)
+		P->strict = C->strict;
 
 	p->repos = xrealloc(p->repos, (p->nrepos + c->nrepos + 1) * sizeof(*p->repos));
 	if (c->nrepos) /* memcpy from NULL is undefined even for 0 bytes */
@@ -1799,6 +1811,8 @@ static void recipe_hash(struct recipe *r)
 	cJSON_AddItemToObject(o, "strip", json_sv(&r->strip));
 	cJSON_AddItemToObject(o, "keep", json_sv(&r->keep));
 	cJSON_AddItemToObject(o, "allow", json_sv(&r->allow));
+	if (r->strict) /* only when set: recipes without it keep their hash */
+		cJSON_AddBoolToObject(o, "strict", true);
 
 	txt = cJSON_PrintUnformatted(o);
 	if (!txt)
@@ -1825,6 +1839,7 @@ static int finish(const char *file, struct layer *L, perr *e)
 	if (!r->archs.n)
 		sv_push(&r->archs, host_arch());
 	sv_uniq(&r->archs);
+	r->strict = L->strict == 1;
 	if (L->assume_defaults != 0)
 		for (size_t i = 0; recipe_default_assume[i]; i++)
 			sv_push(&r->assume, recipe_default_assume[i]);

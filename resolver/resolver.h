@@ -87,6 +87,7 @@ struct recipe {
 	strvec strip;            /* extra path globs removed from the image */
 	strvec keep;             /* globs kept although the default policy strips them */
 	strvec allow;            /* "shell", "package-manager", "setuid" */
+	bool strict;             /* the image checks' warnings are errors */
 };
 
 /* Load and validate FILE (following `extends:`).  Every problem names
