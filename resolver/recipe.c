@@ -797,6 +797,9 @@ static int package_item(struct ctx *c, yaml_node_t *item, void *arg)
 			return -1;
 		}
 	d.from = xstrdup(path_basename(c->file));
+	d.file = xstrdup(c->file);
+	d.line = item->start_mark.line + 1;
+	d.col = item->start_mark.column + 1;
 	r->packages = xrealloc(r->packages, (r->npackages + 1) * sizeof(*r->packages));
 	r->packages[r->npackages++] = d;
 	return 0;
@@ -1520,7 +1523,8 @@ static void merge_layer(struct layer *P, struct layer *C)
 				break;
 		if (j < p->npackages) {
 			free(p->packages[j].name), free(p->packages[j].op),
-				free(p->packages[j].version), free(p->packages[j].from);
+				free(p->packages[j].version), free(p->packages[j].from),
+				free(p->packages[j].file);
 			p->packages[j] = *d;
 		} else {
 			p->packages = xrealloc(p->packages,
@@ -1983,7 +1987,8 @@ void recipe_free(struct recipe *r)
 	sv_clear(&r->archs);
 	for (size_t i = 0; i < r->npackages; i++)
 		free(r->packages[i].name), free(r->packages[i].op),
-			free(r->packages[i].version), free(r->packages[i].from);
+			free(r->packages[i].version), free(r->packages[i].from),
+			free(r->packages[i].file);
 	free(r->packages);
 	sv_clear(&r->exclude);
 	sv_clear(&r->tags);

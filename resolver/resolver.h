@@ -56,6 +56,8 @@ struct recipe_dep {          /* a requested package with an optional constraint 
 	char *op;            /* NULL, "<<", "<=", "=", ">=", ">>" */
 	char *version;       /* NULL when op is NULL */
 	char *from;          /* the recipe file that names it (basename; extends), for `why` */
+	char *file;          /* that file as loaded (errors: FILE:LINE:COL), NULL if unknown */
+	size_t line, col;    /* 1-based position of the entry in it */
 };
 
 struct recipe {
