@@ -801,6 +801,9 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	/* the final tree: no link chain may lead out of the root */
 	if (tree_check_symlinks(c->tree, e) < 0)
 		goto out;
+	/* the final tree: every script's interpreter is in it */
+	if (builder_shebangcheck(c, e) < 0)
+		goto out;
 	debug("%s: generated files", la->arch);
 	if (write_layer(c, -1, &img->layers[ng], e) < 0)
 		goto out;

@@ -96,7 +96,13 @@ struct tree_entry {
 	 * link check, also from the layer cache): DT_NEEDED joined by '\n'
 	 * and the search path (DT_RUNPATH, else DT_RPATH); NULL when none. */
 	char *needed, *runpath;
+	/* Regular files read from a package that start with "#!": the rest of
+	 * that line (at most SHEBANG_MAX bytes, what the kernel reads), for the
+	 * shebang check; NULL otherwise.  Kept in the layer record. */
+	char *interp;
 };
+
+#define SHEBANG_MAX 254
 
 /* A package entry the strip policy removed, remembered when something later
  * may ask for it: a file or link whose name looks like a shared library (the
@@ -218,6 +224,9 @@ void policy_path_perms(const struct policy *p, const char *path, int *mode,
 		       int64_t *uid, int64_t *gid);
 /* "shell" / "package-manager" when basename(path) names one, else NULL. */
 const char *policy_forbidden_kind(const char *path);
+/* "shell" / "package-manager" when the Debian package name is one known to
+ * ship a shell / a package manager (for `pare lock`), else NULL. */
+const char *policy_forbidden_package(const char *name);
 /* The merged-/usr top-level symlinks ("/bin" -> "usr/bin", …). */
 extern const char *const policy_usrmerge_dirs[];
 
@@ -421,6 +430,16 @@ int builder_ld_conf_dirs(const struct image_tree *t, strvec *dirs, perr *e);
  * package ships is a warning (once per library).  Package entries only:
  * run once all layers are in the tree. */
 int builder_linkcheck(const struct build_ctx *c, perr *e);
+/* The regular file path leads to in the tree, following symlinks in every
+ * component (and a hard link at the end) as the kernel would, or NULL. */
+const struct tree_entry *builder_resolve(const struct image_tree *t, const char *path);
+
+/* shebang.c: every executable script from a package has its "#!"
+ * interpreter in the image (through env(1): on the image's PATH).  Missing
+ * ones are a warning once per interpreter, the build's error with the
+ * recipe's strict: true; allow: [missing-interpreter] turns it off.  Run on
+ * the final tree (after builder_generate). */
+int builder_shebangcheck(const struct build_ctx *c, perr *e);
 
 /* Implemented in generate.c: add everything pare generates for this image
  * (users, groups, dpkg status.d, recipe paths, …) with tree_add_*(). */

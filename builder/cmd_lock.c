@@ -8,11 +8,77 @@
  * other entries are kept as they are.
  */
 #include "commands.h"
+#include "builder_int.h"
 #include "../resolver/resolver.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The build refuses a shell or a package manager in the image unless the
+ * recipe allows it (docs/image.md); the closure is known now, so a package
+ * known to ship one (policy_forbidden_package: by name, the index has no
+ * file lists) is refused here already, naming the recipe entry that pulls
+ * it in and the path (pare why's). */
+static int refuse_forbidden(const struct recipe *r, const struct lock_recipe *lr, perr *e)
+{
+	const struct lock_arch *fa = NULL;
+	const struct lock_pkg *fp = NULL;
+	const char *fkind = NULL;
+	strvec names = STRVEC_INIT;
+	size_t more;
+
+	for (size_t a = 0; a < lr->narchs; a++)
+		for (size_t k = 0; k < lr->archs[a].npkgs; k++) {
+			const struct lock_pkg *p = &lr->archs[a].pkgs[k];
+			const char *kind = policy_forbidden_package(p->name);
+
+			if (!kind || sv_contains(&r->allow, kind))
+				continue;
+			sv_push(&names, p->name);
+			if (fp)
+				continue;
+			fa = &lr->archs[a];
+			fp = p;
+			fkind = kind;
+		}
+	sv_uniq(&names);
+	more = names.n ? names.n - 1 : 0;
+	sv_clear(&names);
+	if (!fp)
+		return 0;
+	{
+		strvec paths = STRVEC_INIT;
+		perr e2 = { 0 };
+		const char *path = fp->name, *file = r->path;
+		size_t line = 1, col = 1, head;
+		strbuf msg = STRBUF_INIT;
+
+		if (resolver_why(lr, fa->arch, fp->name, &paths, &e2) == 0 && paths.n)
+			path = paths.v[0];
+		head = strcspn(path, " ");
+		for (size_t i = 0; i < r->npackages; i++)
+			if (strlen(r->packages[i].name) == head &&
+			    !strncmp(r->packages[i].name, path, head) && r->packages[i].file) {
+				file = r->packages[i].file;
+				line = r->packages[i].line;
+				col = r->packages[i].col;
+			}
+		sb_addf(&msg, "%s:%zu:%zu: package %s is a %s, which the image may not hold "
+			"(needs allow: [%s]); ", file, line, col, fp->name,
+			!strcmp(fkind, "shell") ? "shell" : "package manager", fkind);
+		if (strchr(path, ' '))
+			sb_addf(&msg, "it is in the closure through %s (%s)", path, fa->arch);
+		else
+			sb_adds(&msg, "it is requested here");
+		if (more)
+			sb_addf(&msg, "; and %zu more such package%s", more, more > 1 ? "s" : "");
+		perr_set(e, "%s", msg.buf);
+		sb_release(&msg);
+		sv_clear(&paths);
+	}
+	return -1;
+}
 
 int cmd_lock(int argc, char **argv, perr *e)
 {
@@ -63,6 +129,9 @@ int cmd_lock(int argc, char **argv, perr *e)
 			goto out;
 		nlrs = nrs;
 	}
+	for (size_t k = 0; k < nrs; k++)
+		if (refuse_forbidden(rs[k], &lrs[k], e) < 0)
+			goto out;
 	debug("release fetch+verify %.1f ms, index load %.1f ms, solve %.1f ms, %u from the resolution cache",
 	      resolver_last_timing.release_ms, resolver_last_timing.load_ms,
 	      resolver_last_timing.solve_ms, resolver_last_timing.cached);

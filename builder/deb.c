@@ -576,6 +576,15 @@ static int decode_entry(struct deb_decoded *d, int pkgi, struct archive *a,
 			}
 			content = map;
 		}
+		if (ent->size >= 2 && content[0] == '#' && content[1] == '!') {
+			/* what the kernel reads of the "#!" line: the shebang check */
+			const unsigned char *s = content + 2;
+			size_t n = 0, max = ent->size - 2 < SHEBANG_MAX ? ent->size - 2 : SHEBANG_MAX;
+
+			while (n < max && s[n] != '\n' && s[n])
+				n++;
+			ent->interp = xstrndup((const char *)s, n);
+		}
 		{
 			perr ee = { 0 };
 			struct elf_dyn dy;

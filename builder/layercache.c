@@ -25,11 +25,12 @@
  * members, records hold DT_NEEDED and stripped libraries; 6: tar end not
  * padded to 10 KiB; 7: records' ELF names read through the program headers
  * (a version-6 record may hold what lying section headers said, and a warm
- * build's link check trusts the record).  The libdeflate
+ * build's link check trusts the record); 8: records hold the "#!" line of
+ * scripts (the shebang check).  The libdeflate
  * version is part of it: another version may compress the same tar to
  * other bytes, and a cached layer must be what a fresh build on this
  * machine would write. */
-#define LAYER_CACHE_VERSION "pare-layer-cache-7/libdeflate-" LIBDEFLATE_VERSION_STRING
+#define LAYER_CACHE_VERSION "pare-layer-cache-8/libdeflate-" LIBDEFLATE_VERSION_STRING
 
 static void put(phash *h, const char *tag, const char *s)
 {
@@ -160,6 +161,7 @@ void lmeta_put_entry(strbuf *rec, const struct tree_entry *ent)
 	put_str(rec, ent->soname);
 	put_str(rec, ent->needed);
 	put_str(rec, ent->runpath);
+	put_str(rec, ent->interp);
 	put_bytes(rec, content ? (const char *)ent->data : NULL, content ? ent->size : 0);
 }
 
@@ -307,10 +309,12 @@ static struct tree_entry *get_entry(struct rd *r)
 	ent->soname = get_str(r);
 	ent->needed = get_str(r);
 	ent->runpath = get_str(r);
+	ent->interp = get_str(r);
 	data = get_bytes(r, &clen);
 	if (r->bad || !ent->path || ent->path[0] != '/' || ty > TREE_HARDLINK || elf > ELF_BAD ||
 	    ((ty == TREE_SYMLINK || ty == TREE_HARDLINK) && !ent->target) ||
 	    ((elf == ELF_SONAME || elf == ELF_BAD) && !ent->soname) ||
+	    (ent->interp && (ty != TREE_FILE || strlen(ent->interp) > SHEBANG_MAX)) ||
 	    (data && (ty != TREE_FILE || clen != ent->size))) {
 		r->bad = true;
 		free(data);

@@ -27,7 +27,8 @@
  * and the strip policy removed it, the build fails naming the object, its
  * package, the library and the strip rule; when no package ships it at all,
  * it is a warning, once per library (Debian packages have optional plug-ins
- * whose libraries are only Recommended).
+ * whose libraries are only Recommended); with the recipe's strict: true, the
+ * first such library is the build's error.
  */
 #include "builder_int.h"
 
@@ -121,6 +122,11 @@ out:
 }
 
 static const struct tree_entry *resolve(const struct image_tree *t, const char *path)
+{
+	return walk(t, path, NULL);
+}
+
+const struct tree_entry *builder_resolve(const struct image_tree *t, const char *path)
 {
 	return walk(t, path, NULL);
 }
@@ -388,6 +394,12 @@ int builder_linkcheck(const struct build_ctx *c, perr *e)
 			;
 		if (run > 1)
 			snprintf(more, sizeof(more), " (and %zu more)", run - 1);
+		if (c->r && c->r->strict) {
+			perr_set(e, "%s (package %s)%s needs %s, which no package in the image "
+				 "ships (strict: true)", miss[m].obj, pkg_name(t, miss[m].pkg), more,
+				 miss[m].lib);
+			goto out;
+		}
 		warning("%s (%s): %s (package %s)%s needs %s, which no package in the image ships",
 			c->lr ? c->lr->name : "image", c->arch, miss[m].obj, pkg_name(t, miss[m].pkg),
 			more, miss[m].lib);

@@ -35,6 +35,19 @@ static const char *const pkgmgrs[] = {
 	"dnf", "microdnf", "apk", "zypper", "pacman", "opkg", "ipkg", NULL,
 };
 
+/* Debian packages known to ship what the two lists above refuse, by name:
+ * what `pare lock` can see in the closure before anything is fetched (the
+ * Packages index has no file lists).  The build's check of every file stays
+ * the authority. */
+static const char *const shell_pkgs[] = {
+	"bash", "dash", "busybox", "busybox-static", "zsh", "zsh-static", "ksh", "ksh93u+m",
+	"mksh", "csh", "tcsh", "fish", "posh", "yash", NULL,
+};
+static const char *const pkgmgr_pkgs[] = {
+	"dpkg", "apt", "aptitude", "rpm", "yum", "dnf", "microdnf", "apk-tools", "zypper",
+	"pacman-package-manager", "opkg", NULL,
+};
+
 /* Default strip globs (fnmatch without FNM_PATHNAME: '*' crosses '/'). */
 static const char *const default_strip[] = {
 	"/usr/share/doc/*",
@@ -378,6 +391,17 @@ const char *policy_forbidden_kind(const char *path)
 			return "shell";
 	for (size_t i = 0; pkgmgrs[i]; i++)
 		if (!fnmatch(pkgmgrs[i], base, 0))
+			return "package-manager";
+	return NULL;
+}
+
+const char *policy_forbidden_package(const char *name)
+{
+	for (size_t i = 0; shell_pkgs[i]; i++)
+		if (!strcmp(shell_pkgs[i], name))
+			return "shell";
+	for (size_t i = 0; pkgmgr_pkgs[i]; i++)
+		if (!strcmp(pkgmgr_pkgs[i], name))
 			return "package-manager";
 	return NULL;
 }

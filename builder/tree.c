@@ -155,6 +155,7 @@ void tree_entry_free(struct tree_entry *ent)
 	free(ent->soname);
 	free(ent->needed);
 	free(ent->runpath);
+	free(ent->interp);
 	free(ent);
 }
 
@@ -529,6 +530,7 @@ int tree_chmod(struct image_tree *t, const char *path, uint32_t mode,
 	ent->soname = old->soname ? xstrdup(old->soname) : NULL;
 	ent->needed = old->needed ? xstrdup(old->needed) : NULL;
 	ent->runpath = old->runpath ? xstrdup(old->runpath) : NULL;
+	ent->interp = old->interp ? xstrdup(old->interp) : NULL;
 	if (ent->type == TREE_HARDLINK)
 		ent->type = TREE_FILE;
 	if (old->data) {

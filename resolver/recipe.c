@@ -579,13 +579,14 @@ static int arch_item(struct ctx *c, yaml_node_t *item, void *arg)
 static const char *v_allow(const char *s)
 {
 	static const char *const known[] = { "shell", "package-manager", "setuid",
-		"root", "world-writable", "nonroot-system-dirs", "override-annotations" };
+		"root", "world-writable", "nonroot-system-dirs", "override-annotations",
+		"missing-interpreter" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
 		if (!strcmp(s, known[i]))
 			return NULL;
 	return "unknown permission (known: shell, package-manager, setuid, root, "
-	       "world-writable, nonroot-system-dirs, override-annotations)";
+	       "world-writable, nonroot-system-dirs, override-annotations, missing-interpreter)";
 }
 
 static const char *v_glob(const char *s)
@@ -673,6 +674,7 @@ out:
 struct layer {
 	struct recipe *r;
 	int assume_defaults;     /* -1 unset */
+	int strict;              /* -1 unset */
 	char *extends;           /* as written */
 	size_t ext_line, ext_col; /* 1-based, of the extends value (the document is gone) */
 	bool has_name, has_repos;
@@ -808,6 +810,9 @@ static int package_item(struct ctx *c, yaml_node_t *item, void *arg)
 			return -1;
 		}
 	d.from = xstrdup(path_basename(c->file));
+	d.file = xstrdup(c->file);
+	d.line = item->start_mark.line + 1;
+	d.col = item->start_mark.column + 1;
 	r->packages = xrealloc(r->packages, (r->npackages + 1) * sizeof(*r->packages));
 	r->packages[r->npackages++] = d;
 	return 0;
@@ -1270,6 +1275,13 @@ static int top_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v
 		L->assume_defaults = b;
 		return 0;
 	}
+	if (!strcmp(key, "strict")) {
+		bool b;
+		if (get_bool(c, v, "strict", &b) < 0)
+			return -1;
+		L->strict = b;
+		return 0;
+	}
 	if (!strcmp(key, "accounts"))
 		return walk_map(c, v, "accounts", accounts_cb, r);
 	if (!strcmp(key, "entrypoint")) {
@@ -1376,6 +1388,7 @@ static void layer_init(struct layer *L)
 	memset(L, 0, sizeof(*L));
 	L->r = xcalloc(1, sizeof(*L->r));
 	L->assume_defaults = -1;
+	L->strict = -1;
 }
 
 /* Parse one file's text into L (no merging, no defaults). */
@@ -1503,6 +1516,8 @@ static void merge_layer(struct layer *P, struct layer *C)
 		sv_push(&P->need, C->need.v[i]);
 	if (C->assume_defaults != -1)
 		P->assume_defaults = C->assume_defaults;
+	if (C->strict != -1)
+		P->strict = C->strict;
 
 	p->repos = xrealloc(p->repos, (p->nrepos + c->nrepos + 1) * sizeof(*p->repos));
 	if (c->nrepos) /* memcpy from NULL is undefined even for 0 bytes */
@@ -1523,7 +1538,8 @@ static void merge_layer(struct layer *P, struct layer *C)
 				break;
 		if (j < p->npackages) {
 			free(p->packages[j].name), free(p->packages[j].op),
-				free(p->packages[j].version), free(p->packages[j].from);
+				free(p->packages[j].version), free(p->packages[j].from),
+				free(p->packages[j].file);
 			p->packages[j] = *d;
 		} else {
 			p->packages = xrealloc(p->packages,
@@ -1820,6 +1836,8 @@ static void recipe_hash(struct recipe *r)
 	cJSON_AddItemToObject(o, "strip", json_sv(&r->strip));
 	cJSON_AddItemToObject(o, "keep", json_sv(&r->keep));
 	cJSON_AddItemToObject(o, "allow", json_sv(&r->allow));
+	if (r->strict) /* only when set: recipes without it keep their hash */
+		cJSON_AddBoolToObject(o, "strict", true);
 
 	txt = cJSON_PrintUnformatted(o);
 	if (!txt)
@@ -1846,6 +1864,7 @@ static int finish(const char *file, struct layer *L, perr *e)
 	if (!r->archs.n)
 		sv_push(&r->archs, host_arch());
 	sv_uniq(&r->archs);
+	r->strict = L->strict == 1;
 	if (L->assume_defaults != 0)
 		for (size_t i = 0; recipe_default_assume[i]; i++)
 			sv_push(&r->assume, recipe_default_assume[i]);
@@ -1989,7 +2008,8 @@ void recipe_free(struct recipe *r)
 	sv_clear(&r->archs);
 	for (size_t i = 0; i < r->npackages; i++)
 		free(r->packages[i].name), free(r->packages[i].op),
-			free(r->packages[i].version), free(r->packages[i].from);
+			free(r->packages[i].version), free(r->packages[i].from),
+			free(r->packages[i].file);
 	free(r->packages);
 	sv_clear(&r->exclude);
 	sv_clear(&r->tags);

@@ -56,6 +56,8 @@ struct recipe_dep {          /* a requested package with an optional constraint 
 	char *op;            /* NULL, "<<", "<=", "=", ">=", ">>" */
 	char *version;       /* NULL when op is NULL */
 	char *from;          /* the recipe file that names it (basename; extends), for `why` */
+	char *file;          /* that file as loaded (errors: FILE:LINE:COL), NULL if unknown */
+	size_t line, col;    /* 1-based position of the entry in it */
 };
 
 struct recipe {
@@ -87,6 +89,7 @@ struct recipe {
 	strvec strip;            /* extra path globs removed from the image */
 	strvec keep;             /* globs kept although the default policy strips them */
 	strvec allow;            /* "shell", "package-manager", "setuid" */
+	bool strict;             /* the image checks' warnings are errors */
 };
 
 /* Load and validate FILE (following `extends:`).  Every problem names

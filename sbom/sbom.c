@@ -734,6 +734,9 @@ static cJSON *spdx_doc(const struct model *m, bool with_files)
 
 		rel_add(&rels, &nrels, &arels, "SPDXRef-Image", "CONTAINS", x->spdxid, NULL);
 		rel_add(&rels, &nrels, &arels, x->spdxid, "PACKAGE_OF", "SPDXRef-OperatingSystem", NULL);
+		/* the OS's packages, as scanners (Trivy) read them: image
+		 * CONTAINS OS CONTAINS package */
+		rel_add(&rels, &nrels, &arels, "SPDXRef-OperatingSystem", "CONTAINS", x->spdxid, NULL);
 		rel_add(&rels, &nrels, &arels, x->spdxid, "GENERATED_FROM", s->spdxid, NULL);
 		if (p->requested)
 			rel_add(&rels, &nrels, &arels, "SPDXRef-Image", "DEPENDS_ON", x->spdxid,
@@ -940,8 +943,10 @@ static cJSON *cdx_doc(const struct model *m, bool with_files)
 
 	md = add_obj(doc, "metadata");
 	add_str(md, "timestamp", m->created);
-	o = arr_obj(add_arr(add_obj(md, "tools"), "components"));
-	add_str(o, "type", "application");
+	/* the array form (1.4's, still valid in 1.5): consumers built on
+	 * older CycloneDX libraries (Trivy's) refuse the 1.5 object form */
+	o = arr_obj(add_arr(md, "tools"));
+	add_str(o, "vendor", TOOL_NAME);
 	add_str(o, "name", TOOL_NAME);
 	add_str(o, "version", PARE_VERSION);
 	o = add_obj(md, "component");
@@ -1066,9 +1071,16 @@ static cJSON *cdx_doc(const struct model *m, bool with_files)
 		o = arr_obj(deps);
 		add_str(o, "ref", dep_refs.v[r]);
 		if (!strcmp(dep_refs.v[r], m->image_ref)) {
+			/* the OS, and the recipe's packages */
+			sv_push(&on, os_ref);
 			for (size_t i = 0; i < img->npkgs; i++)
 				if (img->pkgs[i].requested)
 					sv_push(&on, m->pkgs[i].purl);
+		} else if (!strcmp(dep_refs.v[r], os_ref)) {
+			/* the OS is its packages (scanners such as Trivy take
+			 * the OS's packages from here) */
+			for (size_t i = 0; i < img->npkgs; i++)
+				sv_push(&on, m->pkgs[i].purl);
 		} else {
 			for (size_t i = 0; i < img->npkgs; i++)
 				if (!strcmp(dep_refs.v[r], m->pkgs[i].purl))
@@ -1197,8 +1209,8 @@ static cJSON *index_doc(const struct sbom_image *imgs, size_t n, const struct mo
 		cJSON_AddNumberToObject(doc, "version", 1);
 		o = add_obj(doc, "metadata");
 		add_str(o, "timestamp", created);
-		a = arr_obj(add_arr(add_obj(o, "tools"), "components"));
-		add_str(a, "type", "application");
+		a = arr_obj(add_arr(o, "tools")); /* the array form, as above */
+		add_str(a, "vendor", TOOL_NAME);
 		add_str(a, "name", TOOL_NAME);
 		add_str(a, "version", PARE_VERSION);
 		o = add_obj(o, "component");

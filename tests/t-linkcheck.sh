@@ -3,7 +3,7 @@
 # (DT_NEEDED) that the strip policy removed fails the build with one line
 # naming the object, its package, the library and the rule, and writes
 # nothing; stripping the object too passes; a library no package ships is a
-# warning, once per library; $ORIGIN run paths resolve; warm rebuilds (layers
+# warning, once per library (an error with the recipe's strict: true); $ORIGIN run paths resolve; warm rebuilds (layers
 # from the layer cache, no .deb read) reach the same verdicts.  Dependencies
 # come from the program headers, as ld.so reads them: a binary without section
 # headers is still checked; a DT_NEEDED with a newline is refused.
@@ -81,13 +81,14 @@ hits() { grep -c 'taken from the layer cache' "$W/$1.err" || true; }
 fixture_recipe strip-lib stable "lcprog" 'strip: ["/usr/lib/*/liblcbar*"]'
 fixture_recipe strip-both stable "lcprog" 'strip: ["/usr/lib/*/liblcbar*", "/usr/bin/lcprog"]'
 fixture_recipe ghost stable "lcghost"
+fixture_recipe ghost-strict stable "lcghost" 'strict: true'
 fixture_recipe origin stable "lcorig"
 fixture_recipe origin-strip stable "lcorig" 'strip: ["/opt/lc/lib/*"]'
 fixture_recipe plain stable "lcprog"
 fixture_recipe sstrip stable "lcsstrip"
 fixture_recipe sstrip-lib stable "lcsstrip" 'strip: ["/usr/lib/*/liblcbar*"]'
 fixture_recipe newline stable "lcnl"
-for r in strip-lib strip-both ghost origin origin-strip plain sstrip sstrip-lib newline; do
+for r in strip-lib strip-both ghost ghost-strict origin origin-strip plain sstrip sstrip-lib newline; do
 	"$PARE" --quiet lock "$r" >/dev/null 2>"$W/lock-$r.err" || fail "lock $r" "$(cat "$W/lock-$r.err")"
 done
 
@@ -114,6 +115,14 @@ verdicts() { # PHASE
 	check_eq "$p: ... but one warning for it (two binaries need it)" \
 		"pare: warning: ghost ($HOST): usr/bin/lcghost (package lcghost) (and 1 more) needs libghost.so.1, which no package in the image ships" \
 		"$(errs "$p-ghost")"
+	if build ghost-strict "$p-ghost-strict"; then
+		fail "$p: ... with strict: true it fails the build"
+	else
+		check_eq "$p: ... with strict: true it fails the build, one line" \
+			"pare: recipe ghost-strict: ghost-strict ($HOST): usr/bin/lcghost (package lcghost) (and 1 more) needs libghost.so.1, which no package in the image ships (strict: true)" \
+			"$(errs "$p-ghost-strict")"
+		check "$p: ... no output written" test ! -e "$W/$p-ghost-strict"
+	fi
 	check "$p: a \$ORIGIN run path resolves" build origin "$p-origin"
 	check_eq "$p: ... silently" "" "$(errs "$p-origin")"
 	if build origin-strip "$p-origin-strip"; then

@@ -93,12 +93,19 @@ check_eq "corrupt .deb before an overlap: the same error for any thread count" 1
 check "corrupt .deb before an overlap: the corrupt one is named" grep -q "evil-corrupt" <<<"$r"
 check "corrupt .deb before an overlap: no output" test ! -e "$W/out$n"
 # a refusal made while inserting (a shell) first, .debs that fail to decode after it: the
-# decoders have long read (and failed on) the later ones when the main thread reaches dash
-fixture_recipe err2 "stable, hostile" "dash, evil-corrupt, evil-device, evil-truncated" "assume_defaults: false"
+# decoders have long read (and failed on) the later ones when the main thread reaches the shell
+# (box-shell ships /bin/busybox: pare lock refuses dash, a package it knows to be a shell, but
+# cannot see a shell under another package's name; the build checks every file)
+mkdir -p "$W/pkgs"
+printf 'Package: box-shell\nVersion: 1.0-1\nArchitecture: %s\nMaintainer: Pare Fixture Maintainers <fixture@invalid>\nSection: misc\nPriority: optional\nDescription: a shell under another name\n Parallel decoding test package.\n\nfile /bin/busybox 0755 fake busybox\n' \
+	"$(dpkg --print-architecture)" >"$W/pkgs/box-shell.pkg"
+"$PARE_SRC/tests/fixtures/mkrepo" --add "$REPO" "$W/pkgs/box-shell.pkg" >"$W/mkrepo.log" 2>&1 ||
+	fail "mkrepo --add box-shell" "$(cat "$W/mkrepo.log")"
+fixture_recipe err2 "stable, hostile" "box-shell, evil-corrupt, evil-device, evil-truncated" "assume_defaults: false"
 check "lock err2" "$PARE" --quiet lock err2
 r=$(same err2)
 check_eq "a refusal before corrupt .debs: the same error for any thread count" 1 "$(echo "$r" | wc -l)"
-check "a refusal before corrupt .debs: the shell is named" grep -q "dash: refusing .*a shell is not allowed" <<<"$r"
+check "a refusal before corrupt .debs: the shell is named" grep -q "box-shell: refusing .*a shell is not allowed" <<<"$r"
 check "a refusal before corrupt .debs: no output" test ! -e "$W/out$n"
 # several hostile .debs: the first in layer order, in one layer and in many
 fixture_recipe err3 hostile "evil-truncated, evil-symlink-escape, evil-hardlink, evil-device, evil-dotdot" \

