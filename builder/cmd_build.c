@@ -20,6 +20,7 @@ struct build_args {
 	int max_layers;
 	int parallel;
 	bool all;
+	bool fail_fast;       /* --fail-fast: stop at the first recipe that fails */
 	const char *sign_key; /* --sign-key */
 	const char *push;     /* --push REF (cmd_push.c does the work) */
 	struct registry_opts reg;
@@ -159,6 +160,7 @@ int cmd_build(int argc, char **argv, perr *e)
 		{ "username", required_argument, NULL, 'U' },
 		{ "password-stdin", no_argument, NULL, 'S' },
 		{ "source-url", required_argument, NULL, 'u' },
+		{ "fail-fast", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct build_args a = { 0 };
@@ -168,6 +170,7 @@ int cmd_build(int argc, char **argv, perr *e)
 	const char *user = NULL;
 	char *pass = NULL;
 	bool lock_loaded = false, pw_stdin = false;
+	size_t nfail = 0;
 	int ret = -1, c;
 	char *end;
 
@@ -189,6 +192,7 @@ int cmd_build(int argc, char **argv, perr *e)
 		case 'U': user = optarg; break;
 		case 'S': pw_stdin = true; break;
 		case 'u': a.source_url = optarg; break;
+		case 'F': a.fail_fast = true; break;
 		case 'c':
 			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd")) {
 				perr_set(e, "build: --compression must be gzip or zstd, not '%s'", optarg);
@@ -279,9 +283,20 @@ int cmd_build(int argc, char **argv, perr *e)
 		perr_prefix(e, "build: --sign-key");
 		goto out;
 	}
-	for (size_t i = 0; i < recipes.n; i++)
-		if (build_one(recipes.v[i], &l, &a, a.all || recipes.n > 1, e) < 0)
+	/* keep going (make -k): a recipe that fails is reported and the others
+	 * are built, each image swapped in only when complete; exit 2 at the end */
+	for (size_t i = 0; i < recipes.n; i++) {
+		if (build_one(recipes.v[i], &l, &a, a.all || recipes.n > 1, e) == 0)
+			continue;
+		if (a.fail_fast || recipes.n == 1)
 			goto out;
+		cli_report(e->msg);
+		nfail++;
+	}
+	if (nfail) {
+		perr_set(e, "build: %zu of %zu recipes failed", nfail, recipes.n);
+		goto out;
+	}
 	ret = 0;
 out:
 	if (lock_loaded)

@@ -1,6 +1,7 @@
 /*
  * cmd_update.c - pare update [RECIPE…] [--outroot DIR] [--sign-key KEY | --unsigned-ok]
  *                [--commit [--author "Name <email>"]] [--source-url URL] [--offline]
+ *                [--fail-fast]
  *
  * Re-lock, rebuild only what changed into OUTROOT/RECIPE, sign, write
  * recipes.lock, and with --commit record it all in git (update.c).
@@ -24,6 +25,7 @@ int update_parse(int argc, char **argv, struct update_opts *o, const struct opti
 		{ "author", required_argument, NULL, 'a' },
 		{ "source-url", required_argument, NULL, 'U' },
 		{ "offline", no_argument, NULL, 'O' },
+		{ "fail-fast", no_argument, NULL, 'F' },
 	};
 	struct option opts[ARRAY_SIZE(base) + 8];
 	size_t n = 0;
@@ -48,6 +50,7 @@ int update_parse(int argc, char **argv, struct update_opts *o, const struct opti
 		case 'a': o->author = optarg; break;
 		case 'U': o->source_url = optarg; break;
 		case 'O': o->offline = true; break;
+		case 'F': o->fail_fast = true; break;
 		default:
 			if (c != '?' && c != ':' && extra_fn) {
 				if (extra_fn(c, optarg, ctx, e) < 0)

@@ -59,6 +59,10 @@ char *recipe_path_for(const char *arg);
  * as their value; everything after "--" is an operand. */
 void cli_permute(int argc, char **argv, const char *const *valopts);
 
+/* Keep going (pare lock/check/update/build without --fail-fast): print one
+ * recipe's error message the way main prints the final one ("pare: MSG"), on stderr. */
+void cli_report(const char *msg);
+
 /* help.c: pare(1) (name NULL) or pare-NAME(1) in roff, and a bash completion
  * script, made from the command table (pare help --man / --bash-completion). */
 int help_man(FILE *f, const struct command *cmds, size_t n, const char *name, perr *e);

@@ -11,12 +11,12 @@ static int cmd_version(int argc, char **argv, perr *e);
 static int cmd_help(int argc, char **argv, perr *e);
 
 static const struct command commands[] = {
-	{ "lock", cmd_lock, "[--check] [--offline] [RECIPE…]",
+	{ "lock", cmd_lock, "[--check] [--offline] [--fail-fast] [RECIPE…]",
 	  "resolve recipes against verified indexes and write recipes.lock" },
 	{ "why", cmd_why, "[--arch A] RECIPE PACKAGE",
 	  "show the dependency path that pulls PACKAGE into RECIPE" },
 	{ "build", cmd_build,
-	  "RECIPE [-o|--output DIR] | RECIPE… | --all [--outroot DIR] [--tar FILE] [--arch A,…] [--tag T] [--compression gzip|zstd] [--max-layers N] [-j|--jobs N] [--sign-key KEY | --unsigned-ok] [--source-url URL] [--push REF [--insecure HOST] [--username U --password-stdin]] [--quiet]",
+	  "RECIPE [-o|--output DIR] | RECIPE… | --all [--outroot DIR] [--tar FILE] [--arch A,…] [--tag T] [--compression gzip|zstd] [--max-layers N] [-j|--jobs N] [--sign-key KEY | --unsigned-ok] [--source-url URL] [--push REF [--insecure HOST] [--username U --password-stdin]] [--fail-fast] [--quiet]",
 	  "fetch a locked recipe's packages and build its OCI image" },
 	{ "sbom", cmd_sbom, "[--format spdx|cyclonedx] [--arch A] [--files | --index] DIR",
 	  "print an SBOM attached to an image layout (--files: per-file; --index: the index's)" },
@@ -26,15 +26,15 @@ static const struct command commands[] = {
 	  "sign an OCI layout and attach attestations (cosign-compatible)" },
 	{ "verify", cmd_verify, "--key PUB [--arch A] [--json] DIR",
 	  "verify signatures, attestations, SBOMs and blob digests of a layout" },
-	{ "check", cmd_check, "[--json] [--offline] [RECIPE…]",
+	{ "check", cmd_check, "[--json] [--offline] [--fail-fast] [RECIPE…]",
 	  "compare today's indexes with recipes.lock; exit 3 when a rebuild is due" },
 	{ "update", cmd_update,
-	  "[RECIPE…] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline]",
+	  "[RECIPE…] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline] [--fail-fast]",
 	  "re-lock and rebuild only the images whose closure changed" },
 	{ "plan", cmd_plan, "[--json] [--write-lock] [--offline] [RECIPE…]",
 	  "the recipe/arch pairs that need a rebuild, as a CI matrix" },
 	{ "watch", cmd_watch,
-	  "--interval DURATION [--exec CMD] [--cycles N] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline] [RECIPE…]",
+	  "--interval DURATION [--exec CMD] [--cycles N] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline] [--fail-fast] [RECIPE…]",
 	  "run update on a schedule until stopped" },
 	{ "push", cmd_push,
 	  "[--insecure HOST[:PORT]]… [--username U --password-stdin] [--tag T]… [--from REPO] [--chunk-size BYTES] [--json] DIR HOST[:PORT]/REPO[:TAG]",
@@ -144,6 +144,11 @@ void cli_permute(int argc, char **argv, const char *const *valopts)
 		argv[i++] = ops[k];
 	free(opts);
 	free(ops);
+}
+
+void cli_report(const char *msg)
+{
+	fprintf(stderr, "pare: %s\n", msg && *msg ? msg : "unknown error");
 }
 
 const char *recipes_dir(void)
