@@ -13,13 +13,69 @@
 #include "commands.h"
 #include "../resolver/resolver.h"
 
+#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* --json: {"lock", "written", "recipes": [{"recipe", "archs": [{"arch",
+ * "packages", "size"}]}], "differences": [...] (--check only), "errors":
+ * [{"recipe", "error"}] (only when some recipe failed)}; recipes in the
+ * order locked, "size" the bytes of the archs' .debs. */
+static void lock_json(bool check, bool written, const struct lock *lock, const strvec *locked,
+		      const strvec *diff, const strvec *failed, const strvec *errors)
+{
+	cJSON *j = cJSON_CreateObject(), *arr;
+	char *s;
+
+	cJSON_AddStringToObject(j, "lock", lock_path());
+	cJSON_AddBoolToObject(j, "written", written);
+	arr = cJSON_AddArrayToObject(j, "recipes");
+	for (size_t i = 0; i < locked->n; i++) {
+		const struct lock_recipe *lr = lock_find(lock, locked->v[i]);
+		cJSON *r, *archs;
+		if (!lr)
+			continue;
+		r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "recipe", lr->name);
+		archs = cJSON_AddArrayToObject(r, "archs");
+		for (size_t a = 0; a < lr->narchs; a++) {
+			const struct lock_arch *la = &lr->archs[a];
+			cJSON *o = cJSON_CreateObject();
+			uint64_t total = 0;
+			for (size_t k = 0; k < la->npkgs; k++)
+				total += la->pkgs[k].size;
+			cJSON_AddStringToObject(o, "arch", la->arch);
+			cJSON_AddNumberToObject(o, "packages", (double)la->npkgs);
+			cJSON_AddNumberToObject(o, "size", (double)total);
+			cJSON_AddItemToArray(archs, o);
+		}
+		cJSON_AddItemToArray(arr, r);
+	}
+	if (check) {
+		arr = cJSON_AddArrayToObject(j, "differences");
+		for (size_t i = 0; i < diff->n; i++)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(diff->v[i]));
+	}
+	if (errors->n) {
+		arr = cJSON_AddArrayToObject(j, "errors");
+		for (size_t i = 0; i < errors->n; i++) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "recipe", failed->v[i]);
+			cJSON_AddStringToObject(o, "error", errors->v[i]);
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
+	s = cJSON_Print(j);
+	printf("%s\n", s);
+	free(s);
+	cJSON_Delete(j);
+}
+
 int cmd_lock(int argc, char **argv, perr *e)
 {
-	bool check = false, offline = false, fail_fast = false, all;
+	bool check = false, offline = false, fail_fast = false, json = false, written = false, all;
+	strvec failed = STRVEC_INIT, errors = STRVEC_INIT, locked = STRVEC_INIT;
 	strvec files = STRVEC_INIT, diff = STRVEC_INIT, names = STRVEC_INIT;
 	struct lock lock = { 0 };
 	struct recipe **rs = NULL;
@@ -36,6 +92,8 @@ int cmd_lock(int argc, char **argv, perr *e)
 			offline = true;
 		else if (!strcmp(argv[i], "--fail-fast"))
 			fail_fast = true;
+		else if (!strcmp(argv[i], "--json"))
+			json = true;
 		else if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
@@ -73,6 +131,8 @@ int cmd_lock(int argc, char **argv, perr *e)
 			goto out;
 		/* keep going: the others are locked, this one is reported */
 		cli_report(e->msg);
+		sv_push(&failed, files.v[k]);
+		sv_push(&errors, e->msg);
 		nbadload++;
 	}
 	{
@@ -101,9 +161,12 @@ int cmd_lock(int argc, char **argv, perr *e)
 		if (!lrs[k].name) {
 			/* did not resolve: its entry stays as it is */
 			cli_report(errs[k].msg);
+			sv_push(&failed, rs[k]->name);
+			sv_push(&errors, errs[k].msg);
 			continue;
 		}
 		nok++;
+		sv_push(&locked, rs[k]->name);
 		if (check)
 			lock_diff(lock_find(&lock, rs[k]->name), &lrs[k], &diff);
 		lock_put(&lock, &lrs[k]);
@@ -124,7 +187,7 @@ int cmd_lock(int argc, char **argv, perr *e)
 		}
 	}
 	if (check) {
-		for (size_t k = 0; k < diff.n; k++)
+		for (size_t k = 0; k < diff.n && !json; k++)
 			printf("%s\n", diff.v[k]);
 		if (diff.n)
 			note("%s is out of date (%zu difference%s): run 'pare lock'", lock_path(),
@@ -142,9 +205,12 @@ int cmd_lock(int argc, char **argv, perr *e)
 		break;
 	default:
 		note("wrote %s", lock_path());
+		written = true;
 	}
 	ret = 0;
 failed:
+	if (json)
+		lock_json(check, written, &lock, &locked, &diff, &failed, &errors);
 	if (nbad) {
 		perr_set(e, "lock: %zu of %zu recipe%s failed%s", nbad, files.n,
 			 files.n == 1 ? "" : "s",
@@ -164,5 +230,8 @@ out:
 	sv_clear(&files);
 	sv_clear(&diff);
 	sv_clear(&names);
+	sv_clear(&failed);
+	sv_clear(&errors);
+	sv_clear(&locked);
 	return ret;
 }

@@ -62,6 +62,9 @@ void cli_permute(int argc, char **argv, const char *const *valopts);
 /* Keep going (pare lock/check/update/build without --fail-fast): print one
  * recipe's error message the way main prints the final one ("pare: MSG"), on stderr. */
 void cli_report(const char *msg);
+/* bytes for people, in tables and summaries: "512 B", "3.4 MiB" (IEC, one
+ * decimal); the exact count goes into --json. */
+const char *cli_size(uint64_t bytes, char buf[static 16]);
 
 /* help.c: pare(1) (name NULL) or pare-NAME(1) in roff, and a bash completion
  * script, made from the command table (pare help --man / --bash-completion). */

@@ -11,7 +11,7 @@ static int cmd_version(int argc, char **argv, perr *e);
 static int cmd_help(int argc, char **argv, perr *e);
 
 static const struct command commands[] = {
-	{ "lock", cmd_lock, "[--check] [--offline] [--fail-fast] [RECIPE…]",
+	{ "lock", cmd_lock, "[--check] [--offline] [--fail-fast] [--json] [RECIPE…]",
 	  "resolve recipes against verified indexes and write recipes.lock" },
 	{ "why", cmd_why, "[--arch A] RECIPE PACKAGE",
 	  "show the dependency path that pulls PACKAGE into RECIPE" },
@@ -29,7 +29,7 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "[--json] [--offline] [--fail-fast] [RECIPE…]",
 	  "compare today's indexes with recipes.lock; exit 3 when a rebuild is due" },
 	{ "update", cmd_update,
-	  "[RECIPE…] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline] [--fail-fast]",
+	  "[RECIPE…] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline] [--fail-fast] [--json]",
 	  "re-lock and rebuild only the images whose closure changed" },
 	{ "plan", cmd_plan, "[--json] [--write-lock] [--offline] [RECIPE…]",
 	  "the recipe/arch pairs that need a rebuild, as a CI matrix" },
@@ -42,7 +42,7 @@ static const struct command commands[] = {
 	{ "pull", cmd_pull,
 	  "[--insecure HOST[:PORT]]… [--username U --password-stdin] [--json] HOST[:PORT]/REPO[:TAG|@sha256:…] DIR",
 	  "pull an image with its signatures, attestations and SBOMs into an OCI layout" },
-	{ "cache", cmd_cache, "du | prune [--older-than DAYS] [--dry-run]",
+	{ "cache", cmd_cache, "du [--json] | prune [--older-than DAYS] [--dry-run]",
 	  "show the cache's size by kind, or remove what no recent build or lock used" },
 	{ "version", cmd_version, "", "print pare's version" },
 	{ "help", cmd_help, "[COMMAND] | --man [COMMAND] | --commands | --bash-completion",
@@ -144,6 +144,22 @@ void cli_permute(int argc, char **argv, const char *const *valopts)
 		argv[i++] = ops[k];
 	free(opts);
 	free(ops);
+}
+
+const char *cli_size(uint64_t bytes, char buf[static 16])
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	size_t u = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, 16, "%u B", (unsigned)bytes);
+		return buf;
+	}
+	for (v /= 1024; v >= 1024 && u + 1 < ARRAY_SIZE(units); u++)
+		v /= 1024;
+	snprintf(buf, 16, "%.1f %s", v, units[u]);
+	return buf;
 }
 
 void cli_report(const char *msg)

@@ -685,8 +685,11 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 	if (upd_plan_make(files, o->recipes_dir, o->lock, o->offline, o->fail_fast, &p, e) < 0)
 		goto out;
 	/* keep going: a broken recipe is reported and keeps its entry and image */
-	for (size_t i = 0; i < p.errors.n; i++)
+	for (size_t i = 0; i < p.errors.n; i++) {
 		fprintf(stderr, "pare: %s\n", p.errors.v[i]);
+		if (o->errors)
+			sv_pushf(o->errors, "%s\t%s", p.failed.v[i], p.errors.v[i]);
+	}
 	nfail = p.errors.n;
 	bs = xcalloc(p.n + 1, sizeof(*bs));
 	for (size_t i = 0; i < p.n; i++) {
@@ -731,6 +734,8 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 			/* keep going: no image, and the lock keeps its entry */
 			perr e2;
 			fprintf(stderr, "pare: %s\n", e->msg);
+			if (o->errors)
+				sv_pushf(o->errors, "%s\t%s", bs[i].it->r->name, e->msg);
 			rm_rf(bs[i].staged, &e2);
 			free(bs[i].final), free(bs[i].staged);
 			free(bs[i].old_digest), free(bs[i].new_digest);

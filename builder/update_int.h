@@ -54,6 +54,8 @@ struct update_opts {
 	bool offline;
 	bool print;             /* "NAME OLD -> NEW" per rebuilt image on stdout */
 	bool fail_fast;         /* --fail-fast: stop at the first broken recipe */
+	bool json;              /* update --json (cmd_update.c prints it) */
+	strvec *errors;         /* if set: gets "RECIPE\tMESSAGE" per broken recipe */
 };
 
 /* One pare update run.  rebuilt gets "NAME OLD-DIGEST -> NEW-DIGEST" per
