@@ -6,7 +6,9 @@
 #include "../signer/signer.h"
 #include "../registry/registry.h"
 
+#include <cJSON.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,27 +23,130 @@ struct build_args {
 	int max_layers;
 	int parallel;
 	bool all;
+	bool fail_fast;       /* --fail-fast: stop at the first recipe that fails */
 	const char *sign_key; /* --sign-key */
 	const char *push;     /* --push REF (cmd_push.c does the work) */
 	struct registry_opts reg;
 	const char *source_url; /* --source-url (else git config pare.sourceUrl) */
 	signer_key *key;      /* --sign-key, loaded (password checked) before any build */
 	bool unsigned_ok;     /* --unsigned-ok: may replace a signed output unsigned */
+	cJSON *json;          /* --json: the "images" array, else NULL */
 };
 
 struct finish_sign {
 	signer_key *key;
 	const char *name;
+	uint64_t size;        /* the image's blobs, measured in the staged layout */
+	size_t layers;
 };
 
-/* Sign the staged layout, before it replaces anything (oci_write). */
-static int sign_staged(const char *dir, void *arg, perr *e)
-{
-	const struct finish_sign *f = arg;
+/* ---- what the summary line and --json report ------------------------------- */
 
-	if (signer_sign_layout_key(dir, f->key, f->name, e) < 0)
+static cJSON *blob_json(const char *dir, const char *digest, perr *e)
+{
+	char *p = NULL;
+	strbuf sb = STRBUF_INIT;
+	cJSON *j = NULL;
+
+	if (!str_starts(digest, "sha256:") || strchr(digest + 7, '/')) {
+		perr_set(e, "%s: bad digest '%s'", dir, digest);
+		return NULL;
+	}
+	p = xasprintf("%s/blobs/sha256/%s", dir, digest + 7);
+	if (read_file(p, &sb, 64u << 20, e) == 0 && !(j = cJSON_ParseWithLength(sb.buf, sb.len)))
+		perr_set(e, "%s: not JSON", p);
+	sb_release(&sb);
+	free(p);
+	return j;
+}
+
+/* Add descriptor d's blob (once) and, for an index or a manifest, what it
+ * names: the manifests, the config, the layers (counted once each). */
+static int measure(const char *dir, const cJSON *d, strvec *seen, uint64_t *size,
+		   size_t *layers, bool layer, perr *e)
+{
+	const cJSON *dg = cJSON_GetObjectItemCaseSensitive(d, "digest");
+	const cJSON *sz = cJSON_GetObjectItemCaseSensitive(d, "size");
+	const cJSON *m;
+	cJSON *j;
+	int ret = 0;
+
+	if (!cJSON_IsString(dg) || !cJSON_IsNumber(sz) || sz->valuedouble < 0)
+		return perr_set(e, "%s: a descriptor without digest or size", dir);
+	if (sv_contains(seen, dg->valuestring))
+		return 0;
+	sv_push(seen, dg->valuestring);
+	*size += (uint64_t)sz->valuedouble;
+	if (layer) {
+		(*layers)++;
+		return 0;
+	}
+	if (!(j = blob_json(dir, dg->valuestring, e)))
+		return -1;
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(j, "manifests"))
+		if (ret == 0)
+			ret = measure(dir, m, seen, size, layers, false, e);
+	m = cJSON_GetObjectItemCaseSensitive(j, "config");
+	if (ret == 0 && m) {
+		/* a config is a blob, counted, not followed */
+		const cJSON *cd = cJSON_GetObjectItemCaseSensitive(m, "digest");
+		const cJSON *cs = cJSON_GetObjectItemCaseSensitive(m, "size");
+		if (cJSON_IsString(cd) && cJSON_IsNumber(cs) && !sv_contains(seen, cd->valuestring)) {
+			sv_push(seen, cd->valuestring);
+			*size += (uint64_t)cs->valuedouble;
+		}
+	}
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(j, "layers"))
+		if (ret == 0)
+			ret = measure(dir, m, seen, size, layers, true, e);
+	cJSON_Delete(j);
+	return ret;
+}
+
+/* The image a layout holds (index.json's entry with a ref name that is not
+ * a signature tag): the bytes of its distinct blobs and its distinct layers. */
+static int layout_measure(const char *dir, uint64_t *size, size_t *layers, perr *e)
+{
+	char *p = path_join(dir, "index.json");
+	strbuf sb = STRBUF_INIT;
+	strvec seen = STRVEC_INIT;
+	cJSON *j = NULL, *m;
+	int ret = -1;
+
+	*size = 0, *layers = 0;
+	if (read_file(p, &sb, 64u << 20, e) < 0)
+		goto out;
+	if (!(j = cJSON_ParseWithLength(sb.buf, sb.len))) {
+		perr_set(e, "%s: not JSON", p);
+		goto out;
+	}
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(j, "manifests")) {
+		cJSON *ref = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(m, "annotations"),
+			"org.opencontainers.image.ref.name");
+		if (cJSON_IsString(ref) && !str_starts(ref->valuestring, "sha256-")) {
+			ret = measure(dir, m, &seen, size, layers, false, e);
+			goto out;
+		}
+	}
+	perr_set(e, "%s: no image in index.json", p);
+out:
+	cJSON_Delete(j);
+	sb_release(&sb);
+	sv_clear(&seen);
+	free(p);
+	return ret;
+}
+
+/* Sign the staged layout (with a key), before it replaces anything
+ * (oci_write), and measure the image it holds for the summary. */
+static int finish_staged(const char *dir, void *arg, perr *e)
+{
+	struct finish_sign *f = arg;
+
+	if (f->key && signer_sign_layout_key(dir, f->key, f->name, e) < 0)
 		return perr_prefix(e, "signing");
-	return 0;
+	return layout_measure(dir, &f->size, &f->layers, e);
 }
 
 static int build_one(const char *arg, const struct lock *l, const struct build_args *a,
@@ -52,7 +157,8 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	struct lock_recipe *lr;
 	struct build_opts o = { 0 };
 	struct build_result res = { 0 };
-	struct finish_sign fs = { a->key, NULL };
+	struct finish_sign fs = { a->key, NULL, 0, 0 };
+	char hs[16];
 	unsigned flags = (a->key ? OUT_SIGNED : 0) | (a->unsigned_ok ? OUT_UNSIGNED_OK : 0);
 	int ret = -1;
 
@@ -111,11 +217,9 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	o.out_flags = a->unsigned_ok ? OUT_UNSIGNED_OK : 0;
 	/* signed in the staging directory: only a complete, signed layout
 	 * (and tar) replaces the previous one */
-	if (a->key) {
-		fs.name = r->name;
-		o.finish = sign_staged;
-		o.finish_arg = &fs;
-	}
+	fs.name = r->name;
+	o.finish = finish_staged;
+	o.finish_arg = &fs;
 	if (builder_build(r, lr, &o, &res, e) < 0) {
 		perr_prefix(e, "recipe %s", r->name);
 		goto out;
@@ -125,10 +229,36 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 			    r->name, outdir, a->key ? " and signed" : "", outdir, a->push);
 		goto out;
 	}
-	if (many)
+	/* the summary line: where, what, how big */
+	note("%s: %s, %s, %zu layer%s", outdir ? outdir : o.tarfile, res.index_digest,
+	     cli_size(fs.size, hs), fs.layers, fs.layers == 1 ? "" : "s");
+	if (a->json) {
+		cJSON *im = cJSON_CreateObject(), *archs;
+		cJSON_AddStringToObject(im, "recipe", r->name);
+		if (outdir)
+			cJSON_AddStringToObject(im, "path", outdir);
+		else
+			cJSON_AddNullToObject(im, "path");
+		if (o.tarfile)
+			cJSON_AddStringToObject(im, "tar", o.tarfile);
+		else
+			cJSON_AddNullToObject(im, "tar");
+		cJSON_AddStringToObject(im, "digest", res.index_digest);
+		cJSON_AddNumberToObject(im, "size", (double)fs.size);
+		cJSON_AddNumberToObject(im, "layers", (double)fs.layers);
+		archs = cJSON_AddArrayToObject(im, "archs");
+		for (size_t i = 0; i < res.narchs; i++) {
+			cJSON *ar = cJSON_CreateObject();
+			cJSON_AddStringToObject(ar, "arch", res.archs[i].arch);
+			cJSON_AddStringToObject(ar, "digest", res.archs[i].manifest_digest);
+			cJSON_AddItemToArray(archs, ar);
+		}
+		cJSON_AddItemToArray(a->json, im);
+	} else if (many) {
 		printf("%s %s\n", r->name, res.index_digest);
-	else
+	} else {
 		printf("%s\n", res.index_digest);
+	}
 	ret = 0;
 out:
 	build_result_free(&res);
@@ -162,6 +292,8 @@ int cmd_build(int argc, char **argv, perr *e)
 		{ "username", required_argument, NULL, 'U' },
 		{ "password-stdin", no_argument, NULL, 'S' },
 		{ "source-url", required_argument, NULL, 'u' },
+		{ "fail-fast", no_argument, NULL, 'F' },
+		{ "json", no_argument, NULL, 'J' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct build_args a = { 0 };
@@ -170,7 +302,9 @@ int cmd_build(int argc, char **argv, perr *e)
 	strvec insecure = STRVEC_INIT;
 	const char *user = NULL;
 	char *pass = NULL, *plat_arch = NULL;
-	bool lock_loaded = false, pw_stdin = false;
+	bool lock_loaded = false, pw_stdin = false, json = false;
+	cJSON *doc = NULL, *errs = NULL;
+	size_t nfail = 0;
 	int ret = -1, c;
 	char *end;
 
@@ -193,6 +327,8 @@ int cmd_build(int argc, char **argv, perr *e)
 		case 'U': user = optarg; break;
 		case 'S': pw_stdin = true; break;
 		case 'u': a.source_url = optarg; break;
+		case 'F': a.fail_fast = true; break;
+		case 'J': json = true; break;
 		case 'c':
 			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd")) {
 				perr_set(e, "build: --compression must be gzip or zstd, not '%s'", optarg);
@@ -294,10 +430,39 @@ int cmd_build(int argc, char **argv, perr *e)
 		perr_prefix(e, "build: --sign-key");
 		goto out;
 	}
-	for (size_t i = 0; i < recipes.n; i++)
-		if (build_one(recipes.v[i], &l, &a, a.all || recipes.n > 1, e) < 0)
-			goto out;
+	if (json) {
+		doc = cJSON_CreateObject();
+		a.json = cJSON_AddArrayToObject(doc, "images");
+	}
+	/* keep going (make -k): a recipe that fails is reported and the others
+	 * are built, each image swapped in only when complete; exit 2 at the end */
+	for (size_t i = 0; i < recipes.n; i++) {
+		if (build_one(recipes.v[i], &l, &a, a.all || recipes.n > 1, e) == 0)
+			continue;
+		if (json) {
+			cJSON *er = cJSON_CreateObject();
+			if (!errs)
+				errs = cJSON_AddArrayToObject(doc, "errors");
+			cJSON_AddStringToObject(er, "recipe", recipes.v[i]);
+			cJSON_AddStringToObject(er, "error", e->msg);
+			cJSON_AddItemToArray(errs, er);
+		}
+		if (a.fail_fast || recipes.n == 1)
+			goto done;
+		cli_report(e->msg);
+		nfail++;
+	}
+	if (nfail) {
+		perr_set(e, "build: %zu of %zu recipes failed", nfail, recipes.n);
+		goto done;
+	}
 	ret = 0;
+done:
+	if (doc) {
+		char *s = cJSON_Print(doc);
+		printf("%s\n", s);
+		free(s);
+	}
 out:
 	if (lock_loaded)
 		lock_free(&l);
@@ -306,6 +471,7 @@ out:
 	sv_clear(&insecure);
 	signer_key_free(a.key);
 	free(plat_arch);
+	cJSON_Delete(doc);
 	if (pass)
 		explicit_bzero(pass, strlen(pass)), free(pass);
 	return ret;

@@ -17,6 +17,7 @@
  */
 #include "commands.h"
 
+#include <cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CACHE_USAGE "pare cache du | pare cache prune [--older-than DAYS] [--dry-run]"
+#define CACHE_USAGE "pare cache du [--json] | pare cache prune [--older-than DAYS] [--dry-run]"
 #define GRACE_SECONDS 3600
 
 /* The kinds: a directory below the cache whose entries are files (or, for
@@ -313,17 +314,50 @@ out:
 	return ret;
 }
 
+/* One line per kind and the total: the exact bytes, then for people (the
+ * fourth field stays the byte count scripts read). */
 static void print_tallies(const char *what, const struct tally *t)
 {
 	struct tally total = { 0, 0 };
+	char hs[16];
 
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
-		printf("%s%-8s %8zu entries %14" PRIu64 " bytes\n", what, kinds[k].name, t[k].n,
-		       t[k].bytes);
+		printf("%s%-8s %8zu entries %14" PRIu64 " bytes %11s\n", what, kinds[k].name,
+		       t[k].n, t[k].bytes, cli_size(t[k].bytes, hs));
 		total.n += t[k].n;
 		total.bytes += t[k].bytes;
 	}
-	printf("%s%-8s %8zu entries %14" PRIu64 " bytes\n", what, "total", total.n, total.bytes);
+	printf("%s%-8s %8zu entries %14" PRIu64 " bytes %11s\n", what, "total", total.n,
+	       total.bytes, cli_size(total.bytes, hs));
+}
+
+/* du --json: {"cache_dir", "kinds": [{"kind", "path", "entries", "bytes"}],
+ * "total": {"entries", "bytes"}}, kinds in the table's order. */
+static void print_tallies_json(const char *dir, const struct tally *t)
+{
+	cJSON *j = cJSON_CreateObject(), *arr, *tot;
+	struct tally total = { 0, 0 };
+	char *s;
+
+	cJSON_AddStringToObject(j, "cache_dir", dir);
+	arr = cJSON_AddArrayToObject(j, "kinds");
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "kind", kinds[k].name);
+		cJSON_AddStringToObject(o, "path", kinds[k].dir);
+		cJSON_AddNumberToObject(o, "entries", (double)t[k].n);
+		cJSON_AddNumberToObject(o, "bytes", (double)t[k].bytes);
+		cJSON_AddItemToArray(arr, o);
+		total.n += t[k].n;
+		total.bytes += t[k].bytes;
+	}
+	tot = cJSON_AddObjectToObject(j, "total");
+	cJSON_AddNumberToObject(tot, "entries", (double)total.n);
+	cJSON_AddNumberToObject(tot, "bytes", (double)total.bytes);
+	s = cJSON_Print(j);
+	printf("%s\n", s);
+	free(s);
+	cJSON_Delete(j);
 }
 
 /* What SIGKILLed pulls left beside their output: each pulls/PID record of a
@@ -412,6 +446,7 @@ int cmd_cache(int argc, char **argv, perr *e)
 	char *real = NULL;
 	struct stat st;
 	int lockfd = -1, ret = -1;
+	bool json = false;
 
 	/* prune's options may come before the subcommand: move it first */
 	for (int i = 1; i < argc; i++) {
@@ -443,9 +478,15 @@ int cmd_cache(int argc, char **argv, perr *e)
 						argv[i]);
 		}
 	} else if (!strcmp(argv[1], "du")) {
-		if (argc > 2)
-			return perr_set(e, "cache du: unexpected argument '%s' (usage: " CACHE_USAGE ")",
-					argv[2]);
+		for (int i = 2; i < argc; i++) {
+			if (!strcmp(argv[i], "--json"))
+				json = true;
+			else if (argv[i][0] == '-')
+				return perr_set(e, "cache: unknown option '%s' (see 'pare help cache')", argv[i]);
+			else
+				return perr_set(e, "cache du: unexpected argument '%s' (usage: " CACHE_USAGE ")",
+						argv[i]);
+		}
 	} else if (!strcmp(argv[1], "--dry-run") || !strcmp(argv[1], "--older-than")) {
 		return perr_set(e, "cache: missing subcommand (usage: " CACHE_USAGE ")");
 	} else if (argv[1][0] == '-') {
@@ -491,7 +532,9 @@ int cmd_cache(int argc, char **argv, perr *e)
 			goto out;
 	if (x.prune && prune_pulls(&x, e) < 0)
 		goto out;
-	if (!x.prune)
+	if (!x.prune && json)
+		print_tallies_json(real, x.seen);
+	else if (!x.prune)
 		print_tallies("", x.seen);
 	else
 		print_tallies(x.dry_run ? "would remove " : "removed ", x.gone);

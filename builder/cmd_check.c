@@ -1,10 +1,12 @@
 /*
- * cmd_check.c - pare check [--offline] [--json] [RECIPE…]
+ * cmd_check.c - pare check [--offline] [--json] [--fail-fast] [RECIPE…]
  *
  * Today's verified indexes against recipes.lock: every package added,
  * removed or changed, per recipe and arch.  Writes nothing.  Exit 0 when
  * nothing changed, PARE_EXIT_CHANGED (3) when something did, 2 on error
- * (an index rollback included).
+ * (an index rollback included).  A recipe that does not load or resolve is
+ * reported and the others are compared; errors win: exit 2, and the report
+ * lists the changes of the others as well (docs/update.md).
  */
 #include "commands.h"
 #include "update_int.h"
@@ -28,8 +30,10 @@ static void add_str(cJSON *o, const char *k, const char *v)
 }
 
 /* {"changed": bool, "recipes": [{"recipe", "changed", "changes": [{"kind",
- * "arch", "package", "old_version", "new_version"}]}]}: keys in this order,
- * recipes sorted by name, changes in lock_diff order. */
+ * "arch", "package", "old_version", "new_version"}]}], "errors": [{"recipe",
+ * "error"}]}: keys in this order, recipes sorted by name, changes in
+ * lock_diff order; "errors" (recipes that did not load or resolve, in
+ * recipe file order) only when there are some. */
 static char *check_json(const struct upd_plan *p)
 {
 	cJSON *j = cJSON_CreateObject(), *arr;
@@ -75,6 +79,15 @@ static char *check_json(const struct upd_plan *p)
 		}
 		cJSON_AddItemToArray(arr, r);
 	}
+	if (p->failed.n) {
+		arr = cJSON_AddArrayToObject(j, "errors");
+		for (size_t i = 0; i < p->failed.n; i++) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "recipe", p->failed.v[i]);
+			cJSON_AddStringToObject(o, "error", p->errors.v[i]);
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
 	s = cJSON_Print(j);
 	cJSON_Delete(j);
 	sv_clear(&names);
@@ -83,7 +96,7 @@ static char *check_json(const struct upd_plan *p)
 
 int cmd_check(int argc, char **argv, perr *e)
 {
-	bool json = false, offline = false;
+	bool json = false, offline = false, fail_fast = false;
 	struct upd_plan p = { 0 };
 	strvec files = STRVEC_INIT;
 	int i, ret = -1;
@@ -94,6 +107,8 @@ int cmd_check(int argc, char **argv, perr *e)
 			json = true;
 		else if (!strcmp(argv[i], "--offline"))
 			offline = true;
+		else if (!strcmp(argv[i], "--fail-fast"))
+			fail_fast = true;
 		else if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
@@ -106,8 +121,10 @@ int cmd_check(int argc, char **argv, perr *e)
 		perr_set(e, "%s does not exist: run 'pare lock' first", lock_path());
 		goto out;
 	}
-	if (upd_plan_make(&files, recipes_dir(), lock_path(), offline, &p, e) < 0)
+	if (upd_plan_make(&files, recipes_dir(), lock_path(), offline, fail_fast, &p, e) < 0)
 		goto out;
+	for (size_t k = 0; k < p.errors.n; k++)
+		cli_report(p.errors.v[k]);
 	if (json) {
 		char *s = check_json(&p);
 		printf("%s\n", s);
@@ -124,9 +141,15 @@ int cmd_check(int argc, char **argv, perr *e)
 	}
 	if (upd_plan_changed(&p))
 		note("a rebuild is due: run 'pare update'");
-	else
+	else if (!p.failed.n)
 		note("up to date");
 	ret = upd_plan_changed(&p) ? PARE_EXIT_CHANGED : 0;
+	/* errors win over "a rebuild is due": exit 2, the changes listed above */
+	if (p.failed.n) {
+		perr_set(e, "check: %zu of %zu recipe%s failed", p.failed.n, p.nrecipes,
+			 p.nrecipes == 1 ? "" : "s");
+		ret = -1;
+	}
 out:
 	upd_plan_free(&p);
 	sv_clear(&files);

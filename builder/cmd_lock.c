@@ -1,16 +1,20 @@
 /*
- * cmd_lock.c - pare lock [--check] [--offline] [RECIPE…]
+ * cmd_lock.c - pare lock [--check] [--offline] [--fail-fast] [RECIPE…]
  *
  * Resolves recipes against verified indexes and writes recipes.lock.
- * Nothing is written unless every named recipe resolved: a lock is either
- * wholly updated or untouched.  With no RECIPE, all recipes are locked and
- * entries of recipes that no longer exist are dropped; with some, the
- * other entries are kept as they are.
+ * A recipe that does not load or resolve is reported (one "pare: " line
+ * each) and keeps its entry as it is; the others are written, and the exit
+ * status is 2 (docs/lock.md).  --fail-fast: nothing is written unless every
+ * named recipe resolved.  With no RECIPE, all recipes are locked and
+ * entries of recipes that no longer exist are dropped (none while a recipe
+ * file does not load: its name is unknown); with some, the other entries
+ * are kept as they are.
  */
 #include "commands.h"
 #include "builder_int.h"
 #include "../resolver/resolver.h"
 
+#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,14 +84,70 @@ static int refuse_forbidden(const struct recipe *r, const struct lock_recipe *lr
 	return -1;
 }
 
+/* --json: {"lock", "written", "recipes": [{"recipe", "archs": [{"arch",
+ * "packages", "size"}]}], "differences": [...] (--check only), "errors":
+ * [{"recipe", "error"}] (only when some recipe failed)}; recipes in the
+ * order locked, "size" the bytes of the archs' .debs. */
+static void lock_json(bool check, bool written, const struct lock *lock, const strvec *locked,
+		      const strvec *diff, const strvec *failed, const strvec *errors)
+{
+	cJSON *j = cJSON_CreateObject(), *arr;
+	char *s;
+
+	cJSON_AddStringToObject(j, "lock", lock_path());
+	cJSON_AddBoolToObject(j, "written", written);
+	arr = cJSON_AddArrayToObject(j, "recipes");
+	for (size_t i = 0; i < locked->n; i++) {
+		const struct lock_recipe *lr = lock_find(lock, locked->v[i]);
+		cJSON *r, *archs;
+		if (!lr)
+			continue;
+		r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "recipe", lr->name);
+		archs = cJSON_AddArrayToObject(r, "archs");
+		for (size_t a = 0; a < lr->narchs; a++) {
+			const struct lock_arch *la = &lr->archs[a];
+			cJSON *o = cJSON_CreateObject();
+			uint64_t total = 0;
+			for (size_t k = 0; k < la->npkgs; k++)
+				total += la->pkgs[k].size;
+			cJSON_AddStringToObject(o, "arch", la->arch);
+			cJSON_AddNumberToObject(o, "packages", (double)la->npkgs);
+			cJSON_AddNumberToObject(o, "size", (double)total);
+			cJSON_AddItemToArray(archs, o);
+		}
+		cJSON_AddItemToArray(arr, r);
+	}
+	if (check) {
+		arr = cJSON_AddArrayToObject(j, "differences");
+		for (size_t i = 0; i < diff->n; i++)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(diff->v[i]));
+	}
+	if (errors->n) {
+		arr = cJSON_AddArrayToObject(j, "errors");
+		for (size_t i = 0; i < errors->n; i++) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "recipe", failed->v[i]);
+			cJSON_AddStringToObject(o, "error", errors->v[i]);
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
+	s = cJSON_Print(j);
+	printf("%s\n", s);
+	free(s);
+	cJSON_Delete(j);
+}
+
 int cmd_lock(int argc, char **argv, perr *e)
 {
-	bool check = false, offline = false, all;
+	bool check = false, offline = false, fail_fast = false, json = false, written = false, all;
+	strvec failed = STRVEC_INIT, errors = STRVEC_INIT, locked = STRVEC_INIT;
 	strvec files = STRVEC_INIT, diff = STRVEC_INIT, names = STRVEC_INIT;
 	struct lock lock = { 0 };
 	struct recipe **rs = NULL;
 	struct lock_recipe *lrs = NULL;
-	size_t nrs = 0, nlrs = 0;
+	size_t nrs = 0, nlrs = 0, nbad = 0, nbadload = 0, nok = 0;
+	perr *errs = NULL;
 	int i, ret = -1, lfd = -1;
 
 	cli_permute(argc, argv, NULL);
@@ -96,6 +156,10 @@ int cmd_lock(int argc, char **argv, perr *e)
 			check = true;
 		else if (!strcmp(argv[i], "--offline"))
 			offline = true;
+		else if (!strcmp(argv[i], "--fail-fast"))
+			fail_fast = true;
+		else if (!strcmp(argv[i], "--json"))
+			json = true;
 		else if (!strcmp(argv[i], "--")) {
 			i++;
 			break;
@@ -116,22 +180,48 @@ int cmd_lock(int argc, char **argv, perr *e)
 	}
 	if (lock_read(lock_path(), &lock, true, e) < 0)
 		goto out;
+	/* one recipe: its error is the error (one line, as always) */
+	if (files.n == 1)
+		fail_fast = true;
 
 	/* all recipes in one go: each index is loaded once (resolver_lock_many) */
 	rs = xcalloc(files.n, sizeof(*rs));
 	lrs = xcalloc(files.n, sizeof(*lrs));
-	for (size_t k = 0; k < files.n; k++)
-		if (!(rs[nrs++] = recipe_load(files.v[k], e)))
+	errs = xcalloc(files.n, sizeof(*errs));
+	for (size_t k = 0; k < files.n; k++) {
+		if ((rs[nrs] = recipe_load(files.v[k], e))) {
+			nrs++;
+			continue;
+		}
+		if (fail_fast)
 			goto out;
+		/* keep going: the others are locked, this one is reported */
+		cli_report(e->msg);
+		sv_push(&failed, files.v[k]);
+		sv_push(&errors, e->msg);
+		nbadload++;
+	}
 	{
 		struct resolve_opts o = { offline, &lock };
-		if (resolver_lock_many(rs, nrs, &o, lrs, e) < 0)
+		int n = resolver_lock_each(rs, nrs, &o, lrs, fail_fast ? NULL : errs, e);
+		if (n < 0)
 			goto out;
 		nlrs = nrs;
+		nbad = nbadload + (size_t)n;
 	}
-	for (size_t k = 0; k < nrs; k++)
-		if (refuse_forbidden(rs[k], &lrs[k], e) < 0)
+	/* a closure with a shell or package manager the recipe does not allow
+	 * fails that recipe, like one that does not resolve */
+	for (size_t k = 0; k < nrs; k++) {
+		if (!lrs[k].name || refuse_forbidden(rs[k], &lrs[k], &errs[k]) == 0)
+			continue;
+		if (fail_fast) {
+			*e = errs[k];
 			goto out;
+		}
+		lock_recipe_free(&lrs[k]);
+		memset(&lrs[k], 0, sizeof(lrs[k]));
+		nbad++;
+	}
 	debug("release fetch+verify %.1f ms, index load %.1f ms, solve %.1f ms, %u from the resolution cache",
 	      resolver_last_timing.release_ms, resolver_last_timing.load_ms,
 	      resolver_last_timing.solve_ms, resolver_last_timing.cached);
@@ -147,11 +237,20 @@ int cmd_lock(int argc, char **argv, perr *e)
 	}
 	for (size_t k = 0; k < nrs; k++) {
 		sv_push(&names, rs[k]->name);
+		if (!lrs[k].name) {
+			/* did not resolve: its entry stays as it is */
+			cli_report(errs[k].msg);
+			sv_push(&failed, rs[k]->name);
+			sv_push(&errors, errs[k].msg);
+			continue;
+		}
+		nok++;
+		sv_push(&locked, rs[k]->name);
 		if (check)
 			lock_diff(lock_find(&lock, rs[k]->name), &lrs[k], &diff);
 		lock_put(&lock, &lrs[k]);
 	}
-	if (all) {
+	if (all && !nbadload) {
 		/* entries of recipes that are gone */
 		for (size_t k = 0; k < lock.nrecipes;) {
 			if (sv_contains(&names, lock.recipes[k].name)) {
@@ -167,14 +266,16 @@ int cmd_lock(int argc, char **argv, perr *e)
 		}
 	}
 	if (check) {
-		for (size_t k = 0; k < diff.n; k++)
+		for (size_t k = 0; k < diff.n && !json; k++)
 			printf("%s\n", diff.v[k]);
 		if (diff.n)
 			note("%s is out of date (%zu difference%s): run 'pare lock'", lock_path(),
 			     diff.n, diff.n == 1 ? "" : "s");
 		ret = diff.n ? 1 : 0;
-		goto out;
+		goto failed;
 	}
+	if (!nok)
+		goto failed;
 	switch (lock_write(lock_path(), &lock, e)) {
 	case -1:
 		goto out;
@@ -183,8 +284,18 @@ int cmd_lock(int argc, char **argv, perr *e)
 		break;
 	default:
 		note("wrote %s", lock_path());
+		written = true;
 	}
 	ret = 0;
+failed:
+	if (json)
+		lock_json(check, written, &lock, &locked, &diff, &failed, &errors);
+	if (nbad) {
+		perr_set(e, "lock: %zu of %zu recipe%s failed%s", nbad, files.n,
+			 files.n == 1 ? "" : "s",
+			 nok && !check ? " (the others are locked)" : "");
+		ret = -1;
+	}
 out:
 	lock_release(lfd);
 	for (size_t k = 0; k < nrs; k++)
@@ -193,9 +304,13 @@ out:
 		lock_recipe_free(&lrs[k]);
 	free(rs);
 	free(lrs);
+	free(errs);
 	lock_free(&lock);
 	sv_clear(&files);
 	sv_clear(&diff);
 	sv_clear(&names);
+	sv_clear(&failed);
+	sv_clear(&errors);
+	sv_clear(&locked);
 	return ret;
 }

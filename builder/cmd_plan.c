@@ -51,7 +51,7 @@ int cmd_plan(int argc, char **argv, perr *e)
 			return perr_set(e, "plan: unknown option '%s' (see 'pare help plan')", argv[i]);
 	}
 	update_files(argv + i, argc - i, &files);
-	if (upd_plan_make(&files, recipes_dir(), lock_path(), offline, &p, e) < 0)
+	if (upd_plan_make(&files, recipes_dir(), lock_path(), offline, true, &p, e) < 0)
 		goto out;
 	j = cJSON_CreateObject();
 	inc = cJSON_AddArrayToObject(j, "include");

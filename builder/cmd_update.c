@@ -1,6 +1,7 @@
 /*
  * cmd_update.c - pare update [RECIPE…] [--outroot DIR] [--sign-key KEY | --unsigned-ok]
  *                [--commit [--author "Name <email>"]] [--source-url URL] [--offline]
+ *                [--fail-fast]
  *
  * Re-lock, rebuild only what changed into OUTROOT/RECIPE, sign, write
  * recipes.lock, and with --commit record it all in git (update.c).
@@ -9,7 +10,10 @@
 #include "commands.h"
 #include "update_int.h"
 
+#include <cJSON.h>
 #include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int update_parse(int argc, char **argv, struct update_opts *o, const struct option *extra,
@@ -24,6 +28,8 @@ int update_parse(int argc, char **argv, struct update_opts *o, const struct opti
 		{ "author", required_argument, NULL, 'a' },
 		{ "source-url", required_argument, NULL, 'U' },
 		{ "offline", no_argument, NULL, 'O' },
+		{ "fail-fast", no_argument, NULL, 'F' },
+		{ "json", no_argument, NULL, 'J' },
 	};
 	struct option opts[ARRAY_SIZE(base) + 8];
 	size_t n = 0;
@@ -48,6 +54,8 @@ int update_parse(int argc, char **argv, struct update_opts *o, const struct opti
 		case 'a': o->author = optarg; break;
 		case 'U': o->source_url = optarg; break;
 		case 'O': o->offline = true; break;
+		case 'F': o->fail_fast = true; break;
+		case 'J': o->json = true; break;
 		default:
 			if (c != '?' && c != ':' && extra_fn) {
 				if (extra_fn(c, optarg, ctx, e) < 0)
@@ -63,6 +71,8 @@ int update_parse(int argc, char **argv, struct update_opts *o, const struct opti
 	}
 	if (o->author && !o->commit)
 		return perr_set(e, "%s: --author goes with --commit", argv[0]);
+	if (o->json && strcmp(argv[0], "update"))
+		return perr_set(e, "%s: unknown option '--json' (see 'pare help %s')", argv[0], argv[0]);
 	return optind;
 }
 
@@ -72,18 +82,74 @@ void update_files(char **args, int nargs, strvec *files)
 		sv_push_nodup(files, recipe_path_for(args[i]));
 }
 
+/* --json: {"outroot", "rebuilt": [{"recipe", "path", "old_digest" (null when
+ * there was none), "digest"}], "errors": [{"recipe", "error"}]} (errors only
+ * when some recipe failed), rebuilt in recipe order. */
+static void update_json(const char *outroot, const strvec *rebuilt, const strvec *errors)
+{
+	cJSON *j = cJSON_CreateObject(), *arr;
+	char *s;
+
+	cJSON_AddStringToObject(j, "outroot", outroot);
+	arr = cJSON_AddArrayToObject(j, "rebuilt");
+	for (size_t i = 0; i < rebuilt->n; i++) {
+		/* "NAME OLD -> NEW" (update_run) */
+		strvec f = STRVEC_INIT;
+		cJSON *o = cJSON_CreateObject();
+		char *path;
+
+		sv_split(&f, rebuilt->v[i], " ");
+		if (f.n != 4) {
+			sv_clear(&f);
+			cJSON_Delete(o);
+			continue;
+		}
+		path = xasprintf("%s/%s", outroot, f.v[0]);
+		cJSON_AddStringToObject(o, "recipe", f.v[0]);
+		cJSON_AddStringToObject(o, "path", path);
+		if (!strcmp(f.v[1], "(none)"))
+			cJSON_AddNullToObject(o, "old_digest");
+		else
+			cJSON_AddStringToObject(o, "old_digest", f.v[1]);
+		cJSON_AddStringToObject(o, "digest", f.v[3]);
+		cJSON_AddItemToArray(arr, o);
+		free(path);
+		sv_clear(&f);
+	}
+	if (errors->n) {
+		arr = cJSON_AddArrayToObject(j, "errors");
+		for (size_t i = 0; i < errors->n; i++) {
+			cJSON *o = cJSON_CreateObject();
+			char *tab = strchr(errors->v[i], '\t');
+			*tab = '\0';
+			cJSON_AddStringToObject(o, "recipe", errors->v[i]);
+			cJSON_AddStringToObject(o, "error", tab + 1);
+			*tab = '\t';
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
+	s = cJSON_Print(j);
+	printf("%s\n", s);
+	free(s);
+	cJSON_Delete(j);
+}
+
 int cmd_update(int argc, char **argv, perr *e)
 {
 	struct update_opts o = { 0 };
-	strvec rebuilt = STRVEC_INIT, files = STRVEC_INIT;
+	strvec rebuilt = STRVEC_INIT, files = STRVEC_INIT, errors = STRVEC_INIT;
 	int i, ret;
 
 	if ((i = update_parse(argc, argv, &o, NULL, NULL, NULL, e)) < 0)
 		return -1;
-	o.print = true;
+	o.print = !o.json;
+	o.errors = &errors;
 	update_files(argv + i, argc - i, &files);
 	ret = update_run(&files, &o, &rebuilt, e);
+	if (o.json)
+		update_json(o.outroot ? o.outroot : "out", &rebuilt, &errors);
 	sv_clear(&rebuilt);
 	sv_clear(&files);
+	sv_clear(&errors);
 	return ret < 0 ? -1 : 0;
 }

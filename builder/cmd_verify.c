@@ -1,5 +1,6 @@
 /* cmd_verify.c - pare verify: check a signed layout or oci-archive offline,
- * one line per check (or JSON), stopping at the first failure. */
+ * one line per check (or JSON), stopping at the first failure; then a summary
+ * line "N checks passed" (", 1 failed": the error line names it). */
 #include "commands.h"
 #include "builder.h"
 #include "../signer/signer.h"
@@ -9,10 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct verify_out {
+	cJSON *arr;    /* --json: the "checks" array */
+	size_t passed;
+};
+
 static void print_check(const struct signer_check *c, void *ctx)
 {
-	cJSON *arr = ctx, *o;
+	struct verify_out *v = ctx;
+	cJSON *arr = v->arr, *o;
 
+	v->passed++;
 	if (!arr) {
 		printf("ok   %-11s %-8s %s%s%s\n", c->what, c->arch, c->digest,
 		       c->detail[0] ? " " : "", c->detail);
@@ -31,7 +39,8 @@ int cmd_verify(int argc, char **argv, perr *e)
 	const char *key = NULL, *dir = NULL, *arch = NULL;
 	struct oci_input in;
 	bool json = false, dd = false;
-	cJSON *doc = NULL, *arr = NULL;
+	cJSON *doc = NULL;
+	struct verify_out v = { NULL, 0 };
 	char *text;
 	int ret;
 
@@ -57,20 +66,24 @@ int cmd_verify(int argc, char **argv, perr *e)
 		return -1;
 	if (json) {
 		doc = cJSON_CreateObject();
-		arr = cJSON_CreateArray();
+		v.arr = cJSON_CreateArray();
 	}
-	ret = signer_verify_layout(in.dir, key, arch, print_check, arr, e);
+	ret = signer_verify_layout(in.dir, key, arch, print_check, &v, e);
 	if (ret < 0)
 		oci_input_error(&in, e);
 	if (json) {
 		cJSON_AddBoolToObject(doc, "ok", ret == 0);
 		if (ret < 0)
 			cJSON_AddStringToObject(doc, "error", e->msg);
-		cJSON_AddItemToObject(doc, "checks", arr);
+		cJSON_AddNumberToObject(doc, "passed", (double)v.passed);
+		cJSON_AddItemToObject(doc, "checks", v.arr);
 		text = cJSON_Print(doc);
 		printf("%s\n", text);
 		free(text);
 		cJSON_Delete(doc);
+	} else {
+		printf("%zu check%s passed%s\n", v.passed, v.passed == 1 ? "" : "s",
+		       ret < 0 ? ", 1 failed" : "");
 	}
 	oci_input_close(&in);
 	return ret;

@@ -61,6 +61,13 @@ char *recipe_path_for(const char *arg);
  * as their value; everything after "--" is an operand. */
 void cli_permute(int argc, char **argv, const char *const *valopts);
 
+/* Keep going (pare lock/check/update/build without --fail-fast): print one
+ * recipe's error message the way main prints the final one ("pare: MSG"), on stderr. */
+void cli_report(const char *msg);
+/* bytes for people, in tables and summaries: "512 B", "3.4 MiB" (IEC, one
+ * decimal); the exact count goes into --json. */
+const char *cli_size(uint64_t bytes, char buf[static 16]);
+
 /* help.c: pare(1) (name NULL) or pare-NAME(1) in roff, and a bash completion
  * script, made from the command table (pare help --man / --bash-completion). */
 int help_man(FILE *f, const struct command *cmds, size_t n, const char *name, perr *e);

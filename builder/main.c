@@ -11,12 +11,12 @@ static int cmd_version(int argc, char **argv, perr *e);
 static int cmd_help(int argc, char **argv, perr *e);
 
 static const struct command commands[] = {
-	{ "lock", cmd_lock, "[--check] [--offline] [RECIPE…]",
+	{ "lock", cmd_lock, "[--check] [--offline] [--fail-fast] [--json] [RECIPE…]",
 	  "resolve recipes against verified indexes and write recipes.lock" },
 	{ "why", cmd_why, "[--arch A] RECIPE PACKAGE",
 	  "show the dependency path that pulls PACKAGE into RECIPE" },
 	{ "build", cmd_build,
-	  "RECIPE [-o|--output DIR] | RECIPE… | --all [--outroot DIR] [--tar FILE] [--arch A,… | --platform linux/ARCH] [--tag T] [--compression gzip|zstd] [--max-layers N] [-j|--jobs N] [--sign-key KEY | --unsigned-ok] [--source-url URL] [--push REF [--insecure HOST] [--username U --password-stdin]] [--quiet]",
+	  "RECIPE [-o|--output DIR] | RECIPE… | --all [--outroot DIR] [--tar FILE] [--arch A,… | --platform linux/ARCH] [--tag T] [--compression gzip|zstd] [--max-layers N] [-j|--jobs N] [--sign-key KEY | --unsigned-ok] [--source-url URL] [--push REF [--insecure HOST] [--username U --password-stdin]] [--fail-fast] [--json] [--quiet]",
 	  "fetch a locked recipe's packages and build its OCI image" },
 	{ "sbom", cmd_sbom, "[--format spdx|cyclonedx] [--arch A] [--files | --index] DIR|ARCHIVE",
 	  "print an SBOM attached to an image layout or oci-archive (--files: per-file; --index: the index's)" },
@@ -26,15 +26,15 @@ static const struct command commands[] = {
 	  "sign an OCI layout or oci-archive and attach attestations (cosign-compatible)" },
 	{ "verify", cmd_verify, "--key PUB [--arch A] [--json] DIR|ARCHIVE",
 	  "verify signatures, attestations, SBOMs and blob digests of a layout or oci-archive" },
-	{ "check", cmd_check, "[--json] [--offline] [RECIPE…]",
+	{ "check", cmd_check, "[--json] [--offline] [--fail-fast] [RECIPE…]",
 	  "compare today's indexes with recipes.lock; exit 3 when a rebuild is due" },
 	{ "update", cmd_update,
-	  "[RECIPE…] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline]",
+	  "[RECIPE…] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline] [--fail-fast] [--json]",
 	  "re-lock and rebuild only the images whose closure changed" },
 	{ "plan", cmd_plan, "[--json] [--write-lock] [--offline] [RECIPE…]",
 	  "the recipe/arch pairs that need a rebuild, as a CI matrix" },
 	{ "watch", cmd_watch,
-	  "--interval DURATION [--exec CMD] [--cycles N] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline] [RECIPE…]",
+	  "--interval DURATION [--exec CMD] [--cycles N] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline] [--fail-fast] [RECIPE…]",
 	  "run update on a schedule until stopped" },
 	{ "push", cmd_push,
 	  "[--insecure HOST[:PORT]]… [--username U --password-stdin] [--tag T]… [--from REPO] [--chunk-size BYTES] [--json] DIR|ARCHIVE HOST[:PORT]/REPO[:TAG]",
@@ -48,7 +48,7 @@ static const struct command commands[] = {
 	{ "diff", cmd_diff,
 	  "[--platform OS/ARCH[/VARIANT]] [--json] [--insecure HOST[:PORT]]… [--username U --password-stdin] A B (each LAYOUT, OCI-ARCHIVE, REF, lock:RECIPE[@ARCH] or lock:FILE:RECIPE[@ARCH])",
 	  "compare two images or lock entries: packages, layers, size, config; exit 0 equal, 1 different" },
-	{ "cache", cmd_cache, "du | prune [--older-than DAYS] [--dry-run]",
+	{ "cache", cmd_cache, "du [--json] | prune [--older-than DAYS] [--dry-run]",
 	  "show the cache's size by kind, or remove what no recent build or lock used" },
 	{ "version", cmd_version, "", "print pare's version" },
 	{ "help", cmd_help, "[COMMAND] | --man [COMMAND] | --commands | --bash-completion",
@@ -150,6 +150,27 @@ void cli_permute(int argc, char **argv, const char *const *valopts)
 		argv[i++] = ops[k];
 	free(opts);
 	free(ops);
+}
+
+const char *cli_size(uint64_t bytes, char buf[static 16])
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	size_t u = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, 16, "%u B", (unsigned)bytes);
+		return buf;
+	}
+	for (v /= 1024; v >= 1024 && u + 1 < ARRAY_SIZE(units); u++)
+		v /= 1024;
+	snprintf(buf, 16, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+void cli_report(const char *msg)
+{
+	fprintf(stderr, "pare: %s\n", msg && *msg ? msg : "unknown error");
 }
 
 const char *recipes_dir(void)

@@ -70,6 +70,8 @@ void upd_plan_free(struct upd_plan *p)
 	free(p->items);
 	lock_free(&p->lock);
 	sv_clear(&p->gone);
+	sv_clear(&p->failed);
+	sv_clear(&p->errors);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -82,12 +84,14 @@ bool upd_plan_changed(const struct upd_plan *p)
 }
 
 int upd_plan_make(const strvec *named, const char *rdir, const char *lockfile, bool offline,
-		  struct upd_plan *p, perr *e)
+		  bool fail_fast, struct upd_plan *p, perr *e)
 {
 	strvec files = STRVEC_INIT;
 	struct recipe **rs = NULL;
 	struct lock_recipe *outs = NULL;
 	struct resolve_opts o = { offline, NULL };
+	perr *errs = NULL;
+	size_t nbadload = 0, w = 0;
 	int ret = -1;
 
 	memset(p, 0, sizeof(*p));
@@ -103,33 +107,56 @@ int upd_plan_make(const strvec *named, const char *rdir, const char *lockfile, b
 	}
 	if (lock_read(lockfile, &p->lock, true, e) < 0)
 		goto out;
+	/* one recipe: its error is the error (one line, as always) */
+	if (files.n == 1)
+		fail_fast = true;
 	p->items = xcalloc(files.n, sizeof(*p->items));
 	rs = xcalloc(files.n, sizeof(*rs));
 	outs = xcalloc(files.n, sizeof(*outs));
+	p->nrecipes = files.n;
 	for (size_t i = 0; i < files.n; i++) {
-		if (!(p->items[i].r = recipe_load(files.v[i], e)))
-			goto out;
-		rs[i] = p->items[i].r;
+		size_t n = p->n;
+		if (!(p->items[n].r = recipe_load(files.v[i], e))) {
+			if (fail_fast)
+				goto out;
+			sv_push(&p->failed, files.v[i]);
+			sv_push(&p->errors, e->msg);
+			nbadload++;
+			continue;
+		}
+		rs[n] = p->items[n].r;
 		p->n++;
-		for (size_t k = 0; k < i; k++)
-			if (!strcmp(rs[k]->name, rs[i]->name)) {
-				perr_set(e, "%s and %s are both recipe '%s'", rs[k]->path, rs[i]->path,
-					 rs[i]->name);
+		for (size_t k = 0; k < n; k++)
+			if (!strcmp(rs[k]->name, rs[n]->name)) {
+				perr_set(e, "%s and %s are both recipe '%s'", rs[k]->path, rs[n]->path,
+					 rs[n]->name);
 				goto out;
 			}
 	}
 	o.previous = &p->lock;
-	if (resolver_lock_many(rs, p->n, &o, outs, e) < 0)
+	errs = fail_fast ? NULL : xcalloc(p->n ? p->n : 1, sizeof(*errs));
+	if (resolver_lock_each(rs, p->n, &o, outs, errs, e) < 0)
 		goto out;
 	for (size_t i = 0; i < p->n; i++) {
-		struct upd_item *it = &p->items[i];
+		struct upd_item *it = &p->items[w];
+		*it = p->items[i];
+		if (!outs[i].name) {
+			/* did not resolve: reported, left out of the plan */
+			sv_push(&p->failed, it->r->name);
+			sv_push(&p->errors, errs[i].msg);
+			recipe_free(it->r);
+			memset(it, 0, sizeof(*it));
+			continue;
+		}
 		it->fresh = outs[i];
 		it->old = lock_find(&p->lock, it->r->name);
 		lock_changes(it->old, &it->fresh, &it->ch);
+		w++;
 	}
-	if (!named->n)
+	p->n = w;
+	if (!named->n && !nbadload)
 		for (size_t i = 0; i < p->lock.nrecipes; i++) {
-			bool found = false;
+			bool found = sv_contains(&p->failed, p->lock.recipes[i].name);
 			for (size_t k = 0; k < p->n; k++)
 				found |= !strcmp(p->items[k].r->name, p->lock.recipes[i].name);
 			if (!found)
@@ -139,6 +166,7 @@ int upd_plan_make(const strvec *named, const char *rdir, const char *lockfile, b
 out:
 	free(rs);
 	free(outs);
+	free(errs);
 	sv_clear(&files);
 	return ret;
 }
@@ -642,6 +670,7 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 	char *absout = NULL, *head = NULL, *hmsg = NULL, *hparent = NULL;
 	strvec cfiles = STRVEC_INIT;
 	cJSON *j = NULL;
+	size_t nfail = 0;
 	int ret = -1, lfd;
 
 	/* one update (or pare lock) at a time per recipes.lock */
@@ -653,8 +682,15 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 	if (o->commit && git_commit_files(o->lock, o->recipes_dir, &cfiles, NULL, o->author, NULL,
 					  e) < 0)
 		goto out;
-	if (upd_plan_make(files, o->recipes_dir, o->lock, o->offline, &p, e) < 0)
+	if (upd_plan_make(files, o->recipes_dir, o->lock, o->offline, o->fail_fast, &p, e) < 0)
 		goto out;
+	/* keep going: a broken recipe is reported and keeps its entry and image */
+	for (size_t i = 0; i < p.errors.n; i++) {
+		fprintf(stderr, "pare: %s\n", p.errors.v[i]);
+		if (o->errors)
+			sv_pushf(o->errors, "%s\t%s", p.failed.v[i], p.errors.v[i]);
+	}
+	nfail = p.errors.n;
 	bs = xcalloc(p.n + 1, sizeof(*bs));
 	for (size_t i = 0; i < p.n; i++) {
 		struct upd_item *it = &p.items[i];
@@ -685,20 +721,43 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 	}
 	if (nb && mkdir_p(outroot, 0755, e) < 0)
 		goto out;
-	for (size_t i = 0; i < nb; i++) {
+	for (size_t i = 0, w = 0, n = nb; i < n; i++) {
 		note("%s: rebuilding%s", bs[i].it->r->name,
 		     bs[i].entry_changed ? "" : " (no image in the output)");
-		if (build_staged(&bs[i], o, key, e) < 0)
+		if (build_staged(&bs[i], o, key, e) == 0) {
+			if (w != i)
+				bs[w] = bs[i], memset(&bs[i], 0, sizeof(bs[i]));
+			w++;
+		} else if (o->fail_fast || p.nrecipes == 1) {
 			goto out;
+		} else {
+			/* keep going: no image, and the lock keeps its entry */
+			perr e2;
+			fprintf(stderr, "pare: %s\n", e->msg);
+			if (o->errors)
+				sv_pushf(o->errors, "%s\t%s", bs[i].it->r->name, e->msg);
+			rm_rf(bs[i].staged, &e2);
+			free(bs[i].final), free(bs[i].staged);
+			free(bs[i].old_digest), free(bs[i].new_digest);
+			sv_clear(&bs[i].arch_lines);
+			sv_clear(&bs[i].archs);
+			memset(&bs[i], 0, sizeof(bs[i]));
+			nfail++;
+			nb--;
+		}
 	}
+	lock_changed = p.gone.n > 0;
+	for (size_t i = 0; i < nb; i++)
+		lock_changed |= bs[i].entry_changed;
 	/* the commit message needs the changelogs: read them before anything
 	 * is written, so that a bad .deb changes nothing */
 	if (o->commit && lock_changed && !(msg = commit_message(bs, nb, &p, e)))
 		goto out;
 	if (!nb && !lock_changed) {
-		note("up to date: nothing to rebuild");
+		if (!nfail)
+			note("up to date: nothing to rebuild");
 		ret = 0;
-		goto out;
+		goto done;
 	}
 	/* what is left to do, written down (see "the journal" above) */
 	j = cJSON_CreateObject();
@@ -777,6 +836,12 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 			printf("%s\n", rebuilt->v[rebuilt->n - 1]);
 	}
 	ret = 0;
+done:
+	if (nfail) {
+		perr_set(e, "update: %zu of %zu recipe%s failed%s", nfail, p.nrecipes,
+			 p.nrecipes == 1 ? "" : "s", nb || lock_changed ? " (the others are updated)" : "");
+		ret = -1;
+	}
 out:
 	for (size_t i = 0; i < nb; i++) {
 		if (ret < 0 && !journaled) {

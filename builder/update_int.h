@@ -25,12 +25,20 @@ struct upd_plan {
 	struct lock lock;              /* recipes.lock as read */
 	struct upd_item *items; size_t n;
 	strvec gone;                   /* locked, no longer a recipe (only when all recipes) */
+	/* keep going (not fail_fast): the recipes that did not load or resolve,
+	 * not in items; failed[i] is the recipe's name (its file when it did
+	 * not load), errors[i] its one-line error */
+	strvec failed, errors;
+	size_t nrecipes;               /* items + failed */
 };
 
 /* Load the recipe files (every recipe in rdir when files is empty), read
- * lockfile and resolve them all at once (rollback-protected against it). */
+ * lockfile and resolve them all at once (rollback-protected against it).
+ * fail_fast: the first recipe that does not load or resolve is the error;
+ * else such recipes go to p->failed/errors and the others are planned
+ * (no entry is "gone" while a recipe file does not load: its name is unknown). */
 int upd_plan_make(const strvec *files, const char *rdir, const char *lockfile, bool offline,
-		  struct upd_plan *p, perr *e);
+		  bool fail_fast, struct upd_plan *p, perr *e);
 void upd_plan_free(struct upd_plan *p);
 /* Whether anything changed at all. */
 bool upd_plan_changed(const struct upd_plan *p);
@@ -45,11 +53,17 @@ struct update_opts {
 	const char *source_url;
 	bool offline;
 	bool print;             /* "NAME OLD -> NEW" per rebuilt image on stdout */
+	bool fail_fast;         /* --fail-fast: stop at the first broken recipe */
+	bool json;              /* update --json (cmd_update.c prints it) */
+	strvec *errors;         /* if set: gets "RECIPE\tMESSAGE" per broken recipe */
 };
 
 /* One pare update run.  rebuilt gets "NAME OLD-DIGEST -> NEW-DIGEST" per
  * rebuilt image (OLD "(none)" when there was no image).
- * Nothing is written (lock, images, commit) unless every build succeeded. */
+ * A recipe that does not load, resolve or build is reported on stderr
+ * ("pare: MSG") and left as it was (its lock entry, its image); the others
+ * are written, and -1 is returned at the end.  fail_fast: nothing is
+ * written (lock, images, commit) unless every build succeeded. */
 int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt, perr *e);
 
 /* The recipe files named on the command line (recipe_path_for each). */

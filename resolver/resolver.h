@@ -252,6 +252,12 @@ int resolver_lock(const struct recipe *r, const struct resolve_opts *o,
  * one index load, not 20.  The answers are the ones resolver_lock gives. */
 int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_opts *o,
 		       struct lock_recipe *outs, perr *e);
+/* resolver_lock_many, keeping going over recipes that do not resolve (pare
+ * lock/check/update without --fail-fast): such a recipe's error goes to
+ * errs[i] and outs[i] stays zeroed (name NULL).  Returns how many failed, or
+ * -1 with e filled when what all share (a Release, the host's sources) fails. */
+int resolver_lock_each(struct recipe *const *rs, size_t n, const struct resolve_opts *o,
+		       struct lock_recipe *outs, perr *errs, perr *e);
 
 /* Where the last resolver_lock() spent its time, in milliseconds, summed
  * over archs (pare --verbose lock, bench/resolve). */

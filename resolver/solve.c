@@ -840,8 +840,8 @@ struct shared_pool {
 	Pool *pool;
 };
 
-int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_opts *o,
-		       struct lock_recipe *outs, perr *e)
+int resolver_lock_each(struct recipe *const *rs, size_t n, const struct resolve_opts *o,
+		       struct lock_recipe *outs, perr *errs, perr *e)
 {
 	struct recipe_repo *host = NULL;
 	size_t nhost = 0, nrels = 0, jalloc = 0, npools = 0, palloc = 0;
@@ -852,6 +852,7 @@ int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_
 	struct shared_pool *pools = NULL;
 	size_t **ridx = xcalloc(n ? n : 1, sizeof(*ridx)), *nridx = xcalloc(n ? n : 1, sizeof(*nridx));
 	double t0;
+	size_t nfailed = 0;
 	int ret = -1;
 
 	memset(outs, 0, n * sizeof(*outs));
@@ -901,6 +902,7 @@ int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_
 	for (size_t i = 0; i < n; i++) {
 		const struct recipe *r = rs[i];
 		struct lock_recipe *out = &outs[i];
+		bool rfailed = false;
 		out->name = xstrdup(r->name);
 		out->recipe_sha256 = xstrdup(r->sha256 ? r->sha256 : "");
 		out->repos = xcalloc(nridx[i] ? nridx[i] : 1, sizeof(*out->repos));
@@ -941,17 +943,29 @@ int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_
 				lock_roots(r->name, la->arch, rels, ridx[i], nridx[i], mpath);
 			free(mkey), free(mpath);
 			sb_release(&key);
-			if (failed)
+			if (failed && !errs)
 				goto out;
+			if (failed) {
+				/* keep going: this recipe's error, the others resolved */
+				errs[i] = *e;
+				rfailed = true;
+				break;
+			}
 			for (size_t k = 0; k < la->npkgs; k++)
 				total += la->pkgs[k].size;
 			note("%s: %s: %zu packages, %.1f MB", r->name, la->arch, la->npkgs,
 			     (double)total / 1e6);
 		}
+		if (rfailed) {
+			lock_recipe_free(out);
+			memset(out, 0, sizeof(*out));
+			nfailed++;
+			continue;
+		}
 		out->source_date_epoch = lock_next_epoch(
 			o && o->previous ? lock_find((struct lock *)o->previous, r->name) : NULL, out);
 	}
-	ret = 0;
+	ret = (int)nfailed;
 out:
 	if (ret < 0)
 		for (size_t i = 0; i < n; i++)
@@ -973,6 +987,12 @@ out:
 	if (host_loaded)
 		repos_free(host, nhost);
 	return ret;
+}
+
+int resolver_lock_many(struct recipe *const *rs, size_t n, const struct resolve_opts *o,
+		       struct lock_recipe *outs, perr *e)
+{
+	return resolver_lock_each(rs, n, o, outs, NULL, e);
 }
 
 int resolver_lock(const struct recipe *r, const struct resolve_opts *o,
