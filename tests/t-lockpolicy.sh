@@ -63,6 +63,22 @@ check "... dash is locked" jq -e --arg a "$HOST" \
 fixture_recipe pm-ok stable "hello, dpkg" "allow: [package-manager]"
 check "allow: [package-manager] takes it back" "$PARE" --quiet lock pm-ok
 
+# several recipes: the refused one fails alone, the others are locked (keep going, docs/lock.md)
+fixture_recipe good stable "hello, tzdata"
+rc=0
+"$PARE" --quiet lock good shell >/dev/null 2>"$W/both.err" || rc=$?
+check_eq "a refused recipe among others: exit 2" 2 "$rc"
+check_eq "... its line, then the count" \
+	"pare: $R/shell.yaml:8:12: package dash is a shell, which the image may not hold (needs allow: [shell]); it is in the closure through needs-shell -> dash ($HOST)
+pare: lock: 1 of 2 recipes failed (the others are locked)" "$(cat "$W/both.err")"
+check "... the other recipe is locked (tzdata now in good's entry)" jq -e --arg a "$HOST" \
+	'[.recipes.good.archs[$a].packages[].name] | index("tzdata")' "$PARE_LOCK"
+check "... and the refused one has no entry" jq -e '.recipes.shell == null' "$PARE_LOCK"
+rc=0
+"$PARE" --quiet lock --fail-fast good shell >/dev/null 2>"$W/ff.err" || rc=$?
+check_eq "--fail-fast: the refusal is the whole run's error, one line" \
+	"2 1" "$rc $(wc -l <"$W/ff.err")"
+
 fixture_recipe busybox stable "has-busybox"
 check "a shell under another package's name is not seen at lock time (the build refuses it)" \
 	"$PARE" --quiet lock busybox
