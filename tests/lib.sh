@@ -244,6 +244,41 @@ trap _t_exit EXIT
 # done_testing: print a summary comment; exit 1 if anything failed.
 # fixture_recipe NAME SUITE "PKG, PKG" [EXTRA-YAML]: write $PARE_RECIPES/NAME.yaml for the
 # fixture repository $REPO (suite SUITE, archs $ARCHS or the host's), plus any extra YAML lines.
+# free_port: a TCP port free on 127.0.0.1 now
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# registry_start NAME: a real registry (Debian's docker-registry) on a free port of 127.0.0.1,
+# storage $W/NAME.data, log $W/NAME.log; killed at exit (continued first, should a test have
+# stopped it).  Sets REGISTRY=127.0.0.1:PORT and REGISTRY_PID.  Returns 1 (its log on stderr)
+# when it does not answer /v2/ within 10 s.
+registry_start() {
+	local name=$1 port i
+	port=$(free_port)
+	cat >"$W/$name.yml" <<EOF
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $W/$name.data
+http:
+  addr: 127.0.0.1:$port
+  secret: pare-test-$name
+log:
+  level: error
+EOF
+	docker-registry serve "$W/$name.yml" >"$W/$name.log" 2>&1 &
+	REGISTRY_PID=$!
+	at_exit "kill -CONT $REGISTRY_PID 2>/dev/null; kill -9 $REGISTRY_PID 2>/dev/null"
+	REGISTRY=127.0.0.1:$port
+	for ((i = 0; i < 200; i++)); do
+		[[ $(curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/") == 200 ]] && return 0
+		kill -0 "$REGISTRY_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "docker-registry $name did not start:" >&2
+	cat "$W/$name.log" >&2
+	return 1
+}
+
 fixture_recipe() {
 	cat >"$PARE_RECIPES/$1.yaml" <<YAML
 name: $1

@@ -171,26 +171,8 @@ refused "--platform and --arch together is one line" "give --platform .* or --ar
 check "nothing written for a bad --platform" test ! -e "$W/bad1" -a ! -e "$W/bad2" -a ! -e "$W/bad3" -a ! -e "$W/bad4"
 
 # ---- push the archive to a registry ---------------------------------------------------------
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-P=$(free_port)
-cat >"$W/reg.yml" <<EOF
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $W/reg.data
-http:
-  addr: 127.0.0.1:$P
-log:
-  level: error
-EOF
-docker-registry serve "$W/reg.yml" >"$W/reg.log" 2>&1 &
-echo $! >"$W/reg.pid"
-at_exit 'kill "$(cat "$W/reg.pid")" 2>/dev/null'
-for ((i = 0; i < 200; i++)); do
-	[[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/v2/") == 200 ]] && break
-	sleep 0.05
-done
-R=127.0.0.1:$P
+registry_start reg || fail "a registry on loopback"
+R=$REGISTRY
 if PD=$("$PARE" -q push --insecure "$R" "$W/img.tar" "$R/img:v1"); then
 	check_eq "push of the archive reports the image index digest" "$D" "$PD"
 	skopeo inspect --tls-verify=false --raw "docker://$R/img:v1" >"$W/pushed.json" || fail "skopeo inspect"

@@ -105,26 +105,8 @@ git -C "$RUN" config user.name docs && git -C "$RUN" config user.email docs@inva
 check "a throw-away key" "$PARE" keygen -o "$RUN/release"
 
 # the registry the examples push to and pull from
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$W/registry.yml" <<EOF
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $W/registry.data
-http:
-  addr: 127.0.0.1:$PORT
-  secret: pare-test-docs
-log:
-  level: error
-EOF
-docker-registry serve "$W/registry.yml" >"$W/registry.log" 2>&1 &
-echo $! >"$W/registry.pid"
-at_exit 'kill -9 "$(cat "$W/registry.pid")" 2>/dev/null'
-for ((i = 0; i < 200; i++)); do
-	[[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/v2/") == 200 ]] && break
-	sleep 0.05
-done
-REG=127.0.0.1:$PORT
+registry_start registry || fail "a registry on loopback"
+REG=$REGISTRY
 
 mapfile -t LINES < <(doc_commands)
 ((${#LINES[@]} >= 30)) && ok "${#LINES[@]} pare command lines in the docs" ||

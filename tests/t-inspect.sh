@@ -69,7 +69,6 @@ check_eq "inspect --platform: the signatures of the index and arm64 only" \
 	"$(printf '%s\n' "$D1" "$ARM" | sort -u)" "$(jq -r '.signatures[].binds' <<<"$JA" | sort -u)"
 
 # ---- a REF on a real docker-registry -----------------------------------------------------
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 start_registry() { # PORT: docker-registry on 127.0.0.1:PORT (the pattern of t-registry.sh)
 	local i
 	cat >"$W/reg.yml" <<EOF

@@ -169,7 +169,6 @@ refused "an unsigned --tar over a signed one refused" "s.tar: not replaced: it h
 check_eq "…the signed tar kept" "$tbefore" "$(sha256sum <"$W/s.tar" 2>&1 || true)"
 
 # --- a push that fails: the layout is complete and signed, the message says how to retry ------------------
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 DEAD=127.0.0.1:$(free_port)
 refused "--push to a registry that is down: exit 2, one line" \
 	"is complete and signed, only the push failed \(retry: pare push .*pushed $DEAD/one:v1\)" \
@@ -177,25 +176,8 @@ refused "--push to a registry that is down: exit 2, one line" \
 check "…the layout is in place and verifies" "$PARE" --quiet verify --key "$W/k.pub" "$W/pushed"
 
 # --- pull: a foreign DIR is refused ---------------------------------------------------------------
-P=$(free_port)
-cat >"$W/reg.yml" <<EOF
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $W/reg.data
-http:
-  addr: 127.0.0.1:$P
-log:
-  level: error
-EOF
-docker-registry serve "$W/reg.yml" >"$W/reg.log" 2>&1 &
-echo $! >"$W/reg.pid"
-at_exit 'kill -9 "$(cat "$W/reg.pid")" 2>/dev/null'
-R=127.0.0.1:$P
-for ((i = 0; i < 200; i++)); do
-	[[ $(curl -s -o /dev/null -w '%{http_code}' "http://$R/v2/") == 200 ]] && break
-	sleep 0.05
-done
+registry_start reg || fail "a registry on loopback"
+R=$REGISTRY
 check "push the signed layout" "$PARE" --quiet push --insecure "$R" "$W/pushed" "$R/one:v1"
 mkdir -p "$W/pulldir" && echo keep >"$W/pulldir/notes.txt"
 before=$(state "$W/pulldir")

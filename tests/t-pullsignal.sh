@@ -11,25 +11,8 @@ fixture_recipe one stable "hello"
 "$PARE" --quiet lock one || fail "lock"
 "$PARE" --quiet build one -o "$W/img" >/dev/null || fail "build"
 
-P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$W/reg.yml" <<EOF
-version: 0.1
-storage:
-  filesystem:
-    rootdirectory: $W/reg.data
-http:
-  addr: 127.0.0.1:$P
-log:
-  level: error
-EOF
-docker-registry serve "$W/reg.yml" >"$W/reg.log" 2>&1 &
-REG=$!
-at_exit 'kill -CONT "$REG" 2>/dev/null; kill -9 "$REG" 2>/dev/null'
-R=127.0.0.1:$P
-for ((i = 0; i < 200; i++)); do
-	[[ $(curl -s -o /dev/null -w '%{http_code}' "http://$R/v2/") == 200 ]] && break
-	sleep 0.05
-done
+registry_start reg || fail "a registry on loopback"
+REG=$REGISTRY_PID R=$REGISTRY
 check "push the image" "$PARE" --quiet push --insecure "$R" "$W/img" "$R/one:v1"
 
 # held_pull NAME: start a pull into $W/NAME against the stopped registry; PID its pid, once its

@@ -18,7 +18,6 @@ mkdir -p "$PARE_RECIPES" "$HOME"
 cd "$W" || exit 1
 
 # ---- registries ----------------------------------------------------------------------
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # start_registry NAME PORT [AUTH-YAML]: docker-registry on 127.0.0.1:PORT, storage $W/NAME.data
 # (kept across restarts), a fixed http secret so upload sessions survive a restart.
 start_registry() {
