@@ -94,6 +94,19 @@ check_fails() {
 	fi
 }
 
+# check_refused DESC ERE CMD...: CMD exits 2 (pare's error status) with exactly one line on
+# stderr, matching ERE
+check_refused() {
+	local desc=$1 re=$2 rc=0 err
+	shift 2
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	if ((rc == 2)) && [[ $(printf '%s\n' "$err" | wc -l) == 1 ]] && grep -Eq -- "$re" <<<"$err"; then
+		ok "$desc"
+	else
+		fail "$desc" "\$ $*"$'\n'"exit status $rc (want 2, one line matching /$re/)"$'\n'"$err"
+	fi
+}
+
 check_eq() {
 	if [[ $2 == "$3" ]]; then
 		ok "$1"

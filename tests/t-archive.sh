@@ -16,17 +16,6 @@ export HOME=$W/home # never the user's ~/.docker/config.json
 mkdir -p "$HOME"
 cd "$W" || exit 1
 
-# refused DESC ERE CMD...: exit status 2, one line on stderr matching ERE
-refused() {
-	local desc=$1 re=$2 rc=0 err
-	shift 2
-	err=$("$@" 2>&1 >/dev/null) || rc=$?
-	if ((rc == 2)) && [[ $(printf '%s\n' "$err" | wc -l) == 1 ]] && grep -Eq -- "$re" <<<"$err"; then
-		ok "$desc"
-	else
-		fail "$desc" "\$ $*"$'\n'"exit status $rc (want 2, one line matching /$re/)"$'\n'"$err"
-	fi
-}
 # members TAR: the archive's member names, sorted
 members() { tar -tf "$1" | sort; }
 # leftovers: unpacked copies still under the cache
@@ -50,11 +39,11 @@ for fmt in spdx cyclonedx; do
 done
 "$PARE" sbom --index "$W/img.tar" >"$W/sbom-index" || fail "sbom --index of the archive"
 check "sbom --index of the archive names the index digest" grep -q "${D#sha256:}" "$W/sbom-index"
-refused "sbom of an archive still asks for --arch on two architectures" "img.tar: the image has several architectures" \
+check_refused "sbom of an archive still asks for --arch on two architectures" "img.tar: the image has several architectures" \
 	"$PARE" sbom "$W/img.tar"
 check_eq "no unpacked copy is left under the cache" 0 "$(leftovers)"
 
-refused "verify of the unsigned archive fails, naming the archive" "^pare: verify [^ ]*/img.tar: signature .*no sha256-[0-9a-f]{64}\.sig in the layout" \
+check_refused "verify of the unsigned archive fails, naming the archive" "^pare: verify [^ ]*/img.tar: signature .*no sha256-[0-9a-f]{64}\.sig in the layout" \
 	"$PARE" verify --key "$W/k.pub" "$W/img.tar"
 
 # ---- sign rewrites the archive; it verifies -------------------------------------------
@@ -90,7 +79,7 @@ with open(path, "r+b") as f:
     f.seek(-1, 1)
     f.write(bytes([b[0] ^ 0xff]))
 EOF
-refused "verify of a tampered archive fails naming the blob" "bad.tar: .*blob $LAYER does not match its digest" \
+check_refused "verify of a tampered archive fails naming the blob" "bad.tar: .*blob $LAYER does not match its digest" \
 	"$PARE" verify --key "$W/k.pub" "$W/bad.tar"
 check_eq "no unpacked copy is left after a failure" 0 "$(leftovers)"
 
@@ -98,20 +87,20 @@ check_eq "no unpacked copy is left after a failure" 0 "$(leftovers)"
 mkdir -p "$W/junk" && echo hello >"$W/junk/README"
 tar -cf "$W/foreign.tar" -C "$W/junk" README
 sum=$(sha256sum <"$W/foreign.tar")
-refused "sign refuses a tar that is not an oci-archive" "foreign.tar: not an oci-archive|foreign.tar: not replaced" \
+check_refused "sign refuses a tar that is not an oci-archive" "foreign.tar: not an oci-archive|foreign.tar: not replaced" \
 	"$PARE" sign --key "$W/k.key" "$W/foreign.tar"
 check_eq "the foreign tar is untouched" "$sum" "$(sha256sum <"$W/foreign.tar")"
-refused "sbom of a tar that is not an oci-archive is one line" "foreign.tar: not an oci-archive \(no oci-layout member" \
+check_refused "sbom of a tar that is not an oci-archive is one line" "foreign.tar: not an oci-archive \(no oci-layout member" \
 	"$PARE" sbom --arch amd64 "$W/foreign.tar"
 # a real oci-archive with a member pare never writes: readable, but not pare's to rewrite
 cp -a "$W/L" "$W/plus" && echo notes >"$W/plus/NOTES"
 tar -cf "$W/plus.tar" -C "$W/plus" oci-layout index.json blobs NOTES
 sum=$(sha256sum <"$W/plus.tar")
 check "sbom reads an oci-archive with an extra member" "$PARE" -q sbom --arch amd64 "$W/plus.tar"
-refused "sign refuses an oci-archive pare did not write" "plus.tar: not replaced: it is not an oci-archive pare wrote" \
+check_refused "sign refuses an oci-archive pare did not write" "plus.tar: not replaced: it is not an oci-archive pare wrote" \
 	"$PARE" sign --key "$W/k.key" "$W/plus.tar"
 check_eq "that archive is untouched" "$sum" "$(sha256sum <"$W/plus.tar")"
-refused "a path that is neither layout nor archive is one line" "cannot open '$W/none'" \
+check_refused "a path that is neither layout nor archive is one line" "cannot open '$W/none'" \
 	"$PARE" verify --key "$W/k.pub" "$W/none"
 
 # an unpacked copy left by a pare that was killed goes at the next open
@@ -160,13 +149,13 @@ check_eq "--platform linux/arm64/v8: its platform" "arm64 v8" \
 check "--platform: the signed single-platform layout verifies" "$PARE" -q verify --key "$W/k.pub" "$W/SA"
 check "--platform: umoci unpacks the arm64 layout" umoci unpack --rootless --image "$W/SA:latest" "$W/bundle3"
 
-refused "--platform with an unknown arch is one line" "^pare: build: --platform 'linux/amd46': unknown architecture 'amd46'" \
+check_refused "--platform with an unknown arch is one line" "^pare: build: --platform 'linux/amd46': unknown architecture 'amd46'" \
 	"$PARE" build img --platform linux/amd46 -o "$W/bad1"
-refused "--platform with another OS is one line" "^pare: build: --platform 'windows/amd64': pare builds linux images only" \
+check_refused "--platform with another OS is one line" "^pare: build: --platform 'windows/amd64': pare builds linux images only" \
 	"$PARE" build img --platform windows/amd64 -o "$W/bad2"
-refused "--platform of an arch the recipe does not lock is one line" "recipe img is not locked for architecture 's390x' \(locked: amd64, arm64\)" \
+check_refused "--platform of an arch the recipe does not lock is one line" "recipe img is not locked for architecture 's390x' \(locked: amd64, arm64\)" \
 	"$PARE" build img --platform linux/s390x -o "$W/bad3"
-refused "--platform and --arch together is one line" "give --platform .* or --arch, not both" \
+check_refused "--platform and --arch together is one line" "give --platform .* or --arch, not both" \
 	"$PARE" build img --platform linux/amd64 --arch amd64 -o "$W/bad4"
 check "nothing written for a bad --platform" test ! -e "$W/bad1" -a ! -e "$W/bad2" -a ! -e "$W/bad3" -a ! -e "$W/bad4"
 
@@ -209,10 +198,10 @@ if PP=$("$PARE" -q pull --insecure "$R" --platform linux/arm64 "$R/img:multi" "$
 else
 	fail "pull --platform linux/arm64"
 fi
-refused "pull --platform of a platform the index lacks is one line naming those it has" \
+check_refused "pull --platform of a platform the index lacks is one line naming those it has" \
 	"img:multi has no image for platform linux/s390x \(it has: linux/amd64, linux/arm64/v8\)" \
 	"$PARE" pull --insecure "$R" --platform linux/s390x "$R/img:multi" "$W/P2"
-refused "pull --platform of a single image of another platform is one line" \
+check_refused "pull --platform of a single image of another platform is one line" \
 	"img:amd64 is one image for linux/amd64, not linux/arm64" \
 	"$PARE" pull --insecure "$R" --platform linux/arm64 "$R/img:amd64" "$W/P3"
 check "nothing written by a refused pull" test ! -e "$W/P2" -a ! -e "$W/P3"

@@ -15,17 +15,6 @@ export HOME=$W/home
 mkdir -p "$HOME"
 cd "$W" || exit 1
 
-# refused DESC ERE CMD...: exit status 2, one line on stderr matching ERE
-refused() {
-	local desc=$1 re=$2 rc=0 err
-	shift 2
-	err=$("$@" 2>&1 >/dev/null) || rc=$?
-	if ((rc == 2)) && [[ $(printf '%s\n' "$err" | wc -l) == 1 ]] && grep -Eq -- "$re" <<<"$err"; then
-		ok "$desc"
-	else
-		fail "$desc" "\$ $*"$'\n'"exit status $rc (want 2, one line matching /$re/)"$'\n'"$err"
-	fi
-}
 # state PATH: every entry under PATH (type, name, link target) and every file's sha256
 state() {
 	(cd "$1" 2>/dev/null && find . -printf '%y %p %l\n' | sort && find . -type f -print0 | sort -z |
@@ -41,28 +30,28 @@ check "lock" "$PARE" --quiet lock one two
 # --- a user's directory as -o ----------------------------------------------------------------
 mkdir -p "$W/user/sub" && echo keep >"$W/user/notes.txt" && echo deep >"$W/user/sub/x"
 before=$(state "$W/user")
-refused "-o DIR with a user's files: refused naming the path and the file" \
+check_refused "-o DIR with a user's files: check_refused naming the path and the file" \
 	"^pare: .*$W/user: not replaced: it holds '(notes.txt|sub)'" "$PARE" --quiet build one -o "$W/user"
 check_eq "-o DIR with a user's files: nothing touched" "$before" "$(state "$W/user")"
 mkdir -p "$W/cwd" && echo mine >"$W/cwd/mine.txt"
 before=$(state "$W/cwd")
-refused "-o . (the current directory) refused" "not replaced" sh -c 'cd "$1" && exec "$2" --quiet build one -o .' _ "$W/cwd" "$PARE"
-refused "-o \$PWD (the current directory by name) refused" "not replaced: it holds 'mine.txt'" \
+check_refused "-o . (the current directory) refused" "not replaced" sh -c 'cd "$1" && exec "$2" --quiet build one -o .' _ "$W/cwd" "$PARE"
+check_refused "-o \$PWD (the current directory by name) refused" "not replaced: it holds 'mine.txt'" \
 	sh -c 'cd "$1" && exec "$2" --quiet build one -o "$PWD"' _ "$W/cwd" "$PARE"
 check_eq "the current directory: nothing touched" "$before" "$(state "$W/cwd")"
 
 # --- symlink, regular file, foreign layouts ------------------------------------------------------
 mkdir -p "$W/target" && echo t >"$W/target/file" && ln -s "$W/target" "$W/link"
 before=$(state "$W/target")
-refused "-o a symbolic link refused" "link: not replaced: it is a symbolic link" "$PARE" --quiet build one -o "$W/link"
+check_refused "-o a symbolic link refused" "link: not replaced: it is a symbolic link" "$PARE" --quiet build one -o "$W/link"
 check "the symbolic link is still one" test -L "$W/link"
 check_eq "the link's target: nothing touched" "$before" "$(state "$W/target")"
 echo precious >"$W/file"
-refused "-o a regular file refused" "file: not replaced: it is a file" "$PARE" --quiet build one -o "$W/file"
+check_refused "-o a regular file refused" "file: not replaced: it is a file" "$PARE" --quiet build one -o "$W/file"
 check_eq "the regular file: unchanged" precious "$(cat "$W/file")"
 umoci init --layout "$W/umoci" >/dev/null 2>&1 || fail "umoci init"
 before=$(state "$W/umoci")
-refused "a foreign OCI layout (umoci init) refused" "umoci: not replaced: it is not an image layout pare wrote" \
+check_refused "a foreign OCI layout (umoci init) refused" "umoci: not replaced: it is not an image layout pare wrote" \
 	"$PARE" --quiet build one -o "$W/umoci"
 check_eq "the umoci layout: nothing touched" "$before" "$(state "$W/umoci")"
 check "no temporary left next to the outputs" test -z "$(stale)"
@@ -78,7 +67,7 @@ check "skopeo reads the marked layout" skopeo inspect "oci:$W/empty:latest"
 check "a rebuild replaces pare's own layout" "$PARE" --quiet build one -o "$W/empty"
 skopeo copy -q "oci:$W/empty:latest" "oci:$W/skopeo:latest" 2>/dev/null || fail "skopeo copy to a layout"
 before=$(state "$W/skopeo")
-refused "a foreign layout (skopeo copy of a pare image) refused" "skopeo: not replaced: it is not an image layout pare wrote" \
+check_refused "a foreign layout (skopeo copy of a pare image) refused" "skopeo: not replaced: it is not an image layout pare wrote" \
 	"$PARE" --quiet build one -o "$W/skopeo"
 check_eq "the skopeo layout: nothing touched" "$before" "$(state "$W/skopeo")"
 cp -a "$W/empty" "$W/legacy" || true
@@ -86,17 +75,17 @@ jq -c 'del(.annotations)' "$W/empty/index.json" >"$W/legacy/index.json" || true
 check "a layout of an earlier pare (no marker, dev.pare.* entries) is replaced" "$PARE" --quiet build one -o "$W/legacy"
 echo mine >"$W/empty/README"
 before=$(state "$W/empty")
-refused "pare's layout with a file added refused" "empty: not replaced: it holds 'README'" "$PARE" --quiet build one -o "$W/empty"
+check_refused "pare's layout with a file added refused" "empty: not replaced: it holds 'README'" "$PARE" --quiet build one -o "$W/empty"
 check_eq "…and nothing touched" "$before" "$(state "$W/empty")"
 
 # --- several recipes: --outroot ------------------------------------------------------------------
-refused "--all -o refused (use --outroot)" "-o names one image's layout.*--outroot" "$PARE" --quiet build --all -o "$W/all"
-refused "two recipes with -o refused" "--outroot" "$PARE" --quiet build one two -o "$W/all"
+check_refused "--all -o check_refused (use --outroot)" "-o names one image's layout.*--outroot" "$PARE" --quiet build --all -o "$W/all"
+check_refused "two recipes with -o refused" "--outroot" "$PARE" --quiet build one two -o "$W/all"
 check "…nothing created" test ! -e "$W/all"
 check "build --all --outroot DIR" "$PARE" --quiet build --all --outroot "$W/all"
 check "--outroot DIR: DIR/NAME each" test -f "$W/all/one/index.json" -a -f "$W/all/two/index.json"
 before=$(state "$W/all")
-refused "build one -o OUTROOT (the other images in it) refused" "all: not replaced: it holds '(one|two)'" \
+check_refused "build one -o OUTROOT (the other images in it) refused" "all: not replaced: it holds '(one|two)'" \
 	"$PARE" --quiet build one -o "$W/all"
 check_eq "…the other images kept" "$before" "$(state "$W/all")"
 two_before=$(state "$W/all/two")
@@ -107,12 +96,12 @@ check_eq "…two still untouched" "$two_before" "$(state "$W/all/two")"
 
 # --- --tar ---------------------------------------------------------------------------------------
 mkdir -p "$W/tdir" && echo x >"$W/tdir/x"
-refused "--tar onto a directory refused" "tdir: not replaced: it is a directory" "$PARE" --quiet build one --tar "$W/tdir"
+check_refused "--tar onto a directory refused" "tdir: not replaced: it is a directory" "$PARE" --quiet build one --tar "$W/tdir"
 check_eq "…the directory kept" x "$(cat "$W/tdir/x")"
 ln -s "$W/file" "$W/tlink"
-refused "--tar onto a symbolic link refused" "tlink: not replaced: it is a symbolic link" "$PARE" --quiet build one --tar "$W/tlink"
+check_refused "--tar onto a symbolic link refused" "tlink: not replaced: it is a symbolic link" "$PARE" --quiet build one --tar "$W/tlink"
 check_eq "…the link's target kept" precious "$(cat "$W/file")"
-refused "--tar onto a foreign file refused" "file: not replaced: it is not an oci-archive pare wrote" \
+check_refused "--tar onto a foreign file refused" "file: not replaced: it is not an oci-archive pare wrote" \
 	"$PARE" --quiet build one --tar "$W/file"
 check_eq "…the file kept" precious "$(cat "$W/file")"
 : >"$W/empty.tar"
@@ -127,7 +116,7 @@ before=$(state "$W/signed")
 # a recipe never built: a wrong password must not even fetch its .debs
 fixture_recipe three stable "hello, base-files"
 "$PARE" --quiet lock three >/dev/null || fail "lock three"
-refused "a wrong password: refused" "wrong password" env PARE_PASSWORD=wrong "$PARE" --quiet build one -o "$W/signed" --sign-key "$W/k.key"
+check_refused "a wrong password: refused" "wrong password" env PARE_PASSWORD=wrong "$PARE" --quiet build one -o "$W/signed" --sign-key "$W/k.key"
 # CPU time (user + sys): the wall clock of a loaded 2-core machine says little
 TIMEFORMAT='%R %U %S'
 read -r t_real t_user t_sys < <({ time env PARE_PASSWORD=wrong "$PARE" --quiet build one -o "$W/signed" \
@@ -135,15 +124,15 @@ read -r t_real t_user t_sys < <({ time env PARE_PASSWORD=wrong "$PARE" --quiet b
 check "…in well under a second (${t_user:-?} s user + ${t_sys:-?} s sys, ${t_real:-?} s wall)" \
 	awk -v u="${t_user:-9}" -v s="${t_sys:-9}" 'BEGIN { exit !(u + s < 0.5) }'
 check_eq "…the signed image kept byte for byte" "$before" "$(state "$W/signed")"
-refused "no password (no terminal): refused" "password" setsid -w env -u PARE_PASSWORD "$PARE" --quiet build one -o "$W/signed" --sign-key "$W/k.key"
+check_refused "no password (no terminal): refused" "password" setsid -w env -u PARE_PASSWORD "$PARE" --quiet build one -o "$W/signed" --sign-key "$W/k.key"
 check_eq "…the signed image kept byte for byte" "$before" "$(state "$W/signed")"
 debs() { { find "$W/cache" -name '*.deb'; find "$W/cache/debs" -type f; } 2>/dev/null | wc -l || true; }
 debs_before=$(debs)
-refused "a wrong password: nothing built (another recipe)" "wrong password" \
+check_refused "a wrong password: nothing built (another recipe)" "wrong password" \
 	env PARE_PASSWORD=wrong "$PARE" --quiet build three -o "$W/three" --sign-key "$W/k.key"
 check "…no output" test ! -e "$W/three"
 check_eq "…nothing fetched" "$debs_before" "$(debs)"
-refused "an unsigned rebuild over a signed layout refused" "signed: not replaced: it holds a signed image.*--unsigned-ok" \
+check_refused "an unsigned rebuild over a signed layout refused" "signed: not replaced: it holds a signed image.*--unsigned-ok" \
 	"$PARE" --quiet build one -o "$W/signed"
 check_eq "…the signed image kept byte for byte" "$before" "$(state "$W/signed")"
 check "a signed rebuild over it" "$PARE" --quiet build one -o "$W/signed" --sign-key "$W/k.key"
@@ -165,12 +154,12 @@ check "skopeo reads the signed oci-archive" skopeo inspect "oci-archive:$W/s.tar
 mkdir -p "$W/s.x" && { tar -xf "$W/s.tar" -C "$W/s.x" || true; }
 check "pare verify on the unpacked signed tar" "$PARE" --quiet verify --key "$W/k.pub" "$W/s.x"
 tbefore=$(sha256sum <"$W/s.tar" 2>&1 || true)
-refused "an unsigned --tar over a signed one refused" "s.tar: not replaced: it holds a signed image" "$PARE" --quiet build one --tar "$W/s.tar"
+check_refused "an unsigned --tar over a signed one refused" "s.tar: not replaced: it holds a signed image" "$PARE" --quiet build one --tar "$W/s.tar"
 check_eq "…the signed tar kept" "$tbefore" "$(sha256sum <"$W/s.tar" 2>&1 || true)"
 
 # --- a push that fails: the layout is complete and signed, the message says how to retry ------------------
 DEAD=127.0.0.1:$(free_port)
-refused "--push to a registry that is down: exit 2, one line" \
+check_refused "--push to a registry that is down: exit 2, one line" \
 	"is complete and signed, only the push failed \(retry: pare push .*pushed $DEAD/one:v1\)" \
 	"$PARE" --quiet build one -o "$W/pushed" --sign-key "$W/k.key" --push "$DEAD/one:v1" --insecure "$DEAD"
 check "…the layout is in place and verifies" "$PARE" --quiet verify --key "$W/k.pub" "$W/pushed"
@@ -181,10 +170,10 @@ R=$REGISTRY
 check "push the signed layout" "$PARE" --quiet push --insecure "$R" "$W/pushed" "$R/one:v1"
 mkdir -p "$W/pulldir" && echo keep >"$W/pulldir/notes.txt"
 before=$(state "$W/pulldir")
-refused "pull into a directory with a user's file refused" "pulldir: not replaced: it holds 'notes.txt'" \
+check_refused "pull into a directory with a user's file refused" "pulldir: not replaced: it holds 'notes.txt'" \
 	"$PARE" --quiet pull --insecure "$R" "$R/one:v1" "$W/pulldir"
 check_eq "…nothing touched" "$before" "$(state "$W/pulldir")"
-refused "pull into a foreign layout (umoci) refused" "umoci: not replaced" \
+check_refused "pull into a foreign layout (umoci) refused" "umoci: not replaced" \
 	"$PARE" --quiet pull --insecure "$R" "$R/one:v1" "$W/umoci"
 check "pull into a new directory" "$PARE" --quiet pull --insecure "$R" "$R/one:v1" "$W/pulled"
 check_eq "the pulled layout carries pare's marker" 1 "$(jq -r '.annotations["dev.pare.layout"]' "$W/pulled/index.json")"
@@ -194,7 +183,7 @@ check "no temporary left next to the outputs" test -z "$(stale)"
 
 # --- update: --outroot (-o its alias), what it replaces, signed stays signed ----------------------------
 mkdir -p "$W/up2/one" && echo keep >"$W/up2/one/notes.txt"
-refused "update: OUTROOT/NAME with a user's file refused" "up2/one: not replaced: it holds 'notes.txt'" \
+check_refused "update: OUTROOT/NAME with a user's file refused" "up2/one: not replaced: it holds 'notes.txt'" \
 	"$PARE" --quiet update --outroot "$W/up2" one
 check_eq "…the file kept" keep "$(cat "$W/up2/one/notes.txt")"
 check "update --outroot DIR --sign-key builds the missing image" "$PARE" --quiet update --outroot "$W/up" --sign-key "$W/k.key" one
@@ -202,9 +191,9 @@ check "…signed" "$PARE" --quiet verify --key "$W/k.pub" "$W/up/one"
 before=$(state "$W/up/one")
 lock_before=$(sha256sum <"$PARE_LOCK")
 printf 'labels: {changed: "yes"}\n' >>"$PARE_RECIPES/one.yaml"
-refused "update without --sign-key over a signed image refused" "up/one: not replaced: it holds a signed image" \
+check_refused "update without --sign-key over a signed image refused" "up/one: not replaced: it holds a signed image" \
 	"$PARE" --quiet update --outroot "$W/up" one
-refused "update: a wrong password refused" "wrong password" \
+check_refused "update: a wrong password refused" "wrong password" \
 	env PARE_PASSWORD=wrong "$PARE" --quiet update --outroot "$W/up" --sign-key "$W/k.key" one
 check_eq "…the signed image kept byte for byte" "$before" "$(state "$W/up/one")"
 check_eq "…recipes.lock kept" "$lock_before" "$(sha256sum <"$PARE_LOCK")"
