@@ -1,0 +1,94 @@
+/*
+ * cve.h - CVE intelligence (issue 19): which images carry which CVEs, how
+ * urgently, and what a rebuild fixes.  Feeds (Debian security tracker, CISA
+ * KEV, FIRST EPSS) are synced into a compact index under the pare cache;
+ * subjects (a recipe's locked closure, an OCI image's dpkg database, an SBOM)
+ * are matched against it on the *source* package and version.
+ *
+ * May include: common/, and the public headers of resolver/ (the lock) and
+ * the layout reader.  Nothing above it (cli/, rebuild/) includes more than
+ * this header.
+ *
+ * The structs below are the contract between the parts of the module:
+ * sync/index/match (feed.c, index.c, match.c), subjects (subject.c) and the
+ * output formats (sarif.c, vex.c).  All strings are owned by the struct that
+ * holds them; *_release frees the fields, not the struct.
+ */
+#ifndef PARE_CVE_H
+#define PARE_CVE_H
+
+#include "../common/common.h"
+
+/* One installed binary package of a subject. */
+struct cve_pkg {
+	char *name;           /* binary package name */
+	char *version;        /* binary version */
+	char *source;         /* source package (the binary name when the record has none) */
+	char *source_version; /* source version ("Source: x (v)" for binNMUs), else version */
+	char *arch;           /* "amd64", "all", … */
+	char *purl;           /* pkg:deb/debian/NAME@VERSION?arch=ARCH[&upstream=SOURCE] */
+};
+
+/* What is matched: one image (one arch) or one SBOM. */
+struct cve_subject {
+	char *name;        /* recipe name, image path/ref, or SBOM file */
+	char *arch;        /* NULL when unknown (an SBOM without arch) */
+	char *codename;    /* "bookworm", …; NULL when unknown */
+	char *recipe_file; /* recipes/NAME.yaml for recipes (SARIF locations), else NULL */
+	char *digest;      /* manifest digest "sha256:…" when known, else NULL */
+	struct cve_pkg *pkgs;
+	size_t npkgs;
+};
+void cve_subject_release(struct cve_subject *s);
+
+enum cve_class {
+	CVE_FIXABLE = 0,   /* a fix is published, the subject does not have it */
+	CVE_OPEN,          /* no fix (see open_reason) */
+	CVE_UNDETERMINED,
+	CVE_FIXED,         /* installed version >= fixed_version */
+	CVE_NOT_AFFECTED,  /* fixed_version "0" */
+	CVE_SUPPRESSED,    /* by a VEX statement (vex_* below) */
+};
+const char *cve_class_name(enum cve_class c); /* "fixable", "open", … */
+
+/* One (subject, CVE, source package) result. */
+struct cve_finding {
+	size_t subject;        /* index into cve_report.subjects */
+	char *id;              /* "CVE-2024-1234" or "TEMP-…" */
+	char *source;          /* source package */
+	char *installed;       /* the subject's source version */
+	char *fixed_version;   /* NULL when none published */
+	enum cve_class cls;
+	char *open_reason;     /* "no-dsa", "postponed", "ignored", "end-of-life", or NULL */
+	char *urgency;         /* tracker urgency as written ("high**", "unimportant", …) or NULL */
+	char *description;     /* tracker description or NULL */
+	bool kev;              /* in CISA KEV */
+	bool kev_ransomware;   /* knownRansomwareCampaignUse == "Known" */
+	char *kev_added;       /* dateAdded "YYYY-MM-DD" or NULL */
+	char *kev_due;         /* dueDate or NULL */
+	double epss;           /* probability 0..1, < 0 when absent */
+	double percentile;     /* 0..1, < 0 when absent */
+	char **binaries;       /* purls of the subject's binaries built from source */
+	size_t nbinaries;
+	char *vex_status;      /* when suppressed: "not_affected", … */
+	char *vex_justification;
+	char *vex_statement;   /* the VEX statement's impact/action text, or NULL */
+};
+
+struct cve_report {
+	struct cve_subject *subjects;
+	size_t nsubjects;
+	struct cve_finding *findings; /* sorted by cve_finding_cmp */
+	size_t nfindings;
+	char *tracker_date;  /* RFC 3339 of the feeds used, NULL when a feed is absent */
+	char *kev_date;
+	char *epss_date;
+	char *stale;         /* NULL, or one line saying which feed is stale since when */
+};
+void cve_report_release(struct cve_report *r);
+
+/* The one priority order: KEV (ransomware first, then earlier dueDate) >
+ * EPSS percentile (higher first) > Debian urgency > id. */
+int cve_finding_cmp(const struct cve_finding *a, const struct cve_finding *b);
+
+#endif
