@@ -26,8 +26,8 @@ PARE_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
 # reads it again once pkg-config and the -dev packages are there.
 PKGS_OK := $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo yes)
 
-MODULES := common resolver builder sbom signer registry
-LIB_SRCS := $(filter-out builder/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+MODULES := common oci resolver sbom builder signer registry rebuild cli
+LIB_SRCS := $(filter-out cli/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/unit-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -43,7 +43,7 @@ endif
 all: $(PARE_BIN) $(UNIT_BINS)
 
 ifneq ($(PKGS_OK),yes)
-$(LIB_OBJS) $(BUILD)/builder/main.o: pkgs-missing
+$(LIB_OBJS) $(BUILD)/cli/main.o: pkgs-missing
 endif
 pkgs-missing:
 	@echo "make: pkg-config does not find all of: $(PKGS) (run 'make deps' first)" >&2; exit 2
@@ -56,7 +56,7 @@ $(BUILD)/libpare.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(PARE_BIN): $(BUILD)/builder/main.o $(BUILD)/libpare.a
+$(PARE_BIN): $(BUILD)/cli/main.o $(BUILD)/libpare.a
 	$(CC) $(PARE_CFLAGS) $(CFLAGS) -o $@ $^ $(PARE_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpare.a tests/unit/tap.h

@@ -12,7 +12,6 @@
  * (builder_generate) as the top layer; then config and manifest.
  */
 #include "builder_int.h"
-#include "fetch_int.h"
 
 #include <cJSON.h>
 #include <errno.h>

@@ -224,9 +224,6 @@ void policy_path_perms(const struct policy *p, const char *path, int *mode,
 		       int64_t *uid, int64_t *gid);
 /* "shell" / "package-manager" when basename(path) names one, else NULL. */
 const char *policy_forbidden_kind(const char *path);
-/* "shell" / "package-manager" when the Debian package name is one known to
- * ship a shell / a package manager (for `pare lock`), else NULL. */
-const char *policy_forbidden_package(const char *name);
 /* The merged-/usr top-level symlinks ("/bin" -> "usr/bin", …). */
 extern const char *const policy_usrmerge_dirs[];
 

@@ -10,7 +10,7 @@
  * match, so that it is fetched again.
  */
 #define _GNU_SOURCE
-#include "fetch_int.h"
+#include "builder_int.h"
 
 #include <errno.h>
 #include <stdlib.h>

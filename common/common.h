@@ -11,6 +11,9 @@
  *  - Output files are written to a temporary name, fsync'ed and renamed
  *    (write_file_atomic), so an interrupted run never leaves half a file.
  *  - Deterministic output everywhere: sort before writing, no wall clock.
+ *
+ * Module rules (docs/modules.md, checked by tests/layering): common/ sits
+ * at the bottom and includes no other module of pare.
  */
 #ifndef PARE_COMMON_H
 #define PARE_COMMON_H

@@ -12,6 +12,8 @@
  * Auth: anonymous, Basic, Bearer tokens (WWW-Authenticate challenge).
  * Transient failures (429, 5xx, dropped connections) are retried with
  * exponential backoff.  See docs/registry.md.
+ *
+ * May include: common/, oci/ (tests/layering checks it).
  */
 #ifndef PARE_REGISTRY_H
 #define PARE_REGISTRY_H

@@ -1061,7 +1061,7 @@ struct kv_arg {
 	bool annotations;
 };
 
-/* Manifest annotations pare writes itself (builder/oci.c): a recipe never
+/* Manifest annotations pare writes itself (builder/image.c, oci/): a recipe never
  * sets dev.pare.*, and overrides these only with allow: [override-annotations]. */
 static bool pare_annotation(const char *key)
 {

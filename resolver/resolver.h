@@ -7,6 +7,9 @@
  *   lock_*()           recipes.lock: read, write, compare
  *
  * libsolv and libyaml are used only inside this module.
+ *
+ * Owns recipes, apt sources, verified indexes and recipes.lock.  May
+ * include: common/ (tests/layering checks it).
  */
 #ifndef PARE_RESOLVER_H
 #define PARE_RESOLVER_H

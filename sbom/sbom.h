@@ -4,6 +4,8 @@
  * The builder fills a struct sbom_image while it assembles the image (it
  * is the only stage that sees every file); this module turns it into
  * documents.  Nothing here reads .debs or registries.
+ *
+ * May include: common/ (tests/layering checks it).
  */
 #ifndef PARE_SBOM_H
 #define PARE_SBOM_H

@@ -15,6 +15,8 @@
  *  - OCI 1.1 referrers for both (manifests with `subject`), plus the
  *    referrers tag-schema fallback index tagged "sha256-HEX".
  * See docs/signing.md.
+ *
+ * May include: common/, oci/ (tests/layering checks it).
  */
 #ifndef PARE_SIGNER_H
 #define PARE_SIGNER_H

@@ -1,7 +1,7 @@
 /*
  * fuzz-changelog.c - a package's Debian changelog (changelog.Debian.gz, after
  * gunzip) as pare update reads it for the CVE ids between two versions
- * (builder/changelog.c).  The first line of the input is the old version
+ * (rebuild/changelog.c).  The first line of the input is the old version
  * (empty: none), the second the new one, the rest the changelog.  Never a
  * crash, leak or hang; every id returned is a CVE-YYYY-NNNN… id, sorted and
  * unique.
@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strvec v = STRVEC_INIT;
 
 	memcpy(text, p, n);
-	if (changelog_cves_text(text, n, *old ? old : NULL, new, &v) < 0)
+	if (rebuild_changelog_cves_text(text, n, *old ? old : NULL, new, &v) < 0)
 		abort(); /* it has no failure */
 	for (size_t i = 0; i < v.n; i++)
 		if (!is_cve(v.v[i]) || (i && strcmp(v.v[i - 1], v.v[i]) >= 0))

@@ -1,7 +1,7 @@
 /* unit-policy: synthetic .debs (made here with libarchive) through deb_load:
  * hostile entries, merged-/usr, strip/keep, hardening, overlaps; OCI JSON shape. */
 #include "../../builder/builder_int.h"
-#include "../../builder/fetch_int.h"
+#include "../../builder/builder.h"
 #include "tap.h"
 
 #include <archive.h>

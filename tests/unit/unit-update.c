@@ -1,7 +1,7 @@
 /* unit-update.c - the pieces of pare update that need no repository: CVE ids from a Debian
  * changelog between two versions, Debian version order, watch's durations. */
 #include "../../builder/builder.h"
-#include "../../builder/update_int.h"
+#include "../../rebuild/rebuild.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -33,7 +33,7 @@ static char *cves(const char *old, const char *new)
 	strvec v = STRVEC_INIT;
 	strbuf sb = STRBUF_INIT;
 
-	changelog_cves_text(changelog, strlen(changelog), old, new, &v);
+	rebuild_changelog_cves_text(changelog, strlen(changelog), old, new, &v);
 	for (size_t i = 0; i < v.n; i++)
 		sb_addf(&sb, "%s%s", i ? " " : "", v.v[i]);
 	sv_clear(&v);

@@ -9,7 +9,8 @@
  * doc directory is a symlink to another package's (common for library
  * packages of one source) has no changelog of its own: no ids, no error.
  */
-#include "builder.h"
+#include "rebuild.h"
+
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -173,7 +174,7 @@ static void scan_cves(const char *line, size_t len, strvec *cves)
 	}
 }
 
-int changelog_cves_text(const char *text, size_t n, const char *old_version,
+int rebuild_changelog_cves_text(const char *text, size_t n, const char *old_version,
 			const char *new_version, strvec *cves)
 {
 	const char *p = text, *end = text + n;
@@ -200,7 +201,7 @@ int changelog_cves_text(const char *text, size_t n, const char *old_version,
 	return 0;
 }
 
-int deb_changelog_cves(const char *debpath, const char *pkg, const char *old_version,
+int rebuild_changelog_cves(const char *debpath, const char *pkg, const char *old_version,
 		       const char *new_version, strvec *cves, perr *e)
 {
 	strbuf gz = STRBUF_INIT, text = STRBUF_INIT;
@@ -215,7 +216,7 @@ int deb_changelog_cves(const char *debpath, const char *pkg, const char *old_ver
 		free(what);
 		if (r < 0)
 			goto out;
-		changelog_cves_text(text.buf ? text.buf : "", text.len, old_version, new_version,
+		rebuild_changelog_cves_text(text.buf ? text.buf : "", text.len, old_version, new_version,
 				    cves);
 	}
 	ret = 0;

@@ -11,9 +11,8 @@
  * commit last.
  */
 #define _GNU_SOURCE
-#include "builder.h"
-#include "fetch_int.h"
-#include "update_int.h"
+#include "../builder/builder.h"
+#include "rebuild.h"
 #include "../signer/signer.h"
 
 #include <cJSON.h>
@@ -270,7 +269,7 @@ static int change_line(const struct upd_item *it, const struct lock_change *ch, 
 			if (r < 0)
 				goto out;
 			deb = deb_cache_path(np->sha256);
-			r = deb_changelog_cves(deb, np->name, ch->old_version, ch->new_version,
+			r = rebuild_changelog_cves(deb, np->name, ch->old_version, ch->new_version,
 						   &cves, e);
 			free(deb);
 			if (r < 0) {
@@ -327,12 +326,12 @@ static int build_staged(struct rebuild *b, const struct update_opts *o, signer_k
 	bo.outdir = b->staged;
 	bo.compression = "gzip";
 	bo.quiet = pare_quiet;
-	if (builder_git_info(r->path, &commit, &bo.git_dirty) == 0)
+	if (rebuild_git_info(r->path, &commit, &bo.git_dirty) == 0)
 		bo.git_commit = commit;
 	/* built from a lock entry the commit does not hold yet */
 	if (b->entry_changed)
 		bo.git_dirty = true;
-	bo.source_url = o->source_url ? o->source_url : (src = builder_git_source_url(r->path));
+	bo.source_url = o->source_url ? o->source_url : (src = rebuild_git_source_url(r->path));
 	if (builder_build(r, b->entry, &bo, &res, e) < 0)
 		goto out;
 	if (key && signer_sign_layout_key(b->staged, key, r->name, e) < 0) {

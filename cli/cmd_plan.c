@@ -9,8 +9,8 @@
  * (the others are kept as they are), so the matrix jobs build what was
  * planned.
  */
-#include "commands.h"
-#include "update_int.h"
+#include "cli.h"
+#include "../rebuild/rebuild.h"
 
 #include <cJSON.h>
 #include <stdio.h>

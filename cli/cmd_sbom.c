@@ -9,8 +9,9 @@
  * document), and prints it unchanged: the bytes are the attached (and, once
  * signed, attested) artifact's.
  */
-#include "commands.h"
-#include "builder.h"
+#include "cli.h"
+#include "../builder/builder.h"
+#include "../oci/oci.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

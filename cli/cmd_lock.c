@@ -10,8 +10,8 @@
  * file does not load: its name is unknown); with some, the other entries
  * are kept as they are.
  */
-#include "commands.h"
-#include "builder_int.h"
+#include "cli.h"
+#include "../builder/builder.h"
 #include "../resolver/resolver.h"
 
 #include <cJSON.h>

@@ -12,8 +12,8 @@
  * cycles (tests, cron-like use).
  */
 #define _GNU_SOURCE
-#include "commands.h"
-#include "update_int.h"
+#include "cli.h"
+#include "../rebuild/rebuild.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,7 +1,8 @@
 /* cmd_push.c - pare push: an OCI layout or oci-archive to a registry. */
 #define _GNU_SOURCE
-#include "commands.h"
-#include "builder.h"
+#include "cli.h"
+#include "../builder/builder.h"
+#include "../oci/oci.h"
 #include "../registry/registry.h"
 
 #include <cjson/cJSON.h>

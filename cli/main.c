@@ -1,5 +1,5 @@
 /* main.c - the command table and the one place that prints errors. */
-#include "commands.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <locale.h>

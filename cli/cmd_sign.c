@@ -1,8 +1,9 @@
 /* cmd_sign.c - pare sign: cosign-compatible signatures and attestations for
  * an OCI layout, in place, or an oci-archive pare wrote, rewritten
  * atomically. */
-#include "commands.h"
-#include "builder.h"
+#include "cli.h"
+#include "../builder/builder.h"
+#include "../oci/oci.h"
 #include "../signer/signer.h"
 
 #include <string.h>

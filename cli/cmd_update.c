@@ -7,8 +7,8 @@
  * recipes.lock, and with --commit record it all in git (update.c).
  */
 #define _GNU_SOURCE
-#include "commands.h"
-#include "update_int.h"
+#include "cli.h"
+#include "../rebuild/rebuild.h"
 
 #include <cJSON.h>
 #include <getopt.h>

@@ -1,8 +1,9 @@
 /* cmd_build.c - pare build: locked recipe -> fetched .debs -> OCI image. */
 #define _GNU_SOURCE
-#include "commands.h"
-#include "builder.h"
-#include "fetch_int.h"
+#include "cli.h"
+#include "../builder/builder.h"
+#include "../oci/oci.h"
+#include "../rebuild/rebuild.h"
 #include "../signer/signer.h"
 #include "../registry/registry.h"
 
@@ -211,9 +212,9 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	o.max_layers = a->max_layers;
 	o.quiet = pare_quiet;
 	o.parallel = a->parallel;
-	if (builder_git_info(path, &git_commit, &o.git_dirty) == 0)
+	if (rebuild_git_info(path, &git_commit, &o.git_dirty) == 0)
 		o.git_commit = git_commit;
-	o.source_url = a->source_url ? a->source_url : (src_url = builder_git_source_url(path));
+	o.source_url = a->source_url ? a->source_url : (src_url = rebuild_git_source_url(path));
 	o.out_flags = a->unsigned_ok ? OUT_UNSIGNED_OK : 0;
 	/* signed in the staging directory: only a complete, signed layout
 	 * (and tar) replaces the previous one */

@@ -8,8 +8,8 @@
  * reported and the others are compared; errors win: exit 2, and the report
  * lists the changes of the others as well (docs/update.md).
  */
-#include "commands.h"
-#include "update_int.h"
+#include "cli.h"
+#include "../rebuild/rebuild.h"
 
 #include <cJSON.h>
 #include <stdio.h>

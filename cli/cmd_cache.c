@@ -15,7 +15,7 @@
  * followed: every directory is opened below the cache dir's own descriptor
  * with O_NOFOLLOW, and entries are removed with unlinkat in that directory.
  */
-#include "commands.h"
+#include "cli.h"
 
 #include <cJSON.h>
 #include <dirent.h>

@@ -1,10 +1,16 @@
 /*
- * update_int.h - builder-private: what pare check / plan / update / watch
- * share (update.c): re-resolve recipes against today's verified indexes,
- * compare with recipes.lock, rebuild what changed, commit the audit trail.
+ * rebuild.h - the continuous-rebuild service: what pare check / plan /
+ * update / watch share (update.c): re-resolve recipes against today's
+ * verified indexes, compare with recipes.lock, rebuild what changed (build,
+ * sign, push), and commit the audit trail with the CVE ids the Debian
+ * changelogs name (changelog.c) and the recipes' git state (gitinfo.c).
+ *
+ * Owns: nothing on disk but the commits it makes.  May include: common/,
+ * resolver/, builder/, signer/, registry/, oci/ (the stages it drives); only
+ * cli/ includes this header.
  */
-#ifndef PARE_BUILDER_UPDATE_INT_H
-#define PARE_BUILDER_UPDATE_INT_H
+#ifndef PARE_REBUILD_H
+#define PARE_REBUILD_H
 
 #include "../common/common.h"
 #include "../resolver/resolver.h"
@@ -83,5 +89,21 @@ int parse_duration(const char *s, double *out);
  * staged changes, detached HEAD, index or HEAD ref locked, the author). */
 int git_commit_files(const char *lock_file, const char *recipes_dir, const strvec *files,
 		     const char *message, const char *author, char **id, perr *e);
+
+/* The commit of the git repository holding recipe_file and whether its tree
+ * is dirty; -1 (and *commit NULL) when it is not in a repository. */
+int rebuild_git_info(const char *recipe_file, char **commit, bool *dirty);
+/* git config pare.sourceUrl of the repository holding recipe_file (NULL when
+ * unset or not in a repository); caller frees. */
+char *rebuild_git_source_url(const char *recipe_file);
+
+/* The CVE ids (sorted, unique) that the Debian changelog of package pkg in
+ * debpath mentions in its entries newer than old_version (NULL: all) up to
+ * new_version (changelog.c).  No changelog in the .deb: none, no error. */
+int rebuild_changelog_cves(const char *debpath, const char *pkg, const char *old_version,
+		       const char *new_version, strvec *cves, perr *e);
+/* The same over an uncompressed changelog text (unit tests, fuzzing). */
+int rebuild_changelog_cves_text(const char *text, size_t n, const char *old_version,
+			const char *new_version, strvec *cves);
 
 #endif

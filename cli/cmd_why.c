@@ -5,7 +5,7 @@
  * for down to PACKAGE, from recipes.lock (so the answer matches what is
  * built, not today's indexes).
  */
-#include "commands.h"
+#include "cli.h"
 #include "../resolver/resolver.h"
 
 #include <stdio.h>

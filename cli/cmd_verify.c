@@ -1,8 +1,9 @@
 /* cmd_verify.c - pare verify: check a signed layout or oci-archive offline,
  * one line per check (or JSON), stopping at the first failure; then a summary
  * line "N checks passed" (", 1 failed": the error line names it). */
-#include "commands.h"
-#include "builder.h"
+#include "cli.h"
+#include "../builder/builder.h"
+#include "../oci/oci.h"
 #include "../signer/signer.h"
 
 #include <cjson/cJSON.h>

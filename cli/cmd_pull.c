@@ -1,6 +1,6 @@
 /* cmd_pull.c - pare pull: an image from a registry into an OCI layout. */
 #define _GNU_SOURCE
-#include "commands.h"
+#include "cli.h"
 #include "../registry/registry.h"
 
 #include <cjson/cJSON.h>

@@ -2,7 +2,8 @@
  * that holds a recipe file, and whether its work tree was clean (libgit2,
  * never a git subprocess).  Recorded in the image annotations and, through
  * them, in the SLSA provenance. */
-#include "builder.h"
+#include "rebuild.h"
+
 
 #include <git2.h>
 #include <limits.h>
@@ -75,7 +76,7 @@ static git_repository *open_repo(const char *recipe_file)
 	return repo;
 }
 
-int builder_git_info(const char *recipe_file, char **commit, bool *dirty)
+int rebuild_git_info(const char *recipe_file, char **commit, bool *dirty)
 {
 	git_repository *repo = open_repo(recipe_file);
 	git_status_list *st = NULL;
@@ -102,7 +103,7 @@ out:
 	return ret;
 }
 
-char *builder_git_source_url(const char *recipe_file)
+char *rebuild_git_source_url(const char *recipe_file)
 {
 	git_repository *repo = open_repo(recipe_file);
 	git_config *cfg = NULL;

@@ -1,11 +1,15 @@
 /*
- * commands.h - pare's subcommands.  Each cmd_NAME parses its own flags and
+ * cli.h - pare's subcommands.  Each cmd_NAME parses its own flags and
  * calls into the modules; the table that maps names to them is in main.c.
  * A command returns 0 on success, 1 for "ran fine, but something differs"
  * where documented, and -1 with e filled on error (main prints it, exit 2).
+ *
+ * cli/ is the top of the program: main.c, the command table, every cmd_*.c
+ * and the shared option handling.  It may include every module's public
+ * header and nothing includes it (tests/layering checks it).
  */
-#ifndef PARE_COMMANDS_H
-#define PARE_COMMANDS_H
+#ifndef PARE_CLI_H
+#define PARE_CLI_H
 
 #include "../common/common.h"
 

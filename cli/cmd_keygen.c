@@ -1,5 +1,5 @@
 /* cmd_keygen.c - pare keygen: a signing key pair for pare sign / cosign. */
-#include "commands.h"
+#include "cli.h"
 #include "../signer/signer.h"
 
 #include <string.h>

@@ -4,7 +4,7 @@
  * on the binary it installs, so a command or an option added to the table in main.c
  * appears in pare(1), in its own pare-NAME(1) and in the completion without anyone
  * editing a copy: there is no copy. */
-#include "commands.h"
+#include "cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,8 +8,9 @@
  * document pare attaches to each per-arch manifest, the source packages of
  * each layer from the config's history ("pare VERSION: src, src"). */
 #define _GNU_SOURCE
-#include "commands.h"
-#include "builder.h"
+#include "cli.h"
+#include "../builder/builder.h"
+#include "../oci/oci.h"
 #include "../registry/registry.h"
 #include "../signer/signer.h"
 

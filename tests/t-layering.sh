@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# t-layering.sh - the module rules (docs/modules.md) hold on the sources: tests/layering
+# finds no module including one above it or another's private header, and no third-party
+# library outside the modules that own it; and it does catch each kind of violation, planted
+# in a copy of the tree.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+if [[ ${PARE_TEST_SUITE:-} == asan ]]; then
+	skip "module include rules" "reads the sources only; runs in the plain suite"
+	done_testing
+fi
+
+out=$("$PARE_SRC/tests/layering" "$PARE_SRC" 2>&1)
+check "the sources keep the module rules" test -z "$out"
+[[ -z $out ]] || _t_diag "$out"
+
+# plant one violation of each kind in a copy: each is reported, naming file and line
+plant() { # DESC FILE LINE EXPECT
+	local desc=$1 file=$2 line=$3 expect=$4 t got rc=0
+	t=$(tmpdir)
+	(cd "$PARE_SRC" && tar cf - --exclude=./build --exclude=./out --exclude=./.git .) | tar xf - -C "$t"
+	sed -i "1i $line" "$t/$file"
+	got=$("$PARE_SRC/tests/layering" "$t" 2>&1) || rc=$?
+	if ((rc == 1)) && grep -qF "$file:1: $expect" <<<"$got"; then
+		ok "$desc"
+	else
+		fail "$desc" "exit $rc: $got"
+	fi
+	rm -rf "$t"
+}
+plant "a lower module including the command layer is refused" oci/layout.c \
+	'#include "../cli/cli.h"' "oci/ may not include cli/"
+plant "the builder including the signer is refused" builder/image.c \
+	'#include "../signer/signer.h"' "builder/ may not include signer/"
+plant "a private header of another module is refused" cli/cmd_lock.c \
+	'#include "../builder/builder_int.h"' "cli/ includes builder/builder_int.h, a private header"
+plant "a library outside its owner is refused" sbom/sbom.c \
+	'#include <solv/pool.h>' "sbom/ includes <solv/pool.h>: that library belongs to resolver"
+done_testing
