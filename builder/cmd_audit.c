@@ -74,3 +74,33 @@ out:
 	audit_reports_free(reps, nreps);
 	return ret;
 }
+
+int cmd_report(int argc, char **argv, perr *e)
+{
+	const char *key = NULL, *out = NULL;
+	struct audit_report *reps = NULL;
+	size_t nreps = 0;
+	int i, ret = -1;
+
+	cli_permute(argc, argv, valopts);
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--key") && i + 1 < argc)
+			key = argv[++i];
+		else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
+			out = argv[++i];
+		else if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else
+			return perr_set(e, "report: unknown option '%s' (see 'pare help report')", argv[i]);
+	}
+	if (!out || i >= argc)
+		return perr_set(e, "report: usage: pare report -o DIR [--key PUB] IMAGE…");
+	if (audit_all(argv + i, argc - i, key, &reps, &nreps, e) == 0 &&
+	    audit_html_write(out, reps, nreps, e) == 0) {
+		note("%s/index.html: %zu image%s", out, nreps, nreps == 1 ? "" : "s");
+		ret = 0;
+	}
+	audit_reports_free(reps, nreps);
+	return ret;
+}
