@@ -154,8 +154,10 @@ int audit_user_resolve(const char *user, const char *passwd, long *uid, char **e
 		*uid = 0;
 		sb_adds(why, "config.User is empty: the container runs as root");
 		for (size_t i = 0; i < n; i++)
-			if (a[i].id == 0)
+			if (a[i].id == 0) { /* the first: what the runtime's lookup finds */
 				*entry = xstrdup(a[i].name);
+				break;
+			}
 		goto out;
 	}
 	if (strspn(name, "0123456789") == strlen(name)) {

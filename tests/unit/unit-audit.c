@@ -182,6 +182,7 @@ static int test_reader(void)
 static void test_user(void)
 {
 	static const char passwd[] = "root:x:0:0::/root:/bin/sh\n"
+				     "toor:x:0:0::/root:/bin/sh\n" /* a second uid 0 */
 				     "nonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n";
 	static const struct {
 		const char *user;
@@ -201,6 +202,8 @@ static void test_user(void)
 
 		TAP_OK(r == cases[i].ret && uid == cases[i].uid, "config.User '%s' -> uid %ld (%d)",
 		       cases[i].user, uid, r);
+		if (!*cases[i].user)
+			TAP_STREQ(entry, "root", "the empty user is the first uid 0 entry");
 		free(entry);
 		sb_release(&why);
 	}
