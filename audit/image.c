@@ -5,6 +5,7 @@
  * before this runs, so it only reads directories. */
 #define _GNU_SOURCE
 #include "audit.h"
+#include "../builder/builder.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -21,21 +22,14 @@
 /* Blob digest of layout dir into out, checked against its digest. */
 static int read_blob(const char *dir, const char *digest, strbuf *out, perr *e)
 {
-	char hex[SHA256_HEX_LEN + 1], *p;
+	struct oci_src *src;
 	int r;
 
-	if (!digest || !str_starts(digest, "sha256:") || !is_sha256_hex(digest + 7))
-		return perr_set(e, "%s: malformed digest '%s'", dir, digest ? digest : "");
-	p = xasprintf("%s/blobs/sha256/%s", dir, digest + 7);
-	sb_reset(out);
-	r = read_file(p, out, MAX_JSON, e);
-	free(p);
-	if (r < 0)
+	if (oci_src_open(dir, &src, e) < 0)
 		return -1;
-	sha256_hex(out->buf, out->len, hex);
-	if (strcmp(hex, digest + 7))
-		return perr_set(e, "%s: blob %s does not match its digest", dir, digest);
-	return 0;
+	r = oci_src_blob(src, digest, out, MAX_JSON, e);
+	oci_src_close(src);
+	return r;
 }
 
 static cJSON *read_json_blob(const char *dir, const char *digest, perr *e)
