@@ -106,6 +106,12 @@ int oci_image_json(const struct build_ctx *c, struct oci_image *img, perr *e)
 		cJSON_AddItemToObject(cc, "Entrypoint", string_array(&r->entrypoint));
 	if (r && r->has_cmd)
 		cJSON_AddItemToObject(cc, "Cmd", string_array(&r->cmd));
+	if (r && r->healthcheck.n) { /* exec form: "CMD", then the argv */
+		cJSON *hc = cJSON_AddObjectToObject(cc, "Healthcheck"), *t = string_array(&r->healthcheck);
+
+		cJSON_InsertItemInArray(t, 0, cJSON_CreateString("CMD"));
+		cJSON_AddItemToObject(hc, "Test", t);
+	}
 	cJSON_AddStringToObject(cc, "WorkingDir", r && r->workdir ? r->workdir : "/");
 	if (r && r->nlabels) {
 		cJSON *l = cJSON_AddObjectToObject(cc, "Labels");

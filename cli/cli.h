@@ -37,6 +37,8 @@ int cmd_push(int argc, char **argv, perr *e);
 int cmd_pull(int argc, char **argv, perr *e);
 int cmd_inspect(int argc, char **argv, perr *e);
 int cmd_diff(int argc, char **argv, perr *e);
+int cmd_audit(int argc, char **argv, perr *e);
+int cmd_report(int argc, char **argv, perr *e);
 
 /* Registry flags shared by push, pull and build --push (cmd_push.c):
  * --insecure HOST[:PORT], --username U, --password-stdin.  Returns 1 when

@@ -48,6 +48,8 @@ static const struct command commands[] = {
 	{ "diff", cmd_diff,
 	  "[--platform OS/ARCH[/VARIANT]] [--json] [--insecure HOST[:PORT]]… [--username U --password-stdin] A B (each LAYOUT, OCI-ARCHIVE, REF, lock:RECIPE[@ARCH] or lock:FILE:RECIPE[@ARCH])",
 	  "compare two images or lock entries: packages, layers, size, config; exit 0 equal, 1 different" },
+	{ "audit", cmd_audit, "[--key PUB] [--json | --sarif] [--fail-on fail|warn] IMAGE…", "check images against CIS Docker §4, NIST SP 800-190 and Dockle (docs/audit.md)" },
+	{ "report", cmd_report, "-o|--output DIR [--key PUB] IMAGE…", "write a static HTML dashboard of pare audit for images (docs/audit.md)" },
 	{ "cache", cmd_cache, "du [--json] | prune [--older-than DAYS] [--dry-run]",
 	  "show the cache's size by kind, or remove what no recent build or lock used" },
 	{ "version", cmd_version, "", "print pare's version" },

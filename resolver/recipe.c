@@ -1292,6 +1292,15 @@ static int top_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v
 		r->has_cmd = true;
 		return get_argv(c, v, "cmd", &r->cmd);
 	}
+	if (!strcmp(key, "healthcheck")) {
+		if (get_argv(c, v, "healthcheck", &r->healthcheck) < 0)
+			return -1;
+		/* exec form only: a shell-less image cannot run "CMD-SHELL" */
+		if (r->healthcheck.n && r->healthcheck.v[0][0] != '/')
+			return err_at(c, v, "healthcheck: '%s': expected an absolute path to run (exec form, no shell)",
+				      q(c, r->healthcheck.v[0]));
+		return 0;
+	}
 	if (!strcmp(key, "env"))
 		return walk_map(c, v, "env", env_cb, &r->env);
 	if (!strcmp(key, "workdir")) {
@@ -1592,6 +1601,10 @@ static void merge_layer(struct layer *P, struct layer *C)
 		append_sv(&p->cmd, &c->cmd);
 		p->has_cmd = true;
 	}
+	if (c->healthcheck.n) {
+		sv_clear(&p->healthcheck);
+		append_sv(&p->healthcheck, &c->healthcheck);
+	}
 	merge_env(&p->env, &c->env);
 	merge_kv(&p->labels, &p->nlabels, &c->labels, &c->nlabels);
 	merge_kv(&p->annotations, &p->nannotations, &c->annotations, &c->nannotations);
@@ -1838,6 +1851,8 @@ static void recipe_hash(struct recipe *r)
 	cJSON_AddItemToObject(o, "allow", json_sv(&r->allow));
 	if (r->strict) /* only when set: recipes without it keep their hash */
 		cJSON_AddBoolToObject(o, "strict", true);
+	if (r->healthcheck.n) /* the same */
+		cJSON_AddItemToObject(o, "healthcheck", json_sv(&r->healthcheck));
 
 	txt = cJSON_PrintUnformatted(o);
 	if (!txt)
@@ -2023,6 +2038,7 @@ void recipe_free(struct recipe *r)
 	free(r->run_as);
 	sv_clear(&r->entrypoint);
 	sv_clear(&r->cmd);
+	sv_clear(&r->healthcheck);
 	sv_clear(&r->env);
 	free(r->workdir);
 	for (size_t i = 0; i < r->nlabels; i++)

@@ -84,6 +84,7 @@ struct recipe {
 
 	strvec entrypoint, cmd;
 	bool has_entrypoint, has_cmd;
+	strvec healthcheck;      /* exec-form health check command (config.Healthcheck); empty = none */
 	strvec env;              /* "KEY=VALUE" in recipe order */
 	char *workdir;
 	struct recipe_kv *labels; size_t nlabels;
