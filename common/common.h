@@ -160,10 +160,24 @@ int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size,
 int hash_file(const char *path, const char *algo, char *hex, uint64_t *size, perr *e);
 bool is_sha256_hex(const char *s);
 
+/* ---- base64 (base64.c, OpenSSL EVP) --------------------------------------- */
+
+/* Standard base64 with padding, appended to out. */
+void base64_encode(const void *data, size_t n, strbuf *out);
+/* Appends the bytes s decodes to (out stays NUL-terminated); -1 and
+ * "invalid base64…" when s is not a multiple of 4 characters of the
+ * alphabet with at most two '=' at the end. */
+int base64_decode(const char *s, strbuf *out, perr *e);
+
 /* ---- files --------------------------------------------------------------- */
 
 /* Read a whole file; fails if larger than max bytes (0 = 1 GiB). */
 int read_file(const char *path, strbuf *out, size_t max, perr *e);
+/* The one read loop: path's bytes handed to fn(arg, buf, n, e) a block at
+ * a time (EINTR retried); fn returns 0 to go on or -1 (its error in e).
+ * "cannot open/read 'PATH'" errors name the file. */
+int read_file_fn(const char *path, int (*fn)(void *arg, const void *buf, size_t n, perr *e),
+		 void *arg, perr *e);
 /* All of buf to fd (a short write continues; the one that fails sets errno,
  * e.g. ENOSPC). 0 or -1. */
 int write_all(int fd, const void *buf, size_t n);
@@ -291,6 +305,10 @@ void fetch_global_cleanup(void);
 /* Parse an RFC 2822 date as used in Release files ("Sat, 10 May 2025 08:53:22 UTC");
  * returns -1 if unparsable. */
 int parse_rfc2822(const char *s, int64_t *out);
+/* t as RFC 3339 UTC, "2025-05-10T08:53:22Z" (what OCI configs, SBOMs and
+ * logs carry); buf holds TIME_RFC3339_LEN bytes. */
+#define TIME_RFC3339_LEN 32
+void time_rfc3339(int64_t t, char buf[TIME_RFC3339_LEN]);
 /* SOURCE_DATE_EPOCH from the environment, or fallback. */
 int64_t source_date_epoch(int64_t fallback);
 

@@ -20,15 +20,6 @@
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
-static void rfc3339(int64_t t, char buf[32])
-{
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Add a string member, made valid UTF-8 first (input comes from .debs). */
 static void add_str(cJSON *o, const char *key, const char *s)
 {
@@ -364,7 +355,7 @@ static int model_build(struct model *m, const struct sbom_image *img, bool need_
 		perr_set(e, "image %s: bad manifest digest '%s'", img->name, img->manifest_digest);
 		goto out;
 	}
-	rfc3339(img->created, m->created);
+	time_rfc3339(img->created, m->created);
 	snprintf(m->distro, sizeof(m->distro), "%s-%s", img->os_id, img->os_version);
 	image_names(m);
 
@@ -1131,7 +1122,7 @@ static cJSON *index_doc(const struct sbom_image *imgs, size_t n, const struct mo
 	char created[32];
 	const char *ref = imgs[0].reference ? imgs[0].reference : imgs[0].name;
 
-	rfc3339(imgs[0].created, created);
+	time_rfc3339(imgs[0].created, created);
 	sb_adds(&purl, "pkg:oci/");
 	purl_encode(&purl, m0->image_name);
 	sb_addc(&purl, '@');
