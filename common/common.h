@@ -160,6 +160,73 @@ int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size,
 int hash_file(const char *path, const char *algo, char *hex, uint64_t *size, perr *e);
 bool is_sha256_hex(const char *s);
 
+/* ---- deb822: Debian control files (deb822.c) ----------------------------
+ * The one parser of stanzas of "Name: value" fields: a .deb's control,
+ * Packages, Release / InRelease, *.sources, copyright files.  A value is its
+ * first line and each continuation line after a '\n', every line without the
+ * white space around it; names compare case-insensitively.  The flags give
+ * each caller its strictness:
+ */
+enum {
+	DEB822_COMMENTS = 1 << 0,  /* a '#' in column 0 starts a comment line (apt's *.sources) */
+	DEB822_SKIP_JUNK = 1 << 1, /* a line that is neither a field nor the continuation of
+				    * one is skipped, not an error (copyright files, Release) */
+	DEB822_ONE = 1 << 2,       /* blank lines do not end the stanza: one for the whole text */
+	DEB822_DOT = 1 << 3,       /* a continuation line "." is an empty line (text fields) */
+	DEB822_NO_DUPS = 1 << 4,   /* a (kept) field twice in a stanza is an error */
+	DEB822_STRICT = 1 << 5,    /* indexes: control characters, lines of only white space,
+				    * blanks or '#' in a field name are errors, and a kept
+				    * field holds one line */
+};
+struct deb822_field {
+	strbuf name;  /* as written, without the white space around it */
+	strbuf value; /* see above */
+	size_t line;  /* where it starts, from 1 */
+	int key;      /* its index in deb822.keep, -1 without a keep list */
+};
+struct deb822_stanza {
+	struct deb822_field *f;
+	size_t n, alloc; /* fields n.. up to alloc are spare (their memory is reused) */
+	size_t line;     /* of its first field line */
+};
+/* The first field of that name (any case), or NULL; its value, or NULL. */
+const struct deb822_field *deb822_get(const struct deb822_stanza *s, const char *name);
+const char *deb822_value(const struct deb822_stanza *s, const char *name);
+void deb822_stanza_release(struct deb822_stanza *s);
+
+/* Set the public members (a designated initializer), feed the text in
+ * blocks of any size, finish, release.  stanza(arg, s, e) is called for each
+ * stanza with at least one field line, kept or not; it returns 0 or -1 (its
+ * error in e), and may take s's fields (then it leaves *s zeroed).  Errors are
+ * one line "NAME:LINE: …". */
+struct deb822 {
+	const char *name;        /* the file, in errors */
+	unsigned flags;          /* DEB822_* */
+	const char *const *keep; /* NULL-terminated names of the fields kept (any case;
+				  * at most 64); NULL = all.  The others are checked,
+				  * not stored. */
+	int (*stanza)(void *arg, struct deb822_stanza *s, perr *e);
+	void *arg;
+	/* private */
+	struct deb822_stanza cur;
+	strbuf carry; /* a line the last block ended in the middle of */
+	size_t line;
+	bool in_stanza;
+	int cont;      /* what a continuation line continues: 0 nothing, 1 a field not kept, 2 a kept one */
+	uint64_t seen; /* kept fields (by key) in this stanza, for DEB822_NO_DUPS */
+	size_t nkeep;  /* the keep list's length and its names' (at most 64) */
+	unsigned char klen[64];
+};
+int deb822_feed(struct deb822 *p, const char *buf, size_t n, perr *e);
+int deb822_finish(struct deb822 *p, perr *e);
+void deb822_release(struct deb822 *p);
+/* feed + finish + release: a whole text in memory. */
+int deb822_parse(struct deb822 *p, const char *text, size_t n, perr *e);
+/* A text that is one stanza (DEB822_ONE added to flags: a .deb's control,
+ * a Release file) into *out, which the caller releases (also on error). */
+int deb822_parse_one(const char *name, const char *text, unsigned flags,
+		     struct deb822_stanza *out, perr *e);
+
 /* ---- base64 (base64.c, OpenSSL EVP) --------------------------------------- */
 
 /* Standard base64 with padding, appended to out. */
