@@ -236,6 +236,25 @@ void base64_encode(const void *data, size_t n, strbuf *out);
  * alphabet with at most two '=' at the end. */
 int base64_decode(const char *s, strbuf *out, perr *e);
 
+/* ---- certificates (x509.c, OpenSSL) -------------------------------------- */
+
+/* data (n bytes of path) holds one or more PEM certificates and nothing
+ * damaged: 0, else -1 and "PATH: not a valid PEM certificate". */
+int x509_pem_check(const char *path, const void *data, size_t n, perr *e);
+/* A PKCS#12 trust store: certificate bags, each with a friendly name and
+ * the attribute ATTR_OID whose value is the object ATTR_VALUE_OID (Java's
+ * "trusted for" usage), in one unencrypted SafeContents with a SHA-256
+ * password MAC.  add_pem adds every certificate of a PEM file, naming each
+ * alias(arg) (a new string), and counts them in *count; finish appends the
+ * DER to out. */
+typedef struct x509_store x509_store;
+x509_store *x509_store_new(const char *attr_oid, const char *attr_value_oid);
+int x509_store_add_pem(x509_store *s, const char *path, const void *data, size_t n,
+		       char *(*alias)(void *arg), void *arg, size_t *count, perr *e);
+int x509_store_finish(x509_store *s, const char *password, const unsigned char *salt,
+		      size_t saltlen, int mac_iter, strbuf *out, perr *e);
+void x509_store_free(x509_store *s);
+
 /* ---- files --------------------------------------------------------------- */
 
 /* Read a whole file; fails if larger than max bytes (0 = 1 GiB). */
