@@ -864,7 +864,7 @@ out:
 	return ret;
 }
 
-void build_result_free(struct build_result *res)
+void build_result_release(struct build_result *res)
 {
 	if (!res)
 		return;
@@ -873,7 +873,7 @@ void build_result_free(struct build_result *res)
 		free(res->archs[i].arch);
 		free(res->archs[i].manifest_digest);
 		free(res->archs[i].config_digest);
-		sbom_image_free(&res->archs[i].sbom);
+		sbom_image_release(&res->archs[i].sbom);
 	}
 	free(res->archs);
 	memset(res, 0, sizeof(*res));
@@ -935,7 +935,7 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 			 * that changes again after its download fails. */
 			warning("%s: fetching it again", e->msg);
 			oci_image_release(&imgs[nimg]);
-			sbom_image_free(&ar->sbom);
+			sbom_image_release(&ar->sbom);
 			memset(&ar->sbom, 0, sizeof(ar->sbom));
 			c.bad_deb = false;
 			rb = build_arch(&c, &imgs[nimg], &ar->sbom, e);
@@ -996,6 +996,6 @@ out:
 	free(arts);
 	free(index_json);
 	if (ret < 0)
-		build_result_free(res);
+		build_result_release(res);
 	return ret;
 }

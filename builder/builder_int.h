@@ -171,7 +171,7 @@ void tree_add_stripped(struct image_tree *t, const char *path, const char *rule,
 /* Whether a stripped entry is worth remembering (see struct tree_stripped),
  * and whether its content is. */
 bool tree_stripped_wanted(const char *path, bool is_file, bool *keep_data);
-void deb_pkg_free(struct deb_pkg *p);
+void deb_pkg_release(struct deb_pkg *p);
 /* Parse a control paragraph into p (name, version, maintainer, …). */
 int deb_parse_control(struct deb_pkg *p, const char *control, perr *e);
 /* Contents generate.c reads (the CA bundle, ld.so.conf.d): kept in memory
@@ -386,7 +386,7 @@ int layer_write(const struct image_tree *t, int layer, const struct layer_opts *
 int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents, size_t n,
 		     const struct layer_opts *o, const char *path, struct layer_desc *out,
 		     perr *e);
-void layer_desc_free(struct layer_desc *d);
+void layer_desc_release(struct layer_desc *d);
 
 /* Layer plan: packages grouped by source, sorted by source name, the
  * smallest adjacent groups merged until at most max groups remain.

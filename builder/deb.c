@@ -821,7 +821,7 @@ int deb_insert(struct image_tree *t, int pkgi, struct deb_decoded *d,
 
 	/* the package's fields first: the overlap rules read its name and
 	 * Replaces; lp and layer stay the caller's */
-	deb_pkg_free(pkg);
+	deb_pkg_release(pkg);
 	*pkg = d->pkg;
 	memset(&d->pkg, 0, sizeof(d->pkg));
 	pkg->lp = lp;
@@ -865,7 +865,7 @@ void deb_decoded_release(struct deb_decoded *d)
 	}
 	free(d->items);
 	spill_unref(d->spill);
-	deb_pkg_free(&d->pkg);
+	deb_pkg_release(&d->pkg);
 	sb_release(&d->md5);
 	memset(d, 0, sizeof(*d));
 }

@@ -163,7 +163,7 @@ void gen_accounts_text(const struct gen_accounts *a, strbuf *passwd, strbuf *gro
 	}
 }
 
-void gen_accounts_free(struct gen_accounts *a)
+void gen_accounts_release(struct gen_accounts *a)
 {
 	for (size_t i = 0; i < a->nusers; i++) {
 		free(a->users[i].name);

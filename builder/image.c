@@ -199,7 +199,7 @@ char *oci_index_json(const struct recipe *r, const struct oci_image *imgs,
 void oci_image_release(struct oci_image *img)
 {
 	for (size_t i = 0; i < img->nlayers; i++)
-		layer_desc_free(&img->layers[i]);
+		layer_desc_release(&img->layers[i]);
 	free(img->layers);
 	free(img->config_json);
 	free(img->manifest_json);

@@ -181,7 +181,7 @@ void tree_add_stripped(struct image_tree *t, const char *path, const char *rule,
 	s->size = size;
 }
 
-void deb_pkg_free(struct deb_pkg *p)
+void deb_pkg_release(struct deb_pkg *p)
 {
 	free(p->name);
 	free(p->version);
@@ -269,7 +269,7 @@ void tree_free(struct image_tree *t)
 	for (size_t i = 0; i < t->n; i++)
 		tree_entry_free(t->ents[i]);
 	for (size_t i = 0; i < t->npkgs; i++)
-		deb_pkg_free(&t->pkgs[i]);
+		deb_pkg_release(&t->pkgs[i]);
 	free(t->ents);
 	free(t->slots);
 	for (size_t i = 0; i < t->npslots; i++)

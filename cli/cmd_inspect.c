@@ -593,7 +593,7 @@ static int load_lock(struct image *im, const char *spec, const char *want, perr 
 	}
 	ret = 0;
 out:
-	lock_free(&l);
+	lock_release(&l);
 	free(file), free(name);
 	return ret;
 }

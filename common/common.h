@@ -8,6 +8,11 @@
  *    while the error bubbles up.  Only main() prints it.
  *  - Memory: x*() allocators abort on OOM (there is nothing sensible to do).
  *    Every function frees what it owns through a single `out:` label.
+ *  - Ownership, one vocabulary in every module: X_free(p) frees the object
+ *    p points to, with all it owns (NULL is fine); X_release(p) frees what
+ *    the fields of *p own, a struct the caller owns (on its stack, inside
+ *    another, an array element), and leaves it zeroed, ready for reuse.
+ *    sv_clear() is the one older name of a _release.
  *  - Output files are written to a temporary name, fsync'ed and renamed
  *    (write_file_atomic), so an interrupted run never leaves half a file.
  *  - Deterministic output everywhere: sort before writing, no wall clock.

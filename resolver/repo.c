@@ -47,7 +47,7 @@ extern char **environ;
 /* bumped when packages_add() stores something new in the .solv */
 #define SOLV_CACHE_VERSION "v4"
 
-void release_free(struct release *rel)
+void release_release(struct release *rel)
 {
 	free(rel->url);
 	free(rel->suite);
@@ -785,7 +785,7 @@ out_prefix:
 	perr_prefix(e, "%s", out->where);
 out:
 	if (ret < 0)
-		release_free(out);
+		release_release(out);
 	free(cdir), free(u), free(p);
 	sb_release(&inrel), sb_release(&rel), sb_release(&gpg), sb_release(&text);
 	return ret;

@@ -366,7 +366,7 @@ char *lic_pointer(const char *path, const char *sha256)
 	return xasprintf("Text in %s (sha256 %s) in this image", path, sha256);
 }
 
-void lic_refs_free(struct lic_refs *reg)
+void lic_refs_release(struct lic_refs *reg)
 {
 	sv_clear(&reg->ids);
 	sv_clear(&reg->names);
@@ -375,7 +375,7 @@ void lic_refs_free(struct lic_refs *reg)
 	idx_free(&reg->index);
 }
 
-void lic_info_free(struct lic_info *li)
+void lic_info_release(struct lic_info *li)
 {
 	free(li->expr);
 	free(li->copyright);

@@ -266,12 +266,12 @@ void sbom_licenses_free(struct sbom_licenses *l)
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->n; i++)
-		lic_info_free(&l->info[i]);
+		lic_info_release(&l->info[i]);
 	free(l->info);
 	sv_clear(&l->names);
 	sv_clear(&l->texts);
 	sv_clear(&l->wheres);
-	lic_refs_free(&l->refs);
+	lic_refs_release(&l->refs);
 	free(l);
 }
 
@@ -1393,7 +1393,7 @@ char *sbom_embedded_path(const char *name, enum sbom_format fmt)
 	return xasprintf("%s/%s.%s.json", SBOM_EMBED_DIR, name, fmt == SBOM_SPDX ? "spdx" : "cdx");
 }
 
-void sbom_image_free(struct sbom_image *img)
+void sbom_image_release(struct sbom_image *img)
 {
 	for (size_t i = 0; i < img->npkgs; i++) {
 		struct sbom_pkg *p = &img->pkgs[i];
