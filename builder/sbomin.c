@@ -72,7 +72,7 @@ struct repo_urls {
 	bool *known;
 };
 
-static void repo_urls_free(struct repo_urls *ru, size_t n)
+static void repo_urls_release(struct repo_urls *ru, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(ru->urls[i]);
@@ -170,7 +170,7 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 		/* The lock pins sha256; TR-03183-2 asks for SHA-512 too: hashed
 		 * from the verified .deb when it was read (kept in the layer record). */
 		if (!p->deb_sha512[0]) {
-			repo_urls_free(&ru, nrepos);
+			repo_urls_release(&ru, nrepos);
 			free(map);
 			return perr_set(e, "%s: internal: no SHA-512 of the .deb", lp->name);
 		}
@@ -218,7 +218,7 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 		f->pkg = ent->pkg >= 0 ? map[ent->pkg] : -1;
 	}
 	free(ents);
-	repo_urls_free(&ru, nrepos);
+	repo_urls_release(&ru, nrepos);
 	free(map);
 	return 0;
 }

@@ -25,7 +25,7 @@
 
 /* ---- freeing and lookup ------------------------------------------------ */
 
-static void pkg_free(struct lock_pkg *p)
+static void pkg_release(struct lock_pkg *p)
 {
 	free(p->name), free(p->version), free(p->architecture);
 	free(p->source), free(p->source_version), free(p->filename);
@@ -48,7 +48,7 @@ void lock_recipe_release(struct lock_recipe *r)
 	free(r->repos);
 	for (size_t i = 0; i < r->narchs; i++) {
 		for (size_t k = 0; k < r->archs[i].npkgs; k++)
-			pkg_free(&r->archs[i].pkgs[k]);
+			pkg_release(&r->archs[i].pkgs[k]);
 		free(r->archs[i].pkgs);
 		free(r->archs[i].arch);
 	}

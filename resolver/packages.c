@@ -59,7 +59,7 @@ struct scan {
 	struct deb822 d;
 };
 
-static void scan_free(struct scan *sc)
+static void scan_release(struct scan *sc)
 {
 	free(sc->v);
 	sb_release(&sc->strings);
@@ -443,7 +443,7 @@ int packages_add_stream(Repo *repo, const char *name, struct index_source *src, 
 	}
 	/* the scan's records are done with: free them before libsolv's
 	 * internalize, the peak of a cold load */
-	scan_free(&sc);
+	scan_release(&sc);
 	memset(&sc, 0, sizeof(sc));
 	repodata_internalize(data);
 	ret = 0;
@@ -465,7 +465,7 @@ out:
 	/* nothing half-added: the packages libsolv read before the error go */
 	if (ret < 0 && repo->end > start)
 		repo_free_solvable_block(repo, start, repo->end - start, 1);
-	scan_free(&sc);
+	scan_release(&sc);
 	return ret;
 }
 

@@ -301,7 +301,7 @@ static void idx_add(struct lic_index *ix, const strvec *keys, bool fold)
 	idx_put(ix, keys, keys->n - 1, fold);
 }
 
-static void idx_free(struct lic_index *ix)
+static void idx_release(struct lic_index *ix)
 {
 	free(ix->slot);
 	ix->slot = NULL;
@@ -372,7 +372,7 @@ void lic_refs_release(struct lic_refs *reg)
 	sv_clear(&reg->names);
 	sv_clear(&reg->texts);
 	sv_clear(&reg->where);
-	idx_free(&reg->index);
+	idx_release(&reg->index);
 }
 
 void lic_info_release(struct lic_info *li)
@@ -425,7 +425,7 @@ static int take_para(void *arg, struct deb822_stanza *s, perr *e)
 	return 0;
 }
 
-static void paras_free(struct paras *ps)
+static void paras_release(struct paras *ps)
 {
 	for (size_t i = 0; i < ps->n; i++)
 		deb822_stanza_release(&ps->v[i]);
@@ -822,13 +822,13 @@ static void analyse_dep5(const char *pkgname, const char *where, struct deb822_s
 	sb_release(&sb);
 	sv_clear(&exprs);
 	sv_clear(&copyr);
-	idx_free(&seen);
+	idx_release(&seen);
 	sv_clear(&c.sa_names);
 	free(c.sa_texts);
-	idx_free(&c.sa_index);
+	idx_release(&c.sa_index);
 	sv_clear(&c.memo_terms);
 	sv_clear(&c.memo_spdx);
-	idx_free(&c.memo_index);
+	idx_release(&c.memo_index);
 }
 
 /* ---- free-text detection --------------------------------------------------------- */
@@ -855,7 +855,7 @@ static const char *find_ci(const char *hay, const char *needle)
  * Returns the expression (sorted, unique) and fills why with the evidence,
  * or NULL: then the caller keeps the whole text as the declared licence.
  */
-char *lic_detect_free(const char *text, strbuf *why)
+char *lic_detect_text(const char *text, strbuf *why)
 {
 	static const char pfx[] = "/usr/share/common-licenses/";
 	strvec ids = STRVEC_INIT, ev = STRVEC_INIT;
@@ -967,7 +967,7 @@ void lic_analyse(const char *pkgname, const char *text, const char *where,
 		char *name = xasprintf("%s-copyright", pkgname);
 		char *id = reg_add(reg, pkgname, name, text, where);
 		strbuf why = STRBUF_INIT;
-		char *det = lic_detect_free(text, &why);
+		char *det = lic_detect_text(text, &why);
 
 		out->kind = LIC_FREE;
 		if (det) {
@@ -986,7 +986,7 @@ void lic_analyse(const char *pkgname, const char *text, const char *where,
 		sb_release(&why);
 		free(name);
 	}
-	paras_free(&ps);
+	paras_release(&ps);
 }
 
 /* ---- purl ------------------------------------------------------------------------ */

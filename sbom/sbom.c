@@ -189,7 +189,7 @@ struct model {
 	size_t ngenerated;
 };
 
-static void model_free(struct model *m)
+static void model_release(struct model *m)
 {
 	if (m->pkgs)
 		for (size_t i = 0; i < m->img->npkgs; i++) {
@@ -1337,7 +1337,7 @@ int sbom_write_index(const struct sbom_image *imgs, size_t n, const char *index_
 out:
 	for (size_t i = 0; i < n; i++)
 		if (ms[i].img)
-			model_free(&ms[i]);
+			model_release(&ms[i]);
 	free(ms);
 	free(txt);
 	cJSON_Delete(doc);
@@ -1368,7 +1368,7 @@ int sbom_write(const struct sbom_image *img, enum sbom_format fmt, bool with_fil
 out:
 	free(txt);
 	cJSON_Delete(doc);
-	model_free(&m);
+	model_release(&m);
 	return ret;
 }
 

@@ -84,7 +84,7 @@ void lic_info_release(struct lic_info *li);
 /* Licences a free-text copyright file states in a recognised way (Debian
  * common-licenses pointers, the PSF licence), AND-ed; NULL when none, else
  * why gets the quoted evidence. */
-char *lic_detect_free(const char *text, strbuf *why);
+char *lic_detect_text(const char *text, strbuf *why);
 void lic_refs_release(struct lic_refs *reg);
 /* Index of id in reg, or -1. */
 long lic_refs_find(const struct lic_refs *reg, const char *id);
