@@ -5,10 +5,15 @@
  *   policy.c    path normalisation, merged-/usr, hostile entries, strip,
  *               hardening (shells, package managers, setuid, owners)
  *   tree.c      the image tree and the overlap rules
- *   assemble.c  builder_build() orchestration, layer cache, SBOM input
+ *   assemble.c  builder_build() orchestration, layer cache
+ *   sbomin.c    the SBOM's input from the image tree
  *   layer.c     grouping into layers, deterministic tar + gzip/zstd, cache
  *   oci.c       config, manifests, image index, layout / oci-archive
  *   generate.c  files pare itself adds (passwd, group, status.d, paths, …)
+ *
+ * Calls between these files go one way, down this order (a file calls only
+ * those after it): assemble.c, generate.c, sbomin.c, deb.c, layercache.c,
+ * tree.c.
  *
  * The image tree is the single in-memory view of the root filesystem of one
  * architecture.  Paths are absolute and normalised ("/usr/bin/x"), with the
@@ -166,7 +171,12 @@ void tree_add_stripped(struct image_tree *t, const char *path, const char *rule,
 /* Whether a stripped entry is worth remembering (see struct tree_stripped),
  * and whether its content is. */
 bool tree_stripped_wanted(const char *path, bool is_file, bool *keep_data);
-void deb_pkg_free(struct deb_pkg *p);
+void deb_pkg_release(struct deb_pkg *p);
+/* Parse a control paragraph into p (name, version, maintainer, …). */
+int deb_parse_control(struct deb_pkg *p, const char *control, perr *e);
+/* Contents generate.c reads (the CA bundle, ld.so.conf.d): kept in memory
+ * after their layer is written, and stored in the layer record. */
+bool layer_keeps_content(const char *path);
 /* Package i's copyright text: its own, else (Debian's shared doc directory,
  * /usr/share/doc/NAME -> OTHER) OTHER's when OTHER is in the tree and built
  * from the same source package; NULL when neither.  Not owned. */
@@ -287,7 +297,6 @@ void deb_decoded_release(struct deb_decoded *d);
  * digests, ELF soname and — only for the files generate.c reads
  * (layer_keeps_content) — its content.  A warm build restores the tree from
  * these records and never opens a .deb. */
-bool layer_keeps_content(const char *path);
 void lmeta_begin(strbuf *rec);
 void lmeta_put_pkg(strbuf *rec, const struct deb_pkg *p);       /* before its entries */
 void lmeta_put_entry(strbuf *rec, const struct tree_entry *ent); /* as inserted */
@@ -324,8 +333,6 @@ bool lcache_check_file(const char *path, const char *want_sha256, uint64_t want_
 char *lcache_seal(const char *path, uint64_t size, bool synced);
 /* PARE_VERIFY_CACHE set to anything but "" or "0": re-hash every cache file. */
 bool lcache_force_verify(void);
-/* Parse a control paragraph into p (name, version, maintainer, …). */
-int deb_parse_control(struct deb_pkg *p, const char *control, perr *e);
 
 /* ---- layers ---------------------------------------------------------------- */
 
@@ -379,7 +386,7 @@ int layer_write(const struct image_tree *t, int layer, const struct layer_opts *
 int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents, size_t n,
 		     const struct layer_opts *o, const char *path, struct layer_desc *out,
 		     perr *e);
-void layer_desc_free(struct layer_desc *d);
+void layer_desc_release(struct layer_desc *d);
 
 /* Layer plan: packages grouped by source, sorted by source name, the
  * smallest adjacent groups merged until at most max groups remain.
@@ -493,8 +500,5 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 	      const struct oci_artifact *arts, size_t narts,
 	      const char *index_json, int64_t epoch, perr *e);
 void oci_image_release(struct oci_image *img);
-
-/* RFC 3339 UTC ("2025-05-10T08:53:22Z"). */
-void rfc3339(int64_t t, char buf[32]);
 
 #endif

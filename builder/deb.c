@@ -44,78 +44,6 @@
 #define MEM_MAX (32ull << 20)
 #define KEEP_MAX (64ull << 20)
 
-/* ---- control paragraph --------------------------------------------------- */
-
-/* Value of field (case-insensitive name) with continuation lines joined by
- * "\n"; NULL when absent. */
-static char *control_field(const char *control, const char *field)
-{
-	size_t fl = strlen(field);
-	const char *p = control;
-
-	while (p && *p) {
-		if (!strncasecmp(p, field, fl) && p[fl] == ':') {
-			strbuf sb = STRBUF_INIT;
-			const char *v = p + fl + 1, *nl;
-			char *res;
-
-			for (;;) {
-				nl = strchr(v, '\n');
-				sb_add(&sb, v, nl ? (size_t)(nl - v) : strlen(v));
-				if (!nl || (nl[1] != ' ' && nl[1] != '\t'))
-					break;
-				sb_addc(&sb, '\n');
-				v = nl + 1;
-			}
-			res = xstrdup(str_trim((char *)sb_str(&sb)));
-			sb_release(&sb);
-			return res;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return NULL;
-}
-
-/* "a (>= 1), b:any | c" -> names a, b, c. */
-static void relation_names(const char *v, strvec *out)
-{
-	strvec parts = STRVEC_INIT;
-
-	if (!v)
-		return;
-	sv_split(&parts, v, ",|");
-	for (size_t i = 0; i < parts.n; i++) {
-		char *s = str_trim(parts.v[i]);
-		size_t n = strcspn(s, " \t\n(:[");
-
-		if (n)
-			sv_push_nodup(out, xstrndup(s, n));
-	}
-	sv_clear(&parts);
-}
-
-int deb_parse_control(struct deb_pkg *p, const char *control, perr *e)
-{
-	char *v;
-
-	p->name = control_field(control, "Package");
-	p->version = control_field(control, "Version");
-	p->arch = control_field(control, "Architecture");
-	if (!p->name || !p->version || !p->arch)
-		return perr_set(e, "control file lacks Package, Version or Architecture");
-	p->maintainer = control_field(control, "Maintainer");
-	p->homepage = control_field(control, "Homepage");
-	v = control_field(control, "Replaces");
-	relation_names(v, &p->replaces);
-	free(v);
-	v = control_field(control, "Provides");
-	relation_names(v, &p->provides);
-	free(v);
-	return 0;
-}
-
 /* ---- reading ------------------------------------------------------------- */
 
 struct nested {
@@ -893,7 +821,7 @@ int deb_insert(struct image_tree *t, int pkgi, struct deb_decoded *d,
 
 	/* the package's fields first: the overlap rules read its name and
 	 * Replaces; lp and layer stay the caller's */
-	deb_pkg_free(pkg);
+	deb_pkg_release(pkg);
 	*pkg = d->pkg;
 	memset(&d->pkg, 0, sizeof(d->pkg));
 	pkg->lp = lp;
@@ -937,7 +865,7 @@ void deb_decoded_release(struct deb_decoded *d)
 	}
 	free(d->items);
 	spill_unref(d->spill);
-	deb_pkg_free(&d->pkg);
+	deb_pkg_release(&d->pkg);
 	sb_release(&d->md5);
 	memset(d, 0, sizeof(*d));
 }

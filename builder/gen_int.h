@@ -56,7 +56,7 @@ struct gen_accounts {
 int gen_accounts(const struct gen_user *rusers, size_t nru, const struct gen_group *rgroups,
 		 size_t nrg, struct gen_accounts *a, perr *e);
 void gen_accounts_text(const struct gen_accounts *a, strbuf *passwd, strbuf *group);
-void gen_accounts_free(struct gen_accounts *a);
+void gen_accounts_release(struct gen_accounts *a);
 
 extern const char gen_nsswitch_conf[];
 void gen_os_release(const char *origin, const char *codename, const char *suite,

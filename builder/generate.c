@@ -139,7 +139,7 @@ static int gen_users(struct build_ctx *c, perr *e)
 	}
 	ret = 0;
 out:
-	gen_accounts_free(&a);
+	gen_accounts_release(&a);
 	sv_clear(&homes);
 	sb_release(&pw);
 	sb_release(&gr);
@@ -587,7 +587,7 @@ static int gen_embedded_sbom(struct build_ctx *c, perr *e)
 	img.lic = NULL;
 	ret = 0;
 out:
-	sbom_image_free(&img);
+	sbom_image_release(&img);
 	sb_release(&doc);
 	return ret;
 }

@@ -6,15 +6,9 @@
 #include "gen_int.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/objects.h>
-#include <openssl/pem.h>
-#include <openssl/pkcs12.h>
-#include <openssl/x509.h>
 
 /* ---- accounts ------------------------------------------------------------- */
 
@@ -169,7 +163,7 @@ void gen_accounts_text(const struct gen_accounts *a, strbuf *passwd, strbuf *gro
 	}
 }
 
-void gen_accounts_free(struct gen_accounts *a)
+void gen_accounts_release(struct gen_accounts *a)
 {
 	for (size_t i = 0; i < a->nusers; i++) {
 		free(a->users[i].name);
@@ -233,34 +227,7 @@ void gen_os_release(const char *origin, const char *codename, const char *suite,
  * would otherwise break TLS for every program in the image, silently. */
 int gen_ca_check(const char *path, const void *data, size_t n, perr *e)
 {
-	BIO *bio;
-	int count = 0, ret = -1;
-	X509 *x;
-
-	if (n > INT32_MAX)
-		return perr_set(e, "%s: certificate file too large", path);
-	if (!(bio = BIO_new_mem_buf(data, (int)n)))
-		die("BIO_new_mem_buf failed");
-	ERR_clear_error();
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
-		X509_free(x);
-		count++;
-	}
-	/* PEM_read ends with PEM_R_NO_START_LINE at a clean end of input;
-	 * anything else is a damaged certificate */
-	{
-		unsigned long err = ERR_peek_last_error();
-		if (count == 0 || (err && ERR_GET_REASON(err) != PEM_R_NO_START_LINE)) {
-			perr_set(e, "%s: not a valid PEM certificate", path);
-			ERR_clear_error();
-			goto out;
-		}
-	}
-	ERR_clear_error();
-	ret = 0;
-out:
-	BIO_free(bio);
-	return ret;
+	return x509_pem_check(path, data, n, e);
 }
 
 void gen_ca_add(strbuf *bundle, const void *data, size_t n)
@@ -309,72 +276,36 @@ static char *jks_alias(strvec *seen, const char *want)
 	return name;
 }
 
-/* Add every certificate of one PEM file as a trusted certificate bag named
- * "debian:BASE.pem" (BASE: the file name without .crt, as the alias Debian's
- * ca-certificates-java gives the /etc/ssl/certs/BASE.pem link); a second
- * certificate with the same alias (in the same file, or a file of the same
- * name in another directory) gets ":2", and so on. */
-static int jks_add_file(STACK_OF(PKCS12_SAFEBAG) **bags, const struct gen_ca_cert *cf,
-			const ASN1_OBJECT *any_eku, strvec *seen, size_t *count, perr *e)
+/* The alias of the next certificate of one file: "debian:BASE.pem" (BASE:
+ * the file name without .crt, as the alias Debian's ca-certificates-java
+ * gives the /etc/ssl/certs/BASE.pem link); a second certificate with the
+ * same alias (in the same file, or a file of the same name in another
+ * directory) gets ":2", and so on. */
+struct jks_file {
+	const char *base;
+	size_t blen;
+	strvec *seen;
+};
+
+static char *jks_next_alias(void *arg)
 {
-	const char *base = strrchr(cf->path, '/') ? strrchr(cf->path, '/') + 1 : cf->path;
-	size_t blen = strlen(base), nth = 0;
-	BIO *bio;
-	X509 *x = NULL;
-	char *name = NULL;
-	int ret = -1;
+	struct jks_file *f = arg;
+	char *want = xasprintf("debian:%.*s.pem", (int)f->blen, f->base);
+	char *name = jks_alias(f->seen, want);
 
-	if (str_ends(base, ".crt"))
-		blen -= 4;
-	if (cf->size > INT32_MAX)
-		return perr_set(e, "%s: certificate file too large", cf->path);
-	if (!(bio = BIO_new_mem_buf(cf->data, (int)cf->size)))
-		die("BIO_new_mem_buf failed");
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
-		PKCS12_SAFEBAG *bag;
-
-		char *want = xasprintf("debian:%.*s.pem", (int)blen, base);
-
-		nth++;
-		free(name);
-		name = jks_alias(seen, want);
-		free(want);
-		if (!(bag = PKCS12_add_cert(bags, x)) ||
-		    !PKCS12_add_friendlyname_utf8(bag, name, -1) ||
-		    !PKCS12_add1_attr_by_txt(bag, JAVA_TRUSTED_KEY_USAGE_OID, V_ASN1_OBJECT,
-					     (const unsigned char *)any_eku, -1)) {
-			perr_set(e, "%s: cannot add the certificate to the Java trust store", cf->path);
-			goto out;
-		}
-		X509_free(x);
-		x = NULL;
-		(*count)++;
-	}
-	if (!nth) {
-		perr_set(e, "%s: not a valid PEM certificate", cf->path);
-		goto out;
-	}
-	ret = 0;
-out:
-	ERR_clear_error();
-	X509_free(x);
-	BIO_free(bio);
-	free(name);
-	return ret;
+	free(want);
+	return name;
 }
 
 int gen_java_cacerts(const struct gen_ca_cert *certs, size_t n, strbuf *out,
 		     size_t *count, perr *e)
 {
-	STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
-	STACK_OF(PKCS7) *safes = NULL;
-	ASN1_OBJECT *any_eku = NULL;
-	PKCS12 *p12 = NULL;
+	x509_store *st = x509_store_new(JAVA_TRUSTED_KEY_USAGE_OID, ANY_EXTENDED_KEY_USAGE_OID);
 	strvec seen = STRVEC_INIT;
-	unsigned char salt[JAVA_CACERTS_SALT_LEN], *der = NULL;
+	unsigned char salt[JAVA_CACERTS_SALT_LEN];
 	char hex[SHA256_HEX_LEN + 1];
 	phash *h = phash_new("sha256");
-	int len, ret = -1;
+	int ret = -1;
 
 	*count = 0;
 	/* The salt is normally random; here it is a function of the input (so
@@ -393,31 +324,21 @@ int gen_java_cacerts(const struct gen_ca_cert *certs, size_t n, strbuf *out,
 		sscanf(hex + 2 * i, "%2x", &v);
 		salt[i] = (unsigned char)v;
 	}
-	if (!(any_eku = OBJ_txt2obj(ANY_EXTENDED_KEY_USAGE_OID, 1)))
-		die("OBJ_txt2obj failed");
-	for (size_t i = 0; i < n; i++)
-		if (jks_add_file(&bags, &certs[i], any_eku, &seen, count, e) < 0)
+	for (size_t i = 0; i < n; i++) {
+		const char *path = certs[i].path, *base = strrchr(path, '/');
+		struct jks_file f = { base ? base + 1 : path, 0, &seen };
+
+		f.blen = strlen(f.base) - (str_ends(f.base, ".crt") ? 4 : 0);
+		if (x509_store_add_pem(st, path, certs[i].data, certs[i].size, jks_next_alias, &f,
+				       count, e) < 0)
 			goto out;
-	/* One unencrypted SafeContents (public certificates: what keytool
-	 * writes with keystore.pkcs12.certProtectionAlgorithm=NONE, and what
-	 * Java reads without a password), integrity from the password MAC. */
-	if (!bags || !PKCS12_add_safe(&safes, bags, -1, 0, NULL) ||
-	    !(p12 = PKCS12_add_safes(safes, 0)) ||
-	    !PKCS12_set_mac(p12, JAVA_CACERTS_PASSWORD, -1, salt, (int)sizeof(salt),
-			    JAVA_CACERTS_MAC_ITER, EVP_sha256()) ||
-	    (len = i2d_PKCS12(p12, &der)) <= 0) {
-		perr_set(e, "cannot build the Java trust store (PKCS#12)");
-		goto out;
 	}
-	sb_add(out, der, (size_t)len);
+	if (x509_store_finish(st, JAVA_CACERTS_PASSWORD, salt, sizeof(salt),
+			      JAVA_CACERTS_MAC_ITER, out, e) < 0)
+		goto out;
 	ret = 0;
 out:
-	ERR_clear_error();
-	OPENSSL_free(der);
-	PKCS12_free(p12);
-	sk_PKCS7_pop_free(safes, PKCS7_free);
-	sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
-	ASN1_OBJECT_free(any_eku);
+	x509_store_free(st);
 	sv_clear(&seen);
 	return ret;
 }

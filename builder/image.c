@@ -23,16 +23,6 @@
 #include <unistd.h>
 
 
-
-void rfc3339(int64_t t, char buf[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* "KEY=VALUE" list: later assignments of a key replace earlier ones in place. */
 static void env_set(strvec *env, const char *kv)
 {
@@ -81,7 +71,7 @@ int oci_image_json(const struct build_ctx *c, struct oci_image *img, perr *e)
 	bool have_ca = false;
 
 	(void)e;
-	rfc3339(c->epoch, created);
+	time_rfc3339(c->epoch, created);
 	oci_deb_platform(c->arch, &oarch, &variant);
 	for (size_t i = 0; i < c->la->npkgs; i++)
 		if (!strcmp(c->la->pkgs[i].name, "ca-certificates"))
@@ -184,7 +174,7 @@ char *oci_index_json(const struct recipe *r, const struct oci_image *imgs,
 	cJSON *idx = cJSON_CreateObject(), *m, *ann;
 	char created[32], *s;
 
-	rfc3339(epoch, created);
+	time_rfc3339(epoch, created);
 	cJSON_AddNumberToObject(idx, "schemaVersion", 2);
 	cJSON_AddStringToObject(idx, "mediaType", OCI_MT_INDEX);
 	m = cJSON_AddArrayToObject(idx, "manifests");
@@ -215,7 +205,7 @@ char *oci_index_json(const struct recipe *r, const struct oci_image *imgs,
 void oci_image_release(struct oci_image *img)
 {
 	for (size_t i = 0; i < img->nlayers; i++)
-		layer_desc_free(&img->layers[i]);
+		layer_desc_release(&img->layers[i]);
 	free(img->layers);
 	free(img->config_json);
 	free(img->manifest_json);
@@ -322,7 +312,7 @@ int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
 	char created[32];
 	int ret = 0;
 
-	rfc3339(epoch, created);
+	time_rfc3339(epoch, created);
 	j.created = created;
 	memset(out, 0, OCI_SBOM_ARTIFACTS * sizeof(*out));
 	pthread_mutex_init(&j.mu, NULL);
@@ -361,7 +351,7 @@ int oci_index_sbom_artifacts(const char *index_json, const struct sbom_image *sb
 	size_t *lens = xcalloc(n + 1, sizeof(*lens));
 	int ret = -1;
 
-	rfc3339(epoch, created);
+	time_rfc3339(epoch, created);
 	oci_digest_of(index_json, idx);
 	memset(out, 0, 2 * sizeof(*out));
 	for (int k = 0; k < 2; k++) {

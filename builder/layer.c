@@ -27,7 +27,7 @@ const char *layer_media_type(const char *compression)
 	return "application/vnd.oci.image.layer.v1.tar+gzip";
 }
 
-void layer_desc_free(struct layer_desc *d)
+void layer_desc_release(struct layer_desc *d)
 {
 	free(d->blob);
 	free(d->comment);

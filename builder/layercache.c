@@ -102,14 +102,6 @@ void layer_cache_key(const struct policy *pol, const struct layer_opts *lo,
 #define LMETA_MAGIC "pare-layer-meta-2\n"
 enum { LM_PKG = 1, LM_ENTRY, LM_PKG_END, LM_STRIPPED };
 
-/* Contents generate.c reads (the CA bundle, ld.so.conf.d): kept in memory
- * after their layer is written, and stored in the layer record. */
-bool layer_keeps_content(const char *path)
-{
-	return str_starts(path, "/usr/share/ca-certificates/") ||
-	       str_starts(path, "/etc/ld.so.conf.d/");
-}
-
 static void put_u64(strbuf *sb, uint64_t v)
 {
 	unsigned char b[8];

@@ -181,7 +181,7 @@ void tree_add_stripped(struct image_tree *t, const char *path, const char *rule,
 	s->size = size;
 }
 
-void deb_pkg_free(struct deb_pkg *p)
+void deb_pkg_release(struct deb_pkg *p)
 {
 	free(p->name);
 	free(p->version);
@@ -200,6 +200,68 @@ void deb_pkg_free(struct deb_pkg *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* ---- a package's control paragraph (deb.c reads it from the .deb,
+ * layercache.c from a layer record) ---- */
+
+/* Value of field (any case), NULL when absent: a new string. */
+static char *control_field(const struct deb822_stanza *s, const char *field)
+{
+	const char *v = deb822_value(s, field);
+
+	return v ? xstrdup(v) : NULL;
+}
+
+/* "a (>= 1), b:any | c" -> names a, b, c. */
+static void relation_names(const char *v, strvec *out)
+{
+	strvec parts = STRVEC_INIT;
+
+	if (!v)
+		return;
+	sv_split(&parts, v, ",|");
+	for (size_t i = 0; i < parts.n; i++) {
+		char *s = str_trim(parts.v[i]);
+		size_t n = strcspn(s, " \t\n(:[");
+
+		if (n)
+			sv_push_nodup(out, xstrndup(s, n));
+	}
+	sv_clear(&parts);
+}
+
+int deb_parse_control(struct deb_pkg *p, const char *control, perr *e)
+{
+	/* one paragraph; the first of a field given twice counts */
+	struct deb822_stanza st;
+	int ret = -1;
+
+	if (deb822_parse_one("control", control, DEB822_SKIP_JUNK, &st, e) < 0)
+		goto out;
+	p->name = control_field(&st, "Package");
+	p->version = control_field(&st, "Version");
+	p->arch = control_field(&st, "Architecture");
+	if (!p->name || !p->version || !p->arch) {
+		perr_set(e, "control file lacks Package, Version or Architecture");
+		goto out;
+	}
+	p->maintainer = control_field(&st, "Maintainer");
+	p->homepage = control_field(&st, "Homepage");
+	relation_names(deb822_value(&st, "Replaces"), &p->replaces);
+	relation_names(deb822_value(&st, "Provides"), &p->provides);
+	ret = 0;
+out:
+	deb822_stanza_release(&st);
+	return ret;
+}
+
+/* Contents generate.c reads (the CA bundle, ld.so.conf.d): kept in memory
+ * after their layer is written, and stored in the layer record. */
+bool layer_keeps_content(const char *path)
+{
+	return str_starts(path, "/usr/share/ca-certificates/") ||
+	       str_starts(path, "/etc/ld.so.conf.d/");
+}
+
 void tree_free(struct image_tree *t)
 {
 	if (!t)
@@ -207,7 +269,7 @@ void tree_free(struct image_tree *t)
 	for (size_t i = 0; i < t->n; i++)
 		tree_entry_free(t->ents[i]);
 	for (size_t i = 0; i < t->npkgs; i++)
-		deb_pkg_free(&t->pkgs[i]);
+		deb_pkg_release(&t->pkgs[i]);
 	free(t->ents);
 	free(t->slots);
 	for (size_t i = 0; i < t->npslots; i++)

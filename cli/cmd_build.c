@@ -262,7 +262,7 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	}
 	ret = 0;
 out:
-	build_result_free(&res);
+	build_result_release(&res);
 	sv_clear(&o.archs);
 	recipe_free(r);
 	free(outdir);
@@ -466,7 +466,7 @@ done:
 	}
 out:
 	if (lock_loaded)
-		lock_free(&l);
+		lock_release(&l);
 	sv_clear(&recipes);
 	sv_clear(&a.archs);
 	sv_clear(&insecure);

@@ -402,7 +402,7 @@ static int read_signed(struct image *im, struct oci_src *s, const char *digest, 
 		} else {
 			const char *h;
 			sb_reset(&pb);
-			if (jstr(j, "payload") && signer_b64_decode(jstr(j, "payload"), &pb, e) == 0)
+			if (jstr(j, "payload") && base64_decode(jstr(j, "payload"), &pb, e) == 0)
 				st = cJSON_ParseWithLength(pb.buf, pb.len);
 			type = jstr(st, "predicateType") ? jstr(st, "predicateType") : ann(l, "predicateType");
 			h = jstr(cJSON_GetObjectItemCaseSensitive(
@@ -593,7 +593,7 @@ static int load_lock(struct image *im, const char *spec, const char *want, perr 
 	}
 	ret = 0;
 out:
-	lock_free(&l);
+	lock_release(&l);
 	free(file), free(name);
 	return ret;
 }

@@ -218,7 +218,7 @@ int cmd_lock(int argc, char **argv, perr *e)
 			*e = errs[k];
 			goto out;
 		}
-		lock_recipe_free(&lrs[k]);
+		lock_recipe_release(&lrs[k]);
 		memset(&lrs[k], 0, sizeof(lrs[k]));
 		nbad++;
 	}
@@ -231,7 +231,7 @@ int cmd_lock(int argc, char **argv, perr *e)
 		 * writers' lock (docs/lock.md) */
 		if ((lfd = lock_acquire(lock_path(), false, e)) < 0)
 			goto out;
-		lock_free(&lock);
+		lock_release(&lock);
 		if (lock_read(lock_path(), &lock, true, e) < 0)
 			goto out;
 	}
@@ -259,7 +259,7 @@ int cmd_lock(int argc, char **argv, perr *e)
 			}
 			if (check)
 				lock_diff(&lock.recipes[k], NULL, &diff);
-			lock_recipe_free(&lock.recipes[k]);
+			lock_recipe_release(&lock.recipes[k]);
 			memmove(&lock.recipes[k], &lock.recipes[k + 1],
 				(lock.nrecipes - k - 1) * sizeof(*lock.recipes));
 			lock.nrecipes--;
@@ -297,15 +297,15 @@ failed:
 		ret = -1;
 	}
 out:
-	lock_release(lfd);
+	lock_unlock(lfd);
 	for (size_t k = 0; k < nrs; k++)
 		recipe_free(rs[k]);
 	for (size_t k = 0; k < nlrs; k++)
-		lock_recipe_free(&lrs[k]);
+		lock_recipe_release(&lrs[k]);
 	free(rs);
 	free(lrs);
 	free(errs);
-	lock_free(&lock);
+	lock_release(&lock);
 	sv_clear(&files);
 	sv_clear(&diff);
 	sv_clear(&names);

@@ -90,8 +90,8 @@ int cmd_plan(int argc, char **argv, perr *e)
 	}
 	ret = 0;
 out:
-	lock_release(lfd);
-	lock_free(&cur);
+	lock_unlock(lfd);
+	lock_release(&cur);
 	cJSON_Delete(j);
 	upd_plan_free(&p);
 	sv_clear(&files);

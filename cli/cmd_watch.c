@@ -64,13 +64,10 @@ static int watch_opt(int c, const char *arg, void *ctx, perr *e)
 static void log_line(long cycle, const char *fmt, ...) PRINTF(2, 3);
 static void log_line(long cycle, const char *fmt, ...)
 {
-	char ts[32];
-	time_t now = time(NULL);
-	struct tm tm;
+	char ts[TIME_RFC3339_LEN];
 	va_list ap;
 
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	time_rfc3339(time(NULL), ts);
 	printf("%s cycle %ld: ", ts, cycle);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);

@@ -116,7 +116,7 @@ int cmd_why(int argc, char **argv, perr *e)
 out:
 	free(rpath);
 	recipe_free(r);
-	lock_free(&lock);
+	lock_release(&lock);
 	sv_clear(&paths);
 	return ret;
 }

@@ -8,6 +8,11 @@
  *    while the error bubbles up.  Only main() prints it.
  *  - Memory: x*() allocators abort on OOM (there is nothing sensible to do).
  *    Every function frees what it owns through a single `out:` label.
+ *  - Ownership, one vocabulary in every module: X_free(p) frees the object
+ *    p points to, with all it owns (NULL is fine); X_release(p) frees what
+ *    the fields of *p own, a struct the caller owns (on its stack, inside
+ *    another, an array element), and leaves it zeroed, ready for reuse.
+ *    sv_clear() is the one older name of a _release.
  *  - Output files are written to a temporary name, fsync'ed and renamed
  *    (write_file_atomic), so an interrupted run never leaves half a file.
  *  - Deterministic output everywhere: sort before writing, no wall clock.
@@ -160,10 +165,110 @@ int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size,
 int hash_file(const char *path, const char *algo, char *hex, uint64_t *size, perr *e);
 bool is_sha256_hex(const char *s);
 
+/* ---- deb822: Debian control files (deb822.c) ----------------------------
+ * The one parser of stanzas of "Name: value" fields: a .deb's control,
+ * Packages, Release / InRelease, *.sources, copyright files.  A value is its
+ * first line and each continuation line after a '\n', every line without the
+ * white space around it; names compare case-insensitively.  The flags give
+ * each caller its strictness:
+ */
+enum {
+	DEB822_COMMENTS = 1 << 0,  /* a '#' in column 0 starts a comment line (apt's *.sources) */
+	DEB822_SKIP_JUNK = 1 << 1, /* a line that is neither a field nor the continuation of
+				    * one is skipped, not an error (copyright files, Release) */
+	DEB822_ONE = 1 << 2,       /* blank lines do not end the stanza: one for the whole text */
+	DEB822_DOT = 1 << 3,       /* a continuation line "." is an empty line (text fields) */
+	DEB822_NO_DUPS = 1 << 4,   /* a (kept) field twice in a stanza is an error */
+	DEB822_STRICT = 1 << 5,    /* indexes: control characters, lines of only white space,
+				    * blanks or '#' in a field name are errors, and a kept
+				    * field holds one line */
+};
+struct deb822_field {
+	strbuf name;  /* as written, without the white space around it */
+	strbuf value; /* see above */
+	size_t line;  /* where it starts, from 1 */
+	int key;      /* its index in deb822.keep, -1 without a keep list */
+};
+struct deb822_stanza {
+	struct deb822_field *f;
+	size_t n, alloc; /* fields n.. up to alloc are spare (their memory is reused) */
+	size_t line;     /* of its first field line */
+};
+/* The first field of that name (any case), or NULL; its value, or NULL. */
+const struct deb822_field *deb822_get(const struct deb822_stanza *s, const char *name);
+const char *deb822_value(const struct deb822_stanza *s, const char *name);
+void deb822_stanza_release(struct deb822_stanza *s);
+
+/* Set the public members (a designated initializer), feed the text in
+ * blocks of any size, finish, release.  stanza(arg, s, e) is called for each
+ * stanza with at least one field line, kept or not; it returns 0 or -1 (its
+ * error in e), and may take s's fields (then it leaves *s zeroed).  Errors are
+ * one line "NAME:LINE: …". */
+struct deb822 {
+	const char *name;        /* the file, in errors */
+	unsigned flags;          /* DEB822_* */
+	const char *const *keep; /* NULL-terminated names of the fields kept (any case;
+				  * at most 64); NULL = all.  The others are checked,
+				  * not stored. */
+	int (*stanza)(void *arg, struct deb822_stanza *s, perr *e);
+	void *arg;
+	/* private */
+	struct deb822_stanza cur;
+	strbuf carry; /* a line the last block ended in the middle of */
+	size_t line;
+	bool in_stanza;
+	int cont;      /* what a continuation line continues: 0 nothing, 1 a field not kept, 2 a kept one */
+	uint64_t seen; /* kept fields (by key) in this stanza, for DEB822_NO_DUPS */
+	size_t nkeep;  /* the keep list's length and its names' (at most 64) */
+	unsigned char klen[64];
+};
+int deb822_feed(struct deb822 *p, const char *buf, size_t n, perr *e);
+int deb822_finish(struct deb822 *p, perr *e);
+void deb822_release(struct deb822 *p);
+/* feed + finish + release: a whole text in memory. */
+int deb822_parse(struct deb822 *p, const char *text, size_t n, perr *e);
+/* A text that is one stanza (DEB822_ONE added to flags: a .deb's control,
+ * a Release file) into *out, which the caller releases (also on error). */
+int deb822_parse_one(const char *name, const char *text, unsigned flags,
+		     struct deb822_stanza *out, perr *e);
+
+/* ---- base64 (base64.c, OpenSSL EVP) --------------------------------------- */
+
+/* Standard base64 with padding, appended to out. */
+void base64_encode(const void *data, size_t n, strbuf *out);
+/* Appends the bytes s decodes to (out stays NUL-terminated); -1 and
+ * "invalid base64…" when s is not a multiple of 4 characters of the
+ * alphabet with at most two '=' at the end. */
+int base64_decode(const char *s, strbuf *out, perr *e);
+
+/* ---- certificates (x509.c, OpenSSL) -------------------------------------- */
+
+/* data (n bytes of path) holds one or more PEM certificates and nothing
+ * damaged: 0, else -1 and "PATH: not a valid PEM certificate". */
+int x509_pem_check(const char *path, const void *data, size_t n, perr *e);
+/* A PKCS#12 trust store: certificate bags, each with a friendly name and
+ * the attribute ATTR_OID whose value is the object ATTR_VALUE_OID (Java's
+ * "trusted for" usage), in one unencrypted SafeContents with a SHA-256
+ * password MAC.  add_pem adds every certificate of a PEM file, naming each
+ * alias(arg) (a new string), and counts them in *count; finish appends the
+ * DER to out. */
+typedef struct x509_store x509_store;
+x509_store *x509_store_new(const char *attr_oid, const char *attr_value_oid);
+int x509_store_add_pem(x509_store *s, const char *path, const void *data, size_t n,
+		       char *(*alias)(void *arg), void *arg, size_t *count, perr *e);
+int x509_store_finish(x509_store *s, const char *password, const unsigned char *salt,
+		      size_t saltlen, int mac_iter, strbuf *out, perr *e);
+void x509_store_free(x509_store *s);
+
 /* ---- files --------------------------------------------------------------- */
 
 /* Read a whole file; fails if larger than max bytes (0 = 1 GiB). */
 int read_file(const char *path, strbuf *out, size_t max, perr *e);
+/* The one read loop: path's bytes handed to fn(arg, buf, n, e) a block at
+ * a time (EINTR retried); fn returns 0 to go on or -1 (its error in e).
+ * "cannot open/read 'PATH'" errors name the file. */
+int read_file_fn(const char *path, int (*fn)(void *arg, const void *buf, size_t n, perr *e),
+		 void *arg, perr *e);
 /* All of buf to fd (a short write continues; the one that fails sets errno,
  * e.g. ENOSPC). 0 or -1. */
 int write_all(int fd, const void *buf, size_t n);
@@ -291,6 +396,10 @@ void fetch_global_cleanup(void);
 /* Parse an RFC 2822 date as used in Release files ("Sat, 10 May 2025 08:53:22 UTC");
  * returns -1 if unparsable. */
 int parse_rfc2822(const char *s, int64_t *out);
+/* t as RFC 3339 UTC, "2025-05-10T08:53:22Z" (what OCI configs, SBOMs and
+ * logs carry); buf holds TIME_RFC3339_LEN bytes. */
+#define TIME_RFC3339_LEN 32
+void time_rfc3339(int64_t t, char buf[TIME_RFC3339_LEN]);
 /* SOURCE_DATE_EPOCH from the environment, or fallback. */
 int64_t source_date_epoch(int64_t fallback);
 

@@ -16,13 +16,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int read_file(const char *path, strbuf *out, size_t max, perr *e)
+int read_file_fn(const char *path, int (*fn)(void *arg, const void *buf, size_t n, perr *e),
+		 void *arg, perr *e)
 {
 	char buf[1 << 16];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1;
 
-	if (!max)
-		max = (size_t)1 << 30;
 	if (fd < 0)
 		return perr_errno(e, "cannot open '%s'", path);
 	for (;;) {
@@ -31,18 +30,41 @@ int read_file(const char *path, strbuf *out, size_t max, perr *e)
 			if (errno == EINTR)
 				continue;
 			perr_errno(e, "cannot read '%s'", path);
-			close(fd);
-			return -1;
+			goto out;
 		}
 		if (r == 0)
 			break;
-		if (out->len + (size_t)r > max) {
-			close(fd);
-			return perr_set(e, "'%s' is larger than %zu bytes", path, max);
-		}
-		sb_add(out, buf, (size_t)r);
+		if (fn(arg, buf, (size_t)r, e) < 0)
+			goto out;
 	}
+	ret = 0;
+out:
 	close(fd);
+	return ret;
+}
+
+struct read_all {
+	const char *path;
+	strbuf *out;
+	size_t max;
+};
+
+static int read_all_add(void *arg, const void *buf, size_t n, perr *e)
+{
+	struct read_all *ra = arg;
+
+	if (ra->out->len + n > ra->max)
+		return perr_set(e, "'%s' is larger than %zu bytes", ra->path, ra->max);
+	sb_add(ra->out, buf, n);
+	return 0;
+}
+
+int read_file(const char *path, strbuf *out, size_t max, perr *e)
+{
+	struct read_all ra = { path, out, max ? max : (size_t)1 << 30 };
+
+	if (read_file_fn(path, read_all_add, &ra, e) < 0)
+		return -1;
 	if (!out->buf)
 		sb_grow(out, 0), out->buf[0] = '\0';
 	return 0;

@@ -1,10 +1,7 @@
 /* hash.c - digests through OpenSSL EVP (the only hashing code in pare). */
 #include "common.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -69,35 +66,32 @@ int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size,
 	return hash_file(path, "sha256", hex, size, e);
 }
 
+struct hash_all {
+	phash *h;
+	uint64_t total;
+};
+
+static int hash_add(void *arg, const void *buf, size_t n, perr *e)
+{
+	struct hash_all *ha = arg;
+
+	(void)e;
+	phash_update(ha->h, buf, n);
+	ha->total += n;
+	return 0;
+}
+
 int hash_file(const char *path, const char *algo, char *hex, uint64_t *size, perr *e)
 {
-	unsigned char buf[1 << 16];
-	uint64_t total = 0;
-	phash *h;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct hash_all ha = { phash_new(algo), 0 };
 
-	if (fd < 0)
-		return perr_errno(e, "cannot open '%s'", path);
-	h = phash_new(algo);
-	for (;;) {
-		ssize_t r = read(fd, buf, sizeof(buf));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			perr_errno(e, "cannot read '%s'", path);
-			phash_free(h);
-			close(fd);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		phash_update(h, buf, (size_t)r);
-		total += (uint64_t)r;
+	if (read_file_fn(path, hash_add, &ha, e) < 0) {
+		phash_free(ha.h);
+		return -1;
 	}
-	close(fd);
-	phash_final_hex(h, hex);
+	phash_final_hex(ha.h, hex);
 	if (size)
-		*size = total;
+		*size = ha.total;
 	return 0;
 }
 

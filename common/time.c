@@ -1,4 +1,5 @@
-/* time.c - the dates found in Release files, and SOURCE_DATE_EPOCH. */
+/* time.c - the dates found in Release files, RFC 3339 for what pare writes,
+ * and SOURCE_DATE_EPOCH. */
 #define _GNU_SOURCE
 #include "common.h"
 
@@ -41,6 +42,15 @@ int parse_rfc2822(const char *s, int64_t *out)
 	}
 	*out = (int64_t)timegm(&tm) - off;
 	return 0;
+}
+
+void time_rfc3339(int64_t t, char buf[TIME_RFC3339_LEN])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, TIME_RFC3339_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 int64_t source_date_epoch(int64_t fallback)

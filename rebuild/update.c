@@ -63,11 +63,11 @@ void upd_plan_free(struct upd_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		recipe_free(p->items[i].r);
-		lock_recipe_free(&p->items[i].fresh);
-		lock_changes_free(&p->items[i].ch);
+		lock_recipe_release(&p->items[i].fresh);
+		lock_changes_release(&p->items[i].ch);
 	}
 	free(p->items);
-	lock_free(&p->lock);
+	lock_release(&p->lock);
 	sv_clear(&p->gone);
 	sv_clear(&p->failed);
 	sv_clear(&p->errors);
@@ -350,7 +350,7 @@ static int build_staged(struct rebuild *b, const struct update_opts *o, signer_k
 out:
 	if (ret < 0)
 		perr_prefix(e, "recipe %s", r->name);
-	build_result_free(&res);
+	build_result_release(&res);
 	free(commit);
 	free(src);
 	return ret;
@@ -784,7 +784,7 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 		for (size_t i = 0; i < p.gone.n; i++) {
 			struct lock_recipe *g = lock_find(&p.lock, p.gone.v[i]);
 			size_t k = (size_t)(g - p.lock.recipes);
-			lock_recipe_free(g);
+			lock_recipe_release(g);
 			memmove(g, g + 1, (p.lock.nrecipes - k - 1) * sizeof(*g));
 			p.lock.nrecipes--;
 		}
@@ -854,7 +854,7 @@ out:
 	}
 	if (ret < 0 && !journaled)
 		unlink(newp);
-	lock_release(lfd);
+	lock_unlock(lfd);
 	cJSON_Delete(j);
 	free(bs);
 	free(msg), free(jpath), free(newp), free(absout);

@@ -5,7 +5,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -273,8 +272,7 @@ int registry_docker_creds(const char *host, char **user, char **pass, perr *e)
 	strbuf buf = STRBUF_INIT, dec = STRBUF_INIT;
 	cJSON *j = NULL, *a;
 	const char *b64 = NULL;
-	int ret = -1, n;
-	size_t len, pad = 0;
+	int ret = -1;
 
 	*user = *pass = NULL;
 	if (dir && *dir)
@@ -322,22 +320,10 @@ int registry_docker_creds(const char *host, char **user, char **pass, perr *e)
 		ret = 0;
 		goto out;
 	}
-	len = strlen(b64);
-	if (len % 4) {
+	if (base64_decode(b64, &dec, e) < 0) {
 		perr_set(e, "%s: auths[\"%s\"].auth is not base64", path, host);
 		goto out;
 	}
-	while (pad < 2 && len > pad && b64[len - 1 - pad] == '=')
-		pad++;
-	sb_grow(&dec, len / 4 * 3 + 1);
-	n = EVP_DecodeBlock((unsigned char *)dec.buf, (const unsigned char *)b64, (int)len);
-	if (n < 0) {
-		perr_set(e, "%s: auths[\"%s\"].auth is not base64", path, host);
-		goto out;
-	}
-	/* EVP_DecodeBlock counts the padding as zero bytes */
-	dec.len = (size_t)n - pad;
-	dec.buf[dec.len] = 0;
 	colon = memchr(dec.buf, ':', dec.len);
 	if (!colon || strlen(dec.buf) != dec.len) {
 		perr_set(e, "%s: auths[\"%s\"].auth is not base64 of USER:PASSWORD", path, host);

@@ -25,7 +25,7 @@
 
 /* ---- freeing and lookup ------------------------------------------------ */
 
-static void pkg_free(struct lock_pkg *p)
+static void pkg_release(struct lock_pkg *p)
 {
 	free(p->name), free(p->version), free(p->architecture);
 	free(p->source), free(p->source_version), free(p->filename);
@@ -34,7 +34,7 @@ static void pkg_free(struct lock_pkg *p)
 	sv_clear(&p->depends);
 }
 
-void lock_recipe_free(struct lock_recipe *r)
+void lock_recipe_release(struct lock_recipe *r)
 {
 	if (!r)
 		return;
@@ -48,7 +48,7 @@ void lock_recipe_free(struct lock_recipe *r)
 	free(r->repos);
 	for (size_t i = 0; i < r->narchs; i++) {
 		for (size_t k = 0; k < r->archs[i].npkgs; k++)
-			pkg_free(&r->archs[i].pkgs[k]);
+			pkg_release(&r->archs[i].pkgs[k]);
 		free(r->archs[i].pkgs);
 		free(r->archs[i].arch);
 	}
@@ -56,10 +56,10 @@ void lock_recipe_free(struct lock_recipe *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void lock_free(struct lock *l)
+void lock_release(struct lock *l)
 {
 	for (size_t i = 0; i < l->nrecipes; i++)
-		lock_recipe_free(&l->recipes[i]);
+		lock_recipe_release(&l->recipes[i]);
 	free(l->recipes);
 	memset(l, 0, sizeof(*l));
 }
@@ -101,7 +101,7 @@ int64_t lock_next_epoch(const struct lock_recipe *old, const struct lock_recipe 
 
 		lock_changes(old, fresh, &c);
 		n = c.n;
-		lock_changes_free(&c);
+		lock_changes_release(&c);
 		if (n == 0 && lock_recipe_epoch(old) > 0)
 			return lock_recipe_epoch(old);
 	}
@@ -114,7 +114,7 @@ void lock_put(struct lock *l, struct lock_recipe *r)
 	struct lock_recipe *old = lock_find(l, r->name);
 
 	if (old) {
-		lock_recipe_free(old);
+		lock_recipe_release(old);
 		*old = *r;
 	} else {
 		l->recipes = xrealloc(l->recipes, (l->nrecipes + 1) * sizeof(*l->recipes));
@@ -376,7 +376,7 @@ int lock_read_buf(const char *name, const char *buf, size_t n, struct lock *l, p
 	ret = 0;
 out:
 	if (ret < 0)
-		lock_free(l);
+		lock_release(l);
 	cJSON_Delete(root);
 	return ret;
 }
@@ -598,7 +598,7 @@ int lock_write(const char *path, const struct lock *l, perr *e)
 		sb_release(&sb);
 		return perr_set(e, "not writing what could not be read back: %s", why.msg);
 	}
-	lock_free(&back);
+	lock_release(&back);
 	/* the same bytes: left alone (no new mtime for make, no fsync) */
 	ret = write_file_changed(path, sb.buf, sb.len, 0644, e);
 	sb_release(&sb);
@@ -637,7 +637,7 @@ int lock_acquire(const char *path, bool journal_ok, perr *e)
 	return fd;
 }
 
-void lock_release(int fd)
+void lock_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd); /* drops the flock */
@@ -726,7 +726,7 @@ void lock_changes(const struct lock_recipe *old, const struct lock_recipe *new,
 	}
 }
 
-void lock_changes_free(struct lock_changes *c)
+void lock_changes_release(struct lock_changes *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		struct lock_change *ch = &c->v[i];
@@ -774,5 +774,5 @@ void lock_diff(const struct lock_recipe *old, const struct lock_recipe *new, str
 	lock_changes(old, new, &c);
 	for (size_t i = 0; i < c.n; i++)
 		sv_push_nodup(lines, lock_change_str(&c.v[i]));
-	lock_changes_free(&c);
+	lock_changes_release(&c);
 }

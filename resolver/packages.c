@@ -37,39 +37,33 @@ struct stanza {
 };
 #define NOSTR UINT32_MAX
 
+/* The fields the scan keeps (common/deb822.c checks the syntax of all of
+ * them), in the order of struct fields. */
+static const char *const kept_fields[] = {
+	"Package", "Version", "Architecture", "Filename", "Size", "SHA256", "Maintainer",
+	"Source", "Installed-Size", NULL,
+};
+
 struct fields {
 	char *package, *version, *arch, *filename, *size, *sha256, *maintainer, *source;
 	char *installed_size;
 };
 
-static void fields_free(struct fields *f)
-{
-	free(f->package), free(f->version), free(f->arch), free(f->filename);
-	free(f->size), free(f->sha256), free(f->maintainer), free(f->source);
-	free(f->installed_size);
-	memset(f, 0, sizeof(*f));
-}
-
 /* The scanner reads an index a block at a time (blocks as the decompressor
- * makes them), so its line state lives here between blocks. */
+ * makes them); the deb822 reader keeps the line state between blocks. */
 struct scan {
 	const char *name;
 	struct stanza *v;
 	size_t n, alloc;
 	strbuf strings;      /* the stanzas' strings, each NUL-terminated */
-	struct fields f;
-	char **cur;          /* continuation of a field we keep: refused */
-	size_t line, start_line;
-	bool in_stanza;
-	strbuf carry;        /* a line the block ended in the middle of */
+	struct deb822 d;
 };
 
-static void scan_free(struct scan *sc)
+static void scan_release(struct scan *sc)
 {
 	free(sc->v);
 	sb_release(&sc->strings);
-	fields_free(&sc->f);
-	sb_release(&sc->carry);
+	deb822_release(&sc->d);
 }
 
 /* Debian policy 5.6.1 / 5.6.12: the characters names and versions use. */
@@ -119,27 +113,6 @@ bool deb_filename_ok(const char *s)
 	return true;
 }
 
-
-static char **field_slot(struct fields *f, const char *tag, size_t len)
-{
-#define TAG(t) t, sizeof(t) - 1
-	static const struct { const char *tag; size_t len, off; } map[] = {
-		{ TAG("Package"), offsetof(struct fields, package) },
-		{ TAG("Version"), offsetof(struct fields, version) },
-		{ TAG("Architecture"), offsetof(struct fields, arch) },
-		{ TAG("Filename"), offsetof(struct fields, filename) },
-		{ TAG("Size"), offsetof(struct fields, size) },
-		{ TAG("SHA256"), offsetof(struct fields, sha256) },
-		{ TAG("Maintainer"), offsetof(struct fields, maintainer) },
-		{ TAG("Source"), offsetof(struct fields, source) },
-		{ TAG("Installed-Size"), offsetof(struct fields, installed_size) },
-	};
-#undef TAG
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (map[i].len == len && !strncasecmp(map[i].tag, tag, len))
-			return (char **)((char *)f + map[i].off);
-	return NULL;
-}
 
 static uint32_t scan_str(struct scan *sc, const char *str)
 {
@@ -266,125 +239,44 @@ static int stanza_end(struct scan *sc, struct fields *f, size_t line, perr *e)
 	ret = 0;
 out:
 	free(srcver);
-	fields_free(f);
 	return ret;
 }
 
-/* deb822 syntax check and extraction of the fields libsolv drops: one
- * line (without its newline), numbered from 1 across the whole index. */
-static int scan_line(struct scan *sc, const char *l, size_t len, perr *e)
+/* One stanza, its syntax checked (DEB822_STRICT): the fields libsolv drops. */
+static int scan_stanza(void *arg, struct deb822_stanza *s, perr *e)
 {
-	size_t line = ++sc->line, i = 0;
+	struct scan *sc = arg;
+	static const size_t off[] = {
+		offsetof(struct fields, package), offsetof(struct fields, version),
+		offsetof(struct fields, arch), offsetof(struct fields, filename),
+		offsetof(struct fields, size), offsetof(struct fields, sha256),
+		offsetof(struct fields, maintainer), offsetof(struct fields, source),
+		offsetof(struct fields, installed_size),
+	};
+	struct fields f = { 0 };
 
-	/* eight bytes at a time when none is below 0x20 or 0x7f and above;
-	 * a word with one (a tab, UTF-8) is checked byte by byte */
-	while (i < len) {
-		uint64_t w;
-		if (i + 8 <= len) {
-			memcpy(&w, l + i, 8);
-			if (!(((w - 0x2020202020202020ULL) | (w + 0x0101010101010101ULL) | w) &
-			      0x8080808080808080ULL)) {
-				i += 8;
-				continue;
-			}
-		}
-		for (size_t end = i + 8 < len ? i + 8 : len; i < end; i++) {
-			unsigned char c = (unsigned char)l[i];
-			if ((c < 0x20 && c != '\t') || c == 0x7f)
-				return perr_set(e, "%s:%zu: control character 0x%02x", sc->name,
-						line, c);
-		}
-	}
-	if (len == 0) {
-		if (sc->in_stanza && stanza_end(sc, &sc->f, sc->start_line, e) < 0)
-			return -1;
-		sc->in_stanza = false;
-		sc->cur = NULL;
-		return 0;
-	}
-	if (l[0] == ' ' || l[0] == '\t') {
-		size_t k = 0;
-		while (k < len && (l[k] == ' ' || l[k] == '\t'))
-			k++;
-		if (k == len)
-			return perr_set(e, "%s:%zu: line of only white space", sc->name, line);
-		if (!sc->in_stanza)
-			return perr_set(e, "%s:%zu: continuation line outside a stanza", sc->name,
-					line);
-		if (sc->cur)
-			return perr_set(e, "%s:%zu: unexpected continuation of a one-line field",
-					sc->name, line);
-		return 0;
-	}
-	const char *colon = memchr(l, ':', len);
-	if (!colon || colon == l)
-		return perr_set(e, "%s:%zu: malformed line (expected 'Field: value')", sc->name,
-				line);
-	for (const char *p = l; p < colon; p++)
-		if ((unsigned char)*p <= ' ' || *p == '#')
-			return perr_set(e, "%s:%zu: malformed field name", sc->name, line);
-	if (!sc->in_stanza) {
-		sc->in_stanza = true;
-		sc->start_line = line;
-	}
-	sc->cur = field_slot(&sc->f, l, (size_t)(colon - l));
-	if (sc->cur) {
-		if (*sc->cur)
-			return perr_set(e, "%s:%zu: duplicate field '%.*s'", sc->name, line,
-					(int)(colon - l), l);
-		/* the value without the white space around it (str_trim) */
-		const char *v = colon + 1, *end = l + len;
-		while (v < end && isspace((unsigned char)*v))
-			v++;
-		while (end > v && isspace((unsigned char)end[-1]))
-			end--;
-		*sc->cur = xstrndup(v, (size_t)(end - v));
-	}
-	return 0;
+	for (size_t i = 0; i < s->n; i++)
+		*(char **)((char *)&f + off[s->f[i].key]) = s->f[i].value.buf;
+	return stanza_end(sc, &f, s->line, e);
 }
 
-/* The next n bytes of the index; a line the block does not finish waits in
- * sc->carry for the next one. */
+static void scan_init(struct scan *sc, const char *name)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->name = name;
+	sc->d = (struct deb822){ .name = name, .flags = DEB822_STRICT | DEB822_NO_DUPS,
+				 .keep = kept_fields, .stanza = scan_stanza, .arg = sc };
+}
+
 static int scan_block(struct scan *sc, const char *buf, size_t n, perr *e)
 {
-	size_t i = 0;
-
-	if (sc->carry.len) {
-		const char *nl = memchr(buf, '\n', n);
-		size_t len = nl ? (size_t)(nl - buf) : n;
-		sb_add(&sc->carry, buf, len);
-		if (!nl)
-			return 0;
-		i = len + 1;
-		if (scan_line(sc, sc->carry.buf, sc->carry.len, e) < 0)
-			return -1;
-		sb_reset(&sc->carry);
-	}
-	while (i < n) {
-		const char *l = buf + i, *nl = memchr(l, '\n', n - i);
-		if (!nl) {
-			sb_add(&sc->carry, l, n - i);
-			break;
-		}
-		i += (size_t)(nl - l) + 1;
-		if (scan_line(sc, l, (size_t)(nl - l), e) < 0)
-			return -1;
-	}
-	return 0;
+	return deb822_feed(&sc->d, buf, n, e);
 }
 
 /* End of the index: a last line without a newline, the last stanza. */
 static int scan_finish(struct scan *sc, perr *e)
 {
-	if (sc->carry.len) {
-		if (scan_line(sc, sc->carry.buf, sc->carry.len, e) < 0)
-			return -1;
-		sb_reset(&sc->carry);
-	}
-	if (sc->in_stanza && stanza_end(sc, &sc->f, sc->start_line, e) < 0)
-		return -1;
-	sc->in_stanza = false;
-	return 0;
+	return deb822_finish(&sc->d, e);
 }
 
 /*
@@ -475,13 +367,14 @@ static ssize_t mem_next(void *ctx, const void **data, perr *e)
 int packages_add_stream(Repo *repo, const char *name, struct index_source *src, perr *e)
 {
 	Pool *pool = repo->pool;
-	struct scan sc = { .name = name };
+	struct scan sc;
 	struct feed fd = { .sc = &sc, .src = src, .e = e };
 	Repodata *data;
 	FILE *fp = NULL;
 	Id start = repo->end;
 	int ret = -1;
 
+	scan_init(&sc, name);
 	/* an index of blank lines only (or nothing) never reaches libsolv, so
 	 * it adds nothing to the repo, not even an empty repodata */
 	for (;;) {
@@ -550,7 +443,7 @@ int packages_add_stream(Repo *repo, const char *name, struct index_source *src, 
 	}
 	/* the scan's records are done with: free them before libsolv's
 	 * internalize, the peak of a cold load */
-	scan_free(&sc);
+	scan_release(&sc);
 	memset(&sc, 0, sizeof(sc));
 	repodata_internalize(data);
 	ret = 0;
@@ -572,7 +465,7 @@ out:
 	/* nothing half-added: the packages libsolv read before the error go */
 	if (ret < 0 && repo->end > start)
 		repo_free_solvable_block(repo, start, repo->end - start, 1);
-	scan_free(&sc);
+	scan_release(&sc);
 	return ret;
 }
 

@@ -818,12 +818,12 @@ static int package_item(struct ctx *c, yaml_node_t *item, void *arg)
 	return 0;
 }
 
-static void user_free(struct recipe_user *u)
+static void user_release(struct recipe_user *u)
 {
 	free(u->name), free(u->home), free(u->shell);
 }
 
-static void group_free(struct recipe_group *g)
+static void group_release(struct recipe_group *g)
 {
 	free(g->name);
 	sv_clear(&g->members);
@@ -1567,7 +1567,7 @@ static void merge_layer(struct layer *P, struct layer *C)
 			if (!strcmp(p->users[j].name, c->users[i].name))
 				break;
 		if (j < p->nusers) {
-			user_free(&p->users[j]);
+			user_release(&p->users[j]);
 			p->users[j] = c->users[i];
 		} else {
 			p->users = xrealloc(p->users, (p->nusers + 1) * sizeof(*p->users));
@@ -1581,7 +1581,7 @@ static void merge_layer(struct layer *P, struct layer *C)
 			if (!strcmp(p->groups[j].name, c->groups[i].name))
 				break;
 		if (j < p->ngroups) {
-			group_free(&p->groups[j]);
+			group_release(&p->groups[j]);
 			p->groups[j] = c->groups[i];
 		} else {
 			p->groups = xrealloc(p->groups, (p->ngroups + 1) * sizeof(*p->groups));
@@ -2030,10 +2030,10 @@ void recipe_free(struct recipe *r)
 	sv_clear(&r->tags);
 	sv_clear(&r->assume);
 	for (size_t i = 0; i < r->nusers; i++)
-		user_free(&r->users[i]);
+		user_release(&r->users[i]);
 	free(r->users);
 	for (size_t i = 0; i < r->ngroups; i++)
-		group_free(&r->groups[i]);
+		group_release(&r->groups[i]);
 	free(r->groups);
 	free(r->run_as);
 	sv_clear(&r->entrypoint);

@@ -47,7 +47,7 @@ extern char **environ;
 /* bumped when packages_add() stores something new in the .solv */
 #define SOLV_CACHE_VERSION "v4"
 
-void release_free(struct release *rel)
+void release_release(struct release *rel)
 {
 	free(rel->url);
 	free(rel->suite);
@@ -454,51 +454,65 @@ static int max_clock_skew(int64_t *out, perr *e)
 	return 0;
 }
 
-int release_parse(struct release *rel, const char *text, perr *e)
+/* The SHA256 field's continuation lines: "HEX SIZE PATH" each. */
+static int release_sha256(struct release *rel, const char *v, size_t *alloc, perr *e)
 {
 	strvec lines = STRVEC_INIT;
-	bool in_sha256 = false;
+	const char *nl = strchr(v, '\n');
+	int ret = -1;
+
+	if (nl)
+		sv_split(&lines, nl + 1, "\n");
+	for (size_t i = 0; i < lines.n; i++) {
+		strvec f = STRVEC_INIT;
+		char *end;
+		sv_split(&f, lines.v[i], " \t");
+		/* digits only: strtoull would take "-1" as 2^64-1 */
+		if (f.n != 3 || !is_sha256_hex(f.v[0]) ||
+		    strspn(f.v[1], "0123456789") != strlen(f.v[1]) ||
+		    (errno = 0, strtoull(f.v[1], &end, 10), *end || errno)) {
+			perr_set(e, "%s: Release: malformed SHA256 line '%s'", rel->where,
+				 lines.v[i]);
+			sv_clear(&f);
+			goto out;
+		}
+		ALLOC_GROW(rel->files, rel->nfiles + 1, *alloc);
+		struct release_file *rf = &rel->files[rel->nfiles++];
+		rf->path = xstrdup(f.v[2]);
+		rf->size = strtoull(f.v[1], NULL, 10);
+		memcpy(rf->sha256, f.v[0], sizeof(rf->sha256));
+		sv_clear(&f);
+	}
+	ret = 0;
+out:
+	sv_clear(&lines);
+	return ret;
+}
+
+int release_parse(struct release *rel, const char *text, perr *e)
+{
+	/* one stanza (blank lines do not end it), stray lines skipped; a field
+	 * given twice counts as its last one (Components: its first) */
+	struct deb822_stanza st;
 	size_t alloc = 0;
 	char *valid_until = NULL;
 	bool have_archs = false;
 	int ret = -1;
 
-	sv_split(&lines, text, "\n");
-	for (size_t i = 0; i < lines.n; i++) {
-		char *l = lines.v[i];
-		if (l[0] == ' ' || l[0] == '\t') {
-			if (!in_sha256)
-				continue;
-			strvec f = STRVEC_INIT;
-			sv_split(&f, l, " \t");
-			char *end;
-			/* digits only: strtoull would take "-1" as 2^64-1 */
-			if (f.n != 3 || !is_sha256_hex(f.v[0]) ||
-			    strspn(f.v[1], "0123456789") != strlen(f.v[1]) ||
-			    (errno = 0, strtoull(f.v[1], &end, 10), *end || errno)) {
-				perr_set(e, "%s: Release: malformed SHA256 line '%s'", rel->where,
-					 str_trim(l));
-				sv_clear(&f);
+	if (deb822_parse_one(rel->where, text, DEB822_SKIP_JUNK, &st, e) < 0)
+		goto out;
+	for (size_t i = 0; i < st.n; i++) {
+		const char *l = st.f[i].name.buf;
+		char *v = st.f[i].value.buf;
+		char **slot = NULL;
+		if (!strcasecmp(l, "SHA256")) {
+			if (release_sha256(rel, v, &alloc, e) < 0)
 				goto out;
-			}
-			ALLOC_GROW(rel->files, rel->nfiles + 1, alloc);
-			struct release_file *rf = &rel->files[rel->nfiles++];
-			rf->path = xstrdup(f.v[2]);
-			rf->size = strtoull(f.v[1], NULL, 10);
-			memcpy(rf->sha256, f.v[0], sizeof(rf->sha256));
-			sv_clear(&f);
 			continue;
 		}
-		in_sha256 = false;
-		char *colon = strchr(l, ':');
-		if (!colon)
-			continue;
-		*colon = '\0';
-		char *v = str_trim(colon + 1);
-		char **slot = NULL;
-		if (!strcasecmp(l, "SHA256"))
-			in_sha256 = true;
-		else if (!strcasecmp(l, "Origin"))
+		/* the other fields are one line */
+		*strchrnul(v, '\n') = '\0';
+		if (!strcasecmp(l, "Origin"))
 			slot = &rel->meta.origin;
 		else if (!strcasecmp(l, "Label"))
 			slot = &rel->meta.label;
@@ -583,7 +597,7 @@ int release_parse(struct release *rel, const char *text, perr *e)
 	ret = 0;
 out:
 	free(valid_until);
-	sv_clear(&lines);
+	deb822_stanza_release(&st);
 	return ret;
 }
 
@@ -771,7 +785,7 @@ out_prefix:
 	perr_prefix(e, "%s", out->where);
 out:
 	if (ret < 0)
-		release_free(out);
+		release_release(out);
 	free(cdir), free(u), free(p);
 	sb_release(&inrel), sb_release(&rel), sb_release(&gpg), sb_release(&text);
 	return ret;

@@ -185,14 +185,14 @@ int lock_write(const char *path, const struct lock *l, perr *e);
 /* Serialise the writers of path (recipes.lock): an exclusive flock(2) on
  * the directory holding it, waited for; nothing is created.  Whoever merges
  * entries into the lock takes it, re-reads the lock under it and writes
- * before lock_release.  Returns the descriptor, or -1.  Unless journal_ok, an
+ * before lock_unlock.  Returns the descriptor, or -1.  Unless journal_ok, an
  * error when an interrupted pare update left PATH.update-journal (only
  * pare update completes it; docs/update.md). */
 int lock_acquire(const char *path, bool journal_ok, perr *e);
-void lock_release(int fd);
+void lock_unlock(int fd);
 /* lock_write's bytes, appended to out. */
 void lock_format(const struct lock *l, strbuf *out);
-void lock_free(struct lock *l);
+void lock_release(struct lock *l);
 struct lock_recipe *lock_find(const struct lock *l, const char *name);
 /* Insert or replace one recipe's entry (takes ownership of its contents). */
 void lock_put(struct lock *l, struct lock_recipe *r);
@@ -202,7 +202,7 @@ int64_t lock_recipe_epoch(const struct lock_recipe *r);
  * reports differs (Release files are re-signed daily; a new date alone must
  * not change the image), else the newest Release date of the new entry. */
 int64_t lock_next_epoch(const struct lock_recipe *old, const struct lock_recipe *fresh);
-void lock_recipe_free(struct lock_recipe *r);
+void lock_recipe_release(struct lock_recipe *r);
 /* Describe the differences between two entries, one line each, e.g.
  * "python3 amd64: libssl3 3.0.15-1~deb12u1 -> 3.0.16-1~deb12u1". */
 void lock_diff(const struct lock_recipe *old, const struct lock_recipe *new,
@@ -232,7 +232,7 @@ struct lock_changes {
  * order lock_diff prints them. */
 void lock_changes(const struct lock_recipe *old, const struct lock_recipe *new,
 		  struct lock_changes *c);
-void lock_changes_free(struct lock_changes *c);
+void lock_changes_release(struct lock_changes *c);
 /* lock_diff's line for one change; caller frees. */
 char *lock_change_str(const struct lock_change *ch);
 /* Debian version order (libsolv's evrcmp): <0, 0, >0. */

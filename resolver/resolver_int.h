@@ -36,7 +36,7 @@ struct release {
  * `trusted: true` repository. */
 int release_load(const struct recipe_repo *rr, const char *suite,
 		 const struct resolve_opts *o, struct release *out, perr *e);
-void release_free(struct release *rel);
+void release_release(struct release *rel);
 
 /* The fields of a Release's text (after gpgv) into rel, whose where and
  * suite are set: Date, Valid-Until, Architectures, Components, the SHA256

@@ -732,7 +732,7 @@ static bool memo_get(const char *path, const char *key, const char *name,
 		memset(&l.recipes[0].archs[0], 0, sizeof(*la));
 		hit = true;
 	}
-	lock_free(&l);
+	lock_release(&l);
 	return hit;
 }
 
@@ -831,7 +831,7 @@ static int release_load_all(struct release_job *jobs, size_t n, perr *e)
 	if (ret < 0)
 		for (size_t i = 0; i < n; i++)
 			if (jobs[i].ret == 0)
-				release_free(jobs[i].out);
+				release_release(jobs[i].out);
 	return ret;
 }
 
@@ -957,7 +957,7 @@ int resolver_lock_each(struct recipe *const *rs, size_t n, const struct resolve_
 			     (double)total / 1e6);
 		}
 		if (rfailed) {
-			lock_recipe_free(out);
+			lock_recipe_release(out);
 			memset(out, 0, sizeof(*out));
 			nfailed++;
 			continue;
@@ -969,14 +969,14 @@ int resolver_lock_each(struct recipe *const *rs, size_t n, const struct resolve_
 out:
 	if (ret < 0)
 		for (size_t i = 0; i < n; i++)
-			lock_recipe_free(&outs[i]);
+			lock_recipe_release(&outs[i]);
 	for (size_t p = 0; p < npools; p++) {
 		pool_free(pools[p].pool);
 		free(pools[p].key);
 	}
 	free(pools);
 	for (size_t i = 0; i < nrels; i++)
-		release_free(&rels[i]);
+		release_release(&rels[i]);
 	free(rels);
 	free(jobs);
 	for (size_t i = 0; i < n; i++)

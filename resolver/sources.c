@@ -270,42 +270,21 @@ static int parse_list(const char *file, char *buf, struct repolist *l, perr *e)
 
 /* ---- deb822 ---------------------------------------------------------------------- */
 
-struct field {
-	char *name;     /* as written */
-	strbuf value;   /* lines joined with '\n'; continuation '.' = empty line */
-	size_t line;
+struct sources_file {
+	const char *file;
+	struct repolist *l;
 };
 
-struct para {
-	struct field *f;
-	size_t n, alloc;
-	size_t line;
-};
-
-static void para_clear(struct para *p)
+/* One entry of a .sources file. */
+static int para_finish(void *arg, struct deb822_stanza *p, perr *e)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		free(p->f[i].name);
-		sb_release(&p->f[i].value);
-	}
-	free(p->f);
-	memset(p, 0, sizeof(*p));
-}
-
-static struct field *para_get(struct para *p, const char *name)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (!strcasecmp(p->f[i].name, name))
-			return &p->f[i];
-	return NULL;
-}
-
-static int para_finish(const char *file, struct para *p, struct repolist *l, perr *e)
-{
-	struct field *types = para_get(p, "Types"), *uris = para_get(p, "URIs");
-	struct field *suites_f = para_get(p, "Suites"), *comps_f = para_get(p, "Components");
-	struct field *sb = para_get(p, "Signed-By"), *en = para_get(p, "Enabled");
-	struct field *tr = para_get(p, "Trusted");
+	const char *file = ((struct sources_file *)arg)->file;
+	struct repolist *l = ((struct sources_file *)arg)->l;
+	const struct deb822_field *types = deb822_get(p, "Types"), *uris = deb822_get(p, "URIs");
+	const struct deb822_field *suites_f = deb822_get(p, "Suites"),
+				  *comps_f = deb822_get(p, "Components");
+	const struct deb822_field *sb = deb822_get(p, "Signed-By"), *en = deb822_get(p, "Enabled");
+	const struct deb822_field *tr = deb822_get(p, "Trusted");
 	strvec tv = STRVEC_INIT, uv = STRVEC_INIT, suites = STRVEC_INIT, comps = STRVEC_INIT;
 	char *keyring = NULL, *where = xasprintf("%s:%zu", file, p->line);
 	bool has_deb = false, trusted = false;
@@ -380,67 +359,12 @@ out:
 
 static int parse_sources(const char *file, char *buf, struct repolist *l, perr *e)
 {
-	struct para p = { 0 };
-	size_t lineno = 0;
-	char *line = buf, *nl;
-	int ret = -1;
+	struct sources_file sf = { file, l };
+	struct deb822 d = { .name = file,
+			    .flags = DEB822_COMMENTS | DEB822_DOT | DEB822_NO_DUPS,
+			    .stanza = para_finish, .arg = &sf };
 
-	for (; line; line = nl) {
-		lineno++;
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl++ = '\0';
-		else if (!*line)
-			break;
-		if (line[0] == '#')
-			continue;
-		if (!*str_trim(line)) {
-			if (p.n && para_finish(file, &p, l, e) < 0)
-				goto out;
-			para_clear(&p);
-			continue;
-		}
-		if (line[0] == ' ' || line[0] == '\t') {
-			char *v = str_trim(line);
-			if (!p.n) {
-				perr_set(e, "%s:%zu: continuation line without a field", file,
-					 lineno);
-				goto out;
-			}
-			sb_addc(&p.f[p.n - 1].value, '\n');
-			if (strcmp(v, "."))
-				sb_adds(&p.f[p.n - 1].value, v);
-			continue;
-		}
-		{
-			char *colon = strchr(line, ':');
-			struct field *f;
-			if (!colon || colon == line) {
-				perr_set(e, "%s:%zu: expected 'Field: value'", file, lineno);
-				goto out;
-			}
-			*colon = '\0';
-			if (para_get(&p, str_trim(line))) {
-				perr_set(e, "%s:%zu: duplicate field '%s'", file, lineno,
-					 str_trim(line));
-				goto out;
-			}
-			if (!p.n)
-				p.line = lineno;
-			ALLOC_GROW(p.f, p.n + 1, p.alloc);
-			f = &p.f[p.n++];
-			memset(f, 0, sizeof(*f));
-			f->name = xstrdup(str_trim(line));
-			f->line = lineno;
-			sb_adds(&f->value, str_trim(colon + 1));
-		}
-	}
-	if (p.n && para_finish(file, &p, l, e) < 0)
-		goto out;
-	ret = 0;
-out:
-	para_clear(&p);
-	return ret;
+	return deb822_parse(&d, buf, strlen(buf), e);
 }
 
 /* ---- the directory --------------------------------------------------------------- */

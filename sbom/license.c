@@ -301,7 +301,7 @@ static void idx_add(struct lic_index *ix, const strvec *keys, bool fold)
 	idx_put(ix, keys, keys->n - 1, fold);
 }
 
-static void idx_free(struct lic_index *ix)
+static void idx_release(struct lic_index *ix)
 {
 	free(ix->slot);
 	ix->slot = NULL;
@@ -366,16 +366,16 @@ char *lic_pointer(const char *path, const char *sha256)
 	return xasprintf("Text in %s (sha256 %s) in this image", path, sha256);
 }
 
-void lic_refs_free(struct lic_refs *reg)
+void lic_refs_release(struct lic_refs *reg)
 {
 	sv_clear(&reg->ids);
 	sv_clear(&reg->names);
 	sv_clear(&reg->texts);
 	sv_clear(&reg->where);
-	idx_free(&reg->index);
+	idx_release(&reg->index);
 }
 
-void lic_info_free(struct lic_info *li)
+void lic_info_release(struct lic_info *li)
 {
 	free(li->expr);
 	free(li->copyright);
@@ -386,37 +386,50 @@ void lic_info_free(struct lic_info *li)
 
 /* ---- deb822 paragraphs ------------------------------------------------------ */
 
-struct field {
-	char *name;  /* as written */
-	char *first; /* value on the field line, trimmed */
-	strbuf body; /* continuation lines, "." -> empty line */
-	size_t nlines;
-};
-
-struct para {
-	struct field *f;
+/* The paragraphs of a copyright file, read by common/deb822.c.  A field's
+ * first line (a short name or expression) is split from its continuation
+ * lines (a text) in place, at the value's first '\n'. */
+struct paras {
+	struct deb822_stanza *v;
 	size_t n, alloc;
 };
 
-static const struct field *para_get(const struct para *p, const char *name)
+static const char *first_line(const struct deb822_field *f)
 {
-	for (size_t i = 0; i < p->n; i++)
-		if (!strcasecmp(p->f[i].name, name))
-			return &p->f[i];
-	return NULL;
+	return f->value.buf;
 }
 
-static void paras_free(struct para *ps, size_t n)
+/* The continuation lines ("" when none) and their length. */
+static const char *body(const struct deb822_field *f, size_t *len)
 {
-	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < ps[i].n; k++) {
-			free(ps[i].f[k].name);
-			free(ps[i].f[k].first);
-			sb_release(&ps[i].f[k].body);
-		}
-		free(ps[i].f);
+	size_t k = strlen(f->value.buf);
+
+	if (len)
+		*len = k < f->value.len ? f->value.len - k - 1 : 0;
+	return k < f->value.len ? f->value.buf + k + 1 : "";
+}
+
+static int take_para(void *arg, struct deb822_stanza *s, perr *e)
+{
+	struct paras *ps = arg;
+
+	(void)e;
+	for (size_t i = 0; i < s->n; i++) {
+		char *nl = strchr(s->f[i].value.buf, '\n');
+		if (nl)
+			*nl = '\0';
 	}
-	free(ps);
+	ALLOC_GROW(ps->v, ps->n + 1, ps->alloc);
+	ps->v[ps->n++] = *s;
+	memset(s, 0, sizeof(*s));
+	return 0;
+}
+
+static void paras_release(struct paras *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		deb822_stanza_release(&ps->v[i]);
+	free(ps->v);
 }
 
 static bool blank(const char *s, size_t n)
@@ -429,54 +442,15 @@ static bool blank(const char *s, size_t n)
 
 /* Split text into paragraphs.  Lines that are neither fields nor
  * continuations are ignored (copyright files in the wild have stray ones). */
-static struct para *parse_paras(const char *text, size_t *np)
+static void parse_paras(const char *text, struct paras *ps)
 {
-	struct para *ps = NULL;
-	size_t n = 0, alloc = 0;
-	bool in_para = false;
-	const char *p = text;
+	struct deb822 d = { .name = "copyright", .flags = DEB822_COMMENTS | DEB822_SKIP_JUNK | DEB822_DOT,
+			    .stanza = take_para, .arg = ps };
+	perr e;
 
-	while (*p) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol ? (size_t)(eol - p) : strlen(p);
-		char *line = xstrndup(p, len);
-		size_t l = strlen(line);
-
-		p += len + (eol ? 1 : 0);
-		if (l && line[l - 1] == '\r')
-			line[--l] = '\0';
-		if (blank(line, l)) {
-			in_para = false;
-		} else if (line[0] == ' ' || line[0] == '\t') {
-			if (in_para && ps[n - 1].n) {
-				struct field *f = &ps[n - 1].f[ps[n - 1].n - 1];
-				char *t = str_trim(line);
-				if (f->nlines++)
-					sb_addc(&f->body, '\n');
-				if (strcmp(t, "."))
-					sb_adds(&f->body, t);
-			}
-		} else if (line[0] != '#' && strchr(line, ':')) {
-			char *colon = strchr(line, ':');
-			struct field *f;
-
-			if (!in_para) {
-				ALLOC_GROW(ps, n + 1, alloc);
-				memset(&ps[n], 0, sizeof(ps[n]));
-				n++;
-				in_para = true;
-			}
-			*colon = '\0';
-			ALLOC_GROW(ps[n - 1].f, ps[n - 1].n + 1, ps[n - 1].alloc);
-			f = &ps[n - 1].f[ps[n - 1].n++];
-			memset(f, 0, sizeof(*f));
-			f->name = xstrdup(str_trim(line));
-			f->first = xstrdup(str_trim(colon + 1));
-		}
-		free(line);
-	}
-	*np = n;
-	return ps;
+	/* nothing in these flags is an error */
+	if (deb822_parse(&d, text, strlen(text), &e) < 0)
+		die("copyright paragraphs: %s", e.msg);
 }
 
 /* ---- expressions --------------------------------------------------------------- */
@@ -744,21 +718,21 @@ static void render(strbuf *sb, const struct node *root, int parent)
 
 /* ---- a whole copyright file ---------------------------------------------------- */
 
-static bool is_header(const struct para *p)
+static bool is_header(const struct deb822_stanza *p)
 {
-	return para_get(p, "Format") || para_get(p, "Format-Specification");
+	return deb822_get(p, "Format") || deb822_get(p, "Format-Specification");
 }
 
 /* Each line once, in order of appearance (seen: the index of lines). */
-static void add_copyright(strvec *lines, struct lic_index *seen, const struct field *f)
+static void add_copyright(strvec *lines, struct lic_index *seen, const struct deb822_field *f)
 {
 	strvec tmp = STRVEC_INIT;
 
 	if (!f)
 		return;
-	if (*f->first)
-		sv_push(&tmp, f->first);
-	sv_split(&tmp, sb_str(&f->body), "\n");
+	if (*first_line(f))
+		sv_push(&tmp, first_line(f));
+	sv_split(&tmp, body(f, NULL), "\n");
 	for (size_t i = 0; i < tmp.n; i++)
 		if (idx_find(seen, lines, tmp.v[i], false) < 0) {
 			sv_push(lines, tmp.v[i]);
@@ -773,7 +747,7 @@ static int cmp_expr(const void *a, const void *b)
 	return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
 }
 
-static void analyse_dep5(const char *pkgname, const char *where, struct para *ps, size_t np,
+static void analyse_dep5(const char *pkgname, const char *where, struct deb822_stanza *ps, size_t np,
 			 struct lic_refs *reg, struct lic_info *out)
 {
 	strvec exprs = STRVEC_INIT, copyr = STRVEC_INIT;
@@ -784,30 +758,31 @@ static void analyse_dep5(const char *pkgname, const char *where, struct para *ps
 	bool any_files = false;
 
 	for (size_t i = 0; i < np; i++) {
-		const struct field *lf = para_get(&ps[i], "License");
+		const struct deb822_field *lf = deb822_get(&ps[i], "License");
+		size_t len = 0;
 
-		if (para_get(&ps[i], "Files"))
+		if (deb822_get(&ps[i], "Files"))
 			any_files = true;
-		else if (lf && lf->body.len && !is_header(&ps[i]) &&
-			 idx_find(&c.sa_index, &c.sa_names, lf->first, true) < 0) {
+		else if (lf && (body(lf, &len), len) && !is_header(&ps[i]) &&
+			 idx_find(&c.sa_index, &c.sa_names, first_line(lf), true) < 0) {
 			ALLOC_GROW(c.sa_texts, c.sa_names.n + 1, alloc);
-			c.sa_texts[c.sa_names.n] = lf->body.buf;
-			sv_push(&c.sa_names, lf->first);
+			c.sa_texts[c.sa_names.n] = body(lf, NULL);
+			sv_push(&c.sa_names, first_line(lf));
 			idx_add(&c.sa_index, &c.sa_names, true);
 		}
 	}
 	for (size_t i = 0; i < np; i++) {
-		const struct field *lf = para_get(&ps[i], "License");
+		const struct deb822_field *lf = deb822_get(&ps[i], "License");
 		struct node *n;
-		bool use = any_files ? para_get(&ps[i], "Files") != NULL : is_header(&ps[i]);
+		bool use = any_files ? deb822_get(&ps[i], "Files") != NULL : is_header(&ps[i]);
 
 		if (!use)
 			continue;
-		add_copyright(&copyr, &seen, para_get(&ps[i], "Copyright"));
-		if (!lf || !*lf->first)
+		add_copyright(&copyr, &seen, deb822_get(&ps[i], "Copyright"));
+		if (!lf || !*first_line(lf))
 			continue;
-		c.stanza_text = sb_str(&lf->body);
-		n = parse_expr(&c, lf->first);
+		c.stanza_text = body(lf, NULL);
+		n = parse_expr(&c, first_line(lf));
 		if (!n)
 			continue;
 		sb_reset(&sb);
@@ -847,13 +822,13 @@ static void analyse_dep5(const char *pkgname, const char *where, struct para *ps
 	sb_release(&sb);
 	sv_clear(&exprs);
 	sv_clear(&copyr);
-	idx_free(&seen);
+	idx_release(&seen);
 	sv_clear(&c.sa_names);
 	free(c.sa_texts);
-	idx_free(&c.sa_index);
+	idx_release(&c.sa_index);
 	sv_clear(&c.memo_terms);
 	sv_clear(&c.memo_spdx);
-	idx_free(&c.memo_index);
+	idx_release(&c.memo_index);
 }
 
 /* ---- free-text detection --------------------------------------------------------- */
@@ -880,7 +855,7 @@ static const char *find_ci(const char *hay, const char *needle)
  * Returns the expression (sorted, unique) and fills why with the evidence,
  * or NULL: then the caller keeps the whole text as the declared licence.
  */
-char *lic_detect_free(const char *text, strbuf *why)
+char *lic_detect_text(const char *text, strbuf *why)
 {
 	static const char pfx[] = "/usr/share/common-licenses/";
 	strvec ids = STRVEC_INIT, ev = STRVEC_INIT;
@@ -974,18 +949,17 @@ out:
 void lic_analyse(const char *pkgname, const char *text, const char *where,
 		 struct lic_refs *reg, struct lic_info *out)
 {
-	struct para *ps = NULL;
-	size_t np = 0;
+	struct paras ps = { 0 };
 
 	memset(out, 0, sizeof(*out));
 	if (!text || blank(text, strlen(text))) {
 		out->kind = LIC_NONE;
 		return;
 	}
-	ps = parse_paras(text, &np);
-	if (np && is_header(&ps[0])) {
+	parse_paras(text, &ps);
+	if (ps.n && is_header(&ps.v[0])) {
 		out->kind = LIC_DEP5;
-		analyse_dep5(pkgname, where, ps, np, reg, out);
+		analyse_dep5(pkgname, where, ps.v, ps.n, reg, out);
 	} else {
 		/* Free text: the licence is whatever the file says.  Declare a
 		 * LicenseRef whose text is the whole file, so the terms travel
@@ -993,7 +967,7 @@ void lic_analyse(const char *pkgname, const char *text, const char *where,
 		char *name = xasprintf("%s-copyright", pkgname);
 		char *id = reg_add(reg, pkgname, name, text, where);
 		strbuf why = STRBUF_INIT;
-		char *det = lic_detect_free(text, &why);
+		char *det = lic_detect_text(text, &why);
 
 		out->kind = LIC_FREE;
 		if (det) {
@@ -1012,7 +986,7 @@ void lic_analyse(const char *pkgname, const char *text, const char *where,
 		sb_release(&why);
 		free(name);
 	}
-	paras_free(ps, np);
+	paras_release(&ps);
 }
 
 /* ---- purl ------------------------------------------------------------------------ */

@@ -20,15 +20,6 @@
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
-static void rfc3339(int64_t t, char buf[32])
-{
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Add a string member, made valid UTF-8 first (input comes from .debs). */
 static void add_str(cJSON *o, const char *key, const char *s)
 {
@@ -198,7 +189,7 @@ struct model {
 	size_t ngenerated;
 };
 
-static void model_free(struct model *m)
+static void model_release(struct model *m)
 {
 	if (m->pkgs)
 		for (size_t i = 0; i < m->img->npkgs; i++) {
@@ -275,12 +266,12 @@ void sbom_licenses_free(struct sbom_licenses *l)
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->n; i++)
-		lic_info_free(&l->info[i]);
+		lic_info_release(&l->info[i]);
 	free(l->info);
 	sv_clear(&l->names);
 	sv_clear(&l->texts);
 	sv_clear(&l->wheres);
-	lic_refs_free(&l->refs);
+	lic_refs_release(&l->refs);
 	free(l);
 }
 
@@ -364,7 +355,7 @@ static int model_build(struct model *m, const struct sbom_image *img, bool need_
 		perr_set(e, "image %s: bad manifest digest '%s'", img->name, img->manifest_digest);
 		goto out;
 	}
-	rfc3339(img->created, m->created);
+	time_rfc3339(img->created, m->created);
 	snprintf(m->distro, sizeof(m->distro), "%s-%s", img->os_id, img->os_version);
 	image_names(m);
 
@@ -1131,7 +1122,7 @@ static cJSON *index_doc(const struct sbom_image *imgs, size_t n, const struct mo
 	char created[32];
 	const char *ref = imgs[0].reference ? imgs[0].reference : imgs[0].name;
 
-	rfc3339(imgs[0].created, created);
+	time_rfc3339(imgs[0].created, created);
 	sb_adds(&purl, "pkg:oci/");
 	purl_encode(&purl, m0->image_name);
 	sb_addc(&purl, '@');
@@ -1346,7 +1337,7 @@ int sbom_write_index(const struct sbom_image *imgs, size_t n, const char *index_
 out:
 	for (size_t i = 0; i < n; i++)
 		if (ms[i].img)
-			model_free(&ms[i]);
+			model_release(&ms[i]);
 	free(ms);
 	free(txt);
 	cJSON_Delete(doc);
@@ -1377,7 +1368,7 @@ int sbom_write(const struct sbom_image *img, enum sbom_format fmt, bool with_fil
 out:
 	free(txt);
 	cJSON_Delete(doc);
-	model_free(&m);
+	model_release(&m);
 	return ret;
 }
 
@@ -1402,7 +1393,7 @@ char *sbom_embedded_path(const char *name, enum sbom_format fmt)
 	return xasprintf("%s/%s.%s.json", SBOM_EMBED_DIR, name, fmt == SBOM_SPDX ? "spdx" : "cdx");
 }
 
-void sbom_image_free(struct sbom_image *img)
+void sbom_image_release(struct sbom_image *img)
 {
 	for (size_t i = 0; i < img->npkgs; i++) {
 		struct sbom_pkg *p = &img->pkgs[i];

@@ -94,7 +94,7 @@ int sbom_write_index(const struct sbom_image *imgs, size_t n, const char *index_
 		     const char *const *arch_docs, const size_t *arch_doclens,
 		     enum sbom_format fmt, strbuf *out, perr *e);
 /* Frees everything img points to and zeroes it (img itself is the caller's). */
-void sbom_image_free(struct sbom_image *img);
+void sbom_image_release(struct sbom_image *img);
 /* "spdx" / "cyclonedx" (also "cdx") -> format; -1 with e set when unknown. */
 int sbom_parse_format(const char *s, enum sbom_format *fmt, perr *e);
 /* Conventional file name of a document: "sbom.spdx.json" / "sbom.cdx.json". */

@@ -80,12 +80,12 @@ struct sbom_licenses {
 };
 /* The pointer text for a copyright file of the image (caller frees). */
 char *lic_pointer(const char *path, const char *sha256);
-void lic_info_free(struct lic_info *li);
+void lic_info_release(struct lic_info *li);
 /* Licences a free-text copyright file states in a recognised way (Debian
  * common-licenses pointers, the PSF licence), AND-ed; NULL when none, else
  * why gets the quoted evidence. */
-char *lic_detect_free(const char *text, strbuf *why);
-void lic_refs_free(struct lic_refs *reg);
+char *lic_detect_text(const char *text, strbuf *why);
+void lic_refs_release(struct lic_refs *reg);
 /* Index of id in reg, or -1. */
 long lic_refs_find(const struct lic_refs *reg, const char *id);
 

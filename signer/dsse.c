@@ -44,13 +44,13 @@ int dsse_envelope(signer_key *k, const strbuf *body, strbuf *out, perr *e)
 	if (signer_sign_bytes(k, pae.buf, pae.len, &sig, e) < 0)
 		goto out;
 	cJSON_AddStringToObject(env, "payloadType", MT_INTOTO);
-	signer_b64_encode(body->buf, body->len, &b64);
+	base64_encode(body->buf, body->len, &b64);
 	cJSON_AddStringToObject(env, "payload", b64.buf);
 	sigs = cJSON_AddArrayToObject(env, "signatures");
 	s = cJSON_CreateObject();
 	cJSON_AddStringToObject(s, "keyid", "");
 	sb_reset(&b64);
-	signer_b64_encode(sig.buf, sig.len, &b64);
+	base64_encode(sig.buf, sig.len, &b64);
 	cJSON_AddStringToObject(s, "sig", b64.buf);
 	cJSON_AddItemToArray(sigs, s);
 	text = cJSON_PrintUnformatted(env);
@@ -85,7 +85,7 @@ int dsse_verify(signer_key *k, const char *envelope, size_t n, strbuf *body, per
 		perr_set(e, "dsse payloadType is not %s", MT_INTOTO);
 		goto out;
 	}
-	if (!payload || signer_b64_decode(payload, body, e) < 0) {
+	if (!payload || base64_decode(payload, body, e) < 0) {
 		perr_set(e, "dsse payload is missing or not base64");
 		goto out;
 	}
@@ -96,7 +96,7 @@ int dsse_verify(signer_key *k, const char *envelope, size_t n, strbuf *body, per
 
 		nsigs++;
 		sb_reset(&sig);
-		if (!b64 || signer_b64_decode(b64, &sig, e) < 0) {
+		if (!b64 || base64_decode(b64, &sig, e) < 0) {
 			perr_set(e, "dsse signature is not base64");
 			continue;
 		}

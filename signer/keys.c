@@ -261,38 +261,6 @@ out:
 	return ret;
 }
 
-/* ---- base64 -------------------------------------------------------------------------- */
-
-void signer_b64_encode(const void *data, size_t n, strbuf *out)
-{
-	size_t need = 4 * ((n + 2) / 3);
-
-	sb_grow(out, need + 1);
-	EVP_EncodeBlock((unsigned char *)out->buf + out->len, data, (int)n);
-	out->len += need;
-	out->buf[out->len] = '\0';
-}
-
-int signer_b64_decode(const char *s, strbuf *out, perr *e)
-{
-	size_t n = strlen(s), pad = 0;
-	int got;
-
-	if (n % 4)
-		return perr_set(e, "invalid base64 (length %zu)", n);
-	if (n && s[n - 1] == '=')
-		pad++;
-	if (n > 1 && s[n - 2] == '=')
-		pad++;
-	sb_grow(out, n / 4 * 3 + 1);
-	got = EVP_DecodeBlock((unsigned char *)out->buf + out->len, (const unsigned char *)s, (int)n);
-	if (got < 0)
-		return perr_set(e, "invalid base64");
-	out->len += (size_t)got - pad;
-	out->buf[out->len] = '\0';
-	return 0;
-}
-
 /* ---- loading ----------------------------------------------------------------------------- */
 
 struct pw_ctx {
@@ -326,7 +294,7 @@ static int json_b64(const cJSON *obj, const char *field, strbuf *out, perr *e)
 
 	if (!cJSON_IsString(v))
 		return perr_set(e, "missing %s", field);
-	if (signer_b64_decode(v->valuestring, out, e) < 0)
+	if (base64_decode(v->valuestring, out, e) < 0)
 		return perr_prefix(e, "%s", field);
 	return 0;
 }

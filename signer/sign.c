@@ -157,7 +157,7 @@ static int sign_target(struct signing *s, const struct target *t, cJSON **referr
 		    old.len != payload.len || memcmp(old.buf, payload.buf, old.len))
 			continue;
 		sb_reset(&sig);
-		if (signer_b64_decode(b, &sig, &ignore) == 0 &&
+		if (base64_decode(b, &sig, &ignore) == 0 &&
 		    signer_verify_bytes(s->key, payload.buf, payload.len, sig.buf, sig.len, &ignore) == 0) {
 			reuse = true;
 			break;
@@ -168,7 +168,7 @@ static int sign_target(struct signing *s, const struct target *t, cJSON **referr
 		if (signer_sign_bytes(s->key, payload.buf, payload.len, &sig, e) < 0 ||
 		    layout_write_blob(&s->l, payload.buf, payload.len, dg, e) < 0)
 			goto out;
-		signer_b64_encode(sig.buf, sig.len, &b64);
+		base64_encode(sig.buf, sig.len, &b64);
 		lay = descriptor(MT_SIMPLESIGNING, dg, (int64_t)payload.len);
 		ann = cJSON_AddObjectToObject(lay, "annotations");
 		cJSON_AddStringToObject(ann, ANN_COSIGN_SIG, b64.buf);

@@ -64,10 +64,6 @@ int signer_verify_bytes(signer_key *k, const void *data, size_t n,
 
 /* ---- encodings ---------------------------------------------------------------- */
 
-/* Standard base64 with padding, no newlines. */
-void signer_b64_encode(const void *data, size_t n, strbuf *out);
-int signer_b64_decode(const char *s, strbuf *out, perr *e);
-
 /* DSSE pre-authentication encoding:
  * "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body  (lengths in decimal). */
 void signer_dsse_pae(const char *payload_type, const void *body, size_t n,

@@ -80,7 +80,7 @@ int verify_simple_signing(signer_key *k, const void *payload, size_t n, const ch
 	cJSON *p = NULL, *crit;
 	int ret = -1;
 
-	if (signer_b64_decode(b64sig, &sig, e) < 0) {
+	if (base64_decode(b64sig, &sig, e) < 0) {
 		perr_prefix(e, "signature annotation");
 		goto out;
 	}

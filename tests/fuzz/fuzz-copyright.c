@@ -57,9 +57,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!strcmp(reg.ids.v[i], reg.ids.v[k]))
 				abort(); /* one id, two texts */
 	}
-	lic_info_free(&a);
-	lic_info_free(&b);
-	lic_refs_free(&reg);
+	lic_info_release(&a);
+	lic_info_release(&b);
+	lic_refs_release(&reg);
 	free(t1);
 	free(t2);
 	return 0;

@@ -307,7 +307,7 @@ static void write_layer(const struct image_tree *t)
 		fprintf(stderr, "fuzz-deb: the layer of an accepted package: %s\n", e.msg);
 		abort();
 	}
-	layer_desc_free(&ld);
+	layer_desc_release(&ld);
 	free(ents);
 }
 

@@ -22,7 +22,7 @@ static void check_entry(const struct lock_recipe *r)
 	lock_changes(r, r, &c);
 	if (c.n)
 		abort();
-	lock_changes_free(&c);
+	lock_changes_release(&c);
 	lock_diff(NULL, r, &lines);
 	lock_diff(r, NULL, &lines);
 	sv_clear(&lines);
@@ -64,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lock_format(&again, &out2);
 	if (out.len != out2.len || memcmp(out.buf, out2.buf, out.len))
 		abort(); /* writing is a fixed point */
-	lock_free(&again);
-	lock_free(&l);
+	lock_release(&again);
+	lock_release(&l);
 	sb_release(&out);
 	sb_release(&out2);
 	return 0;

@@ -35,7 +35,7 @@ static void one(const char *text)
 				abort();
 		release_find_index(&rel, "main", "amd64");
 	}
-	release_free(&rel);
+	release_release(&rel);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

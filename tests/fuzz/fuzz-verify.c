@@ -71,7 +71,7 @@ static void sign(const void *data, size_t n, unsigned char sig[64])
 	EVP_MD_CTX_free(ctx);
 }
 
-/* Plain base64 decoding, independent of signer_b64_decode: 64 bytes or -1. */
+/* Plain base64 decoding, independent of base64_decode: 64 bytes or -1. */
 static int decode64(const char *s, unsigned char out[64])
 {
 	unsigned char buf[128];

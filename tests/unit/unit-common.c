@@ -7,6 +7,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* read_file_fn callback: fails on the second block */
+static int count_calls(void *arg, const void *buf, size_t n, perr *e)
+{
+	size_t *calls = arg;
+
+	(void)buf, (void)n;
+	if (++*calls == 2)
+		return perr_set(e, "stop at block %zu", *calls);
+	return 0;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/pare-unit-XXXXXX", hex[SHA256_HEX_LEN + 1];
@@ -112,6 +123,60 @@ int main(void)
 	errno = ENOENT;
 	perr_errno(&e, "open %s", "file://u:p@h/x");
 	TAP_OK(!strstr(e.msg, "u:p"), "perr_errno redacts");
+
+	/* base64: the one decoder (docker's auth, cosign and DSSE payloads) */
+	sb_reset(&sb);
+	base64_encode("ab:cdef", 7, &sb);
+	TAP_STREQ(sb_str(&sb), "YWI6Y2RlZg==", "base64_encode pads");
+	{
+		strbuf dec = STRBUF_INIT;
+		TAP_OK(base64_decode(sb_str(&sb), &dec, &e) == 0 && dec.len == 7 &&
+			       !strcmp(dec.buf, "ab:cdef"),
+		       "base64_decode drops the padding EVP_DecodeBlock counts as data");
+		sb_reset(&dec);
+		TAP_OK(base64_decode("YQ==", &dec, &e) == 0 && dec.len == 1 && dec.buf[0] == 'a',
+		       "base64_decode: two '=' of padding");
+		sb_reset(&dec);
+		TAP_OK(base64_decode("YW#j", &dec, &e) < 0 && strstr(e.msg, "invalid base64"),
+		       "base64_decode refuses characters outside the alphabet");
+		TAP_OK(base64_decode("YWJ", &dec, &e) < 0 && strstr(e.msg, "length 3"),
+		       "base64_decode refuses a length that is not a multiple of 4");
+		sb_release(&dec);
+	}
+	sb_release(&sb);
+
+	char ts[TIME_RFC3339_LEN];
+	time_rfc3339(1746867202, ts);
+	TAP_STREQ(ts, "2025-05-10T08:53:22Z", "time_rfc3339 is UTC with a Z");
+
+	/* the one read loop: read_file and hash_file go through it */
+	{
+		char *g = path_join(dir, "big");
+		strbuf big = STRBUF_INIT;
+		size_t calls = 0;
+		for (size_t i = 0; i < 200000; i++)
+			sb_addc(&big, (char)('a' + i % 26));
+		TAP_OK(write_file_atomic(g, big.buf, big.len, 0644, &e) == 0, "a 200000-byte file");
+		sb_reset(&sb);
+		TAP_OK(read_file(g, &sb, 0, &e) == 0 && sb.len == big.len &&
+			       !memcmp(sb.buf, big.buf, big.len),
+		       "read_file reads a file longer than one block whole");
+		TAP_OK(hash_file(g, "sha256", hex, &size, &e) == 0 && size == big.len,
+		       "hash_file counts every block");
+		TAP_OK(read_file_fn(g, count_calls, &calls, &e) < 0 && calls == 2 &&
+			       !strcmp(e.msg, "stop at block 2"),
+		       "read_file_fn stops when the callback fails, with its error");
+		TAP_OK(read_file_fn(f, count_calls, &calls, &e) == 0, "read_file_fn: a small file");
+		free(g);
+		sb_release(&big);
+		sb_release(&sb);
+	}
+	TAP_OK(read_file("/nonexistent/pare", &sb, 0, &e) < 0 &&
+		       strstr(e.msg, "cannot open '/nonexistent/pare'"),
+	       "read_file names the file it cannot open");
+	TAP_OK(hash_file("/nonexistent/pare", "sha256", hex, NULL, &e) < 0 &&
+		       strstr(e.msg, "cannot open '/nonexistent/pare'"),
+	       "hash_file names the file it cannot open");
 
 	TAP_OK(rm_rf(dir, &e) == 0 && !path_exists(dir), "rm_rf removes the tree");
 	free(f), free(sub), free(url), free(dest), free(bad_dest);

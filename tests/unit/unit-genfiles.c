@@ -29,16 +29,16 @@ int main(void)
 	TAP_STREQ(gr.buf,
 		  "root:x:0:\nstaff:x:50:app\napp:x:1000:\nnonroot:x:65532:\nnogroup:x:65534:\n",
 		  "group sorted by gid, members listed, user group created");
-	gen_accounts_free(&a);
+	gen_accounts_release(&a);
 
 	users[0].uid = 65534;
 	TAP_OK(gen_accounts(users, 1, NULL, 0, &a, &e) < 0 && strstr(e.msg, "nobody"),
 	       "uid clash is an error naming the other account (%s)", e.msg);
-	gen_accounts_free(&a);
+	gen_accounts_release(&a);
 	users[0].uid = 1000;
 	users[0].shell = "/bin/sh:evil";
 	TAP_OK(gen_accounts(users, 1, NULL, 0, &a, &e) < 0, "':' in a field is refused");
-	gen_accounts_free(&a);
+	gen_accounts_release(&a);
 	sv_clear(&groups[0].members);
 
 	gen_status_paragraph("Package: hello\nStatus: purge\n weird\nVersion: 1.0\n"

@@ -210,7 +210,7 @@ int main(void)
 		TAP_OK(nlinks == 1 && ndata == 1, "one data member, one link");
 		sb_release(&hb);
 		sb_release(&ht);
-		layer_desc_free(&dh);
+		layer_desc_release(&dh);
 		tree_free(h);
 	}
 
@@ -279,7 +279,7 @@ int main(void)
 		       ndata, nlinks, bad);
 		sb_release(&hb);
 		sb_release(&ht);
-		layer_desc_free(&dh);
+		layer_desc_release(&dh);
 		tree_free(h);
 	}
 
@@ -348,8 +348,8 @@ int main(void)
 		TAP_OK(strcmp(k0, k) == 0, "cache key: back to the start after undoing every change");
 	}
 
-	layer_desc_free(&d1), layer_desc_free(&d2), layer_desc_free(&d3);
-	layer_desc_free(&dz1), layer_desc_free(&dz2);
+	layer_desc_release(&d1), layer_desc_release(&d2), layer_desc_release(&d3);
+	layer_desc_release(&dz1), layer_desc_release(&dz2);
 	sb_release(&b1), sb_release(&b2), sb_release(&tarb), sb_release(&zb);
 	tree_free(t);
 	rm_rf(tmp, &e);

@@ -51,8 +51,8 @@ int main(void)
 	t = analyse(sb.buf, &reg, &li);
 	TAP_OK(li.expr && strlen(li.expr) == 3 + 400000 * 8 && !strncmp(li.expr, "MIT AND MIT AND ", 16),
 	       "400000 terms in one expression: rendered (%.2f s)", t);
-	lic_info_free(&li);
-	lic_refs_free(&reg);
+	lic_info_release(&li);
+	lic_refs_release(&reg);
 
 	/* 200000 distinct Copyright: lines: each was searched for in all before */
 	sb_reset(&sb);
@@ -64,8 +64,8 @@ int main(void)
 	TAP_OK(li.copyright && !strncmp(li.copyright, "0\n1\n2\n", 6) &&
 	       str_ends(li.copyright, "\n199999"), "200000 copyright lines, in order, each once");
 	TAP_OK(t < SLOW, "200000 copyright lines in %.2f s", t);
-	lic_info_free(&li);
-	lic_refs_free(&reg);
+	lic_info_release(&li);
+	lic_refs_release(&reg);
 
 	/* 50000 Files: paragraphs, each its own unknown licence: the registry
 	 * was a list searched per term, the expressions insertion-sorted */
@@ -80,8 +80,8 @@ int main(void)
 	TAP_OK(li.expr && str_starts(li.expr, "LicenseRef-l0 AND LicenseRef-l1 AND LicenseRef-l10 AND "),
 	       "50000 licences, sorted");
 	TAP_OK(t < SLOW, "50000 licences in %.2f s", t);
-	lic_info_free(&li);
-	lic_refs_free(&reg);
+	lic_info_release(&li);
+	lic_refs_release(&reg);
 
 	/* one licence with a 16 MiB text named 100000 times: the text was
 	 * compared with the registered one for every term (a minute) */
@@ -99,8 +99,8 @@ int main(void)
 	TAP_OK(reg.ids.n == 1 && li.refs.n == 1 && li.expr && str_starts(li.expr, "LicenseRef-big OR LicenseRef-big"),
 	       "a licence named 100000 times is registered once");
 	TAP_OK(t < SLOW, "a licence with a 16 MiB text named 100000 times in %.2f s", t);
-	lic_info_free(&li);
-	lic_refs_free(&reg);
+	lic_info_release(&li);
+	lic_refs_release(&reg);
 
 	/* "a b" and "a-b" are one id; with a third text in the package the
 	 * package-qualified id was handed out again for it, with the text of
@@ -124,9 +124,9 @@ int main(void)
 		TAP_OK(i3 >= 0 && !strcmp(reg.texts.v[i3], "text three") && str_starts(id3, "LicenseRef-q-a-b-") &&
 		       l2.refs.n == 2 && sv_contains(&l2.refs, id3) && strstr(l2.expr, id3),
 		       "a second clash in the package gets its own id (%s)", id3);
-		lic_info_free(&li);
-		lic_info_free(&l2);
-		lic_refs_free(&reg);
+		lic_info_release(&li);
+		lic_info_release(&l2);
+		lic_refs_release(&reg);
 	}
 	sb_release(&sb);
 	TAP_DONE();

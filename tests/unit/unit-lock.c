@@ -71,7 +71,7 @@ static void bad_lock(const char *dir, const char *json, const char *want, const 
 	if (rc == 0 || !strstr(e.msg, want))
 		printf("#   got '%s'\n#   want '%s'\n", e.msg, want);
 	if (rc == 0)
-		lock_free(&l);
+		lock_release(&l);
 	free(p);
 }
 
@@ -138,10 +138,10 @@ int main(void)
 	sv_clear(&lines);
 	lock_diff(ra, ra, &lines);
 	TAP_OK(lines.n == 0, "lock_diff: no difference");
-	lock_recipe_free(&r2);
+	lock_recipe_release(&r2);
 
 	char *missing = path_join(dir, "missing.lock");
-	lock_free(&l);
+	lock_release(&l);
 	TAP_OK(lock_read(missing, &l, true, &e) == 0 && l.nrecipes == 0,
 	       "missing lock with missing_ok is empty");
 	free(missing);
@@ -183,7 +183,7 @@ int main(void)
 		perr eb = { 0, "" };
 		TAP_OK(lock_read_buf("mem.lock", s1.buf, s1.len, &lb, &eb) == 0 && lb.nrecipes == 2,
 		       "lock_read_buf reads what lock_write wrote");
-		lock_free(&lb);
+		lock_release(&lb);
 		TAP_OK(lock_read_buf("mem.lock", "{", 1, &lb, &eb) < 0 && str_starts(eb.msg, "mem.lock: "),
 		       "lock_read_buf names its input");
 	}
@@ -347,16 +347,16 @@ int main(void)
 		sb_reset(&b);
 		read_file(lp, &b, 0, &e);
 		TAP_OK(a.len == b.len && !memcmp(a.buf, b.buf, a.len), "refused writes left the file alone");
-		lock_free(&lim);
+		lock_release(&lim);
 		if (rb)
-			lock_free(&lb);
+			lock_release(&lb);
 		sb_release(&a);
 		sb_release(&b);
 		free(lp);
 	}
 
-	lock_free(&l);
-	lock_free(&back);
+	lock_release(&l);
+	lock_release(&back);
 	sb_release(&s1);
 	sb_release(&s2);
 	free(p1);

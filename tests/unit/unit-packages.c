@@ -364,7 +364,7 @@ int main(void)
 					    " %064d %s main/binary-amd64/Packages\n", 0, sizes[i]);
 			TAP_OK(parse_rel(t, &rel, &e2) < 0 && strstr(e2.msg, "malformed SHA256 line"),
 			       "Release: SHA256 size '%s' refused", sizes[i]);
-			release_free(&rel);
+			release_release(&rel);
 			free(t);
 		}
 		TAP_OK(parse_rel("Suite: stable\nDate: Sat, 10 May 2025 08:53:22 UTC\nSHA256:\n"
@@ -373,7 +373,7 @@ int main(void)
 			       rel.nfiles == 1 && rel.files[0].size == 42 &&
 			       release_find_index(&rel, "main", "amd64") == &rel.files[0],
 		       "Release: a well-formed SHA256 line is read");
-		release_free(&rel);
+		release_release(&rel);
 	}
 	TAP_DONE();
 }

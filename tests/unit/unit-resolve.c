@@ -113,7 +113,7 @@ int main(void)
 		lock_format(&l1, &f1);
 		lock_format(&l2, &f2);
 		TAP_STREQ(sb_str(&f2), sb_str(&f1), "resolution cache: the same lock entry as solving gives");
-		lock_free(&l1), lock_free(&l2);
+		lock_release(&l1), lock_release(&l2);
 		sb_release(&f1), sb_release(&f2);
 	}
 	TAP_STREQ(sb_str(&sa),
@@ -138,8 +138,8 @@ int main(void)
 	TAP_OK(resolver_lock(&r, &o, &c, &e) < 0 && strstr(e.msg, "refusing a rollback"),
 	       "older Date than the lock: refused");
 
-	lock_free(&prev);
-	lock_recipe_free(&b);
+	lock_release(&prev);
+	lock_recipe_release(&b);
 	sb_release(&sa), sb_release(&sb), sb_release(&rel), sb_release(&rel2);
 	sv_clear(&rr.suites), sv_clear(&rr.components), sv_clear(&r.archs), sv_clear(&r.assume);
 	free(rr.url), free(f), free(dist);

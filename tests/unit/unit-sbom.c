@@ -486,8 +486,8 @@ static void check_lic(const char *line, const char *want)
 
 	lic_analyse("p", text, NULL, &reg, &li);
 	TAP_STREQ(li.expr, want, "licence '%s'", line);
-	lic_info_free(&li);
-	lic_refs_free(&reg);
+	lic_info_release(&li);
+	lic_refs_release(&reg);
 	free(text);
 }
 
@@ -504,8 +504,8 @@ static void check_free(const char *what, const char *text, const char *want)
 	TAP_OK(!strcmp(want, "LicenseRef-p-copyright") == !li.detected,
 	       "free text: %s: evidence recorded iff detected (%s)", what,
 	       li.detected ? li.detected : "none");
-	lic_info_free(&li);
-	lic_refs_free(&reg);
+	lic_info_release(&li);
+	lic_refs_release(&reg);
 }
 
 static void test_free_text(void)
@@ -760,7 +760,7 @@ int main(void)
 		sbom_image_analyse(&x);
 		TAP_OK(sbom_write(&x, SBOM_SPDX, false, &c, &e) == 0, "re-analysed: written");
 		sb_release(&c);
-		sbom_image_free(&x);
+		sbom_image_release(&x);
 	}
 
 	/* the image index: links the per-arch documents */
@@ -820,8 +820,8 @@ int main(void)
 	TAP_OK(sbom_write(&emb, SBOM_CYCLONEDX, false, &a, &e) < 0 && a.len == 0 && strstr(e.msg, "missing"),
 	       "a dependency outside the image is an error: %s", e.msg);
 
-	sbom_image_free(&img);
-	sbom_image_free(&emb);
+	sbom_image_release(&img);
+	sbom_image_release(&emb);
 	sb_release(&a);
 	sb_release(&b);
 	TAP_DONE();

@@ -32,13 +32,13 @@ int main(void)
 	for (size_t n = 0; n < 5; n++) {
 		sb_reset(&sb);
 		sb_reset(&dec);
-		signer_b64_encode("abcd", n, &sb);
-		TAP_OK(signer_b64_decode(sb_str(&sb), &dec, &e) == 0 && dec.len == n &&
+		base64_encode("abcd", n, &sb);
+		TAP_OK(base64_decode(sb_str(&sb), &dec, &e) == 0 && dec.len == n &&
 			       !memcmp(dec.buf ? dec.buf : "", "abcd", n),
 		       "base64 round trip, %zu bytes (%s)", n, sb_str(&sb));
 	}
 	sb_reset(&dec);
-	TAP_OK(signer_b64_decode("abc", &dec, &e) < 0, "base64 rejects bad length");
+	TAP_OK(base64_decode("abc", &dec, &e) < 0, "base64 rejects bad length");
 
 	TAP_REQUIRE(mkdtemp(dir) != NULL, "mkdtemp %s", dir);
 	setenv("PARE_PASSWORD", "unit", 1);
@@ -76,7 +76,7 @@ int main(void)
 			signer_simple_signing_payload("img", D, &pl);
 			sb_reset(&sig);
 			signer_sign_bytes(priv, pl.buf, pl.len, &sig, &e);
-			signer_b64_encode(sig.buf, sig.len, &b64);
+			base64_encode(sig.buf, sig.len, &b64);
 			TAP_OK(verify_simple_signing(pub, pl.buf, pl.len, sb_str(&b64), D, &e) == 0,
 			       "simple signing %s: verifies for its digest", types[i]);
 			TAP_OK(verify_simple_signing(pub, pl.buf, pl.len, sb_str(&b64),
@@ -141,12 +141,12 @@ int main(void)
 			signer_dsse_pae(types2[i], stmt, sizeof(stmt) - 1, &pae);
 			signer_sign_bytes(priv, pae.buf, pae.len, &sg, &e2);
 			cJSON_AddStringToObject(env, "payloadType", types2[i]);
-			signer_b64_encode(stmt, sizeof(stmt) - 1, &b64);
+			base64_encode(stmt, sizeof(stmt) - 1, &b64);
 			cJSON_AddStringToObject(env, "payload", b64.buf);
 			sigs = cJSON_AddArrayToObject(env, "signatures");
 			one = cJSON_CreateObject();
 			sb_reset(&b64);
-			signer_b64_encode(sg.buf, sg.len, &b64);
+			base64_encode(sg.buf, sg.len, &b64);
 			cJSON_AddStringToObject(one, "sig", b64.buf);
 			cJSON_AddItemToArray(sigs, one);
 			text = cJSON_PrintUnformatted(env);
@@ -221,7 +221,7 @@ int main(void)
 		perr e2 = { 0, "" };
 		char *kp = xasprintf("%s/cosign.key", dir);
 		sb_adds(&pem, "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n");
-		signer_b64_encode(json, sizeof(json) - 1, &pem);
+		base64_encode(json, sizeof(json) - 1, &pem);
 		sb_adds(&pem, "\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n");
 		write_file_atomic(kp, pem.buf, pem.len, 0600, &e2);
 		TAP_OK(signer_load_private(kp, &k, &e2) < 0 && strstr(e2.msg, "bad scrypt parameters"),

@@ -226,7 +226,7 @@ int main(void)
 	wr("sources.list.d/x.sources", "Types: deb\nURIs: http://127.0.0.1/x\nSuites: s\nComponents: main\nSuites: t\n");
 	fails("x.sources:5: duplicate field 'Suites'", "deb822: duplicate field");
 	wr("sources.list.d/x.sources", " continuation\n");
-	fails("x.sources:1: continuation line without a field", "deb822: stray continuation");
+	fails("x.sources:1: continuation line outside a stanza", "deb822: stray continuation");
 	wr("sources.list.d/x.sources", "Types: deb\nURIs: http://127.0.0.1/x\nSuites: s\nComponents: main\nEnabled: maybe\n");
 	fails("x.sources:5: Enabled: expected yes or no", "deb822: bad Enabled");
 	wr("sources.list.d/x.sources", "Types: deb\nURIs: http://127.0.0.1/x\nSuites: s\nComponents: main\nSigned-By: /a.gpg /b.gpg\n");
