@@ -6,7 +6,7 @@
  * crash, leak or hang; every id returned is a CVE-YYYY-NNNN… id, sorted and
  * unique.
  */
-#include "../../builder/builder.h"
+#include "../../rebuild/rebuild.h"
 
 #include <ctype.h>
 #include <stdint.h>
