@@ -875,8 +875,8 @@ static int cmp_sbom_pkg(const void *a, const void *b)
 	return strcmp(((const struct sbom_pkg *)a)->name, ((const struct sbom_pkg *)b)->name);
 }
 
-/* os-release value of KEY (unquoted), or NULL. */
-static char *os_release_value(const char *text, const char *key)
+/* os-release value of KEY (unquoted), or NULL (declared in builder.h). */
+char *os_release_value(const char *text, const char *key)
 {
 	size_t kl = strlen(key);
 
@@ -901,17 +901,27 @@ static char *os_release_value(const char *text, const char *key)
 
 /* The release number for a codename when no os-release was shipped (images
  * without base-files); the codename itself when it is not a known release. */
+static const char *const debian_releases[][2] = {
+	{ "buster", "10" }, { "bullseye", "11" }, { "bookworm", "12" },
+	{ "trixie", "13" }, { "forky", "14" },
+};
+
 static const char *debian_version_of(const char *codename)
 {
-	static const char *const rel[][2] = {
-		{ "buster", "10" }, { "bullseye", "11" }, { "bookworm", "12" },
-		{ "trixie", "13" }, { "forky", "14" },
-	};
-
-	for (size_t i = 0; codename && i < ARRAY_SIZE(rel); i++)
-		if (!strcmp(codename, rel[i][0]))
-			return rel[i][1];
+	for (size_t i = 0; codename && i < ARRAY_SIZE(debian_releases); i++)
+		if (!strcmp(codename, debian_releases[i][0]))
+			return debian_releases[i][1];
 	return codename ? codename : "unknown";
+}
+
+const char *debian_codename_of(const char *version)
+{
+	size_t n = version ? strspn(version, "0123456789") : 0;
+
+	for (size_t i = 0; n && i < ARRAY_SIZE(debian_releases); i++)
+		if (strlen(debian_releases[i][1]) == n && !strncmp(version, debian_releases[i][1], n))
+			return debian_releases[i][0];
+	return NULL;
 }
 
 /* The SBOM's download location of a package: only when the recipe itself

@@ -93,6 +93,16 @@ void oci_src_close(struct oci_src *s);
 /* Debian architecture -> OCI platform architecture and variant (NULL = none). */
 void oci_deb_platform(const char *arch, const char **oarch, const char **variant);
 
+/* Value of a control paragraph's field (case-insensitive name), continuation
+ * lines joined by "\n", trimmed; NULL when absent (deb.c; the cve module
+ * reads dpkg status paragraphs with it).  Caller frees. */
+char *control_field(const char *control, const char *field);
+/* os-release value of KEY (unquoted), or NULL; caller frees (assemble.c). */
+char *os_release_value(const char *text, const char *key);
+/* The Debian codename of a release number ("12", "12.5" -> "bookworm"),
+ * NULL when not a known release (assemble.c). */
+const char *debian_codename_of(const char *version);
+
 /* The commit of the git repository holding recipe_file and whether its tree
  * is dirty; -1 (and *commit NULL) when it is not in a repository. */
 int builder_git_info(const char *recipe_file, char **commit, bool *dirty);

@@ -47,8 +47,8 @@
 /* ---- control paragraph --------------------------------------------------- */
 
 /* Value of field (case-insensitive name) with continuation lines joined by
- * "\n"; NULL when absent. */
-static char *control_field(const char *control, const char *field)
+ * "\n"; NULL when absent (declared in builder.h). */
+char *control_field(const char *control, const char *field)
 {
 	size_t fl = strlen(field);
 	const char *p = control;

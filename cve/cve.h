@@ -41,6 +41,32 @@ struct cve_subject {
 };
 void cve_subject_release(struct cve_subject *s);
 
+/* ---- subjects from outside pare's lock (subject.c) ----------------------
+ * Any OCI image, layout directory or oci-archive: the dpkg database its
+ * layers leave (/var/lib/dpkg/status and the files of /var/lib/dpkg/status.d, OCI
+ * whiteouts honoured, the last layer wins), the codename from its
+ * /etc/os-release.  One subject per platform of the image (an image index
+ * has several); arch, when not NULL, keeps only that Debian architecture.
+ * *subjects is an array the caller releases (each, then free). */
+int cve_subject_from_image(const char *path, const char *arch, struct cve_subject **subjects,
+			   size_t *n, perr *e);
+/* An SPDX 2.3 or CycloneDX 1.4-1.6 JSON SBOM: its pkg:deb packages, the
+ * source from the purl's upstream= qualifier ("src", "src@version",
+ * "src (version)", "src:src"), else what the document says the binary was
+ * built from (SPDX GENERATED_FROM or sourceInfo, CycloneDX pedigree
+ * ancestors, Trivy's SrcName/SrcVersion properties); the codename from the
+ * distro qualifier ("debian-12" -> "bookworm") or the operating-system
+ * component.  Bad input: -1 and one line naming the file. */
+int cve_subject_from_sbom(const char *path, struct cve_subject *s, perr *e);
+/* The same over the document's bytes (name for messages; fuzzing, tests). */
+int cve_subject_from_sbom_buf(const char *name, const char *buf, size_t len,
+			      struct cve_subject *s, perr *e);
+/* The installed packages of dpkg status text (one or more paragraphs; those
+ * whose Status is not "... installed" are left out) appended to s->pkgs.
+ * name (the file) for messages: a paragraph without Package or Version is
+ * -1 with NAME:LINE. */
+int cve_subject_add_status(struct cve_subject *s, const char *name, const char *text, perr *e);
+
 enum cve_class {
 	CVE_FIXABLE = 0,   /* a fix is published, the subject does not have it */
 	CVE_OPEN,          /* no fix (see open_reason) */
