@@ -93,6 +93,9 @@ void oci_src_close(struct oci_src *s);
 /* Debian architecture -> OCI platform architecture and variant (NULL = none). */
 void oci_deb_platform(const char *arch, const char **oarch, const char **variant);
 
+/* RFC 3339 UTC ("2025-05-10T08:53:22Z") (oci.c). */
+void rfc3339(int64_t t, char buf[32]);
+
 /* Value of a control paragraph's field (case-insensitive name), continuation
  * lines joined by "\n", trimmed; NULL when absent (deb.c; the cve module
  * reads dpkg status paragraphs with it).  Caller frees. */

@@ -497,7 +497,6 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 	      const char *index_json, int64_t epoch, perr *e);
 void oci_image_release(struct oci_image *img);
 
-/* RFC 3339 UTC ("2025-05-10T08:53:22Z"). */
-void rfc3339(int64_t t, char buf[32]);
+/* rfc3339: builder.h */
 
 #endif

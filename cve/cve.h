@@ -39,6 +39,7 @@ struct cve_subject {
 	struct cve_pkg *pkgs;
 	size_t npkgs;
 };
+void cve_pkg_release(struct cve_pkg *p);
 void cve_subject_release(struct cve_subject *s);
 
 /* ---- subjects from outside pare's lock (subject.c) ----------------------
@@ -116,5 +117,27 @@ void cve_report_release(struct cve_report *r);
 /* The one priority order: KEV (ransomware first, then earlier dueDate) >
  * EPSS percentile (higher first) > Debian urgency > id. */
 int cve_finding_cmp(const struct cve_finding *a, const struct cve_finding *b);
+
+/* ---- output formats (sarif.c, vex.c; docs/cve.md) ------------------------
+ * Each writes one deterministic JSON document (trailing newline) for the
+ * whole report into out: findings in report order, no wall clock (the
+ * document's date is the report's tracker_date, else kev_date, else
+ * epss_date, else SOURCE_DATE_EPOCH, else 1970-01-01).  Suppressed findings
+ * are written as suppressed, never left out. */
+/* SARIF 2.1.0 as GitHub code scanning takes it: one run per subject
+ * (automationDetails.id "pare-cve/NAME/ARCH/"), one rule per CVE with
+ * security-severity, results located at the recipe file (else the subject). */
+int cve_write_sarif(const struct cve_report *r, strbuf *out, perr *e);
+/* OpenVEX 0.2.0: one statement per finding; products are the subjects
+ * (pkg:oci/NAME[@DIGEST]?arch=ARCH), subcomponents the binaries' purls. */
+int cve_write_openvex(const struct cve_report *r, strbuf *out, perr *e);
+/* CycloneDX 1.5 VEX: the subjects and binaries as components, one
+ * vulnerability per finding with its analysis. */
+int cve_write_cdx_vex(const struct cve_report *r, strbuf *out, perr *e);
+/* What to do about f: "rebuild: Debian ships the fix in VERSION" for a
+ * fixable finding, else a sentence for its class (caller frees). */
+char *cve_finding_action(const struct cve_finding *f);
+/* The purl that names subject s as a product (caller frees). */
+char *cve_subject_product(const struct cve_subject *s);
 
 #endif

@@ -27,29 +27,6 @@
 #define MT_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 
-static void pkg_release(struct cve_pkg *p)
-{
-	free(p->name);
-	free(p->version);
-	free(p->source);
-	free(p->source_version);
-	free(p->arch);
-	free(p->purl);
-}
-
-void cve_subject_release(struct cve_subject *s)
-{
-	for (size_t i = 0; i < s->npkgs; i++)
-		pkg_release(&s->pkgs[i]);
-	free(s->pkgs);
-	free(s->name);
-	free(s->arch);
-	free(s->codename);
-	free(s->recipe_file);
-	free(s->digest);
-	memset(s, 0, sizeof(*s));
-}
-
 /* pkg:deb/debian/NAME@VERSION?arch=ARCH[&upstream=SOURCE], the form cve.h
  * promises (sbom's purl_deb for the common part). */
 static char *pkg_purl(const char *name, const char *version, const char *arch, const char *source)
@@ -137,7 +114,7 @@ static void pkgs_finish(struct cve_subject *s)
 		qsort(s->pkgs, s->npkgs, sizeof(*s->pkgs), cmp_pkg);
 	for (size_t i = 0; i < s->npkgs; i++) {
 		if (k && !cmp_pkg(&s->pkgs[k - 1], &s->pkgs[i]))
-			pkg_release(&s->pkgs[i]);
+			cve_pkg_release(&s->pkgs[i]);
 		else
 			s->pkgs[k++] = s->pkgs[i];
 	}
