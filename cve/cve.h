@@ -18,6 +18,7 @@
 #define PARE_CVE_H
 
 #include "../common/common.h"
+#include "../resolver/resolver.h"
 
 /* One installed binary package of a subject. */
 struct cve_pkg {
@@ -139,5 +140,42 @@ int cve_write_cdx_vex(const struct cve_report *r, strbuf *out, perr *e);
 char *cve_finding_action(const struct cve_finding *f);
 /* The purl that names subject s as a product (caller frees). */
 char *cve_subject_product(const struct cve_subject *s);
+
+/* ---- VEX in (vexin.c; docs/cve.md "VEX in") ------------------------------
+ * Statements from a recipe's vex: key or an OpenVEX / CycloneDX VEX file,
+ * validated: an unknown status or justification, not_affected without a
+ * justification, a statement naming no product: -1 and one line with
+ * FILE:LINE:COLUMN (recipes) or FILE and the JSON path ($.statements[2].status). */
+struct cve_vex_stmt {
+	char *id;             /* the vulnerability */
+	char **product;       /* purls: a product, or a product's subcomponent ... */
+	char **sub;           /* ... which sub[i] names (NULL: the product as a whole) */
+	size_t nproducts;
+	char *status;         /* OpenVEX terms, a CycloneDX state mapped onto them */
+	char *justification;  /* OpenVEX terms; NULL unless not_affected */
+	char *statement;      /* impact / action statement / detail, or NULL */
+	char *where;          /* for messages */
+};
+struct cve_vex {
+	struct cve_vex_stmt *v;
+	size_t n, alloc;
+};
+int cve_vex_load(const char *path, struct cve_vex *vex, perr *e);
+int cve_vex_load_buf(const char *name, const char *buf, size_t len, struct cve_vex *vex, perr *e);
+/* The recipe's statements and its vex file. */
+int cve_vex_recipe(const struct recipe *r, struct cve_vex *vex, perr *e);
+void cve_vex_release(struct cve_vex *vex);
+/* Suppress (class CVE_SUPPRESSED, vex_* set) each fixable, open or
+ * undetermined finding of the subjects (subject: an index, or SIZE_MAX for
+ * all) that a not_affected or fixed statement names: the same vulnerability,
+ * and a product purl matching the subject or one of the finding's binaries
+ * (a subcomponent, when given, must match one of the binaries).  A purl
+ * without version or qualifiers matches every version; those it has must
+ * agree.  Returns how many findings it suppressed; the report is re-sorted
+ * by nothing (classes change in place). */
+size_t cve_vex_apply(const struct cve_vex *vex, struct cve_report *r, size_t subject);
+/* For each subject with a recipe_file: that recipe's vex (loaded), applied
+ * to it. */
+int cve_vex_apply_recipes(struct cve_report *r, perr *e);
 
 #endif
