@@ -28,6 +28,7 @@ WEAK void cve_pkg_release(struct cve_pkg *p)
 	free(p->source_version);
 	free(p->arch);
 	free(p->purl);
+	free(p->bom_ref);
 }
 
 WEAK void cve_subject_release(struct cve_subject *s)
@@ -40,6 +41,7 @@ WEAK void cve_subject_release(struct cve_subject *s)
 	free(s->codename);
 	free(s->recipe_file);
 	free(s->digest);
+	free(s->bom_link);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -28,6 +28,7 @@ struct cve_pkg {
 	char *source_version; /* source version ("Source: x (v)" for binNMUs), else version */
 	char *arch;           /* "amd64", "all", … */
 	char *purl;           /* pkg:deb/debian/NAME@VERSION?arch=ARCH[&upstream=SOURCE] */
+	char *bom_ref;        /* its bom-ref in a CycloneDX SBOM subject, else NULL */
 };
 
 /* What is matched: one image (one arch) or one SBOM. */
@@ -37,6 +38,8 @@ struct cve_subject {
 	char *codename;    /* "bookworm", …; NULL when unknown */
 	char *recipe_file; /* recipes/NAME.yaml for recipes (SARIF locations), else NULL */
 	char *digest;      /* manifest digest "sha256:…" when known, else NULL */
+	char *bom_link;    /* a CycloneDX SBOM's "urn:cdx:SERIAL/VERSION" (BOM-Links to
+			    * its components), else NULL */
 	struct cve_pkg *pkgs;
 	size_t npkgs;
 };

@@ -88,6 +88,7 @@ static void pkg_add(struct cve_subject *s, size_t *alloc, const char *name, cons
 	}
 	ALLOC_GROW(s->pkgs, s->npkgs + 1, *alloc);
 	p = &s->pkgs[s->npkgs++];
+	memset(p, 0, sizeof(*p));
 	p->name = xstrdup(name);
 	p->version = xstrdup(version);
 	p->arch = arch && *arch ? xstrdup(arch) : NULL;
@@ -712,13 +713,13 @@ struct sbom_read {
 
 /* Add the binary of purl with its source (src_name/src_version from the
  * document, NULL when it names none; the upstream qualifier wins). */
-static void sbom_pkg(struct sbom_read *rd, const struct deb_purl *p, const char *src_name,
-		     const char *src_version)
+static struct cve_pkg *sbom_pkg(struct sbom_read *rd, const struct deb_purl *p, const char *src_name,
+				 const char *src_version)
 {
 	char *src = NULL;
 
 	if (p->arch && !strcmp(p->arch, "source"))
-		return; /* pare's own SBOMs list the source packages too */
+		return NULL; /* pare's own SBOMs list the source packages too */
 	if (p->upstream && *p->upstream)
 		src = xstrdup(p->upstream);
 	else if (src_name && src_version && strcmp(src_version, p->version))
@@ -731,6 +732,7 @@ static void sbom_pkg(struct sbom_read *rd, const struct deb_purl *p, const char 
 		sv_push(&rd->archs, p->arch);
 	if (!rd->distro_codename && p->distro)
 		rd->distro_codename = distro_codename(p->distro);
+	return &rd->s->pkgs[rd->s->npkgs - 1];
 }
 
 static const char *spdx_purl(const cJSON *pkg)
@@ -841,6 +843,7 @@ static void cdx_components(struct sbom_read *rd, const cJSON *comps, int depth)
 			cJSON_GetObjectItemCaseSensitive(c, "pedigree"), "ancestors"), 0);
 		const char *type = jstr(c, "type");
 		char *sname = NULL, *sver = NULL;
+		struct cve_pkg *added;
 
 		if (type && !strcmp(type, "operating-system") && !rd->os_codename && jstr(c, "name") &&
 		    !strcmp(jstr(c, "name"), "debian"))
@@ -865,7 +868,8 @@ static void cdx_components(struct sbom_read *rd, const cJSON *comps, int depth)
 						 rel ? rel : "");
 		}
 		deb_purl_release(&ap);
-		sbom_pkg(rd, &dp, sname, sver);
+		if ((added = sbom_pkg(rd, &dp, sname, sver)) && jstr(c, "bom-ref"))
+			added->bom_ref = xstrdup(jstr(c, "bom-ref"));
 		free(sname);
 		free(sver);
 		deb_purl_release(&dp);
@@ -911,6 +915,12 @@ int cve_subject_from_sbom_buf(const char *name, const char *buf, size_t len,
 			goto out;
 		}
 		cdx_components(&rd, comps, 0);
+		/* BOM-Links (urn:cdx:SERIAL/VERSION#BOM-REF) name its components:
+		 * what a CycloneDX VEX about this SBOM refers to */
+		if (jstr(doc, "serialNumber") && str_starts(jstr(doc, "serialNumber"), "urn:uuid:") &&
+		    cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(doc, "version")))
+			s->bom_link = xasprintf("urn:cdx:%s/%d", jstr(doc, "serialNumber") + 9,
+						cJSON_GetObjectItemCaseSensitive(doc, "version")->valueint);
 		/* pare and syft name the image: pkg:oci/NAME@sha256:… */
 		if (mp && str_starts(mp, "pkg:oci/") && (at = strstr(mp, "@sha256%3A")) &&
 		    strspn(at + 10, "0123456789abcdef") == SHA256_HEX_LEN)

@@ -245,6 +245,17 @@ static bool has_ref(const strvec *refs, const char *r)
 	return sv_contains(refs, r);
 }
 
+/* The BOM-Link of binary purl in subject s when s is a CycloneDX SBOM that
+ * gave it a bom-ref (urn:cdx:SERIAL/VERSION#BOM-REF: how a VEX names a
+ * component of another BOM, CycloneDX 1.5 "BOM-Link"), else NULL. */
+static char *bom_link(const struct cve_subject *s, const char *purl)
+{
+	for (size_t i = 0; s->bom_link && i < s->npkgs; i++)
+		if (s->pkgs[i].bom_ref && !strcmp(s->pkgs[i].purl, purl))
+			return xasprintf("%s#%s", s->bom_link, s->pkgs[i].bom_ref);
+	return NULL;
+}
+
 int cve_write_cdx_vex(const struct cve_report *r, strbuf *out, perr *e)
 {
 	cJSON *doc = cJSON_CreateObject(), *md, *comps, *vulns, *tool;
@@ -260,10 +271,11 @@ int cve_write_cdx_vex(const struct cve_report *r, strbuf *out, perr *e)
 	cJSON_AddNumberToObject(doc, "version", 1);
 	md = cJSON_AddObjectToObject(doc, "metadata");
 	add_str(md, "timestamp", date);
+	/* the array form (1.4's, still valid in 1.5), as pare's SBOMs: Trivy's
+	 * older CycloneDX library refuses the 1.5 object form */
 	tool = cJSON_CreateObject();
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(cJSON_AddObjectToObject(md, "tools"), "components"),
-			     tool);
-	add_str(tool, "type", "application");
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(md, "tools"), tool);
+	add_str(tool, "vendor", "pare");
 	add_str(tool, "name", "pare");
 	add_str(tool, "version", PARE_VERSION);
 	comps = cJSON_AddArrayToObject(doc, "components");
@@ -328,8 +340,10 @@ int cve_write_cdx_vex(const struct cve_report *r, strbuf *out, perr *e)
 		aff = cJSON_AddArrayToObject(v, "affects");
 		for (size_t b = 0; b < f->nbinaries; b++) {
 			cJSON *a = cJSON_CreateObject();
+			char *link = bom_link(&r->subjects[f->subject], f->binaries[b]);
 
-			add_str(a, "ref", f->binaries[b]);
+			add_str(a, "ref", link ? link : f->binaries[b]);
+			free(link);
 			cJSON_AddItemToArray(aff, a);
 		}
 		if (!f->nbinaries) {
