@@ -142,12 +142,15 @@ static const char *line_end(const char *p, const char *end)
 void cve_idx_range(const struct cve_idx *x, const char *key, const char **first,
 		   const char **last)
 {
-	const char *end = x->map + x->size, *lo = x->data, *hi = end;
+	const char *end, *lo, *hi;
 	size_t klen = strlen(key);
 
 	*first = *last = NULL;
 	if (!x->map)
 		return;
+	end = x->map + x->size;
+	lo = x->data;
+	hi = end;
 	/* lines starting before lo are < key, lines starting at hi or later >= key */
 	while (lo < hi) {
 		const char *mid = lo + (size_t)(hi - lo) / 2, *ls = mid;
