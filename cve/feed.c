@@ -537,21 +537,26 @@ static int epss_line(struct cve_parser *p, char *l, perr *e)
 
 static int epss_feed(struct cve_parser *p, const unsigned char *b, size_t n, perr *e)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (b[i] == '\n') {
-			sb_addc(&p->line, '\0');
+	size_t i = 0;
+
+	while (i < n) {
+		size_t start = i;
+
+		for (; i < n && b[i] != '\n'; i++)
+			if (b[i] >= 0x80 || (b[i] < 0x20 && b[i] != '\r' && b[i] != '\t'))
+				return perr_set(e, "epss %s:%zu: a byte 0x%02x that is not ASCII text",
+						p->name, p->lineno + 1, b[i]);
+		if (p->line.len + (i - start) > 4096)
+			return perr_set(e, "epss %s:%zu: a line longer than 4096 bytes", p->name,
+					p->lineno + 1);
+		sb_add(&p->line, b + start, i - start);
+		if (i < n) { /* a newline */
+			i++;
+			sb_grow(&p->line, 0); /* an empty line: buf allocated, "" */
 			if (epss_line(p, p->line.buf, e) < 0)
 				return -1;
 			sb_reset(&p->line);
-			continue;
 		}
-		if (b[i] >= 0x80 || (b[i] < 0x20 && b[i] != '\r' && b[i] != '\t'))
-			return perr_set(e, "epss %s:%zu: a byte 0x%02x that is not ASCII text",
-					p->name, p->lineno + 1, b[i]);
-		if (p->line.len >= 4096)
-			return perr_set(e, "epss %s:%zu: a line longer than 4096 bytes", p->name,
-					p->lineno + 1);
-		sb_addc(&p->line, (char)b[i]);
 	}
 	return 0;
 }

@@ -155,8 +155,9 @@ void cve_idx_range(const struct cve_idx *x, const char *key, const char **first,
 	while (lo < hi) {
 		const char *mid = lo + (size_t)(hi - lo) / 2, *ls = mid;
 
-		while (ls > lo && ls[-1] != '\n')
-			ls--;
+		const char *nl = memrchr(lo, '\n', (size_t)(ls - lo));
+
+		ls = nl ? nl + 1 : lo;
 		if (line_cmp(ls, end, key, klen) < 0)
 			lo = line_end(ls, end);
 		else
@@ -189,13 +190,18 @@ size_t cve_idx_fields(const char *p, strbuf *buf, char **f, size_t max)
 
 /* ---- the writer ------------------------------------------------------------ */
 
+/* The lines live in 4 MiB blocks that never move (no realloc copying a
+ * tracker's worth of lines, no peak of twice its size). */
+#define BLOCK_SIZE ((size_t)4 << 20)
+
 struct cve_idx_writer {
 	enum cve_feed feed;
 	const struct cve_idx *old;
 	int64_t published;
 	char published_s[32];
-	strbuf arena;      /* the lines, each NUL-terminated */
-	size_t *off;
+	char **blocks;
+	size_t nblocks, ablocks, used, cap;
+	const char **lines; /* NUL-terminated, in the blocks */
 	size_t n, alloc;
 	strbuf scratch;
 };
@@ -215,53 +221,57 @@ void cve_idx_writer_free(struct cve_idx_writer *w)
 {
 	if (!w)
 		return;
-	sb_release(&w->arena);
+	for (size_t i = 0; i < w->nblocks; i++)
+		free(w->blocks[i]);
+	free(w->blocks);
+	free(w->lines);
 	sb_release(&w->scratch);
-	free(w->off);
 	free(w);
 }
 
 static void add_line(struct cve_idx_writer *w, const char *const *f, size_t n)
 {
-	ALLOC_GROW(w->off, w->n + 1, w->alloc);
-	w->off[w->n++] = w->arena.len;
+	size_t len[16], total = n; /* n - 1 tabs and the NUL */
+	char *line, *c;
+
+	for (size_t i = 0; i < n; i++)
+		total += len[i] = strlen(f[i]);
+	if (w->used + total > w->cap) {
+		w->cap = total > BLOCK_SIZE ? total : BLOCK_SIZE;
+		ALLOC_GROW(w->blocks, w->nblocks + 1, w->ablocks);
+		w->blocks[w->nblocks++] = xmalloc(w->cap);
+		w->used = 0;
+	}
+	line = c = w->blocks[w->nblocks - 1] + w->used;
+	w->used += total;
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			sb_addc(&w->arena, '\t');
+			*c++ = '\t';
+		memcpy(c, f[i], len[i]);
 		/* the parsers hand over no tab or newline; a stray one from a
 		 * caller is a space, never a broken line */
-		for (const char *c = f[i]; *c; c++)
-			sb_addc(&w->arena, *c == '\t' || *c == '\n' ? ' ' : *c);
+		for (char *t = c; (t = memchr(t, '\t', len[i] - (size_t)(t - c))); )
+			*t = ' ';
+		for (char *t = c; (t = memchr(t, '\n', len[i] - (size_t)(t - c))); )
+			*t = ' ';
+		c += len[i];
 	}
-	sb_addc(&w->arena, '\0');
+	*c = '\0';
+	ALLOC_GROW(w->lines, w->n + 1, w->alloc);
+	w->lines[w->n++] = line;
 }
 
 static int w_track(const struct cve_track *t, void *arg, perr *e)
 {
 	struct cve_idx_writer *w = arg;
-	const char *first_seen = w->published_s;
-	const char *a, *b;
-	char *key;
 
 	(void)e;
 	if (!*t->source || !*t->id || !*t->codename)
 		return 0;
-	if (w->old) {
-		/* the date an entry first appeared survives every later sync (--since) */
-		key = xasprintf("%s\t%s\t%s", t->source, t->codename, t->id);
-		cve_idx_range(w->old, key, &a, &b);
-		free(key);
-		if (a < b) {
-			char *f[9];
-
-			cve_idx_fields(a, &w->scratch, f, ARRAY_SIZE(f));
-			if (*f[8])
-				first_seen = f[8];
-		}
-	}
+	/* FIRST_SEEN is this feed's date until carry_first_seen finds an older one */
 	add_line(w, (const char *const[]){ t->source, t->codename, t->id, t->status,
 					   t->fixed_version, t->urgency, t->nodsa,
-					   t->nodsa_reason, first_seen, t->description },
+					   t->nodsa_reason, w->published_s, t->description },
 		 10);
 	return 0;
 }
@@ -286,11 +296,9 @@ struct cve_sink cve_idx_writer_sink(struct cve_idx_writer *w)
 	return (struct cve_sink){ w_track, w_kev, w_epss, w };
 }
 
-static int off_cmp(const void *a, const void *b, void *arg)
+static int line_qcmp(const void *a, const void *b)
 {
-	const char *base = arg;
-
-	return strcmp(base + *(const size_t *)a, base + *(const size_t *)b);
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* The key of a line: its first 3 fields (tracker) or 1. */
@@ -306,6 +314,56 @@ static size_t key_len(const char *s, int nkey)
 			p++;
 	}
 	return (size_t)(p - s);
+}
+
+/* Compare the keys (SOURCE CODENAME ID) of two tracker lines; b ends at '\n'. */
+static int key_cmp(const char *a, const char *b)
+{
+	for (int tabs = 0;; a++, b++) {
+		unsigned char x = *a == '\n' ? 0 : (unsigned char)*a;
+		unsigned char y = *b == '\n' ? 0 : (unsigned char)*b;
+
+		if (x != y || !x)
+			return (int)x - (int)y;
+		if (x == '\t' && ++tabs == 3)
+			return 0;
+	}
+}
+
+/* The date an entry first appeared survives every later sync (--since):
+ * both lists are sorted, so one merge pass over the old index copies its
+ * FIRST_SEEN into the new lines (dates are all 20 bytes, RFC 3339 UTC).
+ * The old pages are dropped behind the cursor, so a re-sync's memory does
+ * not grow by the old index's size. */
+static void carry_first_seen(struct cve_idx_writer *w)
+{
+	const char *o = w->old->data, *end = w->old->map + w->old->size, *dropped = w->old->map;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	for (size_t i = 0; i < w->n && o < end; i++) {
+		int c = 1;
+
+		while (o < end && (c = key_cmp(o, w->lines[i])) < 0)
+			o = line_end(o, end);
+		if (o < end && !c) {
+			char *f[9];
+			size_t n = cve_idx_fields(o, &w->scratch, f, ARRAY_SIZE(f));
+			char *nf = (char *)w->lines[i];
+
+			for (int k = 0; k < 8 && nf; k++)
+				if ((nf = strchr(nf, '\t')))
+					nf++;
+			if (n == 9 && nf && strlen(f[8]) == 20 && nf[20] == '\t' &&
+			    strcmp(f[8], w->published_s) < 0)
+				memcpy(nf, f[8], 20);
+		}
+		if ((size_t)(o - dropped) >= ((size_t)1 << 20)) {
+			size_t len = (size_t)(o - dropped) / page * page;
+
+			madvise((void *)dropped, len, MADV_DONTNEED);
+			dropped += len;
+		}
+	}
 }
 
 static void hdr_value(FILE *fp, const char *key, const char *v)
@@ -336,7 +394,7 @@ static int fill(FILE *fp, void *arg, perr *e)
 	hdr_value(fp, "codenames", a->codenames);
 	fputc('\n', fp);
 	for (size_t i = 0; i < w->n; i++) {
-		const char *s = w->arena.buf + w->off[i];
+		const char *s = w->lines[i];
 		size_t kl = key_len(s, nkey);
 
 		/* a key the feed lists twice: the first one (by sort order) */
@@ -360,8 +418,14 @@ int cve_idx_writer_commit(struct cve_idx_writer *w, int64_t published, const cha
 	int ret = -1;
 
 	w->published = published;
-	if (w->n)
-		qsort_r(w->off, w->n, sizeof(*w->off), off_cmp, w->arena.buf);
+	for (size_t i = 1; i < w->n; i++)
+		if (strcmp(w->lines[i - 1], w->lines[i]) > 0) {
+			/* feeds often come sorted (EPSS by id): sort only when not */
+			qsort(w->lines, w->n, sizeof(*w->lines), line_qcmp);
+			break;
+		}
+	if (w->feed == CVE_FEED_TRACKER && w->old)
+		carry_first_seen(w);
 	if (mkdir_p(dir, 0755, e) < 0)
 		goto out;
 	ret = write_file_atomic_fn(path, 0644, fill, &a, e);
