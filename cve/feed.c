@@ -107,6 +107,7 @@ struct cve_parser {
 	uint64_t offset;       /* bytes before the current chunk */
 	size_t nsources;
 	char *source, *id, *desc;
+	char *codename;        /* the key of the release whose value comes next */
 	struct rel *rels;
 	size_t nrels, arels;
 	/* KEV: the document, parsed at finish */
@@ -242,13 +243,14 @@ static int t_start_map(void *ctx)
 	case S_RELEASES:
 		break;
 	case S_RELEASE:
-		if (!wanted(p, p->rels[p->nrels].codename)) {
-			free(p->rels[p->nrels].codename);
-			p->rels[p->nrels].codename = NULL;
+		if (!wanted(p, p->codename)) {
 			p->skip = 1;
 			return 1;
 		}
-		p->nrels++;
+		ALLOC_GROW(p->rels, p->nrels + 1, p->arels);
+		memset(&p->rels[p->nrels], 0, sizeof(*p->rels));
+		p->rels[p->nrels++].codename = p->codename;
+		p->codename = NULL;
 		break;
 	default:
 		return tfail(p, "%s is an object, not a string",
@@ -310,9 +312,8 @@ static int t_key(void *ctx, const unsigned char *k, size_t n)
 			p->next = S_RELEASES;
 		break;
 	case 4:
-		ALLOC_GROW(p->rels, p->nrels + 1, p->arels);
-		memset(&p->rels[p->nrels], 0, sizeof(*p->rels));
-		p->rels[p->nrels].codename = clean(k, n);
+		free(p->codename);
+		p->codename = clean(k, n);
 		p->next = S_RELEASE;
 		break;
 	case 5:
@@ -418,6 +419,7 @@ void cve_parser_free(struct cve_parser *p)
 	free(p->source);
 	free(p->id);
 	free(p->desc);
+	free(p->codename);
 	free(p->name);
 	free(p->version);
 	sb_release(&p->buf);
