@@ -12,7 +12,7 @@
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS    := libsolv libsolvext libarchive libssl libcrypto libcjson libgit2 libcurl yaml-0.1 libsodium zlib libdeflate
+PKGS    := libsolv libsolvext libarchive libssl libcrypto libcjson libgit2 libcurl yaml-0.1 libsodium zlib libdeflate yajl
 BUILD   ?= build
 WERROR  ?= -Werror
 OPT     ?= -O2
@@ -67,7 +67,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpare.a tests/unit/tap.h
 # npm only when no npm is on PATH: a Node.js from elsewhere (its nodejs package
 # bundles npm and conflicts with Debian's) serves as well.
 DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev libssl-dev \
-	libcjson-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libsodium-dev zlib1g-dev libdeflate-dev gpgv gpg \
+	libcjson-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libsodium-dev zlib1g-dev libdeflate-dev libyajl-dev gpgv gpg \
 	clang libclang-rt-14-dev
 deps:
 	@need=""; for p in $(DEPS) $$(cat tests/DEPS 2>/dev/null | grep -v '^#'); do \

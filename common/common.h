@@ -258,6 +258,21 @@ const char *pare_build_id(void);
 int fetch_to_buf(const char *url, strbuf *out, size_t max, bool *not_found,
 		 perr *e);
 
+/* A conditional download of an http(s) url to dest (created, fsynced; on
+ * failure removed): If-None-Match with etag and If-Modified-Since with
+ * last_modified when given, so an unchanged document costs one round trip
+ * (then not_modified is set and dest is not written).  More than max bytes
+ * (a Content-Length that claims more, too) is an error naming the URL. */
+struct fetch_cond {
+	const char *etag;          /* in: the cached ETag, or NULL */
+	int64_t last_modified;     /* in: the cached Last-Modified, 0 = none */
+	bool not_modified;         /* out: HTTP 304 */
+	char *new_etag;            /* out: the response's ETag or NULL; caller frees */
+	int64_t new_last_modified; /* out: its Last-Modified, 0 when none */
+};
+int fetch_to_file_cond(const char *url, const char *dest, uint64_t max, struct fetch_cond *c,
+		       perr *e);
+
 struct fetch_job {
 	const char *url;     /* source */
 	const char *dest;    /* final path; written as dest.part then renamed */

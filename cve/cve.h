@@ -104,6 +104,7 @@ struct cve_finding {
 	char *vex_status;      /* when suppressed: "not_affected", … */
 	char *vex_justification;
 	char *vex_statement;   /* the VEX statement's impact/action text, or NULL */
+	char *first_seen;      /* RFC 3339: the tracker date of the sync that first had the entry, or NULL */
 };
 
 struct cve_report {
@@ -180,5 +181,49 @@ size_t cve_vex_apply(const struct cve_vex *vex, struct cve_report *r, size_t sub
 /* For each subject with a recipe_file: that recipe's vex (loaded), applied
  * to it. */
 int cve_vex_apply_recipes(struct cve_report *r, perr *e);
+
+/* ---- feeds, index, matching of recipes (feed.c, index.c, sync.c, match.c,
+ * report.c; docs/cve.md) ---------------------------------------------------- */
+
+enum cve_feed { CVE_FEED_TRACKER, CVE_FEED_KEV, CVE_FEED_EPSS, CVE_NFEEDS };
+const char *cve_feed_name(enum cve_feed f); /* "tracker", "kev", "epss" */
+
+/* Settings: the config file (PARE_CVE_CONFIG, else $XDG_CONFIG_HOME/pare/cve.conf,
+ * else ~/.config/pare/cve.conf; absent is fine), then flags over it. */
+struct cve_config {
+	char *url[CVE_NFEEDS];  /* NULL: not configured */
+	int64_t max_age;        /* seconds after which a feed is stale (default 2 days) */
+	strvec codenames;       /* indexed besides the lock's (default bookworm) */
+};
+int cve_config_load(struct cve_config *c, perr *e);
+/* A max age: DAYS, or Nd, Nh, Nm.  0 or -1. */
+int cve_parse_age(const char *s, int64_t *out);
+/* "YYYY-MM-DD", or that with "THH:MM:SS[.frac]" and Z, +0000 or +00:00
+ * (the KEV and EPSS forms): seconds since the epoch; -1 when not a date. */
+int cve_parse_date(const char *s, int64_t *out);
+void cve_config_release(struct cve_config *c);
+
+/* pare cve sync: each feed from DIR (from_dir: tracker.json, kev.json,
+ * epss.csv or epss.csv.gz) or its URL, refused as a whole (one line naming
+ * it, the cached index untouched) when bad or older than the cached one;
+ * lock (may be NULL) adds its codenames to those indexed. */
+int cve_sync(const struct cve_config *c, const char *from_dir, const char *lock, perr *e);
+
+/* Subjects of recipes.lock: one per recipe and arch (names: only those
+ * recipes, all when empty), the codename from the lock's repositories. */
+int cve_lock_subjects(const char *lock, const char *recipes_dir, const strvec *names,
+		      struct cve_subject **out, size_t *n, perr *e);
+/* Match subjects (moved into r) against the synced index: every finding,
+ * sorted; since > 0 keeps only those first seen or added to KEV after it. */
+int cve_match(const struct cve_config *c, struct cve_subject *subjects, size_t n, int64_t since,
+	      struct cve_report *r, perr *e);
+
+/* The table (headline of counts, then rows; fixed and not-affected rows
+ * only with all), and pare-cve/1 JSON. */
+void cve_print_table(FILE *f, const struct cve_report *r, bool all);
+int cve_print_json(FILE *f, const struct cve_report *r, perr *e);
+/* --fail-on kev|fixable|open|low|medium|high: whether a finding meets it
+ * (-1 with e for an unknown word). */
+int cve_fail_on(const struct cve_report *r, const char *what, bool *hit, perr *e);
 
 #endif

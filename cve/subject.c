@@ -27,6 +27,17 @@
 #define MT_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 
+void cve_pkg_release(struct cve_pkg *p)
+{
+	free(p->name);
+	free(p->version);
+	free(p->source);
+	free(p->source_version);
+	free(p->arch);
+	free(p->purl);
+	free(p->bom_ref);
+}
+
 /* pkg:deb/debian/NAME@VERSION?arch=ARCH[&upstream=SOURCE], the form cve.h
  * promises (sbom's purl_deb for the common part). */
 static char *pkg_purl(const char *name, const char *version, const char *arch, const char *source)
