@@ -139,6 +139,9 @@ int cve_write_openvex(const struct cve_report *r, strbuf *out, perr *e);
 /* CycloneDX 1.5 VEX: the subjects and binaries as components, one
  * vulnerability per finding with its analysis. */
 int cve_write_cdx_vex(const struct cve_report *r, strbuf *out, perr *e);
+/* The document of format ("sarif", "openvex", "cyclonedx-vex") written to f
+ * (what pare cve's --format takes); an unknown format is -1 and one line. */
+int cve_print_format(FILE *f, const char *format, const struct cve_report *r, perr *e);
 /* What to do about f: "rebuild: Debian ships the fix in VERSION" for a
  * fixable finding, else a sentence for its class (caller frees). */
 char *cve_finding_action(const struct cve_finding *f);

@@ -374,3 +374,22 @@ int cve_write_cdx_vex(const struct cve_report *r, strbuf *out, perr *e)
 	sv_clear(&refs);
 	return ret;
 }
+
+int cve_print_format(FILE *f, const char *format, const struct cve_report *r, perr *e)
+{
+	strbuf out = STRBUF_INIT;
+	int ret;
+
+	if (!strcmp(format, "sarif"))
+		ret = cve_write_sarif(r, &out, e);
+	else if (!strcmp(format, "openvex"))
+		ret = cve_write_openvex(r, &out, e);
+	else if (!strcmp(format, "cyclonedx-vex"))
+		ret = cve_write_cdx_vex(r, &out, e);
+	else
+		ret = perr_set(e, "cve: unknown format '%s' (sarif, openvex, cyclonedx-vex)", format);
+	if (ret == 0 && (fwrite(out.buf, 1, out.len, f) != out.len || fflush(f) != 0))
+		ret = perr_errno(e, "cve: writing the %s document", format);
+	sb_release(&out);
+	return ret;
+}
