@@ -144,9 +144,14 @@ static int status_paragraph(struct cve_subject *s, size_t *alloc, const char *na
 	char *status = control_field(para, "Status");
 	int ret = 0;
 
-	if (!pkg || !*pkg || !ver || !*ver)
-		ret = perr_set(e, "%s:%zu: dpkg status paragraph without %s", name, first,
+	if (!pkg || !*pkg || !ver || !*ver) {
+		strbuf qn = STRBUF_INIT; /* a status.d file name is the image's */
+
+		sb_add_quoted(&qn, name);
+		ret = perr_set(e, "%s:%zu: dpkg status paragraph without %s", sb_str(&qn), first,
 			       pkg && *pkg ? "Version" : "Package");
+		sb_release(&qn);
+	}
 	/* "install ok installed"; not "deinstall ok config-files", "half-installed" */
 	else if (!status || str_ends(status, " installed"))
 		pkg_add(s, alloc, pkg, ver, arch, src);
@@ -614,6 +619,20 @@ out:
 
 /* ---- SBOMs ---------------------------------------------------------------- */
 
+/* s quoted for a one-line message (control characters escaped, cut): text
+ * from the document never breaks the line.  Valid until the fourth call
+ * after it. */
+static const char *q(const char *s)
+{
+	static strbuf ring[4];
+	static unsigned n;
+	strbuf *sb = &ring[n++ % ARRAY_SIZE(ring)];
+
+	sb_reset(sb);
+	sb_add_quoted(sb, s ? s : "");
+	return sb_str(sb);
+}
+
 static char *pct_decode(const char *s, size_t n)
 {
 	strbuf sb = STRBUF_INIT;
@@ -905,7 +924,7 @@ int cve_subject_from_sbom_buf(const char *name, const char *buf, size_t len,
 	ver = jstr(doc, "specVersion");
 	if (spdx) {
 		if (strcmp(spdx, "SPDX-2.3") && strcmp(spdx, "SPDX-2.2")) {
-			perr_set(e, "%s: $.spdxVersion '%s': SPDX 2.2 or 2.3 JSON is read", name, spdx);
+			perr_set(e, "%s: $.spdxVersion '%s': SPDX 2.2 or 2.3 JSON is read", name, q(spdx));
 			goto out;
 		}
 		if (sbom_spdx(&rd, doc, e) < 0)
@@ -918,7 +937,7 @@ int cve_subject_from_sbom_buf(const char *name, const char *buf, size_t len,
 
 		if (!ver || (strcmp(ver, "1.4") && strcmp(ver, "1.5") && strcmp(ver, "1.6"))) {
 			perr_set(e, "%s: $.specVersion '%s': CycloneDX 1.4, 1.5 or 1.6 is read", name,
-				 ver ? ver : "(none)");
+				 ver ? q(ver) : "(none)");
 			goto out;
 		}
 		if (comps && !cJSON_IsArray(comps)) {
