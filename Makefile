@@ -12,7 +12,7 @@
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS    := libsolv libsolvext libarchive libssl libcrypto libcjson libgit2 libcurl yaml-0.1 libsodium zlib libdeflate
+PKGS    := libsolv libsolvext libarchive libssl libcrypto libcjson libgit2 libcurl yaml-0.1 libsodium zlib libdeflate yajl
 BUILD   ?= build
 WERROR  ?= -Werror
 OPT     ?= -O2
@@ -26,7 +26,7 @@ PARE_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
 # reads it again once pkg-config and the -dev packages are there.
 PKGS_OK := $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo yes)
 
-MODULES := common oci resolver sbom builder signer registry audit rebuild cli
+MODULES := common oci resolver sbom builder signer registry cve audit rebuild cli
 LIB_SRCS := $(filter-out cli/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/unit-*.c)
@@ -67,7 +67,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpare.a tests/unit/tap.h
 # npm only when no npm is on PATH: a Node.js from elsewhere (its nodejs package
 # bundles npm and conflicts with Debian's) serves as well.
 DEPS := build-essential pkg-config libsolv-dev libsolvext-dev libarchive-dev libssl-dev \
-	libcjson-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libsodium-dev zlib1g-dev libdeflate-dev gpgv gpg \
+	libcjson-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libsodium-dev zlib1g-dev libdeflate-dev libyajl-dev gpgv gpg \
 	clang libclang-rt-14-dev
 deps:
 	@need=""; for p in $(DEPS) $$(cat tests/DEPS 2>/dev/null | grep -v '^#'); do \

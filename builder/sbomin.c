@@ -19,45 +19,6 @@ static int cmp_sbom_pkg(const void *a, const void *b)
 	return strcmp(((const struct sbom_pkg *)a)->name, ((const struct sbom_pkg *)b)->name);
 }
 
-/* os-release value of KEY (unquoted), or NULL. */
-static char *os_release_value(const char *text, const char *key)
-{
-	size_t kl = strlen(key);
-
-	for (const char *p = text; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-
-		if (n > kl && !strncmp(p, key, kl) && p[kl] == '=') {
-			const char *v = p + kl + 1;
-			size_t vl = n - kl - 1;
-
-			if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
-				v++;
-				vl -= 2;
-			}
-			return xstrndup(v, vl);
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-	return NULL;
-}
-
-/* The release number for a codename when no os-release was shipped (images
- * without base-files); the codename itself when it is not a known release. */
-static const char *debian_version_of(const char *codename)
-{
-	static const char *const rel[][2] = {
-		{ "buster", "10" }, { "bullseye", "11" }, { "bookworm", "12" },
-		{ "trixie", "13" }, { "forky", "14" },
-	};
-
-	for (size_t i = 0; codename && i < ARRAY_SIZE(rel); i++)
-		if (!strcmp(codename, rel[i][0]))
-			return rel[i][1];
-	return codename ? codename : "unknown";
-}
-
 /* The SBOM's download location of a package: only when the recipe itself
  * names its repository with an http(s) URL without credentials.  That URL
  * is part of the recipe, so the documents (and the copy embedded in the

@@ -32,6 +32,7 @@ int cmd_update(int argc, char **argv, perr *e);
 int cmd_watch(int argc, char **argv, perr *e);
 int cmd_plan(int argc, char **argv, perr *e);
 int cmd_cache(int argc, char **argv, perr *e);
+int cmd_cve(int argc, char **argv, perr *e);
 
 int cmd_push(int argc, char **argv, perr *e);
 int cmd_pull(int argc, char **argv, perr *e);

@@ -45,6 +45,7 @@ static const struct kind {
 	{ "layers", "layers", false },     { "ca", "ca", false },
 	{ "solv", "solv", false },         { "release", "release", true },
 	{ "resolve", "resolve", false },   { "roots", "roots", false },
+	{ "cve", "cve", false },
 };
 
 struct tally {

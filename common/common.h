@@ -232,6 +232,16 @@ int deb822_parse(struct deb822 *p, const char *text, size_t n, perr *e);
 int deb822_parse_one(const char *name, const char *text, unsigned flags,
 		     struct deb822_stanza *out, perr *e);
 
+/* ---- Debian releases (debian.c) ------------------------------------------ */
+
+/* The value of KEY in an os-release text (quotes removed), or NULL; caller frees. */
+char *os_release_value(const char *text, const char *key);
+/* The release number of a codename ("bookworm" -> "12"); the codename itself
+ * when not a known release, "unknown" for NULL. */
+const char *debian_version_of(const char *codename);
+/* The codename of a release number ("12", "12.5" -> "bookworm"), or NULL. */
+const char *debian_codename_of(const char *version);
+
 /* ---- base64 (base64.c, OpenSSL EVP) --------------------------------------- */
 
 /* Standard base64 with padding, appended to out. */
@@ -365,6 +375,21 @@ const char *pare_build_id(void);
  * If *not_found is non-NULL, a 404 / missing file sets it and returns -1. */
 int fetch_to_buf(const char *url, strbuf *out, size_t max, bool *not_found,
 		 perr *e);
+
+/* A conditional download of an http(s) url to dest (created, fsynced; on
+ * failure removed): If-None-Match with etag and If-Modified-Since with
+ * last_modified when given, so an unchanged document costs one round trip
+ * (then not_modified is set and dest is not written).  More than max bytes
+ * (a Content-Length that claims more, too) is an error naming the URL. */
+struct fetch_cond {
+	const char *etag;          /* in: the cached ETag, or NULL */
+	int64_t last_modified;     /* in: the cached Last-Modified, 0 = none */
+	bool not_modified;         /* out: HTTP 304 */
+	char *new_etag;            /* out: the response's ETag or NULL; caller frees */
+	int64_t new_last_modified; /* out: its Last-Modified, 0 when none */
+};
+int fetch_to_file_cond(const char *url, const char *dest, uint64_t max, struct fetch_cond *c,
+		       perr *e);
 
 struct fetch_job {
 	const char *url;     /* source */

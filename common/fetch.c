@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -404,5 +405,121 @@ int fetch_many(struct fetch_job *jobs, size_t n, int parallel, perr *e)
 			break;
 		}
 	free(xs);
+	return ret;
+}
+
+/* ---- conditional download to a file --------------------------------------- */
+
+struct condfile {
+	FILE *fp;
+	uint64_t got, max;
+	bool too_big;
+	char *etag;
+};
+
+static size_t cond_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct condfile *c = userdata;
+	size_t n = size * nmemb;
+
+	if (c->got + n > c->max) {
+		c->too_big = true;
+		return 0;
+	}
+	c->got += n;
+	return fwrite(ptr, 1, n, c->fp);
+}
+
+static size_t cond_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct condfile *c = userdata;
+	size_t n = size * nmemb;
+
+	if (n > 5 && !strncasecmp(ptr, "etag:", 5)) {
+		char *v = xstrndup(ptr + 5, n - 5);
+
+		free(c->etag);
+		c->etag = xstrdup(str_trim(v)); /* str_trim drops the CRLF too */
+		free(v);
+	}
+	return n;
+}
+
+int fetch_to_file_cond(const char *url, const char *dest, uint64_t max, struct fetch_cond *fc,
+		       perr *e)
+{
+	struct condfile c = { NULL, 0, max, false, NULL };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs = NULL;
+	curl_off_t filetime = -1;
+	long status = 0;
+	CURLcode rc;
+	CURL *h;
+	int ret = -1;
+
+	fc->not_modified = false;
+	fc->new_etag = NULL;
+	fc->new_last_modified = 0;
+	if (!str_starts(url, "http://") && !str_starts(url, "https://"))
+		return perr_set(e, "unsupported URL scheme in '%s'", url);
+	if (!(c.fp = fopen(dest, "wbe")))
+		return perr_errno(e, "cannot create '%s'", dest);
+	if (!(h = curl_easy_init()))
+		die("curl_easy_init failed");
+	setup_easy(h, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cond_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &c);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, cond_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &c);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
+	curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
+	if (fc->etag && *fc->etag) {
+		char *hv = xasprintf("If-None-Match: %s", fc->etag);
+
+		hdrs = curl_slist_append(hdrs, hv);
+		free(hv);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	}
+	if (fc->last_modified > 0) {
+		curl_easy_setopt(h, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
+		curl_easy_setopt(h, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)fc->last_modified);
+	}
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(h, CURLINFO_FILETIME_T, &filetime);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdrs);
+	if (c.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+		perr_set(e, "'%s' is larger than %llu bytes", url, (unsigned long long)max);
+		goto out;
+	}
+	if (rc != CURLE_OK) {
+		perr_set(e, "cannot fetch '%s': %s", url, *errbuf ? errbuf : curl_easy_strerror(rc));
+		goto out;
+	}
+	if (status == 304) {
+		fc->not_modified = true;
+		ret = 0;
+		goto out;
+	}
+	if (status >= 400 || status < 200) {
+		perr_set(e, "cannot fetch '%s': HTTP %ld", url, status);
+		goto out;
+	}
+	if (fflush(c.fp) != 0 || fsync(fileno(c.fp)) < 0) {
+		perr_errno(e, "cannot write '%s'", dest);
+		goto out;
+	}
+	fc->new_etag = c.etag;
+	c.etag = NULL;
+	fc->new_last_modified = filetime > 0 ? (int64_t)filetime : 0;
+	ret = 0;
+out:
+	if (fclose(c.fp) != 0 && !ret)
+		ret = perr_errno(e, "cannot write '%s'", dest);
+	if (ret < 0 || fc->not_modified)
+		unlink(dest);
+	free(c.etag);
 	return ret;
 }

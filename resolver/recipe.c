@@ -1226,6 +1226,120 @@ static int paths_item(struct ctx *c, yaml_node_t *item, void *arg)
 	return 0;
 }
 
+/* ---- vex: statements ---------------------------------------------------------- */
+
+static const char *v_purl(const char *s)
+{
+	return str_starts(s, "pkg:") && strchr(s + 4, '/') && !v_text(s) ? NULL :
+	       "expected a purl (pkg:TYPE/NAMESPACE/NAME[@VERSION][?QUALIFIERS])";
+}
+
+/* OpenVEX 0.2.0's vocabularies: the statuses, and the justifications of not_affected. */
+static const char *v_vex_status(const char *s)
+{
+	static const char *const known[] = { "not_affected", "affected", "fixed", "under_investigation" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		if (!strcmp(s, known[i]))
+			return NULL;
+	return "unknown status (known: not_affected, affected, fixed, under_investigation)";
+}
+
+static const char *v_vex_justification(const char *s)
+{
+	static const char *const known[] = { "component_not_present", "vulnerable_code_not_present",
+		"vulnerable_code_not_in_execute_path", "vulnerable_code_cannot_be_controlled_by_adversary",
+		"inline_mitigations_already_exist" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		if (!strcmp(s, known[i]))
+			return NULL;
+	return "unknown justification (known: component_not_present, vulnerable_code_not_present, "
+	       "vulnerable_code_not_in_execute_path, vulnerable_code_cannot_be_controlled_by_adversary, "
+	       "inline_mitigations_already_exist)";
+}
+
+static int vex_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+	struct recipe_vex *x = arg;
+	const char *s, *why;
+	char **slot = NULL;
+
+	if (!strcmp(key, "products"))
+		return get_strlist(c, v, "vex: products", &x->products, v_purl);
+	if (!strcmp(key, "vulnerability"))
+		slot = &x->vulnerability;
+	else if (!strcmp(key, "status"))
+		slot = &x->status;
+	else if (!strcmp(key, "justification"))
+		slot = &x->justification;
+	else if (!strcmp(key, "statement"))
+		slot = &x->statement;
+	else
+		return err_at(c, k, "unknown key '%s' in vex (known: vulnerability, products, status, "
+			      "justification, statement)", q(c, key));
+	if (get_str(c, v, key, &s) < 0)
+		return -1;
+	why = slot == &x->status ? v_vex_status(s) : slot == &x->justification ? v_vex_justification(s) :
+	      v_text(s);
+	if (!why && slot == &x->vulnerability && (!*s || strchr(s, ' ')))
+		why = "expected an id such as CVE-2024-1234";
+	if (why)
+		return err_at(c, v, "vex: %s: '%s': %s", key, q(c, s), why);
+	*slot = xstrdup(s);
+	return 0;
+}
+
+static int vex_item(struct ctx *c, yaml_node_t *item, void *arg)
+{
+	struct recipe *r = arg;
+	struct recipe_vex *x;
+
+	if (item->type != YAML_MAPPING_NODE)
+		return err_at(c, item, "vex: expected a statement (a map), got %s", node_kind(item));
+	r->vex = xrealloc(r->vex, (r->nvex + 1) * sizeof(*r->vex));
+	x = &r->vex[r->nvex++];
+	memset(x, 0, sizeof(*x));
+	x->where = xasprintf("%s:%zu:%zu", c->file, item->start_mark.line + 1,
+			     item->start_mark.column + 1);
+	if (walk_map(c, item, "vex", vex_cb, x) < 0)
+		return -1;
+	if (!x->vulnerability)
+		return err_at(c, item, "vex: a statement without 'vulnerability'");
+	if (!x->products.n)
+		return err_at(c, item, "vex: %s: name the products or subcomponents (purls) it is about",
+			      x->vulnerability);
+	if (!x->status)
+		return err_at(c, item, "vex: %s: a statement without 'status'", x->vulnerability);
+	if (!strcmp(x->status, "not_affected") && !x->justification)
+		return err_at(c, item, "vex: %s: not_affected needs a 'justification'", x->vulnerability);
+	if (strcmp(x->status, "not_affected") && x->justification)
+		return err_at(c, item, "vex: %s: a 'justification' is only for not_affected",
+			      x->vulnerability);
+	return 0;
+}
+
+/* vex: a list of statements, or the path of an OpenVEX / CycloneDX VEX file. */
+static int get_vex(struct ctx *c, yaml_node_t *v, struct recipe *r)
+{
+	if (v->type == YAML_SCALAR_NODE) {
+		const char *s;
+		char *dir;
+
+		if (get_str(c, v, "vex", &s) < 0)
+			return -1;
+		if (!*s || v_text(s))
+			return err_at(c, v, "vex: expected a file name or a list of statements");
+		/* relative to the file that names it (extends: a parent's own directory) */
+		dir = path_dirname(c->file);
+		free(r->vex_file);
+		r->vex_file = s[0] == '/' ? xstrdup(s) : path_join(dir, s);
+		free(dir);
+		return 0;
+	}
+	return walk_seq(c, v, "vex", vex_item, r);
+}
+
 static int top_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
 		  void *arg)
 {
@@ -1329,6 +1443,8 @@ static int top_cb(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v
 		return get_strlist(c, v, "keep", &r->keep, v_glob);
 	if (!strcmp(key, "allow"))
 		return get_strlist(c, v, "allow", &r->allow, v_allow);
+	if (!strcmp(key, "vex"))
+		return get_vex(c, v, r);
 	return err_at(c, k, "unknown key '%s'", q(c, key));
 }
 
@@ -1618,6 +1734,18 @@ static void merge_layer(struct layer *P, struct layer *C)
 	append_sv(&p->strip, &c->strip);
 	append_sv(&p->keep, &c->keep);
 	append_sv(&p->allow, &c->allow);
+
+	/* vex: statements add up; the child's file replaces the parent's */
+	p->vex = xrealloc(p->vex, (p->nvex + c->nvex + 1) * sizeof(*p->vex));
+	if (c->nvex)
+		memcpy(p->vex + p->nvex, c->vex, c->nvex * sizeof(*c->vex));
+	p->nvex += c->nvex;
+	free(c->vex), c->vex = NULL, c->nvex = 0;
+	if (c->vex_file) {
+		free(p->vex_file);
+		p->vex_file = c->vex_file;
+		c->vex_file = NULL;
+	}
 }
 
 /* ---- loading with extends ------------------------------------------------------- */
@@ -2053,6 +2181,16 @@ void recipe_free(struct recipe *r)
 	sv_clear(&r->strip);
 	sv_clear(&r->keep);
 	sv_clear(&r->allow);
+	for (size_t i = 0; i < r->nvex; i++) {
+		free(r->vex[i].vulnerability);
+		sv_clear(&r->vex[i].products);
+		free(r->vex[i].status);
+		free(r->vex[i].justification);
+		free(r->vex[i].statement);
+		free(r->vex[i].where);
+	}
+	free(r->vex);
+	free(r->vex_file);
 	free(r);
 }
 

@@ -54,6 +54,17 @@ struct recipe_kv {
 	char *key, *value;
 };
 
+/* One VEX statement of `vex:` (docs/recipes.md, docs/cve.md): what pare cve
+ * suppresses for this recipe's images.  Validated when the recipe loads. */
+struct recipe_vex {
+	char *vulnerability; /* "CVE-2024-1234" */
+	strvec products;     /* purls of products or subcomponents it is about */
+	char *status;        /* OpenVEX: not_affected, affected, fixed, under_investigation */
+	char *justification; /* OpenVEX justification; required with not_affected */
+	char *statement;     /* impact or action statement, or NULL */
+	char *where;         /* "FILE:LINE:COLUMN" of the statement */
+};
+
 struct recipe_dep {          /* a requested package with an optional constraint */
 	char *name;
 	char *op;            /* NULL, "<<", "<=", "=", ">=", ">>" */
@@ -94,6 +105,11 @@ struct recipe {
 	strvec keep;             /* globs kept although the default policy strips them */
 	strvec allow;            /* "shell", "package-manager", "setuid" */
 	bool strict;             /* the image checks' warnings are errors */
+	/* vex: statements, and an OpenVEX / CycloneDX VEX file (its path joined
+	 * to the directory of the recipe file naming it; NULL = none).  Not part
+	 * of the recipe's sha256: they do not change the image. */
+	struct recipe_vex *vex; size_t nvex;
+	char *vex_file;
 };
 
 /* Load and validate FILE (following `extends:`).  Every problem names

@@ -107,4 +107,11 @@ const char *sbom_file_name(enum sbom_format fmt);
 /* Absolute path of the embedded document of recipe name (caller frees). */
 char *sbom_embedded_path(const char *name, enum sbom_format fmt);
 
+/* purl helpers (license.c; purl-spec: version and qualifier values
+ * percent-encoded, allowed set [A-Za-z0-9.-_~], ':' never encoded).
+ * purl_deb: pkg:deb/debian/NAME@VERSION?arch=ARCH[&distro=DISTRO]. */
+void purl_encode(strbuf *sb, const char *s);
+char *purl_deb(const char *name, const char *version, const char *arch,
+	       const char *distro);
+
 #endif

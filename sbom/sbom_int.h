@@ -89,11 +89,7 @@ void lic_refs_release(struct lic_refs *reg);
 /* Index of id in reg, or -1. */
 long lic_refs_find(const struct lic_refs *reg, const char *id);
 
-/* purl helpers (purl-spec: version and qualifier values percent-encoded,
- * allowed set [A-Za-z0-9.-_~], ':' never encoded). */
-void purl_encode(strbuf *sb, const char *s);
-char *purl_deb(const char *name, const char *version, const char *arch,
-	       const char *distro);
+/* purl helpers: purl_encode, purl_deb (sbom.h) */
 
 /* Replace bytes that are not valid UTF-8 with U+FFFD, so the JSON we print
  * is always valid (old copyright files are often Latin-1). */

@@ -1,0 +1,251 @@
+/*
+ * report.c - a cve_report for people (a table) and for programs (pare-cve/1
+ * JSON, docs/cve.md), and the --fail-on gate.
+ */
+#include "cve_int.h"
+
+#include <cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* fixable and open findings are what a subject is exposed to */
+static bool affecting(const struct cve_finding *f)
+{
+	return f->cls == CVE_FIXABLE || f->cls == CVE_OPEN || f->cls == CVE_UNDETERMINED;
+}
+
+struct counts {
+	size_t cls[CVE_SUPPRESSED + 1];
+	size_t kev, ransomware, epss_high, epss_mid, epss_low, epss_none;
+};
+
+/* EPSS bands by probability: >= 10 %, >= 1 %, below, no score. */
+static void count(const struct cve_report *r, struct counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct cve_finding *f = &r->findings[i];
+
+		c->cls[f->cls]++;
+		if (!affecting(f))
+			continue;
+		c->kev += f->kev;
+		c->ransomware += f->kev_ransomware;
+		if (f->epss < 0)
+			c->epss_none++;
+		else if (f->epss >= 0.1)
+			c->epss_high++;
+		else if (f->epss >= 0.01)
+			c->epss_mid++;
+		else
+			c->epss_low++;
+	}
+}
+
+static char *class_text(const struct cve_finding *f)
+{
+	if (f->cls == CVE_OPEN && f->open_reason)
+		return xasprintf("open (%s)", f->open_reason);
+	return xstrdup(cve_class_name(f->cls));
+}
+
+static char *kev_text(const struct cve_finding *f)
+{
+	if (!f->kev)
+		return xstrdup("-");
+	return xasprintf("KEV%s%s%s", f->kev_ransomware ? " ransomware" : "",
+			 f->kev_due ? " due " : "", f->kev_due ? f->kev_due : "");
+}
+
+static char *epss_text(const struct cve_finding *f)
+{
+	if (f->epss < 0)
+		return xstrdup("-");
+	return xasprintf("p=%.4f pct=%.1f", f->epss, f->percentile * 100);
+}
+
+enum { C_IMAGE, C_CVE, C_SOURCE, C_INSTALLED, C_FIXED, C_CLASS, C_KEV, C_EPSS, C_URGENCY, NCOL };
+
+static void print_row(FILE *f, const char *const *row, const size_t *w)
+{
+	for (int k = 0; k + 1 < NCOL; k++)
+		fprintf(f, "%-*s  ", (int)w[k], row[k]);
+	fprintf(f, "%s\n", row[NCOL - 1]);
+}
+
+void cve_print_table(FILE *f, const struct cve_report *r, bool all)
+{
+	static const char *const head[NCOL] = { "IMAGE", "CVE", "SOURCE", "INSTALLED", "FIXED-IN",
+						"CLASS", "KEV", "EPSS", "URGENCY" };
+	size_t w[NCOL], nrows = 0;
+	char **cells = xcalloc(r->nfindings * NCOL + 1, sizeof(*cells));
+	struct counts c;
+
+	if (r->stale)
+		fprintf(f, "%s\n", r->stale);
+	count(r, &c);
+	fprintf(f,
+		"%zu fixable, %zu open, %zu undetermined, %zu fixed, %zu not-affected, "
+		"%zu suppressed; exposed: %zu in KEV (%zu ransomware), EPSS >=10%%: %zu, "
+		"1-10%%: %zu, <1%%: %zu, none: %zu\n",
+		c.cls[CVE_FIXABLE], c.cls[CVE_OPEN], c.cls[CVE_UNDETERMINED], c.cls[CVE_FIXED],
+		c.cls[CVE_NOT_AFFECTED], c.cls[CVE_SUPPRESSED], c.kev, c.ransomware, c.epss_high,
+		c.epss_mid, c.epss_low, c.epss_none);
+	for (int k = 0; k < NCOL; k++)
+		w[k] = strlen(head[k]);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct cve_finding *fi = &r->findings[i];
+		const struct cve_subject *s = &r->subjects[fi->subject];
+		char **row = &cells[nrows * NCOL];
+
+		if (!all && !affecting(fi))
+			continue;
+		row[C_IMAGE] = s->arch ? xasprintf("%s/%s", s->name, s->arch) : xstrdup(s->name);
+		row[C_CVE] = xstrdup(fi->id);
+		row[C_SOURCE] = xstrdup(fi->source);
+		row[C_INSTALLED] = xstrdup(fi->installed);
+		row[C_FIXED] = xstrdup(fi->fixed_version ? fi->fixed_version : "-");
+		row[C_CLASS] = class_text(fi);
+		row[C_KEV] = kev_text(fi);
+		row[C_EPSS] = epss_text(fi);
+		row[C_URGENCY] = xstrdup(fi->urgency ? fi->urgency : "-");
+		for (int k = 0; k < NCOL; k++) {
+			char *red = url_redact(row[k]);
+
+			free(row[k]);
+			row[k] = red;
+			if (strlen(row[k]) > w[k])
+				w[k] = strlen(row[k]);
+		}
+		nrows++;
+	}
+	if (nrows) {
+		print_row(f, head, w);
+		for (size_t i = 0; i < nrows; i++)
+			print_row(f, (const char *const *)&cells[i * NCOL], w);
+	}
+	for (size_t i = 0; i < nrows * NCOL; i++)
+		free(cells[i]);
+	free(cells);
+}
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+int cve_print_json(FILE *f, const struct cve_report *r, perr *e)
+{
+	cJSON *root = cJSON_CreateObject(), *o, *a;
+	struct counts c;
+	char *s;
+
+	count(r, &c);
+	cJSON_AddStringToObject(root, "schema", "pare-cve/1");
+	add_str(root, "stale", r->stale);
+	o = cJSON_AddObjectToObject(root, "feeds");
+	add_str(o, "tracker", r->tracker_date);
+	add_str(o, "kev", r->kev_date);
+	add_str(o, "epss", r->epss_date);
+	o = cJSON_AddObjectToObject(root, "summary");
+	for (int k = 0; k <= CVE_SUPPRESSED; k++)
+		cJSON_AddNumberToObject(o, cve_class_name(k), (double)c.cls[k]);
+	cJSON_AddNumberToObject(o, "kev", (double)c.kev);
+	cJSON_AddNumberToObject(o, "kev_ransomware", (double)c.ransomware);
+	a = cJSON_AddArrayToObject(root, "subjects");
+	for (size_t i = 0; i < r->nsubjects; i++) {
+		const struct cve_subject *sj = &r->subjects[i];
+
+		o = cJSON_CreateObject();
+		add_str(o, "name", sj->name);
+		add_str(o, "arch", sj->arch);
+		add_str(o, "codename", sj->codename);
+		add_str(o, "recipe_file", sj->recipe_file);
+		add_str(o, "digest", sj->digest);
+		cJSON_AddNumberToObject(o, "packages", (double)sj->npkgs);
+		cJSON_AddItemToArray(a, o);
+	}
+	a = cJSON_AddArrayToObject(root, "findings");
+	for (size_t i = 0; i < r->nfindings; i++) {
+		const struct cve_finding *fi = &r->findings[i];
+		const struct cve_subject *sj = &r->subjects[fi->subject];
+		cJSON *x, *b;
+
+		o = cJSON_CreateObject();
+		add_str(o, "subject", sj->name);
+		add_str(o, "arch", sj->arch);
+		add_str(o, "id", fi->id);
+		add_str(o, "source", fi->source);
+		add_str(o, "installed", fi->installed);
+		add_str(o, "fixed_version", fi->fixed_version);
+		add_str(o, "class", cve_class_name(fi->cls));
+		add_str(o, "open_reason", fi->open_reason);
+		add_str(o, "urgency", fi->urgency);
+		if (fi->kev) {
+			x = cJSON_AddObjectToObject(o, "kev");
+			add_str(x, "date_added", fi->kev_added);
+			add_str(x, "due_date", fi->kev_due);
+			cJSON_AddBoolToObject(x, "ransomware", fi->kev_ransomware);
+		} else
+			cJSON_AddNullToObject(o, "kev");
+		if (fi->epss >= 0) {
+			x = cJSON_AddObjectToObject(o, "epss");
+			cJSON_AddNumberToObject(x, "probability", fi->epss);
+			cJSON_AddNumberToObject(x, "percentile", fi->percentile);
+		} else
+			cJSON_AddNullToObject(o, "epss");
+		add_str(o, "first_seen", fi->first_seen);
+		b = cJSON_AddArrayToObject(o, "binaries");
+		for (size_t k = 0; k < fi->nbinaries; k++)
+			cJSON_AddItemToArray(b, cJSON_CreateString(fi->binaries[k]));
+		if (fi->cls == CVE_SUPPRESSED) {
+			x = cJSON_AddObjectToObject(o, "vex");
+			add_str(x, "status", fi->vex_status);
+			add_str(x, "justification", fi->vex_justification);
+			add_str(x, "statement", fi->vex_statement);
+		}
+		add_str(o, "description", fi->description);
+		cJSON_AddItemToArray(a, o);
+	}
+	s = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!s)
+		return perr_set(e, "cve: cannot format the report as JSON");
+	fprintf(f, "%s\n", s);
+	free(s);
+	return 0;
+}
+
+int cve_fail_on(const struct cve_report *r, const char *what, bool *hit, perr *e)
+{
+	static const char *const sev[] = { "high", "medium", "low" };
+	int level = -1;
+
+	*hit = false;
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(what, sev[i]))
+			level = i;
+	if (level < 0 && strcmp(what, "kev") && strcmp(what, "fixable") && strcmp(what, "open"))
+		return perr_set(e, "cve: --fail-on '%s': not kev, fixable, open, low, medium or high",
+				what);
+	for (size_t i = 0; i < r->nfindings && !*hit; i++) {
+		const struct cve_finding *f = &r->findings[i];
+		bool exposed = f->cls == CVE_FIXABLE || f->cls == CVE_OPEN;
+
+		if (!strcmp(what, "kev"))
+			*hit = exposed && f->kev;
+		else if (!strcmp(what, "fixable"))
+			*hit = f->cls == CVE_FIXABLE;
+		else if (!strcmp(what, "open"))
+			*hit = exposed;
+		else if (exposed && f->urgency) {
+			for (int k = 0; k <= level; k++)
+				if (str_starts(f->urgency, sev[k]))
+					*hit = true;
+		}
+	}
+	return 0;
+}
