@@ -109,14 +109,11 @@ void cve_print_table(FILE *f, const struct cve_report *r, bool all)
 		row[C_KEV] = kev_text(fi);
 		row[C_EPSS] = epss_text(fi);
 		row[C_URGENCY] = xstrdup(fi->urgency ? fi->urgency : "-");
-		for (int k = 0; k < NCOL; k++) {
-			char *red = url_redact(row[k]);
-
-			free(row[k]);
-			row[k] = red;
+		/* no cell holds a URL: names, ids, versions and the feeds'
+		 * words, whose control characters the parsers replaced */
+		for (int k = 0; k < NCOL; k++)
 			if (strlen(row[k]) > w[k])
 				w[k] = strlen(row[k]);
-		}
 		nrows++;
 	}
 	if (nrows) {
