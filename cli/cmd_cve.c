@@ -37,7 +37,8 @@ static int cve_sync_cmd(int argc, char **argv, struct cve_config *c, perr *e)
 		else if (!strcmp(argv[i], "--codename") && i + 1 < argc)
 			sv_push(&c->codenames, argv[++i]);
 		else
-			return perr_set(e, "cve sync: unknown option '%s' (%s)", argv[i], CVE_USAGE);
+			return perr_set(e, "cve sync: unknown option '%s' (see 'pare help cve')",
+					argv[i]);
 	}
 	if (i < argc)
 		return perr_set(e, "cve sync: unexpected argument '%s' (%s)", argv[i], CVE_USAGE);
@@ -84,7 +85,7 @@ int cmd_cve(int argc, char **argv, perr *e)
 			i++;
 			break;
 		} else {
-			perr_set(e, "cve: unknown option '%s' (%s)", argv[i], CVE_USAGE);
+			perr_set(e, "cve: unknown option '%s' (see 'pare help cve')", argv[i]);
 			goto out;
 		}
 	}

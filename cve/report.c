@@ -42,35 +42,54 @@ static void count(const struct cve_report *r, struct counts *c)
 	}
 }
 
-static char *class_text(const struct cve_finding *f)
-{
-	if (f->cls == CVE_OPEN && f->open_reason)
-		return xasprintf("open (%s)", f->open_reason);
-	return xstrdup(cve_class_name(f->cls));
-}
-
-static char *kev_text(const struct cve_finding *f)
-{
-	if (!f->kev)
-		return xstrdup("-");
-	return xasprintf("KEV%s%s%s", f->kev_ransomware ? " ransomware" : "",
-			 f->kev_due ? " due " : "", f->kev_due ? f->kev_due : "");
-}
-
-static char *epss_text(const struct cve_finding *f)
-{
-	if (f->epss < 0)
-		return xstrdup("-");
-	return xasprintf("p=%.4f pct=%.1f", f->epss, f->percentile * 100);
-}
-
 enum { C_IMAGE, C_CVE, C_SOURCE, C_INSTALLED, C_FIXED, C_CLASS, C_KEV, C_EPSS, C_URGENCY, NCOL };
 
-static void print_row(FILE *f, const char *const *row, const size_t *w)
+/* Column k of finding f into buf (a fleet has tens of thousands of rows:
+ * no allocation per cell).  Names, ids, versions and the feeds' words
+ * hold no URL, and the parsers replaced their control characters. */
+static void cell(const struct cve_report *r, const struct cve_finding *f, int k, char *buf,
+		 size_t n)
 {
-	for (int k = 0; k + 1 < NCOL; k++)
-		fprintf(f, "%-*s  ", (int)w[k], row[k]);
-	fprintf(f, "%s\n", row[NCOL - 1]);
+	const struct cve_subject *s = &r->subjects[f->subject];
+
+	switch (k) {
+	case C_IMAGE:
+		snprintf(buf, n, "%s%s%s", s->name, s->arch ? "/" : "", s->arch ? s->arch : "");
+		break;
+	case C_CVE:
+		snprintf(buf, n, "%s", f->id);
+		break;
+	case C_SOURCE:
+		snprintf(buf, n, "%s", f->source);
+		break;
+	case C_INSTALLED:
+		snprintf(buf, n, "%s", f->installed);
+		break;
+	case C_FIXED:
+		snprintf(buf, n, "%s", f->fixed_version ? f->fixed_version : "-");
+		break;
+	case C_CLASS:
+		if (f->cls == CVE_OPEN && f->open_reason)
+			snprintf(buf, n, "open (%s)", f->open_reason);
+		else
+			snprintf(buf, n, "%s", cve_class_name(f->cls));
+		break;
+	case C_KEV:
+		if (!f->kev)
+			snprintf(buf, n, "-");
+		else
+			snprintf(buf, n, "KEV%s%s%s", f->kev_ransomware ? " ransomware" : "",
+				 f->kev_due ? " due " : "", f->kev_due ? f->kev_due : "");
+		break;
+	case C_EPSS:
+		if (f->epss < 0)
+			snprintf(buf, n, "-");
+		else
+			snprintf(buf, n, "p=%.4f pct=%.1f", f->epss, f->percentile * 100);
+		break;
+	default:
+		snprintf(buf, n, "%s", f->urgency ? f->urgency : "-");
+	}
 }
 
 void cve_print_table(FILE *f, const struct cve_report *r, bool all)
@@ -78,7 +97,7 @@ void cve_print_table(FILE *f, const struct cve_report *r, bool all)
 	static const char *const head[NCOL] = { "IMAGE", "CVE", "SOURCE", "INSTALLED", "FIXED-IN",
 						"CLASS", "KEV", "EPSS", "URGENCY" };
 	size_t w[NCOL], nrows = 0;
-	char **cells = xcalloc(r->nfindings * NCOL + 1, sizeof(*cells));
+	char buf[512];
 	struct counts c;
 
 	if (r->stale)
@@ -93,40 +112,33 @@ void cve_print_table(FILE *f, const struct cve_report *r, bool all)
 		c.epss_mid, c.epss_low, c.epss_none);
 	for (int k = 0; k < NCOL; k++)
 		w[k] = strlen(head[k]);
+	/* two passes: the column widths, then the rows */
 	for (size_t i = 0; i < r->nfindings; i++) {
-		const struct cve_finding *fi = &r->findings[i];
-		const struct cve_subject *s = &r->subjects[fi->subject];
-		char **row = &cells[nrows * NCOL];
-
-		if (!all && !affecting(fi))
+		if (!all && !affecting(&r->findings[i]))
 			continue;
-		row[C_IMAGE] = s->arch ? xasprintf("%s/%s", s->name, s->arch) : xstrdup(s->name);
-		row[C_CVE] = xstrdup(fi->id);
-		row[C_SOURCE] = xstrdup(fi->source);
-		row[C_INSTALLED] = xstrdup(fi->installed);
-		row[C_FIXED] = xstrdup(fi->fixed_version ? fi->fixed_version : "-");
-		row[C_CLASS] = class_text(fi);
-		row[C_KEV] = kev_text(fi);
-		row[C_EPSS] = epss_text(fi);
-		row[C_URGENCY] = xstrdup(fi->urgency ? fi->urgency : "-");
 		for (int k = 0; k < NCOL; k++) {
-			char *red = url_redact(row[k]);
-
-			free(row[k]);
-			row[k] = red;
-			if (strlen(row[k]) > w[k])
-				w[k] = strlen(row[k]);
+			cell(r, &r->findings[i], k, buf, sizeof(buf));
+			if (strlen(buf) > w[k])
+				w[k] = strlen(buf);
 		}
 		nrows++;
 	}
-	if (nrows) {
-		print_row(f, head, w);
-		for (size_t i = 0; i < nrows; i++)
-			print_row(f, (const char *const *)&cells[i * NCOL], w);
+	if (!nrows)
+		return;
+	for (int k = 0; k + 1 < NCOL; k++)
+		fprintf(f, "%-*s  ", (int)w[k], head[k]);
+	fprintf(f, "%s\n", head[NCOL - 1]);
+	for (size_t i = 0; i < r->nfindings; i++) {
+		if (!all && !affecting(&r->findings[i]))
+			continue;
+		for (int k = 0; k < NCOL; k++) {
+			cell(r, &r->findings[i], k, buf, sizeof(buf));
+			if (k + 1 < NCOL)
+				fprintf(f, "%-*s  ", (int)w[k], buf);
+			else
+				fprintf(f, "%s\n", buf);
+		}
 	}
-	for (size_t i = 0; i < nrows * NCOL; i++)
-		free(cells[i]);
-	free(cells);
 }
 
 static void add_str(cJSON *o, const char *k, const char *v)

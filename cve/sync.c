@@ -68,9 +68,7 @@ int cve_config_load(struct cve_config *c, perr *e)
 {
 	char *path = config_path();
 	strbuf sb = STRBUF_INIT;
-	strvec lines = STRVEC_INIT;
 	size_t lineno = 0;
-	char *save = NULL;
 	int ret = -1;
 
 	memset(c, 0, sizeof(*c));
@@ -121,13 +119,11 @@ int cve_config_load(struct cve_config *c, perr *e)
 			c->url[k] = xstrdup(val);
 		}
 	}
-	(void)save;
 	ret = 0;
 out:
 	if (!c->codenames.n)
 		sv_push(&c->codenames, "bookworm");
 	sb_release(&sb);
-	sv_clear(&lines);
 	free(path);
 	return ret;
 }
@@ -268,7 +264,6 @@ int cve_sync(const struct cve_config *c, const char *from_dir, const char *lock,
 	struct pending pd[CVE_NFEEDS];
 	strvec codenames = STRVEC_INIT, roots = STRVEC_INIT;
 	strbuf cn = STRBUF_INIT;
-	size_t nsynced = 0;
 	int ret = -1;
 
 	memset(pd, 0, sizeof(pd));
@@ -353,14 +348,12 @@ int cve_sync(const struct cve_config *c, const char *from_dir, const char *lock,
 			note("cve sync: %s: %zu entries from %s", cve_feed_name(f),
 			     cve_parser_count(p->p), p->where);
 			sv_pushf(&roots, "cve/%s.idx", cve_feed_name(f));
-			nsynced++;
 		} else if (p->old.map)
 			sv_pushf(&roots, "cve/%s.idx", cve_feed_name(f));
 		free(path);
 	}
 	/* pare cache prune keeps the indexes while syncs go on */
 	ret = cache_roots_write("cve-feeds", &roots, e);
-	(void)nsynced;
 out:
 	for (int f = 0; f < CVE_NFEEDS; f++)
 		pending_release(&pd[f]);

@@ -40,6 +40,7 @@ pare check / update / plan / watch:	a diagram's caption, not a command line
 pare watch --interval 1h	runs until stopped (t-update runs watch with --cycles)
 "$d" "registry.example/team/	inside the workflow's loop over out/*/ ($d); its pare push is the README's
 lock:old.lock:	needs a lock file from an earlier revision (t-inspect diffs one)
+pare cve	needs synced CVE feeds: t-cve.sh runs each form on fixture feeds
 EOF
 )
 
