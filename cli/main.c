@@ -52,7 +52,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report, "-o|--output DIR [--key PUB] IMAGE…", "write a static HTML dashboard of pare audit for images (docs/audit.md)" },
 	{ "cache", cmd_cache, "du [--json] | prune [--older-than DAYS] [--dry-run]",
 	  "show the cache's size by kind, or remove what no recent build or lock used" },
-	{ "cve", cmd_cve, "sync [--from DIR] [--tracker-url|--kev-url|--epss-url URL] [--codename C]… | [--json] [--all] [--fail-on kev|fixable|open|low|medium|high] [--since DATE] [--max-age AGE] [RECIPE…]", "sync the CVE feeds (Debian tracker, CISA KEV, EPSS), or match the locked recipes against them" },
+	{ "cve", cmd_cve, "sync [--from DIR] [--tracker-url|--kev-url|--epss-url URL] [--codename C]… | [--json | --format sarif|openvex|cyclonedx-vex] [--all] [--fail-on kev|fixable|open|low|medium|high] [--since DATE] [--max-age AGE] [--vex FILE]… [--image IMAGE]… [--arch A] [--sbom FILE]… [RECIPE…]", "sync the CVE feeds (Debian tracker, CISA KEV, EPSS), or match locked recipes, images and SBOMs against them" },
 	{ "version", cmd_version, "", "print pare's version" },
 	{ "help", cmd_help, "[COMMAND] | --man [COMMAND] | --commands | --bash-completion",
 	  "show this list or one command's usage (--man, --bash-completion: what make install installs)" },

@@ -291,6 +291,41 @@ check_eq "an unchanged feed costs one 304 each" "3" "$(grep -c '" 304 ' "$log")"
 check "the notes say unchanged" grep -q "cve sync: tracker: unchanged" "$W/notes"
 unset PARE_CVE_CONFIG
 
+# --- images, SBOMs, --format and --vex (part 2's subjects and writers, through pare cve) ---------
+check "build the ssl image" "$PARE" --quiet build ssl -o "$W/out/ssl"
+"$PARE" sbom "$W/out/ssl" >"$W/ssl.spdx.json" 2>/dev/null || fail "pare sbom ssl"
+rows() { jq -r '.findings[] | [.id, .source, .installed, .class] | join(" ")' | sort -u; }
+want=$("$PARE" cve --json --all ssl | rows)
+check "the recipe has findings to compare" test -n "$want"
+check_eq "--image: the built image has the recipe's findings" "$want" "$("$PARE" cve --json --all --image "$W/out/ssl" | rows)"
+# an SBOM names the release by number (purl distro=debian-12), so it is matched as bookworm, not
+# as the fixture repository's own codename: the same packages, the bookworm classes
+"$PARE" cve --json --all --sbom "$W/ssl.spdx.json" >"$W/sbom-cve.json"
+check_eq "--sbom: exactly the CVEs the tracker has bookworm entries for, on the SBOM's sources" \
+	"CVE-2023-1000 openssl 3.0.11-1~deb12u2 not-affected"$'\n'"CVE-2024-0001 glibc 2.36-9+deb12u4 open" \
+	"$(rows <"$W/sbom-cve.json")"
+check_eq "--sbom: matched as bookworm (CVE-2024-0001 is open there)" "open" \
+	"$(jq -r '[.findings[] | select(.id == "CVE-2024-0001")][0].class' "$W/sbom-cve.json")"
+check_eq "--format sarif: a SARIF 2.1.0 log" "2.1.0" "$("$PARE" cve --format sarif ssl | jq -r .version)"
+check_eq "--format openvex: an OpenVEX document" "https://openvex.dev/ns/v0.2.0" \
+	"$("$PARE" cve --format openvex ssl | jq -r '."@context"')"
+check_eq "--format cyclonedx-vex: CycloneDX 1.5" "1.5" "$("$PARE" cve --format cyclonedx-vex ssl | jq -r .specVersion)"
+check_refused "--json with --format" "^pare: cve: --json and --format" "$PARE" cve --json --format sarif ssl
+cat >"$W/vex.json" <<'JSON'
+{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.invalid/vex/1",
+ "author": "t-cve", "timestamp": "2024-07-01T00:00:00Z", "version": 1,
+ "statements": [{"vulnerability": {"name": "CVE-2024-0001"},
+   "products": [{"@id": "pkg:deb/debian/libc6"}],
+   "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"}]}
+JSON
+check_eq "without --vex CVE-2024-0001 is fixable in ssl" "fixable" \
+	"$("$PARE" cve --json ssl | jq -r '[.findings[] | select(.id == "CVE-2024-0001")][0].class')"
+check_eq "--vex: the not_affected statement suppresses it, listed as suppressed" "suppressed" \
+	"$("$PARE" cve --json --vex "$W/vex.json" ssl | jq -r '[.findings[] | select(.id == "CVE-2024-0001")][0].class')"
+check_eq "--vex touches no other finding" \
+	"$("$PARE" cve --json ssl | jq -c '[.findings[] | select(.id != "CVE-2024-0001") | .class]')" \
+	"$("$PARE" cve --json --vex "$W/vex.json" ssl | jq -c '[.findings[] | select(.id != "CVE-2024-0001") | .class]')"
+
 # --- the cache kind ----------------------------------------------------------------------------
 check_eq "pare cache du counts the feeds" "3" "$("$PARE" cache du --json | jq '.kinds[] | select(.kind == "cve") | .entries')"
 "$PARE" --quiet cache prune >/dev/null
