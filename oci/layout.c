@@ -898,7 +898,7 @@ int oci_src_blob(struct oci_src *s, const char *digest, strbuf *out, size_t max,
 	char hex[SHA256_HEX_LEN + 1], *name;
 	int r;
 
-	if (!digest || !str_starts(digest, "sha256:") || !is_sha256_hex(digest + 7))
+	if (!oci_digest_ok(digest))
 		return perr_set(e, "%s: malformed digest '%s'", s->path, digest ? digest : "");
 	name = xasprintf("blobs/sha256/%s", digest + 7);
 	r = oci_src_read(s, name, out, max, e);

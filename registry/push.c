@@ -31,6 +31,7 @@ struct pman {
 
 struct push {
 	const char *dir;
+	struct oci_layout l; /* the layout pushed: its blobs read through oci/ */
 	struct registry_ref ref;
 	const struct registry_opts *o;
 	struct registry_push_result *res;
@@ -71,7 +72,7 @@ static void add_blob(struct push *p, const char *digest, uint64_t size)
 static int walk(struct push *p, const cJSON *d, int depth, perr *e)
 {
 	const char *dg, *mt;
-	char *path = NULL, hex[SHA256_HEX_LEN + 1];
+	char *path = NULL;
 	strbuf body = STRBUF_INIT;
 	cJSON *doc = NULL;
 	const cJSON *c;
@@ -87,13 +88,8 @@ static int walk(struct push *p, const cJSON *d, int depth, perr *e)
 	if (depth > 8)
 		return perr_set(e, "%s: manifests nested too deep at %s", p->dir, dg);
 	path = blob_path(p->dir, dg);
-	if (read_file(path, &body, 64 << 20, e) < 0)
+	if (oci_layout_read_desc(&p->l, d, OCI_MAX_JSON, &body, e) < 0)
 		goto out;
-	sha256_hex(body.buf, body.len, hex);
-	if (strcmp(hex, dg + 7) || body.len != (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "size"))) {
-		perr_set(e, "%s: does not match its digest or size", path);
-		goto out;
-	}
 	doc = cJSON_ParseWithLength(body.buf, body.len);
 	if (!doc) {
 		perr_set(e, "%s: not JSON", path);
@@ -561,8 +557,7 @@ int registry_push(const char *dir, const char *refstr, const struct registry_opt
 {
 	struct push p = { .dir = dir, .o = o, .res = res };
 	char *ipath = path_join(dir, "index.json");
-	strbuf ib = STRBUF_INIT;
-	cJSON *idx = NULL;
+	cJSON *idx = NULL; /* p.l.index */
 	const cJSON *d, *image = NULL;
 	strvec fallback = STRVEC_INIT; /* index positions of sha256-HEX tags */
 	const char *tag;
@@ -572,12 +567,9 @@ int registry_push(const char *dir, const char *refstr, const struct registry_opt
 	memset(res, 0, sizeof(*res));
 	if (registry_ref_parse(refstr, &p.ref, e) < 0)
 		goto out;
-	if (read_file(ipath, &ib, 64 << 20, e) < 0)
+	if (oci_layout_open(dir, &p.l, e) < 0)
 		goto out;
-	if (!(idx = cJSON_ParseWithLength(ib.buf, ib.len))) {
-		perr_set(e, "%s: not JSON", ipath);
-		goto out;
-	}
+	idx = p.l.index;
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(idx, "manifests")) {
 		const char *rn = oci_annotation(d, OCI_ANN_REF_NAME);
 		if (walk(&p, d, 0, e) < 0)
@@ -715,7 +707,6 @@ out:
 	free(p.blobs), free(p.mans);
 	free(p.scope), free(ltag), free(ipath);
 	sv_clear(&fallback);
-	sb_release(&ib);
-	cJSON_Delete(idx);
+	oci_layout_close(&p.l);
 	return ret;
 }
