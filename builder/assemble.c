@@ -821,7 +821,7 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	if (r_pool < 0)
 		goto out;
 	free_contents(c->tree);
-	if (oci_image_json(c, img, e) < 0 || builder_sbom_image(c, sb, e) < 0)
+	if (builder_image_json(c, img, e) < 0 || builder_sbom_image(c, sb, e) < 0)
 		goto out;
 	/* Analysed once: the embedded SBOMs' analysis when it is of the same
 	 * packages and copyright files (always, unless a recipe path replaced
@@ -934,7 +934,7 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 			 * the image is built once more.  Only once: a .deb
 			 * that changes again after its download fails. */
 			warning("%s: fetching it again", e->msg);
-			oci_image_release(&imgs[nimg]);
+			builder_image_release(&imgs[nimg]);
 			sbom_image_release(&ar->sbom);
 			memset(&ar->sbom, 0, sizeof(ar->sbom));
 			c.bad_deb = false;
@@ -951,7 +951,7 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 		ar->sbom.manifest_digest = xstrdup(imgs[nimg].manifest_digest);
 		res->narchs++;
 		nimg++;
-		if (oci_sbom_artifacts(&imgs[nimg - 1], &ar->sbom, epoch, &arts[narts], e) < 0) {
+		if (builder_sbom_artifacts(&imgs[nimg - 1], &ar->sbom, epoch, &arts[narts], e) < 0) {
 			perr_prefix(e, "%s (%s)", lr->name, c.arch);
 			goto out;
 		}
@@ -964,7 +964,7 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 	}
 	if (o->single_platform && nimg != 1)
 		die("--platform: %zu images built, not one", nimg);
-	index_json = oci_index_json(r, imgs, nimg, epoch);
+	index_json = builder_index_json(r, imgs, nimg, epoch);
 	sha256_hex(index_json, strlen(index_json), hex);
 	/* --platform: no image index; the image is its one manifest */
 	res->index_digest = o->single_platform ? xstrdup(imgs[0].manifest_digest)
@@ -976,23 +976,23 @@ int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 
 		for (size_t i = 0; i < res->narchs; i++)
 			sbs[i] = res->archs[i].sbom; /* shallow: read only */
-		r2 = oci_index_sbom_artifacts(index_json, sbs, res->narchs, arts, epoch, &arts[narts], e);
+		r2 = builder_index_sbom_artifacts(index_json, sbs, res->narchs, arts, epoch, &arts[narts], e);
 		free(sbs);
 		if (r2 < 0)
 			goto out;
 		narts += 2;
 	}
 	debug("index and its SBOM documents");
-	if ((o->outdir || o->tarfile) && oci_write(o, imgs, nimg, arts, narts, index_json, epoch, e) < 0)
+	if ((o->outdir || o->tarfile) && builder_write_layout(o, imgs, nimg, arts, narts, index_json, epoch, e) < 0)
 		goto out;
 	debug("output written");
 	ret = 0;
 out:
 	for (size_t i = 0; i < nimg; i++)
-		oci_image_release(&imgs[i]);
+		builder_image_release(&imgs[i]);
 	free(imgs);
 	for (size_t i = 0; i < narts; i++)
-		oci_artifact_release(&arts[i]);
+		builder_artifact_release(&arts[i]);
 	free(arts);
 	free(index_json);
 	if (ret < 0)

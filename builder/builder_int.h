@@ -464,10 +464,10 @@ struct oci_image {        /* one architecture */
 };
 
 /* Build config + manifest JSON for one architecture. */
-int oci_image_json(const struct build_ctx *c, struct oci_image *img, perr *e);
+int builder_image_json(const struct build_ctx *c, struct oci_image *img, perr *e);
 /* Image index JSON over the per-arch manifests (in the given order). */
-char *oci_index_json(const struct recipe *r, const struct oci_image *imgs,
-		     size_t n, int64_t epoch);
+char *builder_index_json(const struct recipe *r, const struct oci_image *imgs,
+			 size_t n, int64_t epoch);
 /* An OCI 1.1 artifact attached to one image manifest (its `subject`): the
  * SBOMs.  Listed in index.json with annotation dev.pare.sbom.format so that
  * `pare sbom`, the signer and `pare push` find them without a registry. */
@@ -486,19 +486,19 @@ struct oci_artifact {
  * default `pare sbom` prints) and per-file (`--files`, annotation
  * dev.pare.sbom.files=true). */
 #define OCI_SBOM_ARTIFACTS 4
-int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
-		       int64_t epoch, struct oci_artifact out[OCI_SBOM_ARTIFACTS], perr *e);
+int builder_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
+			   int64_t epoch, struct oci_artifact out[OCI_SBOM_ARTIFACTS], perr *e);
 /* The SPDX and CycloneDX documents of the image index (subject = the index),
  * linking each architecture's package-level documents: arts holds
  * OCI_SBOM_ARTIFACTS per architecture, in the order of sbs. */
-int oci_index_sbom_artifacts(const char *index_json, const struct sbom_image *sbs, size_t n,
-			     const struct oci_artifact *arts, int64_t epoch,
-			     struct oci_artifact out[2], perr *e);
-void oci_artifact_release(struct oci_artifact *a);
+int builder_index_sbom_artifacts(const char *index_json, const struct sbom_image *sbs, size_t n,
+				 const struct oci_artifact *arts, int64_t epoch,
+				 struct oci_artifact out[2], perr *e);
+void builder_artifact_release(struct oci_artifact *a);
 /* Write an OCI layout (or an oci-archive when tarfile) atomically. */
-int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n,
-	      const struct oci_artifact *arts, size_t narts,
-	      const char *index_json, int64_t epoch, perr *e);
-void oci_image_release(struct oci_image *img);
+int builder_write_layout(const struct build_opts *o, const struct oci_image *imgs, size_t n,
+			 const struct oci_artifact *arts, size_t narts,
+			 const char *index_json, int64_t epoch, perr *e);
+void builder_image_release(struct oci_image *img);
 
 #endif

@@ -61,7 +61,7 @@ static char *image_user(const struct recipe *r)
 	return xstrdup(u);
 }
 
-int oci_image_json(const struct build_ctx *c, struct oci_image *img, perr *e)
+int builder_image_json(const struct build_ctx *c, struct oci_image *img, perr *e)
 {
 	const struct recipe *r = c->r;
 	cJSON *cfg = cJSON_CreateObject(), *cc, *rootfs, *ids, *hist, *man, *layers, *ann;
@@ -140,23 +140,22 @@ int oci_image_json(const struct build_ctx *c, struct oci_image *img, perr *e)
 							img->layers[i].digest,
 							img->layers[i].size));
 	ann = cJSON_AddObjectToObject(man, "annotations");
-	cJSON_AddStringToObject(ann, "org.opencontainers.image.created", created);
+	cJSON_AddStringToObject(ann, OCI_ANN_CREATED, created);
 	if (r && r->name)
-		cJSON_AddStringToObject(ann, "org.opencontainers.image.title", r->name);
+		cJSON_AddStringToObject(ann, OCI_ANN_TITLE, r->name);
 	if (r && r->description)
-		cJSON_AddStringToObject(ann, "org.opencontainers.image.description",
-					r->description);
+		cJSON_AddStringToObject(ann, OCI_ANN_DESCRIPTION, r->description);
 	/* What the signer's SLSA provenance names as externalParameters. */
 	if (r && r->name)
-		cJSON_AddStringToObject(ann, "dev.pare.recipe.name", r->name);
+		cJSON_AddStringToObject(ann, OCI_ANN_RECIPE_NAME, r->name);
 	if (c->lr && c->lr->recipe_sha256)
-		cJSON_AddStringToObject(ann, "dev.pare.recipe.sha256", c->lr->recipe_sha256);
+		cJSON_AddStringToObject(ann, OCI_ANN_RECIPE_SHA256, c->lr->recipe_sha256);
 	/* The recipes' git commit is not here: the image is a function of the
 	 * recipe and its lock entry, so a commit that changes neither must not
-	 * change its digest.  oci_write records the commit beside the image, in
+	 * change its digest.  builder_write_layout records the commit beside the image, in
 	 * the layout's index.json, where the signer's provenance takes it. */
 	if (c->o && c->o->source_url && *c->o->source_url)
-		cJSON_AddStringToObject(ann, "org.opencontainers.image.source", c->o->source_url);
+		cJSON_AddStringToObject(ann, OCI_ANN_SOURCE, c->o->source_url);
 	for (size_t i = 0; r && i < r->nannotations; i++) {
 		cJSON_DeleteItemFromObjectCaseSensitive(ann, r->annotations[i].key);
 		cJSON_AddStringToObject(ann, r->annotations[i].key, r->annotations[i].value);
@@ -168,8 +167,8 @@ int oci_image_json(const struct build_ctx *c, struct oci_image *img, perr *e)
 	return 0;
 }
 
-char *oci_index_json(const struct recipe *r, const struct oci_image *imgs,
-		     size_t n, int64_t epoch)
+char *builder_index_json(const struct recipe *r, const struct oci_image *imgs,
+			 size_t n, int64_t epoch)
 {
 	cJSON *idx = cJSON_CreateObject(), *m, *ann;
 	char created[32], *s;
@@ -192,17 +191,17 @@ char *oci_index_json(const struct recipe *r, const struct oci_image *imgs,
 		cJSON_AddItemToArray(m, d);
 	}
 	ann = cJSON_AddObjectToObject(idx, "annotations");
-	cJSON_AddStringToObject(ann, "org.opencontainers.image.created", created);
+	cJSON_AddStringToObject(ann, OCI_ANN_CREATED, created);
 	if (r && r->name) {
-		cJSON_AddStringToObject(ann, "org.opencontainers.image.title", r->name);
-		cJSON_AddStringToObject(ann, "dev.pare.recipe.name", r->name);
+		cJSON_AddStringToObject(ann, OCI_ANN_TITLE, r->name);
+		cJSON_AddStringToObject(ann, OCI_ANN_RECIPE_NAME, r->name);
 	}
 	s = oci_json_print(idx);
 	cJSON_Delete(idx);
 	return s;
 }
 
-void oci_image_release(struct oci_image *img)
+void builder_image_release(struct oci_image *img)
 {
 	for (size_t i = 0; i < img->nlayers; i++)
 		layer_desc_release(&img->layers[i]);
@@ -234,7 +233,7 @@ static void sbom_artifact_finish(struct oci_artifact *a, strbuf *doc, cJSON *sub
 	cJSON_AddItemToArray(layers, oci_descriptor(a->media_type, a->doc_digest, a->doclen));
 	cJSON_AddItemToObject(man, "subject", subject);
 	ann = cJSON_AddObjectToObject(man, "annotations");
-	cJSON_AddStringToObject(ann, "org.opencontainers.image.created", created);
+	cJSON_AddStringToObject(ann, OCI_ANN_CREATED, created);
 	cJSON_AddStringToObject(ann, ann_key, ann_val);
 	a->manifest_json = oci_json_print(man);
 	cJSON_Delete(man);
@@ -246,10 +245,10 @@ static void sbom_artifact_finish(struct oci_artifact *a, strbuf *doc, cJSON *sub
 static const struct { enum sbom_format f; const char *name, *mt; bool files; }
 sbom_fmts[OCI_SBOM_ARTIFACTS] = {
 	/* Package-level first: the default document of each format. */
-	{ SBOM_SPDX, "spdx", "application/spdx+json", false },
-	{ SBOM_CYCLONEDX, "cyclonedx", "application/vnd.cyclonedx+json", false },
-	{ SBOM_SPDX, "spdx", "application/spdx+json", true },
-	{ SBOM_CYCLONEDX, "cyclonedx", "application/vnd.cyclonedx+json", true },
+	{ SBOM_SPDX, "spdx", OCI_MT_SPDX, false },
+	{ SBOM_CYCLONEDX, "cyclonedx", OCI_MT_CYCLONEDX, false },
+	{ SBOM_SPDX, "spdx", OCI_MT_SPDX, true },
+	{ SBOM_CYCLONEDX, "cyclonedx", OCI_MT_CYCLONEDX, true },
 };
 
 struct sbom_jobs {
@@ -282,7 +281,7 @@ static void sbom_job(struct sbom_jobs *j, int k)
 	sbom_artifact_finish(&j->out[k], &doc,
 			     oci_descriptor(OCI_MT_MANIFEST, j->img->manifest_digest,
 					strlen(j->img->manifest_json)),
-			     j->created, "dev.pare.sbom.files", sbom_fmts[k].files ? "true" : "false");
+			     j->created, OCI_ANN_SBOM_FILES, sbom_fmts[k].files ? "true" : "false");
 	debug("%s: %s SBOM%s: %zu bytes", j->img->arch, sbom_fmts[k].name,
 	      sbom_fmts[k].files ? " with files" : "", j->out[k].doclen);
 }
@@ -303,8 +302,8 @@ static void *sbom_worker(void *arg)
 	}
 }
 
-int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
-		       int64_t epoch, struct oci_artifact out[OCI_SBOM_ARTIFACTS], perr *e)
+int builder_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
+			   int64_t epoch, struct oci_artifact out[OCI_SBOM_ARTIFACTS], perr *e)
 {
 	struct sbom_jobs j = { .img = img, .sb = sb, .out = out };
 	pthread_t th[OCI_SBOM_ARTIFACTS];
@@ -334,17 +333,17 @@ int oci_sbom_artifacts(const struct oci_image *img, const struct sbom_image *sb,
 		}
 	if (ret < 0)
 		for (int k = 0; k < OCI_SBOM_ARTIFACTS; k++)
-			oci_artifact_release(&out[k]);
+			builder_artifact_release(&out[k]);
 	return ret;
 }
 
-int oci_index_sbom_artifacts(const char *index_json, const struct sbom_image *sbs, size_t n,
-			     const struct oci_artifact *arts, int64_t epoch,
-			     struct oci_artifact out[2], perr *e)
+int builder_index_sbom_artifacts(const char *index_json, const struct sbom_image *sbs, size_t n,
+				 const struct oci_artifact *arts, int64_t epoch,
+				 struct oci_artifact out[2], perr *e)
 {
 	static const struct { enum sbom_format f; const char *name, *mt; } fmts[2] = {
-		{ SBOM_SPDX, "spdx", "application/spdx+json" },
-		{ SBOM_CYCLONEDX, "cyclonedx", "application/vnd.cyclonedx+json" },
+		{ SBOM_SPDX, "spdx", OCI_MT_SPDX },
+		{ SBOM_CYCLONEDX, "cyclonedx", OCI_MT_CYCLONEDX },
 	};
 	char created[32], idx[7 + SHA256_HEX_LEN + 1];
 	const char **docs = xcalloc(n + 1, sizeof(*docs));
@@ -375,29 +374,29 @@ int oci_index_sbom_artifacts(const char *index_json, const struct sbom_image *sb
 		out[k].media_type = fmts[k].mt;
 		out[k].index = true;
 		sbom_artifact_finish(&out[k], &doc, oci_descriptor(OCI_MT_INDEX, idx, strlen(index_json)),
-				     created, "dev.pare.sbom.index", "true");
+				     created, OCI_ANN_SBOM_INDEX, "true");
 	}
 	ret = 0;
 out:
 	if (ret < 0) {
-		oci_artifact_release(&out[0]);
-		oci_artifact_release(&out[1]);
+		builder_artifact_release(&out[0]);
+		builder_artifact_release(&out[1]);
 	}
 	free(docs);
 	free(lens);
 	return ret;
 }
 
-void oci_artifact_release(struct oci_artifact *a)
+void builder_artifact_release(struct oci_artifact *a)
 {
 	free(a->doc);
 	free(a->manifest_json);
 	memset(a, 0, sizeof(*a));
 }
 
-int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n,
-	      const struct oci_artifact *arts, size_t narts,
-	      const char *index_json, int64_t epoch, perr *e)
+int builder_write_layout(const struct build_opts *o, const struct oci_image *imgs, size_t n,
+			 const struct oci_artifact *arts, size_t narts,
+			 const char *index_json, int64_t epoch, perr *e)
 {
 	struct oci_file *f = NULL;
 	size_t nf = 0, alloc = 0;
@@ -438,7 +437,7 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 		d = oci_descriptor(OCI_MT_INDEX, idxdig, strlen(index_json));
 	}
 	ann = cJSON_AddObjectToObject(d, "annotations");
-	cJSON_AddStringToObject(ann, "org.opencontainers.image.ref.name",
+	cJSON_AddStringToObject(ann, OCI_ANN_REF_NAME,
 				o->tag && *o->tag ? o->tag : "latest");
 	if (o->more_tags && o->more_tags->n) {
 		/* every tag of the recipe, for pare push (one ref name per
@@ -447,26 +446,26 @@ int oci_write(const struct build_opts *o, const struct oci_image *imgs, size_t n
 
 		for (size_t i = 0; i < o->more_tags->n; i++)
 			sb_addf(&tags, "%s%s", i ? "," : "", o->more_tags->v[i]);
-		cJSON_AddStringToObject(ann, "dev.pare.tags", tags.buf);
+		cJSON_AddStringToObject(ann, OCI_ANN_TAGS, tags.buf);
 		sb_release(&tags);
 	}
 	/* where the recipe came from: provenance, not part of the image */
 	if (o->git_commit) {
-		cJSON_AddStringToObject(ann, "dev.pare.recipe.git-commit", o->git_commit);
+		cJSON_AddStringToObject(ann, OCI_ANN_RECIPE_GIT_COMMIT, o->git_commit);
 		if (o->git_dirty)
-			cJSON_AddStringToObject(ann, "dev.pare.recipe.git-dirty", "true");
+			cJSON_AddStringToObject(ann, OCI_ANN_RECIPE_GIT_DIRTY, "true");
 	}
 	cJSON_AddItemToArray(m, d);
 	for (size_t i = 0; i < narts; i++) {
 		d = oci_descriptor(OCI_MT_MANIFEST, arts[i].manifest_digest, strlen(arts[i].manifest_json));
 		cJSON_AddStringToObject(d, "artifactType", arts[i].media_type);
 		ann = cJSON_AddObjectToObject(d, "annotations");
-		cJSON_AddStringToObject(ann, "dev.pare.sbom.format", arts[i].format);
+		cJSON_AddStringToObject(ann, OCI_ANN_SBOM_FORMAT, arts[i].format);
 		if (arts[i].index) {
-			cJSON_AddStringToObject(ann, "dev.pare.sbom.index", "true");
+			cJSON_AddStringToObject(ann, OCI_ANN_SBOM_INDEX, "true");
 		} else {
-			cJSON_AddStringToObject(ann, "dev.pare.sbom.arch", arts[i].arch);
-			cJSON_AddStringToObject(ann, "dev.pare.sbom.files",
+			cJSON_AddStringToObject(ann, OCI_ANN_SBOM_ARCH, arts[i].arch);
+			cJSON_AddStringToObject(ann, OCI_ANN_SBOM_FILES,
 						arts[i].files ? "true" : "false");
 		}
 		cJSON_AddItemToArray(m, d);

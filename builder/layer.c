@@ -12,6 +12,7 @@
  * and writes the blob.
  */
 #include "builder_int.h"
+#include "../oci/oci.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -23,8 +24,8 @@
 const char *layer_media_type(const char *compression)
 {
 	if (compression && !strcmp(compression, "zstd"))
-		return "application/vnd.oci.image.layer.v1.tar+zstd";
-	return "application/vnd.oci.image.layer.v1.tar+gzip";
+		return OCI_MT_LAYER_ZSTD;
+	return OCI_MT_LAYER_GZIP;
 }
 
 void layer_desc_release(struct layer_desc *d)

@@ -124,7 +124,7 @@ static int layout_measure(const char *dir, uint64_t *size, size_t *layers, perr 
 	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(j, "manifests")) {
 		cJSON *ref = cJSON_GetObjectItemCaseSensitive(
 			cJSON_GetObjectItemCaseSensitive(m, "annotations"),
-			"org.opencontainers.image.ref.name");
+			OCI_ANN_REF_NAME);
 		if (cJSON_IsString(ref) && !str_starts(ref->valuestring, "sha256-")) {
 			ret = measure(dir, m, &seen, size, layers, false, e);
 			goto out;
@@ -140,7 +140,7 @@ out:
 }
 
 /* Sign the staged layout (with a key), before it replaces anything
- * (oci_write), and measure the image it holds for the summary. */
+ * (builder_write_layout), and measure the image it holds for the summary. */
 static int finish_staged(const char *dir, void *arg, perr *e)
 {
 	struct finish_sign *f = arg;

@@ -26,9 +26,6 @@
 #define INSPECT_USAGE "pare inspect [--platform OS/ARCH[/VARIANT]] [--json] [--insecure HOST[:PORT]]… [--username U --password-stdin] LAYOUT|OCI-ARCHIVE|REF"
 #define DIFF_USAGE "pare diff [--platform OS/ARCH[/VARIANT]] [--json] [--insecure HOST[:PORT]]… [--username U --password-stdin] A B"
 
-#define MT_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define ANN_REF "org.opencontainers.image.ref.name"
 #define MAX_JSON (64u << 20)
 #define MAX_SBOM (512u << 20)
 
@@ -76,16 +73,6 @@ struct image {
 	struct iref *refs;
 	size_t nrefs, arefs;
 };
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
-static const char *ann(const cJSON *d, const char *k)
-{
-	return jstr(cJSON_GetObjectItemCaseSensitive(d, "annotations"), k);
-}
 
 /* A descriptor's size; 0 when it is missing or not a byte count (checked
  * before the cast: converting a negative or huge double is undefined). */
@@ -221,7 +208,7 @@ static int read_manifest(struct image *im, struct oci_src *s, const char *digest
 	if (oci_src_blob(s, digest, &mb, MAX_JSON, e) < 0)
 		goto out;
 	m = cJSON_ParseWithLength(mb.buf, mb.len);
-	cdg = jstr(cJSON_GetObjectItemCaseSensitive(m, "config"), "digest");
+	cdg = oci_json_str(cJSON_GetObjectItemCaseSensitive(m, "config"), "digest");
 	if (!cJSON_IsObject(m) || !cdg) {
 		perr_set(e, "%s: manifest %s is not an image manifest", im->arg, digest);
 		goto out;
@@ -233,9 +220,9 @@ static int read_manifest(struct image *im, struct oci_src *s, const char *digest
 		perr_set(e, "%s: config %s is not a JSON object", im->arg, cdg);
 		goto out;
 	}
-	os = jstr(platform ? platform : cfg, "os");
-	arch = jstr(platform ? platform : cfg, "architecture");
-	variant = jstr(platform ? platform : cfg, "variant");
+	os = oci_json_str(platform ? platform : cfg, "os");
+	arch = oci_json_str(platform ? platform : cfg, "architecture");
+	variant = oci_json_str(platform ? platform : cfg, "variant");
 	if (!os || !arch || !*os || !*arch) {
 		perr_set(e, "%s: manifest %s names no platform", im->arg, digest);
 		goto out;
@@ -256,12 +243,12 @@ static int read_manifest(struct image *im, struct oci_src *s, const char *digest
 		ALLOC_GROW(p->layers, p->nlayers + 1, p->alayers);
 		l = &p->layers[p->nlayers++];
 		memset(l, 0, sizeof(*l));
-		l->digest = xstrdup(jstr(c, "digest") ? jstr(c, "digest") : "");
-		l->media_type = xstrdup(jstr(c, "mediaType") ? jstr(c, "mediaType") : "");
+		l->digest = xstrdup(oci_json_str(c, "digest") ? oci_json_str(c, "digest") : "");
+		l->media_type = xstrdup(oci_json_str(c, "mediaType") ? oci_json_str(c, "mediaType") : "");
 		l->size = desc_size(c);
 	}
 	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(cfg, "history")) {
-		const char *by = jstr(h, "created_by"), *colon;
+		const char *by = oci_json_str(h, "created_by"), *colon;
 
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "empty_layer")))
 			continue;
@@ -292,19 +279,19 @@ static void spdx_packages(struct iplat *p, const cJSON *doc)
 	const cJSON *k, *r;
 
 	cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(doc, "packages")) {
-		const char *purpose = jstr(k, "primaryPackagePurpose"), *si = jstr(k, "sourceInfo");
+		const char *purpose = oci_json_str(k, "primaryPackagePurpose"), *si = oci_json_str(k, "sourceInfo");
 		char *arch = NULL, *source = NULL;
 
-		if (!purpose || strcmp(purpose, "INSTALL") || !jstr(k, "name"))
+		if (!purpose || strcmp(purpose, "INSTALL") || !oci_json_str(k, "name"))
 			continue;
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(k, "externalRefs")) {
-			const char *loc = jstr(r, "referenceLocator"), *q;
+			const char *loc = oci_json_str(r, "referenceLocator"), *q;
 			if (loc && str_starts(loc, "pkg:deb/") && (q = strstr(loc, "arch=")) && !arch)
 				arch = xstrndup(q + 5, strcspn(q + 5, "&#"));
 		}
 		if (si && str_starts(si, "built from Debian source package "))
 			source = xstrndup(si + 33, strcspn(si + 33, " "));
-		pkg_add(p, jstr(k, "name"), jstr(k, "versionInfo"), arch, source);
+		pkg_add(p, oci_json_str(k, "name"), oci_json_str(k, "versionInfo"), arch, source);
 		free(arch), free(source);
 	}
 	qsort(p->pkgs, p->npkgs, sizeof(*p->pkgs), cmp_pkg);
@@ -336,13 +323,13 @@ static int read_sbom(struct image *im, struct oci_src *s, const char *digest, pe
 	if (oci_src_blob(s, digest, &mb, MAX_JSON, e) < 0)
 		goto out;
 	m = cJSON_ParseWithLength(mb.buf, mb.len);
-	p = plat_by_digest(im, jstr(cJSON_GetObjectItemCaseSensitive(m, "subject"), "digest"));
-	fl = ann(m, "dev.pare.sbom.files");
+	p = plat_by_digest(im, oci_json_str(cJSON_GetObjectItemCaseSensitive(m, "subject"), "digest"));
+	fl = oci_annotation(m, OCI_ANN_SBOM_FILES);
 	if (!p || p->have_pkgs || (fl && !strcmp(fl, "true"))) {
 		ret = 0;
 		goto out;
 	}
-	if (oci_src_blob(s, jstr(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "layers"), 0),
+	if (oci_src_blob(s, oci_json_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(m, "layers"), 0),
 				 "digest"), &db, MAX_SBOM, e) < 0)
 		goto out;
 	doc = cJSON_ParseWithLength(db.buf, db.len);
@@ -391,27 +378,27 @@ static int read_signed(struct image *im, struct oci_src *s, const char *digest, 
 		const char *binds = NULL, *type, *keyid = NULL;
 		char *bd = NULL;
 
-		if (oci_src_blob(s, jstr(l, "digest"), &lb, MAX_SBOM, e) < 0)
+		if (oci_src_blob(s, oci_json_str(l, "digest"), &lb, MAX_SBOM, e) < 0)
 			goto out;
 		j = cJSON_ParseWithLength(lb.buf, lb.len);
 		if (!att) {
-			binds = jstr(cJSON_GetObjectItemCaseSensitive(
+			binds = oci_json_str(cJSON_GetObjectItemCaseSensitive(
 					     cJSON_GetObjectItemCaseSensitive(j, "critical"), "image"),
 				     "docker-manifest-digest");
 			type = "cosign simple signing";
 		} else {
 			const char *h;
 			sb_reset(&pb);
-			if (jstr(j, "payload") && base64_decode(jstr(j, "payload"), &pb, e) == 0)
+			if (oci_json_str(j, "payload") && base64_decode(oci_json_str(j, "payload"), &pb, e) == 0)
 				st = cJSON_ParseWithLength(pb.buf, pb.len);
-			type = jstr(st, "predicateType") ? jstr(st, "predicateType") : ann(l, "predicateType");
-			h = jstr(cJSON_GetObjectItemCaseSensitive(
+			type = oci_json_str(st, "predicateType") ? oci_json_str(st, "predicateType") : oci_annotation(l, "predicateType");
+			h = oci_json_str(cJSON_GetObjectItemCaseSensitive(
 					 cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st, "subject"), 0),
 					 "digest"),
 				 "sha256");
 			if (h)
 				binds = bd = xasprintf("sha256:%s", h);
-			keyid = jstr(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "signatures"), 0),
+			keyid = oci_json_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "signatures"), 0),
 				     "keyid");
 		}
 		if (bound_here(im, binds))
@@ -450,17 +437,12 @@ static int read_referrers(struct image *im, struct oci_src *s, const char *diges
 		ALLOC_GROW(im->refs, im->nrefs + 1, im->arefs);
 		r = &im->refs[im->nrefs++];
 		r->subject = xstrdup(subject);
-		r->digest = xstrdup(jstr(d, "digest") ? jstr(d, "digest") : "");
-		r->artifact_type = xstrdup(jstr(d, "artifactType") ? jstr(d, "artifactType") : "");
+		r->digest = xstrdup(oci_json_str(d, "digest") ? oci_json_str(d, "digest") : "");
+		r->artifact_type = xstrdup(oci_json_str(d, "artifactType") ? oci_json_str(d, "artifactType") : "");
 	}
 	cJSON_Delete(x);
 	sb_release(&b);
 	return 0;
-}
-
-static bool is_index_mt(const char *mt)
-{
-	return mt && (!strcmp(mt, MT_INDEX) || !strcmp(mt, MT_DOCKER_LIST));
 }
 
 static int load_src(struct image *im, struct oci_src *s, const char *want, perr *e)
@@ -479,28 +461,28 @@ static int load_src(struct image *im, struct oci_src *s, const char *want, perr 
 	}
 	/* the image: not a signature, attestation, referrers index or SBOM */
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(idx, "manifests")) {
-		const char *rn = ann(d, ANN_REF);
-		if (!entry && jstr(d, "digest") && !jstr(d, "artifactType") &&
-		    !ann(d, "dev.pare.sbom.format") && !(rn && str_starts(rn, "sha256-")))
+		const char *rn = oci_annotation(d, OCI_ANN_REF_NAME);
+		if (!entry && oci_json_str(d, "digest") && !oci_json_str(d, "artifactType") &&
+		    !oci_annotation(d, OCI_ANN_SBOM_FORMAT) && !oci_tag_is_attached(rn))
 			entry = d;
 	}
 	if (!entry) {
 		perr_set(e, "%s: index.json names no image", im->arg);
 		goto out;
 	}
-	im->digest = xstrdup(jstr(entry, "digest"));
+	im->digest = xstrdup(oci_json_str(entry, "digest"));
 	if (oci_src_blob(s, im->digest, &tb, MAX_JSON, e) < 0)
 		goto out;
 	top = cJSON_ParseWithLength(tb.buf, tb.len);
-	im->media_type = xstrdup(jstr(top, "mediaType") ? jstr(top, "mediaType") :
-				 jstr(entry, "mediaType") ? jstr(entry, "mediaType") : "");
-	if (is_index_mt(im->media_type) || cJSON_GetObjectItemCaseSensitive(top, "manifests")) {
+	im->media_type = xstrdup(oci_json_str(top, "mediaType") ? oci_json_str(top, "mediaType") :
+				 oci_json_str(entry, "mediaType") ? oci_json_str(entry, "mediaType") : "");
+	if (oci_mt_is_index(im->media_type) || cJSON_GetObjectItemCaseSensitive(top, "manifests")) {
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(top, "manifests")) {
 			const cJSON *pl = cJSON_GetObjectItemCaseSensitive(c, "platform");
 			/* BuildKit's attestation manifests say unknown/unknown */
-			if (!pl || !jstr(pl, "os") || !strcmp(jstr(pl, "os"), "unknown"))
+			if (!pl || !oci_json_str(pl, "os") || !strcmp(oci_json_str(pl, "os"), "unknown"))
 				continue;
-			if (read_manifest(im, s, jstr(c, "digest"), desc_size(c), pl, want, e) < 0)
+			if (read_manifest(im, s, oci_json_str(c, "digest"), desc_size(c), pl, want, e) < 0)
 				goto out;
 		}
 	} else {
@@ -512,16 +494,16 @@ static int load_src(struct image *im, struct oci_src *s, const char *want, perr 
 		goto out;
 	}
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(idx, "manifests")) {
-		const char *rn = ann(d, ANN_REF), *at = jstr(d, "artifactType"), *dg = jstr(d, "digest");
+		const char *rn = oci_annotation(d, OCI_ANN_REF_NAME), *at = oci_json_str(d, "artifactType"), *dg = oci_json_str(d, "digest");
 
 		r = 0;
-		if (at && !strcmp(at, "application/spdx+json"))
+		if (at && !strcmp(at, OCI_MT_SPDX))
 			r = read_sbom(im, s, dg, e);
-		else if (rn && str_starts(rn, "sha256-") && str_ends(rn, ".sig"))
+		else if (oci_tag_is_attached(rn) && str_ends(rn, OCI_TAG_SIG))
 			r = read_signed(im, s, dg, false, e);
-		else if (rn && str_starts(rn, "sha256-") && str_ends(rn, ".att"))
+		else if (oci_tag_is_attached(rn) && str_ends(rn, OCI_TAG_ATT))
 			r = read_signed(im, s, dg, true, e);
-		else if (rn && str_starts(rn, "sha256-") && is_sha256_hex(rn + 7)) {
+		else if (oci_tag_is_attached(rn) && is_sha256_hex(rn + 7)) {
 			char *subject = xasprintf("sha256:%s", rn + 7);
 			r = read_referrers(im, s, dg, subject, e);
 			free(subject);
@@ -755,7 +737,7 @@ static const char *bound_name(struct image *im, const char *digest)
 
 	if (p)
 		return p->name;
-	return is_index_mt(im->media_type) ? "index" : "image";
+	return oci_mt_is_index(im->media_type) ? "index" : "image";
 }
 
 static void join_sv(const strvec *sv, const char *sep, strbuf *out)
@@ -884,7 +866,7 @@ static void inspect_human(struct image *im)
 
 	printf("image   %s (%s)\n", im->arg, kind_label(im));
 	printf("digest  %s (%s)\n\n", im->digest,
-	       is_index_mt(im->media_type) ? "image index" : "image manifest");
+	       oci_mt_is_index(im->media_type) ? "image index" : "image manifest");
 	trow(&t, "PLATFORM", "MANIFEST DIGEST", "SIZE");
 	for (size_t i = 0; i < im->nplats; i++) {
 		hsize(im->plats[i].size, sz);
@@ -900,7 +882,7 @@ static void inspect_human(struct image *im)
 
 		printf("\n%s  %s\n", p->name, p->digest);
 		t.ncols = 2;
-		trow(&t, "config", jstr(cfg, "digest"));
+		trow(&t, "config", oci_json_str(cfg, "digest"));
 		for (size_t k = 0; k < ARRAY_SIZE(fields); k++) {
 			char *v = json_text(cJSON_GetObjectItemCaseSensitive(cfg, fields[k]));
 			trow(&t, fields[k], v);

@@ -369,6 +369,53 @@ static void remove_stale(const char *out)
 	free(dir);
 }
 
+/* ---- an oci-archive's members: what the checker, the unpacker and the reader share ---- */
+
+/* A tar (compressed too, when filters) opened for reading with libarchive
+ * into *a, which the caller frees either way (on -1 it holds the error). */
+static int tar_open(const char *path, bool filters, struct archive **a)
+{
+	*a = archive_read_new();
+	archive_read_support_format_tar(*a);
+	if (filters)
+		archive_read_support_filter_all(*a);
+	return archive_read_open_filename(*a, path, 1 << 16) == ARCHIVE_OK ? 0 : -1;
+}
+
+/* A member's name without leading "./" ("" when it has none). */
+static const char *member_name(struct archive_entry *ae)
+{
+	const char *n = archive_entry_pathname(ae);
+
+	if (!n)
+		return "";
+	while (str_starts(n, "./"))
+		n += 2;
+	return n;
+}
+
+/* The members a layout reader opens: oci-layout, index.json and
+ * blobs/sha256/HEX (a name checked so is never outside the layout). */
+static bool layout_file(const char *n)
+{
+	return !strcmp(n, "oci-layout") || !strcmp(n, "index.json") ||
+	       (str_starts(n, "blobs/sha256/") && is_sha256_hex(n + 13));
+}
+
+/* The current member's bytes appended to out: 0, or -1 with libarchive's
+ * message in e. */
+static int member_read(struct archive *a, strbuf *out, perr *e)
+{
+	char buf[1 << 16];
+	la_ssize_t got;
+
+	while ((got = archive_read_data(a, buf, sizeof(buf))) > 0)
+		sb_add(out, buf, (size_t)got);
+	if (got < 0)
+		return perr_set(e, "%s", archive_error_string(a));
+	return 0;
+}
+
 int oci_check_tar(const char *path, unsigned flags, perr *e)
 {
 	struct archive *a;
@@ -377,7 +424,8 @@ int oci_check_tar(const char *path, unsigned flags, perr *e)
 	strbuf idx = STRBUF_INIT;
 	cJSON *j = NULL;
 	bool have_layout = false, foreign = false;
-	int ret = -1, r;
+	int ret = -1, r = ARCHIVE_EOF;
+	perr ign;
 
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
@@ -393,9 +441,8 @@ int oci_check_tar(const char *path, unsigned flags, perr *e)
 		return perr_set(e, "%s: not replaced: it is not a regular file", path);
 	if (st.st_size == 0)
 		return 0;
-	a = archive_read_new();
-	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+	/* only a plain tar: what pare writes (a compressed one is not) */
+	if (tar_open(path, false, &a) < 0) {
 		foreign = true;
 		goto done;
 	}
@@ -403,24 +450,14 @@ int oci_check_tar(const char *path, unsigned flags, perr *e)
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
 		const char *n = archive_entry_pathname(ae);
 
-		if (!strcmp(n, "oci-layout")) {
-			have_layout = true;
-		} else if (!strcmp(n, "index.json")) {
-			char buf[1 << 14];
-			la_ssize_t got;
-
-			if (archive_entry_size(ae) > (64 << 20)) {
-				foreign = true;
-				break;
-			}
-			while ((got = archive_read_data(a, buf, sizeof(buf))) > 0)
-				sb_add(&idx, buf, (size_t)got);
-			if (got < 0) {
-				foreign = true;
-				break;
-			}
-		} else if (strcmp(n, "blobs/") && strcmp(n, "blobs/sha256/") &&
-			   !(str_starts(n, "blobs/sha256/") && is_sha256_hex(n + 13))) {
+		if (!n || (!layout_file(n) && strcmp(n, "blobs/") && strcmp(n, "blobs/sha256/"))) {
+			foreign = true;
+			break;
+		}
+		have_layout |= !strcmp(n, "oci-layout");
+		if (!strcmp(n, "index.json") &&
+		    (archive_entry_size(ae) > (la_int64_t)OCI_MAX_JSON ||
+		     member_read(a, &idx, &ign) < 0)) {
 			foreign = true;
 			break;
 		}
@@ -571,30 +608,24 @@ out:
 
 static int unpack_archive(struct oci_input *in, perr *e)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = NULL;
 	struct archive_entry *ae;
 	char *blobs = path_join(in->tmp, "blobs/sha256");
 	bool have_layout = false, have_index = false;
 	int ret = -1, r;
 
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
 	if (mkdir_p(blobs, 0700, e) < 0)
 		goto out;
-	if (archive_read_open_filename(a, in->tarfile, 1 << 16) != ARCHIVE_OK) {
+	if (tar_open(in->tarfile, true, &a) < 0) {
 		perr_set(e, "%s: not an oci-archive (%s)", in->tarfile, archive_error_string(a));
 		goto out;
 	}
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
-		const char *n = archive_entry_pathname(ae);
+		const char *n = member_name(ae);
 
-		if (!n)
+		if (!*n)
 			continue;
-		while (str_starts(n, "./"))
-			n += 2;
-		if (archive_entry_filetype(ae) != AE_IFREG ||
-		    !(!strcmp(n, "oci-layout") || !strcmp(n, "index.json") ||
-		      (str_starts(n, "blobs/sha256/") && is_sha256_hex(n + 13)))) {
+		if (archive_entry_filetype(ae) != AE_IFREG || !layout_file(n)) {
 			/* directories, and what a layout reader never opens */
 			debug("%s: skipping member '%s'", in->tarfile, n);
 			continue;
@@ -765,43 +796,28 @@ struct oci_src {
 	bool archive;
 };
 
-static const char *member_name(const char *n)
-{
-	while (str_starts(n, "./"))
-		n += 2;
-	return n;
-}
-
 /* Find member name in the archive: 1 with its bytes (at most max), 0 if absent. */
 static int tar_member(const char *path, const char *name, strbuf *out, size_t max, perr *e)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
 	struct archive_entry *ae;
 	int ret = -1, r;
 
-	archive_read_support_format_tar(a);
-	archive_read_support_filter_all(a);
-	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+	if (tar_open(path, true, &a) < 0) {
 		perr_set(e, "%s: not an OCI image layout or oci-archive (%s)", path,
 			 archive_error_string(a));
 		goto out;
 	}
 	while ((r = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
-		char buf[1 << 16];
-		la_ssize_t got;
-
-		if (strcmp(member_name(archive_entry_pathname(ae)), name) ||
-		    archive_entry_filetype(ae) != AE_IFREG)
+		if (strcmp(member_name(ae), name) || archive_entry_filetype(ae) != AE_IFREG)
 			continue;
 		if (archive_entry_size(ae) < 0 || (uint64_t)archive_entry_size(ae) > max) {
 			perr_set(e, "%s: %s is larger than %zu bytes", path, name, max);
 			goto out;
 		}
 		sb_reset(out);
-		while ((got = archive_read_data(a, buf, sizeof(buf))) > 0)
-			sb_add(out, buf, (size_t)got);
-		if (got < 0) {
-			perr_set(e, "%s: %s: %s", path, name, archive_error_string(a));
+		if (member_read(a, out, e) < 0) {
+			perr_prefix(e, "%s: %s", path, name);
 			goto out;
 		}
 		if (!out->buf)
@@ -882,7 +898,7 @@ int oci_src_blob(struct oci_src *s, const char *digest, strbuf *out, size_t max,
 	char hex[SHA256_HEX_LEN + 1], *name;
 	int r;
 
-	if (!digest || !str_starts(digest, "sha256:") || !is_sha256_hex(digest + 7))
+	if (!oci_digest_ok(digest))
 		return perr_set(e, "%s: malformed digest '%s'", s->path, digest ? digest : "");
 	name = xasprintf("blobs/sha256/%s", digest + 7);
 	r = oci_src_read(s, name, out, max, e);

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "../builder/builder.h"
 #include "rebuild.h"
+#include "../oci/oci.h"
 #include "../signer/signer.h"
 
 #include <cJSON.h>
@@ -176,28 +177,22 @@ out:
  * image pare build wrote); NULL when there is no readable layout. */
 static char *layout_digest(const char *dir)
 {
-	char *p = path_join(dir, "index.json"), *d = NULL;
-	strbuf sb = STRBUF_INIT;
+	struct oci_layout l;
 	perr e2;
-	cJSON *j = NULL, *m;
+	const cJSON *m;
+	char *d = NULL;
 
-	if (read_file(p, &sb, 64u << 20, &e2) < 0 || !(j = cJSON_ParseWithLength(sb.buf, sb.len)))
-		goto out;
-	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(j, "manifests")) {
-		cJSON *ann = cJSON_GetObjectItemCaseSensitive(m, "annotations");
-		cJSON *dg = cJSON_GetObjectItemCaseSensitive(m, "digest");
-		cJSON *ref = cJSON_GetObjectItemCaseSensitive(ann, "org.opencontainers.image.ref.name");
+	if (oci_layout_open(dir, &l, &e2) < 0)
+		return NULL;
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(l.index, "manifests")) {
+		const char *ref = oci_annotation(m, OCI_ANN_REF_NAME), *dg = oci_json_str(m, "digest");
 		/* not the signer's sha256-HEX.sig / .att tags */
-		if (cJSON_IsString(ref) && !str_starts(ref->valuestring, "sha256-") &&
-		    cJSON_IsString(dg)) {
-			d = xstrdup(dg->valuestring);
+		if (ref && !oci_tag_is_attached(ref) && dg) {
+			d = xstrdup(dg);
 			break;
 		}
 	}
-out:
-	cJSON_Delete(j);
-	sb_release(&sb);
-	free(p);
+	oci_layout_close(&l);
 	return d;
 }
 
@@ -205,29 +200,30 @@ out:
  * none. */
 static char *layout_arch_digest(const char *dir, const char *index_digest, const char *arch)
 {
-	char *p = NULL, *d = NULL;
+	struct oci_layout l;
 	strbuf sb = STRBUF_INIT;
 	perr e2;
-	cJSON *j = NULL, *m;
+	cJSON *j = NULL;
+	const cJSON *m;
+	char *d = NULL;
 
-	if (!index_digest || !str_starts(index_digest, "sha256:"))
+	if (!index_digest || oci_layout_open(dir, &l, &e2) < 0)
 		return NULL;
-	p = xasprintf("%s/blobs/sha256/%s", dir, index_digest + 7);
-	if (read_file(p, &sb, 64u << 20, &e2) < 0 || !(j = cJSON_ParseWithLength(sb.buf, sb.len)))
+	if (oci_layout_read_blob(&l, index_digest, -1, OCI_MAX_JSON, &sb, &e2) < 0 ||
+	    !(j = cJSON_ParseWithLength(sb.buf, sb.len)))
 		goto out;
 	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(j, "manifests")) {
-		cJSON *pl = cJSON_GetObjectItemCaseSensitive(m, "platform");
-		cJSON *a = cJSON_GetObjectItemCaseSensitive(pl, "architecture");
-		cJSON *dg = cJSON_GetObjectItemCaseSensitive(m, "digest");
-		if (cJSON_IsString(a) && !strcmp(a->valuestring, arch) && cJSON_IsString(dg)) {
-			d = xstrdup(dg->valuestring);
+		const char *a = oci_json_str(cJSON_GetObjectItemCaseSensitive(m, "platform"), "architecture");
+		const char *dg = oci_json_str(m, "digest");
+		if (a && !strcmp(a, arch) && dg) {
+			d = xstrdup(dg);
 			break;
 		}
 	}
 out:
 	cJSON_Delete(j);
 	sb_release(&sb);
-	free(p);
+	oci_layout_close(&l);
 	return d;
 }
 

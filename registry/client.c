@@ -17,7 +17,7 @@
 
 #define USER_AGENT "pare/" PARE_VERSION
 
-void reg_resp_reset(struct reg_resp *rs)
+void registry_resp_reset(struct reg_resp *rs)
 {
 	sb_release(&rs->body);
 	free(rs->location), free(rs->digest), free(rs->range);
@@ -25,7 +25,7 @@ void reg_resp_reset(struct reg_resp *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
-void reg_backoff(const struct reg_client *c, int attempt)
+void registry_backoff(const struct reg_client *c, int attempt)
 {
 	long ms = c->backoff_ms;
 	struct timespec ts;
@@ -40,7 +40,7 @@ void reg_backoff(const struct reg_client *c, int attempt)
 		;
 }
 
-void reg_debug_point(const char *kind)
+void registry_debug_point(const char *kind)
 {
 	static long seen_blob, seen_chunk;
 	const char *v = getenv("PARE_PUSH_DEBUG_STOP");
@@ -236,7 +236,7 @@ static CURLcode perform(struct reg_client *c, const struct reg_req *rq, struct r
 			!strcmp(rq->method, "POST") || !strcmp(rq->method, "PATCH");
 	CURLcode cc;
 
-	reg_resp_reset(rs);
+	registry_resp_reset(rs);
 	if (rq->sink) {
 		rewind(rq->sink);
 		if (ftruncate(fileno(rq->sink), 0) < 0)
@@ -346,7 +346,7 @@ static bool transient_status(long st)
 	return st == 429 || (st >= 500 && st <= 599);
 }
 
-bool reg_transient(const struct reg_resp *rs)
+bool registry_transient(const struct reg_resp *rs)
 {
 	return rs->status == 0 || transient_status(rs->status);
 }
@@ -389,7 +389,7 @@ static void add_words(strbuf *out, const char *s)
 	}
 }
 
-void reg_reply_detail(const char *body, size_t len, strbuf *out)
+void registry_reply_detail(const char *body, size_t len, strbuf *out)
 {
 	cJSON *j = len ? cJSON_ParseWithLength(body, len) : NULL;
 	const cJSON *e0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "errors"), 0);
@@ -406,13 +406,13 @@ void reg_reply_detail(const char *body, size_t len, strbuf *out)
 	cJSON_Delete(j);
 }
 
-int reg_status_error(struct reg_client *c, const struct reg_req *rq, const struct reg_resp *rs,
-		     perr *e)
+int registry_status_error(struct reg_client *c, const struct reg_req *rq, const struct reg_resp *rs,
+			  perr *e)
 {
 	strbuf d = STRBUF_INIT;
 	char *path = url_for_msg(rq->url);
 
-	reg_reply_detail(rs->body.buf, rs->body.len, &d);
+	registry_reply_detail(rs->body.buf, rs->body.len, &d);
 	if (rs->status == 401 && c->user && rs->www_auth && strstr(rs->www_auth, "insufficient_scope"))
 		sb_adds(&d, ": the credentials do not allow this (insufficient_scope)");
 	else if (rs->status == 401)
@@ -440,8 +440,8 @@ static int transport_error(struct reg_client *c, const struct reg_req *rq, CURLc
 
 /* ---- auth --------------------------------------------------------------------------- */
 
-int reg_parse_challenge(const char *h, char **scheme, char **realm, char **service,
-			char **scope)
+int registry_parse_challenge(const char *h, char **scheme, char **realm, char **service,
+			     char **scope)
 {
 	const char *p = h;
 	size_t n = strcspn(p, " ");
@@ -509,7 +509,7 @@ static void drop_token(struct reg_client *c, const char *token)
 	}
 }
 
-int reg_token_from_reply(const char *body, size_t len, char **token)
+int registry_token_from_reply(const char *body, size_t len, char **token)
 {
 	cJSON *j = cJSON_ParseWithLength(body, len);
 	const char *tok = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "token"));
@@ -594,7 +594,7 @@ static int fetch_token(struct reg_client *c, const char *scope, perr *e)
 			break;
 		if (cc != CURLE_OK && !transient_cc(cc))
 			break;
-		reg_backoff(c, attempt);
+		registry_backoff(c, attempt);
 	}
 	if (cc != CURLE_OK) {
 		perr_set(e, "registry %s: token server %s: %s", c->host, c->realm, curl_easy_strerror(cc));
@@ -602,7 +602,7 @@ static int fetch_token(struct reg_client *c, const char *scope, perr *e)
 	}
 	if (rs.status != 200) {
 		strbuf d = STRBUF_INIT;
-		reg_reply_detail(rs.body.buf, rs.body.len, &d);
+		registry_reply_detail(rs.body.buf, rs.body.len, &d);
 		perr_set(e, "registry %s: token server %s: HTTP %ld %s%s%s", c->host, c->realm,
 			 rs.status, status_text(rs.status), sb_str(&d),
 			 rs.status == 401 ? (c->user ? ": wrong username or password?"
@@ -611,7 +611,7 @@ static int fetch_token(struct reg_client *c, const char *scope, perr *e)
 		sb_release(&d);
 		goto out;
 	}
-	if (reg_token_from_reply(rs.body.buf, rs.body.len, &tok) < 0) {
+	if (registry_token_from_reply(rs.body.buf, rs.body.len, &tok) < 0) {
 		perr_set(e, "registry %s: token server %s: no usable token in its reply", c->host,
 			 c->realm);
 		goto out;
@@ -623,7 +623,7 @@ static int fetch_token(struct reg_client *c, const char *scope, perr *e)
 out:
 	if (rs.body.buf)
 		explicit_bzero(rs.body.buf, rs.body.len);
-	reg_resp_reset(&rs);
+	registry_resp_reset(&rs);
 	curl_free(rhost);
 	curl_free(rscheme);
 	curl_url_cleanup(u);
@@ -641,11 +641,11 @@ static int answer_challenge(struct reg_client *c, const struct reg_req *rq, stru
 	int ret = -1;
 
 	if (!rs->www_auth)
-		return reg_status_error(c, rq, rs, e);
-	reg_parse_challenge(rs->www_auth, &scheme, &realm, &service, &scope);
+		return registry_status_error(c, rq, rs, e);
+	registry_parse_challenge(rs->www_auth, &scheme, &realm, &service, &scope);
 	if (!strcasecmp(scheme, "basic")) {
 		if (!c->user) {
-			reg_status_error(c, rq, rs, e);
+			registry_status_error(c, rq, rs, e);
 			goto out;
 		}
 		c->auth = REG_AUTH_BASIC;
@@ -669,7 +669,7 @@ out:
 	return ret;
 }
 
-int reg_do(struct reg_client *c, const struct reg_req *rq, struct reg_resp *rs, perr *e)
+int registry_do(struct reg_client *c, const struct reg_req *rq, struct reg_resp *rs, perr *e)
 {
 	bool authed = false, too_big;
 	CURLcode cc;
@@ -696,7 +696,7 @@ int reg_do(struct reg_client *c, const struct reg_req *rq, struct reg_resp *rs, 
 			continue;
 		}
 		if (cc == CURLE_OK && (rs->status == 401 || rs->status == 403))
-			return reg_status_error(c, rq, rs, e);
+			return registry_status_error(c, rq, rs, e);
 		if (too_big) {
 			char *path = url_for_msg(rq->url);
 			perr_set(e, "registry %s: %s %s: reply larger than %llu bytes", c->host,
@@ -713,25 +713,25 @@ int reg_do(struct reg_client *c, const struct reg_req *rq, struct reg_resp *rs, 
 				transport_error(c, rq, cc, attempt, e);
 				rs->status = 0;
 			} else {
-				reg_status_error(c, rq, rs, e);
+				registry_status_error(c, rq, rs, e);
 			}
 			return 0;
 		}
 		if (attempt >= c->tries || (cc != CURLE_OK && !transient_cc(cc))) {
 			if (cc != CURLE_OK)
 				return transport_error(c, rq, cc, attempt, e);
-			return reg_status_error(c, rq, rs, e);
+			return registry_status_error(c, rq, rs, e);
 		}
 		debug("registry %s: %s: retry %d after %s", c->host, rq->method, attempt,
 		      cc != CURLE_OK ? curl_easy_strerror(cc) : status_text(rs->status));
-		reg_backoff(c, attempt);
+		registry_backoff(c, attempt);
 	}
 }
 
 /* ---- open / close --------------------------------------------------------------------- */
 
-int reg_client_open(struct reg_client *c, const char *host, const struct registry_opts *o,
-		    const char *scope, perr *e)
+int registry_client_open(struct reg_client *c, const char *host, const struct registry_opts *o,
+			 const char *scope, perr *e)
 {
 	struct reg_req rq = { .method = "GET", .url = "/v2/", .fd = -1, .scope = scope };
 	struct reg_resp rs = { 0 };
@@ -770,10 +770,10 @@ int reg_client_open(struct reg_client *c, const char *host, const struct registr
 			c->base = xasprintf("http://%s", host);
 		}
 	}
-	if (reg_do(c, &rq, &rs, e) < 0)
+	if (registry_do(c, &rq, &rs, e) < 0)
 		goto out;
 	if (rs.status != 200) {
-		reg_status_error(c, &rq, &rs, e);
+		registry_status_error(c, &rq, &rs, e);
 		goto out;
 	}
 	ret = 0;
@@ -784,11 +784,11 @@ out:
 			 m, host);
 		free(m);
 	}
-	reg_resp_reset(&rs);
+	registry_resp_reset(&rs);
 	return ret;
 }
 
-void reg_client_close(struct reg_client *c)
+void registry_client_close(struct reg_client *c)
 {
 	if (c->curl)
 		curl_easy_cleanup(c->curl);

@@ -12,9 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ANN_REF "org.opencontainers.image.ref.name"
 #define ACCEPT_MANIFESTS                                                        \
-	REG_MT_INDEX ", " REG_MT_MANIFEST ", " REG_MT_DOCKER_LIST ", " REG_MT_DOCKER_MANIFEST
+	OCI_MT_INDEX ", " OCI_MT_MANIFEST ", " OCI_MT_DOCKER_LIST ", " OCI_MT_DOCKER_MANIFEST
 
 struct pull {
 	struct registry_ref ref;
@@ -27,28 +26,12 @@ struct pull {
 	bool manifests_only;
 };
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
-static bool is_index(const char *mt)
-{
-	return mt && (!strcmp(mt, REG_MT_INDEX) || !strcmp(mt, REG_MT_DOCKER_LIST));
-}
-
-static bool digest_ok(const char *d)
-{
-	return d && str_starts(d, "sha256:") && is_sha256_hex(d + 7);
-}
-
 /* An image layer (not a signature, attestation or SBOM artifact's blob). */
 static bool image_layer(const cJSON *d)
 {
-	const char *mt = jstr(d, "mediaType");
+	const char *mt = oci_json_str(d, "mediaType");
 
-	return mt && (str_starts(mt, "application/vnd.oci.image.layer.") ||
-		      str_starts(mt, "application/vnd.docker.image.rootfs."));
+	return mt && (str_starts(mt, OCI_MT_LAYER_PREFIX) || str_starts(mt, OCI_MT_DOCKER_LAYER_PREFIX));
 }
 
 static char *tmp_blob(const struct pull *p, const char *digest)
@@ -56,9 +39,9 @@ static char *tmp_blob(const struct pull *p, const char *digest)
 	return xasprintf("%s/blobs/sha256/%s", p->tmp, digest + 7);
 }
 
-int reg_manifest_check(const char *host, const char *what, const char *body, size_t len,
-		       const char *hdr_digest, const char *content_type, char digest[72],
-		       char **mt, perr *e)
+int registry_manifest_check(const char *host, const char *what, const char *body, size_t len,
+			    const char *hdr_digest, const char *content_type, char digest[72],
+			    char **mt, perr *e)
 {
 	char hex[SHA256_HEX_LEN + 1];
 	cJSON *j = NULL;
@@ -78,7 +61,7 @@ int reg_manifest_check(const char *host, const char *what, const char *body, siz
 		perr_set(e, "registry %s: manifest %s is not a JSON object", host, what);
 		goto out;
 	}
-	m = jstr(j, "mediaType") ? jstr(j, "mediaType") : content_type ? content_type : REG_MT_MANIFEST;
+	m = oci_json_str(j, "mediaType") ? oci_json_str(j, "mediaType") : content_type ? content_type : OCI_MT_MANIFEST;
 	*mt = xstrndup(m, strcspn(m, "; "));
 	snprintf(digest, 72, "sha256:%s", hex);
 	ret = 0;
@@ -87,22 +70,14 @@ out:
 	return ret;
 }
 
-int reg_descriptor(const char *host, const char *where, const cJSON *d, const char **digest,
-		   uint64_t *size, perr *e)
+int registry_descriptor(const char *host, const char *where, const cJSON *d, const char **digest,
+			uint64_t *size, perr *e)
 {
-	const cJSON *sz = cJSON_GetObjectItemCaseSensitive(d, "size");
-
-	*digest = jstr(d, "digest");
-	if (!digest_ok(*digest))
+	if (oci_desc_ok(d, digest, size))
+		return 0;
+	if (!oci_digest_ok(*digest))
 		return perr_set(e, "registry %s: %s: a descriptor without a sha256 digest", host, where);
-	/* checked before the cast: a missing, negative or huge size is not a
-	 * number a uint64_t can hold (and UB to convert) */
-	if (!cJSON_IsNumber(sz) || !(sz->valuedouble >= 0) || sz->valuedouble > 9007199254740992.0 ||
-	    sz->valuedouble != (double)(uint64_t)sz->valuedouble)
-		return perr_set(e, "registry %s: %s: descriptor %s has no valid size", host, where,
-				*digest);
-	*size = (uint64_t)sz->valuedouble;
-	return 0;
+	return perr_set(e, "registry %s: %s: descriptor %s has no valid size", host, where, *digest);
 }
 
 /* GET a manifest by tag or digest.  1 = got it (body, digest, media type),
@@ -117,24 +92,24 @@ static int get_manifest(struct pull *p, const char *what, strbuf *body, char dig
 	struct reg_resp rs = { 0 };
 	int ret = -1;
 
-	if (reg_do(&p->c, &rq, &rs, e) < 0)
+	if (registry_do(&p->c, &rq, &rs, e) < 0)
 		goto out;
 	if (rs.status == 404) {
 		ret = 0;
 		goto out;
 	}
 	if (rs.status != 200) {
-		reg_status_error(&p->c, &rq, &rs, e);
+		registry_status_error(&p->c, &rq, &rs, e);
 		goto out;
 	}
-	if (reg_manifest_check(p->c.host, what, rs.body.buf, rs.body.len, rs.digest,
-			       rs.content_type, digest, mt, e) < 0)
+	if (registry_manifest_check(p->c.host, what, rs.body.buf, rs.body.len, rs.digest,
+				    rs.content_type, digest, mt, e) < 0)
 		goto out;
 	sb_reset(body);
 	sb_add(body, rs.body.buf, rs.body.len);
 	ret = 1;
 out:
-	reg_resp_reset(&rs);
+	registry_resp_reset(&rs);
 	free(url);
 	return ret;
 }
@@ -158,7 +133,7 @@ static int get_blob(struct pull *p, const cJSON *d, const char *where, perr *e)
 	uint64_t got;
 	int ret = -1, r;
 
-	if (reg_descriptor(p->c.host, where, d, &dg, &size, e) < 0)
+	if (registry_descriptor(p->c.host, where, d, &dg, &size, e) < 0)
 		return -1;
 	if (sv_contains(&p->seen, dg))
 		return 0;
@@ -176,12 +151,12 @@ static int get_blob(struct pull *p, const cJSON *d, const char *where, perr *e)
 	rq.sink_max = size;
 	label = xasprintf("pulling %.19s", dg);
 	p->c.progress_label = label;
-	r = reg_do(&p->c, &rq, &rs, e);
+	r = registry_do(&p->c, &rq, &rs, e);
 	p->c.progress_label = NULL;
 	if (r < 0)
 		goto out;
 	if (rs.status != 200) {
-		reg_status_error(&p->c, &rq, &rs, e);
+		registry_status_error(&p->c, &rq, &rs, e);
 		goto out;
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
@@ -208,7 +183,7 @@ out:
 		fclose(f);
 	if (ret < 0)
 		unlink(part);
-	reg_resp_reset(&rs);
+	registry_resp_reset(&rs);
 	free(path), free(part), free(url), free(label);
 	return ret;
 }
@@ -232,24 +207,24 @@ static int get_tree(struct pull *p, const char *what, char digest[72], char **mt
 	}
 	doc = cJSON_ParseWithLength(body.buf, body.len);
 	/* --platform: the index is not part of the single-platform layout */
-	if (!(depth == 0 && p->platform && is_index(mt)) && !sv_contains(&p->seen, digest)) {
+	if (!(depth == 0 && p->platform && oci_mt_is_index(mt)) && !sv_contains(&p->seen, digest)) {
 		if (keep(p, digest, body.buf, body.len, e) < 0)
 			goto out;
 		sv_push(&p->seen, digest);
 		p->res->manifests++;
 		p->res->bytes += body.len;
-		if (is_index(mt)) {
+		if (oci_mt_is_index(mt)) {
 			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "manifests")) {
 				char cd[72];
-				if (!digest_ok(jstr(c, "digest"))) {
+				if (!oci_digest_ok(oci_json_str(c, "digest"))) {
 					perr_set(e, "registry %s: index %s: a child without a sha256 digest",
 						 p->c.host, digest);
 					goto out;
 				}
-				r = get_tree(p, jstr(c, "digest"), cd, NULL, NULL, NULL, depth + 1, e);
+				r = get_tree(p, oci_json_str(c, "digest"), cd, NULL, NULL, NULL, depth + 1, e);
 				if (r == 0)
 					perr_set(e, "registry %s: index %s names %s, which is not there",
-						 p->c.host, digest, jstr(c, "digest"));
+						 p->c.host, digest, oci_json_str(c, "digest"));
 				if (r <= 0)
 					goto out;
 			}
@@ -278,23 +253,13 @@ out:
 	return ret;
 }
 
-static cJSON *entry(const char *mt, const char *digest, uint64_t size)
-{
-	cJSON *d = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(d, "mediaType", mt);
-	cJSON_AddStringToObject(d, "digest", digest);
-	cJSON_AddNumberToObject(d, "size", (double)size);
-	return d;
-}
-
 static bool has_entry(const struct pull *p, const char *digest, const char *refname)
 {
 	const cJSON *d;
 
 	cJSON_ArrayForEach(d, p->entries) {
-		const char *rn = jstr(cJSON_GetObjectItemCaseSensitive(d, "annotations"), ANN_REF);
-		if (!strcmp(jstr(d, "digest"), digest) &&
+		const char *rn = oci_annotation(d, OCI_ANN_REF_NAME);
+		if (!strcmp(oci_json_str(d, "digest"), digest) &&
 		    ((!rn && !refname) || (rn && refname && !strcmp(rn, refname))))
 			return true;
 	}
@@ -311,9 +276,9 @@ static int get_tag(struct pull *p, const char *tag, perr *e)
 	int r = get_tree(p, tag, dg, &mt, &size, NULL, 1, e);
 
 	if (r == 1 && !has_entry(p, dg, tag)) {
-		d = entry(mt, dg, size);
+		d = oci_descriptor(mt, dg, size);
 		a = cJSON_AddObjectToObject(d, "annotations");
-		cJSON_AddStringToObject(a, ANN_REF, tag);
+		cJSON_AddStringToObject(a, OCI_ANN_REF_NAME, tag);
 		cJSON_AddItemToArray(p->entries, d);
 	}
 	free(mt);
@@ -325,9 +290,9 @@ static int get_tag(struct pull *p, const char *tag, perr *e)
 static int get_referrers(struct pull *p, const char *digest, const char *arch, perr *e)
 {
 	char *url = xasprintf("/v2/%s/referrers/%s", p->ref.repo, digest);
-	char *tag = xasprintf("sha256-%s", digest + 7);
+	char *tag = oci_cosign_tag(digest, OCI_TAG_REFERRERS);
 	struct reg_req rq = { .method = "GET", .url = url, .scope = p->scope, .fd = -1,
-			      .accept = REG_MT_INDEX, .max = 4 << 20 };
+			      .accept = OCI_MT_INDEX, .max = 4 << 20 };
 	struct reg_resp rs = { 0 };
 	cJSON *list = NULL, *fb = NULL;
 	const cJSON *d;
@@ -336,7 +301,7 @@ static int get_referrers(struct pull *p, const char *digest, const char *arch, p
 	uint64_t fsize;
 	int ret = -1, r;
 
-	if (reg_do(&p->c, &rq, &rs, e) < 0)
+	if (registry_do(&p->c, &rq, &rs, e) < 0)
 		goto out;
 	if (rs.status == 200) {
 		list = cJSON_ParseWithLength(rs.body.buf, rs.body.len);
@@ -346,40 +311,40 @@ static int get_referrers(struct pull *p, const char *digest, const char *arch, p
 		if (r < 0)
 			goto out;
 		if (r == 1 && !has_entry(p, fd, tag)) {
-			cJSON *x = entry(fmt, fd, fsize), *a = cJSON_AddObjectToObject(x, "annotations");
-			cJSON_AddStringToObject(a, ANN_REF, tag);
+			cJSON *x = oci_descriptor(fmt, fd, fsize), *a = cJSON_AddObjectToObject(x, "annotations");
+			cJSON_AddStringToObject(a, OCI_ANN_REF_NAME, tag);
 			fb = x;
 		}
 	} else {
-		reg_status_error(&p->c, &rq, &rs, e);
+		registry_status_error(&p->c, &rq, &rs, e);
 		goto out;
 	}
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(list, "manifests")) {
-		const char *at = jstr(d, "artifactType"), *f = NULL;
+		const char *at = oci_json_str(d, "artifactType"), *f = NULL;
 		char rd[72];
 		char *rmt = NULL;
 		uint64_t rsize = 0;
 
-		if (!digest_ok(jstr(d, "digest")))
+		if (!oci_digest_ok(oci_json_str(d, "digest")))
 			continue;
-		r = get_tree(p, jstr(d, "digest"), rd, &rmt, &rsize, NULL, 1, e);
+		r = get_tree(p, oci_json_str(d, "digest"), rd, &rmt, &rsize, NULL, 1, e);
 		if (r < 0) {
 			free(rmt);
 			goto out;
 		}
 		if (r == 1)
 			p->res->referrers++;
-		if (at && !strcmp(at, "application/spdx+json"))
+		if (at && !strcmp(at, OCI_MT_SPDX))
 			f = "spdx";
-		else if (at && !strcmp(at, "application/vnd.cyclonedx+json"))
+		else if (at && !strcmp(at, OCI_MT_CYCLONEDX))
 			f = "cyclonedx";
 		if (r == 1 && f && !has_entry(p, rd, NULL)) {
-			cJSON *x = entry(rmt, rd, rsize), *a;
+			cJSON *x = oci_descriptor(rmt, rd, rsize), *a;
 			cJSON_AddStringToObject(x, "artifactType", at);
 			a = cJSON_AddObjectToObject(x, "annotations");
-			cJSON_AddStringToObject(a, "dev.pare.sbom.format", f);
+			cJSON_AddStringToObject(a, OCI_ANN_SBOM_FORMAT, f);
 			if (arch)
-				cJSON_AddStringToObject(a, "dev.pare.sbom.arch", arch);
+				cJSON_AddStringToObject(a, OCI_ANN_SBOM_ARCH, arch);
 			cJSON_AddItemToArray(p->entries, x);
 		}
 		free(rmt);
@@ -388,7 +353,7 @@ static int get_referrers(struct pull *p, const char *digest, const char *arch, p
 		cJSON_AddItemToArray(p->entries, fb), fb = NULL;
 	ret = 0;
 out:
-	reg_resp_reset(&rs);
+	registry_resp_reset(&rs);
 	cJSON_Delete(list);
 	cJSON_Delete(fb);
 	free(url), free(tag), free(fmt);
@@ -398,7 +363,7 @@ out:
 /* .sig, .att and referrers of one manifest digest */
 static int get_attached(struct pull *p, const char *digest, const char *arch, perr *e)
 {
-	char *sig = xasprintf("sha256-%s.sig", digest + 7), *att = xasprintf("sha256-%s.att", digest + 7);
+	char *sig = oci_cosign_tag(digest, OCI_TAG_SIG), *att = oci_cosign_tag(digest, OCI_TAG_ATT);
 	int ret = -1;
 
 	if (get_tag(p, sig, e) < 0 || get_tag(p, att, e) < 0 || get_referrers(p, digest, arch, e) < 0)
@@ -413,7 +378,7 @@ out:
  * same keys) is "OS/ARCH[/VARIANT]"; without a variant, any variant. */
 static bool platform_is(const cJSON *pl, const char *want)
 {
-	const char *os = jstr(pl, "os"), *arch = jstr(pl, "architecture"), *var = jstr(pl, "variant");
+	const char *os = oci_json_str(pl, "os"), *arch = oci_json_str(pl, "architecture"), *var = oci_json_str(pl, "variant");
 	char *have = xasprintf("%s/%s", os ? os : "", arch ? arch : "");
 	char *full = var && *var ? xasprintf("%s/%s", have, var) : xstrdup(have);
 	bool ok = !strcmp(want, have) || !strcmp(want, full);
@@ -424,10 +389,10 @@ static bool platform_is(const cJSON *pl, const char *want)
 
 static char *platform_str(const cJSON *pl)
 {
-	const char *var = jstr(pl, "variant");
+	const char *var = oci_json_str(pl, "variant");
 
-	return xasprintf("%s/%s%s%s", jstr(pl, "os") ? jstr(pl, "os") : "?",
-			 jstr(pl, "architecture") ? jstr(pl, "architecture") : "?",
+	return xasprintf("%s/%s%s%s", oci_json_str(pl, "os") ? oci_json_str(pl, "os") : "?",
+			 oci_json_str(pl, "architecture") ? oci_json_str(pl, "architecture") : "?",
 			 var && *var ? "/" : "", var && *var ? var : "");
 }
 
@@ -453,14 +418,14 @@ static int pick_platform(struct pull *p, const char *refstr, char dg[72], char *
 		sb_addf(&have, "%s%s", have.len ? ", " : "", s);
 		free(s);
 	}
-	if (!hit || !digest_ok(jstr(hit, "digest"))) {
+	if (!hit || !oci_digest_ok(oci_json_str(hit, "digest"))) {
 		perr_set(e, "registry %s: %s has no image for platform %s (it has: %s)", p->c.host,
 			 refstr, p->platform, have.len ? have.buf : "none");
 		sb_release(&have);
 		return -1;
 	}
 	sb_release(&have);
-	cd = xstrdup(jstr(hit, "digest"));
+	cd = xstrdup(oci_json_str(hit, "digest"));
 	*pl = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(hit, "platform"), true);
 	cJSON_Delete(*doc), *doc = NULL;
 	free(*mt), *mt = NULL;
@@ -474,13 +439,13 @@ static int pick_platform(struct pull *p, const char *refstr, char dg[72], char *
 /* --platform on a single image: its config must say that platform. */
 static int check_platform(struct pull *p, const char *refstr, const cJSON *doc, perr *e)
 {
-	const char *cd = jstr(cJSON_GetObjectItemCaseSensitive(doc, "config"), "digest");
+	const char *cd = oci_json_str(cJSON_GetObjectItemCaseSensitive(doc, "config"), "digest");
 	strbuf sb = STRBUF_INIT;
 	cJSON *cfg = NULL;
 	char *path, *s;
 	int ret = -1;
 
-	if (!digest_ok(cd))
+	if (!oci_digest_ok(cd))
 		return perr_set(e, "registry %s: %s: a config without a sha256 digest", p->c.host, refstr);
 	path = tmp_blob(p, cd);
 	if (read_file(path, &sb, 64 << 20, e) < 0)
@@ -542,7 +507,6 @@ int registry_pull(const char *refstr, const char *dir, const struct registry_opt
 	cJSON *doc = NULL, *top = NULL, *d, *a;
 	const cJSON *c;
 	int ret = -1, r, slot = -1, rslot = -1;
-	static const char oci_layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
 	memset(res, 0, sizeof(*res));
 	/* what dir holds is checked before anything is fetched (and again
@@ -562,7 +526,7 @@ int registry_pull(const char *refstr, const char *dir, const struct registry_opt
 	if (mkdir_p(idxp, 0755, e) < 0)
 		goto out;
 	p.scope = xasprintf("repository:%s:pull", p.ref.repo);
-	if (reg_client_open(&p.c, p.ref.host, o, p.scope, e) < 0)
+	if (registry_client_open(&p.c, p.ref.host, o, p.scope, e) < 0)
 		goto out;
 	r = get_tree(&p, p.ref.digest ? p.ref.digest : p.ref.tag ? p.ref.tag : "latest", dg, &mt,
 		     &size, &doc, 0, e);
@@ -571,27 +535,27 @@ int registry_pull(const char *refstr, const char *dir, const struct registry_opt
 			perr_set(e, "registry %s: %s: no such image (HTTP 404 Not Found)", p.c.host, refstr);
 		goto out;
 	}
-	if (p.platform && is_index(mt)) {
+	if (p.platform && oci_mt_is_index(mt)) {
 		if (pick_platform(&p, refstr, dg, &mt, &size, &doc, &pl, e) < 0)
 			goto out;
 	} else if (p.platform && check_platform(&p, refstr, doc, e) < 0) {
 		goto out;
 	}
 	snprintf(res->digest, sizeof(res->digest), "%s", dg);
-	d = entry(mt, dg, size);
+	d = oci_descriptor(mt, dg, size);
 	if (pl)
 		cJSON_AddItemToObject(d, "platform", cJSON_Duplicate(pl, true));
 	a = cJSON_AddObjectToObject(d, "annotations");
 	tag = p.ref.tag ? p.ref.tag : "latest";
-	cJSON_AddStringToObject(a, ANN_REF, tag);
+	cJSON_AddStringToObject(a, OCI_ANN_REF_NAME, tag);
 	cJSON_AddItemToArray(p.entries, d);
 	/* what is attached to the image and to each of its manifests */
-	if (get_attached(&p, dg, pl ? jstr(pl, "architecture") : NULL, e) < 0)
+	if (get_attached(&p, dg, pl ? oci_json_str(pl, "architecture") : NULL, e) < 0)
 		goto out;
-	if (is_index(mt)) {
+	if (oci_mt_is_index(mt)) {
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "manifests")) {
-			const char *arch = jstr(cJSON_GetObjectItemCaseSensitive(c, "platform"), "architecture");
-			if (get_attached(&p, jstr(c, "digest"), arch, e) < 0)
+			const char *arch = oci_json_str(cJSON_GetObjectItemCaseSensitive(c, "platform"), "architecture");
+			if (get_attached(&p, oci_json_str(c, "digest"), arch, e) < 0)
 				goto out;
 		}
 	}
@@ -603,7 +567,7 @@ int registry_pull(const char *refstr, const char *dir, const struct registry_opt
 	text = cJSON_PrintUnformatted(top);
 	free(idxp);
 	idxp = path_join(p.tmp, "oci-layout");
-	if (write_file_atomic(idxp, oci_layout, strlen(oci_layout), 0644, e) < 0)
+	if (write_file_atomic(idxp, OCI_LAYOUT_JSON, strlen(OCI_LAYOUT_JSON), 0644, e) < 0)
 		goto out;
 	free(idxp);
 	idxp = path_join(p.tmp, "index.json");
@@ -624,7 +588,7 @@ out:
 		unlink(rec); /* after the layout moved or went */
 	tmp_unregister(rslot);
 	free(rec);
-	reg_client_close(&p.c);
+	registry_client_close(&p.c);
 	registry_ref_free(&p.ref);
 	sv_clear(&p.seen);
 	cJSON_Delete(p.entries);

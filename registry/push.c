@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define ANN_REF "org.opencontainers.image.ref.name"
 
 struct pblob {
 	char *digest;
@@ -32,6 +31,7 @@ struct pman {
 
 struct push {
 	const char *dir;
+	struct oci_layout l; /* the layout pushed: its blobs read through oci/ */
 	struct registry_ref ref;
 	const struct registry_opts *o;
 	struct registry_push_result *res;
@@ -43,21 +43,6 @@ struct push {
 	size_t nmans, amans;
 };
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
-static const char *ann(const cJSON *d, const char *k)
-{
-	return jstr(cJSON_GetObjectItemCaseSensitive(d, "annotations"), k);
-}
-
-static bool is_index(const char *mt)
-{
-	return mt && (!strcmp(mt, REG_MT_INDEX) || !strcmp(mt, REG_MT_DOCKER_LIST));
-}
-
 static char *blob_path(const char *dir, const char *digest)
 {
 	return xasprintf("%s/blobs/sha256/%s", dir, digest + 7);
@@ -65,13 +50,10 @@ static char *blob_path(const char *dir, const char *digest)
 
 static int desc_check(const cJSON *d, const char *where, perr *e)
 {
-	const char *dg = jstr(d, "digest");
-	const cJSON *sz = cJSON_GetObjectItemCaseSensitive(d, "size");
+	const char *dg;
+	uint64_t size;
 
-	/* the size is then converted to uint64_t: in range and whole, or UB */
-	if (!dg || !str_starts(dg, "sha256:") || !is_sha256_hex(dg + 7) || !cJSON_IsNumber(sz) ||
-	    !(sz->valuedouble >= 0) || sz->valuedouble > 9007199254740992.0 ||
-	    sz->valuedouble != (double)(uint64_t)sz->valuedouble)
+	if (!oci_desc_ok(d, &dg, &size))
 		return perr_set(e, "%s: a descriptor without a sha256 digest and size", where);
 	return 0;
 }
@@ -90,7 +72,7 @@ static void add_blob(struct push *p, const char *digest, uint64_t size)
 static int walk(struct push *p, const cJSON *d, int depth, perr *e)
 {
 	const char *dg, *mt;
-	char *path = NULL, hex[SHA256_HEX_LEN + 1];
+	char *path = NULL;
 	strbuf body = STRBUF_INIT;
 	cJSON *doc = NULL;
 	const cJSON *c;
@@ -99,47 +81,42 @@ static int walk(struct push *p, const cJSON *d, int depth, perr *e)
 
 	if (desc_check(d, "index.json", e) < 0)
 		return -1;
-	dg = jstr(d, "digest");
+	dg = oci_json_str(d, "digest");
 	for (size_t i = 0; i < p->nmans; i++)
 		if (!strcmp(p->mans[i].digest, dg))
 			return 0;
 	if (depth > 8)
 		return perr_set(e, "%s: manifests nested too deep at %s", p->dir, dg);
 	path = blob_path(p->dir, dg);
-	if (read_file(path, &body, 64 << 20, e) < 0)
+	if (oci_layout_read_desc(&p->l, d, OCI_MAX_JSON, &body, e) < 0)
 		goto out;
-	sha256_hex(body.buf, body.len, hex);
-	if (strcmp(hex, dg + 7) || body.len != (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(d, "size"))) {
-		perr_set(e, "%s: does not match its digest or size", path);
-		goto out;
-	}
 	doc = cJSON_ParseWithLength(body.buf, body.len);
 	if (!doc) {
 		perr_set(e, "%s: not JSON", path);
 		goto out;
 	}
-	mt = jstr(doc, "mediaType");
+	mt = oci_json_str(doc, "mediaType");
 	if (!mt)
-		mt = jstr(d, "mediaType");
+		mt = oci_json_str(d, "mediaType");
 	if (!mt) {
 		perr_set(e, "%s: no mediaType", path);
 		goto out;
 	}
-	if (is_index(mt)) {
+	if (oci_mt_is_index(mt)) {
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "manifests")) {
 			if (walk(p, c, depth + 1, e) < 0)
 				goto out;
-			sv_push(&deps, jstr(c, "digest"));
+			sv_push(&deps, oci_json_str(c, "digest"));
 		}
 	} else {
 		const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(doc, "config");
 		if (desc_check(cfg, path, e) < 0)
 			goto out;
-		add_blob(p, jstr(cfg, "digest"), (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "size")));
+		add_blob(p, oci_json_str(cfg, "digest"), (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cfg, "size")));
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "layers")) {
 			if (desc_check(c, path, e) < 0)
 				goto out;
-			add_blob(p, jstr(c, "digest"), (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "size")));
+			add_blob(p, oci_json_str(c, "digest"), (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c, "size")));
 		}
 	}
 	ALLOC_GROW(p->mans, p->nmans + 1, p->amans);
@@ -149,8 +126,8 @@ static int walk(struct push *p, const cJSON *d, int depth, perr *e)
 	p->mans[p->nmans].body = body;
 	p->mans[p->nmans].fallback = false;
 	p->mans[p->nmans].pushed = false;
-	if ((c = cJSON_GetObjectItemCaseSensitive(doc, "subject")) && jstr(c, "digest"))
-		sv_push(&deps, jstr(c, "digest"));
+	if ((c = cJSON_GetObjectItemCaseSensitive(doc, "subject")) && oci_json_str(c, "digest"))
+		sv_push(&deps, oci_json_str(c, "digest"));
 	p->mans[p->nmans++].deps = deps;
 	deps = (strvec)STRVEC_INIT;
 	body = (strbuf)STRBUF_INIT;
@@ -194,16 +171,16 @@ static int probe(struct push *p, const char *method, char *url, const char *acce
 	struct reg_resp rs = { 0 };
 	int ret = -1;
 
-	if (reg_do(&p->c, &rq, &rs, e) < 0)
+	if (registry_do(&p->c, &rq, &rs, e) < 0)
 		goto out;
 	if (rs.status == 200)
 		ret = 1;
 	else if (rs.status == 404)
 		ret = 0;
 	else
-		reg_status_error(&p->c, &rq, &rs, e);
+		registry_status_error(&p->c, &rq, &rs, e);
 out:
-	reg_resp_reset(&rs);
+	registry_resp_reset(&rs);
 	free(url);
 	return ret;
 }
@@ -231,26 +208,26 @@ static int start_upload(struct push *p, const char *digest, char **loc, perr *e)
 		scope = xstrdup(p->scope);
 	}
 	rq.url = url, rq.scope = scope;
-	if (reg_do(&p->c, &rq, &rs, e) < 0)
+	if (registry_do(&p->c, &rq, &rs, e) < 0)
 		goto out;
 	if (rs.status == 201 && q) {
 		ret = 1;
 		goto out;
 	}
 	if (rs.status != 202 || !rs.location) {
-		reg_status_error(&p->c, &rq, &rs, e);
+		registry_status_error(&p->c, &rq, &rs, e);
 		goto out;
 	}
 	*loc = abs_location(&p->c, rs.location);
 	ret = 0;
 out:
-	reg_resp_reset(&rs);
+	registry_resp_reset(&rs);
 	curl_free(q);
 	free(url), free(scope);
 	return ret;
 }
 
-int reg_upload_next(const char *range, int64_t *next)
+int registry_upload_next(const char *range, int64_t *next)
 {
 	const char *dash = strchr(range, '-');
 	char *end;
@@ -278,9 +255,9 @@ static int64_t upload_offset(struct push *p, char **loc, perr *e)
 	struct reg_resp rs = { 0 };
 	int64_t off = -1;
 
-	if (reg_do(&p->c, &rq, &rs, e) < 0)
+	if (registry_do(&p->c, &rq, &rs, e) < 0)
 		goto out;
-	if (rs.status != 204 || !rs.range || reg_upload_next(rs.range, &off) < 0) {
+	if (rs.status != 204 || !rs.range || registry_upload_next(rs.range, &off) < 0) {
 		off = -1;
 		goto out;
 	}
@@ -289,7 +266,7 @@ static int64_t upload_offset(struct push *p, char **loc, perr *e)
 		*loc = abs_location(&p->c, rs.location);
 	}
 out:
-	reg_resp_reset(&rs);
+	registry_resp_reset(&rs);
 	return off;
 }
 
@@ -327,7 +304,7 @@ static int upload_once(struct push *p, const struct pblob *b, int fd, perr *e)
 				 (unsigned long long)(off + n - 1));
 			p->c.progress_off = off;
 			p->c.progress_total = b->size;
-			if (reg_do(&p->c, &rq, &rs, e) < 0)
+			if (registry_do(&p->c, &rq, &rs, e) < 0)
 				goto done;
 			if (rs.status == 202 && rs.location) {
 				free(loc);
@@ -335,10 +312,10 @@ static int upload_once(struct push *p, const struct pblob *b, int fd, perr *e)
 				off += n;
 				fails = 0;
 				p->res->bytes_uploaded += n;
-				reg_debug_point("chunk");
+				registry_debug_point("chunk");
 				continue;
 			}
-			if (!reg_transient(&rs) && rs.status != 416) {
+			if (!registry_transient(&rs) && rs.status != 416) {
 				/* 404 BLOB_UPLOAD_UNKNOWN: the session is gone, start over */
 				if (rs.status == 404 || rs.status == 400)
 					ret = 0;
@@ -350,7 +327,7 @@ static int upload_once(struct push *p, const struct pblob *b, int fd, perr *e)
 				goto done;
 			}
 			debug("%s: chunk failed (%s), asking for the upload's range", b->digest, e->msg);
-			reg_backoff(&p->c, fails);
+			registry_backoff(&p->c, fails);
 			noff = upload_offset(p, &loc, e);
 			if (noff < 0 || (uint64_t)noff > b->size) {
 				ret = 0; /* restart the blob */
@@ -364,29 +341,29 @@ static int upload_once(struct push *p, const struct pblob *b, int fd, perr *e)
 		{
 			struct reg_req rq = { .method = "PUT", .url = url, .scope = p->scope, .fd = -1,
 					      .no_retry = true };
-			if (reg_do(&p->c, &rq, &rs, e) < 0)
+			if (registry_do(&p->c, &rq, &rs, e) < 0)
 				goto done;
 			if (rs.status == 201)
 				ret = 1;
-			else if (reg_transient(&rs) || rs.status == 404)
+			else if (registry_transient(&rs) || rs.status == 404)
 				ret = 0;
 			else
-				reg_status_error(&p->c, &rq, &rs, e);
+				registry_status_error(&p->c, &rq, &rs, e);
 		}
 	} else {
 		struct reg_req rq = { .method = "PUT", .scope = p->scope, .fd = fd, .off = 0,
 				      .flen = b->size, .no_retry = true };
 		url = with_digest(loc, b->digest);
 		rq.url = url;
-		if (reg_do(&p->c, &rq, &rs, e) < 0)
+		if (registry_do(&p->c, &rq, &rs, e) < 0)
 			goto done;
 		if (rs.status == 201) {
 			p->res->bytes_uploaded += b->size;
 			ret = 1;
-		} else if (reg_transient(&rs) || rs.status == 404) {
+		} else if (registry_transient(&rs) || rs.status == 404) {
 			ret = 0;
 		} else {
-			reg_status_error(&p->c, &rq, &rs, e);
+			registry_status_error(&p->c, &rq, &rs, e);
 		}
 	}
 done:
@@ -396,7 +373,7 @@ done:
 	p->c.progress_off = p->c.progress_total = 0;
 	free(label);
 out:
-	reg_resp_reset(&rs);
+	registry_resp_reset(&rs);
 	free(loc), free(url);
 	return ret;
 }
@@ -449,9 +426,9 @@ static int push_blob(struct push *p, const struct pblob *b, perr *e)
 			goto out;
 		}
 		debug("%s: retrying the upload (%s)", b->digest, e->msg);
-		reg_backoff(&p->c, attempt);
+		registry_backoff(&p->c, attempt);
 	}
-	reg_debug_point("blob");
+	registry_debug_point("blob");
 	ret = 0;
 out:
 	if (fd >= 0)
@@ -472,10 +449,10 @@ static int put_manifest(struct push *p, const char *ref, const char *mt, const s
 	char hex[SHA256_HEX_LEN + 1];
 	int ret = -1;
 
-	if (reg_do(&p->c, &rq, &rs, e) < 0)
+	if (registry_do(&p->c, &rq, &rs, e) < 0)
 		goto out;
 	if (rs.status != 201) {
-		reg_status_error(&p->c, &rq, &rs, e);
+		registry_status_error(&p->c, &rq, &rs, e);
 		goto out;
 	}
 	sha256_hex(body->buf, body->len, hex);
@@ -489,7 +466,7 @@ static int put_manifest(struct push *p, const char *ref, const char *mt, const s
 		p->res->referrers_api = true;
 	ret = 0;
 out:
-	reg_resp_reset(&rs);
+	registry_resp_reset(&rs);
 	free(url);
 	return ret;
 }
@@ -498,7 +475,7 @@ out:
 static int referrers_api(struct push *p, const char *digest, perr *e)
 {
 	return probe(p, "GET", xasprintf("/v2/%s/referrers/%s", p->ref.repo, digest),
-		     REG_MT_INDEX, e);
+		     OCI_MT_INDEX, e);
 }
 
 /*
@@ -527,7 +504,7 @@ static int push_merged(struct push *p, const char *tag, const struct pman *m, co
 	bool added = false;
 	int ret = -1;
 
-	if (reg_do(&p->c, &rq, &rs, e) < 0)
+	if (registry_do(&p->c, &rq, &rs, e) < 0)
 		goto out;
 	if (rs.status == 200 && (theirs = cJSON_ParseWithLength(rs.body.buf, rs.body.len))) {
 		cJSON *list;
@@ -539,18 +516,18 @@ static int push_merged(struct push *p, const char *tag, const struct pman *m, co
 
 			if (!cJSON_IsArray(list))
 				break;
-			if (!jstr(d, "digest"))
+			if (!oci_json_str(d, "digest"))
 				continue;
 			cJSON_ArrayForEach(o, list)
 				have |= whole ? cJSON_Compare(o, d, true)
-					      : jstr(o, "digest") && !strcmp(jstr(o, "digest"), jstr(d, "digest"));
+					      : oci_json_str(o, "digest") && !strcmp(oci_json_str(o, "digest"), oci_json_str(d, "digest"));
 			if (!have) {
 				cJSON_AddItemToArray(list, cJSON_Duplicate(d, 1));
 				added = true;
 			}
 		}
 	} else if (rs.status != 200 && rs.status != 404) {
-		reg_status_error(&p->c, &rq, &rs, e);
+		registry_status_error(&p->c, &rq, &rs, e);
 		goto out;
 	}
 	if (added) {
@@ -563,7 +540,7 @@ static int push_merged(struct push *p, const char *tag, const struct pman *m, co
 		ret = put_manifest(p, tag, m->mt, &m->body, e);
 	}
 out:
-	reg_resp_reset(&rs);
+	registry_resp_reset(&rs);
 	cJSON_Delete(ours), cJSON_Delete(theirs);
 	sb_release(&merged);
 	free(url);
@@ -580,8 +557,7 @@ int registry_push(const char *dir, const char *refstr, const struct registry_opt
 {
 	struct push p = { .dir = dir, .o = o, .res = res };
 	char *ipath = path_join(dir, "index.json");
-	strbuf ib = STRBUF_INIT;
-	cJSON *idx = NULL;
+	cJSON *idx = NULL; /* p.l.index */
 	const cJSON *d, *image = NULL;
 	strvec fallback = STRVEC_INIT; /* index positions of sha256-HEX tags */
 	const char *tag;
@@ -591,37 +567,34 @@ int registry_push(const char *dir, const char *refstr, const struct registry_opt
 	memset(res, 0, sizeof(*res));
 	if (registry_ref_parse(refstr, &p.ref, e) < 0)
 		goto out;
-	if (read_file(ipath, &ib, 64 << 20, e) < 0)
+	if (oci_layout_open(dir, &p.l, e) < 0)
 		goto out;
-	if (!(idx = cJSON_ParseWithLength(ib.buf, ib.len))) {
-		perr_set(e, "%s: not JSON", ipath);
-		goto out;
-	}
+	idx = p.l.index;
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(idx, "manifests")) {
-		const char *rn = ann(d, ANN_REF);
+		const char *rn = oci_annotation(d, OCI_ANN_REF_NAME);
 		if (walk(&p, d, 0, e) < 0)
 			goto out;
-		if (!image && rn && !str_starts(rn, "sha256-") && !find_man(&p, jstr(d, "digest"))->subject)
+		if (!image && rn && !oci_tag_is_attached(rn) && !find_man(&p, oci_json_str(d, "digest"))->subject)
 			image = d;
 	}
 	if (!image) {
 		/* no tagged image: the first manifest that is not an artifact */
 		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(idx, "manifests"))
-			if (!image && !ann(d, ANN_REF) && !find_man(&p, jstr(d, "digest"))->subject &&
-			    !ann(d, "dev.pare.sbom.format"))
+			if (!image && !oci_annotation(d, OCI_ANN_REF_NAME) && !find_man(&p, oci_json_str(d, "digest"))->subject &&
+			    !oci_annotation(d, OCI_ANN_SBOM_FORMAT))
 				image = d;
 	}
 	if (!image) {
 		perr_set(e, "%s: no image in index.json", ipath);
 		goto out;
 	}
-	snprintf(res->digest, sizeof(res->digest), "%s", jstr(image, "digest"));
+	snprintf(res->digest, sizeof(res->digest), "%s", oci_json_str(image, "digest"));
 	if (p.ref.digest && strcmp(p.ref.digest, res->digest)) {
 		perr_set(e, "%s names %s, but the layout's image is %s", refstr, p.ref.digest, res->digest);
 		goto out;
 	}
 	p.scope = xasprintf("repository:%s:pull,push", p.ref.repo);
-	if (reg_client_open(&p.c, p.ref.host, o, p.scope, e) < 0)
+	if (registry_client_open(&p.c, p.ref.host, o, p.scope, e) < 0)
 		goto out;
 
 	for (size_t i = 0; i < p.nblobs; i++)
@@ -630,9 +603,9 @@ int registry_push(const char *dir, const char *refstr, const struct registry_opt
 	/* manifests after their children (a registry checks an index's
 	 * children exist) and after their subject; fallback indexes later */
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(idx, "manifests")) {
-		const char *rn = ann(d, ANN_REF);
-		if (rn && str_starts(rn, "sha256-") && !str_ends(rn, ".sig") && !str_ends(rn, ".att"))
-			find_man(&p, jstr(d, "digest"))->fallback = true;
+		const char *rn = oci_annotation(d, OCI_ANN_REF_NAME);
+		if (oci_tag_is_attached(rn) && !str_ends(rn, OCI_TAG_SIG) && !str_ends(rn, OCI_TAG_ATT))
+			find_man(&p, oci_json_str(d, "digest"))->fallback = true;
 	}
 	for (bool progress = true; progress;) {
 		progress = false;
@@ -652,7 +625,7 @@ int registry_push(const char *dir, const char *refstr, const struct registry_opt
 
 	/* tags: the image's, cosign's .sig/.att, then the fallback indexes */
 	if (!p.ref.digest) {
-		const char *rn = ann(image, ANN_REF);
+		const char *rn = oci_annotation(image, OCI_ANN_REF_NAME);
 		if (p.ref.tag)
 			tag = p.ref.tag;
 		else if (rn && strchr(rn, ':'))
@@ -662,12 +635,12 @@ int registry_push(const char *dir, const char *refstr, const struct registry_opt
 		sv_push(&res->tags, tag);
 		/* no tag in REF: every tag the recipe gives the image (pare build
 		 * records them as dev.pare.tags, comma-separated) */
-		if (!p.ref.tag && ann(image, "dev.pare.tags")) {
+		if (!p.ref.tag && oci_annotation(image, OCI_ANN_TAGS)) {
 			strvec rt = STRVEC_INIT;
 
-			sv_split(&rt, ann(image, "dev.pare.tags"), ",");
+			sv_split(&rt, oci_annotation(image, OCI_ANN_TAGS), ",");
 			for (size_t i = 0; i < rt.n; i++) {
-				if (!reg_tag_ok(rt.v[i])) {
+				if (!registry_tag_ok(rt.v[i])) {
 					perr_set(e, "%s/index.json: bad tag '%s' in dev.pare.tags", dir, rt.v[i]);
 					sv_clear(&rt);
 					goto out;
@@ -687,15 +660,15 @@ int registry_push(const char *dir, const char *refstr, const struct registry_opt
 			goto out;
 	}
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(idx, "manifests")) {
-		const char *rn = ann(d, ANN_REF);
+		const char *rn = oci_annotation(d, OCI_ANN_REF_NAME);
 		struct pman *m;
-		if (!rn || !str_starts(rn, "sha256-"))
+		if (!oci_tag_is_attached(rn))
 			continue;
-		if (!str_ends(rn, ".sig") && !str_ends(rn, ".att")) {
+		if (!str_ends(rn, OCI_TAG_SIG) && !str_ends(rn, OCI_TAG_ATT)) {
 			sv_push(&fallback, rn);
 			continue;
 		}
-		m = find_man(&p, jstr(d, "digest"));
+		m = find_man(&p, oci_json_str(d, "digest"));
 		if (push_merged(&p, rn, m, m->mt, "layers", true, e) < 0)
 			goto out;
 		sv_push(&res->tags, rn);
@@ -711,10 +684,10 @@ int registry_push(const char *dir, const char *refstr, const struct registry_opt
 	}
 	if (!res->referrers_api) {
 		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(idx, "manifests")) {
-			const char *rn = ann(d, ANN_REF);
+			const char *rn = oci_annotation(d, OCI_ANN_REF_NAME);
 			if (!rn || !sv_contains(&fallback, rn))
 				continue;
-			if (push_merged(&p, rn, find_man(&p, jstr(d, "digest")), REG_MT_INDEX,
+			if (push_merged(&p, rn, find_man(&p, oci_json_str(d, "digest")), OCI_MT_INDEX,
 					"manifests", false, e) < 0)
 				goto out;
 			sv_push(&res->tags, rn);
@@ -724,7 +697,7 @@ int registry_push(const char *dir, const char *refstr, const struct registry_opt
 out:
 	if (ret < 0 && p.ref.host && !str_starts(e->msg, "registry "))
 		perr_prefix(e, "push %s", refstr);
-	reg_client_close(&p.c);
+	registry_client_close(&p.c);
 	registry_ref_free(&p.ref);
 	for (size_t i = 0; i < p.nblobs; i++)
 		free(p.blobs[i].digest);
@@ -734,7 +707,6 @@ out:
 	free(p.blobs), free(p.mans);
 	free(p.scope), free(ltag), free(ipath);
 	sv_clear(&fallback);
-	sb_release(&ib);
-	cJSON_Delete(idx);
+	oci_layout_close(&p.l);
 	return ret;
 }

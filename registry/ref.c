@@ -25,7 +25,7 @@ static bool repo_ok(const char *s)
 	return true;
 }
 
-bool reg_tag_ok(const char *s)
+bool registry_tag_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -75,7 +75,7 @@ int registry_ref_parse(const char *s, struct registry_ref *r, perr *e)
 	if (colon) {
 		r->tag = xstrdup(colon + 1);
 		rest[colon - rest] = 0;
-		if (!reg_tag_ok(r->tag)) {
+		if (!registry_tag_ok(r->tag)) {
 			perr_set(e, "bad image reference '%s': bad tag '%s'", s, r->tag);
 			goto out;
 		}

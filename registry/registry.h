@@ -73,10 +73,4 @@ int registry_pull(const char *ref, const char *dir, const struct registry_opts *
  * (auths[host].auth, base64 "user:password").  0 with *user = NULL when none. */
 int registry_docker_creds(const char *host, char **user, char **pass, perr *e);
 
-/* Media types. */
-#define REG_MT_INDEX "application/vnd.oci.image.index.v1+json"
-#define REG_MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define REG_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define REG_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-
 #endif

@@ -3,6 +3,7 @@
 #define PARE_REGISTRY_INT_H
 
 #include "registry.h"
+#include "../oci/oci.h"
 
 #include <stdio.h>
 
@@ -56,28 +57,28 @@ struct reg_resp {
 	uint64_t body_bytes;
 };
 
-int reg_client_open(struct reg_client *c, const char *host, const struct registry_opts *o,
-		    const char *scope, perr *e);
-void reg_client_close(struct reg_client *c);
+int registry_client_open(struct reg_client *c, const char *host, const struct registry_opts *o,
+			 const char *scope, perr *e);
+void registry_client_close(struct reg_client *c);
 /* One request with auth (challenge flow), retries on 429/5xx/transport
  * errors (unless no_retry).  0 with rs->status set for any HTTP answer the
  * caller has to judge; -1 on transport failure after retries, or on 401/403
  * after authenticating (message names the registry's reply). */
-int reg_do(struct reg_client *c, const struct reg_req *rq, struct reg_resp *rs, perr *e);
-void reg_resp_reset(struct reg_resp *rs);
+int registry_do(struct reg_client *c, const struct reg_req *rq, struct reg_resp *rs, perr *e);
+void registry_resp_reset(struct reg_resp *rs);
 /* After a no_retry request: status 0 (dropped connection), 429 or 5xx. */
-bool reg_transient(const struct reg_resp *rs);
+bool registry_transient(const struct reg_resp *rs);
 /* "registry HOST: METHOD PATH: HTTP 404 (MANIFEST_UNKNOWN: manifest unknown)"; returns -1. */
-int reg_status_error(struct reg_client *c, const struct reg_req *rq, const struct reg_resp *rs,
-		     perr *e);
+int registry_status_error(struct reg_client *c, const struct reg_req *rq, const struct reg_resp *rs,
+			  perr *e);
 /* Sleep before retry number `attempt` (1, 2, …). */
-void reg_backoff(const struct reg_client *c, int attempt);
+void registry_backoff(const struct reg_client *c, int attempt);
 
 /* PARE_PUSH_DEBUG_STOP: tests only (docs/registry.md). */
-void reg_debug_point(const char *kind);
+void registry_debug_point(const char *kind);
 
 /* The distribution spec's tag grammar: [A-Za-z0-9_][A-Za-z0-9._-]{0,127}. */
-bool reg_tag_ok(const char *s);
+bool registry_tag_ok(const char *s);
 
 /* ---- what a registry replies, parsed (no I/O: also tests/fuzz/fuzz-registry.c) ---- */
 
@@ -85,24 +86,24 @@ struct cJSON;
 
 /* `Bearer realm="…",service="…",scope="…"` (or Basic …): *scheme always set,
  * the others NULL when absent; all freed by the caller.  Returns 0. */
-int reg_parse_challenge(const char *h, char **scheme, char **realm, char **service,
-			char **scope);
+int registry_parse_challenge(const char *h, char **scheme, char **realm, char **service,
+			     char **scope);
 /* The token of a token endpoint's JSON reply ("token", else "access_token"):
  * 0 with *token (caller frees), -1 when there is none usable. */
-int reg_token_from_reply(const char *body, size_t len, char **token);
+int registry_token_from_reply(const char *body, size_t len, char **token);
 /* " (CODE: message)" from an error body's errors[0], one line, or nothing. */
-void reg_reply_detail(const char *body, size_t len, strbuf *out);
+void registry_reply_detail(const char *body, size_t len, strbuf *out);
 /* A manifest fetched as what (tag or digest): the digest asked for and the
  * Docker-Content-Digest header (may be NULL) must be the bytes' sha256, the
  * bytes a JSON object; digest and *mt (from mediaType, else content_type)
  * are set on success. */
-int reg_manifest_check(const char *host, const char *what, const char *body, size_t len,
-		       const char *hdr_digest, const char *content_type, char digest[72],
-		       char **mt, perr *e);
+int registry_manifest_check(const char *host, const char *what, const char *body, size_t len,
+			    const char *hdr_digest, const char *content_type, char digest[72],
+			    char **mt, perr *e);
 /* A descriptor's sha256 digest and size (where names it in messages). */
-int reg_descriptor(const char *host, const char *where, const struct cJSON *d,
-		   const char **digest, uint64_t *size, perr *e);
+int registry_descriptor(const char *host, const char *where, const struct cJSON *d,
+			const char **digest, uint64_t *size, perr *e);
 /* The next offset of an upload from the Range header ("0-N" -> N + 1). */
-int reg_upload_next(const char *range, int64_t *next);
+int registry_upload_next(const char *range, int64_t *next);
 
 #endif

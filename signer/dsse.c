@@ -33,17 +33,17 @@ void signer_simple_signing_payload(const char *docker_ref, const char *digest, s
 	cJSON_Delete(root);
 }
 
-int dsse_envelope(signer_key *k, const strbuf *body, strbuf *out, perr *e)
+int signer_dsse_envelope(signer_key *k, const strbuf *body, strbuf *out, perr *e)
 {
 	strbuf pae = STRBUF_INIT, sig = STRBUF_INIT, b64 = STRBUF_INIT;
 	cJSON *env = cJSON_CreateObject(), *sigs, *s;
 	char *text = NULL;
 	int ret = -1;
 
-	signer_dsse_pae(MT_INTOTO, body->buf, body->len, &pae);
+	signer_dsse_pae(OCI_MT_INTOTO, body->buf, body->len, &pae);
 	if (signer_sign_bytes(k, pae.buf, pae.len, &sig, e) < 0)
 		goto out;
-	cJSON_AddStringToObject(env, "payloadType", MT_INTOTO);
+	cJSON_AddStringToObject(env, "payloadType", OCI_MT_INTOTO);
 	base64_encode(body->buf, body->len, &b64);
 	cJSON_AddStringToObject(env, "payload", b64.buf);
 	sigs = cJSON_AddArrayToObject(env, "signatures");
@@ -65,7 +65,7 @@ out:
 	return ret;
 }
 
-int dsse_verify(signer_key *k, const char *envelope, size_t n, strbuf *body, perr *e)
+int signer_dsse_verify(signer_key *k, const char *envelope, size_t n, strbuf *body, perr *e)
 {
 	cJSON *env = cJSON_ParseWithLength(envelope, n);
 	strbuf pae = STRBUF_INIT, sig = STRBUF_INIT;
@@ -78,11 +78,11 @@ int dsse_verify(signer_key *k, const char *envelope, size_t n, strbuf *body, per
 		perr_set(e, "dsse envelope is not JSON");
 		goto out;
 	}
-	type = json_str(env, "payloadType");
-	payload = json_str(env, "payload");
-	if (!type || strcmp(type, MT_INTOTO)) {
+	type = oci_json_str(env, "payloadType");
+	payload = oci_json_str(env, "payload");
+	if (!type || strcmp(type, OCI_MT_INTOTO)) {
 		/* not quoted: unsigned bytes, and the message is one line */
-		perr_set(e, "dsse payloadType is not %s", MT_INTOTO);
+		perr_set(e, "dsse payloadType is not %s", OCI_MT_INTOTO);
 		goto out;
 	}
 	if (!payload || base64_decode(payload, body, e) < 0) {
@@ -92,7 +92,7 @@ int dsse_verify(signer_key *k, const char *envelope, size_t n, strbuf *body, per
 	signer_dsse_pae(type, body->buf, body->len, &pae);
 	perr_set(e, "dsse envelope has no signatures");
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(env, "signatures")) {
-		const char *b64 = json_str(s, "sig");
+		const char *b64 = oci_json_str(s, "sig");
 
 		nsigs++;
 		sb_reset(&sig);
@@ -113,7 +113,7 @@ out:
 	return ret;
 }
 
-void statements_free(struct statement *s, size_t n)
+void signer_statements_free(struct statement *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		sb_release(&s[i].body);
@@ -147,24 +147,24 @@ static void deps_from_spdx(const cJSON *doc, cJSON *deps)
 	const cJSON *p, *x;
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "packages")) {
-		const char *file = json_str(p, "packageFileName"), *dl = json_str(p, "downloadLocation");
-		const char *purl = NULL, *sha = NULL, *ver = json_str(p, "versionInfo");
+		const char *file = oci_json_str(p, "packageFileName"), *dl = oci_json_str(p, "downloadLocation");
+		const char *purl = NULL, *sha = NULL, *ver = oci_json_str(p, "versionInfo");
 		cJSON *rd, *dg;
 
 		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(p, "externalRefs")) {
-			const char *t = json_str(x, "referenceType");
+			const char *t = oci_json_str(x, "referenceType");
 			if (t && !strcmp(t, "purl"))
-				purl = json_str(x, "referenceLocator");
+				purl = oci_json_str(x, "referenceLocator");
 		}
 		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(p, "checksums")) {
-			const char *a = json_str(x, "algorithm");
+			const char *a = oci_json_str(x, "algorithm");
 			if (a && !strcmp(a, "SHA256"))
-				sha = json_str(x, "checksumValue");
+				sha = oci_json_str(x, "checksumValue");
 		}
 		if (!(purl && str_starts(purl, "pkg:deb/")) && !(file && str_ends(file, ".deb")))
 			continue;
 		rd = cJSON_CreateObject();
-		cJSON_AddStringToObject(rd, "name", json_str(p, "name") ? json_str(p, "name") : "");
+		cJSON_AddStringToObject(rd, "name", oci_json_str(p, "name") ? oci_json_str(p, "name") : "");
 		/* The pool path is where the .deb lives relative to its archive;
 		 * a full URL only when the SBOM had one (public repositories). */
 		if (file)
@@ -194,18 +194,18 @@ static void deps_from_cdx(const cJSON *doc, cJSON *deps)
 	const cJSON *c, *x;
 
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "components")) {
-		const char *purl = json_str(c, "purl"), *sha = NULL, *ver = json_str(c, "version");
+		const char *purl = oci_json_str(c, "purl"), *sha = NULL, *ver = oci_json_str(c, "version");
 		cJSON *rd, *dg;
 
 		if (!purl || !str_starts(purl, "pkg:deb/"))
 			continue;
 		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(c, "hashes")) {
-			const char *a = json_str(x, "alg");
+			const char *a = oci_json_str(x, "alg");
 			if (a && !strcmp(a, "SHA-256"))
-				sha = json_str(x, "content");
+				sha = oci_json_str(x, "content");
 		}
 		rd = cJSON_CreateObject();
-		cJSON_AddStringToObject(rd, "name", json_str(c, "name") ? json_str(c, "name") : "");
+		cJSON_AddStringToObject(rd, "name", oci_json_str(c, "name") ? oci_json_str(c, "name") : "");
 		cJSON_AddStringToObject(rd, "uri", purl);
 		if (sha && is_sha256_hex(sha)) {
 			dg = cJSON_AddObjectToObject(rd, "digest");
@@ -232,9 +232,9 @@ static void add_statement(struct statement **out, size_t *n, size_t *alloc,
 	free(text);
 }
 
-int build_statements(const struct layout *l, const struct target *t, const char *docker_ref,
-		     const struct sbom_artifact *sboms, size_t nsboms,
-		     struct statement **out, size_t *n, perr *e)
+int signer_build_statements(const struct oci_layout *l, const struct target *t, const char *docker_ref,
+			    const struct sbom_artifact *sboms, size_t nsboms,
+			    struct statement **out, size_t *n, perr *e)
 {
 	static const char *const order[] = { SIGNER_PRED_SPDX, SIGNER_PRED_CYCLONEDX };
 	struct statement *s = NULL;
@@ -276,8 +276,8 @@ int build_statements(const struct layout *l, const struct target *t, const char 
 	bd = cJSON_AddObjectToObject(pred, "buildDefinition");
 	cJSON_AddStringToObject(bd, "buildType", SIGNER_SLSA_BUILD_TYPE);
 	ext = cJSON_AddObjectToObject(bd, "externalParameters");
-	rname = annotation(t->doc, "dev.pare.recipe.name");
-	rsha = annotation(t->doc, "dev.pare.recipe.sha256");
+	rname = oci_annotation(t->doc, OCI_ANN_RECIPE_NAME);
+	rsha = oci_annotation(t->doc, OCI_ANN_RECIPE_SHA256);
 	o = cJSON_AddObjectToObject(ext, "recipe");
 	if (rname)
 		cJSON_AddStringToObject(o, "name", rname);
@@ -288,10 +288,10 @@ int build_statements(const struct layout *l, const struct target *t, const char 
 	deps = cJSON_AddArrayToObject(bd, "resolvedDependencies");
 	/* the layout's index.json records the commit beside the image; a
 	 * manifest of an older pare holds it in its own annotations */
-	commit = t->git_commit ? t->git_commit : annotation(t->doc, "dev.pare.recipe.git-commit");
+	commit = t->git_commit ? t->git_commit : oci_annotation(t->doc, OCI_ANN_RECIPE_GIT_COMMIT);
 	if (commit) {
 		rd = cJSON_CreateObject();
-		const char *src = annotation(t->doc, "org.opencontainers.image.source");
+		const char *src = oci_annotation(t->doc, OCI_ANN_SOURCE);
 		cJSON_AddStringToObject(rd, "name", "recipes");
 		if (src) {
 			char *uri = xasprintf("git+%s", src);
@@ -300,7 +300,7 @@ int build_statements(const struct layout *l, const struct target *t, const char 
 		}
 		o = cJSON_AddObjectToObject(rd, "digest");
 		cJSON_AddStringToObject(o, "gitCommit", commit);
-		if (t->git_commit ? t->git_dirty : annotation(t->doc, "dev.pare.recipe.git-dirty") != NULL) {
+		if (t->git_commit ? t->git_dirty : oci_annotation(t->doc, OCI_ANN_RECIPE_GIT_DIRTY) != NULL) {
 			/* built from a work tree with changes the commit does not hold */
 			o = cJSON_AddObjectToObject(rd, "annotations");
 			cJSON_AddBoolToObject(o, "dirty", 1);
@@ -331,7 +331,7 @@ int build_statements(const struct layout *l, const struct target *t, const char 
 	*out = s, *n = ns, s = NULL;
 	ret = 0;
 out:
-	statements_free(s, s ? ns : 0);
+	signer_statements_free(s, s ? ns : 0);
 	cJSON_Delete(st);
 	cJSON_Delete(doc);
 	return ret;

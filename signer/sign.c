@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 struct signing {
-	struct layout l;
+	struct oci_layout l;
 	signer_key *key;
 	const char *ref;  /* docker reference */
 	struct sbom_artifact *sboms;
@@ -37,7 +37,7 @@ static char *sig_config(const cJSON *layers)
 		cJSON_AddStringToObject(h, "created", "0001-01-01T00:00:00Z");
 		cJSON_AddItemToArray(hist, h);
 		/* The layers are stored uncompressed: diff_id = digest. */
-		cJSON_AddItemToArray(ids, cJSON_CreateString(json_str(lay, "digest")));
+		cJSON_AddItemToArray(ids, cJSON_CreateString(oci_json_str(lay, "digest")));
 	}
 	cJSON_AddObjectToObject(cfg, "config");
 	text = cJSON_PrintUnformatted(cfg);
@@ -50,10 +50,10 @@ static int put_json(struct signing *s, cJSON *doc, const char *mt, cJSON **desc,
 {
 	char *text = cJSON_PrintUnformatted(doc), dg[80];
 	size_t n = strlen(text);
-	int ret = layout_write_blob(&s->l, text, n, dg, e);
+	int ret = oci_layout_write_blob(&s->l, text, n, dg, e);
 
 	if (ret == 0)
-		*desc = descriptor(mt, dg, (int64_t)n);
+		*desc = oci_descriptor(mt, dg, (int64_t)n);
 	free(text);
 	return ret;
 }
@@ -61,7 +61,7 @@ static int put_json(struct signing *s, cJSON *doc, const char *mt, cJSON **desc,
 /* The layers of the existing cosign image tagged tag (a copy), or []. */
 static int existing_layers(struct signing *s, const char *tag, cJSON **out, perr *e)
 {
-	const cJSON *d = layout_find_ref(&s->l, tag);
+	const cJSON *d = oci_layout_find_ref(&s->l, tag);
 	strbuf buf = STRBUF_INIT;
 	cJSON *m = NULL;
 	int ret = -1;
@@ -71,14 +71,14 @@ static int existing_layers(struct signing *s, const char *tag, cJSON **out, perr
 		*out = cJSON_CreateArray();
 		return 0;
 	}
-	if (layout_read_blob(&s->l, json_str(d, "digest"), json_size(d), &buf, e) < 0)
+	if (oci_layout_read_desc(&s->l, d, OCI_MAX_BLOB, &buf, e) < 0)
 		goto out;
 	m = cJSON_ParseWithLength(buf.buf, buf.len);
 	*out = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m, "layers"), true);
 	if (!cJSON_IsArray(*out)) {
 		cJSON_Delete(*out);
 		*out = NULL;
-		perr_set(e, "%s: existing manifest %s has no layers", tag, json_str(d, "digest"));
+		perr_set(e, "%s: existing manifest %s has no layers", tag, oci_json_str(d, "digest"));
 		goto out;
 	}
 	ret = 0;
@@ -99,30 +99,30 @@ static int put_cosign_image(struct signing *s, const struct target *t, const cha
 	int ret = -1;
 
 	*referrer = NULL;
-	if (layout_write_blob(&s->l, cfg, strlen(cfg), dg, e) < 0)
+	if (oci_layout_write_blob(&s->l, cfg, strlen(cfg), dg, e) < 0)
 		goto out;
 	m = cJSON_CreateObject();
 	cJSON_AddNumberToObject(m, "schemaVersion", 2);
-	cJSON_AddStringToObject(m, "mediaType", MT_OCI_MANIFEST);
-	cJSON_AddItemToObject(m, "config", descriptor(MT_OCI_CONFIG, dg, (int64_t)strlen(cfg)));
+	cJSON_AddStringToObject(m, "mediaType", OCI_MT_MANIFEST);
+	cJSON_AddItemToObject(m, "config", oci_descriptor(OCI_MT_CONFIG, dg, (int64_t)strlen(cfg)));
 	cJSON_AddItemToObject(m, "layers", cJSON_Duplicate(layers, true));
-	if (put_json(s, m, MT_OCI_MANIFEST, &d, e) < 0)
+	if (put_json(s, m, OCI_MT_MANIFEST, &d, e) < 0)
 		goto out;
-	layout_set_ref(&s->l, tag, d);
+	oci_layout_set_ref(&s->l, tag, d);
 	d = NULL;
 
 	/* OCI 1.1 referrer: empty config, artifactType, subject. */
-	if (layout_write_blob(&s->l, "{}", 2, dg, e) < 0)
+	if (oci_layout_write_blob(&s->l, "{}", 2, dg, e) < 0)
 		goto out;
 	r = cJSON_CreateObject();
 	cJSON_AddNumberToObject(r, "schemaVersion", 2);
-	cJSON_AddStringToObject(r, "mediaType", MT_OCI_MANIFEST);
+	cJSON_AddStringToObject(r, "mediaType", OCI_MT_MANIFEST);
 	cJSON_AddStringToObject(r, "artifactType", artifact_type);
-	cJSON_AddItemToObject(r, "config", descriptor(MT_OCI_EMPTY, dg, 2));
+	cJSON_AddItemToObject(r, "config", oci_descriptor(OCI_MT_EMPTY, dg, 2));
 	cJSON_AddItemToObject(r, "layers", cJSON_Duplicate(layers, true));
-	subj = descriptor(t->media_type, t->digest, t->size);
+	subj = oci_descriptor(t->media_type, t->digest, t->size);
 	cJSON_AddItemToObject(r, "subject", subj);
-	if (put_json(s, r, MT_OCI_MANIFEST, referrer, e) < 0)
+	if (put_json(s, r, OCI_MT_MANIFEST, referrer, e) < 0)
 		goto out;
 	cJSON_AddStringToObject(*referrer, "artifactType", artifact_type);
 	ret = 0;
@@ -137,7 +137,7 @@ out:
 static int sign_target(struct signing *s, const struct target *t, cJSON **referrer, perr *e)
 {
 	strbuf payload = STRBUF_INIT, old = STRBUF_INIT, sig = STRBUF_INIT, b64 = STRBUF_INIT;
-	char *tag = cosign_tag(t->digest, ".sig"), dg[80];
+	char *tag = oci_cosign_tag(t->digest, OCI_TAG_SIG), dg[80];
 	cJSON *layers = NULL, *lay, *ann;
 	bool reuse = false;
 	perr ignore;
@@ -149,11 +149,11 @@ static int sign_target(struct signing *s, const struct target *t, cJSON **referr
 	/* Idempotence: ECDSA signatures are randomised, so "the same
 	 * signature" means one that verifies with this key over this payload. */
 	cJSON_ArrayForEach(lay, layers) {
-		const char *mt = json_str(lay, "mediaType"), *b = annotation(lay, ANN_COSIGN_SIG);
+		const char *mt = oci_json_str(lay, "mediaType"), *b = oci_annotation(lay, OCI_ANN_COSIGN_SIG);
 
-		if (!mt || strcmp(mt, MT_SIMPLESIGNING) || !b)
+		if (!mt || strcmp(mt, OCI_MT_SIMPLESIGNING) || !b)
 			continue;
-		if (layout_read_blob(&s->l, json_str(lay, "digest"), json_size(lay), &old, &ignore) < 0 ||
+		if (oci_layout_read_desc(&s->l, lay, OCI_MAX_BLOB, &old, &ignore) < 0 ||
 		    old.len != payload.len || memcmp(old.buf, payload.buf, old.len))
 			continue;
 		sb_reset(&sig);
@@ -166,15 +166,15 @@ static int sign_target(struct signing *s, const struct target *t, cJSON **referr
 	if (!reuse) {
 		sb_reset(&sig);
 		if (signer_sign_bytes(s->key, payload.buf, payload.len, &sig, e) < 0 ||
-		    layout_write_blob(&s->l, payload.buf, payload.len, dg, e) < 0)
+		    oci_layout_write_blob(&s->l, payload.buf, payload.len, dg, e) < 0)
 			goto out;
 		base64_encode(sig.buf, sig.len, &b64);
-		lay = descriptor(MT_SIMPLESIGNING, dg, (int64_t)payload.len);
+		lay = oci_descriptor(OCI_MT_SIMPLESIGNING, dg, (int64_t)payload.len);
 		ann = cJSON_AddObjectToObject(lay, "annotations");
-		cJSON_AddStringToObject(ann, ANN_COSIGN_SIG, b64.buf);
+		cJSON_AddStringToObject(ann, OCI_ANN_COSIGN_SIG, b64.buf);
 		cJSON_AddItemToArray(layers, lay);
 	}
-	if (put_cosign_image(s, t, tag, layers, AT_COSIGN_SIG, referrer, e) < 0)
+	if (put_cosign_image(s, t, tag, layers, OCI_AT_COSIGN_SIG, referrer, e) < 0)
 		goto out;
 	note("%s signature %s %s", reuse ? "kept" : "signed", t->arch, t->digest);
 	ret = 0;
@@ -195,24 +195,24 @@ static int attest_target(struct signing *s, const struct target *t, cJSON **refe
 	struct statement *st = NULL;
 	size_t nst = 0;
 	strbuf env = STRBUF_INIT, body = STRBUF_INIT;
-	char *tag = cosign_tag(t->digest, ".att"), dg[80];
+	char *tag = oci_cosign_tag(t->digest, OCI_TAG_ATT), dg[80];
 	cJSON *layers = NULL, *lay, *ann;
 	perr ignore;
 	int ret = -1;
 
-	if (build_statements(&s->l, t, s->ref, s->sboms, s->nsboms, &st, &nst, e) < 0 ||
+	if (signer_build_statements(&s->l, t, s->ref, s->sboms, s->nsboms, &st, &nst, e) < 0 ||
 	    existing_layers(s, tag, &layers, e) < 0)
 		goto out;
 	for (size_t i = 0; i < nst; i++) {
 		bool reuse = false;
 
 		cJSON_ArrayForEach(lay, layers) {
-			const char *pt = annotation(lay, "predicateType");
+			const char *pt = oci_annotation(lay, "predicateType");
 
 			if (!pt || strcmp(pt, st[i].predicate_type))
 				continue;
-			if (layout_read_blob(&s->l, json_str(lay, "digest"), json_size(lay), &env, &ignore) < 0 ||
-			    dsse_verify(s->key, env.buf, env.len, &body, &ignore) < 0)
+			if (oci_layout_read_desc(&s->l, lay, OCI_MAX_BLOB, &env, &ignore) < 0 ||
+			    signer_dsse_verify(s->key, env.buf, env.len, &body, &ignore) < 0)
 				continue;
 			if (body.len == st[i].body.len && !memcmp(body.buf, st[i].body.buf, body.len)) {
 				reuse = true;
@@ -222,25 +222,25 @@ static int attest_target(struct signing *s, const struct target *t, cJSON **refe
 		if (reuse)
 			continue;
 		sb_reset(&env);
-		if (dsse_envelope(s->key, &st[i].body, &env, e) < 0 ||
-		    layout_write_blob(&s->l, env.buf, env.len, dg, e) < 0)
+		if (signer_dsse_envelope(s->key, &st[i].body, &env, e) < 0 ||
+		    oci_layout_write_blob(&s->l, env.buf, env.len, dg, e) < 0)
 			goto out;
-		lay = descriptor(MT_DSSE, dg, (int64_t)env.len);
+		lay = oci_descriptor(OCI_MT_DSSE, dg, (int64_t)env.len);
 		ann = cJSON_AddObjectToObject(lay, "annotations");
 		/* cosign marks attestation layers with an empty signature
 		 * annotation: the signature is inside the envelope. */
-		cJSON_AddStringToObject(ann, ANN_COSIGN_SIG, "");
+		cJSON_AddStringToObject(ann, OCI_ANN_COSIGN_SIG, "");
 		cJSON_AddStringToObject(ann, "predicateType", st[i].predicate_type);
 		cJSON_AddItemToArray(layers, lay);
 		note("attested %s %s %s", t->arch, t->digest, st[i].predicate_type);
 	}
-	if (put_cosign_image(s, t, tag, layers, AT_COSIGN_ATT, referrer, e) < 0)
+	if (put_cosign_image(s, t, tag, layers, OCI_AT_COSIGN_ATT, referrer, e) < 0)
 		goto out;
 	ret = 0;
 out:
 	if (ret < 0)
 		perr_prefix(e, "attesting %s (%s)", t->digest, t->arch);
-	statements_free(st, nst);
+	signer_statements_free(st, nst);
 	cJSON_Delete(layers);
 	sb_release(&env);
 	sb_release(&body);
@@ -253,7 +253,7 @@ static bool has_digest(const cJSON *arr, const char *dg)
 	const cJSON *d;
 
 	cJSON_ArrayForEach(d, arr) {
-		const char *x = json_str(d, "digest");
+		const char *x = oci_json_str(d, "digest");
 		if (x && !strcmp(x, dg))
 			return true;
 	}
@@ -265,14 +265,14 @@ static bool has_digest(const cJSON *arr, const char *dg)
  * other referrer already listed there). */
 static int put_fallback(struct signing *s, const struct target *t, cJSON *ours, perr *e)
 {
-	char *tag = cosign_tag(t->digest, "");
-	const cJSON *old = layout_find_ref(&s->l, tag), *d;
+	char *tag = oci_cosign_tag(t->digest, "");
+	const cJSON *old = oci_layout_find_ref(&s->l, tag), *d;
 	strbuf buf = STRBUF_INIT;
 	cJSON *idx = cJSON_CreateObject(), *list, *prev = NULL, *desc = NULL;
 	int ret = -1;
 
 	cJSON_AddNumberToObject(idx, "schemaVersion", 2);
-	cJSON_AddStringToObject(idx, "mediaType", MT_OCI_INDEX);
+	cJSON_AddStringToObject(idx, "mediaType", OCI_MT_INDEX);
 	list = cJSON_AddArrayToObject(idx, "manifests");
 	cJSON_ArrayForEach(d, ours)
 		cJSON_AddItemToArray(list, cJSON_Duplicate(d, true));
@@ -282,34 +282,34 @@ static int put_fallback(struct signing *s, const struct target *t, cJSON *ours, 
 		if (strcmp(s->sboms[i].subject, t->digest) || has_digest(list, s->sboms[i].manifest_digest))
 			continue;
 		cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(s->l.index, "manifests")) {
-			const char *x = json_str(m, "digest");
+			const char *x = oci_json_str(m, "digest");
 			cJSON *c;
 
 			if (!x || strcmp(x, s->sboms[i].manifest_digest))
 				continue;
-			c = descriptor(MT_OCI_MANIFEST, x, json_size(m));
+			c = oci_descriptor(OCI_MT_MANIFEST, x, oci_json_size(m));
 			cJSON_AddStringToObject(c, "artifactType",
-						!strcmp(s->sboms[i].predicate, SIGNER_PRED_SPDX) ? MT_SPDX : MT_CYCLONEDX);
+						!strcmp(s->sboms[i].predicate, SIGNER_PRED_SPDX) ? OCI_MT_SPDX : OCI_MT_CYCLONEDX);
 			cJSON_AddItemToArray(list, c);
 			break;
 		}
 	}
 	if (old) {
-		if (layout_read_blob(&s->l, json_str(old, "digest"), json_size(old), &buf, e) < 0)
+		if (oci_layout_read_desc(&s->l, old, OCI_MAX_BLOB, &buf, e) < 0)
 			goto out;
 		prev = cJSON_ParseWithLength(buf.buf, buf.len);
 		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(prev, "manifests")) {
-			const char *at = json_str(d, "artifactType"), *x = json_str(d, "digest");
+			const char *at = oci_json_str(d, "artifactType"), *x = oci_json_str(d, "digest");
 			/* Our own previous sig/att referrers are superseded. */
 			if (!x || has_digest(list, x) ||
-			    (at && (!strcmp(at, AT_COSIGN_SIG) || !strcmp(at, AT_COSIGN_ATT))))
+			    (at && (!strcmp(at, OCI_AT_COSIGN_SIG) || !strcmp(at, OCI_AT_COSIGN_ATT))))
 				continue;
 			cJSON_AddItemToArray(list, cJSON_Duplicate(d, true));
 		}
 	}
-	if (put_json(s, idx, MT_OCI_INDEX, &desc, e) < 0)
+	if (put_json(s, idx, OCI_MT_INDEX, &desc, e) < 0)
 		goto out;
-	layout_set_ref(&s->l, tag, desc);
+	oci_layout_set_ref(&s->l, tag, desc);
 	desc = NULL;
 	ret = 0;
 out:
@@ -352,17 +352,17 @@ int signer_sign_layout_key(const char *dir, signer_key *key, const char *docker_
 	char *ref_name = NULL, *ref = NULL;
 	int ret = -1;
 
-	if (layout_open(dir, &s.l, e) < 0)
+	if (oci_layout_open(dir, &s.l, e) < 0)
 		goto out;
-	if (layout_targets(&s.l, &t, &nt, &ref_name, e) < 0 ||
-	    layout_sboms(&s.l, &s.sboms, &s.nsboms, e) < 0)
+	if (signer_layout_targets(&s.l, &t, &nt, &ref_name, e) < 0 ||
+	    signer_layout_sboms(&s.l, &s.sboms, &s.nsboms, e) < 0)
 		goto out;
 	if (docker_ref && *docker_ref)
 		ref = xstrdup(docker_ref);
 	else if (ref_name && (ref = name_from_ref(ref_name)))
 		;
-	else if (annotation(t[0].doc, "dev.pare.recipe.name"))
-		ref = xstrdup(annotation(t[0].doc, "dev.pare.recipe.name"));
+	else if (oci_annotation(t[0].doc, OCI_ANN_RECIPE_NAME))
+		ref = xstrdup(oci_annotation(t[0].doc, OCI_ANN_RECIPE_NAME));
 	else {
 		perr_set(e, "%s: cannot tell the image name (ref name '%s' has no NAME:TAG form); pass --ref",
 			 dir, ref_name ? ref_name : "");
@@ -378,7 +378,7 @@ int signer_sign_layout_key(const char *dir, signer_key *key, const char *docker_
 			goto out;
 		}
 		cJSON_AddItemToArray(refs, r);
-		if (!t[i].is_index || sboms_about(s.sboms, s.nsboms, t[i].digest)) {
+		if (!t[i].is_index || signer_sboms_about(s.sboms, s.nsboms, t[i].digest)) {
 			if (attest_target(&s, &t[i], &r, e) < 0) {
 				cJSON_Delete(refs);
 				goto out;
@@ -392,7 +392,7 @@ int signer_sign_layout_key(const char *dir, signer_key *key, const char *docker_
 		ret = -1;
 	}
 	/* Last: until index.json names them, the new blobs are unreferenced. */
-	if (layout_save_index(&s.l, e) < 0)
+	if (oci_layout_save_index(&s.l, e) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -403,9 +403,9 @@ out:
 			unlink(s.l.written.v[i]);
 		perr_prefix(e, "sign %s", dir);
 	}
-	targets_free(t, nt);
-	sboms_free(s.sboms, s.nsboms);
-	layout_close(&s.l);
+	signer_targets_free(t, nt);
+	signer_sboms_free(s.sboms, s.nsboms);
+	oci_layout_close(&s.l);
 	free(ref_name);
 	free(ref);
 	return ret;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 struct verifying {
-	struct layout l;
+	struct oci_layout l;
 	signer_key *key;
 	struct sbom_artifact *sboms;
 	size_t nsboms;
@@ -33,14 +33,14 @@ static void report(struct verifying *v, const char *what, const char *arch, cons
 /* The manifest of the cosign image tagged tag. */
 static int cosign_manifest(struct verifying *v, const char *tag, cJSON **out, perr *e)
 {
-	const cJSON *d = layout_find_ref(&v->l, tag);
+	const cJSON *d = oci_layout_find_ref(&v->l, tag);
 	strbuf buf = STRBUF_INIT;
 	int ret = -1;
 
 	*out = NULL;
 	if (!d)
 		return perr_set(e, "no %s in the layout", tag);
-	if (layout_read_blob(&v->l, json_str(d, "digest"), json_size(d), &buf, e) < 0)
+	if (oci_layout_read_desc(&v->l, d, OCI_MAX_BLOB, &buf, e) < 0)
 		goto out;
 	*out = cJSON_ParseWithLength(buf.buf, buf.len);
 	if (!*out) {
@@ -72,8 +72,8 @@ static bool is_digest(const char *s)
 	return str_starts(s, "sha256:") && is_sha256_hex(s + 7);
 }
 
-int verify_simple_signing(signer_key *k, const void *payload, size_t n, const char *b64sig,
-			  const char *digest, perr *e)
+int signer_verify_simple_signing(signer_key *k, const void *payload, size_t n, const char *b64sig,
+				 const char *digest, perr *e)
 {
 	strbuf sig = STRBUF_INIT;
 	const char *typ, *named;
@@ -89,8 +89,8 @@ int verify_simple_signing(signer_key *k, const void *payload, size_t n, const ch
 		goto out;
 	p = cJSON_ParseWithLength(payload, n);
 	crit = cJSON_GetObjectItemCaseSensitive(p, "critical");
-	typ = json_str(crit, "type");
-	named = json_str(cJSON_GetObjectItemCaseSensitive(crit, "image"), "docker-manifest-digest");
+	typ = oci_json_str(crit, "type");
+	named = oci_json_str(cJSON_GetObjectItemCaseSensitive(crit, "image"), "docker-manifest-digest");
 	if (!typ || strcmp(typ, COSIGN_SIG_TYPE)) {
 		perr_set(e, "signed payload is not a cosign container image signature");
 		goto out;
@@ -107,21 +107,21 @@ out:
 	return ret;
 }
 
-/* One simple-signing layer: blob digest, then verify_simple_signing. */
+/* One simple-signing layer: blob digest, then signer_verify_simple_signing. */
 static int check_sig_layer(struct verifying *v, const struct target *t, const cJSON *lay,
 			   perr *e)
 {
 	strbuf payload = STRBUF_INIT;
-	const char *b64 = annotation(lay, ANN_COSIGN_SIG);
+	const char *b64 = oci_annotation(lay, OCI_ANN_COSIGN_SIG);
 	int ret = -1;
 
 	if (!b64) {
-		perr_set(e, "signature layer %s has no %s annotation", shown(json_str(lay, "digest")), ANN_COSIGN_SIG);
+		perr_set(e, "signature layer %s has no %s annotation", shown(oci_json_str(lay, "digest")), OCI_ANN_COSIGN_SIG);
 		goto out;
 	}
-	if (layout_read_blob(&v->l, json_str(lay, "digest"), json_size(lay), &payload, e) < 0)
+	if (oci_layout_read_desc(&v->l, lay, OCI_MAX_BLOB, &payload, e) < 0)
 		goto out;
-	ret = verify_simple_signing(v->key, payload.buf, payload.len, b64, t->digest, e);
+	ret = signer_verify_simple_signing(v->key, payload.buf, payload.len, b64, t->digest, e);
 out:
 	sb_release(&payload);
 	return ret;
@@ -133,7 +133,7 @@ out:
  * another key, has several); the others are counted, not fatal. */
 static int check_signature(struct verifying *v, const struct target *t, perr *e)
 {
-	char *tag = cosign_tag(t->digest, ".sig");
+	char *tag = oci_cosign_tag(t->digest, OCI_TAG_SIG);
 	cJSON *m = NULL;
 	const cJSON *lay;
 	perr one;
@@ -143,9 +143,9 @@ static int check_signature(struct verifying *v, const struct target *t, perr *e)
 	if (cosign_manifest(v, tag, &m, e) < 0)
 		goto out;
 	cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(m, "layers")) {
-		const char *mt = json_str(lay, "mediaType");
+		const char *mt = oci_json_str(lay, "mediaType");
 
-		if (!mt || strcmp(mt, MT_SIMPLESIGNING))
+		if (!mt || strcmp(mt, OCI_MT_SIMPLESIGNING))
 			continue;
 		tried++;
 		if (check_sig_layer(v, t, lay, &one) == 0)
@@ -172,11 +172,11 @@ out:
 	return ret;
 }
 
-int statement_check(const char *body, size_t n, const char *ann_pt, const char *digest,
-		    cJSON **out, const char **pred, perr *e)
+int signer_statement_check(const char *body, size_t n, const char *ann_pt, const char *digest,
+			   cJSON **out, const char **pred, perr *e)
 {
 	cJSON *st = cJSON_ParseWithLength(body, n);
-	const char *typ = json_str(st, "_type"), *pt = json_str(st, "predicateType"), *hex;
+	const char *typ = oci_json_str(st, "_type"), *pt = oci_json_str(st, "predicateType"), *hex;
 	const cJSON *s;
 	bool subject_ok = false;
 	int ret = -1;
@@ -192,7 +192,7 @@ int statement_check(const char *body, size_t n, const char *ann_pt, const char *
 		goto out;
 	}
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(st, "subject")) {
-		hex = json_str(cJSON_GetObjectItemCaseSensitive(s, "digest"), "sha256");
+		hex = oci_json_str(cJSON_GetObjectItemCaseSensitive(s, "digest"), "sha256");
 		if (hex && !strcmp(hex, digest + 7))
 			subject_ok = true;
 	}
@@ -213,14 +213,14 @@ static int check_att_layer(struct verifying *v, const struct target *t, const cJ
 			   char **pred, perr *e)
 {
 	strbuf env = STRBUF_INIT, body = STRBUF_INIT;
-	const char *ann_pt = annotation(lay, "predicateType"), *pt = NULL;
+	const char *ann_pt = oci_annotation(lay, "predicateType"), *pt = NULL;
 	cJSON *st = NULL;
 	int ret = -1;
 
 	*pred = NULL;
-	if (layout_read_blob(&v->l, json_str(lay, "digest"), json_size(lay), &env, e) < 0 ||
-	    dsse_verify(v->key, env.buf, env.len, &body, e) < 0 ||
-	    statement_check(body.buf, body.len, ann_pt, t->digest, &st, &pt, e) < 0)
+	if (oci_layout_read_desc(&v->l, lay, OCI_MAX_BLOB, &env, e) < 0 ||
+	    signer_dsse_verify(v->key, env.buf, env.len, &body, e) < 0 ||
+	    signer_statement_check(body.buf, body.len, ann_pt, t->digest, &st, &pt, e) < 0)
 		goto out;
 	/* An SBOM attestation must carry the very document of one of the SBOM
 	 * artifacts of this format shipped in the layout (there may be several:
@@ -269,7 +269,7 @@ out:
 
 static int check_attestations(struct verifying *v, const struct target *t, perr *e)
 {
-	char *tag = cosign_tag(t->digest, ".att"), *pred = NULL;
+	char *tag = oci_cosign_tag(t->digest, OCI_TAG_ATT), *pred = NULL;
 	strvec want = STRVEC_INIT, got = STRVEC_INIT;
 	cJSON *m = NULL;
 	const cJSON *lay;
@@ -285,16 +285,16 @@ static int check_attestations(struct verifying *v, const struct target *t, perr 
 	if (cosign_manifest(v, tag, &m, e) < 0)
 		goto out;
 	cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(m, "layers")) {
-		const char *mt = json_str(lay, "mediaType");
+		const char *mt = oci_json_str(lay, "mediaType");
 
-		if (!mt || strcmp(mt, MT_DSSE))
+		if (!mt || strcmp(mt, OCI_MT_DSSE))
 			continue;
 		if (check_att_layer(v, t, lay, &pred, &one) < 0) {
 			/* Keep the reason: it is the message if no layer of
 			 * this predicate type verifies. */
 			last = one;
 			perr_prefix(&last, "%s",
-				    annotation(lay, "predicateType") ? shown(annotation(lay, "predicateType")) : "attestation");
+				    oci_annotation(lay, "predicateType") ? shown(oci_annotation(lay, "predicateType")) : "attestation");
 			continue;
 		}
 		report(v, "attestation", t->arch, t->digest, pred);
@@ -342,17 +342,17 @@ static int check_blobs(struct verifying *v, const struct target *t, perr *e)
 {
 	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(t->doc, "config"), *lay;
 
-	if (!json_str(cfg, "digest"))
+	if (!oci_json_str(cfg, "digest"))
 		return perr_set(e, "manifest %s (%s) has no config", t->digest, shown(t->arch));
-	if (layout_check_blob(&v->l, json_str(cfg, "digest"), json_size(cfg), e) < 0)
+	if (oci_layout_check_blob(&v->l, oci_json_str(cfg, "digest"), oci_json_size(cfg), e) < 0)
 		return perr_prefix(e, "config of %s (%s)", t->digest, shown(t->arch));
-	report(v, "blob", t->arch, json_str(cfg, "digest"), "config");
+	report(v, "blob", t->arch, oci_json_str(cfg, "digest"), "config");
 	cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(t->doc, "layers")) {
-		const char *dg = json_str(lay, "digest");
+		const char *dg = oci_json_str(lay, "digest");
 
 		if (!dg)
 			return perr_set(e, "manifest %s (%s): layer without digest", t->digest, shown(t->arch));
-		if (layout_check_blob(&v->l, dg, json_size(lay), e) < 0)
+		if (oci_layout_check_blob(&v->l, dg, oci_json_size(lay), e) < 0)
 			return perr_prefix(e, "layer of %s (%s)", t->digest, shown(t->arch));
 		report(v, "blob", t->arch, dg, "layer");
 	}
@@ -363,7 +363,7 @@ static int check_blobs(struct verifying *v, const struct target *t, perr *e)
 static int check_one_referrer(struct verifying *v, const struct target *t, const cJSON *d,
 			      perr *e)
 {
-	const char *dg = json_str(d, "digest"), *at = json_str(d, "artifactType"), *mat, *subj;
+	const char *dg = oci_json_str(d, "digest"), *at = oci_json_str(d, "artifactType"), *mat, *subj;
 	const cJSON *lay;
 	strbuf buf = STRBUF_INIT;
 	cJSON *m = NULL, *tagged = NULL;
@@ -374,35 +374,35 @@ static int check_one_referrer(struct verifying *v, const struct target *t, const
 		perr_set(e, "a listed referrer has no digest");
 		goto out;
 	}
-	if (layout_read_blob(&v->l, dg, json_size(d), &buf, e) < 0)
+	if (oci_layout_read_blob(&v->l, dg, oci_json_size(d), OCI_MAX_BLOB, &buf, e) < 0)
 		goto out;
 	m = cJSON_ParseWithLength(buf.buf, buf.len);
-	subj = json_str(cJSON_GetObjectItemCaseSensitive(m, "subject"), "digest");
+	subj = oci_json_str(cJSON_GetObjectItemCaseSensitive(m, "subject"), "digest");
 	if (!subj || strcmp(subj, t->digest)) {
 		perr_set(e, "subject is %s, not %s", subj ? shown(subj) : "missing", t->digest);
 		goto out;
 	}
-	mat = json_str(m, "artifactType");
+	mat = oci_json_str(m, "artifactType");
 	if (!mat)
-		mat = json_str(cJSON_GetObjectItemCaseSensitive(m, "config"), "mediaType");
+		mat = oci_json_str(cJSON_GetObjectItemCaseSensitive(m, "config"), "mediaType");
 	if (at && (!mat || strcmp(at, mat))) {
 		perr_set(e, "listed as %s but the manifest says %s", shown(at), mat ? shown(mat) : "nothing");
 		goto out;
 	}
 	lay = cJSON_GetObjectItemCaseSensitive(m, "config");
-	if (json_str(lay, "digest") &&
-	    layout_check_blob(&v->l, json_str(lay, "digest"), json_size(lay), e) < 0)
+	if (oci_json_str(lay, "digest") &&
+	    oci_layout_check_blob(&v->l, oci_json_str(lay, "digest"), oci_json_size(lay), e) < 0)
 		goto out;
 	cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(m, "layers")) {
-		if (!json_str(lay, "digest")) {
+		if (!oci_json_str(lay, "digest")) {
 			perr_set(e, "a layer without digest");
 			goto out;
 		}
-		if (layout_check_blob(&v->l, json_str(lay, "digest"), json_size(lay), e) < 0)
+		if (oci_layout_check_blob(&v->l, oci_json_str(lay, "digest"), oci_json_size(lay), e) < 0)
 			goto out;
 	}
-	if (mat && (!strcmp(mat, AT_COSIGN_SIG) || !strcmp(mat, AT_COSIGN_ATT))) {
-		ctag = cosign_tag(t->digest, !strcmp(mat, AT_COSIGN_SIG) ? ".sig" : ".att");
+	if (mat && (!strcmp(mat, OCI_AT_COSIGN_SIG) || !strcmp(mat, OCI_AT_COSIGN_ATT))) {
+		ctag = oci_cosign_tag(t->digest, !strcmp(mat, OCI_AT_COSIGN_SIG) ? OCI_TAG_SIG : OCI_TAG_ATT);
 		if (cosign_manifest(v, ctag, &tagged, e) < 0)
 			goto out;
 		/* each of its layers is one of the verified image's (which may
@@ -416,7 +416,7 @@ static int check_one_referrer(struct verifying *v, const struct target *t, const
 				found |= cJSON_Compare(tl, lay, true);
 			if (!found) {
 				perr_set(e, "it has a layer %s that the verified %s has not",
-					 shown(json_str(lay, "digest")), ctag);
+					 shown(oci_json_str(lay, "digest")), ctag);
 				goto out;
 			}
 		}
@@ -445,8 +445,8 @@ out:
  */
 static int check_referrers(struct verifying *v, const struct target *t, perr *e)
 {
-	char *tag = cosign_tag(t->digest, "");
-	const cJSON *fd = layout_find_ref(&v->l, tag), *d;
+	char *tag = oci_cosign_tag(t->digest, "");
+	const cJSON *fd = oci_layout_find_ref(&v->l, tag), *d;
 	strbuf buf = STRBUF_INIT;
 	cJSON *idx = NULL;
 	int ret = -1;
@@ -455,7 +455,7 @@ static int check_referrers(struct verifying *v, const struct target *t, perr *e)
 		perr_set(e, "no %s referrers index in the layout", tag);
 		goto out;
 	}
-	if (layout_read_blob(&v->l, json_str(fd, "digest"), json_size(fd), &buf, e) < 0)
+	if (oci_layout_read_desc(&v->l, fd, OCI_MAX_BLOB, &buf, e) < 0)
 		goto out;
 	idx = cJSON_ParseWithLength(buf.buf, buf.len);
 	if (!idx || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(idx, "manifests"))) {
@@ -471,7 +471,7 @@ static int check_referrers(struct verifying *v, const struct target *t, perr *e)
 		if (strcmp(v->sboms[i].subject, t->digest))
 			continue;
 		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(idx, "manifests"))
-			listed |= json_str(d, "digest") && !strcmp(json_str(d, "digest"), v->sboms[i].manifest_digest);
+			listed |= oci_json_str(d, "digest") && !strcmp(oci_json_str(d, "digest"), v->sboms[i].manifest_digest);
 		if (!listed) {
 			perr_set(e, "sbom artifact %s is not listed", v->sboms[i].manifest_digest);
 			goto out;
@@ -498,10 +498,10 @@ int signer_verify_layout(const char *dir, const char *pubfile, const char *arch,
 
 	if (signer_load_public(pubfile, &v.key, e) < 0)
 		goto out;
-	/* layout_targets reads every manifest through its digest: a tampered
+	/* signer_layout_targets reads every manifest through its digest: a tampered
 	 * manifest fails here already. */
-	if (layout_open(dir, &v.l, e) < 0 || layout_targets(&v.l, &t, &nt, &ref_name, e) < 0 ||
-	    layout_sboms(&v.l, &v.sboms, &v.nsboms, e) < 0)
+	if (oci_layout_open(dir, &v.l, e) < 0 || signer_layout_targets(&v.l, &t, &nt, &ref_name, e) < 0 ||
+	    signer_layout_sboms(&v.l, &v.sboms, &v.nsboms, e) < 0)
 		goto out;
 	/* Every SBOM artifact describes an image or the index of this layout:
 	 * one whose subject is something else (another image's SBOM put in
@@ -531,7 +531,7 @@ int signer_verify_layout(const char *dir, const char *pubfile, const char *arch,
 			goto out;
 		if (t[i].is_index) {
 			/* the index's own SBOMs, when it has some */
-			if ((sboms_about(v.sboms, v.nsboms, t[i].digest) &&
+			if ((signer_sboms_about(v.sboms, v.nsboms, t[i].digest) &&
 			     check_attestations(&v, &t[i], e) < 0) ||
 			    check_referrers(&v, &t[i], e) < 0)
 				goto out;
@@ -552,10 +552,10 @@ int signer_verify_layout(const char *dir, const char *pubfile, const char *arch,
 out:
 	if (ret < 0)
 		perr_prefix(e, "verify %s", dir);
-	targets_free(t, nt);
-	sboms_free(v.sboms, v.nsboms);
+	signer_targets_free(t, nt);
+	signer_sboms_free(v.sboms, v.nsboms);
 	signer_key_free(v.key);
-	layout_close(&v.l);
+	oci_layout_close(&v.l);
 	free(ref_name);
 	return ret;
 }

@@ -140,6 +140,13 @@ check "no terminal: no per-blob lines" sh -c "! grep -q 'pushed sha256:' '$W/not
 check_eq "no terminal: one summary line" 1 "$(grep -c 'blobs uploaded' "$W/notty.err")"
 check "--quiet: nothing on stderr" sh -c "'$PARE' -q push --insecure $R '$W/L2' $R/quiet:v1 2>'$W/quiet.err' >/dev/null && test ! -s '$W/quiet.err'"
 
+# the layout is read through oci/ (as verify reads it) before anything is sent
+cp -a "$W/L2" "$W/nolayout" && rm "$W/nolayout/oci-layout"
+check_refused "push: a directory without oci-layout is one line" "nolayout' is not an OCI image layout \(no oci-layout file\)" \
+	"$PARE" push --insecure "$R" "$W/nolayout" "$R/nolayout:v1"
+check "push: nothing of it reached the registry" \
+	sh -c "! skopeo inspect --raw --tls-verify=false 'docker://$R/nolayout:v1' >/dev/null 2>&1"
+
 # ---- 429, 503 and dropped connections (tests/fixtures/flakyproxy in front of the registry) ----
 python3 "$PARE_SRC/tests/fixtures/flakyproxy" "$P1" "$W/flaky.port" "$W/flaky.requests" $$ >"$W/flaky.log" 2>&1 &
 echo $! >"$W/flaky.pid"

@@ -35,7 +35,7 @@ static void challenge(const char *s)
 {
 	char *scheme, *realm, *service, *scope;
 
-	reg_parse_challenge(s, &scheme, &realm, &service, &scope);
+	registry_parse_challenge(s, &scheme, &realm, &service, &scope);
 	if (!scheme || strchr(scheme, ' '))
 		abort();
 	free(scheme), free(realm), free(service), free(scope);
@@ -45,7 +45,7 @@ static void token(const uint8_t *data, size_t size)
 {
 	char *tok;
 
-	if (reg_token_from_reply((const char *)data, size, &tok) == 0) {
+	if (registry_token_from_reply((const char *)data, size, &tok) == 0) {
 		/* it becomes an Authorization header */
 		if (!*tok || strpbrk(tok, " \r\n\t") || !ctl_free(tok))
 			abort();
@@ -57,7 +57,7 @@ static void error_body(const uint8_t *data, size_t size)
 {
 	strbuf d = STRBUF_INIT;
 
-	reg_reply_detail((const char *)data, size, &d);
+	registry_reply_detail((const char *)data, size, &d);
 	if (!ctl_free(sb_str(&d)) || d.len > 1024)
 		abort();
 	sb_release(&d);
@@ -67,7 +67,7 @@ static void range(const char *s)
 {
 	int64_t next = -1;
 
-	if (reg_upload_next(s, &next) == 0 && next < 0)
+	if (registry_upload_next(s, &next) == 0 && next < 0)
 		abort();
 }
 
@@ -80,7 +80,7 @@ static void reference(const char *s)
 		explained(&e);
 		return;
 	}
-	if (!r.host || !r.repo || (r.tag && !reg_tag_ok(r.tag)) ||
+	if (!r.host || !r.repo || (r.tag && !registry_tag_ok(r.tag)) ||
 	    (r.digest && (strlen(r.digest) != 71 || !is_sha256_hex(r.digest + 7))))
 		abort();
 	registry_ref_free(&r);
@@ -93,18 +93,18 @@ static void descriptors(const cJSON *doc, const char *mt)
 	uint64_t sz;
 	perr e = { 0, "" };
 
-	if (!strcmp(mt, REG_MT_INDEX) || !strcmp(mt, REG_MT_DOCKER_LIST)) {
+	if (!strcmp(mt, OCI_MT_INDEX) || !strcmp(mt, OCI_MT_DOCKER_LIST)) {
 		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(doc, "manifests"))
-			if (reg_descriptor("h", "index", d, &dg, &sz, &e) < 0)
+			if (registry_descriptor("h", "index", d, &dg, &sz, &e) < 0)
 				explained(&e);
 		return;
 	}
-	if (reg_descriptor("h", "manifest", cJSON_GetObjectItemCaseSensitive(doc, "config"), &dg,
-			   &sz, &e) < 0)
+	if (registry_descriptor("h", "manifest", cJSON_GetObjectItemCaseSensitive(doc, "config"), &dg,
+				&sz, &e) < 0)
 		explained(&e);
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(doc, "layers")) {
 		e.msg[0] = '\0';
-		if (reg_descriptor("h", "manifest", d, &dg, &sz, &e) < 0)
+		if (registry_descriptor("h", "manifest", d, &dg, &sz, &e) < 0)
 			explained(&e);
 		else if (strlen(dg) != 71)
 			abort();
@@ -119,8 +119,8 @@ static void manifest(const uint8_t *data, size_t size)
 	cJSON *doc;
 
 	/* by tag with a wrong header digest: refused, always */
-	if (reg_manifest_check("h", "v1", (const char *)data, size,
-			       "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+	if (registry_manifest_check("h", "v1", (const char *)data, size,
+				    "sha256:0000000000000000000000000000000000000000000000000000000000000000",
 			       NULL, digest, &mt, &e) == 0 && size)
 		abort();
 	explained(&e);
@@ -129,8 +129,8 @@ static void manifest(const uint8_t *data, size_t size)
 	sha256_hex(data, size, hex);
 	snprintf(what, sizeof(what), "sha256:%s", hex);
 	e.msg[0] = '\0';
-	if (reg_manifest_check("h", what, (const char *)data, size, NULL,
-			       "application/vnd.oci.image.manifest.v1+json; charset=utf-8", digest,
+	if (registry_manifest_check("h", what, (const char *)data, size, NULL,
+				    "application/vnd.oci.image.manifest.v1+json; charset=utf-8", digest,
 			       &mt, &e) < 0) {
 		explained(&e);
 		return;

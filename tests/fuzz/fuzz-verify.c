@@ -2,12 +2,12 @@
  * fuzz-verify.c - what `pare verify` reads from others, through the signer
  * functions it uses (signer_int.h); the first byte picks which:
  *   0  a public key file (signer_load_public_buf)
- *   1  a DSSE envelope (dsse_verify), then the statement it carries
- *   2  an in-toto statement as a verified envelope yields it (statement_check)
+ *   1  a DSSE envelope (signer_dsse_verify), then the statement it carries
+ *   2  an in-toto statement as a verified envelope yields it (signer_statement_check)
  *   3  a cosign simple-signing layer: payload NUL base64-signature
- *      (verify_simple_signing)
+ *      (signer_verify_simple_signing)
  *   4  layout JSON (index.json, a .sig/.att manifest) as the layout code
- *      walks it: layout_find_ref, layout_targets, layout_sboms and a blob
+ *      walks it: layout_find_ref, signer_layout_targets, signer_layout_sboms and a blob
  *      read for every descriptor, in a layout without blobs (every read
  *      fails: cleanly, whatever the descriptor holds)
  * The key is a fixed Ed25519 test key (below; it signs nothing but these
@@ -142,7 +142,7 @@ static void statement(const char *body, size_t n, const char *ann_pt, const char
 	const char *pt = NULL;
 	perr e = { 0, "" };
 
-	if (statement_check(body, n, ann_pt, digest, &st, &pt, &e) < 0) {
+	if (signer_statement_check(body, n, ann_pt, digest, &st, &pt, &e) < 0) {
 		explained(&e);
 		if (st)
 			abort();
@@ -158,7 +158,7 @@ static void envelope(const uint8_t *data, size_t size)
 	strbuf body = STRBUF_INIT, pae = STRBUF_INIT;
 	perr e = { 0, "" };
 
-	if (dsse_verify(pub, (const char *)data, size, &body, &e) < 0) {
+	if (signer_dsse_verify(pub, (const char *)data, size, &body, &e) < 0) {
 		explained(&e);
 	} else {
 		/* what was verified: PAE(payloadType, body), by hand */
@@ -166,11 +166,11 @@ static void envelope(const uint8_t *data, size_t size)
 		const char *sigs[16];
 		size_t n = 0;
 
-		sb_addf(&pae, "DSSEv1 %zu %s %zu ", strlen(MT_INTOTO), MT_INTOTO, body.len);
+		sb_addf(&pae, "DSSEv1 %zu %s %zu ", strlen(OCI_MT_INTOTO), OCI_MT_INTOTO, body.len);
 		sb_add(&pae, body.buf, body.len);
 		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(env, "signatures"))
 			if (n < 16)
-				sigs[n++] = json_str(s, "sig");
+				sigs[n++] = oci_json_str(s, "sig");
 		really_signed(pae.buf, pae.len, sigs, n);
 		cJSON_Delete(env);
 		statement(body.buf, body.len, NULL, IMAGE_DIGEST);
@@ -188,7 +188,7 @@ static void simple_signing(const uint8_t *data, size_t size)
 	if (!nul)
 		return;
 	b64 = xstrndup((const char *)nul + 1, size - (size_t)(nul - data) - 1);
-	if (verify_simple_signing(pub, data, (size_t)(nul - data), b64, INDEX_DIGEST, &e) < 0) {
+	if (signer_verify_simple_signing(pub, data, (size_t)(nul - data), b64, INDEX_DIGEST, &e) < 0) {
 		explained(&e);
 	} else {
 		const char *one[1] = { b64 };
@@ -197,7 +197,7 @@ static void simple_signing(const uint8_t *data, size_t size)
 	free(b64);
 }
 
-static void read_each(const struct layout *l, const cJSON *list)
+static void read_each(const struct oci_layout *l, const cJSON *list)
 {
 	const cJSON *d;
 	strbuf buf = STRBUF_INIT;
@@ -205,7 +205,7 @@ static void read_each(const struct layout *l, const cJSON *list)
 
 	cJSON_ArrayForEach(d, list) {
 		e.msg[0] = '\0';
-		if (layout_read_blob(l, json_str(d, "digest"), json_size(d), &buf, &e) == 0)
+		if (oci_layout_read_desc(l, d, OCI_MAX_BLOB, &buf, &e) == 0)
 			abort(); /* there are no blobs */
 		explained(&e);
 		sb_reset(&buf);
@@ -215,7 +215,7 @@ static void read_each(const struct layout *l, const cJSON *list)
 
 static void layout_json(const uint8_t *data, size_t size)
 {
-	struct layout l = { dir, cJSON_ParseWithLength((const char *)data, size) };
+	struct oci_layout l = { dir, cJSON_ParseWithLength((const char *)data, size) };
 	struct target *t = NULL;
 	struct sbom_artifact *sb = NULL;
 	size_t nt = 0, ns = 0;
@@ -224,16 +224,16 @@ static void layout_json(const uint8_t *data, size_t size)
 
 	if (!l.index)
 		return;
-	layout_find_ref(&l, "sha256-50e0e2bcbe217a0ff634a9143d995ea406a121c339ad6648ecf0703159d20a78.sig");
-	if (layout_targets(&l, &t, &nt, &ref, &e) == 0)
+	oci_layout_find_ref(&l, "sha256-50e0e2bcbe217a0ff634a9143d995ea406a121c339ad6648ecf0703159d20a78.sig");
+	if (signer_layout_targets(&l, &t, &nt, &ref, &e) == 0)
 		abort(); /* every target is read from a blob */
 	explained(&e);
-	targets_free(t, nt);
+	signer_targets_free(t, nt);
 	free(ref);
 	e.msg[0] = '\0';
-	if (layout_sboms(&l, &sb, &ns, &e) < 0)
+	if (signer_layout_sboms(&l, &sb, &ns, &e) < 0)
 		explained(&e);
-	sboms_free(sb, ns);
+	signer_sboms_free(sb, ns);
 	read_each(&l, cJSON_GetObjectItemCaseSensitive(l.index, "manifests"));
 	read_each(&l, cJSON_GetObjectItemCaseSensitive(l.index, "layers"));
 	cJSON_Delete(l.index);

@@ -744,7 +744,7 @@ int main(void)
 		r.has_entrypoint = true;
 		img.layers = &ld;
 		img.nlayers = 1;
-		oci_image_json(&c, &img, &e);
+		builder_image_json(&c, &img, &e);
 		j = cJSON_Parse(img.config_json);
 		cc = cJSON_GetObjectItem(j, "config");
 		TAP_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(j, "architecture")), "arm64", "config architecture");
@@ -769,7 +769,7 @@ int main(void)
 			  "org.opencontainers.image.title")), "demo", "title annotation");
 		cJSON_Delete(j);
 		img.arch = "arm64";
-		idx = oci_index_json(&r, &img, 1, c.epoch);
+		idx = builder_index_json(&r, &img, 1, c.epoch);
 		j = cJSON_Parse(idx);
 		cc = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "manifests"), 0), "platform");
 		TAP_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(cc, "architecture")), "arm64", "index platform");

@@ -95,36 +95,36 @@ int main(void)
 	}
 	{
 		char *sch, *realm, *svc, *scope;
-		reg_parse_challenge("Bearer realm=\"http://127.0.0.1:5000/token\",service=\"x\","
+		registry_parse_challenge("Bearer realm=\"http://127.0.0.1:5000/token\",service=\"x\","
 				    "scope=\"repository:a/b:pull\"", &sch, &realm, &svc, &scope);
 		TAP_OK(!strcmp(sch, "Bearer") && realm && !strcmp(realm, "http://127.0.0.1:5000/token") &&
 			       svc && !strcmp(svc, "x") && scope && !strcmp(scope, "repository:a/b:pull"),
 		       "challenge: scheme, realm, service, scope");
 		free(sch), free(realm), free(svc), free(scope);
-		reg_parse_challenge("Bearer realm=\"a\\\"b", &sch, &realm, &svc, &scope);
+		registry_parse_challenge("Bearer realm=\"a\\\"b", &sch, &realm, &svc, &scope);
 		TAP_OK(realm && !strcmp(realm, "a\"b") && !svc && !scope, "challenge: escapes, unterminated quote");
 		free(sch), free(realm), free(svc), free(scope);
 	}
 	{
 		char *tok = NULL;
 		static const char crlf[] = "{\"token\":\"a\\r\\nX-Evil: 1\"}";
-		TAP_OK(reg_token_from_reply("{\"token\":\"t0k\"}", 15, &tok) == 0 && !strcmp(tok, "t0k"),
+		TAP_OK(registry_token_from_reply("{\"token\":\"t0k\"}", 15, &tok) == 0 && !strcmp(tok, "t0k"),
 		       "token: from \"token\"");
 		free(tok);
-		TAP_OK(reg_token_from_reply("{\"token\":\"\",\"access_token\":\"a\"}", 31, &tok) == 0 &&
+		TAP_OK(registry_token_from_reply("{\"token\":\"\",\"access_token\":\"a\"}", 31, &tok) == 0 &&
 			       !strcmp(tok, "a"), "token: from \"access_token\"");
 		free(tok);
-		TAP_OK(reg_token_from_reply(crlf, sizeof(crlf) - 1, &tok) < 0 && !tok,
+		TAP_OK(registry_token_from_reply(crlf, sizeof(crlf) - 1, &tok) < 0 && !tok,
 		       "token: a CR LF (a header of the token server's own) refused");
-		TAP_OK(reg_token_from_reply("[]", 2, &tok) < 0, "token: none in the reply");
+		TAP_OK(registry_token_from_reply("[]", 2, &tok) < 0, "token: none in the reply");
 	}
 	{
 		strbuf det = STRBUF_INIT;
 		static const char nl[] = "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"one\\ntwo\"}]}";
-		reg_reply_detail(nl, sizeof(nl) - 1, &det);
+		registry_reply_detail(nl, sizeof(nl) - 1, &det);
 		TAP_STREQ(sb_str(&det), " (DENIED: one?two)", "error body: one line, control characters replaced");
 		sb_release(&det);
-		reg_reply_detail("nope", 4, &det);
+		registry_reply_detail("nope", 4, &det);
 		TAP_STREQ(sb_str(&det), "", "error body: not JSON, nothing added");
 		sb_release(&det);
 	}
@@ -136,7 +136,7 @@ int main(void)
 		};
 		for (size_t i = 0; i < ARRAY_SIZE(rg); i++) {
 			int64_t next = -1;
-			int rc = reg_upload_next(rg[i].range, &next);
+			int rc = registry_upload_next(rg[i].range, &next);
 			TAP_OK(rg[i].next < 0 ? rc < 0 : rc == 0 && next == rg[i].next,
 			       "Range '%s' -> %lld", rg[i].range, (long long)rg[i].next);
 		}
@@ -153,7 +153,7 @@ int main(void)
 			const char *dg = NULL;
 			uint64_t n = 99;
 			perr e = { 0, "" };
-			int rc = reg_descriptor("h", "manifest m", desc, &dg, &n, &e);
+			int rc = registry_descriptor("h", "manifest m", desc, &dg, &n, &e);
 			TAP_OK(sz[i].ok ? rc == 0 && n == strtoull(sz[i].size, NULL, 10)
 					: rc < 0 && strstr(e.msg, "no valid size"),
 			       "descriptor size %s %s", sz[i].size ? sz[i].size : "(missing)",
@@ -168,15 +168,15 @@ int main(void)
 		perr e = { 0, "" };
 		sha256_hex(m, sizeof(m) - 1, hex);
 		snprintf(what, sizeof(what), "sha256:%s", hex);
-		TAP_OK(reg_manifest_check("h", what, m, sizeof(m) - 1, NULL, NULL, dg, &mt, &e) == 0 &&
-			       !strcmp(dg, what) && !strcmp(mt, REG_MT_INDEX), "manifest: digest and media type");
+		TAP_OK(registry_manifest_check("h", what, m, sizeof(m) - 1, NULL, NULL, dg, &mt, &e) == 0 &&
+			       !strcmp(dg, what) && !strcmp(mt, OCI_MT_INDEX), "manifest: digest and media type");
 		free(mt), mt = NULL;
-		TAP_OK(reg_manifest_check("h", "v1", m, sizeof(m) - 1, "sha256:00", NULL, dg, &mt, &e) < 0 &&
+		TAP_OK(registry_manifest_check("h", "v1", m, sizeof(m) - 1, "sha256:00", NULL, dg, &mt, &e) < 0 &&
 			       strstr(e.msg, "the bytes have digest"), "manifest: a wrong Docker-Content-Digest");
-		TAP_OK(reg_manifest_check("h", "v1", "[1]", 3, NULL, NULL, dg, &mt, &e) < 0 &&
+		TAP_OK(registry_manifest_check("h", "v1", "[1]", 3, NULL, NULL, dg, &mt, &e) < 0 &&
 			       strstr(e.msg, "not a JSON object"), "manifest: not an object");
-		TAP_OK(reg_manifest_check("h", "v1", "{}", 2, NULL, "application/x; charset=utf-8", dg, &mt,
-					  &e) == 0 && !strcmp(mt, "application/x"),
+		TAP_OK(registry_manifest_check("h", "v1", "{}", 2, NULL, "application/x; charset=utf-8", dg, &mt,
+					       &e) == 0 && !strcmp(mt, "application/x"),
 		       "manifest: media type from Content-Type, parameters dropped");
 		free(mt);
 	}

@@ -69,17 +69,17 @@ int main(void)
 			static const char D[] = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 			strbuf body = STRBUF_INIT, env = STRBUF_INIT, got = STRBUF_INIT, pl = STRBUF_INIT, b64 = STRBUF_INIT;
 			sb_adds(&body, "{\"_type\":\"" STATEMENT_V1 "\",\"predicateType\":\"p\"}");
-			TAP_OK(dsse_envelope(priv, &body, &env, &e) == 0 &&
-				       dsse_verify(pub, env.buf, env.len, &got, &e) == 0 && got.len == body.len &&
+			TAP_OK(signer_dsse_envelope(priv, &body, &env, &e) == 0 &&
+				       signer_dsse_verify(pub, env.buf, env.len, &got, &e) == 0 && got.len == body.len &&
 				       !memcmp(got.buf, body.buf, body.len),
 			       "dsse %s: envelope verifies, payload back", types[i]);
 			signer_simple_signing_payload("img", D, &pl);
 			sb_reset(&sig);
 			signer_sign_bytes(priv, pl.buf, pl.len, &sig, &e);
 			base64_encode(sig.buf, sig.len, &b64);
-			TAP_OK(verify_simple_signing(pub, pl.buf, pl.len, sb_str(&b64), D, &e) == 0,
+			TAP_OK(signer_verify_simple_signing(pub, pl.buf, pl.len, sb_str(&b64), D, &e) == 0,
 			       "simple signing %s: verifies for its digest", types[i]);
-			TAP_OK(verify_simple_signing(pub, pl.buf, pl.len, sb_str(&b64),
+			TAP_OK(signer_verify_simple_signing(pub, pl.buf, pl.len, sb_str(&b64),
 						     "sha256:1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", &e) < 0 &&
 				       strstr(e.msg, "names sha256:0123"),
 			       "simple signing %s: not for another digest", types[i]);
@@ -112,7 +112,7 @@ int main(void)
 		perr e2 = { 0, "" };
 		char *pp = xasprintf("%s/ed25519.pub", dir);
 		signer_load_public(pp, &pub, &e2);
-		TAP_OK(pub && dsse_verify(pub, env, sizeof(env) - 1, &body, &e2) < 0 &&
+		TAP_OK(pub && signer_dsse_verify(pub, env, sizeof(env) - 1, &body, &e2) < 0 &&
 			       strstr(e2.msg, "payloadType") && !strchr(e2.msg, '\n'),
 		       "dsse: a foreign payloadType refused on one line (%s)", e2.msg);
 		signer_key_free(pub);
@@ -124,7 +124,7 @@ int main(void)
 		 * signature verifies over its PAE, the type is still refused
 		 * (the in-toto statement inside would be read as something it
 		 * was not signed as) */
-		static const char *const types2[] = { MT_INTOTO, "application/vnd.example.foreign+json" };
+		static const char *const types2[] = { OCI_MT_INTOTO, "application/vnd.example.foreign+json" };
 		char *kp = xasprintf("%s/ed25519.key", dir), *pp = xasprintf("%s/ed25519.pub", dir);
 		signer_key *priv = NULL, *pub = NULL;
 		perr e2 = { 0, "" };
@@ -150,7 +150,7 @@ int main(void)
 			cJSON_AddStringToObject(one, "sig", b64.buf);
 			cJSON_AddItemToArray(sigs, one);
 			text = cJSON_PrintUnformatted(env);
-			r = dsse_verify(pub, text, strlen(text), &body, &e2);
+			r = signer_dsse_verify(pub, text, strlen(text), &body, &e2);
 			if (i == 0)
 				TAP_OK(r == 0, "dsse: the signed in-toto envelope verifies (%s)", r ? e2.msg : "");
 			else
@@ -177,7 +177,7 @@ int main(void)
 		};
 		for (size_t i = 0; i < ARRAY_SIZE(sz); i++) {
 			cJSON *j = cJSON_Parse(sz[i].json);
-			TAP_OK(json_size(j) == sz[i].want, "json_size %s = %lld", sz[i].json, (long long)sz[i].want);
+			TAP_OK(oci_json_size(j) == sz[i].want, "json_size %s = %lld", sz[i].json, (long long)sz[i].want);
 			cJSON_Delete(j);
 		}
 	}
@@ -203,7 +203,7 @@ int main(void)
 			cJSON *st = NULL;
 			const char *pt = NULL;
 			perr e2 = { 0, "" };
-			int rc = statement_check(sc[i].st, strlen(sc[i].st), sc[i].ann, D, &st, &pt, &e2);
+			int rc = signer_statement_check(sc[i].st, strlen(sc[i].st), sc[i].ann, D, &st, &pt, &e2);
 			TAP_OK(sc[i].want ? rc < 0 && !st && strstr(e2.msg, sc[i].want)
 					  : rc == 0 && st && pt && !strcmp(pt, "p"),
 			       "statement %zu: %s", i, sc[i].want ? sc[i].want : "accepted");
