@@ -5,6 +5,7 @@
 #include "audit.h"
 #include "../oci/oci.h"
 #include "../resolver/resolver.h"
+#include "../cve/cve.h"
 #include "../signer/signer.h"
 
 #include <cjson/cJSON.h>
@@ -404,11 +405,77 @@ static bool has_shell(const struct ctx *c)
 
 int audit_cve_fill(const struct audit_image *img, struct audit_finding *f, perr *e)
 {
-	/* The CVE module (issue 19) fills this in: match img's dpkg database
-	 * against the synced feeds, fail on fixable and KEV CVEs with their ids
-	 * and counts as evidence.  No feed reader exists yet. */
-	(void)img, (void)f, (void)e;
-	return 0;
+	struct cve_config c;
+	struct cve_report r = { 0 };
+	struct cve_subject *subs = NULL;
+	size_t nsubs = 0, keep = SIZE_MAX, fixable = 0, kev = 0, open = 0, shown = 0;
+	char *arch = NULL;
+	strbuf ids = STRBUF_INIT;
+	int ret = -1;
+
+	if (!cve_synced())
+		return 0;
+	if (cve_config_load(&c, e) < 0)
+		return -1;
+	if (img->platform && oci_platform_parse(img->platform, &arch, e) < 0)
+		goto out;
+	if (cve_subject_from_image(img->source, arch, &subs, &nsubs, e) < 0)
+		goto out;
+	/* the subject of this platform's manifest (an index has one per platform) */
+	for (size_t i = 0; i < nsubs; i++)
+		if (keep == SIZE_MAX || (subs[i].digest && img->digest && !strcmp(subs[i].digest, img->digest)))
+			keep = i;
+	for (size_t i = 0; i < nsubs; i++)
+		if (i != keep)
+			cve_subject_release(&subs[i]);
+	if (keep == SIZE_MAX) {
+		ret = 0; /* no dpkg database: nothing to match */
+		goto out;
+	}
+	if (keep)
+		subs[0] = subs[keep];
+	nsubs = 1;
+	if (cve_match(&c, subs, 1, 0, &r, e) < 0) {
+		subs = NULL; /* moved into r */
+		goto out;
+	}
+	subs = NULL;
+	for (size_t i = 0; i < r.nfindings; i++) {
+		const struct cve_finding *cf = &r.findings[i];
+		bool bad = cf->cls == CVE_FIXABLE || (cf->kev && cf->cls != CVE_FIXED &&
+						       cf->cls != CVE_NOT_AFFECTED && cf->cls != CVE_SUPPRESSED);
+
+		fixable += cf->cls == CVE_FIXABLE;
+		kev += bad && cf->kev;
+		open += cf->cls == CVE_OPEN || cf->cls == CVE_UNDETERMINED;
+		if (bad && shown++ < 10) /* findings are in priority order */
+			sb_addf(&ids, "%s%s (%s %s%s%s)", ids.len ? ", " : "", cf->id, cf->source,
+				cf->installed, cf->fixed_version ? ", fixed in " : "",
+				cf->fixed_version ? cf->fixed_version : "");
+	}
+	if (r.stale)
+		ev(f, "%s", r.stale);
+	ev(f, "CVE feeds: tracker %s, KEV %s, EPSS %s", r.tracker_date ? r.tracker_date : "absent",
+	   r.kev_date ? r.kev_date : "absent", r.epss_date ? r.epss_date : "absent");
+	if (fixable || kev) {
+		result(f, AUDIT_FAIL);
+		ev(f, "%zu fixable CVE(s), %zu in CISA KEV: rebuild (pare update) to ship the fixes", fixable,
+		   kev);
+		ev(f, "%s%s", sb_str(&ids), shown > 10 ? ", …" : "");
+	} else {
+		result(f, AUDIT_PASS);
+		ev(f, "no fixable or known-exploited CVE; %zu open with no fix published (pare cve)", open);
+	}
+	ret = 1;
+out:
+	for (size_t i = 0; subs && i < nsubs; i++)
+		cve_subject_release(&subs[i]);
+	free(subs);
+	free(arch);
+	sb_release(&ids);
+	cve_report_release(&r);
+	cve_config_release(&c);
+	return ret;
 }
 
 static void check_patches(struct ctx *c, struct audit_finding *f)

@@ -210,6 +210,8 @@ void cve_config_release(struct cve_config *c);
  * epss.csv or epss.csv.gz) or its URL, refused as a whole (one line naming
  * it, the cached index untouched) when bad or older than the cached one;
  * lock (may be NULL) adds its codenames to those indexed. */
+/* Whether the tracker has been synced (its index is in the cache). */
+bool cve_synced(void);
 int cve_sync(const struct cve_config *c, const char *from_dir, const char *lock, perr *e);
 
 /* Subjects of recipes.lock: one per recipe and arch (names: only those

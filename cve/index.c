@@ -434,3 +434,12 @@ out:
 	free(path);
 	return ret;
 }
+
+bool cve_synced(void)
+{
+	char *p = cve_idx_path(CVE_FEED_TRACKER);
+	bool ok = access(p, R_OK) == 0;
+
+	free(p);
+	return ok;
+}

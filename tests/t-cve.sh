@@ -306,6 +306,12 @@ check_eq "--sbom: exactly the CVEs the tracker has bookworm entries for, on the 
 	"$(rows <"$W/sbom-cve.json")"
 check_eq "--sbom: matched as bookworm (CVE-2024-0001 is open there)" "open" \
 	"$(jq -r '[.findings[] | select(.id == "CVE-2024-0001")][0].class' "$W/sbom-cve.json")"
+# pare audit's CIS 4.4 (scanned and rebuilt) uses the synced feeds: fixable CVEs fail it
+"$PARE" audit --json "$W/out/ssl" >"$W/audit.json" 2>/dev/null
+check_eq "audit 4.4 with feeds: fail" "fail" \
+	"$(jq -r '[.. | objects | select(.id? == "PARE-CIS-4.4")][0].result' "$W/audit.json")"
+check "audit 4.4 names the most urgent fixable CVE" \
+	jq -e '[.. | objects | select(.id? == "PARE-CIS-4.4")][0].evidence | map(select(contains("CVE-2024-0001"))) | length > 0' "$W/audit.json"
 check_eq "--format sarif: a SARIF 2.1.0 log" "2.1.0" "$("$PARE" cve --format sarif ssl | jq -r .version)"
 check_eq "--format openvex: an OpenVEX document" "https://openvex.dev/ns/v0.2.0" \
 	"$("$PARE" cve --format openvex ssl | jq -r '."@context"')"
