@@ -42,21 +42,32 @@ int cmd_diff(int argc, char **argv, perr *e);
  * --insecure HOST[:PORT], --username U, --password-stdin.  Returns 1 when
  * argv[*i] was one of them (advancing *i past its value), 0 if not, -1 on error. */
 struct registry_opts;
-int registry_cli_opt(int argc, char **argv, int *i, struct registry_opts *o, strvec *insecure,
+int cli_registry_opt(int argc, char **argv, int *i, struct registry_opts *o, strvec *insecure,
 		     const char **user, bool *pw_stdin, perr *e);
 /* --password-stdin: read the password (trailing newline dropped); caller
  * wipes and frees *pass.  Checks --username and --password-stdin come together. */
-int registry_cli_password(const char *user, bool from_stdin, char **pass, perr *e);
+int cli_registry_password(const char *user, bool from_stdin, char **pass, perr *e);
 /* build --push: push the layout dir to ref, a one-line summary on stderr. */
 int build_push(const char *dir, const char *ref, const struct registry_opts *o, perr *e);
 
 /* The recipes directory and lock path all commands agree on:
  * PARE_RECIPES / PARE_LOCK override recipes/ and recipes.lock (tests). */
-const char *recipes_dir(void);
-const char *lock_path(void);
+const char *cli_recipes_dir(void);
+const char *cli_lock_path(void);
 /* Turn a recipe argument (a name such as "python3" or a path to a .yaml)
  * into a path; caller frees. */
-char *recipe_path_for(const char *arg);
+char *cli_recipe_path(const char *arg);
+
+/* The recipe files named on the command line (cli_recipe_path each). */
+void cli_recipe_files(char **args, int nargs, strvec *files);
+
+/* Parse update's options (plus extra ones handed to extra_fn) with getopt;
+ * returns the index of the first RECIPE argument, or -1. */
+struct option;
+struct rebuild_opts;
+int cli_update_parse(int argc, char **argv, struct rebuild_opts *o, const struct option *extra,
+		     int (*extra_fn)(int c, const char *arg, void *ctx, perr *e), void *ctx,
+		     perr *e);
 
 /* For the hand-rolled option loops (main.c): reorder argv[1..argc) so the
  * options come first, then "--" if given, then the operands, each group in
@@ -74,7 +85,7 @@ const char *cli_size(uint64_t bytes, char buf[static 16]);
 
 /* help.c: pare(1) (name NULL) or pare-NAME(1) in roff, and a bash completion
  * script, made from the command table (pare help --man / --bash-completion). */
-int help_man(FILE *f, const struct command *cmds, size_t n, const char *name, perr *e);
-void help_bash_completion(FILE *f, const struct command *cmds, size_t n);
+int cli_help_man(FILE *f, const struct command *cmds, size_t n, const char *name, perr *e);
+void cli_help_bash_completion(FILE *f, const struct command *cmds, size_t n);
 
 #endif

@@ -153,7 +153,7 @@ static int finish_staged(const char *dir, void *arg, perr *e)
 static int build_one(const char *arg, const struct lock *l, const struct build_args *a,
 		     bool many, perr *e)
 {
-	char *path = recipe_path_for(arg), *outdir = NULL, *git_commit = NULL, *src_url = NULL;
+	char *path = cli_recipe_path(arg), *outdir = NULL, *git_commit = NULL, *src_url = NULL;
 	struct recipe *r = NULL;
 	struct lock_recipe *lr;
 	struct build_opts o = { 0 };
@@ -168,13 +168,13 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 		goto out;
 	lr = lock_find(l, r->name);
 	if (!lr) {
-		perr_set(e, "recipe %s is not in %s: run 'pare lock %s'", r->name, lock_path(),
+		perr_set(e, "recipe %s is not in %s: run 'pare lock %s'", r->name, cli_lock_path(),
 			 r->name);
 		goto out;
 	}
 	if (!lr->recipe_sha256 || strcmp(lr->recipe_sha256, r->sha256)) {
 		perr_set(e, "%s changed since %s was written: run 'pare lock %s'", path,
-			 lock_path(), r->name);
+			 cli_lock_path(), r->name);
 		goto out;
 	}
 	for (size_t i = 0; i < a->archs.n; i++) {
@@ -382,10 +382,10 @@ int cmd_build(int argc, char **argv, perr *e)
 			perr_set(e, "build: give recipes or --all, not both");
 			goto out;
 		}
-		if (recipe_list(recipes_dir(), &recipes, e) < 0)
+		if (recipe_list(cli_recipes_dir(), &recipes, e) < 0)
 			goto out;
 		if (!recipes.n) {
-			perr_set(e, "build: no recipes in %s", recipes_dir());
+			perr_set(e, "build: no recipes in %s", cli_recipes_dir());
 			goto out;
 		}
 	} else {
@@ -409,7 +409,7 @@ int cmd_build(int argc, char **argv, perr *e)
 		perr_set(e, "build: --push takes one recipe built to an OCI layout (not only --tar)");
 		goto out;
 	}
-	if (registry_cli_password(user, pw_stdin, &pass, e) < 0)
+	if (cli_registry_password(user, pw_stdin, &pass, e) < 0)
 		goto out;
 	a.reg.insecure = &insecure;
 	a.reg.username = user;
@@ -418,12 +418,12 @@ int cmd_build(int argc, char **argv, perr *e)
 		perr_set(e, "build: --tar takes one recipe");
 		goto out;
 	}
-	if (!path_exists(lock_path())) {
+	if (!path_exists(cli_lock_path())) {
 		perr_set(e, "%s does not exist: run 'pare lock' first (it resolves %s/*.yaml)",
-			 lock_path(), recipes_dir());
+			 cli_lock_path(), cli_recipes_dir());
 		goto out;
 	}
-	if (lock_read(lock_path(), &l, false, e) < 0)
+	if (lock_read(cli_lock_path(), &l, false, e) < 0)
 		goto out;
 	lock_loaded = true;
 	/* the key and its password before anything is built or moved */

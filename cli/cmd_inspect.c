@@ -548,7 +548,7 @@ static int load_lock(struct image *im, const char *spec, const char *want, perr 
 	int ret = -1;
 
 	colon = strrchr(spec, ':');
-	file = colon ? xstrndup(spec, (size_t)(colon - spec)) : xstrdup(lock_path());
+	file = colon ? xstrndup(spec, (size_t)(colon - spec)) : xstrdup(cli_lock_path());
 	name = xstrdup(colon ? colon + 1 : spec);
 	at = strchr(name, '@');
 	if (at)
@@ -1004,7 +1004,7 @@ static int review_args(const char *cmd, int argc, char **argv, struct review_opt
 			sv_push(&x->pos, argv[i]);
 			continue;
 		}
-		r = registry_cli_opt(argc, argv, &i, &x->ro, &x->insecure, &x->user, &x->pw_stdin, e);
+		r = cli_registry_opt(argc, argv, &i, &x->ro, &x->insecure, &x->user, &x->pw_stdin, e);
 		if (r < 0)
 			return -1;
 		if (r)
@@ -1022,7 +1022,7 @@ static int review_args(const char *cmd, int argc, char **argv, struct review_opt
 			return perr_set(e, "%s: unknown option '%s' (see 'pare help %s')", cmd, argv[i], cmd);
 		}
 	}
-	if (registry_cli_password(x->user, x->pw_stdin, &x->pass, e) < 0)
+	if (cli_registry_password(x->user, x->pw_stdin, &x->pass, e) < 0)
 		return -1;
 	x->ro.username = x->user;
 	x->ro.password = x->pass;

@@ -94,7 +94,7 @@ static void lock_json(bool check, bool written, const struct lock *lock, const s
 	cJSON *j = cJSON_CreateObject(), *arr;
 	char *s;
 
-	cJSON_AddStringToObject(j, "lock", lock_path());
+	cJSON_AddStringToObject(j, "lock", cli_lock_path());
 	cJSON_AddBoolToObject(j, "written", written);
 	arr = cJSON_AddArrayToObject(j, "recipes");
 	for (size_t i = 0; i < locked->n; i++) {
@@ -168,17 +168,17 @@ int cmd_lock(int argc, char **argv, perr *e)
 	}
 	all = i >= argc;
 	if (all) {
-		if (recipe_list(recipes_dir(), &files, e) < 0)
+		if (recipe_list(cli_recipes_dir(), &files, e) < 0)
 			goto out;
 		if (!files.n) {
-			perr_set(e, "no recipes in %s", recipes_dir());
+			perr_set(e, "no recipes in %s", cli_recipes_dir());
 			goto out;
 		}
 	} else {
 		for (; i < argc; i++)
-			sv_push_nodup(&files, recipe_path_for(argv[i]));
+			sv_push_nodup(&files, cli_recipe_path(argv[i]));
 	}
-	if (lock_read(lock_path(), &lock, true, e) < 0)
+	if (lock_read(cli_lock_path(), &lock, true, e) < 0)
 		goto out;
 	/* one recipe: its error is the error (one line, as always) */
 	if (files.n == 1)
@@ -229,10 +229,10 @@ int cmd_lock(int argc, char **argv, perr *e)
 		/* another pare lock may have written since: merge this run's
 		 * entries into the lock as it is now, read again under the
 		 * writers' lock (docs/lock.md) */
-		if ((lfd = lock_acquire(lock_path(), false, e)) < 0)
+		if ((lfd = lock_acquire(cli_lock_path(), false, e)) < 0)
 			goto out;
 		lock_free(&lock);
-		if (lock_read(lock_path(), &lock, true, e) < 0)
+		if (lock_read(cli_lock_path(), &lock, true, e) < 0)
 			goto out;
 	}
 	for (size_t k = 0; k < nrs; k++) {
@@ -269,21 +269,21 @@ int cmd_lock(int argc, char **argv, perr *e)
 		for (size_t k = 0; k < diff.n && !json; k++)
 			printf("%s\n", diff.v[k]);
 		if (diff.n)
-			note("%s is out of date (%zu difference%s): run 'pare lock'", lock_path(),
+			note("%s is out of date (%zu difference%s): run 'pare lock'", cli_lock_path(),
 			     diff.n, diff.n == 1 ? "" : "s");
 		ret = diff.n ? 1 : 0;
 		goto failed;
 	}
 	if (!nok)
 		goto failed;
-	switch (lock_write(lock_path(), &lock, e)) {
+	switch (lock_write(cli_lock_path(), &lock, e)) {
 	case -1:
 		goto out;
 	case 1:
-		note("%s is up to date", lock_path());
+		note("%s is up to date", cli_lock_path());
 		break;
 	default:
-		note("wrote %s", lock_path());
+		note("wrote %s", cli_lock_path());
 		written = true;
 	}
 	ret = 0;

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool arch_due(const struct upd_item *it, const char *arch)
+static bool arch_due(const struct rebuild_item *it, const char *arch)
 {
 	for (size_t k = 0; k < it->ch.n; k++) {
 		const struct lock_change *c = &it->ch.v[k];
@@ -30,7 +30,7 @@ static bool arch_due(const struct upd_item *it, const char *arch)
 int cmd_plan(int argc, char **argv, perr *e)
 {
 	bool json = false, offline = false, write_lock = false;
-	struct upd_plan p = { 0 };
+	struct rebuild_plan p = { 0 };
 	struct lock cur = { 0 };
 	strvec files = STRVEC_INIT;
 	cJSON *j = NULL, *inc;
@@ -50,13 +50,13 @@ int cmd_plan(int argc, char **argv, perr *e)
 		} else
 			return perr_set(e, "plan: unknown option '%s' (see 'pare help plan')", argv[i]);
 	}
-	update_files(argv + i, argc - i, &files);
-	if (upd_plan_make(&files, recipes_dir(), lock_path(), offline, true, &p, e) < 0)
+	cli_recipe_files(argv + i, argc - i, &files);
+	if (rebuild_plan_make(&files, cli_recipes_dir(), cli_lock_path(), offline, true, &p, e) < 0)
 		goto out;
 	j = cJSON_CreateObject();
 	inc = cJSON_AddArrayToObject(j, "include");
 	for (size_t k = 0; k < p.n; k++) {
-		const struct upd_item *it = &p.items[k];
+		const struct rebuild_item *it = &p.items[k];
 		for (size_t a = 0; a < it->fresh.narchs; a++) {
 			const char *arch = it->fresh.archs[a].arch;
 			if (!arch_due(it, arch))
@@ -76,24 +76,24 @@ int cmd_plan(int argc, char **argv, perr *e)
 		printf("%s\n", s);
 		free(s);
 	}
-	if (write_lock && upd_plan_changed(&p)) {
+	if (write_lock && rebuild_plan_changed(&p)) {
 		/* merged into the lock as it is now, under the writers' lock */
-		if ((lfd = lock_acquire(lock_path(), false, e)) < 0 ||
-		    lock_read(lock_path(), &cur, true, e) < 0)
+		if ((lfd = lock_acquire(cli_lock_path(), false, e)) < 0 ||
+		    lock_read(cli_lock_path(), &cur, true, e) < 0)
 			goto out;
 		for (size_t k = 0; k < p.n; k++)
 			if (p.items[k].ch.n)
 				lock_put(&cur, &p.items[k].fresh);
-		if (lock_write(lock_path(), &cur, e) < 0)
+		if (lock_write(cli_lock_path(), &cur, e) < 0)
 			goto out;
-		note("wrote %s", lock_path());
+		note("wrote %s", cli_lock_path());
 	}
 	ret = 0;
 out:
 	lock_release(lfd);
 	lock_free(&cur);
 	cJSON_Delete(j);
-	upd_plan_free(&p);
+	rebuild_plan_free(&p);
 	sv_clear(&files);
 	return ret;
 }

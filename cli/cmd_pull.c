@@ -30,7 +30,7 @@ int cmd_pull(int argc, char **argv, perr *e)
 			sv_push(&pos, argv[i]);
 			continue;
 		}
-		r = registry_cli_opt(argc, argv, &i, &o, &insecure, &user, &pw_stdin, e);
+		r = cli_registry_opt(argc, argv, &i, &o, &insecure, &user, &pw_stdin, e);
 		if (r < 0)
 			goto out;
 		if (r)
@@ -52,7 +52,7 @@ int cmd_pull(int argc, char **argv, perr *e)
 		perr_set(e, "pull: usage: " PULL_USAGE);
 		goto out;
 	}
-	if (registry_cli_password(user, pw_stdin, &pass, e) < 0)
+	if (cli_registry_password(user, pw_stdin, &pass, e) < 0)
 		goto out;
 	o.username = user;
 	o.password = pass;

@@ -13,7 +13,7 @@
 
 #define PUSH_USAGE "pare push [--insecure HOST[:PORT]]… [--username U --password-stdin] [--tag T]… [--from REPO] [--chunk-size BYTES] [--json] DIR|ARCHIVE HOST[:PORT]/REPO[:TAG]"
 
-int registry_cli_password(const char *user, bool from_stdin, char **pass, perr *e)
+int cli_registry_password(const char *user, bool from_stdin, char **pass, perr *e)
 {
 	strbuf sb = STRBUF_INIT;
 	char buf[4096];
@@ -40,7 +40,7 @@ int registry_cli_password(const char *user, bool from_stdin, char **pass, perr *
 }
 
 /* Shared by push, pull and build --push: fills o from one argument at argv[*i]. 1 = taken. */
-int registry_cli_opt(int argc, char **argv, int *i, struct registry_opts *o, strvec *insecure,
+int cli_registry_opt(int argc, char **argv, int *i, struct registry_opts *o, strvec *insecure,
 		     const char **user, bool *pw_stdin, perr *e)
 {
 	const char *a = argv[*i];
@@ -84,7 +84,7 @@ int cmd_push(int argc, char **argv, perr *e)
 			sv_push(&pos, argv[i]);
 			continue;
 		}
-		r = registry_cli_opt(argc, argv, &i, &o, &insecure, &user, &pw_stdin, e);
+		r = cli_registry_opt(argc, argv, &i, &o, &insecure, &user, &pw_stdin, e);
 		if (r < 0)
 			goto out;
 		if (r)
@@ -115,7 +115,7 @@ int cmd_push(int argc, char **argv, perr *e)
 		perr_set(e, "push: usage: " PUSH_USAGE);
 		goto out;
 	}
-	if (registry_cli_password(user, pw_stdin, &pass, e) < 0)
+	if (cli_registry_password(user, pw_stdin, &pass, e) < 0)
 		goto out;
 	o.username = user;
 	o.password = pass;

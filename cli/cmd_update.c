@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int update_parse(int argc, char **argv, struct update_opts *o, const struct option *extra,
-		 int (*extra_fn)(int c, const char *arg, void *ctx, perr *e), void *ctx, perr *e)
+int cli_update_parse(int argc, char **argv, struct rebuild_opts *o, const struct option *extra,
+		     int (*extra_fn)(int c, const char *arg, void *ctx, perr *e), void *ctx, perr *e)
 {
 	static const struct option base[] = {
 		{ "outroot", required_argument, NULL, 'R' },
@@ -40,8 +40,8 @@ int update_parse(int argc, char **argv, struct update_opts *o, const struct opti
 	for (size_t i = 0; extra && extra[i].name && n < ARRAY_SIZE(opts) - 1; i++)
 		opts[n++] = extra[i];
 	memset(&opts[n], 0, sizeof(opts[n]));
-	o->recipes_dir = recipes_dir();
-	o->lock = lock_path();
+	o->recipes_dir = cli_recipes_dir();
+	o->lock = cli_lock_path();
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
@@ -76,10 +76,10 @@ int update_parse(int argc, char **argv, struct update_opts *o, const struct opti
 	return optind;
 }
 
-void update_files(char **args, int nargs, strvec *files)
+void cli_recipe_files(char **args, int nargs, strvec *files)
 {
 	for (int i = 0; i < nargs; i++)
-		sv_push_nodup(files, recipe_path_for(args[i]));
+		sv_push_nodup(files, cli_recipe_path(args[i]));
 }
 
 /* --json: {"outroot", "rebuilt": [{"recipe", "path", "old_digest" (null when
@@ -93,7 +93,7 @@ static void update_json(const char *outroot, const strvec *rebuilt, const strvec
 	cJSON_AddStringToObject(j, "outroot", outroot);
 	arr = cJSON_AddArrayToObject(j, "rebuilt");
 	for (size_t i = 0; i < rebuilt->n; i++) {
-		/* "NAME OLD -> NEW" (update_run) */
+		/* "NAME OLD -> NEW" (rebuild_update) */
 		strvec f = STRVEC_INIT;
 		cJSON *o = cJSON_CreateObject();
 		char *path;
@@ -136,16 +136,16 @@ static void update_json(const char *outroot, const strvec *rebuilt, const strvec
 
 int cmd_update(int argc, char **argv, perr *e)
 {
-	struct update_opts o = { 0 };
+	struct rebuild_opts o = { 0 };
 	strvec rebuilt = STRVEC_INIT, files = STRVEC_INIT, errors = STRVEC_INIT;
 	int i, ret;
 
-	if ((i = update_parse(argc, argv, &o, NULL, NULL, NULL, e)) < 0)
+	if ((i = cli_update_parse(argc, argv, &o, NULL, NULL, NULL, e)) < 0)
 		return -1;
 	o.print = !o.json;
 	o.errors = &errors;
-	update_files(argv + i, argc - i, &files);
-	ret = update_run(&files, &o, &rebuilt, e);
+	cli_recipe_files(argv + i, argc - i, &files);
+	ret = rebuild_update(&files, &o, &rebuilt, e);
 	if (o.json)
 		update_json(o.outroot ? o.outroot : "out", &rebuilt, &errors);
 	sv_clear(&rebuilt);

@@ -46,7 +46,7 @@ static int watch_opt(int c, const char *arg, void *ctx, perr *e)
 
 	switch (c) {
 	case 'i':
-		if (parse_duration(arg, &w->interval) < 0)
+		if (rebuild_parse_duration(arg, &w->interval) < 0)
 			return perr_set(e, "watch: bad --interval '%s' (e.g. 30s, 5m, 1h)", arg);
 		return 0;
 	case 'x':
@@ -133,17 +133,17 @@ int cmd_watch(int argc, char **argv, perr *e)
 		{ "cycles", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct update_opts o = { 0 };
+	struct rebuild_opts o = { 0 };
 	struct watch_args w = { 0 };
 	struct sigaction sa = { 0 };
 	strvec files = STRVEC_INIT;
 	int i;
 
-	if ((i = update_parse(argc, argv, &o, extra, watch_opt, &w, e)) < 0)
+	if ((i = cli_update_parse(argc, argv, &o, extra, watch_opt, &w, e)) < 0)
 		return -1;
 	if (w.interval <= 0)
 		return perr_set(e, "watch: --interval DURATION is required (e.g. 30s, 5m, 1h)");
-	update_files(argv + i, argc - i, &files);
+	cli_recipe_files(argv + i, argc - i, &files);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -151,7 +151,7 @@ int cmd_watch(int argc, char **argv, perr *e)
 	for (long cycle = 1; !stop; cycle++) {
 		strvec rebuilt = STRVEC_INIT;
 		perr ce = { 0, "" };
-		if (update_run(&files, &o, &rebuilt, &ce) < 0) {
+		if (rebuild_update(&files, &o, &rebuilt, &ce) < 0) {
 			log_line(cycle, "failed, retrying next cycle: %s", ce.msg);
 		} else if (!rebuilt.n) {
 			log_line(cycle, "up to date");

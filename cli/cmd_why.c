@@ -69,11 +69,11 @@ int cmd_why(int argc, char **argv, perr *e)
 			goto out;
 		name = r->name;
 	}
-	if (lock_read(lock_path(), &lock, true, e) < 0)
+	if (lock_read(cli_lock_path(), &lock, true, e) < 0)
 		goto out;
 	lr = lock_find(&lock, name);
 	if (!lr) {
-		perr_set(e, "recipe %s is not in %s: run 'pare lock %s' first", name, lock_path(),
+		perr_set(e, "recipe %s is not in %s: run 'pare lock %s' first", name, cli_lock_path(),
 			 name);
 		goto out;
 	}
@@ -87,7 +87,7 @@ int cmd_why(int argc, char **argv, perr *e)
 		/* the recipe names the requested packages' files and the assumed
 		 * ones; without it (a lock from elsewhere) the paths alone */
 		perr e2 = { 0, "" };
-		rpath = recipe_path_for(name);
+		rpath = cli_recipe_path(name);
 		if (path_exists(rpath))
 			r = recipe_load(rpath, &e2); /* a broken recipe: the lock's paths alone */
 	}

@@ -96,9 +96,9 @@ static int cmd_help(int argc, char **argv, perr *e)
 	}
 	/* what make install installs, made from the table above */
 	if (!strcmp(argv[1], "--man") && argc <= 3)
-		return help_man(stdout, commands, ARRAY_SIZE(commands), argv[2], e);
+		return cli_help_man(stdout, commands, ARRAY_SIZE(commands), argv[2], e);
 	if (!strcmp(argv[1], "--bash-completion") && argc == 2) {
-		help_bash_completion(stdout, commands, ARRAY_SIZE(commands));
+		cli_help_bash_completion(stdout, commands, ARRAY_SIZE(commands));
 		return 0;
 	}
 	if (!strcmp(argv[1], "--commands") && argc == 2) {
@@ -173,23 +173,23 @@ void cli_report(const char *msg)
 	fprintf(stderr, "pare: %s\n", msg && *msg ? msg : "unknown error");
 }
 
-const char *recipes_dir(void)
+const char *cli_recipes_dir(void)
 {
 	const char *d = getenv("PARE_RECIPES");
 	return d && *d ? d : "recipes";
 }
 
-const char *lock_path(void)
+const char *cli_lock_path(void)
 {
 	const char *p = getenv("PARE_LOCK");
 	return p && *p ? p : "recipes.lock";
 }
 
-char *recipe_path_for(const char *arg)
+char *cli_recipe_path(const char *arg)
 {
 	if (strchr(arg, '/') || str_ends(arg, ".yaml") || str_ends(arg, ".yml"))
 		return xstrdup(arg);
-	return xasprintf("%s/%s.yaml", recipes_dir(), arg);
+	return xasprintf("%s/%s.yaml", cli_recipes_dir(), arg);
 }
 
 int main(int argc, char **argv)

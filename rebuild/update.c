@@ -29,7 +29,7 @@
 /* ---- watch's durations ----------------------------------------------------------- */
 
 /* 30s, 5m, 1h, 1h30m, 90 (seconds); > 0. */
-int parse_duration(const char *s, double *out)
+int rebuild_parse_duration(const char *s, double *out)
 {
 	double total = 0;
 	const char *p = s;
@@ -59,7 +59,7 @@ int parse_duration(const char *s, double *out)
 
 /* ---- the plan ---------------------------------------------------------------- */
 
-void upd_plan_free(struct upd_plan *p)
+void rebuild_plan_free(struct rebuild_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		recipe_free(p->items[i].r);
@@ -74,7 +74,7 @@ void upd_plan_free(struct upd_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-bool upd_plan_changed(const struct upd_plan *p)
+bool rebuild_plan_changed(const struct rebuild_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)
 		if (p->items[i].ch.n)
@@ -82,8 +82,8 @@ bool upd_plan_changed(const struct upd_plan *p)
 	return p->gone.n > 0;
 }
 
-int upd_plan_make(const strvec *named, const char *rdir, const char *lockfile, bool offline,
-		  bool fail_fast, struct upd_plan *p, perr *e)
+int rebuild_plan_make(const strvec *named, const char *rdir, const char *lockfile, bool offline,
+		      bool fail_fast, struct rebuild_plan *p, perr *e)
 {
 	strvec files = STRVEC_INIT;
 	struct recipe **rs = NULL;
@@ -137,7 +137,7 @@ int upd_plan_make(const strvec *named, const char *rdir, const char *lockfile, b
 	if (resolver_lock_each(rs, p->n, &o, outs, errs, e) < 0)
 		goto out;
 	for (size_t i = 0; i < p->n; i++) {
-		struct upd_item *it = &p->items[w];
+		struct rebuild_item *it = &p->items[w];
 		*it = p->items[i];
 		if (!outs[i].name) {
 			/* did not resolve: reported, left out of the plan */
@@ -249,7 +249,7 @@ static const struct lock_pkg *find_locked(const struct lock_recipe *lr, const ch
 /* "pkg old -> new (CVE-…, …)" for a change, the CVE ids read from the new
  * .deb's changelog (fetched here when the build took its layer from the
  * layer cache and so never needed the .deb). */
-static int change_line(const struct upd_item *it, const struct lock_change *ch, strbuf *out,
+static int change_line(const struct rebuild_item *it, const struct lock_change *ch, strbuf *out,
 		       perr *e)
 {
 	strvec cves = STRVEC_INIT;
@@ -303,7 +303,7 @@ out:
 /* ---- update ---------------------------------------------------------------------- */
 
 struct rebuild {
-	struct upd_item *it;
+	struct rebuild_item *it;
 	const struct lock_recipe *entry; /* what it is built from */
 	bool entry_changed;
 	char *final, *staged;            /* OUTROOT/NAME, OUTROOT/.NAME.update */
@@ -311,7 +311,7 @@ struct rebuild {
 	strvec archs, arch_lines;        /* "IMAGE ARCH old -> new" (manifests) */
 };
 
-static int build_staged(struct rebuild *b, const struct update_opts *o, signer_key *key,
+static int build_staged(struct rebuild *b, const struct rebuild_opts *o, signer_key *key,
 			perr *e)
 {
 	const struct recipe *r = b->it->r;
@@ -503,7 +503,7 @@ static int journal_commit(const char *lockfile, const char *jpath, cJSON *j, con
 		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(c, "files"))
 			if (cJSON_IsString(f))
 				sv_push(&files, f->valuestring);
-		if (git_commit_files(lockfile, rdir, &files, msg, jstr(c, "author"), &id, e) < 0)
+		if (rebuild_git_commit(lockfile, rdir, &files, msg, jstr(c, "author"), &id, e) < 0)
 			goto out;
 		note("committed %s", id);
 	} else if (!hmsg || strcmp(hmsg, msg) ||
@@ -628,7 +628,7 @@ out:
 	return ret;
 }
 
-static char *commit_message(struct rebuild *bs, size_t nb, const struct upd_plan *p, perr *e)
+static char *commit_message(struct rebuild *bs, size_t nb, const struct rebuild_plan *p, perr *e)
 {
 	strbuf m = STRBUF_INIT;
 
@@ -656,9 +656,9 @@ fail:
 	return NULL;
 }
 
-int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt, perr *e)
+int rebuild_update(const strvec *files, const struct rebuild_opts *o, strvec *rebuilt, perr *e)
 {
-	struct upd_plan p = { 0 };
+	struct rebuild_plan p = { 0 };
 	struct rebuild *bs = NULL;
 	size_t nb = 0;
 	char *outroot = out_path(o->outroot ? o->outroot : "out");
@@ -678,10 +678,10 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 	if (update_recover(o->lock, outroot, e) < 0)
 		goto out;
 	/* everything the commit needs is checked before anything is built */
-	if (o->commit && git_commit_files(o->lock, o->recipes_dir, &cfiles, NULL, o->author, NULL,
+	if (o->commit && rebuild_git_commit(o->lock, o->recipes_dir, &cfiles, NULL, o->author, NULL,
 					  e) < 0)
 		goto out;
-	if (upd_plan_make(files, o->recipes_dir, o->lock, o->offline, o->fail_fast, &p, e) < 0)
+	if (rebuild_plan_make(files, o->recipes_dir, o->lock, o->offline, o->fail_fast, &p, e) < 0)
 		goto out;
 	/* keep going: a broken recipe is reported and keeps its entry and image */
 	for (size_t i = 0; i < p.errors.n; i++) {
@@ -692,7 +692,7 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 	nfail = p.errors.n;
 	bs = xcalloc(p.n + 1, sizeof(*bs));
 	for (size_t i = 0; i < p.n; i++) {
-		struct upd_item *it = &p.items[i];
+		struct rebuild_item *it = &p.items[i];
 		char *final = xasprintf("%s/%s", outroot, it->r->name);
 		char *idx = path_join(final, "index.json");
 		bool missing = !path_exists(idx);
@@ -862,7 +862,7 @@ out:
 	free(outroot);
 	signer_key_free(key);
 	sv_clear(&cfiles);
-	upd_plan_free(&p);
+	rebuild_plan_free(&p);
 	return ret;
 }
 
@@ -967,8 +967,8 @@ static int git_locked(git_repository *repo, perr *e)
 	return ret;
 }
 
-int git_commit_files(const char *lock_file, const char *rdir, const strvec *files,
-		     const char *message, const char *author, char **id, perr *e)
+int rebuild_git_commit(const char *lock_file, const char *rdir, const strvec *files,
+		       const char *message, const char *author, char **id, perr *e)
 {
 	git_repository *repo = NULL;
 	git_status_list *st = NULL;
