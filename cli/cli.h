@@ -47,8 +47,6 @@ int cli_registry_opt(int argc, char **argv, int *i, struct registry_opts *o, str
 /* --password-stdin: read the password (trailing newline dropped); caller
  * wipes and frees *pass.  Checks --username and --password-stdin come together. */
 int cli_registry_password(const char *user, bool from_stdin, char **pass, perr *e);
-/* build --push: push the layout dir to ref, a one-line summary on stderr. */
-int build_push(const char *dir, const char *ref, const struct registry_opts *o, perr *e);
 
 /* The recipes directory and lock path all commands agree on:
  * PARE_RECIPES / PARE_LOCK override recipes/ and recipes.lock (tests). */

@@ -26,7 +26,7 @@ struct build_args {
 	bool all;
 	bool fail_fast;       /* --fail-fast: stop at the first recipe that fails */
 	const char *sign_key; /* --sign-key */
-	const char *push;     /* --push REF (cmd_push.c does the work) */
+	const char *push;     /* --push REF (rebuild_build does the work) */
 	struct registry_opts reg;
 	const char *source_url; /* --source-url (else git config pare.sourceUrl) */
 	signer_key *key;      /* --sign-key, loaded (password checked) before any build */
@@ -34,9 +34,7 @@ struct build_args {
 	cJSON *json;          /* --json: the "images" array, else NULL */
 };
 
-struct finish_sign {
-	signer_key *key;
-	const char *name;
+struct measured {
 	uint64_t size;        /* the image's blobs, measured in the staged layout */
 	size_t layers;
 };
@@ -139,26 +137,24 @@ out:
 	return ret;
 }
 
-/* Sign the staged layout (with a key), before it replaces anything
- * (oci_write), and measure the image it holds for the summary. */
+/* Measure the image the staged (signed) layout holds, for the summary. */
 static int finish_staged(const char *dir, void *arg, perr *e)
 {
-	struct finish_sign *f = arg;
+	struct measured *m = arg;
 
-	if (f->key && signer_sign_layout_key(dir, f->key, f->name, e) < 0)
-		return perr_prefix(e, "signing");
-	return layout_measure(dir, &f->size, &f->layers, e);
+	return layout_measure(dir, &m->size, &m->layers, e);
 }
 
 static int build_one(const char *arg, const struct lock *l, const struct build_args *a,
 		     bool many, perr *e)
 {
-	char *path = cli_recipe_path(arg), *outdir = NULL, *git_commit = NULL, *src_url = NULL;
+	char *path = cli_recipe_path(arg), *outdir = NULL;
 	struct recipe *r = NULL;
 	struct lock_recipe *lr;
 	struct build_opts o = { 0 };
 	struct build_result res = { 0 };
-	struct finish_sign fs = { a->key, NULL, 0, 0 };
+	struct measured fs = { 0, 0 };
+	struct rebuild_build_opts ro = { a->key, a->source_url, false, a->push, &a->reg };
 	char hs[16];
 	unsigned flags = (a->key ? OUT_SIGNED : 0) | (a->unsigned_ok ? OUT_UNSIGNED_OK : 0);
 	int ret = -1;
@@ -212,24 +208,13 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	o.max_layers = a->max_layers;
 	o.quiet = pare_quiet;
 	o.parallel = a->parallel;
-	if (rebuild_git_info(path, &git_commit, &o.git_dirty) == 0)
-		o.git_commit = git_commit;
-	o.source_url = a->source_url ? a->source_url : (src_url = rebuild_git_source_url(path));
 	o.out_flags = a->unsigned_ok ? OUT_UNSIGNED_OK : 0;
-	/* signed in the staging directory: only a complete, signed layout
-	 * (and tar) replaces the previous one */
-	fs.name = r->name;
+	/* signed in the staging directory, then measured there: only a
+	 * complete, signed layout (and tar) replaces the previous one */
 	o.finish = finish_staged;
 	o.finish_arg = &fs;
-	if (builder_build(r, lr, &o, &res, e) < 0) {
-		perr_prefix(e, "recipe %s", r->name);
+	if (rebuild_build(r, lr, &o, &ro, &res, e) < 0)
 		goto out;
-	}
-	if (a->push && build_push(outdir, a->push, &a->reg, e) < 0) {
-		perr_prefix(e, "recipe %s: %s is complete%s, only the push failed (retry: pare push %s %s)",
-			    r->name, outdir, a->key ? " and signed" : "", outdir, a->push);
-		goto out;
-	}
 	/* the summary line: where, what, how big */
 	note("%s: %s, %s, %zu layer%s", outdir ? outdir : o.tarfile, res.index_digest,
 	     cli_size(fs.size, hs), fs.layers, fs.layers == 1 ? "" : "s");
@@ -267,8 +252,6 @@ out:
 	recipe_free(r);
 	free(outdir);
 	free(path);
-	free(git_commit);
-	free(src_url);
 	return ret;
 }
 

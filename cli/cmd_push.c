@@ -160,16 +160,3 @@ out:
 	sv_clear(&insecure), sv_clear(&tags), sv_clear(&pos);
 	return ret;
 }
-
-int build_push(const char *dir, const char *ref, const struct registry_opts *o, perr *e)
-{
-	struct registry_push_result res = { 0 };
-	int ret = registry_push(dir, ref, o, &res, e);
-
-	if (ret == 0)
-		note("pushed %s@%s: %zu blobs uploaded (%llu bytes), %zu already there, %zu manifests",
-		     ref, res.digest, res.blobs_uploaded, (unsigned long long)res.bytes_uploaded,
-		     res.blobs_skipped, res.manifests);
-	registry_push_result_free(&res);
-	return ret;
-}

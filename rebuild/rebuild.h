@@ -2,7 +2,7 @@
  * rebuild.h - the continuous-rebuild service: what pare check / plan /
  * update / watch share (update.c): re-resolve recipes against today's
  * verified indexes, compare with recipes.lock, rebuild what changed (build,
- * sign, push), and commit the audit trail with the CVE ids the Debian
+ * sign, push: build.c, which pare build uses too), and commit the audit trail with the CVE ids the Debian
  * changelogs name (changelog.c) and the recipes' git state (gitinfo.c).
  *
  * Owns: nothing on disk but the commits it makes.  May include: common/,
@@ -63,6 +63,27 @@ struct rebuild_opts {
 	bool json;              /* update --json (cmd_update.c prints it) */
 	strvec *errors;         /* if set: gets "RECIPE\tMESSAGE" per broken recipe */
 };
+
+/* One image (build.c): build recipe r from lock entry lr with bo
+ * (builder_build), sign the complete layout with key in its staging
+ * directory before it replaces anything (then bo's own finish hook, e.g. to
+ * measure it), and push the final layout bo->outdir to push.  Fills
+ * bo->git_commit / git_dirty from the recipe's repository and source_url
+ * (default: its git config pare.sourceUrl) for the build; errors name the
+ * recipe.  What pare build and pare update share. */
+struct build_opts;
+struct build_result;
+struct registry_opts;
+struct signer_key;
+struct rebuild_build_opts {
+	struct signer_key *key;          /* sign (NULL: unsigned) */
+	const char *source_url;          /* --source-url, or NULL */
+	bool lock_uncommitted;           /* built from a lock entry no commit holds yet: dirty */
+	const char *push;                /* REF to push to when built, or NULL */
+	const struct registry_opts *reg; /* with push */
+};
+int rebuild_build(const struct recipe *r, const struct lock_recipe *lr, struct build_opts *bo,
+		  const struct rebuild_build_opts *o, struct build_result *res, perr *e);
 
 /* One pare update run.  rebuilt gets "NAME OLD-DIGEST -> NEW-DIGEST" per
  * rebuilt image (OLD "(none)" when there was no image).

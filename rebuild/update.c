@@ -317,27 +317,19 @@ static int build_staged(struct rebuild *b, const struct rebuild_opts *o, signer_
 	const struct recipe *r = b->it->r;
 	struct build_opts bo = { 0 };
 	struct build_result res = { 0 };
-	char *commit = NULL, *src = NULL;
+	struct rebuild_build_opts ro = { key, o->source_url, b->entry_changed, NULL, NULL };
 	int ret = -1;
 
 	/* builder_build fetches the .debs of the layers it cannot take from the layer cache */
-	if (rm_rf(b->staged, e) < 0)
+	if (rm_rf(b->staged, e) < 0) {
+		perr_prefix(e, "recipe %s", r->name);
 		goto out;
+	}
 	bo.outdir = b->staged;
 	bo.compression = "gzip";
 	bo.quiet = pare_quiet;
-	if (rebuild_git_info(r->path, &commit, &bo.git_dirty) == 0)
-		bo.git_commit = commit;
-	/* built from a lock entry the commit does not hold yet */
-	if (b->entry_changed)
-		bo.git_dirty = true;
-	bo.source_url = o->source_url ? o->source_url : (src = rebuild_git_source_url(r->path));
-	if (builder_build(r, b->entry, &bo, &res, e) < 0)
+	if (rebuild_build(r, b->entry, &bo, &ro, &res, e) < 0)
 		goto out;
-	if (key && signer_sign_layout_key(b->staged, key, r->name, e) < 0) {
-		perr_prefix(e, "signing");
-		goto out;
-	}
 	b->new_digest = xstrdup(res.index_digest);
 	for (size_t i = 0; i < res.narchs; i++) {
 		char *od = layout_arch_digest(b->final, b->old_digest, res.archs[i].arch);
@@ -348,11 +340,7 @@ static int build_staged(struct rebuild *b, const struct rebuild_opts *o, signer_
 	}
 	ret = 0;
 out:
-	if (ret < 0)
-		perr_prefix(e, "recipe %s", r->name);
 	build_result_free(&res);
-	free(commit);
-	free(src);
 	return ret;
 }
 
