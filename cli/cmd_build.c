@@ -8,7 +8,6 @@
 #include "../registry/registry.h"
 
 #include <cJSON.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +26,7 @@ struct build_args {
 	bool fail_fast;       /* --fail-fast: stop at the first recipe that fails */
 	const char *sign_key; /* --sign-key */
 	const char *push;     /* --push REF (rebuild_build does the work) */
-	struct registry_opts reg;
+	const struct registry_opts *reg;
 	const char *source_url; /* --source-url (else git config pare.sourceUrl) */
 	signer_key *key;      /* --sign-key, loaded (password checked) before any build */
 	bool unsigned_ok;     /* --unsigned-ok: may replace a signed output unsigned */
@@ -154,7 +153,7 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	struct build_opts o = { 0 };
 	struct build_result res = { 0 };
 	struct measured fs = { 0, 0 };
-	struct rebuild_build_opts ro = { a->key, a->source_url, false, a->push, &a->reg };
+	struct rebuild_build_opts ro = { a->key, a->source_url, false, a->push, a->reg };
 	char hs[16];
 	unsigned flags = (a->key ? OUT_SIGNED : 0) | (a->unsigned_ok ? OUT_UNSIGNED_OK : 0);
 	int ret = -1;
@@ -255,96 +254,90 @@ out:
 	return ret;
 }
 
+const struct cli_opt cli_build_opts[] = {
+	{ 'a', "all", NULL, 0, "build every recipe in recipes/ (each into OUTROOT/NAME)" },
+	{ 'o', "output", "DIR", CLI_SHORT, "one recipe's OCI layout in DIR (default out/NAME)" },
+	{ 'R', "outroot", "DIR", 0, "each image in DIR/NAME (default out)" },
+	{ 't', "tar", "FILE", 0, "also (or, without -o, only) an oci-archive FILE (one recipe)" },
+	{ 'A', "arch", "A,…", 0, "only these of the locked architectures" },
+	{ 'p', "platform", "linux/ARCH", 0,
+	  "one single-platform image of that locked architecture (not with --arch)" },
+	{ 'T', "tag", "T", 0, "the image's ref name in index.json (default latest)" },
+	{ 'c', "compression", "gzip|zstd", 0, "the layers' compression (default gzip)" },
+	{ 'm', "max-layers", "N", 0, "at most N layers, 2 to 127 (default 64)" },
+	{ 'j', "jobs", "N", CLI_SHORT, "N .deb downloads at once, 1 to 64 (default 8)" },
+	{ 'K', "sign-key", "KEY", 0, "sign the image (and attach attestations) with KEY" },
+	{ 'N', "unsigned-ok", NULL, 0, "may replace a signed output with an unsigned one" },
+	{ 'u', "source-url", "URL", 0,
+	  "org.opencontainers.image.source (default: git config pare.sourceUrl)" },
+	{ 'P', "push", "REF", 0, "push the built layout to REF (one recipe; the registry options)" },
+	CLI_OPTS_INCLUDE(cli_registry_opts),
+	{ 'F', "fail-fast", NULL, 0, "stop at the first recipe that fails (default: build the others)" },
+	{ 'J', "json", NULL, 0, "the images (path, digest, size, layers, archs) as JSON on stdout" },
+	{ 'q', "quiet", NULL, CLI_SHORT, "no progress messages" },
+	{ 0 },
+};
+
 int cmd_build(int argc, char **argv, perr *e)
 {
-	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "outroot", required_argument, NULL, 'R' },
-		{ "unsigned-ok", no_argument, NULL, 'N' },
-		{ "tar", required_argument, NULL, 't' },
-		{ "arch", required_argument, NULL, 'A' },
-		{ "platform", required_argument, NULL, 'p' },
-		{ "tag", required_argument, NULL, 'T' },
-		{ "compression", required_argument, NULL, 'c' },
-		{ "max-layers", required_argument, NULL, 'm' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "sign-key", required_argument, NULL, 'K' },
-		{ "push", required_argument, NULL, 'P' },
-		{ "insecure", required_argument, NULL, 'I' },
-		{ "username", required_argument, NULL, 'U' },
-		{ "password-stdin", no_argument, NULL, 'S' },
-		{ "source-url", required_argument, NULL, 'u' },
-		{ "fail-fast", no_argument, NULL, 'F' },
-		{ "json", no_argument, NULL, 'J' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct build_args a = { 0 };
 	strvec recipes = STRVEC_INIT;
 	struct lock l = { 0 };
-	strvec insecure = STRVEC_INIT;
-	const char *user = NULL;
-	char *pass = NULL, *plat_arch = NULL;
-	bool lock_loaded = false, pw_stdin = false, json = false;
+	struct cli_registry reg = { 0 };
+	struct cli_args ca;
+	char *plat_arch = NULL;
+	bool lock_loaded = false, json = false;
 	cJSON *doc = NULL, *errs = NULL;
 	size_t nfail = 0;
 	int ret = -1, c;
 	char *end;
 
 	a.compression = "gzip";
-	optind = 0; /* glibc: full re-initialisation */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:j:q", opts, NULL)) != -1) {
+	cli_args_init(&ca, argc, argv, cli_build_opts);
+	while ((c = cli_args_next(&ca, e)) > 0) {
+		const char *v = ca.val;
+		if (cli_registry_opt(&reg, c, v))
+			continue;
 		switch (c) {
 		case 'a': a.all = true; break;
-		case 'o': a.outdir = optarg; break;
-		case 'R': a.outroot = optarg; break;
+		case 'o': a.outdir = v; break;
+		case 'R': a.outroot = v; break;
 		case 'N': a.unsigned_ok = true; break;
-		case 't': a.tarfile = optarg; break;
-		case 'A': sv_split(&a.archs, optarg, ","); break;
-		case 'p': a.platform = optarg; break;
-		case 'T': a.tag = optarg; break;
-		case 'K': a.sign_key = optarg; break;
-		case 'P': a.push = optarg; break;
-		case 'I': sv_push(&insecure, optarg); break;
-		case 'U': user = optarg; break;
-		case 'S': pw_stdin = true; break;
-		case 'u': a.source_url = optarg; break;
+		case 't': a.tarfile = v; break;
+		case 'A': sv_split(&a.archs, v, ","); break;
+		case 'p': a.platform = v; break;
+		case 'T': a.tag = v; break;
+		case 'K': a.sign_key = v; break;
+		case 'P': a.push = v; break;
+		case 'u': a.source_url = v; break;
 		case 'F': a.fail_fast = true; break;
 		case 'J': json = true; break;
 		case 'c':
-			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd")) {
-				perr_set(e, "build: --compression must be gzip or zstd, not '%s'", optarg);
+			if (strcmp(v, "gzip") && strcmp(v, "zstd")) {
+				perr_set(e, "build: --compression must be gzip or zstd, not '%s'", v);
 				goto out;
 			}
-			a.compression = optarg;
+			a.compression = v;
 			break;
 		case 'm':
-			a.max_layers = (int)strtol(optarg, &end, 10);
+			a.max_layers = (int)strtol(v, &end, 10);
 			if (*end || a.max_layers < 2 || a.max_layers > 127) {
 				perr_set(e, "build: --max-layers must be a number from 2 to 127");
 				goto out;
 			}
 			break;
 		case 'j':
-			a.parallel = (int)strtol(optarg, &end, 10);
+			a.parallel = (int)strtol(v, &end, 10);
 			if (*end || a.parallel < 1 || a.parallel > 64) {
 				perr_set(e, "build: --jobs must be a number from 1 to 64");
 				goto out;
 			}
 			break;
 		case 'q': pare_quiet = 1; break;
-		case ':':
-			perr_set(e, "build: option '%s' needs a value (see 'pare help build')",
-				 argv[optind - 1]);
-			goto out;
-		default:
-			perr_set(e, "build: unknown option '%s' (see 'pare help build')",
-				 argv[optind - 1]);
-			goto out;
 		}
 	}
+	if (c < 0)
+		goto out;
 	if (a.platform) {
 		if (a.archs.n) {
 			perr_set(e, "build: give --platform (one single-platform image) or --arch, not both");
@@ -361,7 +354,7 @@ int cmd_build(int argc, char **argv, perr *e)
 		goto out;
 	}
 	if (a.all) {
-		if (optind < argc) {
+		if (ca.nops) {
 			perr_set(e, "build: give recipes or --all, not both");
 			goto out;
 		}
@@ -372,7 +365,7 @@ int cmd_build(int argc, char **argv, perr *e)
 			goto out;
 		}
 	} else {
-		for (int i = optind; i < argc; i++)
+		for (int i = 1; i <= ca.nops; i++)
 			sv_push(&recipes, argv[i]);
 		if (!recipes.n) {
 			perr_set(e, "build: which recipe? (pare build RECIPE… | --all)");
@@ -392,11 +385,9 @@ int cmd_build(int argc, char **argv, perr *e)
 		perr_set(e, "build: --push takes one recipe built to an OCI layout (not only --tar)");
 		goto out;
 	}
-	if (cli_registry_password(user, pw_stdin, &pass, e) < 0)
+	if (cli_registry_finish(&reg, e) < 0)
 		goto out;
-	a.reg.insecure = &insecure;
-	a.reg.username = user;
-	a.reg.password = pass;
+	a.reg = &reg.o;
 	if ((a.all || recipes.n > 1) && a.tarfile) {
 		perr_set(e, "build: --tar takes one recipe");
 		goto out;
@@ -452,11 +443,9 @@ out:
 		lock_free(&l);
 	sv_clear(&recipes);
 	sv_clear(&a.archs);
-	sv_clear(&insecure);
+	cli_registry_release(&reg);
 	signer_key_free(a.key);
 	free(plat_arch);
 	cJSON_Delete(doc);
-	if (pass)
-		explicit_bzero(pass, strlen(pass)), free(pass);
 	return ret;
 }

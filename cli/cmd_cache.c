@@ -31,7 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CACHE_USAGE "pare cache du [--json] | pare cache prune [--older-than DAYS] [--dry-run]"
 #define GRACE_SECONDS 3600
 
 /* The kinds: a directory below the cache whose entries are files (or, for
@@ -438,6 +437,13 @@ static int parse_days(const char *s, int64_t *days, perr *e)
 	return 0;
 }
 
+const struct cli_opt cli_cache_opts[] = {
+	{ 'J', "json", NULL, 0, "du: the sizes as JSON on stdout" },
+	{ 'o', "older-than", "DAYS", 0, "prune: drop the roots of builds and locks older than DAYS (default 30)" },
+	{ 'n', "dry-run", NULL, 0, "prune: say what would be removed, remove nothing" },
+	{ 0 },
+};
+
 int cmd_cache(int argc, char **argv, perr *e)
 {
 	struct ctx x = { .cfd = -1, .keep = STRVEC_INIT };
@@ -446,54 +452,36 @@ int cmd_cache(int argc, char **argv, perr *e)
 	char *real = NULL;
 	struct stat st;
 	int lockfd = -1, ret = -1;
-	bool json = false;
+	bool json = false, older = false;
+	struct cli_args a;
+	int c;
 
-	/* prune's options may come before the subcommand: move it first */
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--older-than")) {
-			i++;
-		} else if (argv[i][0] != '-') {
-			char *sub = argv[i];
-			memmove(argv + 2, argv + 1, (size_t)(i - 1) * sizeof(*argv));
-			argv[1] = sub;
+	cli_args_init(&a, argc, argv, cli_cache_opts);
+	while ((c = cli_args_next(&a, e)) > 0) {
+		switch (c) {
+		case 'o':
+			if (parse_days(a.val, &days, e) < 0)
+				return -1;
+			older = true;
 			break;
+		case 'n': x.dry_run = true; break;
+		case 'J': json = true; break;
 		}
 	}
-	if (argc < 2)
-		return perr_set(e, "cache: missing subcommand (usage: " CACHE_USAGE ")");
-	if (!strcmp(argv[1], "prune")) {
-		x.prune = true;
-		for (int i = 2; i < argc; i++) {
-			if (!strcmp(argv[i], "--dry-run"))
-				x.dry_run = true;
-			else if (!strcmp(argv[i], "--older-than") && i + 1 < argc) {
-				if (parse_days(argv[++i], &days, e) < 0)
-					return -1;
-			} else if (!strcmp(argv[i], "--older-than"))
-				return perr_set(e, "cache: option '--older-than' needs a value (see 'pare help cache')");
-			else if (argv[i][0] == '-')
-				return perr_set(e, "cache: unknown option '%s' (see 'pare help cache')", argv[i]);
-			else
-				return perr_set(e, "cache prune: unexpected argument '%s' (usage: " CACHE_USAGE ")",
-						argv[i]);
-		}
-	} else if (!strcmp(argv[1], "du")) {
-		for (int i = 2; i < argc; i++) {
-			if (!strcmp(argv[i], "--json"))
-				json = true;
-			else if (argv[i][0] == '-')
-				return perr_set(e, "cache: unknown option '%s' (see 'pare help cache')", argv[i]);
-			else
-				return perr_set(e, "cache du: unexpected argument '%s' (usage: " CACHE_USAGE ")",
-						argv[i]);
-		}
-	} else if (!strcmp(argv[1], "--dry-run") || !strcmp(argv[1], "--older-than")) {
-		return perr_set(e, "cache: missing subcommand (usage: " CACHE_USAGE ")");
-	} else if (argv[1][0] == '-') {
-		return perr_set(e, "cache: unknown option '%s' (see 'pare help cache')", argv[1]);
-	} else {
-		return perr_set(e, "cache: unknown subcommand '%s' (usage: " CACHE_USAGE ")", argv[1]);
-	}
+	if (c < 0)
+		return -1;
+	if (!a.nops)
+		return cli_usage_error(e, "cache", "missing subcommand");
+	if (strcmp(argv[1], "du") && strcmp(argv[1], "prune"))
+		return cli_usage_error(e, "cache", "unknown subcommand '%s'", argv[1]);
+	x.prune = !strcmp(argv[1], "prune");
+	if (a.nops > 1)
+		return cli_usage_error(e, "cache", "%s: unexpected argument '%s'", argv[1], argv[2]);
+	if (x.prune && json)
+		return perr_set(e, "cache prune: --json goes with du (see 'pare help cache')");
+	if (!x.prune && (older || x.dry_run))
+		return perr_set(e, "cache du: --%s goes with prune (see 'pare help cache')",
+				older ? "older-than" : "dry-run");
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		perr_set(e, "cache: %s is not a directory", dir);
 		goto out;

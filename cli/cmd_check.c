@@ -94,28 +94,32 @@ static char *check_json(const struct rebuild_plan *p)
 	return s;
 }
 
+const struct cli_opt cli_check_opts[] = {
+	{ 'J', "json", NULL, 0, "what changed, per recipe, as JSON on stdout" },
+	{ 'O', "offline", NULL, 0, "the cached indexes, no network" },
+	{ 'F', "fail-fast", NULL, 0, "stop at the first recipe that does not load or resolve" },
+	{ 0 },
+};
+
 int cmd_check(int argc, char **argv, perr *e)
 {
 	bool json = false, offline = false, fail_fast = false;
 	struct rebuild_plan p = { 0 };
 	strvec files = STRVEC_INIT;
-	int i, ret = -1;
+	struct cli_args a;
+	int opt, ret = -1;
 
-	cli_permute(argc, argv, NULL);
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--offline"))
-			offline = true;
-		else if (!strcmp(argv[i], "--fail-fast"))
-			fail_fast = true;
-		else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else
-			return perr_set(e, "check: unknown option '%s' (see 'pare help check')", argv[i]);
+	cli_args_init(&a, argc, argv, cli_check_opts);
+	while ((opt = cli_args_next(&a, e)) > 0) {
+		switch (opt) {
+		case 'J': json = true; break;
+		case 'O': offline = true; break;
+		case 'F': fail_fast = true; break;
+		}
 	}
-	cli_recipe_files(argv + i, argc - i, &files);
+	if (opt < 0)
+		return -1;
+	cli_recipe_files(argv + 1, a.nops, &files);
 	/* nothing to compare with is an error, not "a rebuild is due" */
 	if (!path_exists(cli_lock_path())) {
 		perr_set(e, "%s does not exist: run 'pare lock' first", cli_lock_path());

@@ -138,6 +138,14 @@ static void lock_json(bool check, bool written, const struct lock *lock, const s
 	cJSON_Delete(j);
 }
 
+const struct cli_opt cli_lock_opts[] = {
+	{ 'C', "check", NULL, 0, "write nothing; exit 1 if recipes.lock would change" },
+	{ 'O', "offline", NULL, 0, "the cached indexes, no network" },
+	{ 'F', "fail-fast", NULL, 0, "stop at the first recipe that does not load or resolve" },
+	{ 'J', "json", NULL, 0, "what was locked (or would change) as JSON on stdout" },
+	{ 0 },
+};
+
 int cmd_lock(int argc, char **argv, perr *e)
 {
 	bool check = false, offline = false, fail_fast = false, json = false, written = false, all;
@@ -148,25 +156,21 @@ int cmd_lock(int argc, char **argv, perr *e)
 	struct lock_recipe *lrs = NULL;
 	size_t nrs = 0, nlrs = 0, nbad = 0, nbadload = 0, nok = 0;
 	perr *errs = NULL;
-	int i, ret = -1, lfd = -1;
+	struct cli_args a;
+	int c, ret = -1, lfd = -1;
 
-	cli_permute(argc, argv, NULL);
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--check"))
-			check = true;
-		else if (!strcmp(argv[i], "--offline"))
-			offline = true;
-		else if (!strcmp(argv[i], "--fail-fast"))
-			fail_fast = true;
-		else if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else
-			return perr_set(e, "lock: unknown option '%s' (see 'pare help lock')", argv[i]);
+	cli_args_init(&a, argc, argv, cli_lock_opts);
+	while ((c = cli_args_next(&a, e)) > 0) {
+		switch (c) {
+		case 'C': check = true; break;
+		case 'O': offline = true; break;
+		case 'F': fail_fast = true; break;
+		case 'J': json = true; break;
+		}
 	}
-	all = i >= argc;
+	if (c < 0)
+		return -1;
+	all = !a.nops;
 	if (all) {
 		if (recipe_list(cli_recipes_dir(), &files, e) < 0)
 			goto out;
@@ -175,7 +179,7 @@ int cmd_lock(int argc, char **argv, perr *e)
 			goto out;
 		}
 	} else {
-		for (; i < argc; i++)
+		for (int i = 1; i <= a.nops; i++)
 			sv_push_nodup(&files, cli_recipe_path(argv[i]));
 	}
 	if (lock_read(cli_lock_path(), &lock, true, e) < 0)

@@ -27,6 +27,13 @@ static bool arch_due(const struct rebuild_item *it, const char *arch)
 	return false;
 }
 
+const struct cli_opt cli_plan_opts[] = {
+	{ 'J', "json", NULL, 0, "the matrix as JSON ({\"include\": [{recipe, arch}]}) on stdout" },
+	{ 'W', "write-lock", NULL, 0, "write the re-resolved recipes.lock as well" },
+	{ 'O', "offline", NULL, 0, "the cached indexes, no network" },
+	{ 0 },
+};
+
 int cmd_plan(int argc, char **argv, perr *e)
 {
 	bool json = false, offline = false, write_lock = false;
@@ -34,23 +41,20 @@ int cmd_plan(int argc, char **argv, perr *e)
 	struct lock cur = { 0 };
 	strvec files = STRVEC_INIT;
 	cJSON *j = NULL, *inc;
-	int i, ret = -1, lfd = -1;
+	struct cli_args ca;
+	int c, ret = -1, lfd = -1;
 
-	cli_permute(argc, argv, NULL);
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--offline"))
-			offline = true;
-		else if (!strcmp(argv[i], "--write-lock"))
-			write_lock = true;
-		else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else
-			return perr_set(e, "plan: unknown option '%s' (see 'pare help plan')", argv[i]);
+	cli_args_init(&ca, argc, argv, cli_plan_opts);
+	while ((c = cli_args_next(&ca, e)) > 0) {
+		switch (c) {
+		case 'J': json = true; break;
+		case 'O': offline = true; break;
+		case 'W': write_lock = true; break;
+		}
 	}
-	cli_recipe_files(argv + i, argc - i, &files);
+	if (c < 0)
+		return -1;
+	cli_recipe_files(argv + 1, ca.nops, &files);
 	if (rebuild_plan_make(&files, cli_recipes_dir(), cli_lock_path(), offline, true, &p, e) < 0)
 		goto out;
 	j = cJSON_CreateObject();

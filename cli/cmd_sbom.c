@@ -18,7 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USAGE "usage: pare sbom [--format spdx|cyclonedx] [--arch A] [--files | --index] DIR|ARCHIVE"
+const struct cli_opt cli_sbom_opts[] = {
+	{ 'f', "format", "spdx|cyclonedx", 0, "the document's format (default spdx)" },
+	{ 'A', "arch", "A", 0, "that architecture's image (needed when the image has several)" },
+	{ 'F', "files", NULL, 0, "the per-file document" },
+	{ 'I', "index", NULL, 0, "the image index's document (not with --files or --arch)" },
+	{ 0 },
+};
 
 /* Read blobs/sha256/HEX of the layout dir and check that it hashes to its
  * name; messages name the image as name (the layout or the oci-archive). */
@@ -56,29 +62,26 @@ int cmd_sbom(int argc, char **argv, perr *e)
 	cJSON *index = NULL, *mj = NULL, *d, *hit = NULL;
 	strvec archs = STRVEC_INIT;
 	char *path = NULL;
-	bool files = false, want_index = false, dd = false;
-	int ret = -1;
+	bool files = false, want_index = false;
+	struct cli_args ca;
+	int ret = -1, c;
 
-	for (int i = 1; i < argc; i++) {
-		if (!dd && !strcmp(argv[i], "--"))
-			dd = true;
-		else if (dd || argv[i][0] != '-') {
-			if (arg)
-				return perr_set(e, "sbom: unexpected argument '%s' (" USAGE ")", argv[i]);
-			arg = argv[i];
-		} else if (!strcmp(argv[i], "--files"))
-			files = true;
-		else if (!strcmp(argv[i], "--index"))
-			want_index = true;
-		else if (!strcmp(argv[i], "--format") && i + 1 < argc)
-			format = argv[++i];
-		else if (!strcmp(argv[i], "--arch") && i + 1 < argc)
-			arch = argv[++i];
-		else
-			return perr_set(e, "sbom: unknown option '%s' (see 'pare help sbom')", argv[i]);
+	cli_args_init(&ca, argc, argv, cli_sbom_opts);
+	while ((c = cli_args_next(&ca, e)) > 0) {
+		switch (c) {
+		case 'f': format = ca.val; break;
+		case 'A': arch = ca.val; break;
+		case 'F': files = true; break;
+		case 'I': want_index = true; break;
+		}
 	}
-	if (!arg)
-		return perr_set(e, "sbom: " USAGE);
+	if (c < 0)
+		return -1;
+	if (ca.nops > 1)
+		return cli_usage_error(e, "sbom", "unexpected argument '%s'", argv[2]);
+	if (!ca.nops)
+		return cli_usage_error(e, "sbom", NULL);
+	arg = argv[1];
 	if (want_index && (files || arch))
 		return perr_set(e, "sbom: --index describes the whole index: no --files or --arch with it");
 	if (!strcmp(format, "cdx"))

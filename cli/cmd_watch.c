@@ -16,7 +16,6 @@
 #include "../rebuild/rebuild.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,23 +126,17 @@ static void sleep_interruptibly(double secs)
 
 int cmd_watch(int argc, char **argv, perr *e)
 {
-	static const struct option extra[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "exec", required_argument, NULL, 'x' },
-		{ "cycles", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct rebuild_opts o = { 0 };
 	struct watch_args w = { 0 };
 	struct sigaction sa = { 0 };
 	strvec files = STRVEC_INIT;
-	int i;
+	int n;
 
-	if ((i = cli_update_parse(argc, argv, &o, extra, watch_opt, &w, e)) < 0)
+	if ((n = cli_update_parse(argc, argv, cli_watch_opts, &o, watch_opt, &w, e)) < 0)
 		return -1;
 	if (w.interval <= 0)
 		return perr_set(e, "watch: --interval DURATION is required (e.g. 30s, 5m, 1h)");
-	cli_recipe_files(argv + i, argc - i, &files);
+	cli_recipe_files(argv + 1, n, &files);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
