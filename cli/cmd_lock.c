@@ -256,18 +256,16 @@ int cmd_lock(int argc, char **argv, perr *e)
 	}
 	if (all && !nbadload) {
 		/* entries of recipes that are gone */
-		for (size_t k = 0; k < lock.nrecipes;) {
-			if (sv_contains(&names, lock.recipes[k].name)) {
-				k++;
-				continue;
+		strvec gone = STRVEC_INIT;
+		for (size_t k = 0; k < lock.nrecipes; k++)
+			if (!sv_contains(&names, lock.recipes[k].name)) {
+				if (check)
+					lock_diff(&lock.recipes[k], NULL, &diff);
+				sv_push(&gone, lock.recipes[k].name);
 			}
-			if (check)
-				lock_diff(&lock.recipes[k], NULL, &diff);
-			lock_recipe_free(&lock.recipes[k]);
-			memmove(&lock.recipes[k], &lock.recipes[k + 1],
-				(lock.nrecipes - k - 1) * sizeof(*lock.recipes));
-			lock.nrecipes--;
-		}
+		for (size_t k = 0; k < gone.n; k++)
+			lock_drop(&lock, gone.v[k]);
+		sv_clear(&gone);
 	}
 	if (check) {
 		for (size_t k = 0; k < diff.n && !json; k++)

@@ -769,13 +769,8 @@ int rebuild_update(const strvec *files, const struct rebuild_opts *o, strvec *re
 				lock_put(&p.lock, &bs[i].it->fresh);
 				bs[i].entry = NULL;
 			}
-		for (size_t i = 0; i < p.gone.n; i++) {
-			struct lock_recipe *g = lock_find(&p.lock, p.gone.v[i]);
-			size_t k = (size_t)(g - p.lock.recipes);
-			lock_recipe_free(g);
-			memmove(g, g + 1, (p.lock.nrecipes - k - 1) * sizeof(*g));
-			p.lock.nrecipes--;
-		}
+		for (size_t i = 0; i < p.gone.n; i++)
+			lock_drop(&p.lock, p.gone.v[i]);
 		lock_format(&p.lock, &sb);
 		r = write_file_atomic(newp, sb.buf, sb.len, 0644, e);
 		sb_release(&sb);
