@@ -5,12 +5,12 @@
  * each package-level and per-file, as OCI 1.1 artifacts listed in index.json
  * with the annotations dev.pare.sbom.format / .arch / .files, and one of each
  * format about the image index (dev.pare.sbom.index).  This command
- * finds the one asked for, checks the digests on the way (manifest and
- * document), and prints it unchanged: the bytes are the attached (and, once
- * signed, attested) artifact's.
+ * finds the one asked for, reads it through oci/ (a layout or an
+ * oci-archive, read in place, never extracted), checks the digests on the
+ * way (manifest and document), and prints it unchanged: the bytes are the
+ * attached (and, once signed, attested) artifact's.
  */
 #include "cli.h"
-#include "../builder/builder.h"
 #include "../oci/oci.h"
 
 #include <cjson/cJSON.h>
@@ -26,27 +26,8 @@ const struct cli_opt cli_sbom_opts[] = {
 	{ 0 },
 };
 
-/* Read blobs/sha256/HEX of the layout dir and check that it hashes to its
- * name; messages name the image as name (the layout or the oci-archive). */
-static int read_blob(const char *dir, const char *name, const char *digest, strbuf *out,
-		     perr *e)
-{
-	char hex[SHA256_HEX_LEN + 1], *path;
-	int ret;
-
-	if (!digest || !str_starts(digest, "sha256:") || !is_sha256_hex(digest + 7))
-		return perr_set(e, "%s: malformed digest '%s'", name, digest ? digest : "");
-	path = xasprintf("%s/blobs/sha256/%s", dir, digest + 7);
-	ret = read_file(path, out, 0, e);
-	free(path);
-	if (ret < 0)
-		return -1;
-	sha256_hex(out->buf, out->len, hex);
-	if (strcmp(hex, digest + 7))
-		return perr_set(e, "%s: blob %s does not match its digest (sha256:%s)", name,
-				digest, hex);
-	return 0;
-}
+/* what a manifest or an SBOM document may weigh (read_file's default) */
+#define MAX_BLOB ((size_t)1 << 30)
 
 static const char *ann(const cJSON *desc, const char *key)
 {
@@ -57,11 +38,10 @@ static const char *ann(const cJSON *desc, const char *key)
 int cmd_sbom(int argc, char **argv, perr *e)
 {
 	const char *format = "spdx", *arch = NULL, *dir = NULL, *arg = NULL;
-	struct oci_input in = { .slot = -1 };
+	struct oci_src *src = NULL;
 	strbuf idx = STRBUF_INIT, man = STRBUF_INIT, doc = STRBUF_INIT;
 	cJSON *index = NULL, *mj = NULL, *d, *hit = NULL;
 	strvec archs = STRVEC_INIT;
-	char *path = NULL;
 	bool files = false, want_index = false;
 	struct cli_args ca;
 	int ret = -1, c;
@@ -88,12 +68,12 @@ int cmd_sbom(int argc, char **argv, perr *e)
 		format = "cyclonedx";
 	if (strcmp(format, "spdx") && strcmp(format, "cyclonedx"))
 		return perr_set(e, "sbom: unknown format '%s' (spdx or cyclonedx)", format);
-	if (oci_input_open(arg, false, &in, e) < 0)
+	/* a layout or an oci-archive, read in place (oci/): messages name
+	 * what the user gave */
+	if (oci_src_open(arg, &src, e) < 0)
 		return -1;
-	/* messages name what the user gave, not the unpacked copy */
-	dir = in.tarfile ? in.tarfile : in.dir;
-	path = path_join(in.dir, "index.json");
-	if (read_file(path, &idx, 64 << 20, e) < 0)
+	dir = arg;
+	if (oci_src_read(src, "index.json", &idx, 64 << 20, e) < 0)
 		goto out;
 	index = cJSON_ParseWithLength(idx.buf, idx.len);
 	if (!index) {
@@ -139,7 +119,8 @@ int cmd_sbom(int argc, char **argv, perr *e)
 		perr_set(e, "%s: no %s SBOM for architecture '%s'", dir, format, arch);
 		goto out;
 	}
-	if (read_blob(in.dir, dir, cJSON_GetStringValue(cJSON_GetObjectItem(hit, "digest")), &man, e) < 0)
+	if (oci_src_blob(src, cJSON_GetStringValue(cJSON_GetObjectItem(hit, "digest")), &man,
+			 MAX_BLOB, e) < 0)
 		goto out;
 	mj = cJSON_ParseWithLength(man.buf, man.len);
 	d = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(mj, "layers"), 0);
@@ -147,7 +128,8 @@ int cmd_sbom(int argc, char **argv, perr *e)
 		perr_set(e, "%s: SBOM artifact has no layer", dir);
 		goto out;
 	}
-	if (read_blob(in.dir, dir, cJSON_GetStringValue(cJSON_GetObjectItem(d, "digest")), &doc, e) < 0)
+	if (oci_src_blob(src, cJSON_GetStringValue(cJSON_GetObjectItem(d, "digest")), &doc, MAX_BLOB,
+			 e) < 0)
 		goto out;
 	fwrite(doc.buf, 1, doc.len, stdout);
 	ret = 0;
@@ -158,7 +140,6 @@ out:
 	sb_release(&man);
 	sb_release(&doc);
 	sv_clear(&archs);
-	free(path);
-	oci_input_close(&in);
+	oci_src_close(src);
 	return ret;
 }
