@@ -1,5 +1,6 @@
 /*
- * cli.h - pare's subcommands.  Each cmd_NAME parses its own flags and
+ * cli.h - pare's subcommands.  Each cmd_NAME parses its flags with the one
+ * parser (args.c) from its option table (cli_NAME_opts, in its cmd_*.c) and
  * calls into the modules; the table that maps names to them is in main.c.
  * A command returns 0 on success, 1 for "ran fine, but something differs"
  * where documented, and -1 with e filled on error (main prints it, exit 2).

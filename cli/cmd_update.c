@@ -1,7 +1,7 @@
 /*
  * cmd_update.c - pare update [RECIPE…] [--outroot DIR] [--sign-key KEY | --unsigned-ok]
  *                [--commit [--author "Name <email>"]] [--source-url URL] [--offline]
- *                [--fail-fast]
+ *                [--fail-fast] [--json]; the options update and watch share
  *
  * Re-lock, rebuild only what changed into OUTROOT/RECIPE, sign, write
  * recipes.lock, and with --commit record it all in git (update.c).
@@ -66,8 +66,8 @@ int cli_update_parse(int argc, char **argv, const struct cli_opt *opts, struct r
 		case 'O': o->offline = true; break;
 		case 'F': o->fail_fast = true; break;
 		case 'J': o->json = true; break;
-		default:
-			if (extra_fn(c, a.val, ctx, e) < 0)
+		default: /* watch's own (cli_watch_opts) */
+			if (extra_fn && extra_fn(c, a.val, ctx, e) < 0)
 				return -1;
 		}
 	}
