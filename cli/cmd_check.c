@@ -155,7 +155,7 @@ int cmd_check(int argc, char **argv, perr *e)
 		ret = -1;
 	}
 out:
-	rebuild_plan_free(&p);
+	rebuild_plan_release(&p);
 	sv_clear(&files);
 	return ret;
 }

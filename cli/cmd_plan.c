@@ -97,7 +97,7 @@ out:
 	lock_release(lfd);
 	lock_free(&cur);
 	cJSON_Delete(j);
-	rebuild_plan_free(&p);
+	rebuild_plan_release(&p);
 	sv_clear(&files);
 	return ret;
 }

@@ -45,7 +45,7 @@ struct rebuild_plan {
  * (no entry is "gone" while a recipe file does not load: its name is unknown). */
 int rebuild_plan_make(const strvec *files, const char *rdir, const char *lockfile, bool offline,
 		      bool fail_fast, struct rebuild_plan *p, perr *e);
-void rebuild_plan_free(struct rebuild_plan *p);
+void rebuild_plan_release(struct rebuild_plan *p);
 /* Whether anything changed at all. */
 bool rebuild_plan_changed(const struct rebuild_plan *p);
 

@@ -59,7 +59,7 @@ int rebuild_parse_duration(const char *s, double *out)
 
 /* ---- the plan ---------------------------------------------------------------- */
 
-void rebuild_plan_free(struct rebuild_plan *p)
+void rebuild_plan_release(struct rebuild_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		recipe_free(p->items[i].r);
@@ -845,7 +845,7 @@ out:
 	free(outroot);
 	signer_key_free(key);
 	sv_clear(&cfiles);
-	rebuild_plan_free(&p);
+	rebuild_plan_release(&p);
 	return ret;
 }
 
