@@ -5,10 +5,10 @@
  * each package-level and per-file, as OCI 1.1 artifacts listed in index.json
  * with the annotations dev.pare.sbom.format / .arch / .files, and one of each
  * format about the image index (dev.pare.sbom.index).  This command
- * finds the one asked for, reads it through oci/ (a layout or an
- * oci-archive, read in place, never extracted), checks the digests on the
- * way (manifest and document), and prints it unchanged: the bytes are the
- * attached (and, once signed, attested) artifact's.
+ * finds the one asked for, reads it through oci/ (oci_input, oci_src),
+ * which checks the digests on the way (manifest and document), and prints
+ * it unchanged: the bytes are the attached (and, once signed, attested)
+ * artifact's.
  */
 #include "cli.h"
 #include "../oci/oci.h"
@@ -38,6 +38,7 @@ static const char *ann(const cJSON *desc, const char *key)
 int cmd_sbom(int argc, char **argv, perr *e)
 {
 	const char *format = "spdx", *arch = NULL, *dir = NULL, *arg = NULL;
+	struct oci_input in = { .slot = -1 };
 	struct oci_src *src = NULL;
 	strbuf idx = STRBUF_INIT, man = STRBUF_INIT, doc = STRBUF_INIT;
 	cJSON *index = NULL, *mj = NULL, *d, *hit = NULL;
@@ -68,13 +69,17 @@ int cmd_sbom(int argc, char **argv, perr *e)
 		format = "cyclonedx";
 	if (strcmp(format, "spdx") && strcmp(format, "cyclonedx"))
 		return perr_set(e, "sbom: unknown format '%s' (spdx or cyclonedx)", format);
-	/* a layout or an oci-archive, read in place (oci/): messages name
-	 * what the user gave */
-	if (oci_src_open(arg, &src, e) < 0)
+	/* an oci-archive is unpacked (and a copy a killed pare left goes),
+	 * then read through oci/ (digests checked); messages name what the
+	 * user gave (oci_input_error) */
+	if (oci_input_open(arg, false, &in, e) < 0)
 		return -1;
-	dir = arg;
-	if (oci_src_read(src, "index.json", &idx, 64 << 20, e) < 0)
+	dir = in.tarfile ? in.tarfile : in.dir;
+	if (oci_src_open(in.dir, &src, e) < 0 ||
+	    oci_src_read(src, "index.json", &idx, 64 << 20, e) < 0) {
+		oci_input_error(&in, e);
 		goto out;
+	}
 	index = cJSON_ParseWithLength(idx.buf, idx.len);
 	if (!index) {
 		perr_set(e, "%s: index.json is not JSON", dir);
@@ -120,8 +125,10 @@ int cmd_sbom(int argc, char **argv, perr *e)
 		goto out;
 	}
 	if (oci_src_blob(src, cJSON_GetStringValue(cJSON_GetObjectItem(hit, "digest")), &man,
-			 MAX_BLOB, e) < 0)
+			 MAX_BLOB, e) < 0) {
+		oci_input_error(&in, e);
 		goto out;
+	}
 	mj = cJSON_ParseWithLength(man.buf, man.len);
 	d = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(mj, "layers"), 0);
 	if (!d) {
@@ -129,8 +136,10 @@ int cmd_sbom(int argc, char **argv, perr *e)
 		goto out;
 	}
 	if (oci_src_blob(src, cJSON_GetStringValue(cJSON_GetObjectItem(d, "digest")), &doc, MAX_BLOB,
-			 e) < 0)
+			 e) < 0) {
+		oci_input_error(&in, e);
 		goto out;
+	}
 	fwrite(doc.buf, 1, doc.len, stdout);
 	ret = 0;
 out:
@@ -141,5 +150,6 @@ out:
 	sb_release(&doc);
 	sv_clear(&archs);
 	oci_src_close(src);
+	oci_input_close(&in);
 	return ret;
 }
