@@ -1,5 +1,6 @@
 /*
- * cli.h - pare's subcommands.  Each cmd_NAME parses its own flags and
+ * cli.h - pare's subcommands.  Each cmd_NAME parses its flags with the one
+ * parser (args.c) from its option table (cli_NAME_opts, in its cmd_*.c) and
  * calls into the modules; the table that maps names to them is in main.c.
  * A command returns 0 on success, 1 for "ran fine, but something differs"
  * where documented, and -1 with e filled on error (main prints it, exit 2).
@@ -12,13 +13,76 @@
 #define PARE_CLI_H
 
 #include "../common/common.h"
+#include "../registry/registry.h"
+
+#include <stdio.h>
+
+/* One option of a command.  A command declares its options once, in a table
+ * ending with { 0 }; the table drives parsing (cli_args_next), the usage line
+ * and `pare help CMD`, the man pages and the bash completion (help.c), so
+ * none of them can drift from what the command takes. */
+struct cli_opt {
+	int key;          /* what cli_args_next returns (> 0); with CLI_SHORT also -KEY */
+	const char *name; /* --NAME */
+	const char *arg;  /* the value's name in usage and help ("DIR"); NULL: a flag */
+	unsigned flags;
+	const char *help; /* one line, for pare help CMD and the man page */
+	const struct cli_opt *include; /* CLI_INCLUDE: that table's options, here */
+};
+#define CLI_SHORT    1u /* -KEY as well as --NAME */
+#define CLI_REQUIRED 2u /* shown without [ ] in the usage line (the command checks it) */
+#define CLI_REPEAT   4u /* may be given more than once ("…" in the usage line) */
+#define CLI_INCLUDE  8u
+#define CLI_OPTS_INCLUDE(table) { -1, NULL, NULL, CLI_INCLUDE, NULL, table }
 
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv, perr *e);
-	const char *usage;   /* one line: arguments */
-	const char *summary; /* one line: what it does */
+	const struct cli_opt *opts; /* its options (NULL: none) */
+	const char *operands;       /* the usage line after the options */
+	const char *summary;        /* one line: what it does */
 };
+
+/* The command table (main.c): the command called name, or NULL. */
+const struct command *cli_command(const char *name);
+/* The usage line of c after "pare NAME": its options, then its operands; caller frees. */
+char *cli_usage(const struct command *c);
+/* "-o|--output DIR" (the usage line's spelling of one option) appended to sb. */
+void cli_opt_flags(const struct cli_opt *o, strbuf *sb);
+/* t with its CLI_INCLUDE entries expanded: up to max options into out, the count. */
+size_t cli_opts_list(const struct cli_opt *t, const struct cli_opt **out, size_t max);
+/* "NAME: usage: pare NAME USAGE" (fmt NULL) or "NAME: WHAT (usage: pare NAME USAGE)",
+ * WHAT made from fmt; returns -1. */
+int cli_usage_error(perr *e, const char *name, const char *fmt, ...) PRINTF(3, 4);
+
+/* The option parser (args.c), getopt_long underneath:
+ *	struct cli_args a;
+ *	cli_args_init(&a, argc, argv, cli_NAME_opts);
+ *	while ((c = cli_args_next(&a, e)) > 0)
+ *		switch (c) { case 'o': out = a.val; break; … }
+ *	if (c < 0) return -1;
+ *	operands: argv[1 .. 1 + a.nops)
+ * Options may come anywhere among the operands; "--" ends them.  An unknown
+ * option or a missing value is the one-line error "NAME: unknown option
+ * '--x' (see 'pare help NAME')". */
+struct cli_args {
+	int argc;
+	char **argv;
+	const struct cli_opt *opts[48];
+	size_t n;
+	const char *val; /* the value of the option cli_args_next just returned */
+	int nops;        /* once it returned 0: the operands are argv[1 .. 1 + nops), in order */
+};
+void cli_args_init(struct cli_args *p, int argc, char **argv, const struct cli_opt *opts);
+/* The next option's key (its value in p->val), 0 at the end, -1 on error. */
+int cli_args_next(struct cli_args *p, perr *e);
+
+/* Each command's options (in its cmd_*.c). */
+extern const struct cli_opt cli_lock_opts[], cli_why_opts[], cli_build_opts[], cli_sbom_opts[],
+	cli_keygen_opts[], cli_sign_opts[], cli_verify_opts[], cli_check_opts[],
+	cli_update_opts[], cli_watch_opts[], cli_plan_opts[], cli_cache_opts[], cli_push_opts[],
+	cli_pull_opts[], cli_inspect_opts[], cli_diff_opts[], cli_audit_opts[], cli_report_opts[],
+	cli_cve_opts[];
 
 int cmd_lock(int argc, char **argv, perr *e);
 int cmd_why(int argc, char **argv, perr *e);
@@ -41,32 +105,43 @@ int cmd_diff(int argc, char **argv, perr *e);
 int cmd_audit(int argc, char **argv, perr *e);
 int cmd_report(int argc, char **argv, perr *e);
 
-/* Registry flags shared by push, pull and build --push (cmd_push.c):
- * --insecure HOST[:PORT], --username U, --password-stdin.  Returns 1 when
- * argv[*i] was one of them (advancing *i past its value), 0 if not, -1 on error. */
-struct registry_opts;
-int registry_cli_opt(int argc, char **argv, int *i, struct registry_opts *o, strvec *insecure,
-		     const char **user, bool *pw_stdin, perr *e);
-/* --password-stdin: read the password (trailing newline dropped); caller
- * wipes and frees *pass.  Checks --username and --password-stdin come together. */
-int registry_cli_password(const char *user, bool from_stdin, char **pass, perr *e);
-/* build --push: push the layout dir to ref, a one-line summary on stderr. */
-int build_push(const char *dir, const char *ref, const struct registry_opts *o, perr *e);
+/* The registry options push, pull, inspect, diff and build --push share
+ * (cmd_push.c): --insecure HOST[:PORT]…, --username U, --password-stdin. */
+enum { CLI_INSECURE = 0x100, CLI_USERNAME, CLI_PASSWORD_STDIN };
+extern const struct cli_opt cli_registry_opts[];
+struct cli_registry {
+	struct registry_opts o; /* insecure, username, password filled */
+	strvec insecure;
+	const char *user;
+	bool pw_stdin;
+	char *pass;
+};
+/* Whether key was one of cli_registry_opts (then taken, with its value val). */
+bool cli_registry_opt(struct cli_registry *r, int key, const char *val);
+/* After parsing: --username and --password-stdin come together; the
+ * password read (trailing newline dropped) into r->o. */
+int cli_registry_finish(struct cli_registry *r, perr *e);
+/* Wipes and frees the password, frees the rest. */
+void cli_registry_release(struct cli_registry *r);
 
 /* The recipes directory and lock path all commands agree on:
  * PARE_RECIPES / PARE_LOCK override recipes/ and recipes.lock (tests). */
-const char *recipes_dir(void);
-const char *lock_path(void);
+const char *cli_recipes_dir(void);
+const char *cli_lock_path(void);
 /* Turn a recipe argument (a name such as "python3" or a path to a .yaml)
  * into a path; caller frees. */
-char *recipe_path_for(const char *arg);
+char *cli_recipe_path(const char *arg);
 
-/* For the hand-rolled option loops (main.c): reorder argv[1..argc) so the
- * options come first, then "--" if given, then the operands, each group in
- * its order, so options may follow operands ('pare check python3 --json').
- * valopts (NULL-terminated) names the options that take the next argument
- * as their value; everything after "--" is an operand. */
-void cli_permute(int argc, char **argv, const char *const *valopts);
+/* The recipe files named on the command line (cli_recipe_path each). */
+void cli_recipe_files(char **args, int nargs, strvec *files);
+
+/* Parse update's and watch's options (cli_NAME_opts): the rebuild options
+ * into o, the others handed to extra_fn; returns the number of RECIPE
+ * operands (argv[1 ..]), or -1. */
+struct rebuild_opts;
+int cli_update_parse(int argc, char **argv, const struct cli_opt *opts, struct rebuild_opts *o,
+		     int (*extra_fn)(int c, const char *arg, void *ctx, perr *e), void *ctx,
+		     perr *e);
 
 /* Keep going (pare lock/check/update/build without --fail-fast): print one
  * recipe's error message the way main prints the final one ("pare: MSG"), on stderr. */
@@ -75,9 +150,11 @@ void cli_report(const char *msg);
  * decimal); the exact count goes into --json. */
 const char *cli_size(uint64_t bytes, char buf[static 16]);
 
-/* help.c: pare(1) (name NULL) or pare-NAME(1) in roff, and a bash completion
- * script, made from the command table (pare help --man / --bash-completion). */
-int help_man(FILE *f, const struct command *cmds, size_t n, const char *name, perr *e);
-void help_bash_completion(FILE *f, const struct command *cmds, size_t n);
+/* help.c: pare help CMD's text; pare(1) (name NULL) or pare-NAME(1) in roff, and a
+ * bash completion script, made from the command table (pare help --man /
+ * --bash-completion). */
+void cli_help_command(FILE *f, const struct command *c);
+int cli_help_man(FILE *f, const struct command *cmds, size_t n, const char *name, perr *e);
+void cli_help_bash_completion(FILE *f, const struct command *cmds, size_t n);
 
 #endif

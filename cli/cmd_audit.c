@@ -9,18 +9,32 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const valopts[] = { "--key", "--fail-on", "-o", "--output", NULL };
-
 static int audit_all(char **paths, int n, const char *key, struct audit_report **reps,
 		     size_t *nreps, perr *e)
 {
-	struct audit_opts o = { key, recipes_dir(), (int64_t)time(NULL) };
+	struct audit_opts o = { key, cli_recipes_dir(), (int64_t)time(NULL) };
 
 	for (int i = 0; i < n; i++)
 		if (audit_path(paths[i], &o, reps, nreps, e) < 0)
 			return -1;
 	return 0;
 }
+
+enum { AUDIT_JSON = 0x100, AUDIT_SARIF, AUDIT_KEY, AUDIT_FAIL_ON };
+
+const struct cli_opt cli_audit_opts[] = {
+	{ AUDIT_KEY, "key", "PUB", 0, "verify signatures and attestations with this public key" },
+	{ AUDIT_JSON, "json", NULL, 0, "the report as JSON (pare-audit/1)" },
+	{ AUDIT_SARIF, "sarif", NULL, 0, "the report as SARIF 2.1.0 (code scanning)" },
+	{ AUDIT_FAIL_ON, "fail-on", "fail|warn", 0, "exit 1 when a check fails (fail) or fails or warns (warn)" },
+	{ 0 },
+};
+
+const struct cli_opt cli_report_opts[] = {
+	{ 'o', "output", "DIR", CLI_SHORT | CLI_REQUIRED, "the directory the HTML pages go to" },
+	{ AUDIT_KEY, "key", "PUB", 0, "verify signatures and attestations with this public key" },
+	{ 0 },
+};
 
 int cmd_audit(int argc, char **argv, perr *e)
 {
@@ -29,35 +43,33 @@ int cmd_audit(int argc, char **argv, perr *e)
 	enum audit_fail_on fail_on = AUDIT_FAIL_ON_NONE;
 	struct audit_report *reps = NULL;
 	size_t nreps = 0;
-	int i, ret = -1;
+	struct cli_args a;
+	int c, ret = -1;
 
-	cli_permute(argc, argv, valopts);
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--json"))
+	cli_args_init(&a, argc, argv, cli_audit_opts);
+	while ((c = cli_args_next(&a, e)) > 0) {
+		if (c == AUDIT_JSON)
 			json = true;
-		else if (!strcmp(argv[i], "--sarif"))
+		else if (c == AUDIT_SARIF)
 			sarif = true;
-		else if (!strcmp(argv[i], "--key") && i + 1 < argc)
-			key = argv[++i];
-		else if (!strcmp(argv[i], "--fail-on") && i + 1 < argc) {
-			i++;
-			if (!strcmp(argv[i], "fail"))
+		else if (c == AUDIT_KEY)
+			key = a.val;
+		else if (c == AUDIT_FAIL_ON) {
+			if (!strcmp(a.val, "fail"))
 				fail_on = AUDIT_FAIL_ON_FAIL;
-			else if (!strcmp(argv[i], "warn"))
+			else if (!strcmp(a.val, "warn"))
 				fail_on = AUDIT_FAIL_ON_WARN;
 			else
-				return perr_set(e, "audit: --fail-on '%s': expected fail or warn", argv[i]);
-		} else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else
-			return perr_set(e, "audit: unknown option '%s' (see 'pare help audit')", argv[i]);
+				return perr_set(e, "audit: --fail-on '%s': expected fail or warn", a.val);
+		}
 	}
+	if (c < 0)
+		return -1;
 	if (json && sarif)
 		return perr_set(e, "audit: --json and --sarif exclude each other");
-	if (i >= argc)
-		return perr_set(e, "audit: no image given (usage: pare audit [--key PUB] [--json | --sarif] [--fail-on fail|warn] IMAGE…)");
-	if (audit_all(argv + i, argc - i, key, &reps, &nreps, e) < 0)
+	if (a.nops < 1)
+		return cli_usage_error(e, "audit", "no image given");
+	if (audit_all(argv + 1, a.nops, key, &reps, &nreps, e) < 0)
 		goto out;
 	if (json || sarif) {
 		cJSON *doc = json ? audit_json(reps, nreps) : audit_sarif(reps, nreps);
@@ -80,23 +92,21 @@ int cmd_report(int argc, char **argv, perr *e)
 	const char *key = NULL, *out = NULL;
 	struct audit_report *reps = NULL;
 	size_t nreps = 0;
-	int i, ret = -1;
+	struct cli_args a;
+	int c, ret = -1;
 
-	cli_permute(argc, argv, valopts);
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--key") && i + 1 < argc)
-			key = argv[++i];
-		else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
-			out = argv[++i];
-		else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else
-			return perr_set(e, "report: unknown option '%s' (see 'pare help report')", argv[i]);
+	cli_args_init(&a, argc, argv, cli_report_opts);
+	while ((c = cli_args_next(&a, e)) > 0) {
+		if (c == 'o')
+			out = a.val;
+		else if (c == AUDIT_KEY)
+			key = a.val;
 	}
-	if (!out || i >= argc)
-		return perr_set(e, "report: usage: pare report -o DIR [--key PUB] IMAGE…");
-	if (audit_all(argv + i, argc - i, key, &reps, &nreps, e) == 0 &&
+	if (c < 0)
+		return -1;
+	if (!out || a.nops < 1)
+		return cli_usage_error(e, "report", NULL);
+	if (audit_all(argv + 1, a.nops, key, &reps, &nreps, e) == 0 &&
 	    audit_html_write(out, reps, nreps, e) == 0) {
 		note("%s/index.html: %zu image%s", out, nreps, nreps == 1 ? "" : "s");
 		ret = 0;

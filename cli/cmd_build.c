@@ -8,7 +8,6 @@
 #include "../registry/registry.h"
 
 #include <cJSON.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,17 +25,15 @@ struct build_args {
 	bool all;
 	bool fail_fast;       /* --fail-fast: stop at the first recipe that fails */
 	const char *sign_key; /* --sign-key */
-	const char *push;     /* --push REF (cmd_push.c does the work) */
-	struct registry_opts reg;
+	const char *push;     /* --push REF (rebuild_build does the work) */
+	const struct registry_opts *reg;
 	const char *source_url; /* --source-url (else git config pare.sourceUrl) */
 	signer_key *key;      /* --sign-key, loaded (password checked) before any build */
 	bool unsigned_ok;     /* --unsigned-ok: may replace a signed output unsigned */
 	cJSON *json;          /* --json: the "images" array, else NULL */
 };
 
-struct finish_sign {
-	signer_key *key;
-	const char *name;
+struct measured {
 	uint64_t size;        /* the image's blobs, measured in the staged layout */
 	size_t layers;
 };
@@ -139,26 +136,24 @@ out:
 	return ret;
 }
 
-/* Sign the staged layout (with a key), before it replaces anything
- * (builder_write_layout), and measure the image it holds for the summary. */
+/* Measure the image the staged (signed) layout holds, for the summary. */
 static int finish_staged(const char *dir, void *arg, perr *e)
 {
-	struct finish_sign *f = arg;
+	struct measured *m = arg;
 
-	if (f->key && signer_sign_layout_key(dir, f->key, f->name, e) < 0)
-		return perr_prefix(e, "signing");
-	return layout_measure(dir, &f->size, &f->layers, e);
+	return layout_measure(dir, &m->size, &m->layers, e);
 }
 
 static int build_one(const char *arg, const struct lock *l, const struct build_args *a,
 		     bool many, perr *e)
 {
-	char *path = recipe_path_for(arg), *outdir = NULL, *git_commit = NULL, *src_url = NULL;
+	char *path = cli_recipe_path(arg), *outdir = NULL;
 	struct recipe *r = NULL;
 	struct lock_recipe *lr;
 	struct build_opts o = { 0 };
 	struct build_result res = { 0 };
-	struct finish_sign fs = { a->key, NULL, 0, 0 };
+	struct measured fs = { 0, 0 };
+	struct rebuild_build_opts ro = { a->key, a->source_url, false, a->push, a->reg };
 	char hs[16];
 	unsigned flags = (a->key ? OUT_SIGNED : 0) | (a->unsigned_ok ? OUT_UNSIGNED_OK : 0);
 	int ret = -1;
@@ -168,13 +163,13 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 		goto out;
 	lr = lock_find(l, r->name);
 	if (!lr) {
-		perr_set(e, "recipe %s is not in %s: run 'pare lock %s'", r->name, lock_path(),
+		perr_set(e, "recipe %s is not in %s: run 'pare lock %s'", r->name, cli_lock_path(),
 			 r->name);
 		goto out;
 	}
 	if (!lr->recipe_sha256 || strcmp(lr->recipe_sha256, r->sha256)) {
 		perr_set(e, "%s changed since %s was written: run 'pare lock %s'", path,
-			 lock_path(), r->name);
+			 cli_lock_path(), r->name);
 		goto out;
 	}
 	for (size_t i = 0; i < a->archs.n; i++) {
@@ -212,24 +207,13 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	o.max_layers = a->max_layers;
 	o.quiet = pare_quiet;
 	o.parallel = a->parallel;
-	if (rebuild_git_info(path, &git_commit, &o.git_dirty) == 0)
-		o.git_commit = git_commit;
-	o.source_url = a->source_url ? a->source_url : (src_url = rebuild_git_source_url(path));
 	o.out_flags = a->unsigned_ok ? OUT_UNSIGNED_OK : 0;
-	/* signed in the staging directory: only a complete, signed layout
-	 * (and tar) replaces the previous one */
-	fs.name = r->name;
+	/* signed in the staging directory, then measured there: only a
+	 * complete, signed layout (and tar) replaces the previous one */
 	o.finish = finish_staged;
 	o.finish_arg = &fs;
-	if (builder_build(r, lr, &o, &res, e) < 0) {
-		perr_prefix(e, "recipe %s", r->name);
+	if (rebuild_build(r, lr, &o, &ro, &res, e) < 0)
 		goto out;
-	}
-	if (a->push && build_push(outdir, a->push, &a->reg, e) < 0) {
-		perr_prefix(e, "recipe %s: %s is complete%s, only the push failed (retry: pare push %s %s)",
-			    r->name, outdir, a->key ? " and signed" : "", outdir, a->push);
-		goto out;
-	}
 	/* the summary line: where, what, how big */
 	note("%s: %s, %s, %zu layer%s", outdir ? outdir : o.tarfile, res.index_digest,
 	     cli_size(fs.size, hs), fs.layers, fs.layers == 1 ? "" : "s");
@@ -267,101 +251,93 @@ out:
 	recipe_free(r);
 	free(outdir);
 	free(path);
-	free(git_commit);
-	free(src_url);
 	return ret;
 }
 
+const struct cli_opt cli_build_opts[] = {
+	{ 'a', "all", NULL, 0, "build every recipe in recipes/ (each into OUTROOT/NAME)" },
+	{ 'o', "output", "DIR", CLI_SHORT, "one recipe's OCI layout in DIR (default out/NAME)" },
+	{ 'R', "outroot", "DIR", 0, "each image in DIR/NAME (default out)" },
+	{ 't', "tar", "FILE", 0, "also (or, without -o, only) an oci-archive FILE (one recipe)" },
+	{ 'A', "arch", "A,…", 0, "only these of the locked architectures" },
+	{ 'p', "platform", "linux/ARCH", 0,
+	  "one single-platform image of that locked architecture (not with --arch)" },
+	{ 'T', "tag", "T", 0, "the image's ref name in index.json (default latest)" },
+	{ 'c', "compression", "gzip|zstd", 0, "the layers' compression (default gzip)" },
+	{ 'm', "max-layers", "N", 0, "at most N layers, 2 to 127 (default 64)" },
+	{ 'j', "jobs", "N", CLI_SHORT, "N .deb downloads at once, 1 to 64 (default 8)" },
+	{ 'K', "sign-key", "KEY", 0, "sign the image (and attach attestations) with KEY" },
+	{ 'N', "unsigned-ok", NULL, 0, "may replace a signed output with an unsigned one" },
+	{ 'u', "source-url", "URL", 0,
+	  "org.opencontainers.image.source (default: git config pare.sourceUrl)" },
+	{ 'P', "push", "REF", 0, "push the built layout to REF (one recipe; the registry options)" },
+	CLI_OPTS_INCLUDE(cli_registry_opts),
+	{ 'F', "fail-fast", NULL, 0, "stop at the first recipe that fails (default: build the others)" },
+	{ 'J', "json", NULL, 0, "the images (path, digest, size, layers, archs) as JSON on stdout" },
+	{ 'q', "quiet", NULL, CLI_SHORT, "no progress messages" },
+	{ 0 },
+};
+
 int cmd_build(int argc, char **argv, perr *e)
 {
-	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "outroot", required_argument, NULL, 'R' },
-		{ "unsigned-ok", no_argument, NULL, 'N' },
-		{ "tar", required_argument, NULL, 't' },
-		{ "arch", required_argument, NULL, 'A' },
-		{ "platform", required_argument, NULL, 'p' },
-		{ "tag", required_argument, NULL, 'T' },
-		{ "compression", required_argument, NULL, 'c' },
-		{ "max-layers", required_argument, NULL, 'm' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "sign-key", required_argument, NULL, 'K' },
-		{ "push", required_argument, NULL, 'P' },
-		{ "insecure", required_argument, NULL, 'I' },
-		{ "username", required_argument, NULL, 'U' },
-		{ "password-stdin", no_argument, NULL, 'S' },
-		{ "source-url", required_argument, NULL, 'u' },
-		{ "fail-fast", no_argument, NULL, 'F' },
-		{ "json", no_argument, NULL, 'J' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct build_args a = { 0 };
 	strvec recipes = STRVEC_INIT;
 	struct lock l = { 0 };
-	strvec insecure = STRVEC_INIT;
-	const char *user = NULL;
-	char *pass = NULL, *plat_arch = NULL;
-	bool lock_loaded = false, pw_stdin = false, json = false;
+	struct cli_registry reg = { 0 };
+	struct cli_args ca;
+	char *plat_arch = NULL;
+	bool lock_loaded = false, json = false;
 	cJSON *doc = NULL, *errs = NULL;
 	size_t nfail = 0;
 	int ret = -1, c;
 	char *end;
 
 	a.compression = "gzip";
-	optind = 0; /* glibc: full re-initialisation */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:j:q", opts, NULL)) != -1) {
+	cli_args_init(&ca, argc, argv, cli_build_opts);
+	while ((c = cli_args_next(&ca, e)) > 0) {
+		const char *v = ca.val;
+		if (cli_registry_opt(&reg, c, v))
+			continue;
 		switch (c) {
 		case 'a': a.all = true; break;
-		case 'o': a.outdir = optarg; break;
-		case 'R': a.outroot = optarg; break;
+		case 'o': a.outdir = v; break;
+		case 'R': a.outroot = v; break;
 		case 'N': a.unsigned_ok = true; break;
-		case 't': a.tarfile = optarg; break;
-		case 'A': sv_split(&a.archs, optarg, ","); break;
-		case 'p': a.platform = optarg; break;
-		case 'T': a.tag = optarg; break;
-		case 'K': a.sign_key = optarg; break;
-		case 'P': a.push = optarg; break;
-		case 'I': sv_push(&insecure, optarg); break;
-		case 'U': user = optarg; break;
-		case 'S': pw_stdin = true; break;
-		case 'u': a.source_url = optarg; break;
+		case 't': a.tarfile = v; break;
+		case 'A': sv_split(&a.archs, v, ","); break;
+		case 'p': a.platform = v; break;
+		case 'T': a.tag = v; break;
+		case 'K': a.sign_key = v; break;
+		case 'P': a.push = v; break;
+		case 'u': a.source_url = v; break;
 		case 'F': a.fail_fast = true; break;
 		case 'J': json = true; break;
 		case 'c':
-			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd")) {
-				perr_set(e, "build: --compression must be gzip or zstd, not '%s'", optarg);
+			if (strcmp(v, "gzip") && strcmp(v, "zstd")) {
+				perr_set(e, "build: --compression must be gzip or zstd, not '%s'", v);
 				goto out;
 			}
-			a.compression = optarg;
+			a.compression = v;
 			break;
 		case 'm':
-			a.max_layers = (int)strtol(optarg, &end, 10);
+			a.max_layers = (int)strtol(v, &end, 10);
 			if (*end || a.max_layers < 2 || a.max_layers > 127) {
 				perr_set(e, "build: --max-layers must be a number from 2 to 127");
 				goto out;
 			}
 			break;
 		case 'j':
-			a.parallel = (int)strtol(optarg, &end, 10);
+			a.parallel = (int)strtol(v, &end, 10);
 			if (*end || a.parallel < 1 || a.parallel > 64) {
 				perr_set(e, "build: --jobs must be a number from 1 to 64");
 				goto out;
 			}
 			break;
 		case 'q': pare_quiet = 1; break;
-		case ':':
-			perr_set(e, "build: option '%s' needs a value (see 'pare help build')",
-				 argv[optind - 1]);
-			goto out;
-		default:
-			perr_set(e, "build: unknown option '%s' (see 'pare help build')",
-				 argv[optind - 1]);
-			goto out;
 		}
 	}
+	if (c < 0)
+		goto out;
 	if (a.platform) {
 		if (a.archs.n) {
 			perr_set(e, "build: give --platform (one single-platform image) or --arch, not both");
@@ -378,18 +354,18 @@ int cmd_build(int argc, char **argv, perr *e)
 		goto out;
 	}
 	if (a.all) {
-		if (optind < argc) {
+		if (ca.nops) {
 			perr_set(e, "build: give recipes or --all, not both");
 			goto out;
 		}
-		if (recipe_list(recipes_dir(), &recipes, e) < 0)
+		if (recipe_list(cli_recipes_dir(), &recipes, e) < 0)
 			goto out;
 		if (!recipes.n) {
-			perr_set(e, "build: no recipes in %s", recipes_dir());
+			perr_set(e, "build: no recipes in %s", cli_recipes_dir());
 			goto out;
 		}
 	} else {
-		for (int i = optind; i < argc; i++)
+		for (int i = 1; i <= ca.nops; i++)
 			sv_push(&recipes, argv[i]);
 		if (!recipes.n) {
 			perr_set(e, "build: which recipe? (pare build RECIPE… | --all)");
@@ -409,21 +385,19 @@ int cmd_build(int argc, char **argv, perr *e)
 		perr_set(e, "build: --push takes one recipe built to an OCI layout (not only --tar)");
 		goto out;
 	}
-	if (registry_cli_password(user, pw_stdin, &pass, e) < 0)
+	if (cli_registry_finish(&reg, e) < 0)
 		goto out;
-	a.reg.insecure = &insecure;
-	a.reg.username = user;
-	a.reg.password = pass;
+	a.reg = &reg.o;
 	if ((a.all || recipes.n > 1) && a.tarfile) {
 		perr_set(e, "build: --tar takes one recipe");
 		goto out;
 	}
-	if (!path_exists(lock_path())) {
+	if (!path_exists(cli_lock_path())) {
 		perr_set(e, "%s does not exist: run 'pare lock' first (it resolves %s/*.yaml)",
-			 lock_path(), recipes_dir());
+			 cli_lock_path(), cli_recipes_dir());
 		goto out;
 	}
-	if (lock_read(lock_path(), &l, false, e) < 0)
+	if (lock_read(cli_lock_path(), &l, false, e) < 0)
 		goto out;
 	lock_loaded = true;
 	/* the key and its password before anything is built or moved */
@@ -469,11 +443,9 @@ out:
 		lock_release(&l);
 	sv_clear(&recipes);
 	sv_clear(&a.archs);
-	sv_clear(&insecure);
+	cli_registry_release(&reg);
 	signer_key_free(a.key);
 	free(plat_arch);
 	cJSON_Delete(doc);
-	if (pass)
-		explicit_bzero(pass, strlen(pass)), free(pass);
 	return ret;
 }

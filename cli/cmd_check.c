@@ -34,13 +34,13 @@ static void add_str(cJSON *o, const char *k, const char *v)
  * "error"}]}: keys in this order, recipes sorted by name, changes in
  * lock_diff order; "errors" (recipes that did not load or resolve, in
  * recipe file order) only when there are some. */
-static char *check_json(const struct upd_plan *p)
+static char *check_json(const struct rebuild_plan *p)
 {
 	cJSON *j = cJSON_CreateObject(), *arr;
 	strvec names = STRVEC_INIT;
 	char *s;
 
-	cJSON_AddBoolToObject(j, "changed", upd_plan_changed(p));
+	cJSON_AddBoolToObject(j, "changed", rebuild_plan_changed(p));
 	arr = cJSON_AddArrayToObject(j, "recipes");
 	for (size_t i = 0; i < p->n; i++)
 		sv_push(&names, p->items[i].r->name);
@@ -49,7 +49,7 @@ static char *check_json(const struct upd_plan *p)
 	sv_sort(&names);
 	for (size_t n = 0; n < names.n; n++) {
 		cJSON *r = cJSON_CreateObject(), *ch;
-		const struct upd_item *it = NULL;
+		const struct rebuild_item *it = NULL;
 		for (size_t i = 0; i < p->n; i++)
 			if (!strcmp(p->items[i].r->name, names.v[n]))
 				it = &p->items[i];
@@ -94,34 +94,38 @@ static char *check_json(const struct upd_plan *p)
 	return s;
 }
 
+const struct cli_opt cli_check_opts[] = {
+	{ 'J', "json", NULL, 0, "what changed, per recipe, as JSON on stdout" },
+	{ 'O', "offline", NULL, 0, "the cached indexes, no network" },
+	{ 'F', "fail-fast", NULL, 0, "stop at the first recipe that does not load or resolve" },
+	{ 0 },
+};
+
 int cmd_check(int argc, char **argv, perr *e)
 {
 	bool json = false, offline = false, fail_fast = false;
-	struct upd_plan p = { 0 };
+	struct rebuild_plan p = { 0 };
 	strvec files = STRVEC_INIT;
-	int i, ret = -1;
+	struct cli_args a;
+	int opt, ret = -1;
 
-	cli_permute(argc, argv, NULL);
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--offline"))
-			offline = true;
-		else if (!strcmp(argv[i], "--fail-fast"))
-			fail_fast = true;
-		else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else
-			return perr_set(e, "check: unknown option '%s' (see 'pare help check')", argv[i]);
+	cli_args_init(&a, argc, argv, cli_check_opts);
+	while ((opt = cli_args_next(&a, e)) > 0) {
+		switch (opt) {
+		case 'J': json = true; break;
+		case 'O': offline = true; break;
+		case 'F': fail_fast = true; break;
+		}
 	}
-	update_files(argv + i, argc - i, &files);
+	if (opt < 0)
+		return -1;
+	cli_recipe_files(argv + 1, a.nops, &files);
 	/* nothing to compare with is an error, not "a rebuild is due" */
-	if (!path_exists(lock_path())) {
-		perr_set(e, "%s does not exist: run 'pare lock' first", lock_path());
+	if (!path_exists(cli_lock_path())) {
+		perr_set(e, "%s does not exist: run 'pare lock' first", cli_lock_path());
 		goto out;
 	}
-	if (upd_plan_make(&files, recipes_dir(), lock_path(), offline, fail_fast, &p, e) < 0)
+	if (rebuild_plan_make(&files, cli_recipes_dir(), cli_lock_path(), offline, fail_fast, &p, e) < 0)
 		goto out;
 	for (size_t k = 0; k < p.errors.n; k++)
 		cli_report(p.errors.v[k]);
@@ -139,11 +143,11 @@ int cmd_check(int argc, char **argv, perr *e)
 		for (size_t k = 0; k < p.gone.n; k++)
 			printf("%s: in recipes.lock but no longer a recipe\n", p.gone.v[k]);
 	}
-	if (upd_plan_changed(&p))
+	if (rebuild_plan_changed(&p))
 		note("a rebuild is due: run 'pare update'");
 	else if (!p.failed.n)
 		note("up to date");
-	ret = upd_plan_changed(&p) ? PARE_EXIT_CHANGED : 0;
+	ret = rebuild_plan_changed(&p) ? PARE_EXIT_CHANGED : 0;
 	/* errors win over "a rebuild is due": exit 2, the changes listed above */
 	if (p.failed.n) {
 		perr_set(e, "check: %zu of %zu recipe%s failed", p.failed.n, p.nrecipes,
@@ -151,7 +155,7 @@ int cmd_check(int argc, char **argv, perr *e)
 		ret = -1;
 	}
 out:
-	upd_plan_free(&p);
+	rebuild_plan_release(&p);
 	sv_clear(&files);
 	return ret;
 }

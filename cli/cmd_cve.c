@@ -10,40 +10,56 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CVE_USAGE                                                                          \
-	"usage: pare cve sync [--from DIR] [--tracker-url URL] [--kev-url URL] "              \
-	"[--epss-url URL] [--codename C]… | pare cve [--json | --format sarif|openvex|"       \
-	"cyclonedx-vex] [--all] [--fail-on kev|fixable|open|low|medium|high] [--since DATE] " \
-	"[--max-age AGE] [--vex FILE]… [--image IMAGE]… [--arch A] [--sbom FILE]… [RECIPE…]"
+enum {
+	CVE_FROM = 0x100, CVE_TRACKER_URL, CVE_KEV_URL, CVE_EPSS_URL, CVE_CODENAME, CVE_JSON,
+	CVE_FORMAT, CVE_ALL, CVE_FAIL_ON, CVE_SINCE, CVE_MAX_AGE, CVE_VEX, CVE_IMAGE, CVE_ARCH,
+	CVE_SBOM,
+};
+
+/* pare cve [sync]: one table for both (the command table has one per
+ * command); the sync options are refused outside sync and the others in it. */
+const struct cli_opt cli_cve_opts[] = {
+	{ CVE_FROM, "from", "DIR", 0, "sync: take tracker.json, kev.json, epss.csv[.gz] from DIR" },
+	{ CVE_TRACKER_URL, "tracker-url", "URL", 0, "sync: the Debian security tracker's JSON" },
+	{ CVE_KEV_URL, "kev-url", "URL", 0, "sync: the CISA KEV catalog" },
+	{ CVE_EPSS_URL, "epss-url", "URL", 0, "sync: the FIRST EPSS scores (CSV, plain or gzip)" },
+	{ CVE_CODENAME, "codename", "C", CLI_REPEAT, "sync: index this codename too (besides the lock's)" },
+	{ CVE_JSON, "json", NULL, 0, "the report as JSON (pare-cve/1)" },
+	{ CVE_FORMAT, "format", "sarif|openvex|cyclonedx-vex", 0, "the report as SARIF 2.1.0, OpenVEX 0.2.0 or CycloneDX 1.5 VEX" },
+	{ CVE_ALL, "all", NULL, 0, "also list the fixed and not-affected rows" },
+	{ CVE_FAIL_ON, "fail-on", "kev|fixable|open|low|medium|high", 0, "exit 1 when a finding of that kind is there" },
+	{ CVE_SINCE, "since", "DATE", 0, "only what became known after DATE" },
+	{ CVE_MAX_AGE, "max-age", "AGE", 0, "feeds older than AGE are stale (default 2 days)" },
+	{ CVE_VEX, "vex", "FILE", CLI_REPEAT, "OpenVEX or CycloneDX VEX statements that suppress findings" },
+	{ CVE_IMAGE, "image", "IMAGE", CLI_REPEAT, "match an OCI layout or oci-archive (its dpkg database)" },
+	{ CVE_ARCH, "arch", "A", 0, "with --image: that architecture only" },
+	{ CVE_SBOM, "sbom", "FILE", CLI_REPEAT, "match an SPDX or CycloneDX SBOM's pkg:deb packages" },
+	{ 0 },
+};
 
 static int cve_sync_cmd(int argc, char **argv, struct cve_config *c, perr *e)
 {
-	static const char *const urls[] = { "--tracker-url", "--kev-url", "--epss-url" };
 	const char *from = NULL;
-	int i;
+	struct cli_args a;
+	int k;
 
-	cli_permute(argc, argv,
-		    (const char *const[]){ "--from", "--tracker-url", "--kev-url", "--epss-url",
-					   "--codename", NULL });
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		size_t k;
-
-		for (k = 0; k < ARRAY_SIZE(urls) && strcmp(argv[i], urls[k]); k++)
-			;
-		if (k < ARRAY_SIZE(urls) && i + 1 < argc) {
-			free(c->url[k]);
-			c->url[k] = xstrdup(argv[++i]);
-		} else if (!strcmp(argv[i], "--from") && i + 1 < argc)
-			from = argv[++i];
-		else if (!strcmp(argv[i], "--codename") && i + 1 < argc)
-			sv_push(&c->codenames, argv[++i]);
+	cli_args_init(&a, argc, argv, cli_cve_opts);
+	while ((k = cli_args_next(&a, e)) > 0) {
+		if (k >= CVE_TRACKER_URL && k <= CVE_EPSS_URL) {
+			free(c->url[k - CVE_TRACKER_URL]);
+			c->url[k - CVE_TRACKER_URL] = xstrdup(a.val);
+		} else if (k == CVE_FROM)
+			from = a.val;
+		else if (k == CVE_CODENAME)
+			sv_push(&c->codenames, a.val);
 		else
-			return perr_set(e, "cve sync: unknown option '%s' (see 'pare help cve')",
-					argv[i]);
+			return cli_usage_error(e, "cve", "sync does not take that option");
 	}
-	if (i < argc)
-		return perr_set(e, "cve sync: unexpected argument '%s' (%s)", argv[i], CVE_USAGE);
-	return cve_sync(c, from, lock_path(), e);
+	if (k < 0)
+		return -1;
+	if (a.nops)
+		return cli_usage_error(e, "cve", "sync: unexpected argument '%s'", argv[1]);
+	return cve_sync(c, from, cli_lock_path(), e);
 }
 
 int cmd_cve(int argc, char **argv, perr *e)
@@ -57,7 +73,8 @@ int cmd_cve(int argc, char **argv, perr *e)
 	struct cve_vex vex = { 0 };
 	bool json = false, all = false, hit = false;
 	int64_t since = 0;
-	int i, ret = -1;
+	struct cli_args a;
+	int opt, ret = -1;
 
 	if (cve_config_load(&c, e) < 0)
 		goto out;
@@ -65,45 +82,38 @@ int cmd_cve(int argc, char **argv, perr *e)
 		ret = cve_sync_cmd(argc - 1, argv + 1, &c, e);
 		goto out;
 	}
-	cli_permute(argc, argv,
-		    (const char *const[]){ "--fail-on", "--since", "--max-age", "--image", "--sbom",
-					   "--vex", "--format", "--arch", NULL });
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--all"))
-			all = true;
-		else if (!strcmp(argv[i], "--fail-on") && i + 1 < argc)
-			fail_on = argv[++i];
-		else if (!strcmp(argv[i], "--format") && i + 1 < argc)
-			format = argv[++i];
-		else if (!strcmp(argv[i], "--arch") && i + 1 < argc)
-			arch = argv[++i];
-		else if (!strcmp(argv[i], "--image") && i + 1 < argc)
-			sv_push(&images, argv[++i]);
-		else if (!strcmp(argv[i], "--sbom") && i + 1 < argc)
-			sv_push(&sboms, argv[++i]);
-		else if (!strcmp(argv[i], "--vex") && i + 1 < argc)
-			sv_push(&vexes, argv[++i]);
-		else if (!strcmp(argv[i], "--since") && i + 1 < argc) {
-			if (cve_parse_date(argv[++i], &since) < 0) {
-				perr_set(e, "cve: --since '%s' is not YYYY-MM-DD[THH:MM:SSZ]", argv[i]);
+	cli_args_init(&a, argc, argv, cli_cve_opts);
+	while ((opt = cli_args_next(&a, e)) > 0) {
+		switch (opt) {
+		case CVE_JSON: json = true; break;
+		case CVE_ALL: all = true; break;
+		case CVE_FAIL_ON: fail_on = a.val; break;
+		case CVE_FORMAT: format = a.val; break;
+		case CVE_ARCH: arch = a.val; break;
+		case CVE_IMAGE: sv_push(&images, a.val); break;
+		case CVE_SBOM: sv_push(&sboms, a.val); break;
+		case CVE_VEX: sv_push(&vexes, a.val); break;
+		case CVE_SINCE:
+			if (cve_parse_date(a.val, &since) < 0) {
+				perr_set(e, "cve: --since '%s' is not YYYY-MM-DD[THH:MM:SSZ]", a.val);
 				goto out;
 			}
-		} else if (!strcmp(argv[i], "--max-age") && i + 1 < argc) {
-			if (cve_parse_age(argv[++i], &c.max_age) < 0) {
-				perr_set(e, "cve: --max-age '%s' is not DAYS, or Nd, Nh, Nm", argv[i]);
-				goto out;
-			}
-		} else if (!strcmp(argv[i], "--")) {
-			i++;
 			break;
-		} else {
-			perr_set(e, "cve: unknown option '%s' (see 'pare help cve')", argv[i]);
+		case CVE_MAX_AGE:
+			if (cve_parse_age(a.val, &c.max_age) < 0) {
+				perr_set(e, "cve: --max-age '%s' is not DAYS, or Nd, Nh, Nm", a.val);
+				goto out;
+			}
+			break;
+		default:
+			cli_usage_error(e, "cve", "--%s is an option of pare cve sync",
+					opt == CVE_FROM ? "from" : opt == CVE_CODENAME ? "codename" : "…-url");
 			goto out;
 		}
 	}
-	for (; i < argc; i++)
+	if (opt < 0)
+		goto out;
+	for (int i = 1; i <= a.nops; i++)
 		sv_push(&names, argv[i]);
 	if (fail_on && cve_fail_on(&r, fail_on, &hit, e) < 0)
 		goto out;
@@ -116,7 +126,7 @@ int cmd_cve(int argc, char **argv, perr *e)
 			goto out;
 	/* recipes from the lock when named, or when no image or SBOM is */
 	if ((names.n || (!images.n && !sboms.n)) &&
-	    cve_lock_subjects(lock_path(), recipes_dir(), &names, &subjects, &nsubjects, e) < 0)
+	    cve_lock_subjects(cli_lock_path(), cli_recipes_dir(), &names, &subjects, &nsubjects, e) < 0)
 		goto out;
 	for (size_t k = 0; k < images.n; k++) {
 		struct cve_subject *is = NULL;

@@ -23,9 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define INSPECT_USAGE "pare inspect [--platform OS/ARCH[/VARIANT]] [--json] [--insecure HOST[:PORT]]… [--username U --password-stdin] LAYOUT|OCI-ARCHIVE|REF"
-#define DIFF_USAGE "pare diff [--platform OS/ARCH[/VARIANT]] [--json] [--insecure HOST[:PORT]]… [--username U --password-stdin] A B"
-
 #define MAX_JSON (64u << 20)
 #define MAX_SBOM (512u << 20)
 
@@ -530,7 +527,7 @@ static int load_lock(struct image *im, const char *spec, const char *want, perr 
 	int ret = -1;
 
 	colon = strrchr(spec, ':');
-	file = colon ? xstrndup(spec, (size_t)(colon - spec)) : xstrdup(lock_path());
+	file = colon ? xstrndup(spec, (size_t)(colon - spec)) : xstrdup(cli_lock_path());
 	name = xstrdup(colon ? colon + 1 : spec);
 	at = strchr(name, '@');
 	if (at)
@@ -963,61 +960,57 @@ static void inspect_human(struct image *im)
 }
 
 /* Options shared by inspect and diff: --platform, --json and pull's registry options. */
+const struct cli_opt cli_inspect_opts[] = {
+	{ 'p', "platform", "OS/ARCH[/VARIANT]", 0, "that platform's image of a multi-platform index" },
+	{ 'J', "json", NULL, 0, "the report as JSON on stdout" },
+	CLI_OPTS_INCLUDE(cli_registry_opts),
+	{ 0 },
+};
+const struct cli_opt cli_diff_opts[] = {
+	CLI_OPTS_INCLUDE(cli_inspect_opts),
+	{ 0 },
+};
+
 struct review_opts {
+	struct cli_registry reg;
 	struct registry_opts ro;
-	strvec insecure, pos;
-	const char *user, *platform;
-	char *pass;
-	bool pw_stdin, json;
+	strvec pos;
+	const char *platform;
+	bool json;
 };
 
 static int review_args(const char *cmd, int argc, char **argv, struct review_opts *x, perr *e)
 {
-	bool dd = false;
-	int r;
+	struct cli_args a;
+	int c;
 
-	x->ro.insecure = &x->insecure;
-	for (int i = 1; i < argc; i++) {
-		if (!dd && !strcmp(argv[i], "--")) {
-			dd = true;
+	cli_args_init(&a, argc, argv, !strcmp(cmd, "diff") ? cli_diff_opts : cli_inspect_opts);
+	while ((c = cli_args_next(&a, e)) > 0) {
+		if (cli_registry_opt(&x->reg, c, a.val))
 			continue;
-		}
-		if (dd || argv[i][0] != '-' || !argv[i][1]) {
-			sv_push(&x->pos, argv[i]);
-			continue;
-		}
-		r = registry_cli_opt(argc, argv, &i, &x->ro, &x->insecure, &x->user, &x->pw_stdin, e);
-		if (r < 0)
-			return -1;
-		if (r)
-			continue;
-		if (!strcmp(argv[i], "--json")) {
+		if (c == 'J') {
 			x->json = true;
-		} else if (!strcmp(argv[i], "--platform")) {
-			if (i + 1 >= argc)
-				return perr_set(e, "%s: --platform needs an argument", cmd);
-			x->platform = argv[++i];
+		} else if (c == 'p') {
+			x->platform = a.val;
 			if (!strchr(x->platform, '/'))
 				return perr_set(e, "%s: --platform '%s': want OS/ARCH[/VARIANT], e.g. linux/arm64",
 						cmd, x->platform);
-		} else {
-			return perr_set(e, "%s: unknown option '%s' (see 'pare help %s')", cmd, argv[i], cmd);
 		}
 	}
-	if (registry_cli_password(x->user, x->pw_stdin, &x->pass, e) < 0)
+	if (c < 0)
 		return -1;
-	x->ro.username = x->user;
-	x->ro.password = x->pass;
+	for (int i = 1; i <= a.nops; i++)
+		sv_push(&x->pos, argv[i]);
+	if (cli_registry_finish(&x->reg, e) < 0)
+		return -1;
+	x->ro = x->reg.o;
 	return 0;
 }
 
 static void review_free(struct review_opts *x)
 {
-	if (x->pass) {
-		explicit_bzero(x->pass, strlen(x->pass));
-		free(x->pass);
-	}
-	sv_clear(&x->insecure), sv_clear(&x->pos);
+	cli_registry_release(&x->reg);
+	sv_clear(&x->pos);
 }
 
 static void print_json(cJSON *j)
@@ -1038,7 +1031,7 @@ int cmd_inspect(int argc, char **argv, perr *e)
 	if (review_args("inspect", argc, argv, &x, e) < 0)
 		goto out;
 	if (x.pos.n != 1) {
-		perr_set(e, "inspect: usage: " INSPECT_USAGE);
+		cli_usage_error(e, "inspect", NULL);
 		goto out;
 	}
 	if (image_open(&im, x.pos.v[0], &x.ro, x.platform, false, e) < 0)
@@ -1346,7 +1339,7 @@ int cmd_diff(int argc, char **argv, perr *e)
 	if (review_args("diff", argc, argv, &x, e) < 0)
 		goto out;
 	if (x.pos.n != 2) {
-		perr_set(e, "diff: usage: " DIFF_USAGE);
+		cli_usage_error(e, "diff", NULL);
 		goto out;
 	}
 	if (image_open(&a, x.pos.v[0], &x.ro, x.platform, true, e) < 0 ||

@@ -94,7 +94,7 @@ static void lock_json(bool check, bool written, const struct lock *lock, const s
 	cJSON *j = cJSON_CreateObject(), *arr;
 	char *s;
 
-	cJSON_AddStringToObject(j, "lock", lock_path());
+	cJSON_AddStringToObject(j, "lock", cli_lock_path());
 	cJSON_AddBoolToObject(j, "written", written);
 	arr = cJSON_AddArrayToObject(j, "recipes");
 	for (size_t i = 0; i < locked->n; i++) {
@@ -138,6 +138,14 @@ static void lock_json(bool check, bool written, const struct lock *lock, const s
 	cJSON_Delete(j);
 }
 
+const struct cli_opt cli_lock_opts[] = {
+	{ 'C', "check", NULL, 0, "write nothing; exit 1 if recipes.lock would change" },
+	{ 'O', "offline", NULL, 0, "the cached indexes, no network" },
+	{ 'F', "fail-fast", NULL, 0, "stop at the first recipe that does not load or resolve" },
+	{ 'J', "json", NULL, 0, "what was locked (or would change) as JSON on stdout" },
+	{ 0 },
+};
+
 int cmd_lock(int argc, char **argv, perr *e)
 {
 	bool check = false, offline = false, fail_fast = false, json = false, written = false, all;
@@ -148,37 +156,33 @@ int cmd_lock(int argc, char **argv, perr *e)
 	struct lock_recipe *lrs = NULL;
 	size_t nrs = 0, nlrs = 0, nbad = 0, nbadload = 0, nok = 0;
 	perr *errs = NULL;
-	int i, ret = -1, lfd = -1;
+	struct cli_args a;
+	int c, ret = -1, lfd = -1;
 
-	cli_permute(argc, argv, NULL);
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--check"))
-			check = true;
-		else if (!strcmp(argv[i], "--offline"))
-			offline = true;
-		else if (!strcmp(argv[i], "--fail-fast"))
-			fail_fast = true;
-		else if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else
-			return perr_set(e, "lock: unknown option '%s' (see 'pare help lock')", argv[i]);
+	cli_args_init(&a, argc, argv, cli_lock_opts);
+	while ((c = cli_args_next(&a, e)) > 0) {
+		switch (c) {
+		case 'C': check = true; break;
+		case 'O': offline = true; break;
+		case 'F': fail_fast = true; break;
+		case 'J': json = true; break;
+		}
 	}
-	all = i >= argc;
+	if (c < 0)
+		return -1;
+	all = !a.nops;
 	if (all) {
-		if (recipe_list(recipes_dir(), &files, e) < 0)
+		if (recipe_list(cli_recipes_dir(), &files, e) < 0)
 			goto out;
 		if (!files.n) {
-			perr_set(e, "no recipes in %s", recipes_dir());
+			perr_set(e, "no recipes in %s", cli_recipes_dir());
 			goto out;
 		}
 	} else {
-		for (; i < argc; i++)
-			sv_push_nodup(&files, recipe_path_for(argv[i]));
+		for (int i = 1; i <= a.nops; i++)
+			sv_push_nodup(&files, cli_recipe_path(argv[i]));
 	}
-	if (lock_read(lock_path(), &lock, true, e) < 0)
+	if (lock_read(cli_lock_path(), &lock, true, e) < 0)
 		goto out;
 	/* one recipe: its error is the error (one line, as always) */
 	if (files.n == 1)
@@ -229,10 +233,10 @@ int cmd_lock(int argc, char **argv, perr *e)
 		/* another pare lock may have written since: merge this run's
 		 * entries into the lock as it is now, read again under the
 		 * writers' lock (docs/lock.md) */
-		if ((lfd = lock_acquire(lock_path(), false, e)) < 0)
+		if ((lfd = lock_acquire(cli_lock_path(), false, e)) < 0)
 			goto out;
 		lock_release(&lock);
-		if (lock_read(lock_path(), &lock, true, e) < 0)
+		if (lock_read(cli_lock_path(), &lock, true, e) < 0)
 			goto out;
 	}
 	for (size_t k = 0; k < nrs; k++) {
@@ -252,38 +256,36 @@ int cmd_lock(int argc, char **argv, perr *e)
 	}
 	if (all && !nbadload) {
 		/* entries of recipes that are gone */
-		for (size_t k = 0; k < lock.nrecipes;) {
-			if (sv_contains(&names, lock.recipes[k].name)) {
-				k++;
-				continue;
+		strvec gone = STRVEC_INIT;
+		for (size_t k = 0; k < lock.nrecipes; k++)
+			if (!sv_contains(&names, lock.recipes[k].name)) {
+				if (check)
+					lock_diff(&lock.recipes[k], NULL, &diff);
+				sv_push(&gone, lock.recipes[k].name);
 			}
-			if (check)
-				lock_diff(&lock.recipes[k], NULL, &diff);
-			lock_recipe_release(&lock.recipes[k]);
-			memmove(&lock.recipes[k], &lock.recipes[k + 1],
-				(lock.nrecipes - k - 1) * sizeof(*lock.recipes));
-			lock.nrecipes--;
-		}
+		for (size_t k = 0; k < gone.n; k++)
+			lock_drop(&lock, gone.v[k]);
+		sv_clear(&gone);
 	}
 	if (check) {
 		for (size_t k = 0; k < diff.n && !json; k++)
 			printf("%s\n", diff.v[k]);
 		if (diff.n)
-			note("%s is out of date (%zu difference%s): run 'pare lock'", lock_path(),
+			note("%s is out of date (%zu difference%s): run 'pare lock'", cli_lock_path(),
 			     diff.n, diff.n == 1 ? "" : "s");
 		ret = diff.n ? 1 : 0;
 		goto failed;
 	}
 	if (!nok)
 		goto failed;
-	switch (lock_write(lock_path(), &lock, e)) {
+	switch (lock_write(cli_lock_path(), &lock, e)) {
 	case -1:
 		goto out;
 	case 1:
-		note("%s is up to date", lock_path());
+		note("%s is up to date", cli_lock_path());
 		break;
 	default:
-		note("wrote %s", lock_path());
+		note("wrote %s", cli_lock_path());
 		written = true;
 	}
 	ret = 0;

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool arch_due(const struct upd_item *it, const char *arch)
+static bool arch_due(const struct rebuild_item *it, const char *arch)
 {
 	for (size_t k = 0; k < it->ch.n; k++) {
 		const struct lock_change *c = &it->ch.v[k];
@@ -27,36 +27,40 @@ static bool arch_due(const struct upd_item *it, const char *arch)
 	return false;
 }
 
+const struct cli_opt cli_plan_opts[] = {
+	{ 'J', "json", NULL, 0, "the matrix as JSON ({\"include\": [{recipe, arch}]}) on stdout" },
+	{ 'W', "write-lock", NULL, 0, "write the re-resolved recipes.lock as well" },
+	{ 'O', "offline", NULL, 0, "the cached indexes, no network" },
+	{ 0 },
+};
+
 int cmd_plan(int argc, char **argv, perr *e)
 {
 	bool json = false, offline = false, write_lock = false;
-	struct upd_plan p = { 0 };
+	struct rebuild_plan p = { 0 };
 	struct lock cur = { 0 };
 	strvec files = STRVEC_INIT;
 	cJSON *j = NULL, *inc;
-	int i, ret = -1, lfd = -1;
+	struct cli_args ca;
+	int c, ret = -1, lfd = -1;
 
-	cli_permute(argc, argv, NULL);
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--offline"))
-			offline = true;
-		else if (!strcmp(argv[i], "--write-lock"))
-			write_lock = true;
-		else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else
-			return perr_set(e, "plan: unknown option '%s' (see 'pare help plan')", argv[i]);
+	cli_args_init(&ca, argc, argv, cli_plan_opts);
+	while ((c = cli_args_next(&ca, e)) > 0) {
+		switch (c) {
+		case 'J': json = true; break;
+		case 'O': offline = true; break;
+		case 'W': write_lock = true; break;
+		}
 	}
-	update_files(argv + i, argc - i, &files);
-	if (upd_plan_make(&files, recipes_dir(), lock_path(), offline, true, &p, e) < 0)
+	if (c < 0)
+		return -1;
+	cli_recipe_files(argv + 1, ca.nops, &files);
+	if (rebuild_plan_make(&files, cli_recipes_dir(), cli_lock_path(), offline, true, &p, e) < 0)
 		goto out;
 	j = cJSON_CreateObject();
 	inc = cJSON_AddArrayToObject(j, "include");
 	for (size_t k = 0; k < p.n; k++) {
-		const struct upd_item *it = &p.items[k];
+		const struct rebuild_item *it = &p.items[k];
 		for (size_t a = 0; a < it->fresh.narchs; a++) {
 			const char *arch = it->fresh.archs[a].arch;
 			if (!arch_due(it, arch))
@@ -76,24 +80,24 @@ int cmd_plan(int argc, char **argv, perr *e)
 		printf("%s\n", s);
 		free(s);
 	}
-	if (write_lock && upd_plan_changed(&p)) {
+	if (write_lock && rebuild_plan_changed(&p)) {
 		/* merged into the lock as it is now, under the writers' lock */
-		if ((lfd = lock_acquire(lock_path(), false, e)) < 0 ||
-		    lock_read(lock_path(), &cur, true, e) < 0)
+		if ((lfd = lock_acquire(cli_lock_path(), false, e)) < 0 ||
+		    lock_read(cli_lock_path(), &cur, true, e) < 0)
 			goto out;
 		for (size_t k = 0; k < p.n; k++)
 			if (p.items[k].ch.n)
 				lock_put(&cur, &p.items[k].fresh);
-		if (lock_write(lock_path(), &cur, e) < 0)
+		if (lock_write(cli_lock_path(), &cur, e) < 0)
 			goto out;
-		note("wrote %s", lock_path());
+		note("wrote %s", cli_lock_path());
 	}
 	ret = 0;
 out:
 	lock_unlock(lfd);
 	lock_release(&cur);
 	cJSON_Delete(j);
-	upd_plan_free(&p);
+	rebuild_plan_release(&p);
 	sv_clear(&files);
 	return ret;
 }

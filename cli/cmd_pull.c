@@ -8,61 +8,54 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PULL_USAGE "pare pull [--insecure HOST[:PORT]]… [--username U --password-stdin] [--platform OS/ARCH[/VARIANT]] [--json] REF DIR"
+const struct cli_opt cli_pull_opts[] = {
+	CLI_OPTS_INCLUDE(cli_registry_opts),
+	{ 'p', "platform", "OS/ARCH[/VARIANT]", 0,
+	  "only that platform's image, as a single-platform layout" },
+	{ 'J', "json", NULL, 0, "what was pulled, as JSON on stdout" },
+	{ 0 },
+};
 
 int cmd_pull(int argc, char **argv, perr *e)
 {
-	struct registry_opts o = { 0 };
+	struct cli_registry r = { 0 };
+	struct registry_opts *o = &r.o;
 	struct registry_pull_result res = { 0 };
-	strvec insecure = STRVEC_INIT, pos = STRVEC_INIT;
-	const char *user = NULL;
-	char *pass = NULL, *dir = NULL;
-	bool pw_stdin = false, json = false, dd = false;
-	int ret = -1, r;
+	struct cli_args a;
+	char *dir = NULL;
+	bool json = false;
+	int ret = -1, c;
 
-	o.insecure = &insecure;
-	for (int i = 1; i < argc; i++) {
-		if (!dd && !strcmp(argv[i], "--")) {
-			dd = true;
+	cli_args_init(&a, argc, argv, cli_pull_opts);
+	while ((c = cli_args_next(&a, e)) > 0) {
+		if (cli_registry_opt(&r, c, a.val))
 			continue;
-		}
-		if (dd || argv[i][0] != '-') {
-			sv_push(&pos, argv[i]);
-			continue;
-		}
-		r = registry_cli_opt(argc, argv, &i, &o, &insecure, &user, &pw_stdin, e);
-		if (r < 0)
-			goto out;
-		if (r)
-			continue;
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "--platform") && i + 1 < argc) {
-			o.platform = argv[++i];
-			if (!strchr(o.platform, '/') || o.platform[0] == '/') {
-				perr_set(e, "pull: --platform '%s': give OS/ARCH, e.g. linux/amd64", o.platform);
+		switch (c) {
+		case 'J': json = true; break;
+		case 'p':
+			o->platform = a.val;
+			if (!strchr(o->platform, '/') || o->platform[0] == '/') {
+				perr_set(e, "pull: --platform '%s': give OS/ARCH, e.g. linux/amd64", o->platform);
 				goto out;
 			}
-		} else {
-			perr_set(e, "pull: unknown option '%s' (see 'pare help pull')", argv[i]);
-			goto out;
+			break;
 		}
 	}
-	if (pos.n != 2) {
-		perr_set(e, "pull: usage: " PULL_USAGE);
+	if (c < 0)
+		goto out;
+	if (a.nops != 2) {
+		cli_usage_error(e, "pull", NULL);
 		goto out;
 	}
-	if (registry_cli_password(user, pw_stdin, &pass, e) < 0)
+	if (cli_registry_finish(&r, e) < 0)
 		goto out;
-	o.username = user;
-	o.password = pass;
-	dir = out_path(pos.v[1]);
-	if (registry_pull(pos.v[0], dir, &o, &res, e) < 0)
+	dir = out_path(argv[2]);
+	if (registry_pull(argv[1], dir, o, &res, e) < 0)
 		goto out;
 	if (json) {
 		cJSON *j = cJSON_CreateObject();
 		char *s;
-		cJSON_AddStringToObject(j, "ref", pos.v[0]);
+		cJSON_AddStringToObject(j, "ref", argv[1]);
 		cJSON_AddStringToObject(j, "digest", res.digest);
 		cJSON_AddNumberToObject(j, "bytes", (double)res.bytes);
 		cJSON_AddNumberToObject(j, "blobs", (double)res.blobs);
@@ -77,11 +70,7 @@ int cmd_pull(int argc, char **argv, perr *e)
 	}
 	ret = 0;
 out:
-	if (pass) {
-		explicit_bzero(pass, strlen(pass));
-		free(pass);
-	}
+	cli_registry_release(&r);
 	free(dir);
-	sv_clear(&insecure), sv_clear(&pos);
 	return ret;
 }

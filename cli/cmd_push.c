@@ -11,20 +11,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PUSH_USAGE "pare push [--insecure HOST[:PORT]]… [--username U --password-stdin] [--tag T]… [--from REPO] [--chunk-size BYTES] [--json] DIR|ARCHIVE HOST[:PORT]/REPO[:TAG]"
+const struct cli_opt cli_registry_opts[] = {
+	{ CLI_INSECURE, "insecure", "HOST[:PORT]", CLI_REPEAT,
+	  "that registry over plain http or unverified TLS (loopback, tests)" },
+	{ CLI_USERNAME, "username", "U", 0, "log in as U (with --password-stdin)" },
+	{ CLI_PASSWORD_STDIN, "password-stdin", NULL, 0,
+	  "read the password from standard input (never on the command line)" },
+	{ 0 },
+};
 
-int registry_cli_password(const char *user, bool from_stdin, char **pass, perr *e)
+bool cli_registry_opt(struct cli_registry *r, int key, const char *val)
+{
+	switch (key) {
+	case CLI_INSECURE: sv_push(&r->insecure, val); break;
+	case CLI_USERNAME: r->user = val; break;
+	case CLI_PASSWORD_STDIN: r->pw_stdin = true; break;
+	default: return false;
+	}
+	return true;
+}
+
+int cli_registry_finish(struct cli_registry *r, perr *e)
 {
 	strbuf sb = STRBUF_INIT;
 	char buf[4096];
 	size_t n;
 
-	*pass = NULL;
-	if (from_stdin && !user)
+	r->o.insecure = &r->insecure;
+	if (r->pw_stdin && !r->user)
 		return perr_set(e, "--password-stdin needs --username");
-	if (user && !from_stdin)
+	if (r->user && !r->pw_stdin)
 		return perr_set(e, "--username needs --password-stdin (passwords never go on the command line)");
-	if (!user)
+	if (!r->user)
 		return 0;
 	while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
 		sb_add(&sb, buf, n);
@@ -35,100 +53,86 @@ int registry_cli_password(const char *user, bool from_stdin, char **pass, perr *
 		sb_release(&sb);
 		return perr_set(e, "--password-stdin: empty password on standard input");
 	}
-	*pass = sb_detach(&sb);
+	r->pass = sb_detach(&sb);
+	r->o.username = r->user;
+	r->o.password = r->pass;
 	return 0;
 }
 
-/* Shared by push, pull and build --push: fills o from one argument at argv[*i]. 1 = taken. */
-int registry_cli_opt(int argc, char **argv, int *i, struct registry_opts *o, strvec *insecure,
-		     const char **user, bool *pw_stdin, perr *e)
+void cli_registry_release(struct cli_registry *r)
 {
-	const char *a = argv[*i];
-
-	if (!strcmp(a, "--insecure") || !strcmp(a, "--username")) {
-		if (*i + 1 >= argc)
-			return perr_set(e, "%s needs an argument", a);
-		if (!strcmp(a, "--insecure"))
-			sv_push(insecure, argv[++*i]);
-		else
-			*user = argv[++*i];
-		o->insecure = insecure;
-		return 1;
+	if (r->pass) {
+		explicit_bzero(r->pass, strlen(r->pass));
+		free(r->pass);
 	}
-	if (!strcmp(a, "--password-stdin")) {
-		*pw_stdin = true;
-		return 1;
-	}
-	return 0;
+	sv_clear(&r->insecure);
+	memset(r, 0, sizeof(*r));
 }
+
+const struct cli_opt cli_push_opts[] = {
+	CLI_OPTS_INCLUDE(cli_registry_opts),
+	{ 'T', "tag", "T", CLI_REPEAT, "tag the image T as well" },
+	{ 'f', "from", "REPO", 0, "mount the blobs it has from REPO on the same registry" },
+	{ 'c', "chunk-size", "BYTES", 0, "upload larger blobs in chunks of BYTES (>= 1024; default 16 MiB)" },
+	{ 'J', "json", NULL, 0, "what was uploaded, as JSON on stdout" },
+	{ 0 },
+};
 
 int cmd_push(int argc, char **argv, perr *e)
 {
-	struct registry_opts o = { 0 };
+	struct cli_registry r = { 0 };
+	struct registry_opts *o = &r.o;
 	struct registry_push_result res = { 0 };
 	struct oci_input in = { .slot = -1 };
-	strvec insecure = STRVEC_INIT, tags = STRVEC_INIT, pos = STRVEC_INIT;
-	const char *user = NULL;
-	char *pass = NULL, *end;
-	bool pw_stdin = false, json = false, dd = false;
-	int ret = -1, r;
+	struct cli_args a;
+	strvec tags = STRVEC_INIT;
+	char *end;
+	bool json = false;
+	int ret = -1, c;
 
-	o.insecure = &insecure;
-	o.tags = &tags;
-	for (int i = 1; i < argc; i++) {
-		if (!dd && !strcmp(argv[i], "--")) {
-			dd = true;
+	o->tags = &tags;
+	cli_args_init(&a, argc, argv, cli_push_opts);
+	while ((c = cli_args_next(&a, e)) > 0) {
+		if (cli_registry_opt(&r, c, a.val))
 			continue;
-		}
-		if (dd || argv[i][0] != '-') {
-			sv_push(&pos, argv[i]);
-			continue;
-		}
-		r = registry_cli_opt(argc, argv, &i, &o, &insecure, &user, &pw_stdin, e);
-		if (r < 0)
-			goto out;
-		if (r)
-			continue;
-		if (!strcmp(argv[i], "--tag") && i + 1 < argc) {
-			if (!*argv[i + 1] || strpbrk(argv[i + 1], "/:@ \t")) {
-				perr_set(e, "push: bad --tag '%s'", argv[i + 1]);
+		switch (c) {
+		case 'T':
+			if (!*a.val || strpbrk(a.val, "/:@ \t")) {
+				perr_set(e, "push: bad --tag '%s'", a.val);
 				goto out;
 			}
-			sv_push(&tags, argv[++i]);
-		} else if (!strcmp(argv[i], "--from") && i + 1 < argc) {
-			o.mount_from = argv[++i];
-		} else if (!strcmp(argv[i], "--chunk-size") && i + 1 < argc) {
+			sv_push(&tags, a.val);
+			break;
+		case 'f': o->mount_from = a.val; break;
+		case 'c':
 			errno = 0;
-			o.chunk_size = strtoull(argv[++i], &end, 10);
-			if (errno || *end || o.chunk_size < 1024) {
+			o->chunk_size = strtoull(a.val, &end, 10);
+			if (errno || *end || o->chunk_size < 1024) {
 				perr_set(e, "push: --chunk-size must be a number of bytes >= 1024");
 				goto out;
 			}
-		} else if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else {
-			perr_set(e, "push: unknown option '%s' (see 'pare help push')", argv[i]);
-			goto out;
+			break;
+		case 'J': json = true; break;
 		}
 	}
-	if (pos.n != 2) {
-		perr_set(e, "push: usage: " PUSH_USAGE);
+	if (c < 0)
+		goto out;
+	if (a.nops != 2) {
+		cli_usage_error(e, "push", NULL);
 		goto out;
 	}
-	if (registry_cli_password(user, pw_stdin, &pass, e) < 0)
+	if (cli_registry_finish(&r, e) < 0)
 		goto out;
-	o.username = user;
-	o.password = pass;
-	if (oci_input_open(pos.v[0], false, &in, e) < 0)
+	if (oci_input_open(argv[1], false, &in, e) < 0)
 		goto out;
-	if (registry_push(in.dir, pos.v[1], &o, &res, e) < 0) {
+	if (registry_push(in.dir, argv[2], o, &res, e) < 0) {
 		oci_input_error(&in, e);
 		goto out;
 	}
 	if (json) {
 		cJSON *j = cJSON_CreateObject(), *t = cJSON_AddArrayToObject(j, "tags");
 		char *s;
-		cJSON_AddStringToObject(j, "ref", pos.v[1]);
+		cJSON_AddStringToObject(j, "ref", argv[2]);
 		cJSON_AddStringToObject(j, "digest", res.digest);
 		cJSON_AddNumberToObject(j, "bytes_uploaded", (double)res.bytes_uploaded);
 		cJSON_AddNumberToObject(j, "blobs_uploaded", (double)res.blobs_uploaded);
@@ -151,25 +155,9 @@ int cmd_push(int argc, char **argv, perr *e)
 	}
 	ret = 0;
 out:
-	if (pass) {
-		explicit_bzero(pass, strlen(pass));
-		free(pass);
-	}
+	cli_registry_release(&r);
 	registry_push_result_free(&res);
 	oci_input_close(&in);
-	sv_clear(&insecure), sv_clear(&tags), sv_clear(&pos);
-	return ret;
-}
-
-int build_push(const char *dir, const char *ref, const struct registry_opts *o, perr *e)
-{
-	struct registry_push_result res = { 0 };
-	int ret = registry_push(dir, ref, o, &res, e);
-
-	if (ret == 0)
-		note("pushed %s@%s: %zu blobs uploaded (%llu bytes), %zu already there, %zu manifests",
-		     ref, res.digest, res.blobs_uploaded, (unsigned long long)res.bytes_uploaded,
-		     res.blobs_skipped, res.manifests);
-	registry_push_result_free(&res);
+	sv_clear(&tags);
 	return ret;
 }

@@ -5,12 +5,12 @@
  * each package-level and per-file, as OCI 1.1 artifacts listed in index.json
  * with the annotations dev.pare.sbom.format / .arch / .files, and one of each
  * format about the image index (dev.pare.sbom.index).  This command
- * finds the one asked for, checks the digests on the way (manifest and
- * document), and prints it unchanged: the bytes are the attached (and, once
- * signed, attested) artifact's.
+ * finds the one asked for, reads it through oci/ (oci_input, oci_src),
+ * which checks the digests on the way (manifest and document), and prints
+ * it unchanged: the bytes are the attached (and, once signed, attested)
+ * artifact's.
  */
 #include "cli.h"
-#include "../builder/builder.h"
 #include "../oci/oci.h"
 
 #include <cjson/cJSON.h>
@@ -18,29 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USAGE "usage: pare sbom [--format spdx|cyclonedx] [--arch A] [--files | --index] DIR|ARCHIVE"
+const struct cli_opt cli_sbom_opts[] = {
+	{ 'f', "format", "spdx|cyclonedx", 0, "the document's format (default spdx)" },
+	{ 'A', "arch", "A", 0, "that architecture's image (needed when the image has several)" },
+	{ 'F', "files", NULL, 0, "the per-file document" },
+	{ 'I', "index", NULL, 0, "the image index's document (not with --files or --arch)" },
+	{ 0 },
+};
 
-/* Read blobs/sha256/HEX of the layout dir and check that it hashes to its
- * name; messages name the image as name (the layout or the oci-archive). */
-static int read_blob(const char *dir, const char *name, const char *digest, strbuf *out,
-		     perr *e)
-{
-	char hex[SHA256_HEX_LEN + 1], *path;
-	int ret;
-
-	if (!digest || !str_starts(digest, "sha256:") || !is_sha256_hex(digest + 7))
-		return perr_set(e, "%s: malformed digest '%s'", name, digest ? digest : "");
-	path = xasprintf("%s/blobs/sha256/%s", dir, digest + 7);
-	ret = read_file(path, out, 0, e);
-	free(path);
-	if (ret < 0)
-		return -1;
-	sha256_hex(out->buf, out->len, hex);
-	if (strcmp(hex, digest + 7))
-		return perr_set(e, "%s: blob %s does not match its digest (sha256:%s)", name,
-				digest, hex);
-	return 0;
-}
+/* what a manifest or an SBOM document may weigh (read_file's default) */
+#define MAX_BLOB ((size_t)1 << 30)
 
 static const char *ann(const cJSON *desc, const char *key)
 {
@@ -52,46 +39,47 @@ int cmd_sbom(int argc, char **argv, perr *e)
 {
 	const char *format = "spdx", *arch = NULL, *dir = NULL, *arg = NULL;
 	struct oci_input in = { .slot = -1 };
+	struct oci_src *src = NULL;
 	strbuf idx = STRBUF_INIT, man = STRBUF_INIT, doc = STRBUF_INIT;
 	cJSON *index = NULL, *mj = NULL, *d, *hit = NULL;
 	strvec archs = STRVEC_INIT;
-	char *path = NULL;
-	bool files = false, want_index = false, dd = false;
-	int ret = -1;
+	bool files = false, want_index = false;
+	struct cli_args ca;
+	int ret = -1, c;
 
-	for (int i = 1; i < argc; i++) {
-		if (!dd && !strcmp(argv[i], "--"))
-			dd = true;
-		else if (dd || argv[i][0] != '-') {
-			if (arg)
-				return perr_set(e, "sbom: unexpected argument '%s' (" USAGE ")", argv[i]);
-			arg = argv[i];
-		} else if (!strcmp(argv[i], "--files"))
-			files = true;
-		else if (!strcmp(argv[i], "--index"))
-			want_index = true;
-		else if (!strcmp(argv[i], "--format") && i + 1 < argc)
-			format = argv[++i];
-		else if (!strcmp(argv[i], "--arch") && i + 1 < argc)
-			arch = argv[++i];
-		else
-			return perr_set(e, "sbom: unknown option '%s' (see 'pare help sbom')", argv[i]);
+	cli_args_init(&ca, argc, argv, cli_sbom_opts);
+	while ((c = cli_args_next(&ca, e)) > 0) {
+		switch (c) {
+		case 'f': format = ca.val; break;
+		case 'A': arch = ca.val; break;
+		case 'F': files = true; break;
+		case 'I': want_index = true; break;
+		}
 	}
-	if (!arg)
-		return perr_set(e, "sbom: " USAGE);
+	if (c < 0)
+		return -1;
+	if (ca.nops > 1)
+		return cli_usage_error(e, "sbom", "unexpected argument '%s'", argv[2]);
+	if (!ca.nops)
+		return cli_usage_error(e, "sbom", NULL);
+	arg = argv[1];
 	if (want_index && (files || arch))
 		return perr_set(e, "sbom: --index describes the whole index: no --files or --arch with it");
 	if (!strcmp(format, "cdx"))
 		format = "cyclonedx";
 	if (strcmp(format, "spdx") && strcmp(format, "cyclonedx"))
 		return perr_set(e, "sbom: unknown format '%s' (spdx or cyclonedx)", format);
+	/* an oci-archive is unpacked (and a copy a killed pare left goes),
+	 * then read through oci/ (digests checked); messages name what the
+	 * user gave (oci_input_error) */
 	if (oci_input_open(arg, false, &in, e) < 0)
 		return -1;
-	/* messages name what the user gave, not the unpacked copy */
 	dir = in.tarfile ? in.tarfile : in.dir;
-	path = path_join(in.dir, "index.json");
-	if (read_file(path, &idx, 64 << 20, e) < 0)
+	if (oci_src_open(in.dir, &src, e) < 0 ||
+	    oci_src_read(src, "index.json", &idx, 64 << 20, e) < 0) {
+		oci_input_error(&in, e);
 		goto out;
+	}
 	index = cJSON_ParseWithLength(idx.buf, idx.len);
 	if (!index) {
 		perr_set(e, "%s: index.json is not JSON", dir);
@@ -136,16 +124,22 @@ int cmd_sbom(int argc, char **argv, perr *e)
 		perr_set(e, "%s: no %s SBOM for architecture '%s'", dir, format, arch);
 		goto out;
 	}
-	if (read_blob(in.dir, dir, cJSON_GetStringValue(cJSON_GetObjectItem(hit, "digest")), &man, e) < 0)
+	if (oci_src_blob(src, cJSON_GetStringValue(cJSON_GetObjectItem(hit, "digest")), &man,
+			 MAX_BLOB, e) < 0) {
+		oci_input_error(&in, e);
 		goto out;
+	}
 	mj = cJSON_ParseWithLength(man.buf, man.len);
 	d = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(mj, "layers"), 0);
 	if (!d) {
 		perr_set(e, "%s: SBOM artifact has no layer", dir);
 		goto out;
 	}
-	if (read_blob(in.dir, dir, cJSON_GetStringValue(cJSON_GetObjectItem(d, "digest")), &doc, e) < 0)
+	if (oci_src_blob(src, cJSON_GetStringValue(cJSON_GetObjectItem(d, "digest")), &doc, MAX_BLOB,
+			 e) < 0) {
+		oci_input_error(&in, e);
 		goto out;
+	}
 	fwrite(doc.buf, 1, doc.len, stdout);
 	ret = 0;
 out:
@@ -155,7 +149,7 @@ out:
 	sb_release(&man);
 	sb_release(&doc);
 	sv_clear(&archs);
-	free(path);
+	oci_src_close(src);
 	oci_input_close(&in);
 	return ret;
 }

@@ -8,29 +8,33 @@
 
 #include <string.h>
 
+const struct cli_opt cli_sign_opts[] = {
+	{ 'k', "key", "KEY", CLI_REQUIRED, "the private key (pare keygen, cosign generate-key-pair)" },
+	{ 'r', "ref", "REPO", 0, "the repository the signatures name (default: the image's name)" },
+	{ 0 },
+};
+
 int cmd_sign(int argc, char **argv, perr *e)
 {
-	const char *key = NULL, *ref = NULL, *dir = NULL;
+	const char *key = NULL, *ref = NULL, *dir;
 	struct oci_input in;
-	bool dd = false;
-	int ret;
+	struct cli_args a;
+	int ret, c;
 
-	for (int i = 1; i < argc; i++) {
-		if (!dd && !strcmp(argv[i], "--"))
-			dd = true;
-		else if (dd || argv[i][0] != '-') {
-			if (dir)
-				return perr_set(e, "sign: unexpected argument '%s' (usage: pare sign --key KEY [--ref REPO] DIR|ARCHIVE)", argv[i]);
-			dir = argv[i];
-		} else if (!strcmp(argv[i], "--key") && i + 1 < argc)
-			key = argv[++i];
-		else if (!strcmp(argv[i], "--ref") && i + 1 < argc)
-			ref = argv[++i];
-		else
-			return perr_set(e, "sign: unknown option '%s' (see 'pare help sign')", argv[i]);
+	cli_args_init(&a, argc, argv, cli_sign_opts);
+	while ((c = cli_args_next(&a, e)) > 0) {
+		if (c == 'k')
+			key = a.val;
+		else if (c == 'r')
+			ref = a.val;
 	}
-	if (!key || !dir)
-		return perr_set(e, "sign: usage: pare sign --key KEY [--ref REPO] DIR|ARCHIVE");
+	if (c < 0)
+		return -1;
+	if (a.nops > 1)
+		return cli_usage_error(e, "sign", "unexpected argument '%s'", argv[2]);
+	if (!key || !a.nops)
+		return cli_usage_error(e, "sign", NULL);
+	dir = argv[1];
 	/* an archive is signed in its unpacked copy, then rewritten whole:
 	 * until the rename, the archive is the one given */
 	if (oci_input_open(dir, true, &in, e) < 0)

@@ -1,7 +1,7 @@
 /*
  * cmd_update.c - pare update [RECIPE…] [--outroot DIR] [--sign-key KEY | --unsigned-ok]
  *                [--commit [--author "Name <email>"]] [--source-url URL] [--offline]
- *                [--fail-fast]
+ *                [--fail-fast] [--json]; the options update and watch share
  *
  * Re-lock, rebuild only what changed into OUTROOT/RECIPE, sign, write
  * recipes.lock, and with --commit record it all in git (update.c).
@@ -11,75 +11,77 @@
 #include "../rebuild/rebuild.h"
 
 #include <cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int update_parse(int argc, char **argv, struct update_opts *o, const struct option *extra,
-		 int (*extra_fn)(int c, const char *arg, void *ctx, perr *e), void *ctx, perr *e)
+/* The options update and watch share: what rebuild_update takes. */
+static const struct cli_opt rebuild_opts[] = {
+	{ 'R', "outroot", "DIR", 0, "each image in DIR/RECIPE (default out)" },
+	{ 'o', "output", "DIR", CLI_SHORT, "the same as --outroot" },
+	{ 'K', "sign-key", "KEY", 0, "sign each rebuilt image with KEY" },
+	{ 'N', "unsigned-ok", NULL, 0, "may replace a signed image with an unsigned one" },
+	{ 'C', "commit", NULL, 0, "commit recipes.lock (and changed recipes) with the CVE ids fixed" },
+	{ 'a', "author", "\"NAME <EMAIL>\"", 0, "the commit's author (default: the repository's git config)" },
+	{ 'U', "source-url", "URL", 0,
+	  "org.opencontainers.image.source (default: git config pare.sourceUrl)" },
+	{ 'O', "offline", NULL, 0, "the cached indexes, no network" },
+	{ 'F', "fail-fast", NULL, 0, "change nothing unless every recipe rebuilds" },
+	{ 0 },
+};
+
+const struct cli_opt cli_update_opts[] = {
+	CLI_OPTS_INCLUDE(rebuild_opts),
+	{ 'J', "json", NULL, 0, "what was rebuilt (and what failed) as JSON on stdout" },
+	{ 0 },
+};
+
+const struct cli_opt cli_watch_opts[] = {
+	{ 'i', "interval", "DURATION", CLI_REQUIRED, "run update every DURATION (30s, 5m, 1h, 1h30m)" },
+	{ 'x', "exec", "CMD", 0, "run CMD (sh -c) after a cycle that rebuilt something" },
+	{ 'n', "cycles", "N", 0, "stop after N cycles (default: until SIGTERM or SIGINT)" },
+	CLI_OPTS_INCLUDE(rebuild_opts),
+	{ 0 },
+};
+
+int cli_update_parse(int argc, char **argv, const struct cli_opt *opts, struct rebuild_opts *o,
+		     int (*extra_fn)(int c, const char *arg, void *ctx, perr *e), void *ctx,
+		     perr *e)
 {
-	static const struct option base[] = {
-		{ "outroot", required_argument, NULL, 'R' },
-		{ "output", required_argument, NULL, 'o' }, /* an alias of --outroot */
-		{ "unsigned-ok", no_argument, NULL, 'N' },
-		{ "sign-key", required_argument, NULL, 'K' },
-		{ "commit", no_argument, NULL, 'C' },
-		{ "author", required_argument, NULL, 'a' },
-		{ "source-url", required_argument, NULL, 'U' },
-		{ "offline", no_argument, NULL, 'O' },
-		{ "fail-fast", no_argument, NULL, 'F' },
-		{ "json", no_argument, NULL, 'J' },
-	};
-	struct option opts[ARRAY_SIZE(base) + 8];
-	size_t n = 0;
+	struct cli_args a;
 	int c;
 
-	for (size_t i = 0; i < ARRAY_SIZE(base); i++)
-		opts[n++] = base[i];
-	for (size_t i = 0; extra && extra[i].name && n < ARRAY_SIZE(opts) - 1; i++)
-		opts[n++] = extra[i];
-	memset(&opts[n], 0, sizeof(opts[n]));
-	o->recipes_dir = recipes_dir();
-	o->lock = lock_path();
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
+	o->recipes_dir = cli_recipes_dir();
+	o->lock = cli_lock_path();
+	cli_args_init(&a, argc, argv, opts);
+	while ((c = cli_args_next(&a, e)) > 0) {
 		switch (c) {
 		case 'o':
-		case 'R': o->outroot = optarg; break;
+		case 'R': o->outroot = a.val; break;
 		case 'N': o->unsigned_ok = true; break;
-		case 'K': o->sign_key = optarg; break;
+		case 'K': o->sign_key = a.val; break;
 		case 'C': o->commit = true; break;
-		case 'a': o->author = optarg; break;
-		case 'U': o->source_url = optarg; break;
+		case 'a': o->author = a.val; break;
+		case 'U': o->source_url = a.val; break;
 		case 'O': o->offline = true; break;
 		case 'F': o->fail_fast = true; break;
 		case 'J': o->json = true; break;
-		default:
-			if (c != '?' && c != ':' && extra_fn) {
-				if (extra_fn(c, optarg, ctx, e) < 0)
-					return -1;
-				break;
-			}
-			if (c == ':')
-				return perr_set(e, "%s: option '%s' needs a value (see 'pare help %s')",
-						argv[0], argv[optind - 1], argv[0]);
-			return perr_set(e, "%s: unknown option '%s' (see 'pare help %s')",
-					argv[0], argv[optind - 1], argv[0]);
+		default: /* watch's own (cli_watch_opts) */
+			if (extra_fn && extra_fn(c, a.val, ctx, e) < 0)
+				return -1;
 		}
 	}
+	if (c < 0)
+		return -1;
 	if (o->author && !o->commit)
 		return perr_set(e, "%s: --author goes with --commit", argv[0]);
-	if (o->json && strcmp(argv[0], "update"))
-		return perr_set(e, "%s: unknown option '--json' (see 'pare help %s')", argv[0], argv[0]);
-	return optind;
+	return a.nops;
 }
 
-void update_files(char **args, int nargs, strvec *files)
+void cli_recipe_files(char **args, int nargs, strvec *files)
 {
 	for (int i = 0; i < nargs; i++)
-		sv_push_nodup(files, recipe_path_for(args[i]));
+		sv_push_nodup(files, cli_recipe_path(args[i]));
 }
 
 /* --json: {"outroot", "rebuilt": [{"recipe", "path", "old_digest" (null when
@@ -93,7 +95,7 @@ static void update_json(const char *outroot, const strvec *rebuilt, const strvec
 	cJSON_AddStringToObject(j, "outroot", outroot);
 	arr = cJSON_AddArrayToObject(j, "rebuilt");
 	for (size_t i = 0; i < rebuilt->n; i++) {
-		/* "NAME OLD -> NEW" (update_run) */
+		/* "NAME OLD -> NEW" (rebuild_update) */
 		strvec f = STRVEC_INIT;
 		cJSON *o = cJSON_CreateObject();
 		char *path;
@@ -136,16 +138,16 @@ static void update_json(const char *outroot, const strvec *rebuilt, const strvec
 
 int cmd_update(int argc, char **argv, perr *e)
 {
-	struct update_opts o = { 0 };
+	struct rebuild_opts o = { 0 };
 	strvec rebuilt = STRVEC_INIT, files = STRVEC_INIT, errors = STRVEC_INIT;
-	int i, ret;
+	int n, ret;
 
-	if ((i = update_parse(argc, argv, &o, NULL, NULL, NULL, e)) < 0)
+	if ((n = cli_update_parse(argc, argv, cli_update_opts, &o, NULL, NULL, e)) < 0)
 		return -1;
 	o.print = !o.json;
 	o.errors = &errors;
-	update_files(argv + i, argc - i, &files);
-	ret = update_run(&files, &o, &rebuilt, e);
+	cli_recipe_files(argv + 1, n, &files);
+	ret = rebuild_update(&files, &o, &rebuilt, e);
 	if (o.json)
 		update_json(o.outroot ? o.outroot : "out", &rebuilt, &errors);
 	sv_clear(&rebuilt);

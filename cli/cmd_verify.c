@@ -35,34 +35,40 @@ static void print_check(const struct signer_check *c, void *ctx)
 	cJSON_AddItemToArray(arr, o);
 }
 
+const struct cli_opt cli_verify_opts[] = {
+	{ 'k', "key", "PUB", CLI_REQUIRED, "the public key the signatures must verify with" },
+	{ 'A', "arch", "A", 0, "only that architecture's image" },
+	{ 'J', "json", NULL, 0, "every check and its result as JSON on stdout" },
+	{ 0 },
+};
+
 int cmd_verify(int argc, char **argv, perr *e)
 {
 	const char *key = NULL, *dir = NULL, *arch = NULL;
 	struct oci_input in;
-	bool json = false, dd = false;
+	bool json = false;
+	struct cli_args a;
+	int c;
 	cJSON *doc = NULL;
 	struct verify_out v = { NULL, 0 };
 	char *text;
 	int ret;
 
-	for (int i = 1; i < argc; i++) {
-		if (!dd && !strcmp(argv[i], "--"))
-			dd = true;
-		else if (dd || argv[i][0] != '-') {
-			if (dir)
-				return perr_set(e, "verify: unexpected argument '%s' (usage: pare verify --key PUB [--arch A] [--json] DIR|ARCHIVE)", argv[i]);
-			dir = argv[i];
-		} else if (!strcmp(argv[i], "--key") && i + 1 < argc)
-			key = argv[++i];
-		else if (!strcmp(argv[i], "--arch") && i + 1 < argc)
-			arch = argv[++i];
-		else if (!strcmp(argv[i], "--json"))
-			json = true;
-		else
-			return perr_set(e, "verify: unknown option '%s' (see 'pare help verify')", argv[i]);
+	cli_args_init(&a, argc, argv, cli_verify_opts);
+	while ((c = cli_args_next(&a, e)) > 0) {
+		switch (c) {
+		case 'k': key = a.val; break;
+		case 'A': arch = a.val; break;
+		case 'J': json = true; break;
+		}
 	}
-	if (!key || !dir)
-		return perr_set(e, "verify: usage: pare verify --key PUB [--arch A] [--json] DIR|ARCHIVE");
+	if (c < 0)
+		return -1;
+	if (a.nops > 1)
+		return cli_usage_error(e, "verify", "unexpected argument '%s'", argv[2]);
+	if (!key || !a.nops)
+		return cli_usage_error(e, "verify", NULL);
+	dir = argv[1];
 	if (oci_input_open(dir, false, &in, e) < 0)
 		return -1;
 	if (json) {

@@ -16,7 +16,6 @@
 #include "../rebuild/rebuild.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +45,7 @@ static int watch_opt(int c, const char *arg, void *ctx, perr *e)
 
 	switch (c) {
 	case 'i':
-		if (parse_duration(arg, &w->interval) < 0)
+		if (rebuild_parse_duration(arg, &w->interval) < 0)
 			return perr_set(e, "watch: bad --interval '%s' (e.g. 30s, 5m, 1h)", arg);
 		return 0;
 	case 'x':
@@ -124,23 +123,17 @@ static void sleep_interruptibly(double secs)
 
 int cmd_watch(int argc, char **argv, perr *e)
 {
-	static const struct option extra[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "exec", required_argument, NULL, 'x' },
-		{ "cycles", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct update_opts o = { 0 };
+	struct rebuild_opts o = { 0 };
 	struct watch_args w = { 0 };
 	struct sigaction sa = { 0 };
 	strvec files = STRVEC_INIT;
-	int i;
+	int n;
 
-	if ((i = update_parse(argc, argv, &o, extra, watch_opt, &w, e)) < 0)
+	if ((n = cli_update_parse(argc, argv, cli_watch_opts, &o, watch_opt, &w, e)) < 0)
 		return -1;
 	if (w.interval <= 0)
 		return perr_set(e, "watch: --interval DURATION is required (e.g. 30s, 5m, 1h)");
-	update_files(argv + i, argc - i, &files);
+	cli_recipe_files(argv + 1, n, &files);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
@@ -148,7 +141,7 @@ int cmd_watch(int argc, char **argv, perr *e)
 	for (long cycle = 1; !stop; cycle++) {
 		strvec rebuilt = STRVEC_INIT;
 		perr ce = { 0, "" };
-		if (update_run(&files, &o, &rebuilt, &ce) < 0) {
+		if (rebuild_update(&files, &o, &rebuilt, &ce) < 0) {
 			log_line(cycle, "failed, retrying next cycle: %s", ce.msg);
 		} else if (!rebuilt.n) {
 			log_line(cycle, "up to date");

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] = "usage: pare why [--arch A] RECIPE PACKAGE";
+const struct cli_opt cli_why_opts[] = {
+	{ 'A', "arch", "A", 0, "in that architecture's closure (default: the host's, if locked)" },
+	{ 0 },
+};
 
 static bool in_closure(const struct lock_recipe *lr, const char *arch, const char *pkg)
 {
@@ -46,34 +49,29 @@ int cmd_why(int argc, char **argv, perr *e)
 	struct recipe *r = NULL;
 	char *rpath = NULL;
 	strvec paths = STRVEC_INIT;
-	int i, ret = -1;
+	struct cli_args a;
+	int c, ret = -1;
 
-	cli_permute(argc, argv, (const char *const[]){ "--arch", NULL });
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--arch") && i + 1 < argc)
-			arch = argv[++i];
-		else if (str_starts(argv[i], "--arch="))
-			arch = argv[i] + 7;
-		else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else
-			return perr_set(e, "why: unknown option '%s' (see 'pare help why')", argv[i]);
-	}
-	if (argc - i != 2)
-		return perr_set(e, "%s", usage);
-	name = argv[i];
+	cli_args_init(&a, argc, argv, cli_why_opts);
+	while ((c = cli_args_next(&a, e)) > 0)
+		if (c == 'A')
+			arch = a.val;
+	if (c < 0)
+		return -1;
+	if (a.nops != 2)
+		return cli_usage_error(e, "why", NULL);
+	name = argv[1];
 	if (strchr(name, '/') || str_ends(name, ".yaml") || str_ends(name, ".yml")) {
 		/* a path: the lock is keyed by the recipe's name: field */
 		if (!(r = recipe_load(name, e)))
 			goto out;
 		name = r->name;
 	}
-	if (lock_read(lock_path(), &lock, true, e) < 0)
+	if (lock_read(cli_lock_path(), &lock, true, e) < 0)
 		goto out;
 	lr = lock_find(&lock, name);
 	if (!lr) {
-		perr_set(e, "recipe %s is not in %s: run 'pare lock %s' first", name, lock_path(),
+		perr_set(e, "recipe %s is not in %s: run 'pare lock %s' first", name, cli_lock_path(),
 			 name);
 		goto out;
 	}
@@ -87,21 +85,21 @@ int cmd_why(int argc, char **argv, perr *e)
 		/* the recipe names the requested packages' files and the assumed
 		 * ones; without it (a lock from elsewhere) the paths alone */
 		perr e2 = { 0, "" };
-		rpath = recipe_path_for(name);
+		rpath = cli_recipe_path(name);
 		if (path_exists(rpath))
 			r = recipe_load(rpath, &e2); /* a broken recipe: the lock's paths alone */
 	}
-	if (r && !in_closure(lr, arch, argv[i + 1]) && sv_contains(&r->assume, argv[i + 1])) {
+	if (r && !in_closure(lr, arch, argv[2]) && sv_contains(&r->assume, argv[2])) {
 		bool dflt = false;
 		for (size_t k = 0; recipe_default_assume[k]; k++)
-			dflt |= !strcmp(recipe_default_assume[k], argv[i + 1]);
+			dflt |= !strcmp(recipe_default_assume[k], argv[2]);
 		printf("%s is assumed by %s (%s): treated as installed, never shipped in the image\n",
-		       argv[i + 1], r->name,
+		       argv[2], r->name,
 		       dflt ? "pare's default assume list, docs/recipes.md" : "its `assume:` list");
 		ret = 0;
 		goto out;
 	}
-	if (resolver_why(lr, arch, argv[i + 1], &paths, e) < 0)
+	if (resolver_why(lr, arch, argv[2], &paths, e) < 0)
 		goto out;
 	for (size_t k = 0; k < paths.n; k++) {
 		const char *from = requested_from(r, paths.v[k]);

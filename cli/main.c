@@ -10,65 +10,64 @@
 static int cmd_version(int argc, char **argv, perr *e);
 static int cmd_help(int argc, char **argv, perr *e);
 
+static const struct cli_opt help_opts[] = {
+	{ 'm', "man", NULL, 0, "pare(1), or pare-COMMAND(1), in roff (what make install installs)" },
+	{ 'c', "commands", NULL, 0, "the command names, one a line" },
+	{ 'b', "bash-completion", NULL, 0, "the bash completion script (what make install installs)" },
+	{ 0 },
+};
+
 static const struct command commands[] = {
-	{ "lock", cmd_lock, "[--check] [--offline] [--fail-fast] [--json] [RECIPE…]",
+	{ "lock", cmd_lock, cli_lock_opts, "[RECIPE…]",
 	  "resolve recipes against verified indexes and write recipes.lock" },
-	{ "why", cmd_why, "[--arch A] RECIPE PACKAGE",
+	{ "why", cmd_why, cli_why_opts, "RECIPE PACKAGE",
 	  "show the dependency path that pulls PACKAGE into RECIPE" },
-	{ "build", cmd_build,
-	  "RECIPE [-o|--output DIR] | RECIPE… | --all [--outroot DIR] [--tar FILE] [--arch A,… | --platform linux/ARCH] [--tag T] [--compression gzip|zstd] [--max-layers N] [-j|--jobs N] [--sign-key KEY | --unsigned-ok] [--source-url URL] [--push REF [--insecure HOST] [--username U --password-stdin]] [--fail-fast] [--json] [--quiet]",
+	{ "build", cmd_build, cli_build_opts, "[RECIPE…]",
 	  "fetch a locked recipe's packages and build its OCI image" },
-	{ "sbom", cmd_sbom, "[--format spdx|cyclonedx] [--arch A] [--files | --index] DIR|ARCHIVE",
+	{ "sbom", cmd_sbom, cli_sbom_opts, "DIR|ARCHIVE",
 	  "print an SBOM attached to an image layout or oci-archive (--files: per-file; --index: the index's)" },
-	{ "keygen", cmd_keygen, "[--type ecdsa-p256|ed25519|rsa-3072] [--no-password] -o|--output NAME",
+	{ "keygen", cmd_keygen, cli_keygen_opts, "",
 	  "generate a signing key pair NAME.key / NAME.pub" },
-	{ "sign", cmd_sign, "--key KEY [--ref REPO] DIR|ARCHIVE",
+	{ "sign", cmd_sign, cli_sign_opts, "DIR|ARCHIVE",
 	  "sign an OCI layout or oci-archive and attach attestations (cosign-compatible)" },
-	{ "verify", cmd_verify, "--key PUB [--arch A] [--json] DIR|ARCHIVE",
+	{ "verify", cmd_verify, cli_verify_opts, "DIR|ARCHIVE",
 	  "verify signatures, attestations, SBOMs and blob digests of a layout or oci-archive" },
-	{ "check", cmd_check, "[--json] [--offline] [--fail-fast] [RECIPE…]",
+	{ "check", cmd_check, cli_check_opts, "[RECIPE…]",
 	  "compare today's indexes with recipes.lock; exit 3 when a rebuild is due" },
-	{ "update", cmd_update,
-	  "[RECIPE…] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline] [--fail-fast] [--json]",
+	{ "update", cmd_update, cli_update_opts, "[RECIPE…]",
 	  "re-lock and rebuild only the images whose closure changed" },
-	{ "plan", cmd_plan, "[--json] [--write-lock] [--offline] [RECIPE…]",
+	{ "plan", cmd_plan, cli_plan_opts, "[RECIPE…]",
 	  "the recipe/arch pairs that need a rebuild, as a CI matrix" },
-	{ "watch", cmd_watch,
-	  "--interval DURATION [--exec CMD] [--cycles N] [--outroot|--output|-o DIR] [--sign-key KEY | --unsigned-ok] [--commit [--author \"NAME <EMAIL>\"]] [--source-url URL] [--offline] [--fail-fast] [RECIPE…]",
+	{ "watch", cmd_watch, cli_watch_opts, "[RECIPE…]",
 	  "run update on a schedule until stopped" },
-	{ "push", cmd_push,
-	  "[--insecure HOST[:PORT]]… [--username U --password-stdin] [--tag T]… [--from REPO] [--chunk-size BYTES] [--json] DIR|ARCHIVE HOST[:PORT]/REPO[:TAG]",
+	{ "push", cmd_push, cli_push_opts, "DIR|ARCHIVE HOST[:PORT]/REPO[:TAG]",
 	  "push an OCI layout or oci-archive with its signatures and attestations to a registry" },
-	{ "pull", cmd_pull,
-	  "[--insecure HOST[:PORT]]… [--username U --password-stdin] [--platform OS/ARCH] [--json] HOST[:PORT]/REPO[:TAG|@sha256:…] DIR",
+	{ "pull", cmd_pull, cli_pull_opts, "HOST[:PORT]/REPO[:TAG|@sha256:…] DIR",
 	  "pull an image with its signatures, attestations and SBOMs into an OCI layout" },
-	{ "inspect", cmd_inspect,
-	  "[--platform OS/ARCH[/VARIANT]] [--json] [--insecure HOST[:PORT]]… [--username U --password-stdin] LAYOUT|OCI-ARCHIVE|REF",
+	{ "inspect", cmd_inspect, cli_inspect_opts, "LAYOUT|OCI-ARCHIVE|REF",
 	  "show an image's per-platform manifest digests (the ones cosign verify-attestation matches), config, layers with their packages, packages, signatures and attestations" },
-	{ "diff", cmd_diff,
-	  "[--platform OS/ARCH[/VARIANT]] [--json] [--insecure HOST[:PORT]]… [--username U --password-stdin] A B (each LAYOUT, OCI-ARCHIVE, REF, lock:RECIPE[@ARCH] or lock:FILE:RECIPE[@ARCH])",
+	{ "diff", cmd_diff, cli_diff_opts,
+	  "A B (each LAYOUT, OCI-ARCHIVE, REF, lock:RECIPE[@ARCH] or lock:FILE:RECIPE[@ARCH])",
 	  "compare two images or lock entries: packages, layers, size, config; exit 0 equal, 1 different" },
-	{ "audit", cmd_audit, "[--key PUB] [--json | --sarif] [--fail-on fail|warn] IMAGE…", "check images against CIS Docker §4, NIST SP 800-190 and Dockle (docs/audit.md)" },
-	{ "report", cmd_report, "-o|--output DIR [--key PUB] IMAGE…", "write a static HTML dashboard of pare audit for images (docs/audit.md)" },
-	{ "cache", cmd_cache, "du [--json] | prune [--older-than DAYS] [--dry-run]",
-	  "show the cache's size by kind, or remove what no recent build or lock used" },
-	{ "cve", cmd_cve, "sync [--from DIR] [--tracker-url|--kev-url|--epss-url URL] [--codename C]… | [--json | --format sarif|openvex|cyclonedx-vex] [--all] [--fail-on kev|fixable|open|low|medium|high] [--since DATE] [--max-age AGE] [--vex FILE]… [--image IMAGE]… [--arch A] [--sbom FILE]… [RECIPE…]", "sync the CVE feeds (Debian tracker, CISA KEV, EPSS), or match locked recipes, images and SBOMs against them" },
-	{ "version", cmd_version, "", "print pare's version" },
-	{ "help", cmd_help, "[COMMAND] | --man [COMMAND] | --commands | --bash-completion",
+	{ "audit", cmd_audit, cli_audit_opts, "IMAGE…",
+	  "check images against CIS Docker §4, NIST SP 800-190 and Dockle (docs/audit.md)" },
+	{ "report", cmd_report, cli_report_opts, "IMAGE…",
+	  "write a static HTML dashboard of pare audit for images (docs/audit.md)" },
+	{ "cve", cmd_cve, cli_cve_opts, "sync | [RECIPE…]",
+	  "sync the CVE feeds (Debian tracker, CISA KEV, EPSS), or match locked recipes, images and SBOMs against them (docs/cve.md)" },
+	{ "cache", cmd_cache, cli_cache_opts, "du | prune",
+	  "show the cache's size by kind (du), or remove what no recent build or lock used (prune)" },
+	{ "version", cmd_version, NULL, "", "print pare's version" },
+	{ "help", cmd_help, help_opts, "[COMMAND]",
 	  "show this list or one command's usage (--man, --bash-completion: what make install installs)" },
 };
 
-static const struct command *find_command(const char *name)
+const struct command *cli_command(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
-}
-
-static void print_usage(const struct command *c)
-{
-	printf("usage: pare %s %s\n%s\n", c->name, c->usage, c->summary);
 }
 
 static void usage(FILE *f)
@@ -81,10 +80,17 @@ static void usage(FILE *f)
 
 static int cmd_version(int argc, char **argv, perr *e)
 {
-	if (argc > 1 && argv[1][0] == '-')
-		return perr_set(e, "version: unknown option '%s' (see 'pare help version')", argv[1]);
-	if (argc > 1)
+	struct cli_args a;
+	int c;
+
+	if (argc < 2) /* also main's --version: no arguments */
+		goto print;
+	cli_args_init(&a, argc, argv, NULL);
+	if ((c = cli_args_next(&a, e)) < 0)
+		return -1;
+	if (a.nops)
 		return perr_set(e, "version: unexpected argument '%s'", argv[1]);
+print:
 	printf("pare %s\n", PARE_VERSION);
 	return 0;
 }
@@ -92,67 +98,43 @@ static int cmd_version(int argc, char **argv, perr *e)
 static int cmd_help(int argc, char **argv, perr *e)
 {
 	const struct command *c;
+	struct cli_args a;
+	bool man = false, list = false, bash = false;
+	int k;
 
-	if (argc < 2) {
-		usage(stdout);
-		return 0;
+	cli_args_init(&a, argc, argv, help_opts);
+	while ((k = cli_args_next(&a, e)) > 0) {
+		switch (k) {
+		case 'm': man = true; break;
+		case 'c': list = true; break;
+		case 'b': bash = true; break;
+		}
 	}
+	if (k < 0)
+		return -1;
+	if (man + list + bash > 1 || a.nops > 1 || ((list || bash) && a.nops))
+		return cli_usage_error(e, "help", "give one of COMMAND, --man [COMMAND], --commands, --bash-completion");
 	/* what make install installs, made from the table above */
-	if (!strcmp(argv[1], "--man") && argc <= 3)
-		return help_man(stdout, commands, ARRAY_SIZE(commands), argv[2], e);
-	if (!strcmp(argv[1], "--bash-completion") && argc == 2) {
-		help_bash_completion(stdout, commands, ARRAY_SIZE(commands));
+	if (man)
+		return cli_help_man(stdout, commands, ARRAY_SIZE(commands), a.nops ? argv[1] : NULL, e);
+	if (bash) {
+		cli_help_bash_completion(stdout, commands, ARRAY_SIZE(commands));
 		return 0;
 	}
-	if (!strcmp(argv[1], "--commands") && argc == 2) {
+	if (list) {
 		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 			printf("%s\n", commands[i].name);
 		return 0;
 	}
-	if (argv[1][0] == '-')
-		return perr_set(e, "help: unknown option '%s' (see 'pare help help')", argv[1]);
-	c = find_command(argv[1]);
+	if (!a.nops) {
+		usage(stdout);
+		return 0;
+	}
+	c = cli_command(argv[1]);
 	if (!c)
 		return perr_set(e, "unknown command '%s'", argv[1]);
-	print_usage(c);
+	cli_help_command(stdout, c);
 	return 0;
-}
-
-void cli_permute(int argc, char **argv, const char *const *valopts)
-{
-	char **opts = xcalloc((size_t)argc, sizeof(*opts));
-	char **ops = xcalloc((size_t)argc, sizeof(*ops));
-	char *dashdash = NULL;
-	int no = 0, np = 0, i;
-
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--")) {
-			dashdash = argv[i++];
-			break;
-		}
-		if (a[0] != '-' || !a[1]) {
-			ops[np++] = argv[i];
-			continue;
-		}
-		opts[no++] = argv[i];
-		for (size_t k = 0; valopts && valopts[k]; k++)
-			if (!strcmp(a, valopts[k]) && i + 1 < argc) {
-				opts[no++] = argv[++i];
-				break;
-			}
-	}
-	for (; i < argc; i++)
-		ops[np++] = argv[i];
-	i = 1;
-	for (int k = 0; k < no; k++)
-		argv[i++] = opts[k];
-	if (dashdash)
-		argv[i++] = dashdash;
-	for (int k = 0; k < np; k++)
-		argv[i++] = ops[k];
-	free(opts);
-	free(ops);
 }
 
 const char *cli_size(uint64_t bytes, char buf[static 16])
@@ -176,23 +158,23 @@ void cli_report(const char *msg)
 	fprintf(stderr, "pare: %s\n", msg && *msg ? msg : "unknown error");
 }
 
-const char *recipes_dir(void)
+const char *cli_recipes_dir(void)
 {
 	const char *d = getenv("PARE_RECIPES");
 	return d && *d ? d : "recipes";
 }
 
-const char *lock_path(void)
+const char *cli_lock_path(void)
 {
 	const char *p = getenv("PARE_LOCK");
 	return p && *p ? p : "recipes.lock";
 }
 
-char *recipe_path_for(const char *arg)
+char *cli_recipe_path(const char *arg)
 {
 	if (strchr(arg, '/') || str_ends(arg, ".yaml") || str_ends(arg, ".yml"))
 		return xstrdup(arg);
-	return xasprintf("%s/%s.yaml", recipes_dir(), arg);
+	return xasprintf("%s/%s.yaml", cli_recipes_dir(), arg);
 }
 
 int main(int argc, char **argv)
@@ -229,7 +211,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pare: no command given (see 'pare help')\n");
 		return 2;
 	}
-	c = find_command(argv[i]);
+	c = cli_command(argv[i]);
 	if (!c) {
 		fprintf(stderr, "pare: unknown command '%s' (see 'pare help')\n", argv[i]);
 		return 2;
@@ -237,7 +219,7 @@ int main(int argc, char **argv)
 	/* 'pare CMD --help' (or -h) anywhere before "--" is 'pare help CMD' */
 	for (int k = i + 1; k < argc && strcmp(argv[k], "--"); k++)
 		if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {
-			print_usage(c);
+			cli_help_command(stdout, c);
 			return 0;
 		}
 	fetch_global_init();

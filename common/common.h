@@ -364,6 +364,25 @@ const char *pare_cache_dir(void);
  * changes; otherwise only its mtime is refreshed. */
 int cache_roots_write(const char *name, strvec *paths, perr *e);
 
+/* The cache's collector (cache.c, docs/cache.md): pare cache du counts the
+ * entries of each kind; prune drops roots older than days, removes what no
+ * other roots list (but entries of the last hour) and the leftovers of
+ * killed pulls, or with dry_run only counts them.  Errors say "cache: …". */
+#define CACHE_NKINDS 9
+struct cache_tally {
+	const char *kind, *path; /* "debs", "debs/sha256" */
+	size_t n;
+	uint64_t bytes;
+};
+struct cache_report {
+	char *dir;                                /* the cache directory, resolved */
+	struct cache_tally kinds[CACHE_NKINDS];   /* du: there; prune: removed (or would be) */
+	strvec pulls;                             /* prune: "removed PATH (left by …)" lines */
+};
+int cache_du(struct cache_report *r, perr *e);
+int cache_prune(int64_t days, bool dry_run, struct cache_report *r, perr *e);
+void cache_report_release(struct cache_report *r);
+
 /* This binary's GNU build ID in hex (static), NULL if it was linked
  * without one.  Caches of answers that depend on pare's own code key on it. */
 const char *pare_build_id(void);

@@ -2,7 +2,7 @@
  * rebuild.h - the continuous-rebuild service: what pare check / plan /
  * update / watch share (update.c): re-resolve recipes against today's
  * verified indexes, compare with recipes.lock, rebuild what changed (build,
- * sign, push), and commit the audit trail with the CVE ids the Debian
+ * sign, push: build.c, which pare build uses too), and commit the audit trail with the CVE ids the Debian
  * changelogs name (changelog.c) and the recipes' git state (gitinfo.c).
  *
  * Owns: nothing on disk but the commits it makes.  May include: common/,
@@ -20,16 +20,16 @@
  * error; 3 is pare's "a rebuild is due". */
 #define PARE_EXIT_CHANGED 3
 
-struct upd_item {
+struct rebuild_item {
 	struct recipe *r;
 	struct lock_recipe fresh;      /* today's resolution */
 	const struct lock_recipe *old; /* in the current lock, or NULL */
 	struct lock_changes ch;        /* old -> fresh */
 };
 
-struct upd_plan {
+struct rebuild_plan {
 	struct lock lock;              /* recipes.lock as read */
-	struct upd_item *items; size_t n;
+	struct rebuild_item *items; size_t n;
 	strvec gone;                   /* locked, no longer a recipe (only when all recipes) */
 	/* keep going (not fail_fast): the recipes that did not load or resolve,
 	 * not in items; failed[i] is the recipe's name (its file when it did
@@ -43,14 +43,14 @@ struct upd_plan {
  * fail_fast: the first recipe that does not load or resolve is the error;
  * else such recipes go to p->failed/errors and the others are planned
  * (no entry is "gone" while a recipe file does not load: its name is unknown). */
-int upd_plan_make(const strvec *files, const char *rdir, const char *lockfile, bool offline,
-		  bool fail_fast, struct upd_plan *p, perr *e);
-void upd_plan_free(struct upd_plan *p);
+int rebuild_plan_make(const strvec *files, const char *rdir, const char *lockfile, bool offline,
+		      bool fail_fast, struct rebuild_plan *p, perr *e);
+void rebuild_plan_release(struct rebuild_plan *p);
 /* Whether anything changed at all. */
-bool upd_plan_changed(const struct upd_plan *p);
+bool rebuild_plan_changed(const struct rebuild_plan *p);
 
-struct update_opts {
-	const char *recipes_dir, *lock; /* recipes_dir(), lock_path() */
+struct rebuild_opts {
+	const char *recipes_dir, *lock; /* cli_recipes_dir(), cli_lock_path() */
 	const char *outroot;    /* --outroot (-o): OUTROOT/RECIPE each; default "out" */
 	const char *sign_key;
 	bool unsigned_ok;       /* --unsigned-ok: may replace a signed image unsigned */
@@ -64,31 +64,44 @@ struct update_opts {
 	strvec *errors;         /* if set: gets "RECIPE\tMESSAGE" per broken recipe */
 };
 
+/* One image (build.c): build recipe r from lock entry lr with bo
+ * (builder_build), sign the complete layout with key in its staging
+ * directory before it replaces anything (then bo's own finish hook, e.g. to
+ * measure it), and push the final layout bo->outdir to push.  Fills
+ * bo->git_commit / git_dirty from the recipe's repository and source_url
+ * (default: its git config pare.sourceUrl) for the build; errors name the
+ * recipe.  What pare build and pare update share. */
+struct build_opts;
+struct build_result;
+struct registry_opts;
+struct signer_key;
+struct rebuild_build_opts {
+	struct signer_key *key;          /* sign (NULL: unsigned) */
+	const char *source_url;          /* --source-url, or NULL */
+	bool lock_uncommitted;           /* built from a lock entry no commit holds yet: dirty */
+	const char *push;                /* REF to push to when built, or NULL */
+	const struct registry_opts *reg; /* with push */
+};
+int rebuild_build(const struct recipe *r, const struct lock_recipe *lr, struct build_opts *bo,
+		  const struct rebuild_build_opts *o, struct build_result *res, perr *e);
+
 /* One pare update run.  rebuilt gets "NAME OLD-DIGEST -> NEW-DIGEST" per
  * rebuilt image (OLD "(none)" when there was no image).
  * A recipe that does not load, resolve or build is reported on stderr
  * ("pare: MSG") and left as it was (its lock entry, its image); the others
  * are written, and -1 is returned at the end.  fail_fast: nothing is
  * written (lock, images, commit) unless every build succeeded. */
-int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt, perr *e);
+int rebuild_update(const strvec *files, const struct rebuild_opts *o, strvec *rebuilt, perr *e);
 
-/* The recipe files named on the command line (recipe_path_for each). */
-void update_files(char **args, int nargs, strvec *files);
-
-/* Parse update's options (plus extra ones handed to extra_fn) with getopt;
- * returns the index of the first RECIPE argument, or -1. */
-struct option;
-int update_parse(int argc, char **argv, struct update_opts *o, const struct option *extra,
-		 int (*extra_fn)(int c, const char *arg, void *ctx, perr *e), void *ctx, perr *e);
 /* "30s", "5m", "1h", "1h30m", "90" (seconds) -> seconds > 0; -1 if bad. */
-int parse_duration(const char *s, double *out);
+int rebuild_parse_duration(const char *s, double *out);
 
 /* Commit lock_file and the given recipe files to the repository holding
  * lock_file (libgit2), refusing over unrelated staged changes.  *id gets the
  * new commit's hex id.  message NULL: only the checks (repository, work tree,
  * staged changes, detached HEAD, index or HEAD ref locked, the author). */
-int git_commit_files(const char *lock_file, const char *recipes_dir, const strvec *files,
-		     const char *message, const char *author, char **id, perr *e);
+int rebuild_git_commit(const char *lock_file, const char *recipes_dir, const strvec *files,
+		       const char *message, const char *author, char **id, perr *e);
 
 /* The commit of the git repository holding recipe_file and whether its tree
  * is dirty; -1 (and *commit NULL) when it is not in a repository. */

@@ -30,7 +30,7 @@
 /* ---- watch's durations ----------------------------------------------------------- */
 
 /* 30s, 5m, 1h, 1h30m, 90 (seconds); > 0. */
-int parse_duration(const char *s, double *out)
+int rebuild_parse_duration(const char *s, double *out)
 {
 	double total = 0;
 	const char *p = s;
@@ -60,7 +60,7 @@ int parse_duration(const char *s, double *out)
 
 /* ---- the plan ---------------------------------------------------------------- */
 
-void upd_plan_free(struct upd_plan *p)
+void rebuild_plan_release(struct rebuild_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		recipe_free(p->items[i].r);
@@ -75,7 +75,7 @@ void upd_plan_free(struct upd_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-bool upd_plan_changed(const struct upd_plan *p)
+bool rebuild_plan_changed(const struct rebuild_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)
 		if (p->items[i].ch.n)
@@ -83,8 +83,8 @@ bool upd_plan_changed(const struct upd_plan *p)
 	return p->gone.n > 0;
 }
 
-int upd_plan_make(const strvec *named, const char *rdir, const char *lockfile, bool offline,
-		  bool fail_fast, struct upd_plan *p, perr *e)
+int rebuild_plan_make(const strvec *named, const char *rdir, const char *lockfile, bool offline,
+		      bool fail_fast, struct rebuild_plan *p, perr *e)
 {
 	strvec files = STRVEC_INIT;
 	struct recipe **rs = NULL;
@@ -138,7 +138,7 @@ int upd_plan_make(const strvec *named, const char *rdir, const char *lockfile, b
 	if (resolver_lock_each(rs, p->n, &o, outs, errs, e) < 0)
 		goto out;
 	for (size_t i = 0; i < p->n; i++) {
-		struct upd_item *it = &p->items[w];
+		struct rebuild_item *it = &p->items[w];
 		*it = p->items[i];
 		if (!outs[i].name) {
 			/* did not resolve: reported, left out of the plan */
@@ -245,7 +245,7 @@ static const struct lock_pkg *find_locked(const struct lock_recipe *lr, const ch
 /* "pkg old -> new (CVE-…, …)" for a change, the CVE ids read from the new
  * .deb's changelog (fetched here when the build took its layer from the
  * layer cache and so never needed the .deb). */
-static int change_line(const struct upd_item *it, const struct lock_change *ch, strbuf *out,
+static int change_line(const struct rebuild_item *it, const struct lock_change *ch, strbuf *out,
 		       perr *e)
 {
 	strvec cves = STRVEC_INIT;
@@ -299,7 +299,7 @@ out:
 /* ---- update ---------------------------------------------------------------------- */
 
 struct rebuild {
-	struct upd_item *it;
+	struct rebuild_item *it;
 	const struct lock_recipe *entry; /* what it is built from */
 	bool entry_changed;
 	char *final, *staged;            /* OUTROOT/NAME, OUTROOT/.NAME.update */
@@ -307,33 +307,25 @@ struct rebuild {
 	strvec archs, arch_lines;        /* "IMAGE ARCH old -> new" (manifests) */
 };
 
-static int build_staged(struct rebuild *b, const struct update_opts *o, signer_key *key,
+static int build_staged(struct rebuild *b, const struct rebuild_opts *o, signer_key *key,
 			perr *e)
 {
 	const struct recipe *r = b->it->r;
 	struct build_opts bo = { 0 };
 	struct build_result res = { 0 };
-	char *commit = NULL, *src = NULL;
+	struct rebuild_build_opts ro = { key, o->source_url, b->entry_changed, NULL, NULL };
 	int ret = -1;
 
 	/* builder_build fetches the .debs of the layers it cannot take from the layer cache */
-	if (rm_rf(b->staged, e) < 0)
+	if (rm_rf(b->staged, e) < 0) {
+		perr_prefix(e, "recipe %s", r->name);
 		goto out;
+	}
 	bo.outdir = b->staged;
 	bo.compression = "gzip";
 	bo.quiet = pare_quiet;
-	if (rebuild_git_info(r->path, &commit, &bo.git_dirty) == 0)
-		bo.git_commit = commit;
-	/* built from a lock entry the commit does not hold yet */
-	if (b->entry_changed)
-		bo.git_dirty = true;
-	bo.source_url = o->source_url ? o->source_url : (src = rebuild_git_source_url(r->path));
-	if (builder_build(r, b->entry, &bo, &res, e) < 0)
+	if (rebuild_build(r, b->entry, &bo, &ro, &res, e) < 0)
 		goto out;
-	if (key && signer_sign_layout_key(b->staged, key, r->name, e) < 0) {
-		perr_prefix(e, "signing");
-		goto out;
-	}
 	b->new_digest = xstrdup(res.index_digest);
 	for (size_t i = 0; i < res.narchs; i++) {
 		char *od = layout_arch_digest(b->final, b->old_digest, res.archs[i].arch);
@@ -344,11 +336,7 @@ static int build_staged(struct rebuild *b, const struct update_opts *o, signer_k
 	}
 	ret = 0;
 out:
-	if (ret < 0)
-		perr_prefix(e, "recipe %s", r->name);
 	build_result_release(&res);
-	free(commit);
-	free(src);
 	return ret;
 }
 
@@ -499,7 +487,7 @@ static int journal_commit(const char *lockfile, const char *jpath, cJSON *j, con
 		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(c, "files"))
 			if (cJSON_IsString(f))
 				sv_push(&files, f->valuestring);
-		if (git_commit_files(lockfile, rdir, &files, msg, jstr(c, "author"), &id, e) < 0)
+		if (rebuild_git_commit(lockfile, rdir, &files, msg, jstr(c, "author"), &id, e) < 0)
 			goto out;
 		note("committed %s", id);
 	} else if (!hmsg || strcmp(hmsg, msg) ||
@@ -624,7 +612,7 @@ out:
 	return ret;
 }
 
-static char *commit_message(struct rebuild *bs, size_t nb, const struct upd_plan *p, perr *e)
+static char *commit_message(struct rebuild *bs, size_t nb, const struct rebuild_plan *p, perr *e)
 {
 	strbuf m = STRBUF_INIT;
 
@@ -652,9 +640,9 @@ fail:
 	return NULL;
 }
 
-int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt, perr *e)
+int rebuild_update(const strvec *files, const struct rebuild_opts *o, strvec *rebuilt, perr *e)
 {
-	struct upd_plan p = { 0 };
+	struct rebuild_plan p = { 0 };
 	struct rebuild *bs = NULL;
 	size_t nb = 0;
 	char *outroot = out_path(o->outroot ? o->outroot : "out");
@@ -674,10 +662,10 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 	if (update_recover(o->lock, outroot, e) < 0)
 		goto out;
 	/* everything the commit needs is checked before anything is built */
-	if (o->commit && git_commit_files(o->lock, o->recipes_dir, &cfiles, NULL, o->author, NULL,
+	if (o->commit && rebuild_git_commit(o->lock, o->recipes_dir, &cfiles, NULL, o->author, NULL,
 					  e) < 0)
 		goto out;
-	if (upd_plan_make(files, o->recipes_dir, o->lock, o->offline, o->fail_fast, &p, e) < 0)
+	if (rebuild_plan_make(files, o->recipes_dir, o->lock, o->offline, o->fail_fast, &p, e) < 0)
 		goto out;
 	/* keep going: a broken recipe is reported and keeps its entry and image */
 	for (size_t i = 0; i < p.errors.n; i++) {
@@ -688,7 +676,7 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 	nfail = p.errors.n;
 	bs = xcalloc(p.n + 1, sizeof(*bs));
 	for (size_t i = 0; i < p.n; i++) {
-		struct upd_item *it = &p.items[i];
+		struct rebuild_item *it = &p.items[i];
 		char *final = xasprintf("%s/%s", outroot, it->r->name);
 		char *idx = path_join(final, "index.json");
 		bool missing = !path_exists(idx);
@@ -777,13 +765,8 @@ int update_run(const strvec *files, const struct update_opts *o, strvec *rebuilt
 				lock_put(&p.lock, &bs[i].it->fresh);
 				bs[i].entry = NULL;
 			}
-		for (size_t i = 0; i < p.gone.n; i++) {
-			struct lock_recipe *g = lock_find(&p.lock, p.gone.v[i]);
-			size_t k = (size_t)(g - p.lock.recipes);
-			lock_recipe_release(g);
-			memmove(g, g + 1, (p.lock.nrecipes - k - 1) * sizeof(*g));
-			p.lock.nrecipes--;
-		}
+		for (size_t i = 0; i < p.gone.n; i++)
+			lock_drop(&p.lock, p.gone.v[i]);
 		lock_format(&p.lock, &sb);
 		r = write_file_atomic(newp, sb.buf, sb.len, 0644, e);
 		sb_release(&sb);
@@ -858,7 +841,7 @@ out:
 	free(outroot);
 	signer_key_free(key);
 	sv_clear(&cfiles);
-	upd_plan_free(&p);
+	rebuild_plan_release(&p);
 	return ret;
 }
 
@@ -963,8 +946,8 @@ static int git_locked(git_repository *repo, perr *e)
 	return ret;
 }
 
-int git_commit_files(const char *lock_file, const char *rdir, const strvec *files,
-		     const char *message, const char *author, char **id, perr *e)
+int rebuild_git_commit(const char *lock_file, const char *rdir, const strvec *files,
+		       const char *message, const char *author, char **id, perr *e)
 {
 	git_repository *repo = NULL;
 	git_status_list *st = NULL;

@@ -124,6 +124,20 @@ void lock_put(struct lock *l, struct lock_recipe *r)
 	memset(r, 0, sizeof(*r));
 }
 
+bool lock_drop(struct lock *l, const char *name)
+{
+	struct lock_recipe *g = lock_find(l, name);
+	size_t k;
+
+	if (!g)
+		return false;
+	k = (size_t)(g - l->recipes);
+	lock_recipe_release(g);
+	memmove(g, g + 1, (l->nrecipes - k - 1) * sizeof(*g));
+	l->nrecipes--;
+	return true;
+}
+
 /* ---- reading ------------------------------------------------------------- */
 
 struct rd {

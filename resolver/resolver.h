@@ -212,6 +212,9 @@ void lock_release(struct lock *l);
 struct lock_recipe *lock_find(const struct lock *l, const char *name);
 /* Insert or replace one recipe's entry (takes ownership of its contents). */
 void lock_put(struct lock *l, struct lock_recipe *r);
+/* Remove the entry of recipe name (one that is no longer a recipe), keeping
+ * the others in order; false when there is none. */
+bool lock_drop(struct lock *l, const char *name);
 /* The entry's image date: source_date_epoch, else the newest repository date. */
 int64_t lock_recipe_epoch(const struct lock_recipe *r);
 /* The date a fresh entry gets: the old entry's while nothing lock_changes

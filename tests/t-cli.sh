@@ -34,6 +34,14 @@ done
 out=$("$PARE" check hello --help 2>&1) || true
 check_eq "pare check RECIPE --help: help" "$out" "$("$PARE" help check)"
 
+# ---- a usage error quotes the usage line of 'pare help CMD' (one table, no copy to drift) -----
+for c in why sbom sign verify push pull inspect diff; do
+	rc=0
+	err=$("$PARE" "$c" 2>&1 >/dev/null) || rc=$?
+	check_eq "pare $c without operands: its usage line, exit 2" \
+		"$rc pare: $c: usage: $("$PARE" help "$c" | sed -n '1s/^usage: //p')" "$rc $err"
+done
+
 # ---- every option of a parser is in its help text --------------------------------------------
 for o in --source-url --output --jobs --all --outroot --tar --arch --tag --compression \
 	--max-layers --sign-key --unsigned-ok --push --insecure --username --password-stdin --quiet; do
