@@ -232,7 +232,7 @@ int deb822_parse(struct deb822 *p, const char *text, size_t n, perr *e);
 int deb822_parse_one(const char *name, const char *text, unsigned flags,
 		     struct deb822_stanza *out, perr *e);
 
-/* ---- Debian releases (debian.c) ------------------------------------------ */
+/* ---- Debian releases and package identity (debian.c) --------------------- */
 
 /* The value of KEY in an os-release text (quotes removed), or NULL; caller frees. */
 char *os_release_value(const char *text, const char *key);
@@ -241,6 +241,36 @@ char *os_release_value(const char *text, const char *key);
 const char *debian_version_of(const char *codename);
 /* The codename of a release number ("12", "12.5" -> "bookworm"), or NULL. */
 const char *debian_codename_of(const char *version);
+
+/* The identity of one Debian binary package, the fields the lock, the
+ * build's packages, the SBOM's and the CVE matcher's all carry.  Those
+ * structs embed it with DEB_ID_MEMBERS: the fields stay reachable by their
+ * names (p->name) and together as p->id for the functions below.  All
+ * strings are owned; NULL is "not known". */
+#define DEB_ID_FIELDS char *name, *version, *arch, *source, *source_version
+struct deb_id {
+	DEB_ID_FIELDS;
+};
+#define DEB_ID_MEMBERS                 \
+	union {                        \
+		struct deb_id id;      \
+		struct {               \
+			DEB_ID_FIELDS; \
+		};                     \
+	}
+
+/* Each NULL field of dst gets a copy of src's (src may be NULL): copies an
+ * identity into a zeroed dst, or completes one from a second source. */
+void deb_id_copy(struct deb_id *dst, const struct deb_id *src);
+/* The one default: a package with no source (NULL or "") is its own source,
+ * one with no source version is built from its own version.  The getters
+ * apply it to a const identity (NULL only when name / version is NULL);
+ * deb_id_default_source() stores it (name and version NULL leave the
+ * fields NULL). */
+const char *deb_id_source(const struct deb_id *id);
+const char *deb_id_source_version(const struct deb_id *id);
+void deb_id_default_source(struct deb_id *id);
+void deb_id_release(struct deb_id *id);
 
 /* ---- base64 (base64.c, OpenSSL EVP) --------------------------------------- */
 

@@ -1,4 +1,5 @@
-/* unit-common.c - strbuf, strvec, hashing, atomic writes, dates, fetch. */
+/* unit-common.c - strbuf, strvec, hashing, atomic writes, dates, fetch,
+ * a Debian package's identity. */
 #include "../../common/common.h"
 #include "tap.h"
 
@@ -18,6 +19,58 @@ static int count_calls(void *arg, const void *buf, size_t n, perr *e)
 	return 0;
 }
 
+/* a struct that embeds the identity as lock_pkg, deb_pkg, sbom_pkg and
+ * cve_pkg do */
+struct holder {
+	int before;
+	DEB_ID_MEMBERS;
+	char *after;
+};
+
+static void test_deb_id(void)
+{
+	struct holder a = { .before = 1, .after = NULL }, b = { 0 };
+	struct deb_id lockid = { 0 };
+
+	a.name = xstrdup("libfoo1");
+	a.version = xstrdup("1.2-3+b1");
+	a.arch = xstrdup("amd64");
+	a.source = xstrdup("");
+	TAP_OK(a.id.name == a.name && a.id.arch == a.arch && a.before == 1 && !a.after,
+	       "DEB_ID_MEMBERS: the fields and id are the same storage");
+	TAP_STREQ(deb_id_source(&a.id), "libfoo1", "deb_id_source: \"\" is no source, the name is");
+	TAP_STREQ(deb_id_source_version(&a.id), "1.2-3+b1",
+		  "deb_id_source_version: NULL is none, the version is");
+
+	lockid.name = "libfoo1", lockid.version = "9", lockid.arch = "arm64";
+	lockid.source = "foo", lockid.source_version = "1.2-3";
+	deb_id_copy(&a.id, &lockid);
+	TAP_OK(!strcmp(a.name, "libfoo1") && !strcmp(a.version, "1.2-3+b1") &&
+	       !strcmp(a.arch, "amd64") && !strcmp(a.source, "") &&
+	       !strcmp(a.source_version, "1.2-3") && a.source_version != lockid.source_version,
+	       "deb_id_copy fills only the NULL fields, with copies");
+	deb_id_default_source(&a.id);
+	TAP_OK(!strcmp(a.source, "libfoo1") && !strcmp(a.source_version, "1.2-3"),
+	       "deb_id_default_source replaces \"\" and keeps a source version");
+
+	deb_id_copy(&b.id, &a.id);
+	deb_id_copy(&b.id, NULL);
+	TAP_OK(b.name != a.name && !strcmp(b.name, "libfoo1") && !strcmp(b.arch, "amd64") &&
+	       !strcmp(b.source, "libfoo1") && !strcmp(b.source_version, "1.2-3"),
+	       "deb_id_copy into a zeroed identity copies every field");
+	deb_id_release(&b.id);
+	TAP_OK(!b.name && !b.version && !b.arch && !b.source && !b.source_version,
+	       "deb_id_release leaves the identity zeroed");
+	deb_id_default_source(&b.id);
+	TAP_OK(!b.source && !b.source_version, "no name, no version: the defaults stay NULL");
+
+	free(a.source_version);
+	a.source_version = NULL;
+	deb_id_default_source(&a.id);
+	TAP_STREQ(a.source_version, "1.2-3+b1", "no source version: the binary version");
+	deb_id_release(&a.id);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/pare-unit-XXXXXX", hex[SHA256_HEX_LEN + 1];
@@ -26,6 +79,7 @@ int main(void)
 	int64_t t;
 	perr e;
 
+	test_deb_id();
 	TAP_STREQ(sb_str(&sb), "", "empty strbuf reads as \"\"");
 	sb_addf(&sb, "%s-%d", "a", 42);
 	sb_addc(&sb, '!');
