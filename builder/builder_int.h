@@ -36,8 +36,8 @@
 /* ---- packages as read from their .deb ------------------------------------ */
 
 struct deb_pkg {
-	char *name, *version, *arch;
-	char *source, *source_version; /* from the lock entry (binary name/version when none) */
+	DEB_ID_MEMBERS;      /* source, source_version: from the lock entry
+	                      * (binary name/version when none) */
 	char *maintainer, *homepage;   /* control fields, NULL when absent */
 	char *control;       /* the full control paragraph, ends with "\n" */
 	char *md5sums;       /* DEBIAN/md5sums limited to files shipped in the image ("" when none) */

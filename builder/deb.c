@@ -787,11 +787,8 @@ void deb_decode(const struct lock_pkg *lp, int pkgi, int layer, const char *debp
 			 d->have_control ? "data.tar" : "control.tar");
 		goto out;
 	}
-	if (!pkg->source)
-		pkg->source = xstrdup(lp && lp->source ? lp->source : pkg->name);
-	if (!pkg->source_version)
-		pkg->source_version = xstrdup(lp && lp->source_version ? lp->source_version
-								  : pkg->version);
+	deb_id_copy(&pkg->id, lp ? &lp->id : NULL);
+	deb_id_default_source(&pkg->id);
 	ret = 0;
 	goto out;
 bad:

@@ -422,11 +422,8 @@ int lmeta_apply(struct image_tree *t, struct lmeta *m, const int *pkgidx, perr *
 		p->os_release = mp->os_release;
 		mp->md5sums = mp->copyright = mp->doc_link = mp->os_release = NULL;
 		memcpy(p->deb_sha512, mp->sha512, SHA512_HEX_LEN + 1);
-		if (!p->source)
-			p->source = xstrdup(lp && lp->source ? lp->source : p->name);
-		if (!p->source_version)
-			p->source_version = xstrdup(lp && lp->source_version ? lp->source_version
-									: p->version);
+		deb_id_copy(&p->id, lp ? &lp->id : NULL);
+		deb_id_default_source(&p->id);
 	}
 	ret = 0;
 out:

@@ -118,11 +118,8 @@ int builder_sbom_image(const struct build_ctx *c, struct sbom_image *img, perr *
 		const struct lock_pkg *lp = p->lp;
 		struct sbom_pkg *s = &img->pkgs[i];
 
-		s->name = xstrdup(p->name ? p->name : lp->name);
-		s->version = xstrdup(p->version ? p->version : lp->version);
-		s->arch = xstrdup(p->arch ? p->arch : lp->architecture);
-		s->source = dup_or_null(p->source);
-		s->source_version = dup_or_null(p->source_version);
+		deb_id_copy(&s->id, &p->id);
+		deb_id_copy(&s->id, &lp->id);
 		s->maintainer = dup_or_null(p->maintainer ? p->maintainer : lp->maintainer);
 		s->homepage = dup_or_null(p->homepage);
 		s->filename = dup_or_null(lp->filename);

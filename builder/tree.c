@@ -183,11 +183,7 @@ void tree_add_stripped(struct image_tree *t, const char *path, const char *rule,
 
 void deb_pkg_release(struct deb_pkg *p)
 {
-	free(p->name);
-	free(p->version);
-	free(p->arch);
-	free(p->source);
-	free(p->source_version);
+	deb_id_release(&p->id);
 	free(p->maintainer);
 	free(p->homepage);
 	free(p->control);

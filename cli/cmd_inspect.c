@@ -556,7 +556,7 @@ static int load_lock(struct image *im, const char *spec, const char *want, perr 
 			continue;
 		p = plat_add(im, "linux", oarch, variant);
 		for (size_t k = 0; k < la->npkgs; k++)
-			pkg_add(p, la->pkgs[k].name, la->pkgs[k].version, la->pkgs[k].architecture,
+			pkg_add(p, la->pkgs[k].name, la->pkgs[k].version, la->pkgs[k].arch,
 				la->pkgs[k].source);
 		qsort(p->pkgs, p->npkgs, sizeof(*p->pkgs), cmp_pkg);
 		p->have_pkgs = true;

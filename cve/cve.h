@@ -22,11 +22,10 @@
 
 /* One installed binary package of a subject. */
 struct cve_pkg {
-	char *name;           /* binary package name */
-	char *version;        /* binary version */
-	char *source;         /* source package (the binary name when the record has none) */
-	char *source_version; /* source version ("Source: x (v)" for binNMUs), else version */
-	char *arch;           /* "amd64", "all", … */
+	/* binary name and version, arch ("amd64", "all", …), source package
+	 * (the binary name when the record has none), source version
+	 * ("Source: x (v)" for binNMUs, else the version) */
+	DEB_ID_MEMBERS;
 	char *purl;           /* pkg:deb/debian/NAME@VERSION?arch=ARCH[&upstream=SOURCE] */
 	char *bom_ref;        /* its bom-ref in a CycloneDX SBOM subject, else NULL */
 };

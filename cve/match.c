@@ -200,13 +200,10 @@ int cve_lock_subjects(const char *lock, const char *recipes_dir, const strvec *n
 				const struct lock_pkg *lp = &la->pkgs[k];
 				struct cve_pkg *p = &s->pkgs[s->npkgs++];
 
-				p->name = xstrdup(lp->name);
-				p->version = xstrdup(lp->version);
-				p->source = xstrdup(lp->source && *lp->source ? lp->source : lp->name);
-				p->source_version = xstrdup(lp->source_version && *lp->source_version
-								    ? lp->source_version
-								    : lp->version);
-				p->arch = xstrdup(lp->architecture ? lp->architecture : la->arch);
+				deb_id_copy(&p->id, &lp->id);
+				if (!p->arch)
+					p->arch = xstrdup(la->arch);
+				deb_id_default_source(&p->id);
 				p->purl = purl_of(p);
 			}
 		}

@@ -29,11 +29,7 @@
 
 void cve_pkg_release(struct cve_pkg *p)
 {
-	free(p->name);
-	free(p->version);
-	free(p->source);
-	free(p->source_version);
-	free(p->arch);
+	deb_id_release(&p->id);
 	free(p->purl);
 	free(p->bom_ref);
 }
@@ -93,18 +89,15 @@ static void pkg_add(struct cve_subject *s, size_t *alloc, const char *name, cons
 
 	if (source && *source)
 		source_split(source, &sname, &sver);
-	if (sname && !*sname) {
-		free(sname);
-		sname = NULL;
-	}
 	ALLOC_GROW(s->pkgs, s->npkgs + 1, *alloc);
 	p = &s->pkgs[s->npkgs++];
 	memset(p, 0, sizeof(*p));
 	p->name = xstrdup(name);
 	p->version = xstrdup(version);
 	p->arch = arch && *arch ? xstrdup(arch) : NULL;
-	p->source = sname ? sname : xstrdup(name);
-	p->source_version = sver ? sver : xstrdup(version);
+	p->source = sname;
+	p->source_version = sver;
+	deb_id_default_source(&p->id);
 	p->purl = pkg_purl(p->name, p->version, p->arch, p->source);
 }
 

@@ -27,8 +27,8 @@
 
 static void pkg_release(struct lock_pkg *p)
 {
-	free(p->name), free(p->version), free(p->architecture);
-	free(p->source), free(p->source_version), free(p->filename);
+	deb_id_release(&p->id);
+	free(p->filename);
 	free(p->sha256), free(p->maintainer);
 	sv_clear(&p->required_by);
 	sv_clear(&p->depends);
@@ -207,7 +207,7 @@ static int read_pkg(struct rd *rd, const cJSON *o, const char *arch, size_t idx,
 		return -1;
 	snprintf(where, sizeof(where), "%s package %s", arch, p->name);
 	if (get_str(rd, o, "version", where, &p->version) < 0 ||
-	    get_str(rd, o, "architecture", where, &p->architecture) < 0 ||
+	    get_str(rd, o, "architecture", where, &p->arch) < 0 ||
 	    get_str(rd, o, "source", where, &p->source) < 0 ||
 	    get_str(rd, o, "source_version", where, &p->source_version) < 0 ||
 	    get_str(rd, o, "filename", where, &p->filename) < 0 ||
@@ -457,7 +457,7 @@ static void write_pkg(strbuf *sb, int lv, const struct lock_pkg *p)
 	sb_adds(sb, "{");
 	key(sb, lv + 1, "name", &f), put_str(sb, p->name);
 	key(sb, lv + 1, "version", &f), put_str(sb, p->version);
-	key(sb, lv + 1, "architecture", &f), put_str(sb, p->architecture);
+	key(sb, lv + 1, "architecture", &f), put_str(sb, p->arch);
 	key(sb, lv + 1, "source", &f), put_str(sb, p->source);
 	key(sb, lv + 1, "source_version", &f), put_str(sb, p->source_version);
 	key(sb, lv + 1, "filename", &f), put_str(sb, p->filename);
@@ -730,7 +730,7 @@ void lock_changes(const struct lock_recipe *old, const struct lock_recipe *new,
 				change_push(c, LC_CHANGED, name, na->arch, np->name, op->version,
 					    np->version);
 			else if (strcmp(op->sha256, np->sha256) || op->size != np->size ||
-				 strcmp(op->architecture, np->architecture) ||
+				 strcmp(op->arch, np->arch) ||
 				 strcmp(op->filename, np->filename)) {
 				change_push(c, LC_DEB_CHANGED, name, na->arch, np->name, op->sha256,
 					    np->sha256);

@@ -155,8 +155,7 @@ struct lock_repo {
 bool deb_filename_ok(const char *s);
 
 struct lock_pkg {
-	char *name, *version, *architecture;
-	char *source, *source_version;
+	DEB_ID_MEMBERS;          /* arch is the lock's "architecture" */
 	char *filename;          /* pool path, relative to the repository root */
 	uint64_t size;
 	char *sha256;

@@ -537,11 +537,12 @@ static int solve_arch(const struct recipe *r, Pool *pool, const char *arch,
 		struct lock_pkg *lp = &la->pkgs[la->npkgs++];
 		lp->name = xstrdup(pool_id2str(pool, s->name));
 		lp->version = xstrdup(pool_id2str(pool, s->evr));
-		lp->architecture = xstrdup(pool_id2str(pool, s->arch));
+		lp->arch = xstrdup(pool_id2str(pool, s->arch));
 		Id srcname = solvable_lookup_id(s, SOLVABLE_SOURCENAME);
-		lp->source = xstrdup(srcname ? pool_id2str(pool, srcname) : lp->name);
+		lp->source = srcname ? xstrdup(pool_id2str(pool, srcname)) : NULL;
 		const char *sevr = solvable_lookup_str(s, SOLVABLE_SOURCEEVR);
-		lp->source_version = xstrdup(sevr ? sevr : lp->version);
+		lp->source_version = sevr ? xstrdup(sevr) : NULL;
+		deb_id_default_source(&lp->id);
 		const char *loc = solvable_get_location(s, NULL);
 		lp->filename = xstrdup(loc ? loc : "");
 		lp->size = solvable_lookup_num(s, SOLVABLE_DOWNLOADSIZE, 0);

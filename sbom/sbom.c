@@ -385,8 +385,8 @@ static int model_build(struct model *m, const struct sbom_image *img, bool need_
 		spdx_esc(&sb, p->arch);
 		m->pkgs[i].spdxid = sb_detach(&sb);
 		m->pkgs[i].purl = purl_deb(p->name, p->version, p->arch, m->distro);
-		sn = p->source && *p->source ? p->source : p->name;
-		sv = p->source_version && *p->source_version ? p->source_version : p->version;
+		sn = deb_id_source(&p->id);
+		sv = deb_id_source_version(&p->id);
 		sv_pushf(&keys, "%s\t%s", sn, sv);
 	}
 	sv_uniq(&keys);
@@ -406,9 +406,7 @@ static int model_build(struct model *m, const struct sbom_image *img, bool need_
 	}
 	for (size_t i = 0; i < img->npkgs; i++) {
 		const struct sbom_pkg *p = &img->pkgs[i];
-		char *key = xasprintf("%s\t%s", p->source && *p->source ? p->source : p->name,
-				      p->source_version && *p->source_version ? p->source_version
-									      : p->version);
+		char *key = xasprintf("%s\t%s", deb_id_source(&p->id), deb_id_source_version(&p->id));
 		for (size_t k = 0; k < keys.n; k++)
 			if (!strcmp(keys.v[k], key))
 				m->pkgs[i].src = k;
@@ -1397,11 +1395,7 @@ void sbom_image_release(struct sbom_image *img)
 {
 	for (size_t i = 0; i < img->npkgs; i++) {
 		struct sbom_pkg *p = &img->pkgs[i];
-		free(p->name);
-		free(p->version);
-		free(p->arch);
-		free(p->source);
-		free(p->source_version);
+		deb_id_release(&p->id);
 		free(p->maintainer);
 		free(p->homepage);
 		free(p->filename);

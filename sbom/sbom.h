@@ -13,8 +13,7 @@
 #include "../common/common.h"
 
 struct sbom_pkg {
-	char *name, *version, *arch;
-	char *source, *source_version;    /* source_version may equal version */
+	DEB_ID_MEMBERS;                    /* source_version may equal version */
 	char *maintainer;                  /* Debian Maintainer: field = supplier */
 	char *homepage;                    /* may be NULL */
 	char *filename;                    /* pool path */

@@ -15,7 +15,7 @@ static void pkg(struct lock_pkg *p, const char *name, const char *ver, const cha
 	memset(p, 0, sizeof(*p));
 	p->name = xstrdup(name);
 	p->version = xstrdup(ver);
-	p->architecture = xstrdup("amd64");
+	p->arch = xstrdup("amd64");
 	p->source = xstrdup(name);
 	p->source_version = xstrdup(ver);
 	p->filename = xasprintf("pool/main/%c/%s/%s_%s_amd64.deb", name[0], name, name, ver);

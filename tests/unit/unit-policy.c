@@ -806,9 +806,9 @@ int main(void)
 		r.name = "demo";
 		debs[0] = make_deb("hello", "Source: hello-src\n", hs, N(hs));
 		debs[1] = make_deb("libx", NULL, ls, N(ls));
-		pk[0].name = "hello", pk[0].version = "1.0", pk[0].architecture = "amd64";
+		pk[0].name = "hello", pk[0].version = "1.0", pk[0].arch = "amd64";
 		pk[0].source = "hello-src";
-		pk[1].name = "libx", pk[1].version = "1.0", pk[1].architecture = "amd64";
+		pk[1].name = "libx", pk[1].version = "1.0", pk[1].arch = "amd64";
 		for (int i = 0; i < 2; i++) {
 			sha256_file(debs[i], hex, &sz, &e);
 			pk[i].sha256 = xstrdup(hex);

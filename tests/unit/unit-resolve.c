@@ -37,7 +37,7 @@ static void lockpkgs(const struct lock_recipe *lr, strbuf *out)
 	for (size_t i = 0; i < lr->archs[0].npkgs; i++) {
 		const struct lock_pkg *p = &lr->archs[0].pkgs[i];
 		sb_addf(out, "%s %s %s %s %s %s %d %llu %s %llu [", p->name, p->version,
-			p->architecture, p->source, p->source_version, p->filename, p->repo,
+			p->arch, p->source, p->source_version, p->filename, p->repo,
 			(unsigned long long)p->size, p->sha256,
 			(unsigned long long)p->installed_size);
 		for (size_t k = 0; k < p->required_by.n; k++)
