@@ -8,10 +8,10 @@
  * from a layout or an oci-archive), the checks, and their outputs (table,
  * JSON pare-audit/1, SARIF 2.1.0, the static HTML dashboard).
  *
- * May include: common/, resolver/resolver.h (a recipe's allow list and
- * health check), signer/signer.h (verifying signatures and attestations)
- * and builder/builder.h for the layout input (oci_input_*; oci/ after the
- * re-cut).  Nothing below the commands includes this header.
+ * May include: common/, oci/ (the layout input), resolver/ (a recipe's allow
+ * list and health check), sbom/, signer/ (verifying signatures and
+ * attestations), cve/ (CIS 4.4 against the synced feeds) -- tests/layering
+ * checks it.  Only cli/ includes this header.
  */
 #ifndef PARE_AUDIT_H
 #define PARE_AUDIT_H

@@ -40,11 +40,6 @@ struct ctx {
 	size_t nusers, ngroups, nshadow;
 };
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
 static const cJSON *cfg_item(const struct ctx *c, const char *k)
 {
 	return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c->img->config,
@@ -310,8 +305,8 @@ static void check_base(struct ctx *c, struct audit_finding *f)
 		result(f, AUDIT_PASS);
 		ev(f, "no base image: built by pare from recipe %s (manifest annotation "
 		   "dev.pare.recipe.sha256 %s)", c->rep->recipe ? c->rep->recipe : "?",
-		   jstr(cJSON_GetObjectItemCaseSensitive(c->img->manifest, "annotations"),
-			"dev.pare.recipe.sha256"));
+		   oci_json_str(cJSON_GetObjectItemCaseSensitive(c->img->manifest, "annotations"),
+			OCI_ANN_RECIPE_SHA256));
 		return;
 	}
 	result(f, AUDIT_MANUAL);
@@ -480,7 +475,7 @@ out:
 
 static void check_patches(struct ctx *c, struct audit_finding *f)
 {
-	const char *created = jstr(c->img->config, "created");
+	const char *created = oci_json_str(c->img->config, "created");
 	struct tm tm = { 0 };
 	perr e = { 0, "" };
 	int r;
@@ -556,7 +551,7 @@ static void check_history(struct ctx *c, struct audit_finding *f, bool add)
 	size_t n = 0;
 
 	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(c->img->config, "history")) {
-		const char *by = jstr(h, "created_by");
+		const char *by = oci_json_str(h, "created_by");
 
 		if (!by)
 			continue;
@@ -1034,8 +1029,8 @@ static void check_sbom(struct ctx *c, struct audit_finding *f)
 				const cJSON *p;
 
 				cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "packages"))
-					if (jstr(p, "name"))
-						sv_push(&names, jstr(p, "name"));
+					if (oci_json_str(p, "name"))
+						sv_push(&names, oci_json_str(p, "name"));
 				cJSON_Delete(doc);
 			}
 		}
@@ -1180,9 +1175,9 @@ static void audit_one(struct audit_report *rep, const struct layout_sig *sig,
 	struct ctx c = { o, rep, &rep->img, sig, NULL, NULL, NULL, NULL, 0, 0, 0 };
 	const cJSON *ann = cJSON_GetObjectItemCaseSensitive(rep->img.manifest, "annotations");
 
-	rep->recipe = jstr(ann, "dev.pare.recipe.name") ? xstrdup(jstr(ann, "dev.pare.recipe.name"))
+	rep->recipe = oci_json_str(ann, OCI_ANN_RECIPE_NAME) ? xstrdup(oci_json_str(ann, OCI_ANN_RECIPE_NAME))
 							: NULL;
-	rep->is_pare = jstr(ann, "dev.pare.recipe.sha256") != NULL;
+	rep->is_pare = oci_json_str(ann, OCI_ANN_RECIPE_SHA256) != NULL;
 	rep->npackages = count_packages(&rep->img);
 	c.recipe = rep->is_pare ? load_recipe(o, rep->recipe) : NULL;
 	accounts_parse(file_text(&rep->img, "/etc/passwd"), false, false, &c.users, &c.nusers);
@@ -1234,7 +1229,7 @@ static void layout_sig_read(const char *dir, const struct audit_opts *o, struct 
 		index = cJSON_ParseWithLength(sb.buf, sb.len);
 	s->signed_ = index && out_index_is_signed(index);
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(index, "manifests")) {
-		const char *r = jstr(cJSON_GetObjectItemCaseSensitive(d, "annotations"),
+		const char *r = oci_json_str(cJSON_GetObjectItemCaseSensitive(d, "annotations"),
 				     "org.opencontainers.image.ref.name");
 		s->attested |= r && str_starts(r, "sha256-") && str_ends(r, ".att");
 	}

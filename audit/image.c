@@ -49,22 +49,17 @@ static cJSON *read_json_blob(const char *dir, const char *digest, perr *e)
 	return j;
 }
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
 /* cosign's tags (sha256-HEX.sig / .att / the referrers fallback) and OCI
  * artifacts are not images */
 static bool is_artifact(const cJSON *d, const cJSON *m)
 {
-	const char *ref = jstr(cJSON_GetObjectItemCaseSensitive(d, "annotations"),
+	const char *ref = oci_json_str(cJSON_GetObjectItemCaseSensitive(d, "annotations"),
 			       "org.opencontainers.image.ref.name");
-	const char *cmt = jstr(cJSON_GetObjectItemCaseSensitive(m, "config"), "mediaType");
+	const char *cmt = oci_json_str(cJSON_GetObjectItemCaseSensitive(m, "config"), "mediaType");
 
 	if (ref && str_starts(ref, "sha256-"))
 		return true;
-	if (jstr(d, "artifactType") || jstr(m, "artifactType") || cJSON_GetObjectItem(m, "subject"))
+	if (oci_json_str(d, "artifactType") || oci_json_str(m, "artifactType") || cJSON_GetObjectItem(m, "subject"))
 		return true;
 	return !cmt || (strcmp(cmt, "application/vnd.oci.image.config.v1+json") &&
 			strcmp(cmt, "application/vnd.docker.container.image.v1+json"));
@@ -73,10 +68,10 @@ static bool is_artifact(const cJSON *d, const cJSON *m)
 static char *platform_of(const cJSON *d, const cJSON *cfg)
 {
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(d, "platform");
-	const char *os = jstr(p, "os"), *arch = jstr(p, "architecture"), *var = jstr(p, "variant");
+	const char *os = oci_json_str(p, "os"), *arch = oci_json_str(p, "architecture"), *var = oci_json_str(p, "variant");
 
 	if (!os || !arch)
-		os = jstr(cfg, "os"), arch = jstr(cfg, "architecture"), var = jstr(cfg, "variant");
+		os = oci_json_str(cfg, "os"), arch = oci_json_str(cfg, "architecture"), var = oci_json_str(cfg, "variant");
 	if (!os || !arch)
 		return xstrdup("unknown");
 	return var ? xasprintf("%s/%s/%s", os, arch, var) : xasprintf("%s/%s", os, arch);
@@ -90,7 +85,7 @@ static int walk_index(const char *dir, const cJSON *index, int depth, strvec *di
 	if (depth > 4)
 		return perr_set(e, "%s: image indexes nested more than 4 deep", dir);
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(index, "manifests")) {
-		const char *digest = jstr(d, "digest");
+		const char *digest = oci_json_str(d, "digest");
 		cJSON *m, *cfg;
 		int r = 0;
 
@@ -101,10 +96,10 @@ static int walk_index(const char *dir, const cJSON *index, int depth, strvec *di
 		if (!(m = read_json_blob(dir, digest, e)))
 			return -1;
 		if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(m, "manifests"))) {
-			r = jstr(d, "artifactType") ? 0
+			r = oci_json_str(d, "artifactType") ? 0
 						    : walk_index(dir, m, depth + 1, digests, plats, e);
 		} else if (!is_artifact(d, m)) {
-			cfg = read_json_blob(dir, jstr(cJSON_GetObjectItemCaseSensitive(m, "config"),
+			cfg = read_json_blob(dir, oci_json_str(cJSON_GetObjectItemCaseSensitive(m, "config"),
 						       "digest"), e);
 			if (!cfg)
 				r = -1;
@@ -413,11 +408,11 @@ int audit_image_read(const char *dir, const char *digest, const char *platform,
 	img->platform = xstrdup(platform);
 	if (!(img->manifest = read_json_blob(dir, digest, e)))
 		goto out;
-	if (!(img->config = read_json_blob(dir, jstr(cJSON_GetObjectItemCaseSensitive(img->manifest,
+	if (!(img->config = read_json_blob(dir, oci_json_str(cJSON_GetObjectItemCaseSensitive(img->manifest,
 									"config"), "digest"), e)))
 		goto out;
 	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(img->manifest, "layers")) {
-		const char *d = jstr(l, "digest");
+		const char *d = oci_json_str(l, "digest");
 		char hex[SHA256_HEX_LEN + 1], *p;
 		uint64_t size;
 

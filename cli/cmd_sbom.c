@@ -29,12 +29,6 @@ const struct cli_opt cli_sbom_opts[] = {
 /* what a manifest or an SBOM document may weigh (read_file's default) */
 #define MAX_BLOB ((size_t)1 << 30)
 
-static const char *ann(const cJSON *desc, const char *key)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(desc, "annotations"), key));
-}
-
 int cmd_sbom(int argc, char **argv, perr *e)
 {
 	const char *format = "spdx", *arch = NULL, *dir = NULL, *arg = NULL;
@@ -86,8 +80,8 @@ int cmd_sbom(int argc, char **argv, perr *e)
 		goto out;
 	}
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(index, "manifests")) {
-		const char *f = ann(d, "dev.pare.sbom.format"), *a = ann(d, "dev.pare.sbom.arch");
-		const char *fl = ann(d, "dev.pare.sbom.files"), *ix = ann(d, "dev.pare.sbom.index");
+		const char *f = oci_annotation(d, OCI_ANN_SBOM_FORMAT), *a = oci_annotation(d, OCI_ANN_SBOM_ARCH);
+		const char *fl = oci_annotation(d, OCI_ANN_SBOM_FILES), *ix = oci_annotation(d, OCI_ANN_SBOM_INDEX);
 
 		if (want_index) {
 			if (f && !strcmp(f, format) && ix && !strcmp(ix, "true") && !hit)

@@ -5,9 +5,9 @@
  * subjects (a recipe's locked closure, an OCI image's dpkg database, an SBOM)
  * are matched against it on the *source* package and version.
  *
- * May include: common/, and the public headers of resolver/ (the lock) and
- * the layout reader.  Nothing above it (cli/, rebuild/) includes more than
- * this header.
+ * May include: common/, oci/ (reading images), resolver/ (the lock, the
+ * version order), sbom/ (purls) -- tests/layering checks it.  Above it,
+ * audit/, rebuild/ and cli/ include only this header.
  *
  * The structs below are the contract between the parts of the module:
  * sync/index/match (feed.c, index.c, match.c), subjects (subject.c) and the

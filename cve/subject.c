@@ -339,13 +339,6 @@ out:
 	return ret;
 }
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static cJSON *blob_json(struct oci_src *src, const char *digest, perr *e)
 {
 	strbuf b = STRBUF_INIT;
@@ -425,17 +418,17 @@ static int image_subject(struct oci_src *src, const char *dir, const char *name,
 	memset(s, 0, sizeof(*s));
 	if (!(m = blob_json(src, digest, e)))
 		goto out;
-	if (!(cfg = blob_json(src, jstr(cJSON_GetObjectItemCaseSensitive(m, "config"), "digest"), e))) {
+	if (!(cfg = blob_json(src, oci_json_str(cJSON_GetObjectItemCaseSensitive(m, "config"), "digest"), e))) {
 		perr_prefix(e, "manifest %s", digest);
 		goto out;
 	}
 	pl = platform ? platform : cfg;
-	if (!jstr(pl, "architecture")) {
+	if (!oci_json_str(pl, "architecture")) {
 		perr_set(e, "manifest %s names no architecture", digest);
 		goto out;
 	}
-	plat = xasprintf("linux/%s%s%s", jstr(pl, "architecture"), jstr(pl, "variant") ? "/" : "",
-			 jstr(pl, "variant") ? jstr(pl, "variant") : "");
+	plat = xasprintf("linux/%s%s%s", oci_json_str(pl, "architecture"), oci_json_str(pl, "variant") ? "/" : "",
+			 oci_json_str(pl, "variant") ? oci_json_str(pl, "variant") : "");
 	if (oci_platform_parse(plat, &arch, e) < 0) {
 		perr_prefix(e, "manifest %s", digest);
 		goto out;
@@ -445,7 +438,7 @@ static int image_subject(struct oci_src *src, const char *dir, const char *name,
 		goto out;
 	}
 	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(m, "layers")) {
-		const char *d = jstr(l, "digest");
+		const char *d = oci_json_str(l, "digest");
 		char *blob;
 		int r;
 
@@ -497,10 +490,10 @@ out:
 static bool is_image_entry(const cJSON *d)
 {
 	const cJSON *an = cJSON_GetObjectItemCaseSensitive(d, "annotations");
-	const char *rn = jstr(an, "org.opencontainers.image.ref.name");
+	const char *rn = oci_json_str(an, "org.opencontainers.image.ref.name");
 
 	/* not a signature, attestation, referrers index or attached SBOM */
-	return jstr(d, "digest") && !jstr(d, "artifactType") && !jstr(an, "dev.pare.sbom.format") &&
+	return oci_json_str(d, "digest") && !oci_json_str(d, "artifactType") && !oci_json_str(an, OCI_ANN_SBOM_FORMAT) &&
 	       !(rn && str_starts(rn, "sha256-"));
 }
 
@@ -524,19 +517,19 @@ static int image_walk(struct oci_src *src, const char *dir, const char *name, co
 		perr_set(e, "index.json names no image");
 		goto out;
 	}
-	if (!(top = blob_json(src, jstr(entry, "digest"), e)))
+	if (!(top = blob_json(src, oci_json_str(entry, "digest"), e)))
 		goto out;
-	mt = jstr(top, "mediaType") ? jstr(top, "mediaType") : jstr(entry, "mediaType");
+	mt = oci_json_str(top, "mediaType") ? oci_json_str(top, "mediaType") : oci_json_str(entry, "mediaType");
 	if ((mt && (!strcmp(mt, MT_INDEX) || !strcmp(mt, MT_DOCKER_LIST))) ||
 	    cJSON_GetObjectItemCaseSensitive(top, "manifests")) {
 		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(top, "manifests")) {
 			const cJSON *pl = cJSON_GetObjectItemCaseSensitive(c, "platform");
 
 			/* attestation manifests (BuildKit) say unknown/unknown */
-			if (!jstr(pl, "os") || strcmp(jstr(pl, "os"), "linux"))
+			if (!oci_json_str(pl, "os") || strcmp(oci_json_str(pl, "os"), "linux"))
 				continue;
 			ALLOC_GROW(*subjects, *n + 1, alloc);
-			r = image_subject(src, dir, name, jstr(c, "digest"), pl, want, &(*subjects)[*n], e);
+			r = image_subject(src, dir, name, oci_json_str(c, "digest"), pl, want, &(*subjects)[*n], e);
 			if (r < 0)
 				goto out;
 			if (r == 0)
@@ -544,7 +537,7 @@ static int image_walk(struct oci_src *src, const char *dir, const char *name, co
 		}
 	} else {
 		ALLOC_GROW(*subjects, *n + 1, alloc);
-		r = image_subject(src, dir, name, jstr(entry, "digest"), NULL, want, &(*subjects)[*n], e);
+		r = image_subject(src, dir, name, oci_json_str(entry, "digest"), NULL, want, &(*subjects)[*n], e);
 		if (r < 0)
 			goto out;
 		if (r == 0)
@@ -746,10 +739,10 @@ static const char *spdx_purl(const cJSON *pkg)
 	const cJSON *r;
 
 	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(pkg, "externalRefs")) {
-		const char *t = jstr(r, "referenceType");
+		const char *t = oci_json_str(r, "referenceType");
 
-		if (t && !strcmp(t, "purl") && jstr(r, "referenceLocator"))
-			return jstr(r, "referenceLocator");
+		if (t && !strcmp(t, "purl") && oci_json_str(r, "referenceLocator"))
+			return oci_json_str(r, "referenceLocator");
 	}
 	return NULL;
 }
@@ -759,7 +752,7 @@ static const cJSON *spdx_by_id(const cJSON *doc, const char *id)
 	const cJSON *p;
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(doc, "packages")) {
-		const char *x = jstr(p, "SPDXID");
+		const char *x = oci_json_str(p, "SPDXID");
 
 		if (x && id && !strcmp(x, id))
 			return p;
@@ -777,13 +770,13 @@ static int sbom_spdx(struct sbom_read *rd, const cJSON *doc, perr *e)
 	cJSON_ArrayForEach(p, pkgs) {
 		struct deb_purl dp;
 		char *sname = NULL, *sver = NULL;
-		const char *si = jstr(p, "sourceInfo"), *pn = jstr(p, "name");
+		const char *si = oci_json_str(p, "sourceInfo"), *pn = oci_json_str(p, "name");
 		const cJSON *r;
 
 		i++;
-		if (pn && jstr(p, "primaryPackagePurpose") &&
-		    !strcmp(jstr(p, "primaryPackagePurpose"), "OPERATING-SYSTEM") && !rd->os_codename)
-			rd->os_codename = distro_codename(jstr(p, "versionInfo"));
+		if (pn && oci_json_str(p, "primaryPackagePurpose") &&
+		    !strcmp(oci_json_str(p, "primaryPackagePurpose"), "OPERATING-SYSTEM") && !rd->os_codename)
+			rd->os_codename = distro_codename(oci_json_str(p, "versionInfo"));
 		if (!deb_purl_parse(spdx_purl(p), &dp)) {
 			deb_purl_release(&dp);
 			continue;
@@ -791,14 +784,14 @@ static int sbom_spdx(struct sbom_read *rd, const cJSON *doc, perr *e)
 		/* pare: GENERATED_FROM the source package; its sourceInfo
 		 * "built from Debian source package NAME VERSION" */
 		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "relationships")) {
-			const char *t = jstr(r, "relationshipType"), *a = jstr(r, "spdxElementId");
+			const char *t = oci_json_str(r, "relationshipType"), *a = oci_json_str(r, "spdxElementId");
 			const cJSON *src;
 			struct deb_purl sp = { 0 };
 
-			if (!t || strcmp(t, "GENERATED_FROM") || !a || !jstr(p, "SPDXID") ||
-			    strcmp(a, jstr(p, "SPDXID")))
+			if (!t || strcmp(t, "GENERATED_FROM") || !a || !oci_json_str(p, "SPDXID") ||
+			    strcmp(a, oci_json_str(p, "SPDXID")))
 				continue;
-			src = spdx_by_id(doc, jstr(r, "relatedSpdxElement"));
+			src = spdx_by_id(doc, oci_json_str(r, "relatedSpdxElement"));
 			if (src && deb_purl_parse(spdx_purl(src), &sp) && !sname) {
 				sname = xstrdup(sp.name);
 				sver = xstrdup(sp.version);
@@ -829,10 +822,10 @@ static const char *cdx_prop(const cJSON *c, const char *name)
 	const cJSON *p;
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(c, "properties")) {
-		const char *n = jstr(p, "name");
+		const char *n = oci_json_str(p, "name");
 
 		if (n && !strcmp(n, name))
-			return jstr(p, "value");
+			return oci_json_str(p, "value");
 	}
 	return NULL;
 }
@@ -847,19 +840,19 @@ static void cdx_components(struct sbom_read *rd, const cJSON *comps, int depth)
 		struct deb_purl dp, ap = { 0 };
 		const cJSON *anc = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
 			cJSON_GetObjectItemCaseSensitive(c, "pedigree"), "ancestors"), 0);
-		const char *type = jstr(c, "type");
+		const char *type = oci_json_str(c, "type");
 		char *sname = NULL, *sver = NULL;
 		struct cve_pkg *added;
 
-		if (type && !strcmp(type, "operating-system") && !rd->os_codename && jstr(c, "name") &&
-		    !strcmp(jstr(c, "name"), "debian"))
-			rd->os_codename = distro_codename(jstr(c, "version"));
+		if (type && !strcmp(type, "operating-system") && !rd->os_codename && oci_json_str(c, "name") &&
+		    !strcmp(oci_json_str(c, "name"), "debian"))
+			rd->os_codename = distro_codename(oci_json_str(c, "version"));
 		cdx_components(rd, cJSON_GetObjectItemCaseSensitive(c, "components"), depth + 1);
-		if (!deb_purl_parse(jstr(c, "purl"), &dp)) {
+		if (!deb_purl_parse(oci_json_str(c, "purl"), &dp)) {
 			deb_purl_release(&dp);
 			continue;
 		}
-		if (anc && deb_purl_parse(jstr(anc, "purl"), &ap)) { /* pare */
+		if (anc && deb_purl_parse(oci_json_str(anc, "purl"), &ap)) { /* pare */
 			sname = xstrdup(ap.name);
 			sver = xstrdup(ap.version);
 		} else if (cdx_prop(c, "aquasecurity:trivy:SrcName")) { /* Trivy */
@@ -874,8 +867,8 @@ static void cdx_components(struct sbom_read *rd, const cJSON *comps, int depth)
 						 rel ? rel : "");
 		}
 		deb_purl_release(&ap);
-		if ((added = sbom_pkg(rd, &dp, sname, sver)) && jstr(c, "bom-ref"))
-			added->bom_ref = xstrdup(jstr(c, "bom-ref"));
+		if ((added = sbom_pkg(rd, &dp, sname, sver)) && oci_json_str(c, "bom-ref"))
+			added->bom_ref = xstrdup(oci_json_str(c, "bom-ref"));
 		free(sname);
 		free(sver);
 		deb_purl_release(&dp);
@@ -895,9 +888,9 @@ int cve_subject_from_sbom_buf(const char *name, const char *buf, size_t len,
 		perr_set(e, "%s: not a JSON document (an SPDX 2.3 or CycloneDX 1.4-1.6 SBOM)", name);
 		goto out;
 	}
-	spdx = jstr(doc, "spdxVersion");
-	fmt = jstr(doc, "bomFormat");
-	ver = jstr(doc, "specVersion");
+	spdx = oci_json_str(doc, "spdxVersion");
+	fmt = oci_json_str(doc, "bomFormat");
+	ver = oci_json_str(doc, "specVersion");
 	if (spdx) {
 		if (strcmp(spdx, "SPDX-2.3") && strcmp(spdx, "SPDX-2.2")) {
 			perr_set(e, "%s: $.spdxVersion '%s': SPDX 2.2 or 2.3 JSON is read", name, q(spdx));
@@ -909,7 +902,7 @@ int cve_subject_from_sbom_buf(const char *name, const char *buf, size_t len,
 		const cJSON *comps = cJSON_GetObjectItemCaseSensitive(doc, "components");
 		const cJSON *mc = cJSON_GetObjectItemCaseSensitive(
 			cJSON_GetObjectItemCaseSensitive(doc, "metadata"), "component");
-		const char *mp = jstr(mc, "purl"), *at;
+		const char *mp = oci_json_str(mc, "purl"), *at;
 
 		if (!ver || (strcmp(ver, "1.4") && strcmp(ver, "1.5") && strcmp(ver, "1.6"))) {
 			perr_set(e, "%s: $.specVersion '%s': CycloneDX 1.4, 1.5 or 1.6 is read", name,
@@ -923,9 +916,9 @@ int cve_subject_from_sbom_buf(const char *name, const char *buf, size_t len,
 		cdx_components(&rd, comps, 0);
 		/* BOM-Links (urn:cdx:SERIAL/VERSION#BOM-REF) name its components:
 		 * what a CycloneDX VEX about this SBOM refers to */
-		if (jstr(doc, "serialNumber") && str_starts(jstr(doc, "serialNumber"), "urn:uuid:") &&
+		if (oci_json_str(doc, "serialNumber") && str_starts(oci_json_str(doc, "serialNumber"), "urn:uuid:") &&
 		    cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(doc, "version")))
-			s->bom_link = xasprintf("urn:cdx:%s/%d", jstr(doc, "serialNumber") + 9,
+			s->bom_link = xasprintf("urn:cdx:%s/%d", oci_json_str(doc, "serialNumber") + 9,
 						cJSON_GetObjectItemCaseSensitive(doc, "version")->valueint);
 		/* pare and syft name the image: pkg:oci/NAME@sha256:… */
 		if (mp && str_starts(mp, "pkg:oci/") && (at = strstr(mp, "@sha256%3A")) &&

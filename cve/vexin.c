@@ -9,6 +9,7 @@
  * suppressed them (docs/cve.md "VEX in").
  */
 #include "cve.h"
+#include "../oci/oci.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -86,29 +87,22 @@ static const char *q(const char *s)
 	return sb_str(sb);
 }
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* ---- OpenVEX ----------------------------------------------------------------- */
 
 /* A product or subcomponent: {"@id": purl} (0.2.0) or a bare purl string. */
 static const char *component_id(const cJSON *c)
 {
-	return cJSON_IsString(c) ? c->valuestring : jstr(c, "@id");
+	return cJSON_IsString(c) ? c->valuestring : oci_json_str(c, "@id");
 }
 
 static int openvex_stmt(const char *name, const cJSON *st, size_t i, struct cve_vex *vex, perr *e)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(st, "vulnerability"), *p, *c;
-	const char *id = cJSON_IsString(v) ? v->valuestring : jstr(v, "name");
-	const char *status = jstr(st, "status"), *just = jstr(st, "justification");
-	const char *stmt = jstr(st, "impact_statement") ? jstr(st, "impact_statement") :
-			   jstr(st, "action_statement") ? jstr(st, "action_statement") :
-							  jstr(st, "status_notes");
+	const char *id = cJSON_IsString(v) ? v->valuestring : oci_json_str(v, "name");
+	const char *status = oci_json_str(st, "status"), *just = oci_json_str(st, "justification");
+	const char *stmt = oci_json_str(st, "impact_statement") ? oci_json_str(st, "impact_statement") :
+			   oci_json_str(st, "action_statement") ? oci_json_str(st, "action_statement") :
+							  oci_json_str(st, "status_notes");
 	struct cve_vex_stmt *s;
 	size_t k = 0;
 
@@ -203,10 +197,10 @@ static const char *cdx_ref_purl(const cJSON *comps, const char *ref, int depth)
 	if (depth > 32)
 		return NULL;
 	cJSON_ArrayForEach(c, comps) {
-		const char *br = jstr(c, "bom-ref"), *r;
+		const char *br = oci_json_str(c, "bom-ref"), *r;
 
 		if (br && !strcmp(br, ref))
-			return jstr(c, "purl");
+			return oci_json_str(c, "purl");
 		if ((r = cdx_ref_purl(cJSON_GetObjectItemCaseSensitive(c, "components"), ref, depth + 1)))
 			return r;
 	}
@@ -218,8 +212,8 @@ static int cdx_vuln(const char *name, const cJSON *doc, const cJSON *v, size_t i
 {
 	const cJSON *an = cJSON_GetObjectItemCaseSensitive(v, "analysis"), *a;
 	const cJSON *comps = cJSON_GetObjectItemCaseSensitive(doc, "components");
-	const char *id = jstr(v, "id"), *state = jstr(an, "state"), *just = jstr(an, "justification");
-	const char *status = cdx_status(state), *detail = jstr(an, "detail");
+	const char *id = oci_json_str(v, "id"), *state = oci_json_str(an, "state"), *just = oci_json_str(an, "justification");
+	const char *status = cdx_status(state), *detail = oci_json_str(an, "detail");
 	struct cve_vex_stmt *s;
 	size_t k = 0;
 
@@ -247,7 +241,7 @@ static int cdx_vuln(const char *name, const cJSON *doc, const cJSON *v, size_t i
 	s->statement = detail ? xstrdup(detail) : NULL;
 	s->where = xasprintf("%s: $.vulnerabilities[%zu]", name, i);
 	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(v, "affects")) {
-		const char *ref = jstr(a, "ref"), *purl = ref ? cdx_ref_purl(comps, ref, 0) : NULL;
+		const char *ref = oci_json_str(a, "ref"), *purl = ref ? cdx_ref_purl(comps, ref, 0) : NULL;
 
 		if (!purl)
 			return perr_set(e, "%s: $.vulnerabilities[%zu].affects[%zu].ref: %s%s%s", name, i, k,
@@ -273,7 +267,7 @@ int cve_vex_load_buf(const char *name, const char *buf, size_t len, struct cve_v
 		perr_set(e, "%s: not a JSON document (an OpenVEX or CycloneDX VEX file)", name);
 		goto out;
 	}
-	ctx = jstr(doc, "@context");
+	ctx = oci_json_str(doc, "@context");
 	if (ctx && str_starts(ctx, "https://openvex.dev/ns")) {
 		arr = cJSON_GetObjectItemCaseSensitive(doc, "statements");
 		if (!cJSON_IsArray(arr)) {
@@ -283,7 +277,7 @@ int cve_vex_load_buf(const char *name, const char *buf, size_t len, struct cve_v
 		cJSON_ArrayForEach(x, arr)
 			if (openvex_stmt(name, x, i++, vex, e) < 0)
 				goto out;
-	} else if (jstr(doc, "bomFormat") && !strcmp(jstr(doc, "bomFormat"), "CycloneDX")) {
+	} else if (oci_json_str(doc, "bomFormat") && !strcmp(oci_json_str(doc, "bomFormat"), "CycloneDX")) {
 		arr = cJSON_GetObjectItemCaseSensitive(doc, "vulnerabilities");
 		if (arr && !cJSON_IsArray(arr)) {
 			perr_set(e, "%s: $.vulnerabilities: expected an array", name);
