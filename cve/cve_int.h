@@ -97,4 +97,8 @@ int cve_idx_writer_commit(struct cve_idx_writer *w, int64_t published, const cha
 			  perr *e);
 void cve_idx_writer_free(struct cve_idx_writer *w);
 
+/* The %XX escapes of s[0..n) decoded (purl parts), lower-cased when lower
+ * (purl comparison); caller frees (subject.c). */
+char *cve_pct_decode(const char *s, size_t n, bool lower);
+
 #endif

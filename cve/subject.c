@@ -9,7 +9,7 @@
  * everything below in its directory, and a later file replaces an earlier one.
  * Only the few files that matter are kept in memory.
  */
-#include "cve.h"
+#include "cve_int.h"
 #include "../oci/oci.h"
 #include "../sbom/sbom.h"
 
@@ -602,7 +602,7 @@ static const char *q(const char *s)
 	return sb_str(sb);
 }
 
-static char *pct_decode(const char *s, size_t n)
+char *cve_pct_decode(const char *s, size_t n, bool lower)
 {
 	strbuf sb = STRBUF_INIT;
 
@@ -615,7 +615,7 @@ static char *pct_decode(const char *s, size_t n)
 			sb_addc(&sb, (char)strtol(h, NULL, 16));
 			i += 2;
 		} else {
-			sb_addc(&sb, s[i]);
+			sb_addc(&sb, lower ? (char)tolower((unsigned char)s[i]) : s[i]);
 		}
 	}
 	return sb_detach(&sb);
@@ -658,8 +658,8 @@ static bool deb_purl_parse(const char *purl, struct deb_purl *p)
 			s = x + 1;
 	if (s == at)
 		return false;
-	p->name = pct_decode(s, (size_t)(at - s));
-	p->version = pct_decode(at + 1, (size_t)(q - at - 1));
+	p->name = cve_pct_decode(s, (size_t)(at - s), false);
+	p->version = cve_pct_decode(at + 1, (size_t)(q - at - 1), false);
 	while (q < end) {
 		const char *k = q + 1, *eq, *amp = memchr(k, '&', (size_t)(end - k));
 		char **slot = NULL;
@@ -678,7 +678,7 @@ static bool deb_purl_parse(const char *purl, struct deb_purl *p)
 				slot = &p->distro;
 			if (slot) {
 				free(*slot);
-				*slot = pct_decode(eq + 1, (size_t)(amp - eq - 1));
+				*slot = cve_pct_decode(eq + 1, (size_t)(amp - eq - 1), false);
 			}
 		}
 		q = amp;

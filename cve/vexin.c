@@ -8,7 +8,7 @@
  * Suppressed findings stay in the report, with the statement that
  * suppressed them (docs/cve.md "VEX in").
  */
-#include "cve.h"
+#include "cve_int.h"
 #include "../oci/oci.h"
 
 #include <cjson/cJSON.h>
@@ -333,32 +333,13 @@ int cve_vex_recipe(const struct recipe *r, struct cve_vex *vex, perr *e)
 
 /* ---- applying ------------------------------------------------------------------ */
 
-static char *decode(const char *s, size_t n)
-{
-	strbuf sb = STRBUF_INIT;
-
-	sb_adds(&sb, "");
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
-		    isxdigit((unsigned char)s[i + 2])) {
-			char h[3] = { s[i + 1], s[i + 2], 0 };
-
-			sb_addc(&sb, (char)strtol(h, NULL, 16));
-			i += 2;
-		} else {
-			sb_addc(&sb, (char)tolower((unsigned char)s[i]));
-		}
-	}
-	return sb_detach(&sb);
-}
-
 /* Does purl pattern p name purl c?  type/namespace/name equal; p's version,
  * when it has one, equal; each qualifier of p present in c with its value.
  * Compared percent-decoded ("%2B" and "+" are one version) and lower case. */
 static bool purl_match(const char *p, const char *c)
 {
 	size_t pn = strcspn(p, "?#"), cn = strcspn(c, "?#");
-	char *pb = decode(p, pn), *cb = decode(c, cn);
+	char *pb = cve_pct_decode(p, pn, true), *cb = cve_pct_decode(c, cn, true);
 	strvec pq = STRVEC_INIT, cq = STRVEC_INIT;
 	bool ok;
 
@@ -367,11 +348,11 @@ static bool purl_match(const char *p, const char *c)
 	else
 		ok = !strncmp(pb, cb, strlen(pb)) && (cb[strlen(pb)] == '@' || !cb[strlen(pb)]);
 	if (ok && p[pn] == '?') {
-		char *q = decode(p + pn + 1, strcspn(p + pn + 1, "#")), *cqs = NULL;
+		char *q = cve_pct_decode(p + pn + 1, strcspn(p + pn + 1, "#"), true), *cqs = NULL;
 
 		sv_split(&pq, q, "&");
 		if (c[cn] == '?') {
-			cqs = decode(c + cn + 1, strcspn(c + cn + 1, "#"));
+			cqs = cve_pct_decode(c + cn + 1, strcspn(c + cn + 1, "#"), true);
 			sv_split(&cq, cqs, "&");
 		}
 		for (size_t i = 0; ok && i < pq.n; i++)
