@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #define PARE_VERSION "0.1.0"
 
@@ -379,6 +380,10 @@ char *out_path(const char *arg);
  * flags has OUT_SIGNED or OUT_UNSIGNED_OK, no signature).  Else -1 and one
  * line naming path; nothing is touched. */
 int out_check_dir(const char *path, unsigned flags, perr *e);
+/* The first step of out_check_dir and oci_check_tar: lstat path into st.  0 when
+ * it does not exist, 1 when it does and is not a symbolic link, else -1 and
+ * "PATH: not replaced: it is a symbolic link (pare replaces only WHAT it wrote)". */
+int out_lstat(const char *path, const char *what, struct stat *st, perr *e);
 /* Put the complete layout tmp in place of path, after out_check_dir (tmp's
  * own signature sets OUT_SIGNED): swapped atomically (RENAME_EXCHANGE) and
  * the previous layout removed; the parent directory is fsynced. */

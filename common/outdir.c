@@ -143,6 +143,19 @@ static int foreign_entry(const char *dir, const char *rel, char **bad, bool *emp
 	return ret;
 }
 
+int out_lstat(const char *path, const char *what, struct stat *st, perr *e)
+{
+	if (lstat(path, st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return perr_errno(e, "cannot stat '%s'", path);
+	}
+	if (S_ISLNK(st->st_mode))
+		return perr_set(e, "%s: not replaced: it is a symbolic link "
+				"(pare replaces only %s it wrote)", path, what);
+	return 1;
+}
+
 int out_check_dir(const char *path, unsigned flags, perr *e)
 {
 	const char *base = path_basename(path);
@@ -155,14 +168,9 @@ int out_check_dir(const char *path, unsigned flags, perr *e)
 	if (!*base || !strcmp(base, ".") || !strcmp(base, "..") || !strcmp(path, "/"))
 		return perr_set(e, "%s: not replaced: name a directory for the image itself, "
 				"not '%s' (pare replaces only an image layout it wrote)", path, path);
-	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return perr_errno(e, "cannot stat '%s'", path);
-	}
-	if (S_ISLNK(st.st_mode))
-		return perr_set(e, "%s: not replaced: it is a symbolic link "
-				"(pare replaces only an image layout it wrote)", path);
+	if ((ret = out_lstat(path, "an image layout", &st, e)) <= 0)
+		return ret;
+	ret = -1;
 	if (!S_ISDIR(st.st_mode))
 		return perr_set(e, "%s: not replaced: it is a file, not an image layout pare wrote", path);
 	if (foreign_entry(path, "", &bad, &empty, e) < 0)

@@ -427,14 +427,9 @@ int oci_check_tar(const char *path, unsigned flags, perr *e)
 	int ret = -1, r = ARCHIVE_EOF;
 	perr ign;
 
-	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return perr_errno(e, "cannot stat '%s'", path);
-	}
-	if (S_ISLNK(st.st_mode))
-		return perr_set(e, "%s: not replaced: it is a symbolic link "
-				"(pare replaces only an oci-archive it wrote)", path);
+	if ((r = out_lstat(path, "an oci-archive", &st, e)) <= 0)
+		return r;
+	r = ARCHIVE_EOF;
 	if (S_ISDIR(st.st_mode))
 		return perr_set(e, "%s: not replaced: it is a directory, not an oci-archive", path);
 	if (!S_ISREG(st.st_mode))
