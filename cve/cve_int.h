@@ -100,5 +100,8 @@ void cve_idx_writer_free(struct cve_idx_writer *w);
 /* The %XX escapes of s[0..n) decoded (purl parts), lower-cased when lower
  * (purl comparison); caller frees (subject.c). */
 char *cve_pct_decode(const char *s, size_t n, bool lower);
+/* s quoted for a one-line message (control characters escaped, cut), so text from
+ * a document never breaks the line; valid until the fourth call after it. */
+const char *cve_quote(const char *s);
 
 #endif

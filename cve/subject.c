@@ -588,10 +588,10 @@ out:
 
 /* ---- SBOMs ---------------------------------------------------------------- */
 
-/* s quoted for a one-line message (control characters escaped, cut): text
+/* cve_int.h: s quoted for a one-line message (control characters escaped, cut): text
  * from the document never breaks the line.  Valid until the fourth call
  * after it. */
-static const char *q(const char *s)
+const char *cve_quote(const char *s)
 {
 	static strbuf ring[4];
 	static unsigned n;
@@ -893,7 +893,7 @@ int cve_subject_from_sbom_buf(const char *name, const char *buf, size_t len,
 	ver = oci_json_str(doc, "specVersion");
 	if (spdx) {
 		if (strcmp(spdx, "SPDX-2.3") && strcmp(spdx, "SPDX-2.2")) {
-			perr_set(e, "%s: $.spdxVersion '%s': SPDX 2.2 or 2.3 JSON is read", name, q(spdx));
+			perr_set(e, "%s: $.spdxVersion '%s': SPDX 2.2 or 2.3 JSON is read", name, cve_quote(spdx));
 			goto out;
 		}
 		if (sbom_spdx(&rd, doc, e) < 0)
@@ -906,7 +906,7 @@ int cve_subject_from_sbom_buf(const char *name, const char *buf, size_t len,
 
 		if (!ver || (strcmp(ver, "1.4") && strcmp(ver, "1.5") && strcmp(ver, "1.6"))) {
 			perr_set(e, "%s: $.specVersion '%s': CycloneDX 1.4, 1.5 or 1.6 is read", name,
-				 ver ? q(ver) : "(none)");
+				 ver ? cve_quote(ver) : "(none)");
 			goto out;
 		}
 		if (comps && !cJSON_IsArray(comps)) {

@@ -73,20 +73,6 @@ static void stmt_product(struct cve_vex_stmt *s, const char *product, const char
 	s->sub[s->nproducts++] = sub ? xstrdup(sub) : NULL;
 }
 
-/* s quoted for a one-line message (control characters escaped, cut): text
- * from the document never breaks the line.  Valid until the fourth call
- * after it. */
-static const char *q(const char *s)
-{
-	static strbuf ring[4];
-	static unsigned n;
-	strbuf *sb = &ring[n++ % ARRAY_SIZE(ring)];
-
-	sb_reset(sb);
-	sb_add_quoted(sb, s ? s : "");
-	return sb_str(sb);
-}
-
 /* ---- OpenVEX ----------------------------------------------------------------- */
 
 /* A product or subcomponent: {"@id": purl} (0.2.0) or a bare purl string. */
@@ -113,13 +99,13 @@ static int openvex_stmt(const char *name, const cJSON *st, size_t i, struct cve_
 	if (!known(statuses, ARRAY_SIZE(statuses), status))
 		return perr_set(e, "%s: $.statements[%zu].status: %s%s%s (known: not_affected, affected, "
 			     "fixed, under_investigation)", name, i, status ? "unknown status '" : "missing",
-			     status ? q(status) : "", status ? "'" : "");
+			     status ? cve_quote(status) : "", status ? "'" : "");
 	if (!strcmp(status, "not_affected") && !just)
 		return perr_set(e, "%s: $.statements[%zu]: %s not_affected needs a justification", name,
-				i, q(id));
+				i, cve_quote(id));
 	if (just && !known(justifications, ARRAY_SIZE(justifications), just))
 		return perr_set(e, "%s: $.statements[%zu].justification: unknown justification '%s'",
-				name, i, q(just));
+				name, i, cve_quote(just));
 	s = stmt_new(vex);
 	s->id = xstrdup(id);
 	s->status = xstrdup(status);
@@ -143,7 +129,7 @@ static int openvex_stmt(const char *name, const cJSON *st, size_t i, struct cve_
 		k++;
 	}
 	if (!s->nproducts)
-		return perr_set(e, "%s: $.statements[%zu]: %s names no product", name, i, q(id));
+		return perr_set(e, "%s: $.statements[%zu]: %s names no product", name, i, cve_quote(id));
 	return 0;
 }
 
@@ -224,14 +210,14 @@ static int cdx_vuln(const char *name, const cJSON *doc, const cJSON *v, size_t i
 	if (!status)
 		return perr_set(e, "%s: $.vulnerabilities[%zu].analysis.state: %s%s%s (known: resolved, "
 			     "resolved_with_pedigree, exploitable, in_triage, false_positive, not_affected)",
-			     name, i, state ? "unknown state '" : "missing", state ? q(state) : "",
+			     name, i, state ? "unknown state '" : "missing", state ? cve_quote(state) : "",
 			     state ? "'" : "");
 	if (!strcmp(state, "not_affected") && !just)
 		return perr_set(e, "%s: $.vulnerabilities[%zu].analysis: %s not_affected needs a "
-			     "justification", name, i, q(id));
+			     "justification", name, i, cve_quote(id));
 	if (just && !cdx_just(just))
 		return perr_set(e, "%s: $.vulnerabilities[%zu].analysis.justification: unknown "
-			     "justification '%s'", name, i, q(just));
+			     "justification '%s'", name, i, cve_quote(just));
 	s = stmt_new(vex);
 	s->id = xstrdup(id);
 	s->status = xstrdup(status);
@@ -245,13 +231,13 @@ static int cdx_vuln(const char *name, const cJSON *doc, const cJSON *v, size_t i
 
 		if (!purl)
 			return perr_set(e, "%s: $.vulnerabilities[%zu].affects[%zu].ref: %s%s%s", name, i, k,
-					ref ? "'" : "missing", ref ? q(ref) : "",
+					ref ? "'" : "missing", ref ? cve_quote(ref) : "",
 					ref ? "' names no purl or component with a purl" : "");
 		stmt_product(s, purl, NULL);
 		k++;
 	}
 	if (!s->nproducts)
-		return perr_set(e, "%s: $.vulnerabilities[%zu]: %s affects nothing", name, i, q(id));
+		return perr_set(e, "%s: $.vulnerabilities[%zu]: %s affects nothing", name, i, cve_quote(id));
 	return 0;
 }
 
