@@ -355,7 +355,7 @@ static void *layer_worker(void *arg)
 static int pool_start(struct layer_pool *p, size_t njobs, const struct layer_opts *lo,
 		      const char *blobdir, perr *e)
 {
-	size_t want = pare_nthreads();
+	size_t want = builder_nthreads();
 
 	memset(p, 0, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
@@ -672,7 +672,7 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	defer = ng; /* first layer whose .debs wait for the fetch */
 	/* one decoder per thread (the main thread inserts; it decodes only a
 	 * .deb nobody has claimed); with PARE_THREADS=1 the main thread alone */
-	dec_start(&dec, &c->pol, la, pare_nthreads() > 1 ? pare_nthreads() : 0);
+	dec_start(&dec, &c->pol, la, builder_nthreads() > 1 ? builder_nthreads() : 0);
 	dec_on = true;
 	/* Which layers the cache has: only the others' .debs are needed.  The
 	 * layers to build are handed to the decoders as they are found, up to
@@ -864,7 +864,7 @@ out:
 	return ret;
 }
 
-void build_result_release(struct build_result *res)
+void builder_result_release(struct build_result *res)
 {
 	if (!res)
 		return;
@@ -996,6 +996,6 @@ out:
 	free(arts);
 	free(index_json);
 	if (ret < 0)
-		build_result_release(res);
+		builder_result_release(res);
 	return ret;
 }

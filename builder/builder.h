@@ -63,10 +63,10 @@ int64_t builder_epoch(const struct lock_recipe *lr);
 /* Build the image for recipe r from its lock entry lr.  The .debs of the
  * layers not in the layer cache are fetched (builder_fetch) as needed.  Writes o->outdir and/or o->tarfile atomically;
  * on error nothing is written.  res is owned by the caller
- * (build_result_release). */
+ * (builder_result_release). */
 int builder_build(const struct recipe *r, const struct lock_recipe *lr,
 		  const struct build_opts *o, struct build_result *res, perr *e);
-void build_result_release(struct build_result *res);
+void builder_result_release(struct build_result *res);
 
 /* ---- fetching a closure's .debs into the cache (fetch.c) ---- */
 

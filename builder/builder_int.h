@@ -373,7 +373,7 @@ int pgz_write(struct pgz *g, const void *buf, size_t n, perr *e);
 int pgz_finish(struct pgz *g, perr *e); /* the last member (one empty member for no input) */
 void pgz_free(struct pgz *g);
 /* worker threads: $PARE_THREADS if set (>= 1), else online cores, at most 8 */
-size_t pare_nthreads(void);
+size_t builder_nthreads(void);
 /* Write the live entries of tree layer `layer` (-1: generated) as a blob at path (missing
  * parents are added as 0755 root dirs, entries sorted by path).  Content of
  * regular files must be loaded. */

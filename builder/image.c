@@ -307,7 +307,7 @@ int builder_sbom_artifacts(const struct oci_image *img, const struct sbom_image 
 {
 	struct sbom_jobs j = { .img = img, .sb = sb, .out = out };
 	pthread_t th[OCI_SBOM_ARTIFACTS];
-	size_t nth = 0, want = pare_nthreads();
+	size_t nth = 0, want = builder_nthreads();
 	char created[32];
 	int ret = 0;
 

@@ -286,7 +286,7 @@ int layer_write_ents(const struct image_tree *t, struct tree_entry *const *ents,
 	tee.h = phash_new("sha256");
 
 	if (!zstd) {
-		tee.gz = pgz_new(o->level, pare_nthreads(), sink_gz, &sink, e);
+		tee.gz = pgz_new(o->level, builder_nthreads(), sink_gz, &sink, e);
 		if (!tee.gz)
 			goto out;
 	} else {

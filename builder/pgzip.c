@@ -81,7 +81,7 @@ struct pgz_slot {
 	size_t slot;
 };
 
-size_t pare_nthreads(void)
+size_t builder_nthreads(void)
 {
 	const char *s = getenv("PARE_THREADS");
 	long n;

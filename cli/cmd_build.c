@@ -246,7 +246,7 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	}
 	ret = 0;
 out:
-	build_result_release(&res);
+	builder_result_release(&res);
 	sv_clear(&o.archs);
 	recipe_free(r);
 	free(outdir);

@@ -76,10 +76,10 @@ int cmd_why(int argc, char **argv, perr *e)
 		goto out;
 	}
 	if (!arch) {
-		arch = lr->narchs ? lr->archs[0].arch : host_arch();
+		arch = lr->narchs ? lr->archs[0].arch : resolver_host_arch();
 		for (size_t k = 0; k < lr->narchs; k++)
-			if (!strcmp(lr->archs[k].arch, host_arch()))
-				arch = host_arch();
+			if (!strcmp(lr->archs[k].arch, resolver_host_arch()))
+				arch = resolver_host_arch();
 	}
 	if (!r) {
 		/* the recipe names the requested packages' files and the assumed

@@ -336,7 +336,7 @@ static int build_staged(struct rebuild *b, const struct rebuild_opts *o, signer_
 	}
 	ret = 0;
 out:
-	build_result_release(&res);
+	builder_result_release(&res);
 	return ret;
 }
 

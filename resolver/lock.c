@@ -217,7 +217,7 @@ static int read_pkg(struct rd *rd, const cJSON *o, const char *arch, size_t idx,
 		return -1;
 	if (!is_sha256_hex(p->sha256))
 		return bad(rd, "%s: \"sha256\" is not a sha256 hex digest", where);
-	if (!deb_filename_ok(p->filename))
+	if (!packages_filename_ok(p->filename))
 		return bad(rd, "%s: unsafe \"filename\" '%s'", where, p->filename);
 	repo = cJSON_GetObjectItemCaseSensitive(o, "repository");
 	if (repo) {

@@ -91,7 +91,7 @@ static bool valid_version(const char *s)
 /* The builder joins Filename to the repository URL and to its cache: no
  * absolute paths, no "..", nothing that could step outside the pool.
  * lock_read applies the same rule to recipes.lock's "filename". */
-bool deb_filename_ok(const char *s)
+bool packages_filename_ok(const char *s)
 {
 	const char *seg = s;
 
@@ -185,7 +185,7 @@ static int stanza_end(struct scan *sc, struct fields *f, size_t line, perr *e)
 			 f->package, f->arch);
 		goto out;
 	}
-	if (!deb_filename_ok(f->filename)) {
+	if (!packages_filename_ok(f->filename)) {
 		perr_set(e, "%s:%zu: package %s: unsafe Filename '%s'", sc->name, line,
 			 f->package, f->filename);
 		goto out;

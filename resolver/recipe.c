@@ -56,7 +56,7 @@ const char *const recipe_default_assume[] = {
 
 /* ---- host architecture -------------------------------------------------- */
 
-const char *host_arch(void)
+const char *resolver_host_arch(void)
 {
 	static char arch[sizeof(((struct utsname *)0)->machine)];
 	static const struct {
@@ -2005,7 +2005,7 @@ static int finish(const char *file, struct layer *L, perr *e)
 	r->path = xstrdup(file);
 	r->repos_from_host = r->nrepos == 0;
 	if (!r->archs.n)
-		sv_push(&r->archs, host_arch());
+		sv_push(&r->archs, resolver_host_arch());
 	sv_uniq(&r->archs);
 	r->strict = L->strict == 1;
 	if (L->assume_defaults != 0)

@@ -881,7 +881,7 @@ out:
 	return ret;
 }
 
-int index_add(Repo *repo, const char *name, strbuf *raw,
+int release_index_add(Repo *repo, const char *name, strbuf *raw,
 	      const struct release_file *plain, size_t max, perr *e)
 {
 	struct index_stream s = { name, raw, archive_read_new(), plain, 0, max };
@@ -1115,7 +1115,7 @@ int release_load_packages(const struct release *rel, const char *component,
 	 * for Debian's main).  A fixed threshold keeps every block of 1 MiB
 	 * or more mmapped: grown by mremap, returned when freed. */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
-	if (index_add(repo, name, &raw, plain, INDEX_MAX, e) < 0)
+	if (release_index_add(repo, name, &raw, plain, INDEX_MAX, e) < 0)
 		goto out;
 	/* straight to the cache file: the .solv is never in memory whole */
 	if (mkdir_p(solvdir, 0755, e) < 0)

@@ -152,7 +152,7 @@ struct lock_repo {
 /* A .deb's pool path is safe to join to a URL and a cache directory: not
  * empty, relative, no "." or ".." segment, no empty segment, no byte
  * <= ' ', no backslash (the Packages scan and lock_read both apply it). */
-bool deb_filename_ok(const char *s);
+bool packages_filename_ok(const char *s);
 
 struct lock_pkg {
 	DEB_ID_MEMBERS;          /* arch is the lock's "architecture" */
@@ -307,6 +307,6 @@ int packages_check(const char *name, const char *buf, size_t n, size_t *npkgs,
 		   perr *e);
 
 /* Host dpkg architecture (amd64, arm64, …). */
-const char *host_arch(void);
+const char *resolver_host_arch(void);
 
 #endif

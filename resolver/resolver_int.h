@@ -90,7 +90,7 @@ int packages_add_blocks(Repo *repo, const char *name, const char *buf, size_t n,
  * decompressing it as libsolv reads it.  plain: the uncompressed index as
  * the Release lists it (its size is checked), or NULL; max: the most
  * bytes it may decompress to. */
-int index_add(Repo *repo, const char *name, strbuf *raw,
+int release_index_add(Repo *repo, const char *name, strbuf *raw,
 	      const struct release_file *plain, size_t max, perr *e);
 
 #endif

@@ -1025,7 +1025,7 @@ char *purl_deb(const char *name, const char *version, const char *arch,
 
 /* ---- UTF-8 ---------------------------------------------------------------------------- */
 
-char *utf8_sanitize(const char *s)
+char *sbom_utf8_sanitize(const char *s)
 {
 	strbuf sb = STRBUF_INIT;
 	const unsigned char *p = (const unsigned char *)s;

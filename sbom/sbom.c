@@ -23,14 +23,14 @@
 /* Add a string member, made valid UTF-8 first (input comes from .debs). */
 static void add_str(cJSON *o, const char *key, const char *s)
 {
-	char *clean = utf8_sanitize(s);
+	char *clean = sbom_utf8_sanitize(s);
 	cJSON_AddItemToObject(o, key, cJSON_CreateString(clean));
 	free(clean);
 }
 
 static void arr_str(cJSON *a, const char *s)
 {
-	char *clean = utf8_sanitize(s);
+	char *clean = sbom_utf8_sanitize(s);
 	cJSON_AddItemToArray(a, cJSON_CreateString(clean));
 	free(clean);
 }

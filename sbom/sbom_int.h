@@ -93,6 +93,6 @@ long lic_refs_find(const struct lic_refs *reg, const char *id);
 
 /* Replace bytes that are not valid UTF-8 with U+FFFD, so the JSON we print
  * is always valid (old copyright files are often Latin-1). */
-char *utf8_sanitize(const char *s);
+char *sbom_utf8_sanitize(const char *s);
 
 #endif

@@ -29,9 +29,9 @@ static void check(const struct lic_refs *reg, const struct lic_info *li)
 	if (li->kind == LIC_FREE && !li->expr)
 		abort(); /* free text always keeps the whole text as a LicenseRef */
 	/* what the documents print of it: valid UTF-8 from any bytes */
-	s = utf8_sanitize(li->expr ? li->expr : "");
+	s = sbom_utf8_sanitize(li->expr ? li->expr : "");
 	free(s);
-	s = utf8_sanitize(li->copyright ? li->copyright : "");
+	s = sbom_utf8_sanitize(li->copyright ? li->copyright : "");
 	free(s);
 }
 

@@ -2,7 +2,7 @@
  * carries lines and stanzas across block boundaries, so every split of an
  * index (down to one byte per block) must give the same packages, the same
  * .solv and the same file:line errors as the index in one piece; and
- * index_add, the real path from verified compressed bytes (xz made here
+ * release_index_add, the real path from verified compressed bytes (xz made here
  * with libarchive) to libsolv: long lines, a size that is an exact multiple
  * of the decompressor's block, a malformed stanza deep in a large index,
  * the decompressed size limit, the size the Release lists for the
@@ -116,7 +116,7 @@ static void xz(const char *buf, size_t n, strbuf *out)
 	free(mem);
 }
 
-/* index_add of the xz of buf; rc, message, count and .solv in r */
+/* release_index_add of the xz of buf; rc, message, count and .solv in r */
 static void load_xz(const char *buf, size_t n, const struct release_file *plain, size_t max,
 		    struct result *r, bool *released)
 {
@@ -129,7 +129,7 @@ static void load_xz(const char *buf, size_t n, const struct release_file *plain,
 	pool_setdisttype(pool, DISTTYPE_DEB);
 	repo = repo_create(pool, "P");
 	memset(r, 0, sizeof(*r));
-	r->rc = index_add(repo, "P.xz", &raw, plain, max, &e);
+	r->rc = release_index_add(repo, "P.xz", &raw, plain, max, &e);
 	snprintf(r->msg, sizeof(r->msg), "%s", e.msg);
 	r->n = repo->nsolvables;
 	if (r->rc == 0)
@@ -151,7 +151,7 @@ static void load_raw(const strbuf *raw_in, struct result *r)
 	pool_setdisttype(pool, DISTTYPE_DEB);
 	repo = repo_create(pool, "P");
 	memset(r, 0, sizeof(*r));
-	r->rc = index_add(repo, "P.xz", &raw, NULL, (size_t)1 << 30, &e);
+	r->rc = release_index_add(repo, "P.xz", &raw, NULL, (size_t)1 << 30, &e);
 	snprintf(r->msg, sizeof(r->msg), "%s", e.msg);
 	r->n = repo->nsolvables;
 	sb_release(&raw);
@@ -264,7 +264,7 @@ int main(void)
 	result_free(&r);
 	result_free(&whole);
 
-	/* ---- index_add: a large index through xz ---- */
+	/* ---- release_index_add: a large index through xz ---- */
 	for (int i = 0; i < 3000; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "pkg%05d", i);

@@ -250,9 +250,9 @@ int main(void)
 	TAP_OK(pgz_new(10, 1, put, &base, &e) == NULL && strstr(e.msg, "level 10"),
 	       "level 10 refused: %s", e.msg);
 	setenv("PARE_THREADS", "3", 1);
-	TAP_OK(pare_nthreads() == 3, "PARE_THREADS=3 -> 3 threads");
+	TAP_OK(builder_nthreads() == 3, "PARE_THREADS=3 -> 3 threads");
 	setenv("PARE_THREADS", "0", 1);
-	TAP_OK(pare_nthreads() >= 1, "PARE_THREADS=0 is ignored");
+	TAP_OK(builder_nthreads() >= 1, "PARE_THREADS=0 is ignored");
 	free(big);
 	free(rnd);
 	TAP_DONE();

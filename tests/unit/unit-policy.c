@@ -834,13 +834,13 @@ int main(void)
 		TAP_OK(res1.created == 1700000000, "SOURCE_DATE_EPOCH from the lock's repository date");
 		TAP_OK(builder_build(&r, &lr, &o, &res2, &e) == 0, "second build succeeds");
 		TAP_STREQ(res1.index_digest, res2.index_digest, "same lock -> same index digest");
-		build_result_release(&res2);
+		builder_result_release(&res2);
 		if (getenv("UNIT_POLICY_KEEP"))
 			printf("# output kept in %s\n", out);
 		rm_rf(cache, &e);
 		TAP_OK(builder_build(&r, &lr, &o, &res2, &e) < 0, "empty cache: error (%s)", e.msg);
-		build_result_release(&res1);
-		build_result_release(&res2);
+		builder_result_release(&res1);
+		builder_result_release(&res2);
 		sb_release(&sb);
 		for (int i = 0; i < 2; i++) {
 			free(pk[i].sha256);

@@ -165,7 +165,7 @@ static void test_defaults(void)
 	if (!r)
 		return;
 	TAP_OK(r->repos_from_host && r->nrepos == 0, "no repositories: host sources");
-	TAP_OK(r->archs.n == 1 && !strcmp(r->archs.v[0], host_arch()), "default arch is the host's");
+	TAP_OK(r->archs.n == 1 && !strcmp(r->archs.v[0], resolver_host_arch()), "default arch is the host's");
 	for (i = 0; recipe_default_assume[i]; i++)
 		if (!sv_contains(&r->assume, recipe_default_assume[i]))
 			break;
@@ -775,7 +775,7 @@ int main(void)
 
 	if (!mkdtemp(dir))
 		die("mkdtemp");
-	TAP_OK(host_arch() && *host_arch(), "host_arch is %s", host_arch());
+	TAP_OK(resolver_host_arch() && *resolver_host_arch(), "host_arch is %s", resolver_host_arch());
 	test_full();
 	test_defaults();
 	test_extends();
