@@ -131,7 +131,7 @@ void ev_index_html(strbuf *sb, const struct ev_image *ims, size_t n, const struc
 		    "td.ok{background:#c8e6c9}td.bad{background:#ef9a9a;font-weight:bold}"
 		    "td.none{background:#eeeeee;color:#555}\n"
 		    "code,.mono{font-family:ui-monospace,monospace;font-size:.8rem;word-break:break-all}\n"
-		    "ul.files{columns:2 28rem;font-size:.8rem}\n"
+		    "ul.files{font-size:.8rem;word-break:break-all}\n"
 		    "@media print{body{margin:0}.scroll{overflow:visible}a{text-decoration:none}}\n"
 		    "</style>\n</head>\n<body>\n<h1>Evidence pack</h1>\n");
 	sb_addf(sb, "<p>%zu image%s.  ", n, n == 1 ? "" : "s");
