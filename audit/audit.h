@@ -159,5 +159,9 @@ struct cJSON *audit_sarif(const struct audit_report *reps, size_t n);
  * (created; files written atomically; a directory holding anything but
  * what a report writes is refused). */
 int audit_html_write(const char *dir, const struct audit_report *reps, size_t n, perr *e);
+/* s escaped for HTML text and attribute values (& < > " ' and control
+ * characters), appended to sb: the one escaping of every page pare writes
+ * (the evidence pack's index.html too). */
+void audit_html_escape(strbuf *sb, const char *s);
 
 #endif

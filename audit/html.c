@@ -14,7 +14,7 @@
 
 #define REPORT_MARKER ".pare-report" /* what says a directory is a report pare wrote */
 
-static void esc(strbuf *sb, const char *s)
+void audit_html_escape(strbuf *sb, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -31,6 +31,11 @@ static void esc(strbuf *sb, const char *s)
 				sb_addc(sb, *s);
 		}
 	}
+}
+
+static void esc(strbuf *sb, const char *s)
+{
+	audit_html_escape(sb, s);
 }
 
 static const char *css_class(enum audit_result r)

@@ -82,7 +82,7 @@ extern const struct cli_opt cli_lock_opts[], cli_why_opts[], cli_build_opts[], c
 	cli_keygen_opts[], cli_sign_opts[], cli_verify_opts[], cli_check_opts[],
 	cli_update_opts[], cli_watch_opts[], cli_plan_opts[], cli_cache_opts[], cli_push_opts[],
 	cli_pull_opts[], cli_inspect_opts[], cli_diff_opts[], cli_audit_opts[], cli_report_opts[],
-	cli_cve_opts[];
+	cli_cve_opts[], cli_evidence_opts[];
 
 int cmd_lock(int argc, char **argv, perr *e);
 int cmd_why(int argc, char **argv, perr *e);
@@ -104,6 +104,7 @@ int cmd_inspect(int argc, char **argv, perr *e);
 int cmd_diff(int argc, char **argv, perr *e);
 int cmd_audit(int argc, char **argv, perr *e);
 int cmd_report(int argc, char **argv, perr *e);
+int cmd_evidence(int argc, char **argv, perr *e);
 
 /* The registry options push, pull, inspect, diff and build --push share
  * (cmd_push.c): --insecure HOST[:PORT]…, --username U, --password-stdin. */

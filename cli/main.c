@@ -53,6 +53,8 @@ static const struct command commands[] = {
 	  "check images against CIS Docker §4, NIST SP 800-190 and Dockle (docs/audit.md)" },
 	{ "report", cmd_report, cli_report_opts, "IMAGE…",
 	  "write a static HTML dashboard of pare audit for images (docs/audit.md)" },
+	{ "evidence", cmd_evidence, cli_evidence_opts, "IMAGE… (or --verify PACK alone)",
+	  "write a signed, deterministic evidence pack of images for an auditor, or check one (docs/evidence.md)" },
 	{ "cve", cmd_cve, cli_cve_opts, "sync | [RECIPE…]",
 	  "sync the CVE feeds (Debian tracker, CISA KEV, EPSS), or match locked recipes, images and SBOMs against them (docs/cve.md)" },
 	{ "cache", cmd_cache, cli_cache_opts, "du | prune",

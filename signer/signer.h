@@ -110,6 +110,10 @@ typedef void (*signer_check_fn)(const struct signer_check *c, void *ctx);
  * Calls fn for each passed check; returns -1 at the first failure. */
 int signer_verify_layout(const char *dir, const char *pubfile, const char *arch,
 			 signer_check_fn fn, void *ctx, perr *e);
+/* The same on a copy of a layout without its image layers (an evidence
+ * pack's): every check above but the layers' digests. */
+int signer_verify_attached(const char *dir, const char *pubfile, signer_check_fn fn, void *ctx,
+			   perr *e);
 
 /* Predicate types and media types (also used by tests). */
 #define SIGNER_PRED_SPDX "https://spdx.dev/Document"

@@ -16,6 +16,7 @@ struct verifying {
 	size_t nsboms;
 	signer_check_fn fn;
 	void *ctx;
+	bool no_layers; /* signer_verify_attached: the image layers are not there */
 	/* a verified SBOM attestation about the target being checked with no
 	 * SBOM artifact of its format in the layout ("" when none) */
 	char missing_sbom[256];
@@ -347,6 +348,8 @@ static int check_blobs(struct verifying *v, const struct target *t, perr *e)
 	if (oci_layout_check_blob(&v->l, oci_json_str(cfg, "digest"), oci_json_size(cfg), e) < 0)
 		return perr_prefix(e, "config of %s (%s)", t->digest, shown(t->arch));
 	report(v, "blob", t->arch, oci_json_str(cfg, "digest"), "config");
+	if (v->no_layers)
+		return 0;
 	cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(t->doc, "layers")) {
 		const char *dg = oci_json_str(lay, "digest");
 
@@ -487,10 +490,10 @@ out:
 	return ret;
 }
 
-int signer_verify_layout(const char *dir, const char *pubfile, const char *arch,
+static int verify_layout(const char *dir, const char *pubfile, const char *arch, bool no_layers,
 			 signer_check_fn fn, void *ctx, perr *e)
 {
-	struct verifying v = { .fn = fn, .ctx = ctx };
+	struct verifying v = { .fn = fn, .ctx = ctx, .no_layers = no_layers };
 	struct target *t = NULL;
 	size_t nt = 0, checked = 0;
 	char *ref_name = NULL;
@@ -558,4 +561,16 @@ out:
 	oci_layout_close(&v.l);
 	free(ref_name);
 	return ret;
+}
+
+int signer_verify_layout(const char *dir, const char *pubfile, const char *arch,
+			 signer_check_fn fn, void *ctx, perr *e)
+{
+	return verify_layout(dir, pubfile, arch, false, fn, ctx, e);
+}
+
+int signer_verify_attached(const char *dir, const char *pubfile, signer_check_fn fn, void *ctx,
+			   perr *e)
+{
+	return verify_layout(dir, pubfile, NULL, true, fn, ctx, e);
 }
