@@ -12,13 +12,13 @@
 
 #define esc audit_html_escape
 
-static bool is_ed25519(const struct ev_key *k)
+static bool is_ed25519(const struct evidence_key *k)
 {
 	return !strcmp(k->type, "ed25519");
 }
 
 /* The command that checks sig over file with key, in openssl. */
-static void openssl_verify(strbuf *sb, const struct ev_key *k, const char *sig, const char *file)
+static void openssl_verify(strbuf *sb, const struct evidence_key *k, const char *sig, const char *file)
 {
 	if (is_ed25519(k))
 		sb_addf(sb, "openssl pkeyutl -verify -pubin -inkey %s -rawin -in %s -sigfile %s\n", k->file,
@@ -27,8 +27,8 @@ static void openssl_verify(strbuf *sb, const struct ev_key *k, const char *sig, 
 		sb_addf(sb, "openssl dgst -sha256 -verify %s -signature %s %s\n", k->file, sig, file);
 }
 
-void ev_verify_md(strbuf *sb, const struct ev_image *ims, size_t n, const struct ev_key *keys,
-		  size_t nkeys, const struct ev_key *signer)
+void evidence_verify_md(strbuf *sb, const struct evidence_image *ims, size_t n, const struct evidence_key *keys,
+		  size_t nkeys, const struct evidence_key *signer)
 {
 	sb_adds(sb, "# Verifying this evidence pack\n\n"
 		    "Made by pare " PARE_VERSION " (`pare evidence`, docs/evidence.md).  Run every command "
@@ -66,8 +66,8 @@ void ev_verify_md(strbuf *sb, const struct ev_image *ims, size_t n, const struct
 		    "`images/NAME/layout/` (the image layers are not part of the pack; their digests are in "
 		    "the signed manifests).  A cosign signature's payload names the digest it signs.\n");
 	for (size_t i = 0; i < n; i++) {
-		const struct ev_image *im = &ims[i];
-		const struct ev_key *k = im->key >= 0 ? &keys[im->key] : NULL;
+		const struct evidence_image *im = &ims[i];
+		const struct evidence_key *k = im->key >= 0 ? &keys[im->key] : NULL;
 
 		sb_addf(sb, "\n### %s\n\n", im->name);
 		if (!k || (!im->nsigs && !im->natts)) {
@@ -108,7 +108,7 @@ static void add_link(strbuf *sb, const char *file, const char *text)
 	sb_adds(sb, "</a>");
 }
 
-static bool has_file(const struct ev_pack *p, const char *name)
+static bool has_file(const struct evidence_pack *p, const char *name)
 {
 	for (size_t i = 0; i < p->n; i++)
 		if (!strcmp(p->f[i].name, name))
@@ -116,8 +116,8 @@ static bool has_file(const struct ev_pack *p, const char *name)
 	return false;
 }
 
-void ev_index_html(strbuf *sb, const struct ev_image *ims, size_t n, const struct ev_key *keys,
-		   size_t nkeys, const struct ev_key *signer, const struct ev_pack *p)
+void evidence_index_html(strbuf *sb, const struct evidence_image *ims, size_t n, const struct evidence_key *keys,
+		   size_t nkeys, const struct evidence_key *signer, const struct evidence_pack *p)
 {
 	sb_adds(sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -152,7 +152,7 @@ void ev_index_html(strbuf *sb, const struct ev_image *ims, size_t n, const struc
 		    "<th>digest</th><th>packages</th><th>signature</th><th>benchmark</th><th>CVEs</th>"
 		    "<th>lock</th></tr></thead>\n<tbody>\n");
 	for (size_t i = 0; i < n; i++) {
-		const struct ev_image *im = &ims[i];
+		const struct evidence_image *im = &ims[i];
 
 		for (size_t r = 0; r < im->nreps; r++) {
 			const struct audit_report *rep = &im->reps[r];

@@ -83,7 +83,7 @@ static int set_mtime(const char *path, int64_t mtime, perr *e)
 	return 0;
 }
 
-static int write_dir(const struct ev_pack *p, const char *dir, int64_t mtime, perr *e)
+static int write_dir(const struct evidence_pack *p, const char *dir, int64_t mtime, perr *e)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", dir, (long)getpid());
 	char *old = xasprintf("%s.old.%ld", dir, (long)getpid());
@@ -153,7 +153,7 @@ out:
 	return ret;
 }
 
-static int write_tar(const struct ev_pack *p, const char *path, int64_t mtime, perr *e)
+static int write_tar(const struct evidence_pack *p, const char *path, int64_t mtime, perr *e)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	char *parent = path_dirname(path);
@@ -223,7 +223,7 @@ out:
 	return ret;
 }
 
-int ev_write(const struct ev_pack *p, const char *path, int64_t mtime, perr *e)
+int evidence_write(const struct evidence_pack *p, const char *path, int64_t mtime, perr *e)
 {
 	char *out = out_path(path);
 	int ret = str_ends(out, ".tar") ? write_tar(p, out, mtime, e) : write_dir(p, out, mtime, e);
@@ -246,7 +246,7 @@ static bool name_ok(const char *s)
 	return true;
 }
 
-int ev_untar(const char *tar, const char *dir, perr *e)
+int evidence_untar(const char *tar, const char *dir, perr *e)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ent;
@@ -322,7 +322,7 @@ out:
 	return ret;
 }
 
-int ev_read_signed(const char *path, strbuf *manifest, strbuf *sig)
+int evidence_read_signed(const char *path, strbuf *manifest, strbuf *sig)
 {
 	char *out = out_path(path);
 	struct archive *a;

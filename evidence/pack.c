@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-strbuf *ev_add(struct ev_pack *p, const char *fmt, ...)
+strbuf *evidence_add(struct evidence_pack *p, const char *fmt, ...)
 {
-	struct ev_file *f;
+	struct evidence_file *f;
 	va_list ap;
 	strbuf name = STRBUF_INIT;
 
@@ -32,16 +32,16 @@ strbuf *ev_add(struct ev_pack *p, const char *fmt, ...)
 
 static int file_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct ev_file *)a)->name, ((const struct ev_file *)b)->name);
+	return strcmp(((const struct evidence_file *)a)->name, ((const struct evidence_file *)b)->name);
 }
 
-void ev_sort(struct ev_pack *p)
+void evidence_sort(struct evidence_pack *p)
 {
 	if (p->n)
 		qsort(p->f, p->n, sizeof(*p->f), file_cmp);
 }
 
-void ev_pack_release(struct ev_pack *p)
+void evidence_pack_release(struct evidence_pack *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->f[i].name);
@@ -51,7 +51,7 @@ void ev_pack_release(struct ev_pack *p)
 	memset(p, 0, sizeof(*p));
 }
 
-void ev_image_release(struct ev_image *im)
+void evidence_image_release(struct evidence_image *im)
 {
 	for (size_t i = 0; i < im->nsigs; i++) {
 		free(im->sigs[i].label), free(im->sigs[i].target);
@@ -81,8 +81,8 @@ static char *safe_name(const char *s)
 
 /* What gathering one image needs. */
 struct gather {
-	struct ev_pack *p;
-	struct ev_image *im;
+	struct evidence_pack *p;
+	struct evidence_image *im;
 	struct oci_layout l;
 	strvec seen; /* blobs already in the pack */
 };
@@ -115,7 +115,7 @@ static int copy_desc(struct gather *g, const cJSON *desc, int depth, perr *e)
 	if (depth > 6)
 		return perr_set(e, "%s: indexes nested too deep at %s", g->l.dir, dg);
 	sv_push(&g->seen, dg);
-	out = ev_add(g->p, "%s/layout/blobs/sha256/%s", g->im->name, dg + 7);
+	out = evidence_add(g->p, "%s/layout/blobs/sha256/%s", g->im->name, dg + 7);
 	if (oci_layout_read_desc(&g->l, desc, OCI_MAX_BLOB, out, e) < 0)
 		return -1;
 	if (!mt || !(oci_mt_is_index(mt) || oci_mt_is_manifest(mt)))
@@ -195,7 +195,7 @@ static int attached(struct gather *g, const cJSON *entry, const char *tag, perr 
 		}
 		if (sig) {
 			const char *b64 = oci_annotation(lay, OCI_ANN_COSIGN_SIG);
-			struct ev_sig *s;
+			struct evidence_sig *s;
 
 			if (!b64) {
 				free(name);
@@ -208,10 +208,10 @@ static int attached(struct gather *g, const cJSON *entry, const char *tag, perr 
 			s->target = xstrdup(target);
 			s->payload = blob_name(g, dg);
 			s->sig = xasprintf("%s/signatures/%s.sig", g->im->name, name);
-			sb_adds(ev_add(g->p, "%s", s->sig), b64);
+			sb_adds(evidence_add(g->p, "%s", s->sig), b64);
 		} else {
 			const char *pt = oci_annotation(lay, "predicateType");
-			struct ev_att *a;
+			struct evidence_att *a;
 
 			g->im->atts = xrealloc(g->im->atts, (g->im->natts + 1) * sizeof(*a));
 			a = &g->im->atts[g->im->natts++];
@@ -231,7 +231,7 @@ static int attached(struct gather *g, const cJSON *entry, const char *tag, perr 
 				}
 				if (r == 0)
 					r = base64_decode(oci_json_str(j, "payload"),
-							  ev_add(g->p, "%s/provenance/%s.slsa.json", g->im->name,
+							  evidence_add(g->p, "%s/provenance/%s.slsa.json", g->im->name,
 								 label), e);
 				cJSON_Delete(j);
 				sb_release(&env);
@@ -265,7 +265,7 @@ static int sbom(struct gather *g, const cJSON *entry, const char *format, perr *
 		goto out;
 	}
 	if (oci_layout_read_desc(&g->l, lay, OCI_MAX_BLOB,
-				 ev_add(g->p, "%s/sbom/%s%s.%s.json", g->im->name, label,
+				 evidence_add(g->p, "%s/sbom/%s%s.%s.json", g->im->name, label,
 					files && !strcmp(files, "true") ? ".files" : "",
 					!strcmp(format, "spdx") ? "spdx" : "cdx"), e) < 0)
 		goto out;
@@ -319,9 +319,9 @@ static int cve_part(struct gather *g, const char *path, perr *e)
 		goto out;
 	fclose(f);
 	f = NULL;
-	sb_add(ev_add(g->p, "%s/cve/cve.json", g->im->name), buf, len);
-	if (cve_write_openvex(&r, ev_add(g->p, "%s/cve/openvex.json", g->im->name), e) < 0 ||
-	    cve_write_cdx_vex(&r, ev_add(g->p, "%s/cve/cyclonedx-vex.json", g->im->name), e) < 0)
+	sb_add(evidence_add(g->p, "%s/cve/cve.json", g->im->name), buf, len);
+	if (cve_write_openvex(&r, evidence_add(g->p, "%s/cve/openvex.json", g->im->name), e) < 0 ||
+	    cve_write_cdx_vex(&r, evidence_add(g->p, "%s/cve/cyclonedx-vex.json", g->im->name), e) < 0)
 		goto out;
 	for (size_t i = 0; i < r.nfindings; i++)
 		if ((size_t)r.findings[i].cls < ARRAY_SIZE(g->im->cve_counts))
@@ -341,10 +341,10 @@ out:
 }
 
 /* Everything of the image at path into the pack under images/NAME. */
-static int gather_image(struct ev_pack *p, struct ev_image *ims, size_t i, const char *path,
+static int gather_image(struct evidence_pack *p, struct evidence_image *ims, size_t i, const char *path,
 			const struct evidence_opts *o, const cJSON *lock, int64_t now, perr *e)
 {
-	struct ev_image *im = &ims[i];
+	struct evidence_image *im = &ims[i];
 	struct audit_opts ao = { NULL, o->recipes_dir, now };
 	struct gather g = { .p = p, .im = im };
 	struct oci_input in = { 0 };
@@ -419,12 +419,12 @@ static int gather_image(struct ev_pack *p, struct ev_image *ims, size_t i, const
 	{
 		char *f = path_join(in.dir, "index.json");
 
-		ret = read_file(f, ev_add(p, "%s/layout/index.json", im->name), OCI_MAX_JSON, e);
+		ret = read_file(f, evidence_add(p, "%s/layout/index.json", im->name), OCI_MAX_JSON, e);
 		free(f);
 		if (ret < 0)
 			goto out;
 		ret = -1;
-		sb_adds(ev_add(p, "%s/layout/oci-layout", im->name), OCI_LAYOUT_JSON);
+		sb_adds(evidence_add(p, "%s/layout/oci-layout", im->name), OCI_LAYOUT_JSON);
 	}
 	cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(g.l.index, "manifests")) {
 		const char *ref = oci_annotation(entry, OCI_ANN_REF_NAME);
@@ -448,13 +448,13 @@ static int gather_image(struct ev_pack *p, struct ev_image *ims, size_t i, const
 				goto out;
 		}
 	}
-	sb = ev_add(p, "%s/digests.txt", im->name);
+	sb = evidence_add(p, "%s/digests.txt", im->name);
 	if (im->index)
 		sb_addf(sb, "index %s\n", im->index);
 	for (size_t k = 0; k < im->nreps; k++)
 		sb_addf(sb, "%s %s\n", im->reps[k].img.platform, im->reps[k].img.digest);
-	json_file(ev_add(p, "%s/audit/audit.json", im->name), audit_json(im->reps, im->nreps));
-	json_file(ev_add(p, "%s/audit/audit.sarif.json", im->name), audit_sarif(im->reps, im->nreps));
+	json_file(evidence_add(p, "%s/audit/audit.json", im->name), audit_json(im->reps, im->nreps));
+	json_file(evidence_add(p, "%s/audit/audit.sarif.json", im->name), audit_sarif(im->reps, im->nreps));
 	if (cve_part(&g, path, e) < 0)
 		goto out;
 	if (lock && im->recipe) {
@@ -468,7 +468,7 @@ static int gather_image(struct ev_pack *p, struct ev_image *ims, size_t i, const
 					      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(lock, "version"), 1));
 			cJSON_AddItemToObject(cJSON_AddObjectToObject(doc, "recipes"), im->recipe,
 					      cJSON_Duplicate(ent, 1));
-			json_file(ev_add(p, "%s/lock.json", im->name), doc);
+			json_file(evidence_add(p, "%s/lock.json", im->name), doc);
 			im->locked = true;
 		} else
 			warning("evidence: %s: recipe %s is not in %s", path, im->recipe, o->lock);
@@ -498,7 +498,7 @@ static int64_t lock_epoch(const cJSON *lock)
 	return t;
 }
 
-static int add_keys(struct ev_pack *p, const struct evidence_opts *o, struct ev_key *keys, perr *e)
+static int add_keys(struct evidence_pack *p, const struct evidence_opts *o, struct evidence_key *keys, perr *e)
 {
 	for (size_t i = 0; i < o->keys->n; i++) {
 		signer_key *k = NULL;
@@ -511,7 +511,7 @@ static int add_keys(struct ev_pack *p, const struct evidence_opts *o, struct ev_
 			if (!strcmp(keys[j].file, keys[i].file))
 				return perr_set(e, "evidence: --key %s: a second key named %s", o->keys->v[i],
 						path_basename(keys[i].file));
-		sb = ev_add(p, "%s", keys[i].file);
+		sb = evidence_add(p, "%s", keys[i].file);
 		if (read_file(o->keys->v[i], sb, 1 << 20, e) < 0 || signer_load_public(o->keys->v[i], &k, e) < 0)
 			return perr_prefix(e, "evidence: --key");
 		keys[i].type = xstrdup(signer_key_name(k));
@@ -556,7 +556,7 @@ static int keep_signature(const struct evidence_opts *o, int signer, const strbu
 	perr e2;
 	int ret = -1;
 
-	if (ev_read_signed(o->out, &om, &os) == 0 && om.len == manifest->len &&
+	if (evidence_read_signed(o->out, &om, &os) == 0 && om.len == manifest->len &&
 	    !memcmp(om.buf, manifest->buf, om.len) && signer_load_public(o->keys->v[signer], &k, &e2) == 0 &&
 	    signer_verify_bytes(k, om.buf, om.len, os.buf, os.len, &e2) == 0) {
 		sb_add(sig, os.buf, os.len);
@@ -570,9 +570,9 @@ static int keep_signature(const struct evidence_opts *o, int signer, const strbu
 
 int evidence_make(const struct evidence_opts *o, char **images, size_t n, perr *e)
 {
-	struct ev_pack p = { 0 };
-	struct ev_image *ims = xcalloc(n ? n : 1, sizeof(*ims));
-	struct ev_key *keys = xcalloc(o->keys->n + 1, sizeof(*keys));
+	struct evidence_pack p = { 0 };
+	struct evidence_image *ims = xcalloc(n ? n : 1, sizeof(*ims));
+	struct evidence_key *keys = xcalloc(o->keys->n + 1, sizeof(*keys));
 	signer_key *sk = NULL;
 	cJSON *lock = NULL;
 	strbuf buf = STRBUF_INIT, *sb;
@@ -597,16 +597,16 @@ int evidence_make(const struct evidence_opts *o, char **images, size_t n, perr *
 	for (size_t i = 0; i < n; i++)
 		if (gather_image(&p, ims, i, images[i], o, lock, mtime, e) < 0)
 			goto out;
-	sb_adds(ev_add(&p, EV_MARKER), "pare evidence pack 1\n");
-	ev_verify_md(ev_add(&p, "VERIFY.md"), ims, n, keys, o->keys->n, signer >= 0 ? &keys[signer] : NULL);
+	sb_adds(evidence_add(&p, EV_MARKER), "pare evidence pack 1\n");
+	evidence_verify_md(evidence_add(&p, "VERIFY.md"), ims, n, keys, o->keys->n, signer >= 0 ? &keys[signer] : NULL);
 	/* index.html lists every file (by name): filled in last */
-	ev_add(&p, "index.html");
-	ev_sort(&p);
+	evidence_add(&p, "index.html");
+	evidence_sort(&p);
 	sb = NULL;
 	for (size_t i = 0; i < p.n && !sb; i++)
 		if (!strcmp(p.f[i].name, "index.html"))
 			sb = &p.f[i].data;
-	ev_index_html(sb, ims, n, keys, o->keys->n, signer >= 0 ? &keys[signer] : NULL, &p);
+	evidence_index_html(sb, ims, n, keys, o->keys->n, signer >= 0 ? &keys[signer] : NULL, &p);
 	sb_reset(&buf);
 	for (size_t i = 0; i < p.n; i++) {
 		char hex[SHA256_HEX_LEN + 1];
@@ -614,21 +614,21 @@ int evidence_make(const struct evidence_opts *o, char **images, size_t n, perr *
 		sha256_hex(p.f[i].data.buf, p.f[i].data.len, hex);
 		sb_addf(&buf, "%s  %s\n", hex, p.f[i].name);
 	}
-	sb_add(ev_add(&p, EV_MANIFEST), buf.buf, buf.len);
-	if (sk && keep_signature(o, signer, &buf, ev_add(&p, EV_MANIFEST_SIG)) < 0 &&
+	sb_add(evidence_add(&p, EV_MANIFEST), buf.buf, buf.len);
+	if (sk && keep_signature(o, signer, &buf, evidence_add(&p, EV_MANIFEST_SIG)) < 0 &&
 	    signer_sign_bytes(sk, buf.buf, buf.len, &p.f[p.n - 1].data, e) < 0)
 		goto out;
-	ev_sort(&p);
-	if (ev_write(&p, o->out, mtime, e) < 0)
+	evidence_sort(&p);
+	if (evidence_write(&p, o->out, mtime, e) < 0)
 		goto out;
 	ret = 0;
 out:
 	for (size_t i = 0; i < n; i++)
-		ev_image_release(&ims[i]);
+		evidence_image_release(&ims[i]);
 	for (size_t i = 0; i < o->keys->n; i++)
 		free(keys[i].file), free(keys[i].type);
 	free(ims), free(keys);
-	ev_pack_release(&p);
+	evidence_pack_release(&p);
 	signer_key_free(sk);
 	cJSON_Delete(lock);
 	sb_release(&buf);

@@ -296,7 +296,7 @@ int evidence_verify(const char *path, const strvec *keys, void (*fn)(const char 
 			goto out;
 		}
 		slot = tmp_register(tmp);
-		if (ev_untar(path, tmp, e) == 0)
+		if (evidence_untar(path, tmp, e) == 0)
 			ret = verify_dir(tmp, keys, &v, e);
 	}
 out:
