@@ -168,6 +168,7 @@ check_eq "the earlier intervals kept: web at day 12 still has zlib1g" "zlib1g" \
 	"$(inv --image web --at 2026-01-13 --json | jq -r '.rows[] | select(.arch == "amd64" and .package == "zlib1g") | .package')"
 
 # a force-push: history rewritten from day 26 on
+OLD29=$(commit_of 29)
 git -C "$G" reset -q --hard "$(commit_of 25)"
 check "a rewritten history (days 26-27, another libc6)" mkhist 26 27 rewritten
 err=$("$PARE" --verbose inventory --package libc6 --json 2>&1 >/dev/null)
@@ -176,6 +177,8 @@ check "the indexed tip is no longer an ancestor: the index is rebuilt" \
 check_eq "the rewritten history's answer: 2.36-9+deb12u9 since day 26, no deb12u5" \
 	"2.36-9+deb12u9 2026-01-27T12:00:00Z" \
 	"$(inv --package libc6 --json | jq -r '[.rows[] | "\(.version) \(.since)"] | unique | join(",")')"
+check_fails "a commit of the history before the force-push is no longer in it" \
+	"--at ${OLD29:0:12}: neither a date .* nor a commit" inv --image web --at "${OLD29:0:12}"
 check_eq "a stale index of another version is rebuilt, not misread" "2" \
 	"$(sed -i '1s/^pare-inventory 1/pare-inventory 0/' "$PARE_CACHE_DIR"/inventory/*.idx && inv --package zlib1g --json | jq '.rows | length')"
 
