@@ -240,6 +240,21 @@ packages: [hello]
 YAML
 L2=$W/updates.lock
 check "lock the fixture recipe" env PARE_LOCK="$L2" "$PARE" --quiet lock
+# the overview of a built and signed layout: its manifest digest, signature status
+check "a key" "$PARE" --quiet keygen --no-password -o "$W/k"
+check "build and sign the fixture image" env PARE_LOCK="$L2" "$PARE" --quiet build --outroot "$W/out" --sign-key "$W/k.key" hello
+idx=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "latest") | .digest' "$W/out/hello/index.json")
+man=$(jq -r '.manifests[] | select(.platform.architecture == "amd64") | .digest' "$W/out/hello/blobs/sha256/${idx#sha256:}")
+n=$(jq '.recipes.hello.archs.amd64.packages | length' "$L2")
+check_eq "overview: the layout's amd64 manifest digest, the package count, signed" "hello amd64 $man $n signed" \
+	"$(PARE_LOCK=$L2 inv -o "$W/out" --json | jq -r '.rows[] | "\(.image) \(.arch) \(.digest) \(.packages) \(.signature)"')"
+check_eq "overview --key: the signature verified" "verified" \
+	"$(PARE_LOCK=$L2 inv -o "$W/out" --key "$W/k.pub" --json | jq -r '.rows[0].signature')"
+"$PARE" --quiet keygen --no-password -o "$W/other"
+check_eq "overview --key with another key: bad" "bad" \
+	"$(PARE_LOCK=$L2 inv -o "$W/out" --key "$W/other.pub" --json | jq -r '.rows[0].signature | split(":")[0]')"
+check_eq "overview: without git history, a note says so" "1" \
+	"$(PARE_LOCK=$L2 inv -o "$W/out" --json | jq '[.notes[] | select(test("no rebuild history: .* not in a git repository"))] | length')"
 cur=$(jq -r '.recipes.hello.archs.amd64.packages[] | select(.name == "hello") | .version' "$L2")
 jq '(.recipes.hello.archs.amd64.packages[] | select(.name == "hello") | .version) = "0.1-1"' "$L2" >"$L2.new" && mv "$L2.new" "$L2"
 check_eq "--updates: hello 0.1-1 in use, $cur in today's index" "hello amd64 hello 0.1-1 $cur" \
