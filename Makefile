@@ -26,7 +26,7 @@ PARE_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
 # reads it again once pkg-config and the -dev packages are there.
 PKGS_OK := $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo yes)
 
-MODULES := common oci resolver sbom builder signer registry cve audit rebuild evidence cli
+MODULES := common oci resolver sbom builder signer registry cve audit rebuild inventory evidence cli
 LIB_SRCS := $(filter-out cli/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/unit-*.c)

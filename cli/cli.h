@@ -82,7 +82,7 @@ extern const struct cli_opt cli_lock_opts[], cli_why_opts[], cli_build_opts[], c
 	cli_keygen_opts[], cli_sign_opts[], cli_verify_opts[], cli_check_opts[],
 	cli_update_opts[], cli_watch_opts[], cli_plan_opts[], cli_cache_opts[], cli_push_opts[],
 	cli_pull_opts[], cli_inspect_opts[], cli_diff_opts[], cli_audit_opts[], cli_report_opts[],
-	cli_cve_opts[], cli_evidence_opts[];
+	cli_cve_opts[], cli_inventory_opts[], cli_evidence_opts[];
 
 int cmd_lock(int argc, char **argv, perr *e);
 int cmd_why(int argc, char **argv, perr *e);
@@ -97,6 +97,7 @@ int cmd_watch(int argc, char **argv, perr *e);
 int cmd_plan(int argc, char **argv, perr *e);
 int cmd_cache(int argc, char **argv, perr *e);
 int cmd_cve(int argc, char **argv, perr *e);
+int cmd_inventory(int argc, char **argv, perr *e);
 
 int cmd_push(int argc, char **argv, perr *e);
 int cmd_pull(int argc, char **argv, perr *e);

@@ -57,6 +57,8 @@ static const struct command commands[] = {
 	  "write a signed, deterministic evidence pack of images for an auditor, or check one (docs/evidence.md)" },
 	{ "cve", cmd_cve, cli_cve_opts, "sync | [RECIPE…]",
 	  "sync the CVE feeds (Debian tracker, CISA KEV, EPSS), or match locked recipes, images and SBOMs against them (docs/cve.md)" },
+	{ "inventory", cmd_inventory, cli_inventory_opts, "",
+	  "every image and package since when, from recipes.lock's git history: --package, --cve, --image --at, --updates (docs/inventory.md)" },
 	{ "cache", cmd_cache, cli_cache_opts, "du | prune",
 	  "show the cache's size by kind (du), or remove what no recent build or lock used (prune)" },
 	{ "version", cmd_version, NULL, "", "print pare's version" },

@@ -34,7 +34,7 @@
 
 /* The kinds: a directory below the cache whose entries are files (or, for
  * release/, directories of files). */
-_Static_assert(CACHE_NKINDS == 9, "the kinds below");
+_Static_assert(CACHE_NKINDS == 10, "the kinds below");
 static const struct kind {
 	const char *name;
 	const char *dir;
@@ -44,7 +44,7 @@ static const struct kind {
 	{ "layers", "layers", false },     { "ca", "ca", false },
 	{ "solv", "solv", false },         { "release", "release", true },
 	{ "resolve", "resolve", false },   { "roots", "roots", false },
-	{ "cve", "cve", false },
+	{ "cve", "cve", false },           { "inventory", "inventory", false },
 };
 
 struct tally {

@@ -403,7 +403,7 @@ int cache_roots_write(const char *name, strvec *paths, perr *e);
  * entries of each kind; prune drops roots older than days, removes what no
  * other roots list (but entries of the last hour) and the leftovers of
  * killed pulls, or with dry_run only counts them.  Errors say "cache: …". */
-#define CACHE_NKINDS 9
+#define CACHE_NKINDS 10
 struct cache_tally {
 	const char *kind, *path; /* "debs", "debs/sha256" */
 	size_t n;

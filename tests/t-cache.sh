@@ -13,7 +13,7 @@ fixture_env
 C=$PARE_CACHE_DIR
 fixture_recipe ha stable "hello"
 fixture_recipe hb stable "dash" "allow: [shell]"
-KINDS="debs/sha256 blobs/sha256 layers ca solv release resolve roots cve"
+KINDS="debs/sha256 blobs/sha256 layers ca solv release resolve roots cve inventory"
 
 build() { "$PARE" --verbose build "$1" -o "$W/out-$2" 2>"$W/$2.err"; }
 hits() { grep -c 'taken from the layer cache' "$W/$1.err" || true; }
@@ -58,7 +58,7 @@ for k in $KINDS; do
 	files=$((files + $(find "$C/$k" -mindepth 1 -maxdepth 1 | wc -l)))
 	bytes=$((bytes + $(find "$C/$k" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')))
 done
-check_eq "du: 10 lines (9 kinds and the total)" 10 "$(wc -l <<<"$DU")"
+check_eq "du: 11 lines (10 kinds and the total)" 11 "$(wc -l <<<"$DU")"
 check_eq "du: total entries match the disk" "$files" "$(field "$DU" total 2)"
 check_eq "du: total bytes match the disk" "$bytes" "$(field "$DU" total 4)"
 check_eq "du: debs entries" "$(ls "$C/debs/sha256" | wc -l)" "$(field "$DU" debs 2)"
