@@ -14,6 +14,7 @@
 
 #include "../common/common.h"
 #include "../resolver/resolver.h"
+#include "../cve/cve.h"
 
 /* pare check's exit status when something changed (documented in
  * docs/update.md): 0 is "up to date", 1 "differs" for lock --check, 2 an
@@ -118,5 +119,38 @@ int rebuild_changelog_cves(const char *debpath, const char *pkg, const char *old
 /* The same over an uncompressed changelog text (unit tests, fuzzing). */
 int rebuild_changelog_cves_text(const char *text, size_t n, const char *old_version,
 			const char *new_version, strvec *cves);
+
+/* ---- the CVEs a rebuild closes (cves.c; docs/cve.md "Into the pipeline") ----
+ * For every changed recipe of a plan that is in the lock: the fixable
+ * findings of its locked closure (per arch) that its fresh closure no
+ * longer has exposed, in cve/'s priority order (KEV first).  Without synced
+ * feeds, synced is false and there is no list: "unknown", never "none". */
+struct rebuild_fix {
+	const struct cve_finding *f; /* the locked closure's finding, in report */
+	const char *recipe, *arch;   /* its subject's */
+	char *new_version;           /* the source's version in the fresh closure; NULL: gone */
+};
+struct rebuild_cves {
+	bool synced;
+	struct cve_report report;    /* locked and fresh closures matched */
+	struct rebuild_fix *v;
+	size_t n;
+};
+int rebuild_plan_cves(const struct rebuild_plan *p, struct rebuild_cves *out, perr *e);
+void rebuild_cves_release(struct rebuild_cves *c);
+/* JSON (cJSON objects the caller adds to its document): the feeds
+ * {"synced", "feeds": {tracker, kev, epss}, "stale"}, and one recipe's
+ * {["recipe" when named,] "count", "kev", "kev_ransomware", "priority",
+ * "highest", "fixes": […]} (null when not synced). */
+struct cJSON;
+struct cJSON *rebuild_cves_feeds_json(const struct rebuild_cves *c);
+struct cJSON *rebuild_cves_recipe_json(const struct rebuild_cves *c, const char *recipe, bool named);
+/* update --commit's trailers (git interpret-trailers form), one per fix of
+ * the named recipes: "Pare-CVE-Fixed: ID RECIPE ARCH SOURCE OLD -> NEW[ kev|
+ * kev-ransomware]" after "Pare-CVE-Feeds: tracker DATE" (or ": not synced"). */
+#define REBUILD_TRAILER_FIXED "Pare-CVE-Fixed"
+#define REBUILD_TRAILER_FEEDS "Pare-CVE-Feeds"
+#define REBUILD_TRAILER_IMAGE "Pare-Image"
+void rebuild_cves_trailers(const struct rebuild_cves *c, const strvec *recipes, strbuf *out);
 
 #endif
