@@ -153,4 +153,41 @@ struct cJSON *rebuild_cves_recipe_json(const struct rebuild_cves *c, const char 
 #define REBUILD_TRAILER_IMAGE "Pare-Image"
 void rebuild_cves_trailers(const struct rebuild_cves *c, const strvec *recipes, strbuf *out);
 
+/* ---- the CVE response timeline (cvehist.c; docs/cve.md "Response timeline") ----
+ * Per (image, arch, CVE): first seen affecting it, a fix first seen, the
+ * rebuild that fixed it.  Kept in the repository holding the lock as the
+ * ref refs/pare/cve-history (a commit whose tree holds cve-history.json),
+ * else in LOCK.cve-history.json.  Times are RFC 3339 UTC, NULL when unknown. */
+struct rebuild_hist_entry {
+	char *image, *arch, *id, *source;
+	char *first_affected, *fix_available;
+	char *fixed_at, *digest, *commit; /* fixed_at NULL: not fixed yet */
+};
+struct rebuild_history {
+	struct rebuild_hist_entry *v;
+	size_t n, alloc;
+	char *where; /* the ref and repository, or the file (messages) */
+};
+void rebuild_history_release(struct rebuild_history *h);
+/* Record at now what report r shows: an exposed finding (fixable, open,
+ * undetermined) of an image and arch the record does not have affecting it
+ * is new (*fresh gets its index in r->findings; caller frees); a fixable one
+ * marks the fix available.  Written only when something changed. */
+int rebuild_history_observe(const char *lockfile, const struct cve_report *r, int64_t now,
+			    size_t **fresh, size_t *nfresh, perr *e);
+/* Record the fixes of cv whose recipe is images[i], rebuilt as digests[i]
+ * (the image index), in commit (NULL: none) at now. */
+int rebuild_history_fixed(const char *lockfile, const struct rebuild_cves *cv,
+			  const strvec *images, const strvec *digests, const char *commit,
+			  int64_t now, perr *e);
+/* The record, completed from the Pare-CVE-Fixed / Pare-Image trailers of
+ * HEAD's history (a fixed entry's commit; fixes the record lacks), sorted
+ * by image, arch, id. */
+int rebuild_history_read(const char *lockfile, struct rebuild_history *h, perr *e);
+/* pare cve --history: the entries of images (all when empty) with their
+ * time to fix (first affected -> fixed) and fix to ship (fix available ->
+ * fixed), and the median / max of both; a table, or JSON (docs/cve.md). */
+int rebuild_history_print(FILE *f, const struct rebuild_history *h, const strvec *images,
+			  bool json, perr *e);
+
 #endif
