@@ -3,11 +3,13 @@
  * update / watch share (update.c): re-resolve recipes against today's
  * verified indexes, compare with recipes.lock, rebuild what changed (build,
  * sign, push: build.c, which pare build uses too), and commit the audit trail with the CVE ids the Debian
- * changelogs name (changelog.c) and the recipes' git state (gitinfo.c).
+ * changelogs name (changelog.c) and the recipes' git state (gitinfo.c); the
+ * CVEs a rebuild closes (cves.c) and the CVE response timeline (cvehist.c).
  *
- * Owns: nothing on disk but the commits it makes.  May include: common/,
- * resolver/, builder/, signer/, registry/, oci/ (the stages it drives); only
- * cli/ includes this header.
+ * Owns: nothing on disk but the commits it makes and the ref
+ * refs/pare/cve-history (or LOCK.cve-history.json outside git).  May
+ * include: common/, resolver/, builder/, signer/, registry/, oci/ (the
+ * stages it drives), cve/ (the matching); only cli/ includes this header.
  */
 #ifndef PARE_REBUILD_H
 #define PARE_REBUILD_H
