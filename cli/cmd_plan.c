@@ -4,8 +4,9 @@
  * The recipe/arch pairs that need a rebuild, as a CI matrix:
  * {"include":[{"recipe":"…","arch":"…"}, …]} (a GitHub Actions matrix;
  * docs/ci.md), the recipes whose rebuild closes the most urgent CVE first,
- * and "cve": the feeds and per recipe the CVEs its rebuild closes.  An arch needs a rebuild when its closure changed, or every
- * arch of a recipe when the recipe itself changed or is new.  With
+ * and "cve": the feeds and per recipe the CVEs its rebuild closes.  An arch
+ * needs a rebuild when its closure changed, or every arch of a recipe when
+ * the recipe itself changed or is new.  With
  * --write-lock, recipes.lock gets the new entries of exactly those recipes
  * (the others are kept as they are), so the matrix jobs build what was
  * planned.
@@ -95,8 +96,11 @@ int cmd_plan(int argc, char **argv, perr *e)
 		}
 	}
 	if (json) {
-		cJSON *cj = rebuild_cves_feeds_json(&cv), *rs = cJSON_AddArrayToObject(cj, "recipes");
+		cJSON *cj = rebuild_cves_feeds_json(&cv), *rs;
 		char *s;
+		/* not synced: null, never an empty list that reads as "nothing to fix" */
+		rs = cv.synced ? cJSON_AddArrayToObject(cj, "recipes")
+			       : cJSON_AddNullToObject(cj, "recipes");
 		for (size_t q = 0; q < p.n; q++) {
 			const struct rebuild_item *it = &p.items[order[q]];
 			cJSON *r;

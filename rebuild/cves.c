@@ -73,12 +73,9 @@ int rebuild_plan_cves(const struct rebuild_plan *p, struct rebuild_cves *out, pe
 		if (!fresh)
 			nold = nsubs;
 	}
-	if (cve_match(&c, subs, nsubs, 0, &out->report, e) < 0) {
-		for (size_t i = 0; i < nsubs; i++)
-			cve_subject_release(&subs[i]);
-		free(subs);
+	/* the subjects move into the report, also when matching fails */
+	if (cve_match(&c, subs, nsubs, 0, &out->report, e) < 0)
 		goto out;
-	}
 	if (cve_vex_apply_recipes(&out->report, e) < 0)
 		goto out;
 	/* fresh_at[k]: finding k is an exposed one of a fresh subject */

@@ -747,9 +747,14 @@ int rebuild_update(const strvec *files, const struct rebuild_opts *o, strvec *re
 		lock_changed |= bs[i].entry_changed;
 	/* the commit message needs the changelogs: read them before anything
 	 * is written, so that a bad .deb changes nothing */
-	/* the CVEs the rebuilds close: the trailers, the response timeline */
-	if (lock_changed && rebuild_plan_cves(&p, &cv, e) < 0)
-		goto out;
+	/* the CVEs the rebuilds close: the trailers, the response timeline.
+	 * A bad feed index or cve.conf never holds a rebuild back: the
+	 * trailers then say the feeds were not there. */
+	if (lock_changed) {
+		perr e2 = { 0, "" };
+		if (rebuild_plan_cves(&p, &cv, &e2) < 0)
+			warning("the CVEs this update fixes are unknown: %s", e2.msg);
+	}
 	if (o->commit && lock_changed && !(msg = commit_message(bs, nb, &p, &cv, e)))
 		goto out;
 	if (!nb && !lock_changed) {
