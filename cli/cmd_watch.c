@@ -149,7 +149,7 @@ static char *new_cves_file(const struct cve_report *r, const size_t *fresh, size
 	arr = cJSON_AddArrayToObject(j, "findings");
 	for (size_t i = 0; i < n; i++) {
 		const struct cve_finding *f = &r->findings[fresh[i]];
-		cJSON *o = cJSON_CreateObject(), *k;
+		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "image", r->subjects[f->subject].name);
 		add_str_or_null(o, "arch", r->subjects[f->subject].arch);
 		cJSON_AddStringToObject(o, "id", f->id);
@@ -157,31 +157,20 @@ static char *new_cves_file(const struct cve_report *r, const size_t *fresh, size
 		cJSON_AddStringToObject(o, "installed", f->installed);
 		add_str_or_null(o, "fixed_version", f->fixed_version);
 		cJSON_AddStringToObject(o, "class", cve_class_name(f->cls));
-		if (f->kev) {
-			k = cJSON_AddObjectToObject(o, "kev");
-			add_str_or_null(k, "date_added", f->kev_added);
-			add_str_or_null(k, "due_date", f->kev_due);
-			cJSON_AddBoolToObject(k, "ransomware", f->kev_ransomware);
-		} else {
-			cJSON_AddNullToObject(o, "kev");
-		}
-		if (f->epss >= 0) {
-			k = cJSON_AddObjectToObject(o, "epss");
-			cJSON_AddNumberToObject(k, "probability", f->epss);
-			cJSON_AddNumberToObject(k, "percentile", f->percentile);
-		} else {
-			cJSON_AddNullToObject(o, "epss");
-		}
-		add_str_or_null(o, "urgency", f->urgency);
+		rebuild_cve_risk_json(o, f);
 		cJSON_AddItemToArray(arr, o);
 	}
 	s = cJSON_Print(j);
 	cJSON_Delete(j);
-	if ((fd = mkstemp(path)) < 0 || write(fd, s, strlen(s)) != (ssize_t)strlen(s) ||
-	    close(fd) != 0) {
+	if ((fd = mkstemp(path)) < 0 || write_all(fd, s, strlen(s)) < 0 || fsync(fd) < 0) {
 		log_line(cycle, "--exec: cannot write %s: %s", path, strerror(errno));
 		if (fd >= 0)
-			unlink(path);
+			close(fd), unlink(path);
+		free(path);
+		path = NULL;
+	} else if (close(fd) != 0) {
+		log_line(cycle, "--exec: cannot write %s: %s", path, strerror(errno));
+		unlink(path);
 		free(path);
 		path = NULL;
 	}

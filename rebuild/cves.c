@@ -143,17 +143,10 @@ struct cJSON *rebuild_cves_feeds_json(const struct rebuild_cves *c)
 	return o;
 }
 
-static cJSON *fix_json(const struct rebuild_fix *x)
+void rebuild_cve_risk_json(struct cJSON *o, const struct cve_finding *f)
 {
-	const struct cve_finding *f = x->f;
-	cJSON *o = cJSON_CreateObject(), *k;
+	cJSON *k;
 
-	cJSON_AddStringToObject(o, "arch", x->arch);
-	cJSON_AddStringToObject(o, "id", f->id);
-	cJSON_AddStringToObject(o, "source", f->source);
-	cJSON_AddStringToObject(o, "installed", f->installed);
-	add_str_or_null(o, "new_version", x->new_version);
-	add_str_or_null(o, "fixed_version", f->fixed_version);
 	if (f->kev) {
 		k = cJSON_AddObjectToObject(o, "kev");
 		add_str_or_null(k, "date_added", f->kev_added);
@@ -170,6 +163,20 @@ static cJSON *fix_json(const struct rebuild_fix *x)
 		cJSON_AddNullToObject(o, "epss");
 	}
 	add_str_or_null(o, "urgency", f->urgency);
+}
+
+static cJSON *fix_json(const struct rebuild_fix *x)
+{
+	const struct cve_finding *f = x->f;
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "arch", x->arch);
+	cJSON_AddStringToObject(o, "id", f->id);
+	cJSON_AddStringToObject(o, "source", f->source);
+	cJSON_AddStringToObject(o, "installed", f->installed);
+	add_str_or_null(o, "new_version", x->new_version);
+	add_str_or_null(o, "fixed_version", f->fixed_version);
+	rebuild_cve_risk_json(o, f);
 	return o;
 }
 

@@ -147,6 +147,9 @@ void rebuild_cves_release(struct rebuild_cves *c);
 struct cJSON;
 struct cJSON *rebuild_cves_feeds_json(const struct rebuild_cves *c);
 struct cJSON *rebuild_cves_recipe_json(const struct rebuild_cves *c, const char *recipe, bool named);
+/* A finding's "kev" (null | {date_added, due_date, ransomware}), "epss"
+ * (null | {probability, percentile}) and "urgency" added to o. */
+void rebuild_cve_risk_json(struct cJSON *o, const struct cve_finding *f);
 /* update --commit's trailers (git interpret-trailers form), one per fix of
  * the named recipes: "Pare-CVE-Fixed: ID RECIPE ARCH SOURCE OLD -> NEW[ kev|
  * kev-ransomware]" after "Pare-CVE-Feeds: tracker DATE" (or ": not synced"). */
