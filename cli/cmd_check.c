@@ -30,11 +30,13 @@ static void add_str(cJSON *o, const char *k, const char *v)
 }
 
 /* {"changed": bool, "recipes": [{"recipe", "changed", "changes": [{"kind",
- * "arch", "package", "old_version", "new_version"}]}], "errors": [{"recipe",
- * "error"}]}: keys in this order, recipes sorted by name, changes in
- * lock_diff order; "errors" (recipes that did not load or resolve, in
- * recipe file order) only when there are some. */
-static char *check_json(const struct rebuild_plan *p)
+ * "arch", "package", "old_version", "new_version"}], "cves"}], "cve": {…},
+ * "errors": [{"recipe", "error"}]}: keys in this order, recipes sorted by
+ * name, changes in lock_diff order; "cves" the CVEs the rebuild closes and
+ * "cve" the feeds they come from (rebuild_cves_*_json, docs/cve.md);
+ * "errors" (recipes that did not load or resolve, in recipe file order)
+ * only when there are some. */
+static char *check_json(const struct rebuild_plan *p, const struct rebuild_cves *cv)
 {
 	cJSON *j = cJSON_CreateObject(), *arr;
 	strvec names = STRVEC_INIT;
@@ -77,8 +79,10 @@ static char *check_json(const struct rebuild_plan *p)
 			}
 			cJSON_AddItemToArray(ch, c);
 		}
+		cJSON_AddItemToObject(r, "cves", rebuild_cves_recipe_json(cv, names.v[n], false));
 		cJSON_AddItemToArray(arr, r);
 	}
+	cJSON_AddItemToObject(j, "cve", rebuild_cves_feeds_json(cv));
 	if (p->failed.n) {
 		arr = cJSON_AddArrayToObject(j, "errors");
 		for (size_t i = 0; i < p->failed.n; i++) {
@@ -95,7 +99,7 @@ static char *check_json(const struct rebuild_plan *p)
 }
 
 const struct cli_opt cli_check_opts[] = {
-	{ 'J', "json", NULL, 0, "what changed, per recipe, as JSON on stdout" },
+	{ 'J', "json", NULL, 0, "what changed, per recipe, and the CVEs a rebuild fixes, as JSON on stdout" },
 	{ 'O', "offline", NULL, 0, "the cached indexes, no network" },
 	{ 'F', "fail-fast", NULL, 0, "stop at the first recipe that does not load or resolve" },
 	{ 0 },
@@ -105,6 +109,7 @@ int cmd_check(int argc, char **argv, perr *e)
 {
 	bool json = false, offline = false, fail_fast = false;
 	struct rebuild_plan p = { 0 };
+	struct rebuild_cves cv = { 0 };
 	strvec files = STRVEC_INIT;
 	struct cli_args a;
 	int opt, ret = -1;
@@ -130,7 +135,10 @@ int cmd_check(int argc, char **argv, perr *e)
 	for (size_t k = 0; k < p.errors.n; k++)
 		cli_report(p.errors.v[k]);
 	if (json) {
-		char *s = check_json(&p);
+		char *s;
+		if (rebuild_plan_cves(&p, &cv, e) < 0)
+			goto out;
+		s = check_json(&p, &cv);
 		printf("%s\n", s);
 		free(s);
 	} else {
@@ -155,6 +163,7 @@ int cmd_check(int argc, char **argv, perr *e)
 		ret = -1;
 	}
 out:
+	rebuild_cves_release(&cv);
 	rebuild_plan_release(&p);
 	sv_clear(&files);
 	return ret;

@@ -1,10 +1,12 @@
 /*
  * cmd_cve.c - pare cve sync [--from DIR] [URL flags] | pare cve [RECIPE…]
+ *             | pare cve --history [RECIPE…] [--json]
  *
  * Flags only: the feeds, the index and the matching are cve/ (docs/cve.md).
  */
 #include "cli.h"
 #include "../cve/cve.h"
+#include "../rebuild/rebuild.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +15,7 @@
 enum {
 	CVE_FROM = 0x100, CVE_TRACKER_URL, CVE_KEV_URL, CVE_EPSS_URL, CVE_CODENAME, CVE_JSON,
 	CVE_FORMAT, CVE_ALL, CVE_FAIL_ON, CVE_SINCE, CVE_MAX_AGE, CVE_VEX, CVE_IMAGE, CVE_ARCH,
-	CVE_SBOM,
+	CVE_SBOM, CVE_HISTORY,
 };
 
 /* pare cve [sync]: one table for both (the command table has one per
@@ -34,6 +36,7 @@ const struct cli_opt cli_cve_opts[] = {
 	{ CVE_IMAGE, "image", "IMAGE", CLI_REPEAT, "match an OCI layout or oci-archive (its dpkg database)" },
 	{ CVE_ARCH, "arch", "A", 0, "with --image: that architecture only" },
 	{ CVE_SBOM, "sbom", "FILE", CLI_REPEAT, "match an SPDX or CycloneDX SBOM's pkg:deb packages" },
+	{ CVE_HISTORY, "history", NULL, 0, "the response timeline: first affected, fix available, fixed (commit, digest), time to fix" },
 	{ 0 },
 };
 
@@ -71,7 +74,7 @@ int cmd_cve(int argc, char **argv, perr *e)
 	const char *fail_on = NULL, *format = NULL, *arch = NULL;
 	strvec names = STRVEC_INIT, images = STRVEC_INIT, sboms = STRVEC_INIT, vexes = STRVEC_INIT;
 	struct cve_vex vex = { 0 };
-	bool json = false, all = false, hit = false;
+	bool json = false, all = false, hit = false, history = false;
 	int64_t since = 0;
 	struct cli_args a;
 	int opt, ret = -1;
@@ -93,6 +96,7 @@ int cmd_cve(int argc, char **argv, perr *e)
 		case CVE_IMAGE: sv_push(&images, a.val); break;
 		case CVE_SBOM: sv_push(&sboms, a.val); break;
 		case CVE_VEX: sv_push(&vexes, a.val); break;
+		case CVE_HISTORY: history = true; break;
 		case CVE_SINCE:
 			if (cve_parse_date(a.val, &since) < 0) {
 				perr_set(e, "cve: --since '%s' is not YYYY-MM-DD[THH:MM:SSZ]", a.val);
@@ -115,6 +119,18 @@ int cmd_cve(int argc, char **argv, perr *e)
 		goto out;
 	for (int i = 1; i <= a.nops; i++)
 		sv_push(&names, argv[i]);
+	if (history) {
+		struct rebuild_history h = { 0 };
+		if (format || images.n || sboms.n || fail_on) {
+			perr_set(e, "cve: --history takes RECIPE… and --json only");
+			goto out;
+		}
+		if (rebuild_history_read(cli_lock_path(), &h, e) == 0 &&
+		    rebuild_history_print(stdout, &h, &names, json, e) == 0)
+			ret = 0;
+		rebuild_history_release(&h);
+		goto out;
+	}
 	if (fail_on && cve_fail_on(&r, fail_on, &hit, e) < 0)
 		goto out;
 	if (json && format) {

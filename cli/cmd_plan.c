@@ -3,8 +3,10 @@
  *
  * The recipe/arch pairs that need a rebuild, as a CI matrix:
  * {"include":[{"recipe":"…","arch":"…"}, …]} (a GitHub Actions matrix;
- * docs/ci.md).  An arch needs a rebuild when its closure changed, or every
- * arch of a recipe when the recipe itself changed or is new.  With
+ * docs/ci.md), the recipes whose rebuild closes the most urgent CVE first,
+ * and "cve": the feeds and per recipe the CVEs its rebuild closes.  An arch
+ * needs a rebuild when its closure changed, or every arch of a recipe when
+ * the recipe itself changed or is new.  With
  * --write-lock, recipes.lock gets the new entries of exactly those recipes
  * (the others are kept as they are), so the matrix jobs build what was
  * planned.
@@ -38,9 +40,11 @@ int cmd_plan(int argc, char **argv, perr *e)
 {
 	bool json = false, offline = false, write_lock = false;
 	struct rebuild_plan p = { 0 };
+	struct rebuild_cves cv = { 0 };
 	struct lock cur = { 0 };
 	strvec files = STRVEC_INIT;
 	cJSON *j = NULL, *inc;
+	size_t *order = NULL;
 	struct cli_args ca;
 	int c, ret = -1, lfd = -1;
 
@@ -57,10 +61,26 @@ int cmd_plan(int argc, char **argv, perr *e)
 	cli_recipe_files(argv + 1, ca.nops, &files);
 	if (rebuild_plan_make(&files, cli_recipes_dir(), cli_lock_path(), offline, true, &p, e) < 0)
 		goto out;
+	if (json && rebuild_plan_cves(&p, &cv, e) < 0)
+		goto out;
 	j = cJSON_CreateObject();
 	inc = cJSON_AddArrayToObject(j, "include");
-	for (size_t k = 0; k < p.n; k++) {
-		const struct rebuild_item *it = &p.items[k];
+	/* the recipes whose rebuild closes the most urgent CVE first (KEV
+	 * first: cve/'s order), then the others as they come */
+	order = xcalloc(p.n + 1, sizeof(*order));
+	for (size_t k = 0; k < p.n; k++)
+		order[k] = k;
+	if (json)
+		for (size_t i = 0, w = 0; i < cv.n; i++)
+			for (size_t k = w; k < p.n; k++)
+				if (!strcmp(p.items[order[k]].r->name, cv.v[i].recipe)) {
+					size_t t = order[k];
+					memmove(order + w + 1, order + w, (k - w) * sizeof(*order));
+					order[w++] = t;
+					break;
+				}
+	for (size_t q = 0; q < p.n; q++) {
+		const struct rebuild_item *it = &p.items[order[q]];
 		for (size_t a = 0; a < it->fresh.narchs; a++) {
 			const char *arch = it->fresh.archs[a].arch;
 			if (!arch_due(it, arch))
@@ -76,7 +96,21 @@ int cmd_plan(int argc, char **argv, perr *e)
 		}
 	}
 	if (json) {
-		char *s = cJSON_PrintUnformatted(j);
+		cJSON *cj = rebuild_cves_feeds_json(&cv), *rs;
+		char *s;
+		/* not synced: null, never an empty list that reads as "nothing to fix" */
+		rs = cv.synced ? cJSON_AddArrayToObject(cj, "recipes")
+			       : cJSON_AddNullToObject(cj, "recipes");
+		for (size_t q = 0; q < p.n; q++) {
+			const struct rebuild_item *it = &p.items[order[q]];
+			cJSON *r;
+			if (!cv.synced || !it->ch.n)
+				continue;
+			r = rebuild_cves_recipe_json(&cv, it->r->name, true);
+			cJSON_AddItemToArray(rs, r);
+		}
+		cJSON_AddItemToObject(j, "cve", cj);
+		s = cJSON_PrintUnformatted(j);
 		printf("%s\n", s);
 		free(s);
 	}
@@ -94,6 +128,8 @@ int cmd_plan(int argc, char **argv, perr *e)
 	}
 	ret = 0;
 out:
+	free(order);
+	rebuild_cves_release(&cv);
 	lock_unlock(lfd);
 	lock_release(&cur);
 	cJSON_Delete(j);

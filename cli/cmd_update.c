@@ -38,8 +38,12 @@ const struct cli_opt cli_update_opts[] = {
 
 const struct cli_opt cli_watch_opts[] = {
 	{ 'i', "interval", "DURATION", CLI_REQUIRED, "run update every DURATION (30s, 5m, 1h, 1h30m)" },
-	{ 'x', "exec", "CMD", 0, "run CMD (sh -c) after a cycle that rebuilt something" },
+	{ 'x', "exec", "CMD", 0, "run CMD (sh -c) after a cycle that rebuilt something or found a CVE newly affecting an image" },
 	{ 'n', "cycles", "N", 0, "stop after N cycles (default: until SIGTERM or SIGINT)" },
+	{ 0x200, "cve-from", "DIR", 0, "sync the CVE feeds from DIR each cycle (as pare cve sync --from)" },
+	{ 0x201, "tracker-url", "URL", 0, "sync the Debian security tracker's JSON from URL each cycle" },
+	{ 0x202, "kev-url", "URL", 0, "sync the CISA KEV catalog from URL each cycle" },
+	{ 0x203, "epss-url", "URL", 0, "sync the FIRST EPSS scores from URL each cycle" },
 	CLI_OPTS_INCLUDE(rebuild_opts),
 	{ 0 },
 };

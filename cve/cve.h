@@ -217,6 +217,10 @@ int cve_sync(const struct cve_config *c, const char *from_dir, const char *lock,
  * recipes, all when empty), the codename from the lock's repositories. */
 int cve_lock_subjects(const char *lock, const char *recipes_dir, const strvec *names,
 		      struct cve_subject **out, size_t *n, perr *e);
+/* The same for one lock entry (e.g. a fresh resolution not written yet):
+ * its subjects appended to *v (grown; *n counts them). */
+int cve_recipe_subjects(const struct lock_recipe *r, const char *recipes_dir,
+			struct cve_subject **v, size_t *n);
 /* Match subjects (moved into r) against the synced index: every finding,
  * sorted; since > 0 keeps only those first seen or added to KEV after it. */
 int cve_match(const struct cve_config *c, struct cve_subject *subjects, size_t n, int64_t since,

@@ -160,12 +160,41 @@ static char *purl_of(const struct cve_pkg *p)
 	return sb_detach(&sb);
 }
 
+int cve_recipe_subjects(const struct lock_recipe *r, const char *recipes_dir,
+			struct cve_subject **v, size_t *n)
+{
+	*v = xrealloc(*v, (*n + r->narchs + 1) * sizeof(**v));
+	for (size_t a = 0; a < r->narchs; a++) {
+		const struct lock_arch *la = &r->archs[a];
+		struct cve_subject *s = &(*v)[(*n)++];
+
+		memset(s, 0, sizeof(*s));
+		s->name = xstrdup(r->name);
+		s->arch = xstrdup(la->arch);
+		if (r->nrepos && r->repos[0].codename)
+			s->codename = cve_codename_base(r->repos[0].codename);
+		s->recipe_file = xasprintf("%s/%s.yaml", recipes_dir, r->name);
+		s->pkgs = xcalloc(la->npkgs ? la->npkgs : 1, sizeof(*s->pkgs));
+		for (size_t k = 0; k < la->npkgs; k++) {
+			const struct lock_pkg *lp = &la->pkgs[k];
+			struct cve_pkg *p = &s->pkgs[s->npkgs++];
+
+			deb_id_copy(&p->id, &lp->id);
+			if (!p->arch)
+				p->arch = xstrdup(la->arch);
+			deb_id_default_source(&p->id);
+			p->purl = purl_of(p);
+		}
+	}
+	return 0;
+}
+
 int cve_lock_subjects(const char *lock, const char *recipes_dir, const strvec *names,
 		      struct cve_subject **out, size_t *n, perr *e)
 {
 	struct lock l = { 0 };
 	struct cve_subject *v = NULL;
-	size_t nv = 0, alloc = 0;
+	size_t nv = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -178,36 +207,9 @@ int cve_lock_subjects(const char *lock, const char *recipes_dir, const strvec *n
 			lock_release(&l);
 			return -1;
 		}
-	for (size_t i = 0; i < l.nrecipes; i++) {
-		const struct lock_recipe *r = &l.recipes[i];
-
-		if (names && names->n && !sv_contains(names, r->name))
-			continue;
-		for (size_t a = 0; a < r->narchs; a++) {
-			const struct lock_arch *la = &r->archs[a];
-			struct cve_subject *s;
-
-			ALLOC_GROW(v, nv + 1, alloc);
-			s = &v[nv++];
-			memset(s, 0, sizeof(*s));
-			s->name = xstrdup(r->name);
-			s->arch = xstrdup(la->arch);
-			if (r->nrepos && r->repos[0].codename)
-				s->codename = cve_codename_base(r->repos[0].codename);
-			s->recipe_file = xasprintf("%s/%s.yaml", recipes_dir, r->name);
-			s->pkgs = xcalloc(la->npkgs ? la->npkgs : 1, sizeof(*s->pkgs));
-			for (size_t k = 0; k < la->npkgs; k++) {
-				const struct lock_pkg *lp = &la->pkgs[k];
-				struct cve_pkg *p = &s->pkgs[s->npkgs++];
-
-				deb_id_copy(&p->id, &lp->id);
-				if (!p->arch)
-					p->arch = xstrdup(la->arch);
-				deb_id_default_source(&p->id);
-				p->purl = purl_of(p);
-			}
-		}
-	}
+	for (size_t i = 0; i < l.nrecipes; i++)
+		if (!names || !names->n || sv_contains(names, l.recipes[i].name))
+			cve_recipe_subjects(&l.recipes[i], recipes_dir, &v, &nv);
 	lock_release(&l);
 	*out = v;
 	*n = nv;

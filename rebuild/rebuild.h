@@ -3,17 +3,20 @@
  * update / watch share (update.c): re-resolve recipes against today's
  * verified indexes, compare with recipes.lock, rebuild what changed (build,
  * sign, push: build.c, which pare build uses too), and commit the audit trail with the CVE ids the Debian
- * changelogs name (changelog.c) and the recipes' git state (gitinfo.c).
+ * changelogs name (changelog.c) and the recipes' git state (gitinfo.c); the
+ * CVEs a rebuild closes (cves.c) and the CVE response timeline (cvehist.c).
  *
- * Owns: nothing on disk but the commits it makes.  May include: common/,
- * resolver/, builder/, signer/, registry/, oci/ (the stages it drives); only
- * cli/ includes this header.
+ * Owns: nothing on disk but the commits it makes and the ref
+ * refs/pare/cve-history (or LOCK.cve-history.json outside git).  May
+ * include: common/, resolver/, builder/, signer/, registry/, oci/ (the
+ * stages it drives), cve/ (the matching); only cli/ includes this header.
  */
 #ifndef PARE_REBUILD_H
 #define PARE_REBUILD_H
 
 #include "../common/common.h"
 #include "../resolver/resolver.h"
+#include "../cve/cve.h"
 
 /* pare check's exit status when something changed (documented in
  * docs/update.md): 0 is "up to date", 1 "differs" for lock --check, 2 an
@@ -118,5 +121,78 @@ int rebuild_changelog_cves(const char *debpath, const char *pkg, const char *old
 /* The same over an uncompressed changelog text (unit tests, fuzzing). */
 int rebuild_changelog_cves_text(const char *text, size_t n, const char *old_version,
 			const char *new_version, strvec *cves);
+
+/* ---- the CVEs a rebuild closes (cves.c; docs/cve.md "Into the pipeline") ----
+ * For every changed recipe of a plan that is in the lock: the fixable
+ * findings of its locked closure (per arch) that its fresh closure no
+ * longer has exposed, in cve/'s priority order (KEV first).  Without synced
+ * feeds, synced is false and there is no list: "unknown", never "none". */
+struct rebuild_fix {
+	const struct cve_finding *f; /* the locked closure's finding, in report */
+	const char *recipe, *arch;   /* its subject's */
+	char *new_version;           /* the source's version in the fresh closure; NULL: gone */
+};
+struct rebuild_cves {
+	bool synced;
+	struct cve_report report;    /* locked and fresh closures matched */
+	struct rebuild_fix *v;
+	size_t n;
+};
+int rebuild_plan_cves(const struct rebuild_plan *p, struct rebuild_cves *out, perr *e);
+void rebuild_cves_release(struct rebuild_cves *c);
+/* JSON (cJSON objects the caller adds to its document): the feeds
+ * {"synced", "feeds": {tracker, kev, epss}, "stale"}, and one recipe's
+ * {["recipe" when named,] "count", "kev", "kev_ransomware", "priority",
+ * "highest", "fixes": […]} (null when not synced). */
+struct cJSON;
+struct cJSON *rebuild_cves_feeds_json(const struct rebuild_cves *c);
+struct cJSON *rebuild_cves_recipe_json(const struct rebuild_cves *c, const char *recipe, bool named);
+/* A finding's "kev" (null | {date_added, due_date, ransomware}), "epss"
+ * (null | {probability, percentile}) and "urgency" added to o. */
+void rebuild_cve_risk_json(struct cJSON *o, const struct cve_finding *f);
+/* update --commit's trailers (git interpret-trailers form), one per fix of
+ * the named recipes: "Pare-CVE-Fixed: ID RECIPE ARCH SOURCE OLD -> NEW[ kev|
+ * kev-ransomware]" after "Pare-CVE-Feeds: tracker DATE" (or ": not synced"). */
+#define REBUILD_TRAILER_FIXED "Pare-CVE-Fixed"
+#define REBUILD_TRAILER_FEEDS "Pare-CVE-Feeds"
+#define REBUILD_TRAILER_IMAGE "Pare-Image"
+void rebuild_cves_trailers(const struct rebuild_cves *c, const strvec *recipes, strbuf *out);
+
+/* ---- the CVE response timeline (cvehist.c; docs/cve.md "Response timeline") ----
+ * Per (image, arch, CVE): first seen affecting it, a fix first seen, the
+ * rebuild that fixed it.  Kept in the repository holding the lock as the
+ * ref refs/pare/cve-history (a commit whose tree holds cve-history.json),
+ * else in LOCK.cve-history.json.  Times are RFC 3339 UTC, NULL when unknown. */
+struct rebuild_hist_entry {
+	char *image, *arch, *id, *source;
+	char *first_affected, *fix_available;
+	char *fixed_at, *digest, *commit; /* fixed_at NULL: not fixed yet */
+};
+struct rebuild_history {
+	struct rebuild_hist_entry *v;
+	size_t n, alloc;
+	char *where; /* the ref and repository, or the file (messages) */
+};
+void rebuild_history_release(struct rebuild_history *h);
+/* Record at now what report r shows: an exposed finding (fixable, open,
+ * undetermined) of an image and arch the record does not have affecting it
+ * is new (*fresh gets its index in r->findings; caller frees); a fixable one
+ * marks the fix available.  Written only when something changed. */
+int rebuild_history_observe(const char *lockfile, const struct cve_report *r, int64_t now,
+			    size_t **fresh, size_t *nfresh, perr *e);
+/* Record the fixes of cv whose recipe is images[i], rebuilt as digests[i]
+ * (the image index), in commit (NULL: none) at now. */
+int rebuild_history_fixed(const char *lockfile, const struct rebuild_cves *cv,
+			  const strvec *images, const strvec *digests, const char *commit,
+			  int64_t now, perr *e);
+/* The record, completed from the Pare-CVE-Fixed / Pare-Image trailers of
+ * HEAD's history (a fixed entry's commit; fixes the record lacks), sorted
+ * by image, arch, id. */
+int rebuild_history_read(const char *lockfile, struct rebuild_history *h, perr *e);
+/* pare cve --history: the entries of images (all when empty) with their
+ * time to fix (first affected -> fixed) and fix to ship (fix available ->
+ * fixed), and the median / max of both; a table, or JSON (docs/cve.md). */
+int rebuild_history_print(FILE *f, const struct rebuild_history *h, const strvec *images,
+			  bool json, perr *e);
 
 #endif

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- watch's durations ----------------------------------------------------------- */
@@ -612,9 +613,11 @@ out:
 	return ret;
 }
 
-static char *commit_message(struct rebuild *bs, size_t nb, const struct rebuild_plan *p, perr *e)
+static char *commit_message(struct rebuild *bs, size_t nb, const struct rebuild_plan *p,
+			    const struct rebuild_cves *cv, perr *e)
 {
 	strbuf m = STRBUF_INIT;
+	strvec changed = STRVEC_INIT;
 
 	sb_addf(&m, "pare update: %zu image%s rebuilt\n\n", nb, nb == 1 ? "" : "s");
 	for (size_t i = 0; i < nb; i++) {
@@ -634,6 +637,15 @@ static char *commit_message(struct rebuild *bs, size_t nb, const struct rebuild_
 	}
 	for (size_t i = 0; i < p->gone.n; i++)
 		sb_addf(&m, "%s: dropped from recipes.lock (no longer a recipe)\n", p->gone.v[i]);
+	/* the trailers (git interpret-trailers reads them; so does pare cve --history) */
+	sb_addc(&m, '\n');
+	for (size_t i = 0; i < nb; i++) {
+		sb_addf(&m, REBUILD_TRAILER_IMAGE ": %s %s\n", bs[i].it->r->name, bs[i].new_digest);
+		if (bs[i].entry_changed)
+			sv_push(&changed, bs[i].it->r->name);
+	}
+	rebuild_cves_trailers(cv, &changed, &m);
+	sv_clear(&changed);
 	return sb_detach(&m);
 fail:
 	sb_release(&m);
@@ -643,6 +655,7 @@ fail:
 int rebuild_update(const strvec *files, const struct rebuild_opts *o, strvec *rebuilt, perr *e)
 {
 	struct rebuild_plan p = { 0 };
+	struct rebuild_cves cv = { 0 };
 	struct rebuild *bs = NULL;
 	size_t nb = 0;
 	char *outroot = out_path(o->outroot ? o->outroot : "out");
@@ -734,7 +747,15 @@ int rebuild_update(const strvec *files, const struct rebuild_opts *o, strvec *re
 		lock_changed |= bs[i].entry_changed;
 	/* the commit message needs the changelogs: read them before anything
 	 * is written, so that a bad .deb changes nothing */
-	if (o->commit && lock_changed && !(msg = commit_message(bs, nb, &p, e)))
+	/* the CVEs the rebuilds close: the trailers, the response timeline.
+	 * A bad feed index or cve.conf never holds a rebuild back: the
+	 * trailers then say the feeds were not there. */
+	if (lock_changed) {
+		perr e2 = { 0, "" };
+		if (rebuild_plan_cves(&p, &cv, &e2) < 0)
+			warning("the CVEs this update fixes are unknown: %s", e2.msg);
+	}
+	if (o->commit && lock_changed && !(msg = commit_message(bs, nb, &p, &cv, e)))
 		goto out;
 	if (!nb && !lock_changed) {
 		if (!nfail)
@@ -807,6 +828,23 @@ int rebuild_update(const strvec *files, const struct rebuild_opts *o, strvec *re
 	journaled = true;
 	if (journal_apply(o->lock, jpath, e) < 0)
 		goto out;
+	if (cv.n) {
+		strvec names = STRVEC_INIT, digests = STRVEC_INIT;
+		char *id = NULL, *m2 = NULL, *p2 = NULL;
+		perr e2 = { 0, "" };
+
+		for (size_t i = 0; i < nb; i++)
+			if (bs[i].entry_changed) {
+				sv_push(&names, bs[i].it->r->name);
+				sv_push(&digests, bs[i].new_digest);
+			}
+		if ((msg && git_head(o->lock, &id, &m2, &p2, &e2) < 0) ||
+		    rebuild_history_fixed(o->lock, &cv, &names, &digests, id, (int64_t)time(NULL),
+					  &e2) < 0)
+			warning("the CVE response timeline is not recorded: %s", e2.msg);
+		free(id), free(m2), free(p2);
+		sv_clear(&names), sv_clear(&digests);
+	}
 	for (size_t i = 0; i < nb; i++) {
 		sv_pushf(rebuilt, "%s %s -> %s", bs[i].it->r->name,
 			 bs[i].old_digest ? bs[i].old_digest : "(none)", bs[i].new_digest);
@@ -841,6 +879,7 @@ out:
 	free(outroot);
 	signer_key_free(key);
 	sv_clear(&cfiles);
+	rebuild_cves_release(&cv);
 	rebuild_plan_release(&p);
 	return ret;
 }
