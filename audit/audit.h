@@ -104,6 +104,13 @@ struct audit_opts {
 	const char *key;         /* --key PUB: verify signatures and attestations; NULL = not */
 	const char *recipes_dir; /* where a pare image's recipe is looked up (its allow list) */
 	int64_t now;             /* the time the image's age is measured against */
+	/* --rebuild: *digest gets the manifest digest (caller frees) that
+	 * recipe rebuilds to from recipes.lock for img's platform; NULL:
+	 * PARE-REPRO is "manual" (rebuild/ does it: the builder sits above
+	 * audit/) */
+	int (*rebuild)(const struct audit_image *img, const char *recipe, char **digest, void *arg,
+		       perr *e);
+	void *rebuild_arg;
 };
 
 /* One image's audit. */
@@ -154,6 +161,26 @@ void audit_print_table(FILE *f, const struct audit_report *reps, size_t n);
 struct cJSON *audit_json(const struct audit_report *reps, size_t n);
 /* SARIF 2.1.0 */
 struct cJSON *audit_sarif(const struct audit_report *reps, size_t n);
+
+/* ---- the benchmark attestation (output.c; docs/audit.md) ------------------------ */
+
+/* The in-toto predicate type of pare's benchmark attestation, whose predicate
+ * is the pare-audit/1 report of one image (a non-resolvable URI, as
+ * SIGNER_SLSA_BUILD_TYPE). */
+#define AUDIT_PREDICATE_TYPE "https://pare.invalid/attestation/audit/v1"
+/* The report of each image manifest of the layout dir as attested: digests[i]
+ * the manifest digest, docs[i] its pare-audit/1 report (unformatted JSON,
+ * one image, "source" = name, NULL: the recipe's name).  Audited without a key (the signatures are
+ * reported as present, not verified) at time now. */
+int audit_attestations(const char *dir, const char *name, const char *recipes_dir, int64_t now,
+		       strvec *digests, strvec *docs, perr *e);
+/* Whether predicate (a verified statement's) is a pare-audit/1 report about
+ * image manifest digest and nothing else. */
+int audit_attestation_check(const struct cJSON *predicate, const char *digest, perr *e);
+/* The checks pare verify (and audit --key) runs on the attestations defined
+ * above signer/: the benchmark's and the vulnerability attestation's. */
+struct signer_predicate_check;
+const struct signer_predicate_check *audit_attestation_checks(size_t *n);
 
 /* pare report: index.html (the grid) and one page per image in dir
  * (created; files written atomically; a directory holding anything but
