@@ -11,7 +11,8 @@
  * May include: common/, oci/ (the layout input), resolver/ (a recipe's allow
  * list and health check), sbom/, signer/ (verifying signatures and
  * attestations), cve/ (CIS 4.4 against the synced feeds) -- tests/layering
- * checks it.  Only cli/ includes this header.
+ * checks it.  Only cli/ and rebuild/ (the benchmark attestation, audit
+ * --rebuild) include this header.
  */
 #ifndef PARE_AUDIT_H
 #define PARE_AUDIT_H

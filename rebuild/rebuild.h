@@ -6,8 +6,9 @@
  * changelogs name (changelog.c) and the recipes' git state (gitinfo.c).
  *
  * Owns: nothing on disk but the commits it makes.  May include: common/,
- * resolver/, builder/, signer/, registry/, oci/ (the stages it drives); only
- * cli/ includes this header.
+ * resolver/, builder/, signer/, registry/, oci/ (the stages it drives), cve/
+ * and audit/ (the attestations computed above signer/, attest.c); only cli/
+ * includes this header.
  */
 #ifndef PARE_REBUILD_H
 #define PARE_REBUILD_H
