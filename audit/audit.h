@@ -112,6 +112,10 @@ struct audit_opts {
 	int (*rebuild)(const struct audit_image *img, const char *recipe, char **digest, void *arg,
 		       perr *e);
 	void *rebuild_arg;
+	/* the report is the benchmark attestation pare sign is making: the
+	 * layout counts as signed and attested (not verified), whether or not
+	 * it was before, so that signing again finds the same report */
+	bool signing;
 };
 
 /* One image's audit. */
@@ -171,8 +175,8 @@ struct cJSON *audit_sarif(const struct audit_report *reps, size_t n);
 #define AUDIT_PREDICATE_TYPE "https://pare.invalid/attestation/audit/v1"
 /* The report of each image manifest of the layout dir as attested: digests[i]
  * the manifest digest, docs[i] its pare-audit/1 report (unformatted JSON,
- * one image, "source" = name, NULL: the recipe's name).  Audited without a key (the signatures are
- * reported as present, not verified) at time now. */
+ * one image, "source" = name, NULL: the recipe's name).  Audited without a key
+ * at time now, as the layout will be once signed (audit_opts.signing). */
 int audit_attestations(const char *dir, const char *name, const char *recipes_dir, int64_t now,
 		       strvec *digests, strvec *docs, perr *e);
 /* Whether predicate (a verified statement's) is a pare-audit/1 report about

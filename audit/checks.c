@@ -1253,6 +1253,8 @@ static void layout_sig_read(const char *dir, const struct audit_opts *o, struct 
 				     "org.opencontainers.image.ref.name");
 		s->attested |= r && str_starts(r, "sha256-") && str_ends(r, ".att");
 	}
+	if (o->signing)
+		s->signed_ = s->attested = true;
 	if (o->key && (s->signed_ || s->attested)) {
 		size_t nchecks;
 		const struct signer_predicate_check *checks = audit_attestation_checks(&nchecks);

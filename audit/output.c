@@ -134,7 +134,7 @@ cJSON *audit_json(const struct audit_report *reps, size_t n)
 int audit_attestations(const char *dir, const char *name, const char *recipes_dir, int64_t now,
 		       strvec *digests, strvec *docs, perr *e)
 {
-	struct audit_opts o = { NULL, recipes_dir, now, NULL, NULL };
+	struct audit_opts o = { .recipes_dir = recipes_dir, .now = now, .signing = true };
 	struct audit_report *reps = NULL;
 	size_t n = 0;
 	int ret = audit_path(dir, &o, &reps, &n, e);

@@ -80,11 +80,10 @@ int rebuild_sign_layout(const char *dir, struct signer_key *key, const char *ref
 	perr why = { 0, "" };
 	int ret;
 
-	/* First the signatures and signer/'s attestations, so that the audit
-	 * sees the layout as signed (a second run sees the same: re-signing
-	 * unchanged inputs changes nothing). */
-	if (signer_sign_layout_key(dir, key, ref, e) < 0)
-		return -1;
+	/* The audit sees the layout as it will be once signed (signed and
+	 * attested, not verified: audit_opts.signing), whether or not it was
+	 * signed before: signing again with unchanged inputs changes nothing.
+	 * Then one signer run, all or nothing. */
 	name = image_name(dir, ref);
 	/* An image the audit cannot read (a layer that is no valid tar: umoci
 	 * writes its tars without the end blocks) is signed all the same,

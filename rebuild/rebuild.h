@@ -91,8 +91,8 @@ int rebuild_build(const struct recipe *r, const struct lock_recipe *lr, struct b
  * audit's pare-audit/1, AUDIT_PREDICATE_TYPE) and, when the CVE feeds are
  * synced, the image's OpenVEX document (else one note line says there is
  * none).  ref as for signer_sign_layout; recipes_dir: where the image's
- * recipe (allow list, vex statements) is looked up.  Two signer runs, each
- * all or nothing: the signatures first, so the audit sees a signed layout. */
+ * recipe (allow list, vex statements) is looked up.  All or nothing (one
+ * signer run, index.json written last). */
 int rebuild_sign_layout(const char *dir, struct signer_key *key, const char *ref,
 			const char *recipes_dir, perr *e);
 
