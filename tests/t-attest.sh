@@ -6,7 +6,7 @@
 # cosign; and pare audit --rebuild (docs/audit.md, docs/cve.md, docs/signing.md).
 . "$(dirname "$0")/lib.sh"
 
-need jq curl docker-registry
+need jq curl docker-registry openssl
 fixture_env
 export PARE_PASSWORD=unused
 unset SOURCE_DATE_EPOCH
@@ -53,14 +53,38 @@ check_eq "the attested checks are pare audit's of the signed image" \
 "$PARE" verify --key "$W/k.pub" "$W/img" >"$W/verify.out" 2>&1 || fail "verify" "$(cat "$W/verify.out")"
 check "verify checks the benchmark attestation" grep -q "^ok   attestation .* $AMD $BENCH\$" "$W/verify.out"
 
-# a benchmark whose envelope was altered: verify fails, naming it
-cp -a "$W/img" "$W/bad"
-env_d=$(att "$W/bad" "$AMD" | jq -r --arg p "$BENCH" 'select(.annotations.predicateType == $p) | .digest')
-f=$W/bad/blobs/sha256/${env_d#sha256:}
-jq -c --arg p "$(jq -c '.predicate.images[0].counts.fail = 0' "$W/bench.json" | base64 -w0)" '.payload = $p' "$f" >"$W/env"
-chmod u+w "$f" && cat "$W/env" >"$f"
-check_refused "an altered benchmark attestation fails verify" \
-	"^pare: verify $W/bad: .*(no valid $BENCH attestation|digest)" "$PARE" verify --key "$W/k.pub" "$W/bad"
+# forged: a statement signed with the right key (openssl, over the DSSE PAE) whose body is
+# not right for the image replaces the layer; verify names the attestation and why
+forge() { # SRC DST PREDICATE JQ-FILTER: DST = SRC with that layer's statement rewritten
+	local m env nd ns nm ms
+	cp -a "$1" "$2"
+	m=$(jq -r --arg t "sha256-${AMD#sha256:}.att" \
+		'.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t) | .digest' "$2/index.json")
+	env=$(jq -r --arg p "$3" '.layers[] | select(.annotations.predicateType == $p) | .digest' "$2/blobs/sha256/${m#sha256:}")
+	jq -r .payload "$2/blobs/sha256/${env#sha256:}" | base64 -d | jq -c "$4" | tr -d '\n' >"$W/st"
+	printf 'DSSEv1 28 application/vnd.in-toto+json %s ' "$(stat -c %s "$W/st")" | cat - "$W/st" >"$W/pae"
+	openssl dgst -sha256 -sign "$W/k.key" -out "$W/sig" "$W/pae" || return 1
+	jq -cn --arg p "$(base64 -w0 <"$W/st")" --arg s "$(base64 -w0 <"$W/sig")" \
+		'{payloadType: "application/vnd.in-toto+json", payload: $p, signatures: [{keyid: "", sig: $s}]}' | tr -d '\n' >"$W/env"
+	nd=$(sha256sum <"$W/env" | cut -d' ' -f1) ns=$(stat -c %s "$W/env")
+	cp "$W/env" "$2/blobs/sha256/$nd"
+	jq -c --arg o "$env" --arg d "sha256:$nd" --argjson s "$ns" \
+		'.layers |= map(if .digest == $o then .digest = $d | .size = $s else . end)' \
+		"$2/blobs/sha256/${m#sha256:}" | tr -d '\n' >"$W/man"
+	nm=$(sha256sum <"$W/man" | cut -d' ' -f1) ms=$(stat -c %s "$W/man")
+	cp "$W/man" "$2/blobs/sha256/$nm"
+	jq --arg o "$m" --arg d "sha256:$nm" --argjson s "$ms" \
+		'.manifests |= map(if .digest == $o then .digest = $d | .size = $s else . end)' "$2/index.json" >"$W/idx" &&
+		cat "$W/idx" >"$2/index.json"
+}
+forge "$W/img" "$W/bad" "$BENCH" '.predicate.images[0].digest = "sha256:" + ("0" * 64)'
+check_refused "a signed benchmark about another image fails verify" \
+	"^pare: verify $W/bad: attestation .*: no valid $BENCH attestation .*reports another image than $AMD" \
+	"$PARE" verify --key "$W/k.pub" "$W/bad"
+rm -rf "$W/bad"
+forge "$W/img" "$W/bad" "$BENCH" '.predicate.schema = "other/1"'
+check_refused "a signed benchmark that is no pare-audit/1 report fails verify" \
+	"no valid $BENCH attestation .*not a pare-audit/1 report" "$PARE" verify --key "$W/k.pub" "$W/bad"
 
 # ---- re-signing --------------------------------------------------------------------------------
 sum0=$(sha256sum <"$W/img/index.json")
@@ -102,6 +126,10 @@ check "every product is this image" jq -e --arg d "${AMD#sha256:}" \
 check_eq "the document's date is the tracker's, not the clock" "2024-05-01T12:00:00Z" "$(jq -r .predicate.timestamp "$W/vex.json")"
 "$PARE" verify --key "$W/k.pub" "$W/img" >"$W/verify2.out" 2>&1 || fail "verify with VEX" "$(cat "$W/verify2.out")"
 check "verify checks the vulnerability attestation" grep -q "^ok   attestation .* $AMD $VEX\$" "$W/verify2.out"
+rm -rf "$W/bad"
+forge "$W/img" "$W/bad" "$VEX" '.predicate.statements[0].products[0]["@id"] = "pkg:oci/good@sha256:" + ("0" * 64)'
+check_refused "a signed VEX document about another image fails verify" \
+	"no valid $VEX attestation .*a product that is not image $AMD" "$PARE" verify --key "$W/k.pub" "$W/bad"
 # deterministic: another build from the same lock and feeds carries the same document
 "$PARE" -q build good -o "$W/img2" --sign-key "$W/k.key" >/dev/null 2>"$W/build2.err" || fail "build 2" "$(cat "$W/build2.err")"
 check_eq "build with feeds attaches the same VEX document" "$(jq -c .predicate "$W/vex.json")" \
