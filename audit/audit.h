@@ -11,7 +11,8 @@
  * May include: common/, oci/ (the layout input), resolver/ (a recipe's allow
  * list and health check), sbom/, signer/ (verifying signatures and
  * attestations), cve/ (CIS 4.4 against the synced feeds) -- tests/layering
- * checks it.  Only cli/ includes this header.
+ * checks it.  Only cli/ and rebuild/ (the benchmark attestation, audit
+ * --rebuild) include this header.
  */
 #ifndef PARE_AUDIT_H
 #define PARE_AUDIT_H
@@ -104,6 +105,17 @@ struct audit_opts {
 	const char *key;         /* --key PUB: verify signatures and attestations; NULL = not */
 	const char *recipes_dir; /* where a pare image's recipe is looked up (its allow list) */
 	int64_t now;             /* the time the image's age is measured against */
+	/* --rebuild: *digest gets the manifest digest (caller frees) that
+	 * recipe rebuilds to from recipes.lock for img's platform; NULL:
+	 * PARE-REPRO is "manual" (rebuild/ does it: the builder sits above
+	 * audit/) */
+	int (*rebuild)(const struct audit_image *img, const char *recipe, char **digest, void *arg,
+		       perr *e);
+	void *rebuild_arg;
+	/* the report is the benchmark attestation pare sign is making: the
+	 * layout counts as signed and attested (not verified), whether or not
+	 * it was before, so that signing again finds the same report */
+	bool signing;
 };
 
 /* One image's audit. */
@@ -154,6 +166,26 @@ void audit_print_table(FILE *f, const struct audit_report *reps, size_t n);
 struct cJSON *audit_json(const struct audit_report *reps, size_t n);
 /* SARIF 2.1.0 */
 struct cJSON *audit_sarif(const struct audit_report *reps, size_t n);
+
+/* ---- the benchmark attestation (output.c; docs/audit.md) ------------------------ */
+
+/* The in-toto predicate type of pare's benchmark attestation, whose predicate
+ * is the pare-audit/1 report of one image (a non-resolvable URI, as
+ * SIGNER_SLSA_BUILD_TYPE). */
+#define AUDIT_PREDICATE_TYPE "https://pare.invalid/attestation/audit/v1"
+/* The report of each image manifest of the layout dir as attested: digests[i]
+ * the manifest digest, docs[i] its pare-audit/1 report (unformatted JSON,
+ * one image, "source" = name, NULL: the recipe's name).  Audited without a key
+ * at time now, as the layout will be once signed (audit_opts.signing). */
+int audit_attestations(const char *dir, const char *name, const char *recipes_dir, int64_t now,
+		       strvec *digests, strvec *docs, perr *e);
+/* Whether predicate (a verified statement's) is a pare-audit/1 report about
+ * image manifest digest and nothing else. */
+int audit_attestation_check(const struct cJSON *predicate, const char *digest, perr *e);
+/* The checks pare verify (and audit --key) runs on the attestations defined
+ * above signer/: the benchmark's and the vulnerability attestation's. */
+struct signer_predicate_check;
+const struct signer_predicate_check *audit_attestation_checks(size_t *n);
 
 /* pare report: index.html (the grid) and one page per image in dir
  * (created; files written atomically; a directory holding anything but

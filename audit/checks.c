@@ -1069,8 +1069,28 @@ out:
 
 static void check_repro(struct ctx *c, struct audit_finding *f)
 {
+	char *dg = NULL;
+	perr e = { 0, "" };
+
+	if (c->o->rebuild && c->rep->is_pare && c->rep->recipe) {
+		if (c->o->rebuild(c->img, c->rep->recipe, &dg, c->o->rebuild_arg, &e) < 0) {
+			result(f, AUDIT_FAIL);
+			ev(f, "rebuilding %s from recipes.lock failed: %s", c->rep->recipe, e.msg);
+		} else if (!strcmp(dg, c->img->digest)) {
+			result(f, AUDIT_PASS);
+			ev(f, "rebuilt from recipes.lock: manifest %s, the same digest", dg);
+		} else {
+			result(f, AUDIT_FAIL);
+			ev(f, "the image's manifest is %s", c->img->digest);
+			ev(f, "rebuilt from recipes.lock: manifest %s (`pare diff` shows the difference)", dg);
+		}
+		free(dg);
+		return;
+	}
 	result(f, AUDIT_MANUAL);
-	if (c->rep->is_pare)
+	if (c->rep->is_pare && c->o->rebuild)
+		ev(f, "no recipe name in the image's annotations: nothing to rebuild");
+	else if (c->rep->is_pare)
 		ev(f, "not rebuilt here: `pare build %s` from the same recipes.lock then `pare diff` "
 		   "(equal images: exit 0)", c->rep->recipe ? c->rep->recipe : "RECIPE");
 	else
@@ -1233,8 +1253,13 @@ static void layout_sig_read(const char *dir, const struct audit_opts *o, struct 
 				     "org.opencontainers.image.ref.name");
 		s->attested |= r && str_starts(r, "sha256-") && str_ends(r, ".att");
 	}
+	if (o->signing)
+		s->signed_ = s->attested = true;
 	if (o->key && (s->signed_ || s->attested)) {
-		if (signer_verify_layout(dir, o->key, NULL, on_check, s, &e) < 0)
+		size_t nchecks;
+		const struct signer_predicate_check *checks = audit_attestation_checks(&nchecks);
+
+		if (signer_verify_layout_with(dir, o->key, NULL, checks, nchecks, on_check, s, &e) < 0)
 			s->error = xstrdup(e.msg);
 		else
 			s->verified = true;

@@ -1,6 +1,9 @@
 /* output.c - pare audit's outputs: the table, JSON (pare-audit/1,
  * docs/audit.md) and SARIF 2.1.0 for code scanning, and the exit status. */
 #include "audit.h"
+#include "../cve/cve.h"
+#include "../oci/oci.h"
+#include "../signer/signer.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -124,6 +127,59 @@ cJSON *audit_json(const struct audit_report *reps, size_t n)
 		cJSON_AddItemToArray(imgs, im);
 	}
 	return doc;
+}
+
+/* ---- the benchmark attestation ----------------------------------------------------- */
+
+int audit_attestations(const char *dir, const char *name, const char *recipes_dir, int64_t now,
+		       strvec *digests, strvec *docs, perr *e)
+{
+	struct audit_opts o = { .recipes_dir = recipes_dir, .now = now, .signing = true };
+	struct audit_report *reps = NULL;
+	size_t n = 0;
+	int ret = audit_path(dir, &o, &reps, &n, e);
+
+	for (size_t i = 0; ret == 0 && i < n; i++) {
+		cJSON *doc;
+
+		/* the staging directory's path says nothing: the image's name */
+		free(reps[i].img.source);
+		reps[i].img.source = xstrdup(name ? name : reps[i].recipe ? reps[i].recipe : "image");
+		doc = audit_json(&reps[i], 1);
+		sv_push(digests, reps[i].img.digest);
+		sv_push_nodup(docs, cJSON_PrintUnformatted(doc));
+		cJSON_Delete(doc);
+	}
+	audit_reports_free(reps, n);
+	return ret;
+}
+
+int audit_attestation_check(const cJSON *predicate, const char *digest, perr *e)
+{
+	const char *schema = oci_json_str(predicate, "schema"), *d;
+	const cJSON *imgs = cJSON_GetObjectItemCaseSensitive(predicate, "images");
+
+	if (!schema || strcmp(schema, "pare-audit/1"))
+		return perr_set(e, "predicate is not a pare-audit/1 report");
+	if (!cJSON_IsArray(imgs) || cJSON_GetArraySize(imgs) != 1)
+		return perr_set(e, "pare-audit/1 predicate does not report exactly one image");
+	d = oci_json_str(cJSON_GetArrayItem(imgs, 0), "digest");
+	if (!d || strcmp(d, digest))
+		return perr_set(e, "pare-audit/1 predicate reports another image than %s", digest);
+	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(imgs, 0), "checks")))
+		return perr_set(e, "pare-audit/1 predicate has no checks");
+	return 0;
+}
+
+const struct signer_predicate_check *audit_attestation_checks(size_t *n)
+{
+	static const struct signer_predicate_check checks[] = {
+		{ AUDIT_PREDICATE_TYPE, audit_attestation_check },
+		{ CVE_VEX_PREDICATE_TYPE, cve_vex_attestation_check },
+	};
+
+	*n = ARRAY_SIZE(checks);
+	return checks;
 }
 
 /* ---- SARIF 2.1.0 ----------------------------------------------------------------- */

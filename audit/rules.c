@@ -118,8 +118,9 @@ const struct audit_rule audit_rules[] = {
 	  "Build with pare (it writes the SBOMs into the image and attaches them), or generate one.",
 	  4.0 },
 	{ "PARE-REPRO", "Rebuilds to the same digest", "", "4.1.5", "",
-	  "The image rebuilds bit for bit from recipes.lock.  Not checked here: it needs a rebuild "
-	  "(`pare build RECIPE` then `pare diff`).",
+	  "The image rebuilds bit for bit from recipes.lock: with --rebuild, pare rebuilds it and "
+	  "compares the manifest digests; without, a manual check (`pare build RECIPE` then "
+	  "`pare diff`).",
 	  "Build from a lock with pinned inputs and a fixed SOURCE_DATE_EPOCH (pare does).",
 	  3.0 },
 	{ "PARE-CONFIG", "Config: exec-form entrypoint, ports, stop signal, labels", "", "4.1.2", "",

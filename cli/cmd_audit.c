@@ -3,30 +3,29 @@
  * table, JSON, SARIF or an HTML dashboard (docs/audit.md). */
 #include "cli.h"
 #include "../audit/audit.h"
+#include "../rebuild/rebuild.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static int audit_all(char **paths, int n, const char *key, struct audit_report **reps,
+static int audit_all(char **paths, int n, const char *key, bool rebuild, struct audit_report **reps,
 		     size_t *nreps, perr *e)
 {
-	struct audit_opts o = { key, cli_recipes_dir(), (int64_t)time(NULL) };
+	struct audit_opts o = { key, cli_recipes_dir(), (int64_t)time(NULL), NULL, NULL };
 
-	for (int i = 0; i < n; i++)
-		if (audit_path(paths[i], &o, reps, nreps, e) < 0)
-			return -1;
-	return 0;
+	return rebuild_audit(paths, (size_t)n, &o, rebuild ? cli_lock_path() : NULL, reps, nreps, e);
 }
 
-enum { AUDIT_JSON = 0x100, AUDIT_SARIF, AUDIT_KEY, AUDIT_FAIL_ON };
+enum { AUDIT_JSON = 0x100, AUDIT_SARIF, AUDIT_KEY, AUDIT_FAIL_ON, AUDIT_REBUILD };
 
 const struct cli_opt cli_audit_opts[] = {
 	{ AUDIT_KEY, "key", "PUB", 0, "verify signatures and attestations with this public key" },
 	{ AUDIT_JSON, "json", NULL, 0, "the report as JSON (pare-audit/1)" },
 	{ AUDIT_SARIF, "sarif", NULL, 0, "the report as SARIF 2.1.0 (code scanning)" },
 	{ AUDIT_FAIL_ON, "fail-on", "fail|warn", 0, "exit 1 when a check fails (fail) or fails or warns (warn)" },
+	{ AUDIT_REBUILD, "rebuild", NULL, 0, "rebuild pare images from recipes.lock and compare digests (slow)" },
 	{ 0 },
 };
 
@@ -39,7 +38,7 @@ const struct cli_opt cli_report_opts[] = {
 int cmd_audit(int argc, char **argv, perr *e)
 {
 	const char *key = NULL;
-	bool json = false, sarif = false;
+	bool json = false, sarif = false, rebuild = false;
 	enum audit_fail_on fail_on = AUDIT_FAIL_ON_NONE;
 	struct audit_report *reps = NULL;
 	size_t nreps = 0;
@@ -54,6 +53,8 @@ int cmd_audit(int argc, char **argv, perr *e)
 			sarif = true;
 		else if (c == AUDIT_KEY)
 			key = a.val;
+		else if (c == AUDIT_REBUILD)
+			rebuild = true;
 		else if (c == AUDIT_FAIL_ON) {
 			if (!strcmp(a.val, "fail"))
 				fail_on = AUDIT_FAIL_ON_FAIL;
@@ -69,7 +70,7 @@ int cmd_audit(int argc, char **argv, perr *e)
 		return perr_set(e, "audit: --json and --sarif exclude each other");
 	if (a.nops < 1)
 		return cli_usage_error(e, "audit", "no image given");
-	if (audit_all(argv + 1, a.nops, key, &reps, &nreps, e) < 0)
+	if (audit_all(argv + 1, a.nops, key, rebuild, &reps, &nreps, e) < 0)
 		goto out;
 	if (json || sarif) {
 		cJSON *doc = json ? audit_json(reps, nreps) : audit_sarif(reps, nreps);
@@ -106,7 +107,7 @@ int cmd_report(int argc, char **argv, perr *e)
 		return -1;
 	if (!out || a.nops < 1)
 		return cli_usage_error(e, "report", NULL);
-	if (audit_all(argv + 1, a.nops, key, &reps, &nreps, e) == 0 &&
+	if (audit_all(argv + 1, a.nops, key, false, &reps, &nreps, e) == 0 &&
 	    audit_html_write(out, reps, nreps, e) == 0) {
 		note("%s/index.html: %zu image%s", out, nreps, nreps == 1 ? "" : "s");
 		ret = 0;

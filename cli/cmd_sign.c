@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "../builder/builder.h"
 #include "../oci/oci.h"
+#include "../rebuild/rebuild.h"
 #include "../signer/signer.h"
 
 #include <string.h>
@@ -19,6 +20,7 @@ int cmd_sign(int argc, char **argv, perr *e)
 	const char *key = NULL, *ref = NULL, *dir;
 	struct oci_input in;
 	struct cli_args a;
+	signer_key *k = NULL;
 	int ret, c;
 
 	cli_args_init(&a, argc, argv, cli_sign_opts);
@@ -35,15 +37,23 @@ int cmd_sign(int argc, char **argv, perr *e)
 	if (!key || !a.nops)
 		return cli_usage_error(e, "sign", NULL);
 	dir = argv[1];
+	/* the key (and its password) first: a wrong one changes nothing */
+	if (signer_load_private(key, &k, e) < 0)
+		return perr_prefix(e, "sign %s", dir);
 	/* an archive is signed in its unpacked copy, then rewritten whole:
 	 * until the rename, the archive is the one given */
-	if (oci_input_open(dir, true, &in, e) < 0)
+	if (oci_input_open(dir, true, &in, e) < 0) {
+		signer_key_free(k);
 		return -1;
-	ret = signer_sign_layout(in.dir, key, ref, e);
+	}
+	/* the signatures, signer/'s attestations, the benchmark and (with CVE
+	 * feeds) the vulnerability attestation */
+	ret = rebuild_sign_layout(in.dir, k, ref, cli_recipes_dir(), e);
 	if (ret < 0)
 		oci_input_error(&in, e);
 	if (ret == 0)
 		ret = oci_input_save(&in, e);
 	oci_input_close(&in);
+	signer_key_free(k);
 	return ret;
 }

@@ -2,6 +2,7 @@
  * one line per check (or JSON), stopping at the first failure; then a summary
  * line "N checks passed" (", 1 failed": the error line names it). */
 #include "cli.h"
+#include "../audit/audit.h"
 #include "../builder/builder.h"
 #include "../oci/oci.h"
 #include "../signer/signer.h"
@@ -52,6 +53,8 @@ int cmd_verify(int argc, char **argv, perr *e)
 	cJSON *doc = NULL;
 	struct verify_out v = { NULL, 0 };
 	char *text;
+	const struct signer_predicate_check *checks;
+	size_t nchecks;
 	int ret;
 
 	cli_args_init(&a, argc, argv, cli_verify_opts);
@@ -75,7 +78,8 @@ int cmd_verify(int argc, char **argv, perr *e)
 		doc = cJSON_CreateObject();
 		v.arr = cJSON_CreateArray();
 	}
-	ret = signer_verify_layout(in.dir, key, arch, print_check, &v, e);
+	checks = audit_attestation_checks(&nchecks);
+	ret = signer_verify_layout_with(in.dir, key, arch, checks, nchecks, print_check, &v, e);
 	if (ret < 0)
 		oci_input_error(&in, e);
 	if (json) {

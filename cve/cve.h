@@ -138,6 +138,23 @@ int cve_write_openvex(const struct cve_report *r, strbuf *out, perr *e);
 /* CycloneDX 1.5 VEX: the subjects and binaries as components, one
  * vulnerability per finding with its analysis. */
 int cve_write_cdx_vex(const struct cve_report *r, strbuf *out, perr *e);
+/* ---- the vulnerability attestation (vex.c; docs/cve.md) -------------------
+ * pare build --sign-key and pare sign attach each image's OpenVEX document
+ * as an in-toto attestation of OpenVEX's predicate type (what cosign's
+ * --type openvex names) when the feeds are synced. */
+#define CVE_VEX_PREDICATE_TYPE "https://openvex.dev/ns"
+/* The OpenVEX document of each image manifest of the layout dir that has a
+ * dpkg database, matched against the synced feeds: digests[i] gets the
+ * manifest digest, docs[i] the document.  name is the image's name (the
+ * products' pkg:oci/NAME); recipe_file (may be NULL) the recipe whose vex
+ * statements apply. */
+int cve_image_openvex(const char *dir, const char *name, const char *recipe_file,
+		      strvec *digests, strvec *docs, perr *e);
+/* Whether predicate (a verified statement's) is an OpenVEX document about
+ * image manifest digest: its @context, and every product naming digest. */
+struct cJSON;
+int cve_vex_attestation_check(const struct cJSON *predicate, const char *digest, perr *e);
+
 /* The document of format ("sarif", "openvex", "cyclonedx-vex") written to f
  * (what pare cve's --format takes); an unknown format is -1 and one line. */
 int cve_print_format(FILE *f, const char *format, const struct cve_report *r, perr *e);

@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE /* memrchr */
 #include "cve.h"
+#include "../oci/oci.h"
 #include "../sbom/sbom.h"
 
 #include <cjson/cJSON.h>
@@ -191,6 +192,90 @@ int cve_write_openvex(const struct cve_report *r, strbuf *out, perr *e)
 	free(id);
 	ret = print_doc(doc, out, e);
 	cJSON_Delete(doc);
+	return ret;
+}
+
+/* ---- the vulnerability attestation ------------------------------------------ */
+
+int cve_image_openvex(const char *dir, const char *name, const char *recipe_file,
+		      strvec *digests, strvec *docs, perr *e)
+{
+	struct cve_config c;
+	struct cve_subject *subs = NULL;
+	size_t nsubs = 0, i;
+	int ret = -1;
+
+	if (cve_config_load(&c, e) < 0)
+		return -1;
+	if (cve_subject_from_image(dir, NULL, &subs, &nsubs, e) < 0)
+		goto out;
+	for (i = 0; i < nsubs; i++) {
+		struct cve_report r = { 0 };
+		strbuf doc = STRBUF_INIT;
+		int rc;
+
+		if (!subs[i].digest)
+			continue;
+		free(subs[i].name);
+		subs[i].name = xstrdup(name);
+		free(subs[i].recipe_file);
+		subs[i].recipe_file = recipe_file ? xstrdup(recipe_file) : NULL;
+		/* one report per image: the subject moves into it */
+		rc = cve_match(&c, &subs[i], 1, 0, &r, e);
+		if (rc == 0)
+			rc = cve_vex_apply_recipes(&r, e);
+		if (rc == 0)
+			rc = cve_write_openvex(&r, &doc, e);
+		if (rc == 0) {
+			sv_push(digests, r.subjects[0].digest);
+			sv_push_nodup(docs, sb_detach(&doc));
+		}
+		r.subjects = NULL, r.nsubjects = 0; /* still in subs, released below */
+		cve_report_release(&r);
+		sb_release(&doc);
+		if (rc < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	for (i = 0; i < nsubs; i++)
+		cve_subject_release(&subs[i]);
+	free(subs);
+	cve_config_release(&c);
+	return ret;
+}
+
+int cve_vex_attestation_check(const cJSON *predicate, const char *digest, perr *e)
+{
+	const char *ctx = oci_json_str(predicate, "@context");
+	char *a = xasprintf("@%s", digest), *b = xasprintf("@sha256%%3A%s", digest + 7);
+	const cJSON *st, *p;
+	int ret = -1;
+
+	if (!ctx || strcmp(ctx, OPENVEX_CONTEXT)) {
+		perr_set(e, "predicate is not an OpenVEX document (@context is not %s)", OPENVEX_CONTEXT);
+		goto out;
+	}
+	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(predicate, "statements"))) {
+		perr_set(e, "OpenVEX predicate has no statements array");
+		goto out;
+	}
+	cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(predicate, "statements"))
+		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(st, "products")) {
+			const char *id = oci_json_str(p, "@id");
+
+			if (!id || (!strstr(id, a) && !strcasestr(id, b))) {
+				perr_set(e, "OpenVEX statement about %s: a product that is not image %s",
+					 oci_json_str(cJSON_GetObjectItemCaseSensitive(st, "vulnerability"), "name") ?
+					 oci_json_str(cJSON_GetObjectItemCaseSensitive(st, "vulnerability"), "name") : "?",
+					 digest);
+				goto out;
+			}
+		}
+	ret = 0;
+out:
+	free(a);
+	free(b);
 	return ret;
 }
 

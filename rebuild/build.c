@@ -19,6 +19,7 @@
 struct finish {
 	signer_key *key;
 	const char *name;
+	char *recipes_dir; /* the recipe's directory (its allow list, vex) */
 	int (*next)(const char *dir, void *arg, perr *e);
 	void *next_arg;
 };
@@ -27,7 +28,7 @@ static int finish_staged(const char *dir, void *arg, perr *e)
 {
 	struct finish *f = arg;
 
-	if (f->key && signer_sign_layout_key(dir, f->key, f->name, e) < 0)
+	if (f->key && rebuild_sign_layout(dir, f->key, f->name, f->recipes_dir, e) < 0)
 		return perr_prefix(e, "signing");
 	return f->next ? f->next(dir, f->next_arg, e) : 0;
 }
@@ -48,7 +49,7 @@ static int push(const char *dir, const char *ref, const struct registry_opts *o,
 int rebuild_build(const struct recipe *r, const struct lock_recipe *lr, struct build_opts *bo,
 		  const struct rebuild_build_opts *o, struct build_result *res, perr *e)
 {
-	struct finish f = { o->key, r->name, bo->finish, bo->finish_arg };
+	struct finish f = { o->key, r->name, path_dirname(r->path), bo->finish, bo->finish_arg };
 	char *commit = NULL, *src = NULL;
 	int ret = -1;
 
@@ -77,5 +78,6 @@ out:
 	bo->source_url = NULL;
 	free(commit);
 	free(src);
+	free(f.recipes_dir);
 	return ret;
 }

@@ -9,7 +9,8 @@
  * Owns: nothing on disk but the commits it makes and the ref
  * refs/pare/cve-history (or LOCK.cve-history.json outside git).  May
  * include: common/, resolver/, builder/, signer/, registry/, oci/ (the
- * stages it drives), cve/ (the matching); only cli/ includes this header.
+ * stages it drives), cve/ (the matching) and audit/ (the attestations
+ * computed above signer/, attest.c); only cli/ includes this header.
  */
 #ifndef PARE_REBUILD_H
 #define PARE_REBUILD_H
@@ -87,6 +88,25 @@ struct rebuild_build_opts {
 };
 int rebuild_build(const struct recipe *r, const struct lock_recipe *lr, struct build_opts *bo,
 		  const struct rebuild_build_opts *o, struct build_result *res, perr *e);
+
+/* Sign the layout in dir with key and attach the attestations computed
+ * above signer/ (attest.c): per image manifest the benchmark report (pare
+ * audit's pare-audit/1, AUDIT_PREDICATE_TYPE) and, when the CVE feeds are
+ * synced, the image's OpenVEX document (else one note line says there is
+ * none).  ref as for signer_sign_layout; recipes_dir: where the image's
+ * recipe (allow list, vex statements) is looked up.  All or nothing (one
+ * signer run, index.json written last). */
+int rebuild_sign_layout(const char *dir, struct signer_key *key, const char *ref,
+			const char *recipes_dir, perr *e);
+
+/* pare audit: audit_path on each of paths into *reps; lock != NULL
+ * (--rebuild): PARE-REPRO rebuilds each pare image's recipe from lock (once
+ * per recipe, in a temporary directory of the cache removed afterwards) and
+ * compares the manifest digests. */
+struct audit_opts;
+struct audit_report;
+int rebuild_audit(char **paths, size_t n, struct audit_opts *o, const char *lock,
+		  struct audit_report **reps, size_t *nreps, perr *e);
 
 /* One pare update run.  rebuilt gets "NAME OLD-DIGEST -> NEW-DIGEST" per
  * rebuilt image (OLD "(none)" when there was no image).

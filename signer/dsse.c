@@ -232,6 +232,22 @@ static void add_statement(struct statement **out, size_t *n, size_t *alloc,
 	free(text);
 }
 
+int signer_add_statement(struct statement **s, size_t *n, const char *docker_ref,
+			 const char *digest, const char *predicate_type, const char *predicate,
+			 perr *e)
+{
+	cJSON *pred = cJSON_Parse(predicate), *st;
+	size_t alloc = *n;
+
+	if (!pred)
+		return perr_set(e, "the %s predicate is not JSON", predicate_type);
+	st = statement_new(docker_ref, digest, predicate_type);
+	cJSON_AddItemToObject(st, "predicate", pred);
+	add_statement(s, n, &alloc, predicate_type, st);
+	cJSON_Delete(st);
+	return 0;
+}
+
 int signer_build_statements(const struct oci_layout *l, const struct target *t, const char *docker_ref,
 			    const struct sbom_artifact *sboms, size_t nsboms,
 			    struct statement **out, size_t *n, perr *e)

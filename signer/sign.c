@@ -15,6 +15,8 @@ struct signing {
 	const char *ref;  /* docker reference */
 	struct sbom_artifact *sboms;
 	size_t nsboms;
+	const struct signer_statement *extra; /* the caller's statements */
+	size_t nextra;
 };
 
 /* go-containerregistry's config for an image built from empty.Image by
@@ -86,6 +88,14 @@ out:
 	cJSON_Delete(m);
 	sb_release(&buf);
 	return ret;
+}
+
+/* A layer's digest for a message ("?" when it has none). */
+static const char *shown_digest(const cJSON *lay)
+{
+	const char *d = oci_json_str(lay, "digest");
+
+	return d ? d : "?";
 }
 
 /* Write the cosign image (tag) and the OCI 1.1 referrer for its layers;
@@ -190,36 +200,63 @@ out:
 	return ret;
 }
 
+/* Re-signing replaces (signer.h): of the existing layers of a predicate type
+ * in st, those whose envelope verifies with the key stay only when they carry
+ * one of st's bodies of that type (have[i] then says statement i is there
+ * already); the others of this key go.  Layers of other keys or types stay. */
+static void replace_layers(struct signing *s, const struct target *t, cJSON *layers,
+			   const struct statement *st, size_t nst, bool *have)
+{
+	strbuf env = STRBUF_INIT, body = STRBUF_INIT;
+	cJSON *lay = layers->child, *next;
+	perr ignore;
+
+	for (; lay; lay = next) {
+		const char *pt = oci_annotation(lay, "predicateType");
+		bool typed = false, kept = false;
+
+		next = lay->next;
+		for (size_t i = 0; pt && i < nst; i++)
+			typed |= !strcmp(pt, st[i].predicate_type);
+		if (!typed || oci_layout_read_desc(&s->l, lay, OCI_MAX_BLOB, &env, &ignore) < 0 ||
+		    signer_dsse_verify(s->key, env.buf, env.len, &body, &ignore) < 0)
+			continue;
+		for (size_t i = 0; i < nst && !kept; i++)
+			if (!have[i] && !strcmp(pt, st[i].predicate_type) && body.len == st[i].body.len &&
+			    !memcmp(body.buf, st[i].body.buf, body.len))
+				have[i] = kept = true;
+		if (kept)
+			continue;
+		note("replaced %s %s %s (%s)", t->arch, t->digest, pt, shown_digest(lay));
+		cJSON_Delete(cJSON_DetachItemViaPointer(layers, lay));
+	}
+	sb_release(&env);
+	sb_release(&body);
+}
+
 static int attest_target(struct signing *s, const struct target *t, cJSON **referrer, perr *e)
 {
 	struct statement *st = NULL;
 	size_t nst = 0;
-	strbuf env = STRBUF_INIT, body = STRBUF_INIT;
+	strbuf env = STRBUF_INIT;
 	char *tag = oci_cosign_tag(t->digest, OCI_TAG_ATT), dg[80];
 	cJSON *layers = NULL, *lay, *ann;
-	perr ignore;
+	bool *have = NULL;
 	int ret = -1;
 
-	if (signer_build_statements(&s->l, t, s->ref, s->sboms, s->nsboms, &st, &nst, e) < 0 ||
-	    existing_layers(s, tag, &layers, e) < 0)
+	if (signer_build_statements(&s->l, t, s->ref, s->sboms, s->nsboms, &st, &nst, e) < 0)
 		goto out;
+	for (size_t i = 0; i < s->nextra; i++)
+		if (!strcmp(s->extra[i].digest, t->digest) &&
+		    signer_add_statement(&st, &nst, s->ref, t->digest, s->extra[i].predicate_type,
+					 s->extra[i].predicate, e) < 0)
+			goto out;
+	if (existing_layers(s, tag, &layers, e) < 0)
+		goto out;
+	have = xcalloc(nst ? nst : 1, sizeof(*have));
+	replace_layers(s, t, layers, st, nst, have);
 	for (size_t i = 0; i < nst; i++) {
-		bool reuse = false;
-
-		cJSON_ArrayForEach(lay, layers) {
-			const char *pt = oci_annotation(lay, "predicateType");
-
-			if (!pt || strcmp(pt, st[i].predicate_type))
-				continue;
-			if (oci_layout_read_desc(&s->l, lay, OCI_MAX_BLOB, &env, &ignore) < 0 ||
-			    signer_dsse_verify(s->key, env.buf, env.len, &body, &ignore) < 0)
-				continue;
-			if (body.len == st[i].body.len && !memcmp(body.buf, st[i].body.buf, body.len)) {
-				reuse = true;
-				break;
-			}
-		}
-		if (reuse)
+		if (have[i])
 			continue;
 		sb_reset(&env);
 		if (signer_dsse_envelope(s->key, &st[i].body, &env, e) < 0 ||
@@ -243,7 +280,7 @@ out:
 	signer_statements_free(st, nst);
 	cJSON_Delete(layers);
 	sb_release(&env);
-	sb_release(&body);
+	free(have);
 	free(tag);
 	return ret;
 }
@@ -346,7 +383,13 @@ int signer_sign_layout(const char *dir, const char *keyfile, const char *docker_
 
 int signer_sign_layout_key(const char *dir, signer_key *key, const char *docker_ref, perr *e)
 {
-	struct signing s = { 0 };
+	return signer_sign_layout_extra(dir, key, docker_ref, NULL, 0, e);
+}
+
+int signer_sign_layout_extra(const char *dir, signer_key *key, const char *docker_ref,
+			     const struct signer_statement *extra, size_t nextra, perr *e)
+{
+	struct signing s = { .extra = extra, .nextra = nextra };
 	struct target *t = NULL;
 	size_t nt = 0;
 	char *ref_name = NULL, *ref = NULL;
@@ -370,6 +413,17 @@ int signer_sign_layout_key(const char *dir, signer_key *key, const char *docker_
 	}
 	s.ref = ref;
 	s.key = key;
+	for (size_t i = 0; i < nextra; i++) {
+		size_t k;
+
+		for (k = 0; k < nt && (t[k].is_index || strcmp(t[k].digest, extra[i].digest)); k++)
+			;
+		if (k == nt) {
+			perr_set(e, "%s: no image manifest %s to attest %s about", dir, extra[i].digest,
+				 extra[i].predicate_type);
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < nt; i++) {
 		cJSON *refs = cJSON_CreateArray(), *r = NULL;
 

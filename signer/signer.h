@@ -93,6 +93,24 @@ int signer_sign_layout(const char *dir, const char *keyfile, const char *docker_
 int signer_sign_layout_key(const char *dir, signer_key *key, const char *docker_ref,
 			   perr *e);
 
+/* An in-toto statement about one image manifest that a caller above signer/
+ * computes (pare's benchmark report, the image's VEX document): signer/ wraps
+ * the predicate in a Statement v1 naming digest, signs it into a DSSE
+ * envelope and attaches it beside the SBOM and provenance attestations. */
+struct signer_statement {
+	const char *digest;         /* the image manifest it is about, "sha256:…" */
+	const char *predicate_type; /* a URI */
+	const char *predicate;      /* the predicate, JSON text */
+};
+/* signer_sign_layout_key, also attaching extra[0..n) (a digest that is no
+ * image manifest of the layout is an error).  Re-signing replaces: of the
+ * attestation layers of a predicate type this run attaches, those signed by
+ * key that carry another body go, the others (other keys, other types) stay;
+ * a body already attached by key is kept, not duplicated.  All or nothing,
+ * index.json written last. */
+int signer_sign_layout_extra(const char *dir, signer_key *key, const char *docker_ref,
+			     const struct signer_statement *extra, size_t n, perr *e);
+
 /* One verification step, reported as it passes. */
 struct signer_check {
 	const char *what;   /* "signature", "attestation", "sbom", "blob", "manifest" */
@@ -114,6 +132,21 @@ int signer_verify_layout(const char *dir, const char *pubfile, const char *arch,
  * pack's): every check above but the layers' digests. */
 int signer_verify_attached(const char *dir, const char *pubfile, signer_check_fn fn, void *ctx,
 			   perr *e);
+
+/* The check of a predicate type defined above signer/: 0 when predicate
+ * (the verified statement's) is right for the image manifest digest, else
+ * -1 and one line. */
+struct cJSON;
+struct signer_predicate_check {
+	const char *predicate_type;
+	int (*check)(const struct cJSON *predicate, const char *digest, perr *e);
+};
+/* signer_verify_layout, also checking the attestations of the types in
+ * checks[0..n): an image whose .att carries a layer of such a type needs one
+ * that verifies (DSSE signature, subject, predicate type) and passes the check. */
+int signer_verify_layout_with(const char *dir, const char *pubfile, const char *arch,
+			      const struct signer_predicate_check *checks, size_t n,
+			      signer_check_fn fn, void *ctx, perr *e);
 
 /* Predicate types and media types (also used by tests). */
 #define SIGNER_PRED_SPDX "https://spdx.dev/Document"

@@ -63,6 +63,11 @@ int signer_build_statements(const struct oci_layout *l, const struct target *t,
 			    const char *docker_ref, const struct sbom_artifact *sboms,
 			    size_t nsboms, struct statement **out, size_t *n, perr *e);
 void signer_statements_free(struct statement *s, size_t n);
+/* Append the statement about digest with predicate_type (kept as a pointer)
+ * and the predicate (JSON text: -1 when it is not). */
+int signer_add_statement(struct statement **s, size_t *n, const char *docker_ref,
+			 const char *digest, const char *predicate_type, const char *predicate,
+			 perr *e);
 
 /* DSSE envelope over body signed with k (JSON text into out). */
 int signer_dsse_envelope(signer_key *k, const strbuf *body, strbuf *out, perr *e);

@@ -17,6 +17,8 @@ struct verifying {
 	signer_check_fn fn;
 	void *ctx;
 	bool no_layers; /* signer_verify_attached: the image layers are not there */
+	const struct signer_predicate_check *checks; /* the caller's predicate types */
+	size_t nchecks;
 	/* a verified SBOM attestation about the target being checked with no
 	 * SBOM artifact of its format in the layout ("" when none) */
 	char missing_sbom[256];
@@ -210,6 +212,15 @@ out:
 }
 
 /* One attestation layer; *pred gets its (verified) predicate type. */
+/* The caller's check of predicate type pt, or NULL. */
+static const struct signer_predicate_check *pred_check(const struct verifying *v, const char *pt)
+{
+	for (size_t i = 0; pt && i < v->nchecks; i++)
+		if (!strcmp(v->checks[i].predicate_type, pt))
+			return &v->checks[i];
+	return NULL;
+}
+
 static int check_att_layer(struct verifying *v, const struct target *t, const cJSON *lay,
 			   char **pred, perr *e)
 {
@@ -222,6 +233,9 @@ static int check_att_layer(struct verifying *v, const struct target *t, const cJ
 	if (oci_layout_read_desc(&v->l, lay, OCI_MAX_BLOB, &env, e) < 0 ||
 	    signer_dsse_verify(v->key, env.buf, env.len, &body, e) < 0 ||
 	    signer_statement_check(body.buf, body.len, ann_pt, t->digest, &st, &pt, e) < 0)
+		goto out;
+	if (pred_check(v, pt) &&
+	    pred_check(v, pt)->check(cJSON_GetObjectItemCaseSensitive(st, "predicate"), t->digest, e) < 0)
 		goto out;
 	/* An SBOM attestation must carry the very document of one of the SBOM
 	 * artifacts of this format shipped in the layout (there may be several:
@@ -287,9 +301,13 @@ static int check_attestations(struct verifying *v, const struct target *t, perr 
 		goto out;
 	cJSON_ArrayForEach(lay, cJSON_GetObjectItemCaseSensitive(m, "layers")) {
 		const char *mt = oci_json_str(lay, "mediaType");
+		const struct signer_predicate_check *pc = pred_check(v, oci_annotation(lay, "predicateType"));
 
 		if (!mt || strcmp(mt, OCI_MT_DSSE))
 			continue;
+		/* a type the caller checks, once attached, must verify */
+		if (pc && !sv_contains(&want, pc->predicate_type))
+			sv_push(&want, pc->predicate_type);
 		if (check_att_layer(v, t, lay, &pred, &one) < 0) {
 			/* Keep the reason: it is the message if no layer of
 			 * this predicate type verifies. */
@@ -491,9 +509,11 @@ out:
 }
 
 static int verify_layout(const char *dir, const char *pubfile, const char *arch, bool no_layers,
+			 const struct signer_predicate_check *checks, size_t nchecks,
 			 signer_check_fn fn, void *ctx, perr *e)
 {
-	struct verifying v = { .fn = fn, .ctx = ctx, .no_layers = no_layers };
+	struct verifying v = { .fn = fn, .ctx = ctx, .no_layers = no_layers,
+			       .checks = checks, .nchecks = nchecks };
 	struct target *t = NULL;
 	size_t nt = 0, checked = 0;
 	char *ref_name = NULL;
@@ -566,11 +586,18 @@ out:
 int signer_verify_layout(const char *dir, const char *pubfile, const char *arch,
 			 signer_check_fn fn, void *ctx, perr *e)
 {
-	return verify_layout(dir, pubfile, arch, false, fn, ctx, e);
+	return verify_layout(dir, pubfile, arch, false, NULL, 0, fn, ctx, e);
+}
+
+int signer_verify_layout_with(const char *dir, const char *pubfile, const char *arch,
+			      const struct signer_predicate_check *checks, size_t nchecks,
+			      signer_check_fn fn, void *ctx, perr *e)
+{
+	return verify_layout(dir, pubfile, arch, false, checks, nchecks, fn, ctx, e);
 }
 
 int signer_verify_attached(const char *dir, const char *pubfile, signer_check_fn fn, void *ctx,
 			   perr *e)
 {
-	return verify_layout(dir, pubfile, NULL, true, fn, ctx, e);
+	return verify_layout(dir, pubfile, NULL, true, NULL, 0, fn, ctx, e);
 }
