@@ -95,13 +95,18 @@ asan:
 # The builds use every core (a plain `make` stays serial unless given -j).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
+# The fixture repositories (tests/fixtures/mkrepo, mkhostile: no pare in them) are built
+# once, in build/fixtures, for both suites.
 check: deps
 	$(MAKE) -j$(JOBS) all
 	$(MAKE) -j$(JOBS) asan
-	rm -rf build/test-results
-	-tests/run --pare $(CURDIR)/pare --units $(CURDIR)/build/tests --suite plain
-	-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	rm -rf build/test-results build/fixtures
+	-PARE_FIXTURES=$(CURDIR)/build/fixtures \
+		tests/run --pare $(CURDIR)/pare --units $(CURDIR)/build/tests --suite plain
+	-PARE_FIXTURES=$(CURDIR)/build/fixtures \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/run --pare $(CURDIR)/build/asan/pare --units $(CURDIR)/build/asan/tests --suite asan
+	rm -rf build/fixtures
 	tests/summary
 
 run: deps
