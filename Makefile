@@ -39,7 +39,7 @@ else
 PARE_BIN := $(BUILD)/pare
 endif
 
-.PHONY: all deps check test asan run e2e fuzz mutants clean bench pkgs-missing fresh-check install uninstall
+.PHONY: all deps check test asan run e2e fuzz mutants clean bench pkgs-missing fresh-check install uninstall FORCE
 all: $(PARE_BIN) $(UNIT_BINS)
 
 ifneq ($(PKGS_OK),yes)
@@ -48,7 +48,15 @@ endif
 pkgs-missing:
 	@echo "make: pkg-config does not find all of: $(PKGS) (run 'make deps' first)" >&2; exit 2
 
-$(BUILD)/%.o: %.c $(HEADERS)
+# $(BUILD)/flags holds the compiler and flags the objects were built with: when they
+# change (make asan's sanitizers, say), every object is rebuilt.
+BUILD_FLAGS := $(CC) $(PARE_CFLAGS) $(CFLAGS)
+$(BUILD)/flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(BUILD_FLAGS)' | cmp -s - $@ || echo '$(BUILD_FLAGS)' >$@
+FORCE:
+
+$(BUILD)/%.o: %.c $(HEADERS) $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(PARE_CFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -87,10 +95,12 @@ test: all
 	tests/run --pare $(CURDIR)/pare
 
 # The sanitizer build lives in build/asan; the tests run against it with
-# leak detection on (LeakSanitizer is part of ASan on Linux).
+# leak detection on (LeakSanitizer is part of ASan on Linux).  fuzzer-no-link adds
+# libFuzzer's coverage instrumentation (no libFuzzer: within noise for the suite), so
+# the fuzz targets (tests/fuzz) link this build's library instead of compiling their own.
 asan:
 	$(MAKE) BUILD=build/asan CC=clang OPT=-O1 \
-		SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+		SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
 # The builds use every core (a plain `make` stays serial unless given -j).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
