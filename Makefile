@@ -39,7 +39,7 @@ else
 PARE_BIN := $(BUILD)/pare
 endif
 
-.PHONY: all deps check test asan run e2e fuzz mutants clean bench pkgs-missing fresh-check install uninstall
+.PHONY: all deps check test asan run e2e fuzz mutants clean bench pkgs-missing fresh-check install uninstall FORCE
 all: $(PARE_BIN) $(UNIT_BINS)
 
 ifneq ($(PKGS_OK),yes)
@@ -48,7 +48,15 @@ endif
 pkgs-missing:
 	@echo "make: pkg-config does not find all of: $(PKGS) (run 'make deps' first)" >&2; exit 2
 
-$(BUILD)/%.o: %.c $(HEADERS)
+# $(BUILD)/flags holds the compiler and flags the objects were built with: when they
+# change (make asan's sanitizers, say), every object is rebuilt.
+BUILD_FLAGS := $(CC) $(PARE_CFLAGS) $(CFLAGS)
+$(BUILD)/flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(BUILD_FLAGS)' | cmp -s - $@ || echo '$(BUILD_FLAGS)' >$@
+FORCE:
+
+$(BUILD)/%.o: %.c $(HEADERS) $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(PARE_CFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -87,21 +95,28 @@ test: all
 	tests/run --pare $(CURDIR)/pare
 
 # The sanitizer build lives in build/asan; the tests run against it with
-# leak detection on (LeakSanitizer is part of ASan on Linux).
+# leak detection on (LeakSanitizer is part of ASan on Linux).  fuzzer-no-link adds
+# libFuzzer's coverage instrumentation (no libFuzzer: within noise for the suite), so
+# the fuzz targets (tests/fuzz) link this build's library instead of compiling their own.
 asan:
 	$(MAKE) BUILD=build/asan CC=clang OPT=-O1 \
-		SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+		SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 
 # The builds use every core (a plain `make` stays serial unless given -j).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
+# The fixture repositories (tests/fixtures/mkrepo, mkhostile: no pare in them) are built
+# once, in build/fixtures, for both suites.
 check: deps
 	$(MAKE) -j$(JOBS) all
 	$(MAKE) -j$(JOBS) asan
-	rm -rf build/test-results
-	-tests/run --pare $(CURDIR)/pare --units $(CURDIR)/build/tests --suite plain
-	-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	rm -rf build/test-results build/fixtures
+	-PARE_FIXTURES=$(CURDIR)/build/fixtures \
+		tests/run --pare $(CURDIR)/pare --units $(CURDIR)/build/tests --suite plain
+	-PARE_FIXTURES=$(CURDIR)/build/fixtures \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/run --pare $(CURDIR)/build/asan/pare --units $(CURDIR)/build/asan/tests --suite asan
+	rm -rf build/fixtures
 	tests/summary
 
 run: deps

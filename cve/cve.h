@@ -104,6 +104,8 @@ struct cve_finding {
 	char *vex_justification;
 	char *vex_statement;   /* the VEX statement's impact/action text, or NULL */
 	char *first_seen;      /* RFC 3339: the tracker date of the sync that first had the entry, or NULL */
+	char *strings;         /* NULL, or one allocation that id … first_seen (not vex_*) and
+				* the binaries' strings point into (a fleet's copies) */
 };
 
 struct cve_report {

@@ -41,22 +41,26 @@ void cve_subject_release(struct cve_subject *s)
 
 static void finding_release(struct cve_finding *f)
 {
-	free(f->id);
-	free(f->source);
-	free(f->installed);
-	free(f->fixed_version);
-	free(f->open_reason);
-	free(f->urgency);
-	free(f->description);
-	free(f->kev_added);
-	free(f->kev_due);
-	for (size_t i = 0; i < f->nbinaries; i++)
-		free(f->binaries[i]);
+	if (f->strings) {
+		free(f->strings);
+	} else {
+		free(f->id);
+		free(f->source);
+		free(f->installed);
+		free(f->fixed_version);
+		free(f->open_reason);
+		free(f->urgency);
+		free(f->description);
+		free(f->kev_added);
+		free(f->kev_due);
+		free(f->first_seen);
+		for (size_t i = 0; i < f->nbinaries; i++)
+			free(f->binaries[i]);
+	}
 	free(f->binaries);
 	free(f->vex_status);
 	free(f->vex_justification);
 	free(f->vex_statement);
-	free(f->first_seen);
 }
 
 void cve_report_release(struct cve_report *r)
@@ -104,7 +108,9 @@ static int strcmp0(const char *a, const char *b)
 	return strcmp(a ? a : "", b ? b : "");
 }
 
-int cve_finding_cmp(const struct cve_finding *a, const struct cve_finding *b)
+/* cve_finding_cmp with the urgency ranks given (the sort computes each once) */
+static int finding_cmp_ranked(const struct cve_finding *a, int ua, const struct cve_finding *b,
+			      int ub)
 {
 	int c;
 
@@ -121,9 +127,10 @@ int cve_finding_cmp(const struct cve_finding *a, const struct cve_finding *b)
 	}
 	if (a->percentile != b->percentile)
 		return a->percentile > b->percentile ? -1 : 1;
-	if ((c = urgency_rank(a->urgency) - urgency_rank(b->urgency)))
+	if ((c = ua - ub))
 		return c;
-	if ((c = strverscmp(a->id, b->id)))
+	/* a fleet compares one CVE of many subjects: equal ids are the common case */
+	if (strcmp(a->id, b->id) && (c = strverscmp(a->id, b->id)))
 		return c;
 	/* the same CVE: a stable order over subjects, sources and classes */
 	if (a->subject != b->subject)
@@ -133,9 +140,40 @@ int cve_finding_cmp(const struct cve_finding *a, const struct cve_finding *b)
 	return (int)a->cls - (int)b->cls;
 }
 
-static int finding_qcmp(const void *a, const void *b)
+int cve_finding_cmp(const struct cve_finding *a, const struct cve_finding *b)
 {
-	return cve_finding_cmp(a, b);
+	return finding_cmp_ranked(a, urgency_rank(a->urgency), b, urgency_rank(b->urgency));
+}
+
+struct sort_item {
+	const struct cve_finding *f;
+	int urgency;
+};
+
+static int item_qcmp(const void *a, const void *b)
+{
+	const struct sort_item *x = a, *y = b;
+
+	return finding_cmp_ranked(x->f, x->urgency, y->f, y->urgency);
+}
+
+/* v[0..n) in cve_finding_cmp's order: the ranks computed once, not per comparison,
+ * and 16-byte items moved rather than findings. */
+static void sort_findings(struct cve_finding *v, size_t n)
+{
+	struct sort_item *it = xmalloc(n * sizeof(*it));
+	struct cve_finding *out = xmalloc(n * sizeof(*out));
+
+	for (size_t i = 0; i < n; i++) {
+		it[i].f = &v[i];
+		it[i].urgency = urgency_rank(v[i].urgency);
+	}
+	qsort(it, n, sizeof(*it), item_qcmp);
+	for (size_t i = 0; i < n; i++)
+		out[i] = *it[i].f;
+	memcpy(v, out, n * sizeof(*v));
+	free(out);
+	free(it);
 }
 
 /* ---- subjects of the lock -------------------------------------------------- */
@@ -218,13 +256,76 @@ int cve_lock_subjects(const char *lock, const char *recipes_dir, const strvec *n
 
 /* ---- matching ---------------------------------------------------------------- */
 
+/* A (source, source version, codename) already matched: its findings are
+ * v[first .. first + n), those of the first subject that had it.  A fleet
+ * repeats the same sources in every recipe and arch; later subjects copy
+ * them instead of reading, classifying and enriching the index lines again. */
+struct seen {
+	char *key; /* "SOURCE\tCODENAME\tVERSION"; NULL: a free slot */
+	size_t first, n;
+};
+
 struct matcher {
 	struct cve_idx idx[CVE_NFEEDS];
 	strbuf buf;
 	struct cve_finding *v;
 	size_t n, alloc;
 	int64_t since;
+	struct seen *seen; /* open addressing, nseen_cap a power of two */
+	size_t nseen, nseen_cap;
 };
+
+static size_t key_hash(const char *k)
+{
+	size_t h = 14695981039346656037ULL;
+
+	for (; *k; k++)
+		h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of key: the one holding it, or the free one where it goes. */
+static struct seen *seen_slot(struct seen *v, size_t cap, const char *key)
+{
+	size_t i = key_hash(key) & (cap - 1);
+
+	while (v[i].key && strcmp(v[i].key, key))
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+/* Remember key (the matcher takes it) for v[first .. first + n). */
+static void seen_add(struct matcher *m, char *key, size_t first, size_t n)
+{
+	struct seen *sl;
+
+	if (2 * (m->nseen + 1) > m->nseen_cap) {
+		size_t cap = m->nseen_cap ? 2 * m->nseen_cap : 256;
+		struct seen *v = xcalloc(cap, sizeof(*v));
+
+		for (size_t i = 0; i < m->nseen_cap; i++)
+			if (m->seen[i].key)
+				*seen_slot(v, cap, m->seen[i].key) = m->seen[i];
+		free(m->seen);
+		m->seen = v;
+		m->nseen_cap = cap;
+	}
+	sl = seen_slot(m->seen, m->nseen_cap, key);
+	sl->key = key;
+	sl->first = first;
+	sl->n = n;
+	m->nseen++;
+}
+
+static const struct seen *seen_find(const struct matcher *m, const char *key)
+{
+	const struct seen *sl;
+
+	if (!m->nseen_cap)
+		return NULL;
+	sl = seen_slot(m->seen, m->nseen_cap, key);
+	return sl->key ? sl : NULL;
+}
 
 static char *dup_or_null(const char *s)
 {
@@ -287,20 +388,97 @@ static bool since_keeps(const struct matcher *m, const struct cve_finding *f)
 	return f->kev_added && !cve_parse_date(f->kev_added, &t) && t > m->since;
 }
 
+/* A copy of what match_source found for another subject, for subject si
+ * with binaries bins: its strings in one allocation (f->strings), as a
+ * fleet makes tens of thousands of these.  No vex_* yet: VEX comes after. */
+static void finding_copy(struct cve_finding *d, const struct cve_finding *f, size_t si,
+			 const strvec *bins)
+{
+	char *const *from[] = { &f->id, &f->source, &f->installed, &f->fixed_version,
+				&f->open_reason, &f->urgency, &f->description, &f->kev_added,
+				&f->kev_due, &f->first_seen };
+	char **to[] = { &d->id, &d->source, &d->installed, &d->fixed_version,
+			&d->open_reason, &d->urgency, &d->description, &d->kev_added,
+			&d->kev_due, &d->first_seen };
+	size_t len = 0;
+	char *p;
+
+	memset(d, 0, sizeof(*d));
+	for (size_t i = 0; i < ARRAY_SIZE(from); i++)
+		if (*from[i])
+			len += strlen(*from[i]) + 1;
+	for (size_t i = 0; i < bins->n; i++)
+		len += strlen(bins->v[i]) + 1;
+	p = d->strings = xmalloc(len ? len : 1);
+	for (size_t i = 0; i < ARRAY_SIZE(from); i++)
+		if (*from[i]) {
+			size_t n = strlen(*from[i]) + 1;
+
+			*to[i] = memcpy(p, *from[i], n);
+			p += n;
+		}
+	if (bins->n) {
+		d->binaries = xmalloc(bins->n * sizeof(*d->binaries));
+		for (size_t i = 0; i < bins->n; i++) {
+			size_t n = strlen(bins->v[i]) + 1;
+
+			d->binaries[i] = memcpy(p, bins->v[i], n);
+			p += n;
+		}
+		d->nbinaries = bins->n;
+	}
+	d->subject = si;
+	d->cls = f->cls;
+	d->kev = f->kev;
+	d->kev_ransomware = f->kev_ransomware;
+	d->epss = f->epss;
+	d->percentile = f->percentile;
+}
+
+static void add_finding(struct matcher *m, struct cve_finding *f, size_t si, const strvec *bins)
+{
+	f->subject = si;
+	if (bins->n) {
+		f->binaries = xmalloc(bins->n * sizeof(*f->binaries));
+		for (size_t i = 0; i < bins->n; i++)
+			f->binaries[i] = xstrdup(bins->v[i]);
+		f->nbinaries = bins->n;
+	}
+	ALLOC_GROW(m->v, m->n + 1, m->alloc);
+	m->v[m->n++] = *f;
+}
+
 /* Every entry of (source, codename) for one installed source version. */
 static void match_source(struct matcher *m, size_t si, const struct cve_subject *s,
 			 const char *source, const char *version)
 {
 	char *key = xasprintf("%s\t%s", source, s->codename), *t[10];
+	char *seen_key = xasprintf("%s\t%s", key, version);
+	const struct seen *sl = seen_find(m, seen_key);
 	const char *a, *b;
 	strbuf line = STRBUF_INIT;
+	strvec bins = STRVEC_INIT; /* the subject's binaries built from it */
+	size_t first = m->n;
 
+	for (size_t i = 0; i < s->npkgs; i++)
+		if (!strcmp(s->pkgs[i].source, source) && !strcmp(s->pkgs[i].source_version, version))
+			sv_push(&bins, s->pkgs[i].purl);
+	if (sl) {
+		for (size_t j = sl->first; j < sl->first + sl->n; j++) {
+			struct cve_finding f;
+
+			finding_copy(&f, &m->v[j], si, &bins);
+			ALLOC_GROW(m->v, m->n + 1, m->alloc);
+			m->v[m->n++] = f;
+		}
+		free(seen_key);
+		goto out;
+	}
 	cve_idx_range(&m->idx[CVE_FEED_TRACKER], key, &a, &b);
 	for (const char *p = a; p && p < b; p = strchr(p, '\n') + 1) {
 		struct cve_finding f = { 0 };
 
 		cve_idx_fields(p, &line, t, ARRAY_SIZE(t));
-		f.subject = si;
 		f.id = xstrdup(t[2]);
 		f.source = xstrdup(source);
 		f.installed = xstrdup(version);
@@ -313,16 +491,11 @@ static void match_source(struct matcher *m, size_t si, const struct cve_subject 
 			finding_release(&f);
 			continue;
 		}
-		for (size_t i = 0; i < s->npkgs; i++)
-			if (!strcmp(s->pkgs[i].source, source) &&
-			    !strcmp(s->pkgs[i].source_version, version)) {
-				f.binaries = xrealloc(f.binaries,
-						      (f.nbinaries + 1) * sizeof(*f.binaries));
-				f.binaries[f.nbinaries++] = xstrdup(s->pkgs[i].purl);
-			}
-		ALLOC_GROW(m->v, m->n + 1, m->alloc);
-		m->v[m->n++] = f;
+		add_finding(m, &f, si, &bins);
 	}
+	seen_add(m, seen_key, first, m->n - first);
+out:
+	sv_clear(&bins);
 	sb_release(&line);
 	free(key);
 }
@@ -410,7 +583,7 @@ int cve_match(const struct cve_config *c, struct cve_subject *subjects, size_t n
 			"that uses it)",
 			missing.v[i]);
 	if (m.n)
-		qsort(m.v, m.n, sizeof(*m.v), finding_qcmp);
+		sort_findings(m.v, m.n);
 	r->findings = m.v;
 	r->nfindings = m.n;
 	m.v = NULL;
@@ -418,6 +591,9 @@ int cve_match(const struct cve_config *c, struct cve_subject *subjects, size_t n
 out:
 	for (int f = 0; f < CVE_NFEEDS; f++)
 		cve_idx_close(&m.idx[f]);
+	for (size_t i = 0; i < m.nseen_cap; i++)
+		free(m.seen[i].key);
+	free(m.seen);
 	sb_release(&m.buf);
 	sv_clear(&missing);
 	sv_clear(&stale);

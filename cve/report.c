@@ -44,6 +44,19 @@ static void count(const struct cve_report *r, struct counts *c)
 
 enum { C_IMAGE, C_CVE, C_SOURCE, C_INSTALLED, C_FIXED, C_CLASS, C_KEV, C_EPSS, C_URGENCY, NCOL };
 
+/* buf = the strings of parts (NULL-terminated; a NULL part ends them) one
+ * after the other, cut at n - 1 bytes as snprintf cuts: the table's cells
+ * are mostly plain strings, and a fleet has hundreds of thousands. */
+static void cat(char *buf, size_t n, const char *const *parts)
+{
+	size_t len = 0;
+
+	for (; *parts; parts++)
+		for (const char *p = *parts; *p && len + 1 < n; p++)
+			buf[len++] = *p;
+	buf[len] = 0;
+}
+
 /* Column k of finding f into buf (a fleet has tens of thousands of rows:
  * no allocation per cell).  Names, ids, versions and the feeds' words
  * hold no URL, and the parsers replaced their control characters. */
@@ -54,41 +67,42 @@ static void cell(const struct cve_report *r, const struct cve_finding *f, int k,
 
 	switch (k) {
 	case C_IMAGE:
-		snprintf(buf, n, "%s%s%s", s->name, s->arch ? "/" : "", s->arch ? s->arch : "");
+		cat(buf, n, (const char *const[]){ s->name, s->arch ? "/" : "", s->arch ? s->arch : "", NULL });
 		break;
 	case C_CVE:
-		snprintf(buf, n, "%s", f->id);
+		cat(buf, n, (const char *const[]){ f->id, NULL });
 		break;
 	case C_SOURCE:
-		snprintf(buf, n, "%s", f->source);
+		cat(buf, n, (const char *const[]){ f->source, NULL });
 		break;
 	case C_INSTALLED:
-		snprintf(buf, n, "%s", f->installed);
+		cat(buf, n, (const char *const[]){ f->installed, NULL });
 		break;
 	case C_FIXED:
-		snprintf(buf, n, "%s", f->fixed_version ? f->fixed_version : "-");
+		cat(buf, n, (const char *const[]){ f->fixed_version ? f->fixed_version : "-", NULL });
 		break;
 	case C_CLASS:
 		if (f->cls == CVE_OPEN && f->open_reason)
-			snprintf(buf, n, "open (%s)", f->open_reason);
+			cat(buf, n, (const char *const[]){ "open (", f->open_reason, ")", NULL });
 		else
-			snprintf(buf, n, "%s", cve_class_name(f->cls));
+			cat(buf, n, (const char *const[]){ cve_class_name(f->cls), NULL });
 		break;
 	case C_KEV:
 		if (!f->kev)
-			snprintf(buf, n, "-");
+			cat(buf, n, (const char *const[]){ "-", NULL });
 		else
-			snprintf(buf, n, "KEV%s%s%s", f->kev_ransomware ? " ransomware" : "",
-				 f->kev_due ? " due " : "", f->kev_due ? f->kev_due : "");
+			cat(buf, n, (const char *const[]){ "KEV", f->kev_ransomware ? " ransomware" : "",
+							   f->kev_due ? " due " : "",
+							   f->kev_due ? f->kev_due : "", NULL });
 		break;
 	case C_EPSS:
 		if (f->epss < 0)
-			snprintf(buf, n, "-");
+			cat(buf, n, (const char *const[]){ "-", NULL });
 		else
 			snprintf(buf, n, "p=%.4f pct=%.1f", f->epss, f->percentile * 100);
 		break;
 	default:
-		snprintf(buf, n, "%s", f->urgency ? f->urgency : "-");
+		cat(buf, n, (const char *const[]){ f->urgency ? f->urgency : "-", NULL });
 	}
 }
 
@@ -99,6 +113,8 @@ void cve_print_table(FILE *f, const struct cve_report *r, bool all)
 	size_t w[NCOL], nrows = 0;
 	char buf[512];
 	struct counts c;
+	strbuf cells = STRBUF_INIT, row = STRBUF_INIT; /* the shown rows' cells, each NUL-terminated */
+	const char *p;
 
 	if (r->stale)
 		fprintf(f, "%s\n", r->stale);
@@ -112,33 +128,49 @@ void cve_print_table(FILE *f, const struct cve_report *r, bool all)
 		c.epss_mid, c.epss_low, c.epss_none);
 	for (int k = 0; k < NCOL; k++)
 		w[k] = strlen(head[k]);
-	/* two passes: the column widths, then the rows */
+	/* two passes: the cells and the column widths, then the rows */
 	for (size_t i = 0; i < r->nfindings; i++) {
 		if (!all && !affecting(&r->findings[i]))
 			continue;
 		for (int k = 0; k < NCOL; k++) {
+			size_t len;
+
 			cell(r, &r->findings[i], k, buf, sizeof(buf));
-			if (strlen(buf) > w[k])
-				w[k] = strlen(buf);
+			len = strlen(buf);
+			if (len > w[k])
+				w[k] = len;
+			sb_add(&cells, buf, len + 1);
 		}
 		nrows++;
 	}
-	if (!nrows)
+	if (!nrows) {
+		sb_release(&cells);
 		return;
+	}
 	for (int k = 0; k + 1 < NCOL; k++)
 		fprintf(f, "%-*s  ", (int)w[k], head[k]);
 	fprintf(f, "%s\n", head[NCOL - 1]);
-	for (size_t i = 0; i < r->nfindings; i++) {
-		if (!all && !affecting(&r->findings[i]))
-			continue;
+	static const char spaces[] = "                                ";
+
+	/* each row as fprintf's "%-*s  " would write it, written at once */
+	p = cells.buf;
+	for (size_t i = 0; i < nrows; i++) {
+		sb_reset(&row);
 		for (int k = 0; k < NCOL; k++) {
-			cell(r, &r->findings[i], k, buf, sizeof(buf));
-			if (k + 1 < NCOL)
-				fprintf(f, "%-*s  ", (int)w[k], buf);
-			else
-				fprintf(f, "%s\n", buf);
+			size_t len = strlen(p);
+
+			sb_add(&row, p, len);
+			p += len + 1;
+			for (size_t pad = k + 1 < NCOL ? w[k] + 2 - len : 0, n; pad; pad -= n) {
+				n = pad < sizeof(spaces) - 1 ? pad : sizeof(spaces) - 1;
+				sb_add(&row, spaces, n);
+			}
 		}
+		sb_addc(&row, '\n');
+		fwrite(row.buf, 1, row.len, f);
 	}
+	sb_release(&cells);
+	sb_release(&row);
 }
 
 static void add_str(cJSON *o, const char *k, const char *v)

@@ -374,16 +374,22 @@ static bool stmt_names(const struct cve_vex_stmt *s, const char *product, const 
 
 size_t cve_vex_apply(const struct cve_vex *vex, struct cve_report *r, size_t subject)
 {
-	size_t n = 0;
+	size_t n = 0, psubject = SIZE_MAX;
+	char *product = NULL; /* of subject psubject */
 
+	if (!vex->n) /* most recipes have no statements: no pass over a fleet's findings */
+		return 0;
 	for (size_t i = 0; i < r->nfindings; i++) {
 		struct cve_finding *f = &r->findings[i];
-		char *product;
 
 		if ((subject != SIZE_MAX && f->subject != subject) ||
 		    (f->cls != CVE_FIXABLE && f->cls != CVE_OPEN && f->cls != CVE_UNDETERMINED))
 			continue;
-		product = cve_subject_product(&r->subjects[f->subject]);
+		if (f->subject != psubject) {
+			free(product);
+			product = cve_subject_product(&r->subjects[f->subject]);
+			psubject = f->subject;
+		}
 		for (size_t k = 0; k < vex->n; k++) {
 			const struct cve_vex_stmt *s = &vex->v[k];
 
@@ -402,29 +408,39 @@ size_t cve_vex_apply(const struct cve_vex *vex, struct cve_report *r, size_t sub
 			n++;
 			break;
 		}
-		free(product);
 	}
+	free(product);
 	return n;
 }
 
 int cve_vex_apply_recipes(struct cve_report *r, perr *e)
 {
-	for (size_t i = 0; i < r->nsubjects; i++) {
-		struct cve_vex vex = { 0 };
-		struct recipe *rc;
-		int ret;
+	struct cve_vex vex = { 0 };
+	const char *loaded = NULL; /* the recipe file vex holds (a recipe's archs are subjects in a row) */
 
-		if (!r->subjects[i].recipe_file)
+	for (size_t i = 0; i < r->nsubjects; i++) {
+		const char *file = r->subjects[i].recipe_file;
+
+		if (!file)
 			continue;
-		if (!(rc = recipe_load(r->subjects[i].recipe_file, e)))
-			return -1;
-		ret = cve_vex_recipe(rc, &vex, e);
-		if (ret == 0)
-			cve_vex_apply(&vex, r, i);
-		cve_vex_release(&vex);
-		recipe_free(rc);
-		if (ret < 0)
-			return -1;
+		if (!loaded || strcmp(loaded, file)) {
+			struct recipe *rc;
+			int ret;
+
+			cve_vex_release(&vex);
+			loaded = NULL;
+			if (!(rc = recipe_load(file, e)))
+				return -1;
+			ret = cve_vex_recipe(rc, &vex, e);
+			recipe_free(rc);
+			if (ret < 0) {
+				cve_vex_release(&vex);
+				return -1;
+			}
+			loaded = file;
+		}
+		cve_vex_apply(&vex, r, i);
 	}
+	cve_vex_release(&vex);
 	return 0;
 }

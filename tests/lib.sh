@@ -24,6 +24,11 @@ if [[ -z ${PARE_SCRIPT_TMP:-} ]]; then
 	_t_own_tmp=1
 fi
 PARE_TEST_TMP=${PARE_TEST_TMP:-$PARE_SCRIPT_TMP}
+# where fixture_repo builds the shared fixture repositories: PARE_FIXTURES when set (make check
+# gives both suites one directory: mkrepo runs no pare, so one build serves both), else
+# PARE_TEST_TMP
+PARE_FIXTURES=${PARE_FIXTURES:-$PARE_TEST_TMP}
+mkdir -p "$PARE_FIXTURES"
 PARE_CACHE_DIR=${PARE_CACHE_DIR:-$PARE_SCRIPT_TMP/cache}
 mkdir -p "$PARE_CACHE_DIR"
 if ((_t_own_tmp)); then
@@ -31,7 +36,7 @@ if ((_t_own_tmp)); then
 	mkdir -m 700 "$GNUPGHOME"
 	export GNUPGHOME
 fi
-export PARE_SCRIPT_TMP PARE_TEST_TMP PARE_CACHE_DIR
+export PARE_SCRIPT_TMP PARE_TEST_TMP PARE_FIXTURES PARE_CACHE_DIR
 
 _t_run=0
 _t_failed=0
@@ -130,10 +135,10 @@ tmpdir() { mktemp -d "$PARE_SCRIPT_TMP/tmp.XXXXXX"; }
 
 at_exit() { _t_at_exit+=("$*"); }
 
-# _fixture_master NAME: build $PARE_TEST_TMP/NAME once per test run (flock: scripts run in
+# _fixture_master NAME: build $PARE_FIXTURES/NAME once per test run (flock: scripts run in
 # parallel). A failed build is remembered, so later scripts fail fast with the same log.
 _fixture_master() {
-	local name=$1 master=$PARE_TEST_TMP/$1
+	local name=$1 master=$PARE_FIXTURES/$1
 	(
 		flock 9
 		[[ -d $master ]] && exit 0
@@ -150,7 +155,7 @@ _fixture_master() {
 				exit 1
 			}
 		else
-			cp -a "$PARE_TEST_TMP/fixture" "$master.tmp"
+			cp -a "$PARE_FIXTURES/fixture" "$master.tmp"
 			"$PARE_SRC/tests/fixtures/mkhostile" "$master.tmp" >"$master.log" 2>&1 || {
 				mv "$master.log" "$master.failed"
 				echo "fixture_repo: mkhostile failed:" >&2
@@ -172,7 +177,7 @@ fixture_repo() {
 		_fixture_master "$name" || return 1
 	fi
 	copy=$(tmpdir)/repo
-	cp -a "$PARE_TEST_TMP/$name" "$copy"
+	cp -a "$PARE_FIXTURES/$name" "$copy"
 	printf '%s\n' "$copy"
 }
 

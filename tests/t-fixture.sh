@@ -80,7 +80,7 @@ else
 	fail "fixture_repo builds the repository"
 	done_testing
 fi
-check "fixture_repo returns a private copy" test "$repo" != "$PARE_TEST_TMP/fixture" -a -f "$repo/dists/stable/InRelease"
+check "fixture_repo returns a private copy" test "$repo" != "$PARE_FIXTURES/fixture" -a -f "$repo/dists/stable/InRelease"
 
 d=$repo/dists/stable
 check "InRelease verifies with keyring.gpg" gpgv --keyring "$repo/keyring.gpg" "$d/InRelease"
@@ -192,7 +192,7 @@ t=$(tmpdir)
 if "$fx/mkrepo" "$t/again" >"$t/log" 2>&1; then
 	ok "mkrepo builds a second repository"
 	check "mkrepo is deterministic apart from keys and signatures" diff -r \
-		-x .gnupg -x InRelease -x Release.gpg -x 'keyring*' -x wrong-keyring.gpg "$PARE_TEST_TMP/fixture" "$t/again"
+		-x .gnupg -x InRelease -x Release.gpg -x 'keyring*' -x wrong-keyring.gpg "$PARE_FIXTURES/fixture" "$t/again"
 else
 	fail "mkrepo builds a second repository" "$(cat "$t/log")"
 fi
