@@ -47,7 +47,9 @@ static const char *css_class(enum audit_result r)
 
 static const char *short_name(enum audit_result r)
 {
-	static const char *const c[] = { "pass", "FAIL", "warn", "n/a", "manual" };
+	/* one narrow glyph a cell, so the grid of 23+ checks fits a laptop screen;
+	 * the colour, the legend and the cell's title say the same in words */
+	static const char *const c[] = { "✓", "✗", "!", "–", "?" };
 
 	return c[r];
 }
@@ -68,6 +70,8 @@ static void head(strbuf *sb, const char *title)
 		"table{border-collapse:collapse;font-size:.85rem}\n"
 		"th,td{border:1px solid #bbb;padding:.25rem .4rem;text-align:left;vertical-align:top}\n"
 		"th.check{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap}\n"
+		"#grid td.r{text-align:center;padding:.25rem .3rem;min-width:1.2rem}#grid td.r a{text-decoration:none}\n"
+		"#grid td.img{max-width:18rem}\n"
 		"td.pass{background:#c8e6c9}td.fail{background:#ef9a9a;font-weight:bold}"
 		"td.warn{background:#ffe082}td.na{background:#eeeeee;color:#555}"
 		"td.manual{background:#bbdefb}\n"
@@ -89,10 +93,10 @@ static void legend(strbuf *sb)
 {
 	sb_adds(sb, "<p class=\"legend\">");
 	for (int r = 0; r < AUDIT_NRESULTS; r++)
-		sb_addf(sb, "<span class=\"%s\" style=\"background:%s\">%s</span>", css_class(r),
+		sb_addf(sb, "<span class=\"%s\" style=\"background:%s\">%s %s</span>", css_class(r),
 			r == AUDIT_PASS ? "#c8e6c9" : r == AUDIT_FAIL ? "#ef9a9a" :
 			r == AUDIT_WARN ? "#ffe082" : r == AUDIT_NA ? "#eeeeee" : "#bbdefb",
-			audit_result_name(r));
+			short_name(r), audit_result_name(r));
 	sb_adds(sb, "</p>\n");
 }
 
@@ -126,16 +130,24 @@ static void index_page(strbuf *sb, const struct audit_report *reps, size_t n)
 		const struct audit_report *r = &reps[i];
 		char *label = image_label(r);
 
-		sb_addf(sb, "<tr class=\"image\"><td><a href=\"image-%zu.html\">", i + 1);
+		sb_addf(sb, "<tr class=\"image\"><td class=\"img\"><a href=\"image-%zu.html\">", i + 1);
 		esc(sb, label);
-		sb_adds(sb, "</a><br><span class=\"mono\">");
+		sb_adds(sb, "</a><br><span class=\"mono\" title=\"");
 		esc(sb, r->img.digest);
-		sb_addf(sb, "</span></td><td>%zu</td><td>%zu</td>", r->counts[AUDIT_FAIL],
+		sb_adds(sb, "\">");
+		/* "sha256:" and 12 hex digits: enough to tell images apart at a glance */
+		{
+			char *d = xstrndup(r->img.digest, 19);
+
+			esc(sb, d);
+			free(d);
+		}
+		sb_addf(sb, "…</span></td><td>%zu</td><td>%zu</td>", r->counts[AUDIT_FAIL],
 			r->counts[AUDIT_WARN]);
 		for (size_t k = 0; k < r->nfindings; k++) {
 			const struct audit_finding *f = &r->findings[k];
 
-			sb_addf(sb, "<td class=\"%s\"><a href=\"image-%zu.html#", css_class(f->result),
+			sb_addf(sb, "<td class=\"%s r\"><a href=\"image-%zu.html#", css_class(f->result),
 				i + 1);
 			esc(sb, f->rule->id);
 			sb_adds(sb, "\" title=\"");
