@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# t-fleet.sh - the layer cache shared through a registry (docs/cache.md#remote-layer-cache):
+# two "runners" (separate PARE_CACHE_DIRs) and Debian's docker-registry on
+# 127.0.0.1.  Runner A builds with --cache-to; runner B, with an empty cache,
+# builds the same lock with --cache-from: the same digests, and no .deb
+# fetched for a cached layer (the fixture HTTP server's log counts them).  A
+# tampered blob in the registry is caught and that layer built; a registry
+# that is down costs one warning line and the build goes on.
+. "$(dirname "$0")/lib.sh"
+
+need docker-registry curl jq python3
+fixture_env
+export PARE_REGISTRY_BACKOFF_MS=5
+unset DOCKER_CONFIG PARE_CACHE_TO PARE_CACHE_FROM
+export HOME=$W/home # never the user's ~/.docker/config.json
+mkdir -p "$HOME"
+HOST=$(dpkg --print-architecture)
+registry_start cache || { fail "docker-registry starts"; done_testing; exit 1; }
+R=$REGISTRY/pare/cache
+URL=$(serve_http "$REPO" "$W/http.log") || { fail "serve_http"; done_testing; exit 1; }
+cat >"$PARE_RECIPES/fleet.yaml" <<YAML
+name: fleet
+repositories:
+  - url: $URL
+    suites: [stable]
+    components: [main]
+    keyring: $REPO/keyring.gpg
+archs: [$HOST]
+packages: [hello, ca-certificates, libssl3]
+YAML
+debs() { grep -c '\.deb HTTP' "$W/http.log" || true; }
+# runner NAME ARGS…: build fleet as runner NAME (cache $W/cache-NAME) into $W/NAME;
+# stdout the index digest, stderr into $W/NAME.err
+runner() {
+	local n=$1
+	shift
+	PARE_CACHE_DIR=$W/cache-$n "$PARE" --verbose build fleet -o "$W/$n" --insecure "$REGISTRY" \
+		"$@" 2>"$W/$n.err"
+}
+hits() { grep -c 'taken from the layer cache' "$W/$1.err" || true; }
+warnings() { grep -c '^pare: warning: layer cache' "$W/$1.err" || true; }
+tags() { curl -s "http://$REGISTRY/v2/pare/cache/tags/list" | jq -r '.tags[]?' | sort; }
+
+PARE_CACHE_DIR=$W/cache-A "$PARE" --quiet lock fleet >/dev/null || { fail "lock"; done_testing; exit 1; }
+
+# ---- runner A: cold, pushes every package layer -------------------------------------------
+n0=$(debs)
+DA=$(runner A --cache-to "$R") || fail "runner A builds" "$(cat "$W/A.err")"
+NA=$(($(debs) - n0))
+check "runner A fetched the .debs" test "$NA" -ge 3
+NL=$(ls "$W/cache-A/layers" | grep -c '\.json$' || true)
+check "runner A: at least two package layers" test "$NL" -ge 2
+check_eq "runner A: one tag per package layer" "$NL" "$(tags | grep -c '^pare-layer-' || true)"
+check_eq "the tags are pare-layer-KEY of the local entries" \
+	"$(ls "$W/cache-A/layers" | sed -n 's/\.json$//p' | sed 's/^/pare-layer-/' | sort)" "$(tags)"
+check_eq "runner A: no warning" 0 "$(warnings A)"
+T1=$(tags | sed -n 1p)
+M=$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$REGISTRY/v2/pare/cache/manifests/$T1")
+check_eq "an entry is a pare layer cache artifact" application/vnd.dev.pare.layer-cache.v1 \
+	"$(jq -r .artifactType <<<"$M")"
+check_eq "an entry names its key" "${T1#pare-layer-}" \
+	"$(jq -r '.annotations["dev.pare.layer-cache.key"]' <<<"$M")"
+check_eq "an entry: the metadata record and the layer" \
+	"application/vnd.dev.pare.layer-meta.v1 application/vnd.oci.image.layer.v1.tar+gzip" \
+	"$(jq -r '[.layers[].mediaType] | join(" ")' <<<"$M")"
+
+# Again: everything is there, nothing is pushed (the tags are checked first).
+DA2=$(runner A2 --cache-to "$R") || fail "runner A again"
+check_eq "runner A again: nothing pushed" 1 "$(grep -c "0 entries pushed, $NL already there" "$W/A2.err" || true)"
+
+# ---- runner B: empty cache, --cache-from: same image, no .deb --------------------------
+n0=$(debs)
+DB=$(runner B --cache-from "$R") || fail "runner B builds" "$(cat "$W/B.err")"
+check_eq "runner B: the same index digest as A" "$DA" "$DB"
+check "runner B: the same layout as A" diff -r "$W/A" "$W/B"
+check_eq "runner B: no .deb fetched" 0 "$(($(debs) - n0))"
+check_eq "runner B: every package layer from the cache" "$NL" "$(hits B)"
+check "runner B: says what came from the registry" grep -q "layer cache: $NL layers from the registry" "$W/B.err"
+check_eq "runner B: no warning" 0 "$(warnings B)"
+# B's local cache now holds the entries: a second build is local, still the same
+DB2=$(runner B --cache-from "$R") || fail "runner B again"
+check_eq "runner B warm (local entries): same digest" "$DA" "$DB2"
+check "runner B warm: nothing from the registry" grep -q "layer cache: 0 layers from the registry" "$W/B.err"
+# a cold build without any cache gives the same bytes
+DC=$(runner C) || fail "runner C (cold, no shared cache)"
+check_eq "cold build without the registry: same digest" "$DA" "$DC"
+check "cold build without the registry: same layout" diff -r "$W/A" "$W/C"
+
+# --cache-from also through the environment
+n0=$(debs)
+DE=$(PARE_CACHE_FROM=$R runner E) || fail "runner E (PARE_CACHE_FROM)"
+check_eq "PARE_CACHE_FROM: same digest" "$DA" "$DE"
+check_eq "PARE_CACHE_FROM: no .deb fetched" 0 "$(($(debs) - n0))"
+
+# pare update takes the same flags: a missing image is rebuilt from the registry's layers
+n0=$(debs)
+PARE_CACHE_DIR=$W/cache-U "$PARE" update fleet --outroot "$W/U" --cache-from "$R" \
+	--insecure "$REGISTRY" >"$W/U.out" 2>"$W/U.err" || fail "update --cache-from" "$(cat "$W/U.err")"
+check_eq "update --cache-from: the same image as A" "$DA" "$(jq -r '.manifests[0].digest' "$W/U/fleet/index.json")"
+check_eq "update --cache-from: no .deb fetched" 0 "$(($(debs) - n0))"
+check "update --cache-from: says what came from the registry" grep -q "layer cache: $NL layers from the registry" "$W/U.err"
+
+# ---- a tampered blob in the registry ---------------------------------------------------
+# the largest layer blob of one entry, same size, other bytes
+LB=$(jq -r '.layers[1].digest' <<<"$M")
+F=$W/cache.data/docker/registry/v2/blobs/sha256/${LB:7:2}/${LB#sha256:}/data
+check "the registry stores the blob as a file" test -f "$F"
+sz=$(stat -c %s "$F")
+head -c "$sz" /dev/urandom >"$F.new" && mv "$F.new" "$F"
+n0=$(debs)
+DT=$(runner T --cache-from "$R") || fail "runner T builds" "$(cat "$W/T.err")"
+check_eq "tampered blob: same digest all the same" "$DA" "$DT"
+check_eq "tampered blob: one warning" 1 "$(warnings T)"
+check "tampered blob: the warning names the entry and the digest" \
+	grep -q "warning: layer cache $R: entry $T1 ignored: .*blob $LB: got $sz bytes with digest" "$W/T.err"
+check_eq "tampered blob: the other layers came from the registry" "$((NL - 1))" "$(grep -c 'from the layer cache 127' "$W/T.err" || true)"
+check "tampered blob: that layer's .debs were fetched" test "$(($(debs) - n0))" -ge 1
+check "tampered blob: nothing of it in the local cache" test ! -e "$W/cache-T/blobs/sha256/${LB#sha256:}.bad"
+check "tampered blob: the built layer is the right one" \
+	test "$(sha256sum "$W/cache-T/blobs/sha256/${LB#sha256:}" | cut -d' ' -f1)" = "${LB#sha256:}"
+
+# ---- registry down -----------------------------------------------------------------------
+kill -9 "$REGISTRY_PID" 2>/dev/null || true
+wait "$REGISTRY_PID" 2>/dev/null || true
+DD=$(runner D --cache-from "$R" --cache-to "$R") || fail "registry down: the build fails" "$(cat "$W/D.err")"
+check_eq "registry down: same digest" "$DA" "$DD"
+check_eq "registry down: one warning line" 1 "$(warnings D)"
+check "registry down: the warning says it goes on" grep -q "going on without it" "$W/D.err"
+
+# a bad reference is an error (exit 2), before anything is built
+check_refused "--cache-to with a tag is refused" "give a repository" \
+	"$PARE" build fleet -o "$W/X" --cache-to "$R:latest"
+check_refused "--cache-from that is not a reference is refused" "layer cache" \
+	"$PARE" build fleet -o "$W/X" --cache-from "nohost"
+check "nothing built for a bad reference" test ! -e "$W/X"
+
+done_testing
