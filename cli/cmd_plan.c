@@ -1,8 +1,10 @@
 /*
- * cmd_plan.c - pare plan [--json] [--offline] [--write-lock] [RECIPE…]
+ * cmd_plan.c - pare plan [--json | --format list|json|gitlab] [--offline]
+ *                [--write-lock] [RECIPE…]
  *
- * The recipe/arch pairs that need a rebuild, as a CI matrix:
- * {"include":[{"recipe":"…","arch":"…"}, …]} (a GitHub Actions matrix;
+ * The recipe/arch pairs that need a rebuild: one "RECIPE ARCH" per line, or
+ * as a CI matrix {"include":[{"recipe":"…","arch":"…"}, …]} (a GitHub
+ * Actions matrix), or a GitLab CI child pipeline (rebuild/gitlab.c;
  * docs/ci.md).  An arch needs a rebuild when its closure changed, or every
  * arch of a recipe when the recipe itself changed or is new.  With
  * --write-lock, recipes.lock gets the new entries of exactly those recipes
@@ -29,6 +31,8 @@ static bool arch_due(const struct rebuild_item *it, const char *arch)
 
 const struct cli_opt cli_plan_opts[] = {
 	{ 'J', "json", NULL, 0, "the matrix as JSON ({\"include\": [{recipe, arch}]}) on stdout" },
+	{ 'f', "format", "list|json|gitlab", 0,
+	  "list (RECIPE ARCH per line, the default), json (= --json) or a GitLab CI child pipeline" },
 	{ 'W', "write-lock", NULL, 0, "write the re-resolved recipes.lock as well" },
 	{ 'O', "offline", NULL, 0, "the cached indexes, no network" },
 	{ 0 },
@@ -36,7 +40,9 @@ const struct cli_opt cli_plan_opts[] = {
 
 int cmd_plan(int argc, char **argv, perr *e)
 {
-	bool json = false, offline = false, write_lock = false;
+	bool json = false, offline = false, write_lock = false, gitlab = false;
+	strvec jr = STRVEC_INIT, ja = STRVEC_INIT; /* gitlab: the pairs */
+	strbuf yml = STRBUF_INIT;
 	struct rebuild_plan p = { 0 };
 	struct lock cur = { 0 };
 	strvec files = STRVEC_INIT;
@@ -50,6 +56,15 @@ int cmd_plan(int argc, char **argv, perr *e)
 		case 'J': json = true; break;
 		case 'O': offline = true; break;
 		case 'W': write_lock = true; break;
+		case 'f':
+			json = gitlab = false;
+			if (!strcmp(ca.val, "json"))
+				json = true;
+			else if (!strcmp(ca.val, "gitlab"))
+				gitlab = true;
+			else if (strcmp(ca.val, "list"))
+				return perr_set(e, "plan: --format must be list, json or gitlab, not '%s'", ca.val);
+			break;
 		}
 	}
 	if (c < 0)
@@ -70,10 +85,18 @@ int cmd_plan(int argc, char **argv, perr *e)
 				cJSON_AddStringToObject(o, "recipe", it->r->name);
 				cJSON_AddStringToObject(o, "arch", arch);
 				cJSON_AddItemToArray(inc, o);
+			} else if (gitlab) {
+				sv_push(&jr, it->r->name);
+				sv_push(&ja, arch);
 			} else {
 				printf("%s %s\n", it->r->name, arch);
 			}
 		}
+	}
+	if (gitlab) {
+		if (rebuild_plan_gitlab(&jr, &ja, &yml, e) < 0)
+			goto out;
+		fwrite(yml.buf, 1, yml.len, stdout);
 	}
 	if (json) {
 		char *s = cJSON_PrintUnformatted(j);
@@ -99,5 +122,8 @@ out:
 	cJSON_Delete(j);
 	rebuild_plan_release(&p);
 	sv_clear(&files);
+	sv_clear(&jr);
+	sv_clear(&ja);
+	sb_release(&yml);
 	return ret;
 }

@@ -100,6 +100,12 @@ int rebuild_build(const struct recipe *r, const struct lock_recipe *lr, struct b
 #define PARE_ANN_LAYER_CACHE_EPOCH "dev.pare.layer-cache.epoch"
 #define PARE_ANN_LAYER_CACHE_MAX_MTIME "dev.pare.layer-cache.max-mtime"
 
+/* pare plan --format gitlab (gitlab.c): the pairs recipes[i], archs[i] as
+ * a GitLab CI child pipeline in YAML (libyaml's emitter), one job "build
+ * RECIPE ARCH" each that extends .pare-build with the variables RECIPE and
+ * ARCH; none: one job that says nothing is due.  Appended to out. */
+int rebuild_plan_gitlab(const strvec *recipes, const strvec *archs, strbuf *out, perr *e);
+
 struct rebuild_cache;
 struct layer_remote;
 /* to: HOST/REPO to push entries to (NULL: none); from: HOST/REPO[,…] to

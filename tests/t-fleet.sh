@@ -9,6 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 need docker-registry curl jq python3
+python3 -c 'import yaml' 2>/dev/null || { skip "python3-yaml is missing (tests/DEPS)"; done_testing; exit 0; }
 fixture_env
 export PARE_REGISTRY_BACKOFF_MS=5
 unset DOCKER_CONFIG PARE_CACHE_TO PARE_CACHE_FROM
@@ -126,6 +127,27 @@ DD=$(runner D --cache-from "$R" --cache-to "$R") || fail "registry down: the bui
 check_eq "registry down: same digest" "$DA" "$DD"
 check_eq "registry down: one warning line" 1 "$(warnings D)"
 check "registry down: the warning says it goes on" grep -q "going on without it" "$W/D.err"
+
+# ---- pare plan for CI engines ------------------------------------------------------------
+# up to date: no pair; the GitLab pipeline then has one job that says so
+check_eq "plan --format list: nothing due" "" "$(PARE_CACHE_DIR=$W/cache-A "$PARE" --quiet plan --format list)"
+Y=$(PARE_CACHE_DIR=$W/cache-A "$PARE" --quiet plan --format gitlab) || fail "plan --format gitlab"
+check_eq "plan --format gitlab, nothing due: one job that says so" '["nothing to rebuild"]' \
+	"$(python3 -c 'import json,sys,yaml; print(json.dumps(list(yaml.safe_load(sys.stdin))))' <<<"$Y")"
+# a new recipe: every arch of it is due
+cp "$PARE_RECIPES/fleet.yaml" "$PARE_RECIPES/fleet2.yaml"
+sed -i 's/^name: fleet$/name: fleet2/' "$PARE_RECIPES/fleet2.yaml"
+check_eq "plan --format list: RECIPE ARCH" "fleet2 $HOST" \
+	"$(PARE_CACHE_DIR=$W/cache-A "$PARE" --quiet plan --format list)"
+check_eq "plan --format json is --json" "$(PARE_CACHE_DIR=$W/cache-A "$PARE" --quiet plan --json)" \
+	"$(PARE_CACHE_DIR=$W/cache-A "$PARE" --quiet plan --format json)"
+Y=$(PARE_CACHE_DIR=$W/cache-A "$PARE" --quiet plan --format gitlab) || fail "plan --format gitlab"
+check_eq "plan --format gitlab: one job per pair, extending .pare-build with RECIPE and ARCH" \
+	"{\"build fleet2 $HOST\": {\"extends\": \".pare-build\", \"variables\": {\"RECIPE\": \"fleet2\", \"ARCH\": \"$HOST\"}}}" \
+	"$(python3 -c 'import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))' <<<"$Y")"
+check_refused "plan --format other is refused" "format must be list, json or gitlab" \
+	"$PARE" plan --format xml
+rm "$PARE_RECIPES/fleet2.yaml"
 
 # a bad reference is an error (exit 2), before anything is built
 check_refused "--cache-to with a tag is refused" "give a repository" \
