@@ -978,6 +978,45 @@ out:
 	return ret;
 }
 
+void builder_layer_keys(const struct recipe *r, const struct lock_recipe *lr,
+			const char *compression, int max_layers, strvec *keys)
+{
+	int max = max_layers > 0 ? max_layers : 64;
+	struct build_opts bo = { 0 };
+
+	bo.compression = compression;
+	for (size_t a = 0; a < lr->narchs; a++) {
+		const struct lock_arch *la = &lr->archs[a];
+		int *group = xcalloc(la->npkgs + 1, sizeof(*group));
+		const char **debs = xcalloc(la->npkgs + 1, sizeof(*debs));
+		struct build_ctx c = { 0 };
+		struct layer_opts lo;
+		size_t ng;
+
+		/* as build_arch plans and keys the layers */
+		c.r = r, c.lr = lr, c.la = la, c.o = &bo, c.arch = la->arch;
+		c.epoch = builder_epoch(lr);
+		policy_init(&c.pol, r);
+		for (size_t i = 0; i < la->npkgs; i++)
+			if (!strcmp(la->pkgs[i].name, "ca-certificates"))
+				c.pol.ca_bundle = true;
+		layer_opts_of(&c, &lo);
+		ng = layer_plan(la, max > 1 ? max - 1 : 1, group);
+		for (size_t g = 0; g < ng; g++) {
+			char key[SHA256_HEX_LEN + 1];
+			size_t n = 0;
+
+			for (size_t i = 0; i < la->npkgs; i++)
+				if ((size_t)group[i] == g)
+					debs[n++] = la->pkgs[i].sha256;
+			layer_cache_key(&c.pol, &lo, la->arch, debs, n, key);
+			sv_push(keys, key);
+		}
+		free(group);
+		free(debs);
+	}
+}
+
 void build_result_release(struct build_result *res)
 {
 	if (!res)

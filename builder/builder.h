@@ -82,6 +82,11 @@ int builder_lcache_read(const char *key, struct lcache_entry *le, perr *e);
 int builder_lcache_install(const char *key, const struct lcache_entry *le, const char *blob_tmp,
 			   const char *meta_tmp, perr *e);
 void builder_lcache_entry_release(struct lcache_entry *le);
+/* The layer cache keys of the package layers builder_build would make for
+ * every arch of lr with that compression ("gzip", "zstd") and max_layers
+ * (0 = the default), appended to keys: what pare cache prune --remote keeps. */
+void builder_layer_keys(const struct recipe *r, const struct lock_recipe *lr,
+			const char *compression, int max_layers, strvec *keys);
 
 struct build_arch_result {
 	char *arch;

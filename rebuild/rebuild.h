@@ -118,6 +118,15 @@ int rebuild_cache_open(const char *to, const char *from, const struct registry_o
 const struct layer_remote *rebuild_cache_remote(struct rebuild_cache *c);
 /* Prints what it did (a note: hits, misses, pushed) and frees c. */
 void rebuild_cache_close(struct rebuild_cache *c);
+/* pare cache prune --remote REF: deletes each pare-layer-KEY artifact of
+ * the repository ref whose KEY is not in keep (dry_run: deletes nothing);
+ * gone gets their tags, *kept counts the entries kept.  Only manifests of
+ * pare's artifact type naming that key are deleted; other tags are never
+ * touched.  1: done; 0: the registry refused a delete (405: deletes are
+ * disabled; e says so, gone holds what went before); -1: an error. */
+int rebuild_cache_prune_remote(const char *ref, const struct registry_opts *reg,
+			       const strvec *keep, bool dry_run, strvec *gone, size_t *kept,
+			       perr *e);
 
 /* One pare update run.  rebuilt gets "NAME OLD-DIGEST -> NEW-DIGEST" per
  * rebuilt image (OLD "(none)" when there was no image).

@@ -387,3 +387,71 @@ void rebuild_cache_close(struct rebuild_cache *c)
 	free(c->from);
 	free(c);
 }
+
+int rebuild_cache_prune_remote(const char *ref, const struct registry_opts *reg,
+			       const strvec *keep, bool dry_run, strvec *gone, size_t *kept,
+			       perr *e)
+{
+	registry_repo *repo = NULL;
+	strvec tags = STRVEC_INIT;
+	strbuf body = STRBUF_INIT;
+	struct registry_ref rr = { 0 };
+	size_t pl = strlen(PARE_LAYER_CACHE_TAG);
+	int ret = -1;
+
+	*kept = 0;
+	if (registry_ref_parse(ref, &rr, e) < 0)
+		goto out;
+	if (rr.tag || rr.digest) {
+		perr_set(e, "'%s': give the cache repository (HOST/REPO), without a tag or digest", ref);
+		goto out;
+	}
+	if (registry_repo_open(ref, reg, !dry_run, &repo, e) < 0 ||
+	    registry_repo_tags(repo, &tags, e) < 0)
+		goto out;
+	for (size_t i = 0; i < tags.n; i++) {
+		const char *t = tags.v[i];
+		char dg[72];
+		cJSON *m;
+		bool ours;
+		int r;
+
+		if (strncmp(t, PARE_LAYER_CACHE_TAG, pl) || !is_sha256_hex(t + pl))
+			continue; /* not an entry of pare's: never touched */
+		if (sv_contains(keep, t + pl)) {
+			(*kept)++;
+			continue;
+		}
+		/* deleted only when it is what pare writes there */
+		if ((r = registry_repo_manifest(repo, t, &body, dg, e)) < 0)
+			goto out;
+		if (r == 0)
+			continue; /* gone meanwhile */
+		m = cJSON_ParseWithLength(body.buf, body.len);
+		ours = oci_json_str(m, "artifactType") &&
+		       !strcmp(oci_json_str(m, "artifactType"), PARE_AT_LAYER_CACHE) &&
+		       ann(m, PARE_ANN_LAYER_CACHE_KEY) && !strcmp(ann(m, PARE_ANN_LAYER_CACHE_KEY), t + pl);
+		cJSON_Delete(m);
+		if (!ours)
+			continue;
+		if (!dry_run) {
+			if ((r = registry_repo_delete(repo, dg, e)) < 0)
+				goto out;
+			if (r == 0) {
+				perr_set(e, "%s: the registry does not allow deletes (HTTP 405), nothing more "
+					 "removed; docker-registry needs REGISTRY_STORAGE_DELETE_ENABLED=true",
+					 ref);
+				ret = 0;
+				goto out;
+			}
+		}
+		sv_push(gone, t);
+	}
+	ret = 1;
+out:
+	registry_ref_free(&rr);
+	registry_repo_close(repo);
+	sv_clear(&tags);
+	sb_release(&body);
+	return ret;
+}

@@ -101,6 +101,33 @@ check_eq "update --cache-from: the same image as A" "$DA" "$(jq -r '.manifests[0
 check_eq "update --cache-from: no .deb fetched" 0 "$(($(debs) - n0))"
 check "update --cache-from: says what came from the registry" grep -q "layer cache: $NL layers from the registry" "$W/U.err"
 
+# ---- pare cache prune --remote ------------------------------------------------------------
+# other layer groupings (--max-layers 2) are entries no image of recipes.lock uses
+runner Z --cache-to "$R" --max-layers 2 >/dev/null || fail "runner Z (--max-layers 2)" "$(cat "$W/Z.err")"
+ALL=$(tags)
+EXTRA=$(comm -13 <(ls "$W/cache-A/layers" | sed -n 's/\.json$//p' | sed 's/^/pare-layer-/' | sort) <(tags))
+check "--max-layers 2 pushed entries of other keys" test -n "$EXTRA"
+prune() { PARE_CACHE_DIR=$W/cache-A "$PARE" cache prune --remote "$R" --insecure "$REGISTRY" "$@"; }
+check_eq "prune --remote --dry-run: lists the unused entries" "$(sed "s|^|would remove $R:|" <<<"$EXTRA")" \
+	"$(prune --dry-run 2>/dev/null)"
+check_eq "prune --remote --dry-run: removes nothing" "$ALL" "$(tags)"
+check_refused "prune --remote, deletes disabled: says so" \
+	"does not allow deletes.*REGISTRY_STORAGE_DELETE_ENABLED=true" prune
+check_eq "prune --remote, deletes disabled: nothing removed" "$ALL" "$(tags)"
+# the same storage, deletes enabled
+kill -9 "$REGISTRY_PID" 2>/dev/null || true
+wait "$REGISTRY_PID" 2>/dev/null || true
+REGISTRY_STORAGE_DELETE_ENABLED=true registry_start cache || fail "docker-registry restarts with deletes"
+R=$REGISTRY/pare/cache
+check_eq "prune --remote: removes exactly the unused entries" "$(sed "s|^|removed $R:|" <<<"$EXTRA")" \
+	"$(prune 2>/dev/null)"
+check_eq "prune --remote: the entries recipes.lock uses are kept" \
+	"$(ls "$W/cache-A/layers" | sed -n 's/\.json$//p' | sed 's/^/pare-layer-/' | sort)" "$(tags)"
+n0=$(debs)
+DP=$(runner P --cache-from "$R") || fail "runner P after the prune"
+check_eq "after the prune: same digest" "$DA" "$DP"
+check_eq "after the prune: still no .deb fetched" 0 "$(($(debs) - n0))"
+
 # ---- a tampered blob in the registry ---------------------------------------------------
 # the largest layer blob of one entry, same size, other bytes
 LB=$(jq -r '.layers[1].digest' <<<"$M")
