@@ -795,6 +795,25 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 				gp[g].debs[gp[g].n++] = la->pkgs[i].sha256;
 			}
 		layer_cache_key(&c->pol, &lo, la->arch, gp[g].debs, gp[g].n, gp[g].key);
+	}
+	/* the shared cache gets the keys the local one has no entry for at
+	 * once (it may fetch them in parallel) */
+	if (remote && remote->prefetch && ng) {
+		const char **miss = xcalloc(ng, sizeof(*miss));
+		size_t nm = 0;
+
+		for (size_t g = 0; g < ng; g++) {
+			char *jp = xasprintf("%s/layers/%s.json", pare_cache_dir(), gp[g].key);
+
+			if (!path_exists(jp))
+				miss[nm++] = gp[g].key;
+			free(jp);
+		}
+		if (nm)
+			remote->prefetch(remote->arg, miss, nm);
+		free(miss);
+	}
+	for (size_t g = 0; g < ng; g++) {
 		if (layer_from_cache(gp[g].key, lo.compression, gp[g].n, lo.epoch, &img->layers[g],
 				     &gp[g].meta) ||
 		    (remote && remote->lookup(remote->arg, gp[g].key) &&

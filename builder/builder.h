@@ -55,6 +55,9 @@ struct build_opts {
  * (builder_lcache_read).  Both are best effort: they never fail a build. */
 struct layer_remote {
 	bool (*lookup)(void *arg, const char *key);
+	/* Optional, before the lookups of an architecture: the keys the local
+	 * cache has no entry for, all at once (to fetch them in parallel). */
+	void (*prefetch)(void *arg, const char *const *keys, size_t n);
 	void (*store)(void *arg, const char *key, const char *media_type); /* the blob's */
 	void *arg;
 };

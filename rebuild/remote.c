@@ -27,6 +27,7 @@
 
 #include <cJSON.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +35,8 @@
 
 struct cache_repo {
 	char *ref;            /* as given */
-	registry_repo *repo;  /* opened on first use */
-	bool off;             /* failed once: not asked again */
+	registry_repo *repo;  /* the main thread's session, opened on first use */
+	bool off;             /* failed once: not asked again (mu) */
 	bool push;
 };
 
@@ -45,8 +46,11 @@ struct rebuild_cache {
 	struct cache_repo to;  /* ref NULL: none */
 	const struct registry_opts *reg;
 	struct registry_opts opts; /* reg with mount_from */
-	size_t hits, misses, bad, stored, present;
-	int seq;
+	size_t hits, misses, bad, stored, present; /* mu */
+	uint64_t got_pf;       /* bytes prefetch's sessions fetched (mu) */
+	int seq;               /* temporary names (atomic) */
+	strvec tried;          /* keys prefetch asked for: lookup does not ask again */
+	pthread_mutex_t mu;    /* prefetch's workers share the flags, counters, warnings */
 };
 
 static bool same_host(const char *a, const char *b)
@@ -61,26 +65,40 @@ static bool same_host(const char *a, const char *b)
 static void repo_fail(struct rebuild_cache *c, struct cache_repo *r, const char *what,
 		      const perr *e)
 {
-	warning("layer cache %s: %s: %s (going on without it)", r->ref, what, e->msg);
+	pthread_mutex_lock(&c->mu);
+	if (!r->off)
+		warning("layer cache %s: %s: %s (going on without it)", r->ref, what, e->msg);
 	for (size_t i = 0; i < c->nfrom; i++)
 		if (same_host(c->from[i].ref, r->ref))
 			c->from[i].off = true;
 	if (c->to.ref && same_host(c->to.ref, r->ref))
 		c->to.off = true;
 	r->off = true;
+	pthread_mutex_unlock(&c->mu);
 }
 
-static registry_repo *repo_get(struct rebuild_cache *c, struct cache_repo *r)
+static bool repo_off(struct rebuild_cache *c, const struct cache_repo *r)
+{
+	bool off;
+
+	pthread_mutex_lock(&c->mu);
+	off = r->off;
+	pthread_mutex_unlock(&c->mu);
+	return off;
+}
+
+/* r's session in *slot (each thread has its own), opened on first use. */
+static registry_repo *repo_get(struct rebuild_cache *c, struct cache_repo *r, registry_repo **slot)
 {
 	perr e;
 
-	if (r->off)
+	if (repo_off(c, r))
 		return NULL;
-	if (!r->repo && registry_repo_open(r->ref, &c->opts, r->push, &r->repo, &e) < 0) {
+	if (!*slot && registry_repo_open(r->ref, &c->opts, r->push, slot, &e) < 0) {
 		repo_fail(c, r, "cannot reach it", &e);
 		return NULL;
 	}
-	return r->repo;
+	return *slot;
 }
 
 static char *tag_of(const char *key)
@@ -105,7 +123,7 @@ static int fetch_entry(struct rebuild_cache *c, registry_repo *repo, const char 
 	uint64_t msize, bsize;
 	struct lcache_entry le;
 	char *end, *btmp = NULL, *mtmp = NULL, *bdir = NULL, *ldir = NULL;
-	int ret = -1;
+	int ret = -1, seq;
 
 	memset(&le, 0, sizeof(le));
 	meta = cJSON_GetArrayItem(ls, 0);
@@ -147,9 +165,9 @@ static int fetch_entry(struct rebuild_cache *c, registry_repo *repo, const char 
 	ldir = path_join(pare_cache_dir(), "layers");
 	if (mkdir_p(bdir, 0755, e) < 0 || mkdir_p(ldir, 0755, e) < 0)
 		goto out;
-	c->seq++;
-	btmp = xasprintf("%s/.tmp.%ld.remote%d", bdir, (long)getpid(), c->seq);
-	mtmp = xasprintf("%s/.tmp.%ld.remote%d", ldir, (long)getpid(), c->seq);
+	seq = __atomic_add_fetch(&c->seq, 1, __ATOMIC_RELAXED);
+	btmp = xasprintf("%s/.tmp.%ld.remote%d", bdir, (long)getpid(), seq);
+	mtmp = xasprintf("%s/.tmp.%ld.remote%d", ldir, (long)getpid(), seq);
 	/* each verified (size and sha256) before it is renamed to its name */
 	if (registry_repo_get_blob(repo, mdg, msize, mtmp, e) < 0 ||
 	    registry_repo_get_blob(repo, bdg, bsize, btmp, e) < 0 ||
@@ -168,9 +186,10 @@ out:
 	return ret;
 }
 
-static bool lookup(void *arg, const char *key)
+/* KEY from the first --cache-from repository that has a good entry, with
+ * the sessions in slots[i] (one per repository: the calling thread's). */
+static bool lookup_in(struct rebuild_cache *c, const char *key, registry_repo **slots)
 {
-	struct rebuild_cache *c = arg;
 	char *tag = tag_of(key);
 	strbuf body = STRBUF_INIT;
 	bool hit = false;
@@ -178,7 +197,7 @@ static bool lookup(void *arg, const char *key)
 
 	for (size_t i = 0; i < c->nfrom && !hit; i++) {
 		struct cache_repo *r = &c->from[i];
-		registry_repo *repo = repo_get(c, r);
+		registry_repo *repo = repo_get(c, r, &slots[i]);
 		char dg[72];
 		int got;
 
@@ -192,20 +211,104 @@ static bool lookup(void *arg, const char *key)
 		if (got == 0)
 			continue;
 		if (fetch_entry(c, repo, key, &body, &e) < 0) {
+			pthread_mutex_lock(&c->mu);
 			warning("layer cache %s: entry %s ignored: %s", r->ref, tag, e.msg);
 			c->bad++;
+			pthread_mutex_unlock(&c->mu);
 			continue;
 		}
 		debug("layer %s: from the layer cache %s", key, r->ref);
 		hit = true;
 	}
+	pthread_mutex_lock(&c->mu);
 	if (hit)
 		c->hits++;
 	else if (c->nfrom)
 		c->misses++;
+	pthread_mutex_unlock(&c->mu);
 	sb_release(&body);
 	free(tag);
 	return hit;
+}
+
+static bool lookup(void *arg, const char *key)
+{
+	struct rebuild_cache *c = arg;
+	registry_repo **slots = xcalloc(c->nfrom + 1, sizeof(*slots));
+	bool hit;
+
+	if (sv_contains(&c->tried, key)) {
+		free(slots);
+		return false; /* prefetch asked already */
+	}
+	for (size_t i = 0; i < c->nfrom; i++)
+		slots[i] = c->from[i].repo;
+	hit = lookup_in(c, key, slots);
+	for (size_t i = 0; i < c->nfrom; i++)
+		c->from[i].repo = slots[i];
+	free(slots);
+	return hit;
+}
+
+/* ---- prefetch: an architecture's missing entries by up to 4 threads ---- */
+
+struct pf {
+	struct rebuild_cache *c;
+	const char *const *keys;
+	size_t n, next;
+	pthread_mutex_t mu;
+};
+
+static void *pf_worker(void *arg)
+{
+	struct pf *p = arg;
+	struct rebuild_cache *c = p->c;
+	registry_repo **slots = xcalloc(c->nfrom + 1, sizeof(*slots));
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&p->mu);
+		i = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		if (i >= p->n)
+			break;
+		lookup_in(c, p->keys[i], slots);
+	}
+	for (size_t i = 0; i < c->nfrom; i++) {
+		uint64_t g, s;
+		size_t bg, bs;
+
+		if (!slots[i])
+			continue;
+		registry_repo_counts(slots[i], &g, &s, &bg, &bs);
+		pthread_mutex_lock(&c->mu);
+		c->got_pf += g;
+		pthread_mutex_unlock(&c->mu);
+		registry_repo_close(slots[i]);
+	}
+	free(slots);
+	return NULL;
+}
+
+static void prefetch(void *arg, const char *const *keys, size_t n)
+{
+	struct rebuild_cache *c = arg;
+	struct pf p = { c, keys, n, 0, PTHREAD_MUTEX_INITIALIZER };
+	pthread_t th[4];
+	size_t nth = 0;
+
+	if (!c->nfrom)
+		return;
+	for (size_t i = 0; i < n; i++)
+		sv_push(&c->tried, keys[i]);
+	while (nth < (n < 4 ? n : 4) && pthread_create(&th[nth], NULL, pf_worker, &p) == 0)
+		nth++;
+	if (!nth)
+		pf_worker(&p); /* no thread: this one */
+	for (size_t t = 0; t < nth; t++)
+		pthread_join(th[t], NULL);
+	pthread_mutex_destroy(&p.mu);
 }
 
 static cJSON *desc(const char *mt, const char *digest, uint64_t size)
@@ -289,7 +392,7 @@ static void store(void *arg, const char *key, const char *media_type)
 	registry_repo *repo;
 	perr e;
 
-	if (!c->to.ref || !(repo = repo_get(c, &c->to)))
+	if (!c->to.ref || !(repo = repo_get(c, &c->to, &c->to.repo)))
 		return;
 	if (store_entry(c, repo, key, media_type, &e) < 0)
 		repo_fail(c, &c->to, "writing", &e);
@@ -333,7 +436,9 @@ int rebuild_cache_open(const char *to, const char *from, const struct registry_o
 	c->reg = reg;
 	c->opts = *reg;
 	c->cb.lookup = lookup;
+	c->cb.prefetch = prefetch;
 	c->cb.store = store;
+	pthread_mutex_init(&c->mu, NULL);
 	c->cb.arg = c;
 	sv_clear(&refs);
 	*out = c;
@@ -368,10 +473,11 @@ static void repo_close(struct cache_repo *r)
 
 void rebuild_cache_close(struct rebuild_cache *c)
 {
-	uint64_t got = 0, sent = 0;
+	uint64_t got, sent = 0;
 
 	if (!c)
 		return;
+	got = c->got_pf;
 	for (size_t i = 0; i < c->nfrom; i++)
 		repo_count(&c->from[i], &got, &sent);
 	repo_count(&c->to, &got, &sent);
@@ -384,6 +490,8 @@ void rebuild_cache_close(struct rebuild_cache *c)
 	for (size_t i = 0; i < c->nfrom; i++)
 		repo_close(&c->from[i]);
 	repo_close(&c->to);
+	sv_clear(&c->tried);
+	pthread_mutex_destroy(&c->mu);
 	free(c->from);
 	free(c);
 }
