@@ -313,6 +313,9 @@ int cmd_build(int argc, char **argv, perr *e)
 	strvec recipes = STRVEC_INIT;
 	struct lock l = { 0 };
 	struct cli_registry reg = { 0 };
+	struct registry_opts copts;     /* the cache's: reg's, mounting from --push */
+	struct registry_ref pref = { 0 };
+	perr ign;
 	struct cli_args ca;
 	char *plat_arch = NULL;
 	bool lock_loaded = false, json = false;
@@ -419,7 +422,14 @@ int cmd_build(int argc, char **argv, perr *e)
 	if (cli_registry_finish(&reg, e) < 0)
 		goto out;
 	a.reg = &reg.o;
-	if (cli_cache_open(a.cache_to, a.cache_from, a.reg, &a.cache, e) < 0) {
+	/* --push to the cache's registry: the cache's blobs the image repository
+	 * already has (its earlier versions' layers) are mounted from it */
+	copts = reg.o;
+	if (a.push && a.cache_to && registry_ref_parse(a.push, &pref, &ign) == 0 &&
+	    !strncmp(a.cache_to, pref.host, strlen(pref.host)) &&
+	    a.cache_to[strlen(pref.host)] == '/')
+		copts.mount_from = pref.repo;
+	if (cli_cache_open(a.cache_to, a.cache_from, &copts, &a.cache, e) < 0) {
 		perr_prefix(e, "build");
 		goto out;
 	}
@@ -479,6 +489,7 @@ out:
 	sv_clear(&recipes);
 	sv_clear(&a.archs);
 	rebuild_cache_close(a.cache);
+	registry_ref_free(&pref);
 	cli_registry_release(&reg);
 	signer_key_free(a.key);
 	free(plat_arch);

@@ -101,6 +101,19 @@ check_eq "update --cache-from: the same image as A" "$DA" "$(jq -r '.manifests[0
 check_eq "update --cache-from: no .deb fetched" 0 "$(($(debs) - n0))"
 check "update --cache-from: says what came from the registry" grep -q "layer cache: $NL layers from the registry" "$W/U.err"
 
+# --cache-to with --push to the same registry: the layer blobs the image repository has are
+# mounted into the cache repository, not uploaded again
+"$PARE" --quiet push --insecure "$REGISTRY" "$W/A" "$REGISTRY/team/fleet:1" >/dev/null 2>&1 ||
+	fail "push A's image"
+runner M --cache-to "$REGISTRY/pare/cache2" --push "$REGISTRY/team/fleet:2" >/dev/null ||
+	fail "runner M (--cache-to with --push)" "$(cat "$W/M.err")"
+check_eq "--cache-to with --push: every layer blob mounted from the image repository" "$NL" \
+	"$(grep 'mounted sha256:[0-9a-f]* from team/fleet' "$W/M.err" | grep -vc 44136fa355b3678a || true)"
+check "--cache-to with --push: only the metadata records uploaded" \
+	grep -q "$NL entries pushed, 0 already there ([0-9]\{1,6\} bytes sent)" "$W/M.err"
+check_eq "--cache-to with --push: every entry pushed" "$NL" \
+	"$(curl -s "http://$REGISTRY/v2/pare/cache2/tags/list" | jq -r '.tags[]?' | grep -c '^pare-layer-' || true)"
+
 # ---- pare cache prune --remote ------------------------------------------------------------
 # other layer groupings (--max-layers 2) are entries no image of recipes.lock uses
 runner Z --cache-to "$R" --max-layers 2 >/dev/null || fail "runner Z (--max-layers 2)" "$(cat "$W/Z.err")"
