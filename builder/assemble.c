@@ -196,6 +196,113 @@ out:
 	return ret;
 }
 
+/* ---- the shared layer cache's view of local entries (builder.h) ---- */
+
+static bool digest_ok(const char *d)
+{
+	return d && str_starts(d, "sha256:") && is_sha256_hex(d + 7);
+}
+
+void builder_lcache_entry_release(struct lcache_entry *le)
+{
+	free(le->blob);
+	free(le->meta);
+	le->blob = le->meta = NULL;
+}
+
+int builder_lcache_read(const char *key, struct lcache_entry *le, perr *e)
+{
+	char *jp = xasprintf("%s/layers/%s.json", pare_cache_dir(), key);
+	strbuf sb = STRBUF_INIT;
+	cJSON *j = NULL;
+	const char *dg, *di, *mh;
+	const cJSON *sz, *msz, *ep, *mt;
+	int ret = -1;
+
+	memset(le, 0, sizeof(*le));
+	if (!is_sha256_hex(key) || read_file(jp, &sb, 1 << 16, e) < 0)
+		goto out;
+	j = cJSON_Parse(sb.buf);
+	dg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "digest"));
+	di = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "diff_id"));
+	mh = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "meta_sha256"));
+	sz = cJSON_GetObjectItemCaseSensitive(j, "size");
+	msz = cJSON_GetObjectItemCaseSensitive(j, "meta_size");
+	ep = cJSON_GetObjectItemCaseSensitive(j, "epoch");
+	mt = cJSON_GetObjectItemCaseSensitive(j, "max_mtime");
+	if (!dg || !di || !mh || !cJSON_IsNumber(sz) || !cJSON_IsNumber(msz) ||
+	    !cJSON_IsNumber(ep) || (mt && !cJSON_IsNumber(mt)) || !digest_ok(dg) ||
+	    !digest_ok(di) || !is_sha256_hex(mh) || sz->valuedouble < 0 ||
+	    msz->valuedouble < 0) {
+		perr_set(e, "%s: not a layer cache entry", jp);
+		goto out;
+	}
+	snprintf(le->digest, sizeof(le->digest), "%s", dg);
+	snprintf(le->diff_id, sizeof(le->diff_id), "%s", di);
+	snprintf(le->meta_sha256, sizeof(le->meta_sha256), "%s", mh);
+	le->size = (uint64_t)sz->valuedouble;
+	le->meta_size = (uint64_t)msz->valuedouble;
+	le->epoch = (int64_t)ep->valuedouble;
+	le->has_max_mtime = mt != NULL;
+	le->max_mtime = mt ? (int64_t)mt->valuedouble : 0;
+	le->blob = xasprintf("%s/blobs/sha256/%s", pare_cache_dir(), dg + 7);
+	le->meta = xasprintf("%s/layers/%s.meta", pare_cache_dir(), key);
+	ret = 0;
+out:
+	cJSON_Delete(j);
+	sb_release(&sb);
+	free(jp);
+	return ret;
+}
+
+int builder_lcache_install(const char *key, const struct lcache_entry *le, const char *blob_tmp,
+			   const char *meta_tmp, perr *e)
+{
+	char *dir = path_join(pare_cache_dir(), "layers"), *bdir = NULL, *blob = NULL;
+	char *jp = NULL, *mp = NULL, *txt = NULL, *mstamp = NULL, *bstamp = NULL;
+	cJSON *j = cJSON_CreateObject();
+	int ret = -1;
+
+	if (!is_sha256_hex(key) || !digest_ok(le->digest) || !digest_ok(le->diff_id) ||
+	    !is_sha256_hex(le->meta_sha256)) {
+		perr_set(e, "layer cache entry %s: bad digests", key);
+		goto out;
+	}
+	bdir = path_join(pare_cache_dir(), "blobs/sha256");
+	blob = xasprintf("%s/%s", bdir, le->digest + 7);
+	jp = xasprintf("%s/%s.json", dir, key);
+	mp = xasprintf("%s/%s.meta", dir, key);
+	if (mkdir_p(dir, 0755, e) < 0 || mkdir_p(bdir, 0755, e) < 0)
+		goto out;
+	/* the blob and the record first, the entry naming them last */
+	if (rename(blob_tmp, blob) < 0 || rename(meta_tmp, mp) < 0) {
+		perr_errno(e, "layer cache entry %s: rename", key);
+		goto out;
+	}
+	/* verified and fsynced by the caller: stamped, as a built layer is */
+	if ((bstamp = lcache_seal(blob, le->size, true)))
+		cJSON_AddStringToObject(j, "blob_stamp", bstamp);
+	if ((mstamp = lcache_seal(mp, le->meta_size, true)))
+		cJSON_AddStringToObject(j, "meta_stamp", mstamp);
+	cJSON_AddStringToObject(j, "digest", le->digest);
+	cJSON_AddStringToObject(j, "diff_id", le->diff_id);
+	cJSON_AddNumberToObject(j, "size", (double)le->size);
+	cJSON_AddStringToObject(j, "meta_sha256", le->meta_sha256);
+	cJSON_AddNumberToObject(j, "meta_size", (double)le->meta_size);
+	cJSON_AddNumberToObject(j, "epoch", (double)le->epoch);
+	if (le->has_max_mtime)
+		cJSON_AddNumberToObject(j, "max_mtime", (double)le->max_mtime);
+	txt = cJSON_PrintUnformatted(j);
+	if (write_file_atomic(jp, txt, strlen(txt), 0644, e) < 0)
+		goto out;
+	ret = 0;
+out:
+	cJSON_Delete(j);
+	free(dir), free(bdir), free(blob), free(jp), free(mp), free(txt);
+	free(mstamp), free(bstamp);
+	return ret;
+}
+
 static void layer_opts_of(const struct build_ctx *c, struct layer_opts *lo)
 {
 	memset(lo, 0, sizeof(*lo));
@@ -642,6 +749,7 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 {
 	const struct lock_arch *la = c->la;
 	int max = c->o && c->o->max_layers > 0 ? c->o->max_layers : 64;
+	const struct layer_remote *remote = c->o ? c->o->remote : NULL;
 	int *group = xcalloc(la->npkgs + 1, sizeof(*group));
 	struct group_plan *gp = NULL;
 	struct layer_opts lo;
@@ -687,8 +795,30 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 				gp[g].debs[gp[g].n++] = la->pkgs[i].sha256;
 			}
 		layer_cache_key(&c->pol, &lo, la->arch, gp[g].debs, gp[g].n, gp[g].key);
+	}
+	/* the shared cache gets the keys the local one has no entry for at
+	 * once (it may fetch them in parallel) */
+	if (remote && remote->prefetch && ng) {
+		const char **miss = xcalloc(ng, sizeof(*miss));
+		size_t nm = 0;
+
+		for (size_t g = 0; g < ng; g++) {
+			char *jp = xasprintf("%s/layers/%s.json", pare_cache_dir(), gp[g].key);
+
+			if (!path_exists(jp))
+				miss[nm++] = gp[g].key;
+			free(jp);
+		}
+		if (nm)
+			remote->prefetch(remote->arg, miss, nm);
+		free(miss);
+	}
+	for (size_t g = 0; g < ng; g++) {
 		if (layer_from_cache(gp[g].key, lo.compression, gp[g].n, lo.epoch, &img->layers[g],
-				     &gp[g].meta)) {
+				     &gp[g].meta) ||
+		    (remote && remote->lookup(remote->arg, gp[g].key) &&
+		     layer_from_cache(gp[g].key, lo.compression, gp[g].n, lo.epoch,
+				      &img->layers[g], &gp[g].meta))) {
 			debug("layer %zu (%s) taken from the layer cache", g, img->layers[g].digest);
 			img->nlayers = g + 1; /* owned by img from here on */
 			continue;
@@ -835,6 +965,9 @@ static int build_arch(struct build_ctx *c, struct oci_image *img, struct sbom_im
 	debug("%s: image config and SBOM inputs", la->arch);
 	if (write_build_roots(c, gp, ng, img, e) < 0)
 		goto out;
+	/* the image is complete: share its package layers */
+	for (size_t g = 0; remote && remote->store && g < ng; g++)
+		remote->store(remote->arg, gp[g].key, layer_media_type(lo.compression));
 	ret = 0;
 out:
 	sv_clear(&c->roots);
@@ -862,6 +995,45 @@ out:
 	tree_free(c->tree);
 	c->tree = NULL;
 	return ret;
+}
+
+void builder_layer_keys(const struct recipe *r, const struct lock_recipe *lr,
+			const char *compression, int max_layers, strvec *keys)
+{
+	int max = max_layers > 0 ? max_layers : 64;
+	struct build_opts bo = { 0 };
+
+	bo.compression = compression;
+	for (size_t a = 0; a < lr->narchs; a++) {
+		const struct lock_arch *la = &lr->archs[a];
+		int *group = xcalloc(la->npkgs + 1, sizeof(*group));
+		const char **debs = xcalloc(la->npkgs + 1, sizeof(*debs));
+		struct build_ctx c = { 0 };
+		struct layer_opts lo;
+		size_t ng;
+
+		/* as build_arch plans and keys the layers */
+		c.r = r, c.lr = lr, c.la = la, c.o = &bo, c.arch = la->arch;
+		c.epoch = builder_epoch(lr);
+		policy_init(&c.pol, r);
+		for (size_t i = 0; i < la->npkgs; i++)
+			if (!strcmp(la->pkgs[i].name, "ca-certificates"))
+				c.pol.ca_bundle = true;
+		layer_opts_of(&c, &lo);
+		ng = layer_plan(la, max > 1 ? max - 1 : 1, group);
+		for (size_t g = 0; g < ng; g++) {
+			char key[SHA256_HEX_LEN + 1];
+			size_t n = 0;
+
+			for (size_t i = 0; i < la->npkgs; i++)
+				if ((size_t)group[i] == g)
+					debs[n++] = la->pkgs[i].sha256;
+			layer_cache_key(&c.pol, &lo, la->arch, debs, n, key);
+			sv_push(keys, key);
+		}
+		free(group);
+		free(debs);
+	}
 }
 
 void builder_result_release(struct build_result *res)

@@ -41,7 +41,55 @@ struct build_opts {
 	 * replaces outdir or is written to tarfile (e.g. to sign it); NULL = none. */
 	int (*finish)(const char *dir, void *arg, perr *e);
 	void *finish_arg;
+	const struct layer_remote *remote; /* a shared layer cache (below); NULL = none */
 };
+
+/* ---- a second, shared layer cache (a registry: rebuild/remote.c) ---------
+ *
+ * The builder knows it only through these callbacks.  On a local layer
+ * cache miss it calls lookup(KEY), which may put that entry into the local
+ * cache (builder_lcache_install) and return true: the builder then reads
+ * and verifies it like any local entry (a bad one is a miss, and the layer
+ * is built).  When an architecture's image is complete it calls store(KEY)
+ * for each of its package layers, whose local entry is then complete
+ * (builder_lcache_read).  Both are best effort: they never fail a build. */
+struct layer_remote {
+	bool (*lookup)(void *arg, const char *key);
+	/* Optional, before the lookups of an architecture: the keys the local
+	 * cache has no entry for, all at once (to fetch them in parallel). */
+	void (*prefetch)(void *arg, const char *const *keys, size_t n);
+	void (*store)(void *arg, const char *key, const char *media_type); /* the blob's */
+	void *arg;
+};
+
+/* A local layer cache entry (layers/KEY.json): the compressed layer blob
+ * and the layer's metadata record (the tree listing, the package fields,
+ * the few contents the generated files read), as files in the cache. */
+struct lcache_entry {
+	char digest[7 + SHA256_HEX_LEN + 1];  /* the blob */
+	char diff_id[7 + SHA256_HEX_LEN + 1];
+	uint64_t size;
+	char meta_sha256[SHA256_HEX_LEN + 1]; /* the record */
+	uint64_t meta_size;
+	int64_t epoch;                        /* SOURCE_DATE_EPOCH it was built with */
+	bool has_max_mtime;
+	int64_t max_mtime;                    /* its entries' newest mtime */
+	char *blob, *meta;                    /* their paths (read: set; install: NULL) */
+};
+/* Entry KEY of the local cache: 0, or -1 when there is none or it is
+ * malformed (the files themselves are not hashed here). */
+int builder_lcache_read(const char *key, struct lcache_entry *le, perr *e);
+/* Make entry KEY from the blob and record at blob_tmp and meta_tmp (files
+ * in the cache directory, fsynced, whose sha256 the caller verified against
+ * le): renames them into place, then writes the entry naming them. */
+int builder_lcache_install(const char *key, const struct lcache_entry *le, const char *blob_tmp,
+			   const char *meta_tmp, perr *e);
+void builder_lcache_entry_release(struct lcache_entry *le);
+/* The layer cache keys of the package layers builder_build would make for
+ * every arch of lr with that compression ("gzip", "zstd") and max_layers
+ * (0 = the default), appended to keys: what pare cache prune --remote keeps. */
+void builder_layer_keys(const struct recipe *r, const struct lock_recipe *lr,
+			const char *compression, int max_layers, strvec *keys);
 
 struct build_arch_result {
 	char *arch;

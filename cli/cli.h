@@ -126,6 +126,17 @@ int cli_registry_finish(struct cli_registry *r, perr *e);
 /* Wipes and frees the password, frees the rest. */
 void cli_registry_release(struct cli_registry *r);
 
+/* The shared layer cache options of build and update (cmd_build.c):
+ * --cache-to REF, --cache-from REF[,REF…]; without them $PARE_CACHE_TO and
+ * $PARE_CACHE_FROM (CI).  docs/cache.md#remote-layer-cache. */
+enum { CLI_CACHE_TO = 0x110, CLI_CACHE_FROM };
+extern const struct cli_opt cli_lcache_opts[];
+struct rebuild_cache;
+/* Opens the cache the options (else the environment) name: 0 with *c NULL
+ * when none; -1 on a bad reference. */
+int cli_cache_open(const char *to, const char *from, const struct registry_opts *reg,
+		   struct rebuild_cache **c, perr *e);
+
 /* The recipes directory and lock path all commands agree on:
  * PARE_RECIPES / PARE_LOCK override recipes/ and recipes.lock (tests). */
 const char *cli_recipes_dir(void);

@@ -31,6 +31,8 @@ struct build_args {
 	signer_key *key;      /* --sign-key, loaded (password checked) before any build */
 	bool unsigned_ok;     /* --unsigned-ok: may replace a signed output unsigned */
 	cJSON *json;          /* --json: the "images" array, else NULL */
+	const char *cache_to, *cache_from; /* --cache-to, --cache-from */
+	struct rebuild_cache *cache;       /* opened from them (or NULL) */
 };
 
 struct measured {
@@ -212,6 +214,7 @@ static int build_one(const char *arg, const struct lock *l, const struct build_a
 	 * complete, signed layout (and tar) replaces the previous one */
 	o.finish = finish_staged;
 	o.finish_arg = &fs;
+	o.remote = rebuild_cache_remote(a->cache);
 	if (rebuild_build(r, lr, &o, &ro, &res, e) < 0)
 		goto out;
 	/* the summary line: where, what, how big */
@@ -254,6 +257,31 @@ out:
 	return ret;
 }
 
+const struct cli_opt cli_lcache_opts[] = {
+	{ CLI_CACHE_TO, "cache-to", "REF", 0,
+	  "push the layer cache entries to the repository REF (default $PARE_CACHE_TO)" },
+	{ CLI_CACHE_FROM, "cache-from", "REF,…", 0,
+	  "take missing layers from these repositories (default $PARE_CACHE_FROM)" },
+	{ 0 },
+};
+
+int cli_cache_open(const char *to, const char *from, const struct registry_opts *reg,
+		   struct rebuild_cache **c, perr *e)
+{
+	const char *et = getenv("PARE_CACHE_TO"), *ef = getenv("PARE_CACHE_FROM");
+
+	*c = NULL;
+	if (!to && et && *et)
+		to = et;
+	if (!from && ef && *ef)
+		from = ef;
+	if ((to && !*to) || (from && !*from))
+		return perr_set(e, "--cache-to and --cache-from take a repository (HOST/REPO)");
+	if (!to && !from)
+		return 0;
+	return rebuild_cache_open(to, from, reg, c, e);
+}
+
 const struct cli_opt cli_build_opts[] = {
 	{ 'a', "all", NULL, 0, "build every recipe in recipes/ (each into OUTROOT/NAME)" },
 	{ 'o', "output", "DIR", CLI_SHORT, "one recipe's OCI layout in DIR (default out/NAME)" },
@@ -272,6 +300,7 @@ const struct cli_opt cli_build_opts[] = {
 	  "org.opencontainers.image.source (default: git config pare.sourceUrl)" },
 	{ 'P', "push", "REF", 0, "push the built layout to REF (one recipe; the registry options)" },
 	CLI_OPTS_INCLUDE(cli_registry_opts),
+	CLI_OPTS_INCLUDE(cli_lcache_opts),
 	{ 'F', "fail-fast", NULL, 0, "stop at the first recipe that fails (default: build the others)" },
 	{ 'J', "json", NULL, 0, "the images (path, digest, size, layers, archs) as JSON on stdout" },
 	{ 'q', "quiet", NULL, CLI_SHORT, "no progress messages" },
@@ -284,6 +313,9 @@ int cmd_build(int argc, char **argv, perr *e)
 	strvec recipes = STRVEC_INIT;
 	struct lock l = { 0 };
 	struct cli_registry reg = { 0 };
+	struct registry_opts copts;     /* the cache's: reg's, mounting from --push */
+	struct registry_ref pref = { 0 };
+	perr ign;
 	struct cli_args ca;
 	char *plat_arch = NULL;
 	bool lock_loaded = false, json = false;
@@ -334,6 +366,8 @@ int cmd_build(int argc, char **argv, perr *e)
 			}
 			break;
 		case 'q': pare_quiet = 1; break;
+		case CLI_CACHE_TO: a.cache_to = v; break;
+		case CLI_CACHE_FROM: a.cache_from = v; break;
 		}
 	}
 	if (c < 0)
@@ -388,6 +422,17 @@ int cmd_build(int argc, char **argv, perr *e)
 	if (cli_registry_finish(&reg, e) < 0)
 		goto out;
 	a.reg = &reg.o;
+	/* --push to the cache's registry: the cache's blobs the image repository
+	 * already has (its earlier versions' layers) are mounted from it */
+	copts = reg.o;
+	if (a.push && a.cache_to && registry_ref_parse(a.push, &pref, &ign) == 0 &&
+	    !strncmp(a.cache_to, pref.host, strlen(pref.host)) &&
+	    a.cache_to[strlen(pref.host)] == '/')
+		copts.mount_from = pref.repo;
+	if (cli_cache_open(a.cache_to, a.cache_from, &copts, &a.cache, e) < 0) {
+		perr_prefix(e, "build");
+		goto out;
+	}
 	if ((a.all || recipes.n > 1) && a.tarfile) {
 		perr_set(e, "build: --tar takes one recipe");
 		goto out;
@@ -443,6 +488,8 @@ out:
 		lock_release(&l);
 	sv_clear(&recipes);
 	sv_clear(&a.archs);
+	rebuild_cache_close(a.cache);
+	registry_ref_free(&pref);
 	cli_registry_release(&reg);
 	signer_key_free(a.key);
 	free(plat_arch);

@@ -1,8 +1,11 @@
 /*
  * cmd_cache.c - pare cache du | prune [--older-than DAYS] [--dry-run]: the
  * flags and the report; the collector is common/cache.c (docs/cache.md).
+ * prune --remote REF: the shared layer cache in a registry (rebuild/remote.c).
  */
 #include "cli.h"
+#include "../builder/builder.h"
+#include "../rebuild/rebuild.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -74,14 +77,75 @@ const struct cli_opt cli_cache_opts[] = {
 	{ 'J', "json", NULL, 0, "du: the sizes as JSON on stdout" },
 	{ 'o', "older-than", "DAYS", 0, "prune: drop the roots of builds and locks older than DAYS (default 30)" },
 	{ 'n', "dry-run", NULL, 0, "prune: say what would be removed, remove nothing" },
+	{ 'r', "remote", "REF", 0,
+	  "prune: the layer cache in repository REF instead: what no image of recipes.lock uses" },
+	CLI_OPTS_INCLUDE(cli_registry_opts),
 	{ 0 },
 };
 
+/* prune --remote REF: the keys every image of recipes.lock uses (gzip and
+ * zstd layers, the default layer count), then the registry's other
+ * pare-layer-KEY entries deleted. */
+static int prune_remote(const char *ref, const struct registry_opts *reg, bool dry_run, perr *e)
+{
+	struct lock l = { 0 };
+	strvec keep = STRVEC_INIT, gone = STRVEC_INIT;
+	bool loaded = false;
+	size_t kept = 0;
+	int ret = -1, r;
+
+	if (lock_read(cli_lock_path(), &l, false, e) < 0)
+		goto out;
+	loaded = true;
+	for (size_t i = 0; i < l.nrecipes; i++) {
+		char *path = cli_recipe_path(l.recipes[i].name);
+		struct recipe *rc = recipe_load(path, e);
+
+		free(path);
+		if (!rc) {
+			perr_prefix(e, "cache prune --remote: the keys of %s's layers need its recipe",
+				    l.recipes[i].name);
+			goto out;
+		}
+		builder_layer_keys(rc, &l.recipes[i], "gzip", 0, &keep);
+		builder_layer_keys(rc, &l.recipes[i], "zstd", 0, &keep);
+		recipe_free(rc);
+	}
+	r = rebuild_cache_prune_remote(ref, reg, &keep, dry_run, &gone, &kept, e);
+	for (size_t i = 0; i < gone.n; i++)
+		printf("%s %s:%s\n", dry_run ? "would remove" : "removed", ref, gone.v[i]);
+	if (r < 0)
+		goto out;
+	if (r == 1)
+		note("%s: %zu layer cache entr%s %s, %zu in use kept", ref, gone.n,
+		     gone.n == 1 ? "y" : "ies", dry_run ? "would go" : "removed", kept);
+	ret = r == 1 ? 0 : -1;
+out:
+	if (loaded)
+		lock_release(&l);
+	sv_clear(&keep);
+	sv_clear(&gone);
+	return ret;
+}
+
+static int cache_cmd(int argc, char **argv, struct cli_registry *regp, perr *e);
+
 int cmd_cache(int argc, char **argv, perr *e)
+{
+	struct cli_registry reg = { 0 };
+	int ret = cache_cmd(argc, argv, &reg, e);
+
+	cli_registry_release(&reg);
+	return ret;
+}
+
+static int cache_cmd(int argc, char **argv, struct cli_registry *regp, perr *e)
 {
 	struct cache_report r;
 	int64_t days = 30;
 	bool json = false, older = false, prune, dry_run = false;
+	const char *remote = NULL;
+	struct cli_registry *reg = regp;
 	struct cli_args a;
 	int c, ret;
 
@@ -95,6 +159,8 @@ int cmd_cache(int argc, char **argv, perr *e)
 			break;
 		case 'n': dry_run = true; break;
 		case 'J': json = true; break;
+		case 'r': remote = a.val; break;
+		default: cli_registry_opt(reg, c, a.val); break;
 		}
 	}
 	if (c < 0)
@@ -111,6 +177,12 @@ int cmd_cache(int argc, char **argv, perr *e)
 	if (!prune && (older || dry_run))
 		return perr_set(e, "cache du: --%s goes with prune (see 'pare help cache')",
 				older ? "older-than" : "dry-run");
+	if (remote) {
+		if (!prune || older)
+			return perr_set(e, "cache: --remote goes with prune, without --older-than "
+				       "(see 'pare help cache')");
+		return cli_registry_finish(reg, e) < 0 ? -1 : prune_remote(remote, &reg->o, dry_run, e);
+	}
 	ret = prune ? cache_prune(days, dry_run, &r, e) : cache_du(&r, e);
 	/* what was removed before an error was removed: say so */
 	for (size_t i = 0; i < r.pulls.n; i++)

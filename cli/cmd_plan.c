@@ -1,12 +1,14 @@
 /*
- * cmd_plan.c - pare plan [--json] [--offline] [--write-lock] [RECIPE…]
+ * cmd_plan.c - pare plan [--json | --format list|json|gitlab] [--offline]
+ *                [--write-lock] [RECIPE…]
  *
- * The recipe/arch pairs that need a rebuild, as a CI matrix:
- * {"include":[{"recipe":"…","arch":"…"}, …]} (a GitHub Actions matrix;
- * docs/ci.md), the recipes whose rebuild closes the most urgent CVE first,
- * and "cve": the feeds and per recipe the CVEs its rebuild closes.  An arch
- * needs a rebuild when its closure changed, or every arch of a recipe when
- * the recipe itself changed or is new.  With
+ * The recipe/arch pairs that need a rebuild: one "RECIPE ARCH" per line, or
+ * as a CI matrix {"include":[{"recipe":"…","arch":"…"}, …]} (a GitHub
+ * Actions matrix) with "cve": the feeds and per recipe the CVEs its rebuild
+ * closes, or a GitLab CI child pipeline (rebuild/gitlab.c; docs/ci.md); in
+ * every form the recipes whose rebuild closes the most urgent CVE first.
+ * An arch needs a rebuild when its closure changed, or every arch of a
+ * recipe when the recipe itself changed or is new.  With
  * --write-lock, recipes.lock gets the new entries of exactly those recipes
  * (the others are kept as they are), so the matrix jobs build what was
  * planned.
@@ -31,6 +33,8 @@ static bool arch_due(const struct rebuild_item *it, const char *arch)
 
 const struct cli_opt cli_plan_opts[] = {
 	{ 'J', "json", NULL, 0, "the matrix as JSON ({\"include\": [{recipe, arch}]}) on stdout" },
+	{ 'f', "format", "list|json|gitlab", 0,
+	  "list (RECIPE ARCH per line, the default), json (= --json) or a GitLab CI child pipeline" },
 	{ 'W', "write-lock", NULL, 0, "write the re-resolved recipes.lock as well" },
 	{ 'O', "offline", NULL, 0, "the cached indexes, no network" },
 	{ 0 },
@@ -38,7 +42,9 @@ const struct cli_opt cli_plan_opts[] = {
 
 int cmd_plan(int argc, char **argv, perr *e)
 {
-	bool json = false, offline = false, write_lock = false;
+	bool json = false, offline = false, write_lock = false, gitlab = false;
+	strvec jr = STRVEC_INIT, ja = STRVEC_INIT; /* gitlab: the pairs */
+	strbuf yml = STRBUF_INIT;
 	struct rebuild_plan p = { 0 };
 	struct rebuild_cves cv = { 0 };
 	struct lock cur = { 0 };
@@ -54,6 +60,15 @@ int cmd_plan(int argc, char **argv, perr *e)
 		case 'J': json = true; break;
 		case 'O': offline = true; break;
 		case 'W': write_lock = true; break;
+		case 'f':
+			json = gitlab = false;
+			if (!strcmp(ca.val, "json"))
+				json = true;
+			else if (!strcmp(ca.val, "gitlab"))
+				gitlab = true;
+			else if (strcmp(ca.val, "list"))
+				return perr_set(e, "plan: --format must be list, json or gitlab, not '%s'", ca.val);
+			break;
 		}
 	}
 	if (c < 0)
@@ -61,7 +76,7 @@ int cmd_plan(int argc, char **argv, perr *e)
 	cli_recipe_files(argv + 1, ca.nops, &files);
 	if (rebuild_plan_make(&files, cli_recipes_dir(), cli_lock_path(), offline, true, &p, e) < 0)
 		goto out;
-	if (json && rebuild_plan_cves(&p, &cv, e) < 0)
+	if (rebuild_plan_cves(&p, &cv, e) < 0)
 		goto out;
 	j = cJSON_CreateObject();
 	inc = cJSON_AddArrayToObject(j, "include");
@@ -70,15 +85,14 @@ int cmd_plan(int argc, char **argv, perr *e)
 	order = xcalloc(p.n + 1, sizeof(*order));
 	for (size_t k = 0; k < p.n; k++)
 		order[k] = k;
-	if (json)
-		for (size_t i = 0, w = 0; i < cv.n; i++)
-			for (size_t k = w; k < p.n; k++)
-				if (!strcmp(p.items[order[k]].r->name, cv.v[i].recipe)) {
-					size_t t = order[k];
-					memmove(order + w + 1, order + w, (k - w) * sizeof(*order));
-					order[w++] = t;
-					break;
-				}
+	for (size_t i = 0, w = 0; i < cv.n; i++)
+		for (size_t k = w; k < p.n; k++)
+			if (!strcmp(p.items[order[k]].r->name, cv.v[i].recipe)) {
+				size_t t = order[k];
+				memmove(order + w + 1, order + w, (k - w) * sizeof(*order));
+				order[w++] = t;
+				break;
+			}
 	for (size_t q = 0; q < p.n; q++) {
 		const struct rebuild_item *it = &p.items[order[q]];
 		for (size_t a = 0; a < it->fresh.narchs; a++) {
@@ -90,10 +104,18 @@ int cmd_plan(int argc, char **argv, perr *e)
 				cJSON_AddStringToObject(o, "recipe", it->r->name);
 				cJSON_AddStringToObject(o, "arch", arch);
 				cJSON_AddItemToArray(inc, o);
+			} else if (gitlab) {
+				sv_push(&jr, it->r->name);
+				sv_push(&ja, arch);
 			} else {
 				printf("%s %s\n", it->r->name, arch);
 			}
 		}
+	}
+	if (gitlab) {
+		if (rebuild_plan_gitlab(&jr, &ja, &yml, e) < 0)
+			goto out;
+		fwrite(yml.buf, 1, yml.len, stdout);
 	}
 	if (json) {
 		cJSON *cj = rebuild_cves_feeds_json(&cv), *rs;
@@ -135,5 +157,8 @@ out:
 	cJSON_Delete(j);
 	rebuild_plan_release(&p);
 	sv_clear(&files);
+	sv_clear(&jr);
+	sv_clear(&ja);
+	sb_release(&yml);
 	return ret;
 }

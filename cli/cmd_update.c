@@ -32,9 +32,31 @@ static const struct cli_opt rebuild_opts[] = {
 
 const struct cli_opt cli_update_opts[] = {
 	CLI_OPTS_INCLUDE(rebuild_opts),
+	CLI_OPTS_INCLUDE(cli_lcache_opts),
+	CLI_OPTS_INCLUDE(cli_registry_opts),
 	{ 'J', "json", NULL, 0, "what was rebuilt (and what failed) as JSON on stdout" },
 	{ 0 },
 };
+
+/* update's own options: the shared layer cache and its registry's */
+struct update_extra {
+	struct cli_registry reg;
+	const char *cache_to, *cache_from;
+};
+
+static int update_extra(int c, const char *arg, void *ctx, perr *e)
+{
+	struct update_extra *x = ctx;
+
+	(void)e;
+	if (cli_registry_opt(&x->reg, c, arg))
+		return 0;
+	if (c == CLI_CACHE_TO)
+		x->cache_to = arg;
+	else if (c == CLI_CACHE_FROM)
+		x->cache_from = arg;
+	return 0;
+}
 
 const struct cli_opt cli_watch_opts[] = {
 	{ 'i', "interval", "DURATION", CLI_REQUIRED, "run update every DURATION (30s, 5m, 1h, 1h30m)" },
@@ -144,16 +166,27 @@ int cmd_update(int argc, char **argv, perr *e)
 {
 	struct rebuild_opts o = { 0 };
 	strvec rebuilt = STRVEC_INIT, files = STRVEC_INIT, errors = STRVEC_INIT;
-	int n, ret;
+	struct update_extra x = { 0 };
+	struct rebuild_cache *cache = NULL;
+	int n, ret = -1;
 
-	if ((n = cli_update_parse(argc, argv, cli_update_opts, &o, NULL, NULL, e)) < 0)
-		return -1;
+	if ((n = cli_update_parse(argc, argv, cli_update_opts, &o, update_extra, &x, e)) < 0 ||
+	    cli_registry_finish(&x.reg, e) < 0)
+		goto out;
+	if (cli_cache_open(x.cache_to, x.cache_from, &x.reg.o, &cache, e) < 0) {
+		perr_prefix(e, "update");
+		goto out;
+	}
+	o.remote = rebuild_cache_remote(cache);
 	o.print = !o.json;
 	o.errors = &errors;
 	cli_recipe_files(argv + 1, n, &files);
 	ret = rebuild_update(&files, &o, &rebuilt, e);
 	if (o.json)
 		update_json(o.outroot ? o.outroot : "out", &rebuilt, &errors);
+out:
+	rebuild_cache_close(cache);
+	cli_registry_release(&x.reg);
 	sv_clear(&rebuilt);
 	sv_clear(&files);
 	sv_clear(&errors);

@@ -53,6 +53,7 @@ void rebuild_plan_release(struct rebuild_plan *p);
 /* Whether anything changed at all. */
 bool rebuild_plan_changed(const struct rebuild_plan *p);
 
+struct layer_remote;
 struct rebuild_opts {
 	const char *recipes_dir, *lock; /* cli_recipes_dir(), cli_lock_path() */
 	const char *outroot;    /* --outroot (-o): OUTROOT/RECIPE each; default "out" */
@@ -66,6 +67,7 @@ struct rebuild_opts {
 	bool fail_fast;         /* --fail-fast: stop at the first broken recipe */
 	bool json;              /* update --json (cmd_update.c prints it) */
 	strvec *errors;         /* if set: gets "RECIPE\tMESSAGE" per broken recipe */
+	const struct layer_remote *remote; /* --cache-to / --cache-from (or NULL) */
 };
 
 /* One image (build.c): build recipe r from lock entry lr with bo
@@ -107,6 +109,46 @@ struct audit_opts;
 struct audit_report;
 int rebuild_audit(char **paths, size_t n, struct audit_opts *o, const char *lock,
 		  struct audit_report **reps, size_t *nreps, perr *e);
+/* ---- the layer cache shared through a registry (remote.c) ----
+ * Each entry is an OCI artifact tagged PARE_LAYER_CACHE_TAG + KEY (the
+ * local layer cache key): artifactType PARE_AT_LAYER_CACHE, the empty
+ * config, layers [metadata record (PARE_MT_LAYER_META), compressed layer],
+ * the annotations below.  docs/cache.md#remote-layer-cache. */
+#define PARE_LAYER_CACHE_TAG "pare-layer-"
+#define PARE_AT_LAYER_CACHE "application/vnd.dev.pare.layer-cache.v1"
+#define PARE_MT_LAYER_META "application/vnd.dev.pare.layer-meta.v1"
+#define PARE_ANN_LAYER_CACHE_KEY "dev.pare.layer-cache.key"
+#define PARE_ANN_LAYER_CACHE_DIFF_ID "dev.pare.layer-cache.diff-id"
+#define PARE_ANN_LAYER_CACHE_EPOCH "dev.pare.layer-cache.epoch"
+#define PARE_ANN_LAYER_CACHE_MAX_MTIME "dev.pare.layer-cache.max-mtime"
+
+/* pare plan --format gitlab (gitlab.c): the pairs recipes[i], archs[i] as
+ * a GitLab CI child pipeline in YAML (libyaml's emitter), one job "build
+ * RECIPE ARCH" each that extends .pare-build with the variables RECIPE and
+ * ARCH; none: one job that says nothing is due.  Appended to out. */
+int rebuild_plan_gitlab(const strvec *recipes, const strvec *archs, strbuf *out, perr *e);
+
+struct rebuild_cache;
+struct layer_remote;
+/* to: HOST/REPO to push entries to (NULL: none); from: HOST/REPO[,…] to
+ * read them from, in order (NULL: none); reg: the registry options (kept
+ * by reference).  A bad reference is the error (exit 2); a registry that
+ * cannot be reached is only a warning when it is first used. */
+int rebuild_cache_open(const char *to, const char *from, const struct registry_opts *reg,
+		       struct rebuild_cache **out, perr *e);
+/* What build_opts.remote takes (NULL when c is NULL or has no refs). */
+const struct layer_remote *rebuild_cache_remote(struct rebuild_cache *c);
+/* Prints what it did (a note: hits, misses, pushed) and frees c. */
+void rebuild_cache_close(struct rebuild_cache *c);
+/* pare cache prune --remote REF: deletes each pare-layer-KEY artifact of
+ * the repository ref whose KEY is not in keep (dry_run: deletes nothing);
+ * gone gets their tags, *kept counts the entries kept.  Only manifests of
+ * pare's artifact type naming that key are deleted; other tags are never
+ * touched.  1: done; 0: the registry refused a delete (405: deletes are
+ * disabled; e says so, gone holds what went before); -1: an error. */
+int rebuild_cache_prune_remote(const char *ref, const struct registry_opts *reg,
+			       const strvec *keep, bool dry_run, strvec *gone, size_t *kept,
+			       perr *e);
 
 /* One pare update run.  rebuilt gets "NAME OLD-DIGEST -> NEW-DIGEST" per
  * rebuilt image (OLD "(none)" when there was no image).

@@ -325,6 +325,7 @@ static int build_staged(struct rebuild *b, const struct rebuild_opts *o, signer_
 	bo.outdir = b->staged;
 	bo.compression = "gzip";
 	bo.quiet = pare_quiet;
+	bo.remote = o->remote;
 	if (rebuild_build(r, b->entry, &bo, &ro, &res, e) < 0)
 		goto out;
 	b->new_digest = xstrdup(res.index_digest);

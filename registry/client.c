@@ -280,6 +280,8 @@ static CURLcode perform(struct reg_client *c, const struct reg_req *rq, struct r
 		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
 				 (curl_off_t)(rq->fd >= 0 ? rq->flen : rq->len));
 		hdrs = curl_slist_append(hdrs, "Expect:");
+	} else if (strcmp(rq->method, "GET")) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method); /* DELETE */
 	}
 	if (rq->accept) {
 		t = xasprintf("Accept: %s", rq->accept);

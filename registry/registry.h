@@ -73,4 +73,42 @@ int registry_pull(const char *ref, const char *dir, const struct registry_opts *
  * (auths[host].auth, base64 "user:password").  0 with *user = NULL when none. */
 int registry_docker_creds(const char *host, char **user, char **pass, perr *e);
 
+/* ---- one repository, many small requests (rebuild/remote.c's layer cache) ----
+ * A session (one keep-alive handle, auth once) with HOST/REPO.  Every reply
+ * is judged: 1/0 answers for what may be missing, -1 with e set otherwise. */
+typedef struct registry_repo registry_repo;
+/* ref: HOST/REPO (a tag or digest in it is ignored); push: also push access. */
+int registry_repo_open(const char *ref, const struct registry_opts *o, bool push,
+		       registry_repo **out, perr *e);
+void registry_repo_close(registry_repo *r);
+/* "HOST/REPO" of the session. */
+const char *registry_repo_name(const registry_repo *r);
+/* GET manifest TAG (up to 4 MiB): 1 with body and digest (the registry's
+ * Docker-Content-Digest, when sent, must be the bytes' sha256), 0 = 404. */
+int registry_repo_manifest(registry_repo *r, const char *tag, strbuf *body, char digest[72],
+			   perr *e);
+/* HEAD manifest TAG: 1 = there, 0 = 404. */
+int registry_repo_has_manifest(registry_repo *r, const char *tag, perr *e);
+/* GET blob DIGEST of size bytes into path (through path.part, fsynced):
+ * renamed into place only when its size and sha256 are right. */
+int registry_repo_get_blob(registry_repo *r, const char *digest, uint64_t size, const char *path,
+			   perr *e);
+/* A blob from the file path, or from memory (path NULL): HEAD first, then a
+ * cross-repository mount from o->mount_from (same host), then a monolithic
+ * upload.  1 = uploaded, 0 = already there or mounted. */
+int registry_repo_put_blob(registry_repo *r, const char *digest, uint64_t size, const char *path,
+			   const void *data, perr *e);
+/* PUT manifest body (media type mt) under ref (a tag or its digest). */
+int registry_repo_put_manifest(registry_repo *r, const char *ref, const char *mt,
+			       const void *body, size_t len, perr *e);
+/* Every tag of the repository (one tags/list reply, up to 10000 tags);
+ * a repository that does not exist has none. */
+int registry_repo_tags(registry_repo *r, strvec *tags, perr *e);
+/* DELETE manifest DIGEST: 1 = deleted, 0 = the registry does not allow
+ * deletes (405, UNSUPPORTED), -1 = any other reply. */
+int registry_repo_delete(registry_repo *r, const char *digest, perr *e);
+/* Bytes and blobs fetched and uploaded in the session. */
+void registry_repo_counts(const registry_repo *r, uint64_t *got, uint64_t *sent,
+			  size_t *blobs_got, size_t *blobs_sent);
+
 #endif

@@ -33,7 +33,7 @@ struct reg_client {
 enum { REG_AUTH_NONE, REG_AUTH_BASIC, REG_AUTH_BEARER };
 
 struct reg_req {
-	const char *method;  /* "GET", "HEAD", "PUT", "POST", "PATCH" */
+	const char *method;  /* "GET", "HEAD", "PUT", "POST", "PATCH", "DELETE" */
 	const char *url;     /* "/v2/…" (joined to base) or absolute */
 	const char *scope;   /* token scope(s), space separated */
 	const char *accept;

@@ -136,7 +136,7 @@ for entry in "${LINES[@]}"; do
 	run=$(perl -pe 's/\[([^]]*)\]/my $g = (split m{ \| }, $1)[0]; $g =~ s{([^\s|]+)\|\S+}{$1}g; $g/ge' <<<"$cmd" |
 		sed -E -e "s/registry\.example|127\.0\.0\.1:5000/$REG/g" -e 's/\bzlib1g\b/chain-bottom/g' -e 's/\blibssl3\b/hello/g')
 	if [[ $run == *"$REG"* && $run != *--insecure* ]]; then
-		run=$(sed -E "s/\b(pare (push|pull|build|inspect|diff))( |$)/\1 --insecure $REG\3/g" <<<"$run")
+		run=$(sed -E "s/\b(pare (push|pull|build|inspect|diff|cache))( |$)/\1 --insecure $REG\3/g" <<<"$run")
 	fi
 	# keygen does not overwrite a key: the setup's goes aside
 	if [[ $run =~ keygen\ -o\ ([^ ]+) ]]; then
