@@ -294,7 +294,6 @@ static int check_outdir(const char *dir, perr *e)
 int audit_html_write(const char *dir, const struct audit_report *reps, size_t n, perr *e)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", dir, (long)getpid());
-	char *old = xasprintf("%s.old.%ld", dir, (long)getpid());
 	char *parent = path_dirname(dir);
 	strbuf sb = STRBUF_INIT;
 	int ret = -1, slot = -1;
@@ -341,17 +340,7 @@ int audit_html_write(const char *dir, const struct audit_report *reps, size_t n,
 	if (fsync_dir(tmp, e) < 0)
 		goto out;
 	/* the previous report goes aside, the new one takes its name */
-	if (path_exists(dir) && rename(dir, old) < 0) {
-		perr_errno(e, "%s", dir);
-		goto out;
-	}
-	if (rename(tmp, dir) < 0) {
-		perr_errno(e, "%s", dir);
-		rename(old, dir);
-		goto out;
-	}
-	rm_rf(old, e);
-	if (fsync_dir(parent, e) < 0)
+	if (out_swap_dir(tmp, dir, e) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -362,6 +351,6 @@ out:
 	if (slot >= 0)
 		tmp_unregister(slot);
 	sb_release(&sb);
-	free(tmp), free(old), free(parent);
+	free(tmp), free(parent);
 	return ret;
 }

@@ -384,6 +384,12 @@ int out_check_dir(const char *path, unsigned flags, perr *e);
  * it does not exist, 1 when it does and is not a symbolic link, else -1 and
  * "PATH: not replaced: it is a symbolic link (pare replaces only WHAT it wrote)". */
 int out_lstat(const char *path, const char *what, struct stat *st, perr *e);
+/* Put the complete directory tmp (fsynced) in place of dir, which the caller
+ * has checked is its own to replace: dir moved aside to dir.old.PID, tmp
+ * renamed to dir, the old one removed, the parent fsynced.  On failure dir is
+ * back as it was and tmp is the caller's to remove.  (Layouts use
+ * out_replace_dir: one atomic exchange.) */
+int out_swap_dir(const char *tmp, const char *dir, perr *e);
 /* Put the complete layout tmp in place of path, after out_check_dir (tmp's
  * own signature sets OUT_SIGNED): swapped atomically (RENAME_EXCHANGE) and
  * the previous layout removed; the parent directory is fsynced. */

@@ -156,6 +156,30 @@ int out_lstat(const char *path, const char *what, struct stat *st, perr *e)
 	return 1;
 }
 
+int out_swap_dir(const char *tmp, const char *dir, perr *e)
+{
+	char *old = xasprintf("%s.old.%ld", dir, (long)getpid()), *parent = path_dirname(dir);
+	int ret = -1;
+	perr ign;
+
+	if (path_exists(dir) && rename(dir, old) < 0) {
+		perr_errno(e, "%s", dir);
+		goto out;
+	}
+	if (rename(tmp, dir) < 0) {
+		perr_errno(e, "%s", dir);
+		if (rename(old, dir) < 0)
+			warning("%s: cannot move it back from %s: %s", dir, old, strerror(errno));
+		goto out;
+	}
+	rm_rf(old, &ign);
+	ret = fsync_dir(parent, e);
+out:
+	free(old);
+	free(parent);
+	return ret;
+}
+
 int out_check_dir(const char *path, unsigned flags, perr *e)
 {
 	const char *base = path_basename(path);

@@ -86,7 +86,6 @@ static int set_mtime(const char *path, int64_t mtime, perr *e)
 static int write_dir(const struct evidence_pack *p, const char *dir, int64_t mtime, perr *e)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", dir, (long)getpid());
-	char *old = xasprintf("%s.old.%ld", dir, (long)getpid());
 	char *parent = path_dirname(dir);
 	strvec dirs = STRVEC_INIT;
 	int ret = -1, slot = -1;
@@ -127,17 +126,7 @@ static int write_dir(const struct evidence_pack *p, const char *dir, int64_t mti
 	for (size_t i = dirs.n; i-- > 0;)
 		if (fsync_dir(dirs.v[i], e) < 0 || set_mtime(dirs.v[i], mtime, e) < 0)
 			goto out;
-	if (path_exists(dir) && rename(dir, old) < 0) {
-		perr_errno(e, "%s", dir);
-		goto out;
-	}
-	if (rename(tmp, dir) < 0) {
-		perr_errno(e, "%s", dir);
-		rename(old, dir);
-		goto out;
-	}
-	rm_rf(old, e);
-	if (fsync_dir(parent, e) < 0)
+	if (out_swap_dir(tmp, dir, e) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -149,7 +138,7 @@ out:
 	if (slot >= 0)
 		tmp_unregister(slot);
 	sv_clear(&dirs);
-	free(tmp), free(old), free(parent);
+	free(tmp), free(parent);
 	return ret;
 }
 

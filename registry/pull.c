@@ -122,61 +122,44 @@ static int keep(struct pull *p, const char *digest, const void *data, size_t n, 
 	return ret;
 }
 
-static int get_blob(struct pull *p, const cJSON *d, const char *where, perr *e)
+int registry_blob_get(struct reg_client *c, const char *repo, const char *scope,
+		      const char *digest, uint64_t size, const char *part, const char *path,
+		      uint64_t *got, perr *e)
 {
-	const char *dg;
-	uint64_t size;
-	char *path = NULL, *part = NULL, *url = NULL, *label = NULL, hex[SHA256_HEX_LEN + 1];
-	struct reg_req rq = { .method = "GET", .scope = p->scope, .fd = -1 };
+	char *url = xasprintf("/v2/%s/blobs/%s", repo, digest), hex[SHA256_HEX_LEN + 1];
+	struct reg_req rq = { .method = "GET", .url = url, .scope = scope, .fd = -1,
+			      .sink_capped = true, .sink_max = size };
 	struct reg_resp rs = { 0 };
-	FILE *f = NULL;
-	uint64_t got;
-	int ret = -1, r;
+	FILE *f = fopen(part, "w+");
+	int ret = -1;
 
-	if (registry_descriptor(p->c.host, where, d, &dg, &size, e) < 0)
-		return -1;
-	if (sv_contains(&p->seen, dg))
-		return 0;
-	path = tmp_blob(p, dg);
-	part = xasprintf("%s.part", path);
-	url = xasprintf("/v2/%s/blobs/%s", p->ref.repo, dg);
-	rq.url = url;
-	f = fopen(part, "w+");
+	*got = 0;
 	if (!f) {
 		perr_errno(e, "%s", part);
 		goto out;
 	}
 	rq.sink = f;
-	rq.sink_capped = true;
-	rq.sink_max = size;
-	label = xasprintf("pulling %.19s", dg);
-	p->c.progress_label = label;
-	r = registry_do(&p->c, &rq, &rs, e);
-	p->c.progress_label = NULL;
-	if (r < 0)
+	if (registry_do(c, &rq, &rs, e) < 0)
 		goto out;
 	if (rs.status != 200) {
-		registry_status_error(&p->c, &rq, &rs, e);
+		registry_status_error(c, &rq, &rs, e);
 		goto out;
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
 		perr_errno(e, "%s", part);
 		goto out;
 	}
-	if (sha256_file(part, hex, &got, e) < 0)
+	if (sha256_file(part, hex, got, e) < 0)
 		goto out;
-	if (strcmp(hex, dg + 7) || got != size) {
+	if (strcmp(hex, digest + 7) || *got != size) {
 		perr_set(e, "registry %s: blob %s: got %llu bytes with digest sha256:%s (want %llu bytes)",
-			 p->c.host, dg, (unsigned long long)got, hex, (unsigned long long)size);
+			 c->host, digest, (unsigned long long)*got, hex, (unsigned long long)size);
 		goto out;
 	}
 	if (rename(part, path) < 0) {
 		perr_errno(e, "rename %s", part);
 		goto out;
 	}
-	sv_push(&p->seen, dg);
-	p->res->blobs++;
-	p->res->bytes += got;
 	ret = 0;
 out:
 	if (f)
@@ -184,7 +167,33 @@ out:
 	if (ret < 0)
 		unlink(part);
 	registry_resp_reset(&rs);
-	free(path), free(part), free(url), free(label);
+	free(url);
+	return ret;
+}
+
+static int get_blob(struct pull *p, const cJSON *d, const char *where, perr *e)
+{
+	const char *dg;
+	uint64_t size, got;
+	char *path, *part, *label;
+	int ret;
+
+	if (registry_descriptor(p->c.host, where, d, &dg, &size, e) < 0)
+		return -1;
+	if (sv_contains(&p->seen, dg))
+		return 0;
+	path = tmp_blob(p, dg);
+	part = xasprintf("%s.part", path);
+	label = xasprintf("pulling %.19s", dg);
+	p->c.progress_label = label;
+	ret = registry_blob_get(&p->c, p->ref.repo, p->scope, dg, size, part, path, &got, e);
+	p->c.progress_label = NULL;
+	if (ret == 0) {
+		sv_push(&p->seen, dg);
+		p->res->blobs++;
+		p->res->bytes += got;
+	}
+	free(path), free(part), free(label);
 	return ret;
 }
 

@@ -101,6 +101,13 @@ int registry_manifest_check(const char *host, const char *what, const char *body
 			    const char *hdr_digest, const char *content_type, char digest[72],
 			    char **mt, perr *e);
 /* A descriptor's sha256 digest and size (where names it in messages). */
+/* GET /v2/REPO/blobs/DIGEST (scope as for the request) into part, capped at
+ * size, fsynced, its sha256 and length checked against digest and size,
+ * then renamed to path; *got: the bytes received.  On failure part is
+ * removed and e names the registry and the blob. */
+int registry_blob_get(struct reg_client *c, const char *repo, const char *scope,
+		      const char *digest, uint64_t size, const char *part, const char *path,
+		      uint64_t *got, perr *e);
 int registry_descriptor(const char *host, const char *where, const struct cJSON *d,
 			const char **digest, uint64_t *size, perr *e);
 /* The next offset of an upload from the Range header ("0-N" -> N + 1). */

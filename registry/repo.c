@@ -126,57 +126,19 @@ int registry_repo_get_blob(registry_repo *r, const char *digest, uint64_t size, 
 			   perr *e)
 {
 	char *part = xasprintf("%s.part.%ld", path, (long)getpid());
-	char *url = xasprintf("/v2/%s/blobs/%s", r->ref.repo, digest);
-	struct reg_req rq = { .method = "GET", .url = url, .scope = r->scope, .fd = -1,
-			      .sink_capped = true, .sink_max = size };
-	struct reg_resp rs = { 0 };
-	char hex[SHA256_HEX_LEN + 1];
 	uint64_t got = 0;
 	int ret = -1, slot = tmp_register(part);
-	FILE *f = NULL;
 
-	if (!oci_digest_ok(digest)) {
+	if (!oci_digest_ok(digest))
 		perr_set(e, "registry %s: bad blob digest '%s'", r->c.host, digest);
-		goto out;
-	}
-	if (!(f = fopen(part, "w+"))) {
-		perr_errno(e, "%s", part);
-		goto out;
-	}
-	rq.sink = f;
-	if (registry_do(&r->c, &rq, &rs, e) < 0)
-		goto out;
-	if (rs.status != 200) {
-		registry_status_error(&r->c, &rq, &rs, e);
-		goto out;
-	}
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
-		perr_errno(e, "%s", part);
-		goto out;
-	}
-	if (sha256_file(part, hex, &got, e) < 0)
-		goto out;
+	else
+		ret = registry_blob_get(&r->c, r->ref.repo, r->scope, digest, size, part, path,
+					&got, e);
 	r->got += got;
-	if (strcmp(hex, digest + 7) || got != size) {
-		perr_set(e, "registry %s: blob %s: got %llu bytes with digest sha256:%s (want %llu bytes)",
-			 r->c.host, digest, (unsigned long long)got, hex, (unsigned long long)size);
-		goto out;
-	}
-	if (rename(part, path) < 0) {
-		perr_errno(e, "rename %s", part);
-		goto out;
-	}
-	r->blobs_got++;
-	ret = 0;
-out:
-	if (f)
-		fclose(f);
-	if (ret < 0)
-		unlink(part);
+	if (ret == 0)
+		r->blobs_got++;
 	tmp_unregister(slot);
-	registry_resp_reset(&rs);
 	free(part);
-	free(url);
 	return ret;
 }
 
