@@ -3,8 +3,10 @@
  * its check (evidence/, docs/evidence.md). */
 #include "cli.h"
 #include "../evidence/evidence.h"
+#include "../rebuild/rebuild.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 enum { EVIDENCE_KEY = 0x100, EVIDENCE_SIGN_KEY, EVIDENCE_LOCK, EVIDENCE_VERIFY };
 
@@ -23,11 +25,41 @@ static void print_line(const char *line, void *ctx)
 	printf("ok   %s\n", line);
 }
 
+/* The CVE response timeline recorded for lock (pare cve --history --json),
+ * or NULL in *out when nothing is recorded. */
+static int read_history(const char *lock, char **out, perr *e)
+{
+	struct rebuild_history h = { 0 };
+	strvec all = STRVEC_INIT;
+	size_t len = 0;
+	FILE *f;
+	int ret = -1;
+
+	*out = NULL;
+	if (rebuild_history_read(lock, &h, e) < 0)
+		goto done;
+	ret = 0;
+	if (!h.n)
+		goto done;
+	if (!(f = open_memstream(out, &len)))
+		die("open_memstream: out of memory");
+	ret = rebuild_history_print(f, &h, &all, true, e);
+	fclose(f);
+	if (ret < 0) {
+		free(*out);
+		*out = NULL;
+	}
+done:
+	rebuild_history_release(&h);
+	return ret;
+}
+
 int cmd_evidence(int argc, char **argv, perr *e)
 {
 	struct evidence_opts o = { .recipes_dir = cli_recipes_dir() };
 	const char *verify = NULL;
 	strvec keys = STRVEC_INIT;
+	char *hist = NULL;
 	struct cli_args a;
 	int c, ret = -1;
 
@@ -59,12 +91,16 @@ int cmd_evidence(int argc, char **argv, perr *e)
 		cli_usage_error(e, "evidence", NULL);
 		goto out;
 	}
+	if (o.lock && read_history(o.lock, &hist, e) < 0)
+		goto out;
+	o.cve_history = hist;
 	if (evidence_make(&o, argv + 1, (size_t)a.nops, e) == 0) {
 		note("%s: evidence pack of %d image%s%s", o.out, a.nops, a.nops == 1 ? "" : "s",
 		     o.sign_key ? ", signed" : "");
 		ret = 0;
 	}
 out:
+	free(hist);
 	sv_clear(&keys);
 	return ret;
 }

@@ -213,22 +213,19 @@ void evidence_index_html(strbuf *sb, const struct evidence_image *ims, size_t n,
 		}
 	}
 	sb_adds(sb, "</tbody>\n</table></div>\n");
-	/* The CVE response timeline comes from pare cve --history (another
-	 * part of issue 21); until its JSON is in the pack there is none. */
-	sb_adds(sb, "<h2 id=\"cve-timeline\">CVE response timeline</h2>\n");
-	for (size_t i = 0; i < n; i++) {
-		char *f = xasprintf("%s/cve/history.json", ims[i].name);
-
-		sb_adds(sb, "<p>");
-		esc(sb, ims[i].name + strlen("images/"));
-		sb_adds(sb, ": ");
-		if (has_file(p, f))
-			add_link(sb, f, "history");
-		else
-			sb_adds(sb, "not recorded");
-		sb_adds(sb, "</p>\n");
-		free(f);
+	/* The CVE response timeline: what pare watch and pare update recorded
+	 * for the lock (pare cve --history --json), when the caller had one. */
+	sb_adds(sb, "<h2 id=\"cve-timeline\">CVE response timeline</h2>\n<p>");
+	if (has_file(p, "cve-history.json")) {
+		add_link(sb, "cve-history.json", NULL);
+		sb_adds(sb, ": per image, arch and CVE, when it was first seen affecting the image, "
+			    "when a fix was first seen, and the rebuild (commit, digest) that shipped it, "
+			    "with the time to fix");
+	} else {
+		sb_adds(sb, "not recorded (pare watch and pare update --commit record it for a lock; "
+			    "docs/cve.md)");
 	}
+	sb_adds(sb, "</p>\n");
 	sb_adds(sb, "<h2>Keys</h2>\n<ul>\n");
 	for (size_t i = 0; i < nkeys; i++) {
 		sb_adds(sb, "<li>");

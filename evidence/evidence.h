@@ -25,6 +25,9 @@ struct evidence_opts {
 	const strvec *keys;      /* --key PUB…: copied into keys/, verify the images */
 	const char *sign_key;    /* --sign-key KEY: signs MANIFEST.sha256; NULL = unsigned */
 	const char *recipes_dir; /* for the benchmark's recipe lookups */
+	const char *cve_history; /* the lock's CVE response timeline, as `pare cve
+				  * --history --json` prints it (the caller reads it:
+				  * rebuild/ sits above this module); NULL = none */
 };
 
 /* Make the pack of images (layout directories or oci-archives, in the

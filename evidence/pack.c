@@ -597,6 +597,8 @@ int evidence_make(const struct evidence_opts *o, char **images, size_t n, perr *
 	for (size_t i = 0; i < n; i++)
 		if (gather_image(&p, ims, i, images[i], o, lock, mtime, e) < 0)
 			goto out;
+	if (o->cve_history)
+		sb_adds(evidence_add(&p, "cve-history.json"), o->cve_history);
 	sb_adds(evidence_add(&p, EV_MARKER), "pare evidence pack 1\n");
 	evidence_verify_md(evidence_add(&p, "VERIFY.md"), ims, n, keys, o->keys->n, signer >= 0 ? &keys[signer] : NULL);
 	/* index.html lists every file (by name): filled in last */

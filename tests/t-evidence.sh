@@ -183,11 +183,25 @@ check_refused "--sign-key whose public key is not given" 'its public key is not 
 check_refused "no image" 'evidence: usage' "$PARE" evidence -o "$W/x"
 check_eq "nothing written by the refused runs" "" "$(ls -d "$W/x" 2>/dev/null)"
 
+# ---- the CVE response timeline (pare watch records it; the pack carries it) -----------------
+check "index.html: no timeline recorded yet, and it says so" grep -q 'not recorded (pare watch' "$P/index.html"
+check "… and the pack has no cve-history.json" test ! -e "$P/cve-history.json"
+"$PARE" -q watch --interval 1s --cycles 1 --cve-from "$W/feeds" -o "$W/wout" hello >"$W/watch.log" 2>&1 ||
+	fail "watch records the timeline" "$(cat "$W/watch.log")"
+"$PARE" -q evidence -o "$W/pack-hist" --key "$W/k.pub" --sign-key "$W/k.key" --lock "$W/recipes.lock" "$W/hello" ||
+	fail "a pack after watch"
+check_eq "the timeline in the pack is what pare cve --history --json prints" \
+	"$("$PARE" cve --history --json)" "$(cat "$W/pack-hist/cve-history.json")"
+check "… it holds hello's fixture CVE" \
+	jq -e '.schema == "pare-cve-history/1" and ([.entries[] | select(.image == "hello" and .id == "CVE-2021-3001")] | length) >= 1' \
+	"$W/pack-hist/cve-history.json"
+check "… index.html links it" grep -q 'href="cve-history.json"' "$W/pack-hist/index.html"
+check "… and the pack verifies" "$PARE" -q evidence --verify "$W/pack-hist" --key "$W/k.pub"
+
 # ---- index.html in a real browser -----------------------------------------------------------
 check_eq "index.html: one row per image" 2 "$(grep -c '<tr class="image">' "$P/index.html")"
 check_eq "index.html links every file of the manifest" "" \
 	"$(cut -c67- "$P/MANIFEST.sha256" | while read -r f; do grep -qF "<a href=\"$f\">" "$P/index.html" || echo "$f"; done)"
-check "index.html: the CVE timeline says not recorded" grep -q 'hello: not recorded' "$P/index.html"
 check_eq "no script element, no external resource" "" "$(grep -Eil '<script|<link|<img|<iframe|<object|src=|url\(|@import' "$P/index.html")"
 CHROME=$(command -v chromium || command -v chromium-browser || true)
 if [[ ${PARE_TEST_SUITE:-} == asan ]]; then
