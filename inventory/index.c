@@ -165,6 +165,77 @@ static int span_row_cmp(const struct inv_span *s, const struct row *w)
 	return row_key_cmp(&k, w);
 }
 
+/* The spans' strings, interned: a history repeats the same few thousand
+ * images, names and versions in every interval, so each is stored once, in
+ * blocks (far fewer allocations, and fewer pages for a question to touch
+ * when it reads the index).  Freed as a whole by reset(). */
+struct inv_strings {
+	char **slot;
+	size_t cap, n; /* open addressing, cap a power of two, at most half full */
+	char **blocks;
+	size_t nblocks, blocks_alloc;
+	char *cur;
+	size_t left;
+};
+
+static size_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (size_t)h;
+}
+
+static char *intern(struct inventory *inv, const char *s)
+{
+	struct inv_strings *t = inv->strings;
+	size_t i, len;
+
+	if (!s)
+		return NULL;
+	if (!t)
+		t = inv->strings = xcalloc(1, sizeof(*t));
+	if (2 * (t->n + 1) > t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 4096;
+		char **slot = xcalloc(cap, sizeof(*slot));
+
+		for (size_t k = 0; k < t->cap; k++)
+			if (t->slot[k]) {
+				for (i = str_hash(t->slot[k]) & (cap - 1); slot[i]; i = (i + 1) & (cap - 1))
+					;
+				slot[i] = t->slot[k];
+			}
+		free(t->slot);
+		t->slot = slot, t->cap = cap;
+	}
+	for (i = str_hash(s) & (t->cap - 1); t->slot[i]; i = (i + 1) & (t->cap - 1))
+		if (!strcmp(t->slot[i], s))
+			return t->slot[i];
+	len = strlen(s) + 1;
+	if (len > t->left) {
+		size_t sz = len > 65536 ? len : 65536;
+
+		ALLOC_GROW(t->blocks, t->nblocks + 1, t->blocks_alloc);
+		t->cur = t->blocks[t->nblocks++] = xmalloc(sz);
+		t->left = sz;
+	}
+	memcpy(t->cur, s, len);
+	t->slot[i] = t->cur;
+	t->cur += len, t->left -= len;
+	t->n++;
+	return t->slot[i];
+}
+
+static void strings_free(struct inv_strings *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nblocks; i++)
+		free(t->blocks[i]);
+	free(t->blocks), free(t->slot), free(t);
+}
+
 static size_t open_span(struct builder *b, bool pkg, const struct row *w, uint32_t c)
 {
 	struct inventory *inv = b->inv;
@@ -173,15 +244,16 @@ static size_t open_span(struct builder *b, bool pkg, const struct row *w, uint32
 	if (pkg) {
 		ALLOC_GROW(inv->pkgs, inv->npkgs + 1, b->pk_alloc);
 		s = &inv->pkgs[inv->npkgs];
-		*s = (struct inv_span){ xstrdup(w->image), xstrdup(w->arch), xstrdup(w->name),
-					xstrdup(w->version), xstrdup(w->source),
-					xstrdup(w->source_version), NULL, c, INV_OPEN };
+		*s = (struct inv_span){ intern(inv, w->image), intern(inv, w->arch),
+					intern(inv, w->name), intern(inv, w->version),
+					intern(inv, w->source), intern(inv, w->source_version), NULL,
+					c, INV_OPEN };
 		return inv->npkgs++;
 	}
 	ALLOC_GROW(inv->images, inv->nimages + 1, b->im_alloc);
 	s = &inv->images[inv->nimages];
-	*s = (struct inv_span){ xstrdup(w->image), xstrdup(w->arch), .codename = xstrdup(w->codename),
-				.from = c, .to = INV_OPEN };
+	*s = (struct inv_span){ intern(inv, w->image), intern(inv, w->arch),
+				.codename = intern(inv, w->codename), .from = c, .to = INV_OPEN };
 	return inv->nimages++;
 }
 
@@ -521,21 +593,15 @@ static void open_state(struct builder *b)
 	qsort(b->cur_i, b->ncur_i, sizeof(size_t), cur_qcmp);
 }
 
-static void spans_free(struct inv_span *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].image), free(v[i].arch), free(v[i].name), free(v[i].version),
-			free(v[i].source), free(v[i].source_version), free(v[i].codename);
-	free(v);
-}
 
 /* Back to an empty index (the rewritten-history case). */
 static void reset(struct builder *b)
 {
 	struct inventory *inv = b->inv;
 
-	spans_free(inv->pkgs, inv->npkgs);
-	spans_free(inv->images, inv->nimages);
+	free(inv->pkgs), free(inv->images); /* their strings are inv->strings' */
+	strings_free(inv->strings);
+	inv->strings = NULL;
 	for (size_t i = 0; i < inv->nevents; i++)
 		free(inv->events[i].image), free(inv->events[i].arch), free(inv->events[i].digest),
 			free(inv->events[i].reason);

@@ -59,6 +59,7 @@ struct inventory {
 	const char *how;
 	size_t new_commits;
 	char *warning; /* NULL, or one line (uncommitted changes to recipes.lock) */
+	struct inv_strings *strings; /* the spans' strings, each stored once (index.c) */
 };
 
 /* The history index of the git history of lock_file: read from the cache,
