@@ -256,20 +256,6 @@ static void image_page(strbuf *sb, const struct audit_report *r, size_t i)
 	free(label);
 }
 
-static bool dir_is_empty(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	bool empty = true;
-
-	if (!d)
-		return false;
-	while (empty && (de = readdir(d)))
-		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
-	closedir(d);
-	return empty;
-}
-
 /* 0 when dir may be (re)written: absent, an empty directory, or a report
  * (its marker); else one line. */
 static int check_outdir(const char *dir, perr *e)
@@ -286,7 +272,7 @@ static int check_outdir(const char *dir, perr *e)
 	free(m);
 	if (ok)
 		return 0;
-	if (dir_is_empty(dir))
+	if (out_dir_is_empty(dir))
 		return 0;
 	return perr_set(e, "%s: not replaced: it is not empty and not a report pare wrote", dir);
 }

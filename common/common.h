@@ -390,6 +390,8 @@ int out_lstat(const char *path, const char *what, struct stat *st, perr *e);
  * back as it was and tmp is the caller's to remove.  (Layouts use
  * out_replace_dir: one atomic exchange.) */
 int out_swap_dir(const char *tmp, const char *dir, perr *e);
+/* true when dir is a directory that can be read and holds nothing */
+bool out_dir_is_empty(const char *dir);
 /* Put the complete layout tmp in place of path, after out_check_dir (tmp's
  * own signature sets OUT_SIGNED): swapped atomically (RENAME_EXCHANGE) and
  * the previous layout removed; the parent directory is fsynced. */

@@ -143,6 +143,20 @@ static int foreign_entry(const char *dir, const char *rel, char **bad, bool *emp
 	return ret;
 }
 
+bool out_dir_is_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool empty = true;
+
+	if (!d)
+		return false;
+	while (empty && (de = readdir(d)))
+		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
 int out_lstat(const char *path, const char *what, struct stat *st, perr *e)
 {
 	if (lstat(path, st) < 0) {

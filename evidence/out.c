@@ -16,20 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static bool dir_is_empty(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	bool empty = true;
-
-	if (!d)
-		return false;
-	while (empty && (de = readdir(d)))
-		empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
-	closedir(d);
-	return empty;
-}
-
 static int check_dir(const char *dir, perr *e)
 {
 	struct stat st;
@@ -43,7 +29,7 @@ static int check_dir(const char *dir, perr *e)
 	m = path_join(dir, EV_MARKER);
 	ok = lstat(m, &st) == 0 && S_ISREG(st.st_mode);
 	free(m);
-	if (ok || dir_is_empty(dir))
+	if (ok || out_dir_is_empty(dir))
 		return 0;
 	return perr_set(e, "%s: not replaced: it is not empty and not an evidence pack pare wrote", dir);
 }
