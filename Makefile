@@ -20,13 +20,15 @@ CFLAGS  ?= $(OPT) -g
 PARE_CFLAGS := -std=gnu11 -Wall -Wextra $(WERROR) -Wshadow -Wformat=2 -Wvla \
 	-Wno-missing-field-initializers -D_FILE_OFFSET_BITS=64 \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(SANFLAGS)
-PARE_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
+# The libraries lazy/ loads on first use (lazy/lazy.h): compiled against, never linked.
+LAZY_PKGS := libsolv libsolvext libarchive libgit2 libcurl
+PARE_LIBS := $(shell $(PKG_CONFIG) --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -ldl -lpthread
 # The flags above are computed when make reads this file: targets that install
 # the packages first (run, check, e2e) build through a second $(MAKE), which
 # reads it again once pkg-config and the -dev packages are there.
 PKGS_OK := $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo yes)
 
-MODULES := common oci resolver sbom builder signer registry cve audit rebuild inventory evidence cli
+MODULES := lazy common oci resolver sbom builder signer registry cve audit rebuild inventory evidence cli
 LIB_SRCS := $(filter-out cli/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/unit-*.c)
@@ -59,6 +61,19 @@ FORCE:
 $(BUILD)/%.o: %.c $(HEADERS) $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(PARE_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The soname of each library lazy/ loads: the one this build compiled against (its -dev
+# package's libNAME.so link, in pkg-config's libdir).
+$(BUILD)/lazy/sonames.h: $(BUILD)/flags
+	@mkdir -p $(dir $@)
+	@for p in $(LAZY_PKGS); do \
+		f=$$($(PKG_CONFIG) --variable=libdir $$p)/$$p.so; \
+		n=$$(objdump -p "$$f" 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }'); \
+		[ -n "$$n" ] || { echo "make: no soname in $$f (objdump -p)" >&2; exit 2; }; \
+		echo "#define LAZY_SONAME_$${p#lib} \"$$n\""; \
+	done >$@.tmp && mv $@.tmp $@
+$(BUILD)/lazy/load.o: $(BUILD)/lazy/sonames.h
+$(BUILD)/lazy/load.o: PARE_CFLAGS += -I$(BUILD)/lazy
 
 $(BUILD)/libpare.a: $(LIB_OBJS)
 	@rm -f $@

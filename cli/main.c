@@ -226,7 +226,6 @@ int main(int argc, char **argv)
 			cli_help_command(stdout, c);
 			return 0;
 		}
-	fetch_global_init();
 	ret = c->fn(argc - i, argv + i, &e);
 	fetch_global_cleanup();
 	/* A JSON consumer deserves an error, not a truncated file. */

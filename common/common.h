@@ -474,7 +474,9 @@ int fetch_many(struct fetch_job *jobs, size_t n, int parallel, perr *e);
 #define FETCH_TIMEOUT_DEFAULT 300L
 long fetch_timeout(void);
 
-/* Global curl init/cleanup (main calls these). */
+/* libcurl's global state: fetch_global_init before a handle is made (once per process,
+ * thread-safe; fetch.c and registry/ call it), fetch_global_cleanup at exit (main; a no-op
+ * when no handle was ever made, so libcurl is not loaded for it). */
 void fetch_global_init(void);
 void fetch_global_cleanup(void);
 

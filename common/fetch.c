@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,14 +21,26 @@
 
 #define USER_AGENT "pare/" PARE_VERSION
 
-void fetch_global_init(void)
+/* libcurl's global state is set up before the first handle, not at start: a command that
+ * makes no transfer never loads libcurl (lazy/lazy.h). */
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static bool fetch_inited;
+
+static void fetch_init_once(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	fetch_inited = true;
+}
+
+void fetch_global_init(void)
+{
+	pthread_once(&fetch_once, fetch_init_once);
 }
 
 void fetch_global_cleanup(void)
 {
-	curl_global_cleanup();
+	if (fetch_inited)
+		curl_global_cleanup();
 }
 
 /* file:///abs/path -> /abs/path (percent-escapes are not expected in repos) */
@@ -112,6 +125,7 @@ int fetch_to_buf(const char *url, strbuf *out, size_t max, bool *not_found,
 	}
 	if (!str_starts(url, "http://") && !str_starts(url, "https://"))
 		return perr_set(e, "unsupported URL scheme in '%s'", url);
+	fetch_global_init();
 	c = curl_easy_init();
 	if (!c)
 		die("curl_easy_init failed");
@@ -337,6 +351,7 @@ int fetch_many(struct fetch_job *jobs, size_t n, int parallel, perr *e)
 		}
 	}
 	if (nhttp) {
+		fetch_global_init();
 		multi = curl_multi_init();
 		curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)parallel);
 		curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)parallel);
@@ -464,6 +479,7 @@ int fetch_to_file_cond(const char *url, const char *dest, uint64_t max, struct f
 		return perr_set(e, "unsupported URL scheme in '%s'", url);
 	if (!(c.fp = fopen(dest, "wbe")))
 		return perr_errno(e, "cannot create '%s'", dest);
+	fetch_global_init();
 	if (!(h = curl_easy_init()))
 		die("curl_easy_init failed");
 	setup_easy(h, url);

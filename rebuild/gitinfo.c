@@ -113,7 +113,8 @@ char *rebuild_git_source_url(const char *recipe_file)
 	if (repo && git_repository_config_snapshot(&cfg, repo) == 0 &&
 	    git_config_get_string_buf(&buf, cfg, "pare.sourceUrl") == 0 && buf.ptr && *buf.ptr)
 		url = xstrdup(buf.ptr);
-	git_buf_dispose(&buf);
+	if (repo) /* outside a repository libgit2 is never loaded (lazy/lazy.h) */
+		git_buf_dispose(&buf);
 	git_config_free(cfg);
 	git_repository_free(repo);
 	return url;

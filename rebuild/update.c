@@ -1097,8 +1097,9 @@ int rebuild_git_commit(const char *lock_file, const char *rdir, const strvec *fi
 		git_fail(e, "HEAD");
 		goto out;
 	}
-	if (git_commit_create_v(&oid, repo, "HEAD", sig, sig, NULL, message, tree, parent ? 1 : 0,
-				parent) < 0) {
+	const git_commit *parents[1] = { parent };
+	if (git_commit_create(&oid, repo, "HEAD", sig, sig, NULL, message, tree, parent ? 1 : 0,
+			      parents) < 0) {
 		git_fail(e, "commit");
 		goto out;
 	}

@@ -741,6 +741,7 @@ int registry_client_open(struct reg_client *c, const char *host, const struct re
 	int ret = -1;
 
 	memset(c, 0, sizeof(*c));
+	fetch_global_init();
 	c->curl = curl_easy_init();
 	if (!c->curl)
 		die("curl_easy_init failed");

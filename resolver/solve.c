@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include "resolver_int.h"
+#include "../lazy/lazy.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -32,7 +33,6 @@
 #include <solv/rules.h>
 #include <solv/selection.h>
 #include <solv/solver.h>
-#include <solv/solvversion.h>
 #include <solv/transaction.h>
 
 enum job_kind { JOB_REQUEST, JOB_ASSUME, JOB_EXCLUDE };
@@ -685,7 +685,7 @@ static char *memo_key(const struct recipe *r, const char *arch, const struct rel
 
 	if (!id || (env && !strcmp(env, "0")) || !r->sha256)
 		return NULL;
-	sb_addf(&sb, "pare resolution 1\n%s\nlibsolv %s\n%s\n%s\n", id, solv_version,
+	sb_addf(&sb, "pare resolution 1\n%s\nlibsolv %s\n%s\n%s\n", id, lazy_solv_version(),
 		r->sha256, arch);
 	for (size_t k = 0; k < n; k++) {
 		const struct release *rel = &rels[idx[k]];
