@@ -37,7 +37,7 @@ plant "the builder including the signer is refused" builder/image.c \
 plant "a private header of another module is refused" cli/cmd_lock.c \
 	'#include "../builder/builder_int.h"' "cli/ includes builder/builder_int.h, a private header"
 plant "a library outside its owner is refused" sbom/sbom.c \
-	'#include <solv/pool.h>' "sbom/ includes <solv/pool.h>: that library belongs to resolver"
+	'#include <solv/pool.h>' "sbom/ includes <solv/pool.h>: that library belongs to lazy resolver"
 
 out=$("$PARE_SRC/tests/symbols" "$PARE_SRC" "$PARE_SRC/build" 2>&1)
 check "every global name of a module begins with its prefix" test -z "$out"
