@@ -47,6 +47,40 @@ static int add_usrmerge(struct image_tree *t, perr *e)
 	return 0;
 }
 
+static bool digest_ok(const char *d)
+{
+	return d && str_starts(d, "sha256:") && is_sha256_hex(d + 7);
+}
+
+/* A layer cache entry record (KEY.json): its digests, sizes, epoch and newest mtime into le
+ * (not its paths), or false when a field is missing or malformed.  The one reader of the
+ * record, for a build's cache lookup and for the shared cache's view of local entries. */
+static bool lcache_entry_parse(const cJSON *j, struct lcache_entry *le)
+{
+	const char *dg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "digest"));
+	const char *di = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "diff_id"));
+	const char *mh = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "meta_sha256"));
+	const cJSON *sz = cJSON_GetObjectItemCaseSensitive(j, "size");
+	const cJSON *msz = cJSON_GetObjectItemCaseSensitive(j, "meta_size");
+	const cJSON *ep = cJSON_GetObjectItemCaseSensitive(j, "epoch");
+	const cJSON *mt = cJSON_GetObjectItemCaseSensitive(j, "max_mtime");
+
+	memset(le, 0, sizeof(*le));
+	if (!digest_ok(dg) || !digest_ok(di) || !mh || !is_sha256_hex(mh) ||
+	    !cJSON_IsNumber(sz) || !cJSON_IsNumber(msz) || !cJSON_IsNumber(ep) ||
+	    (mt && !cJSON_IsNumber(mt)) || sz->valuedouble < 0 || msz->valuedouble < 0)
+		return false;
+	snprintf(le->digest, sizeof(le->digest), "%s", dg);
+	snprintf(le->diff_id, sizeof(le->diff_id), "%s", di);
+	snprintf(le->meta_sha256, sizeof(le->meta_sha256), "%s", mh);
+	le->size = (uint64_t)sz->valuedouble;
+	le->meta_size = (uint64_t)msz->valuedouble;
+	le->epoch = (int64_t)ep->valuedouble;
+	le->has_max_mtime = mt != NULL;
+	le->max_mtime = mt ? (int64_t)mt->valuedouble : 0;
+	return true;
+}
+
 /* A cached layer: layers/KEY.json names the blob (digest, diff_id, size)
  * and the layer's metadata record layers/KEY.meta (its sha256 and size).
  * Both files are verified, not trusted: the blob in the blob cache and the
@@ -66,8 +100,7 @@ static bool layer_from_cache(const char *key, const char *compression, size_t np
 	char *mstamp = NULL, *bstamp = NULL, *txt = NULL;
 	strbuf sb = STRBUF_INIT, mb = STRBUF_INIT;
 	cJSON *j = NULL;
-	const char *dg, *di, *mh;
-	const cJSON *sz, *msz, *ep, *mt;
+	struct lcache_entry le;
 	struct stat jst;
 	int64_t jmtime;
 	bool ok = false;
@@ -75,35 +108,21 @@ static bool layer_from_cache(const char *key, const char *compression, size_t np
 
 	*meta = NULL;
 	if (read_file(jp, &sb, 1 << 16, &e) < 0 || !(j = cJSON_Parse(sb.buf)) ||
-	    stat(jp, &jst) < 0)
+	    stat(jp, &jst) < 0 || !lcache_entry_parse(j, &le))
 		goto out;
 	jmtime = (int64_t)jst.st_mtim.tv_sec * 1000000000 + jst.st_mtim.tv_nsec;
-	dg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "digest"));
-	di = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "diff_id"));
-	mh = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "meta_sha256"));
-	sz = cJSON_GetObjectItemCaseSensitive(j, "size");
-	msz = cJSON_GetObjectItemCaseSensitive(j, "meta_size");
-	ep = cJSON_GetObjectItemCaseSensitive(j, "epoch");
-	mt = cJSON_GetObjectItemCaseSensitive(j, "max_mtime");
-	if (!cJSON_IsNumber(ep) || (mt && !cJSON_IsNumber(mt)))
-		goto out;
-	if (ep->valuedouble != (double)epoch &&
-	    mt && (mt->valuedouble > ep->valuedouble || mt->valuedouble > (double)epoch))
-		goto out;
-	if (!dg || !di || !mh || !cJSON_IsNumber(sz) || !cJSON_IsNumber(msz) ||
-	    strncmp(dg, "sha256:", 7) || !is_sha256_hex(dg + 7) ||
-	    strncmp(di, "sha256:", 7) || !is_sha256_hex(di + 7) || !is_sha256_hex(mh) ||
-	    sz->valuedouble < 0 || msz->valuedouble < 0)
+	if (le.epoch != epoch && le.has_max_mtime &&
+	    (le.max_mtime > le.epoch || le.max_mtime > epoch))
 		goto out;
 	/* the record is not linked anywhere: its ctime counts too */
-	if (!lcache_check_file(mp, mh, (uint64_t)msz->valuedouble,
+	if (!lcache_check_file(mp, le.meta_sha256, le.meta_size,
 			       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "meta_stamp")),
 			       true, jmtime, &mb, &mstamp) ||
 	    !(*meta = lmeta_parse(mb.buf, mb.len, npkgs)))
 		goto out;
-	blob = xasprintf("%s/blobs/sha256/%s", pare_cache_dir(), dg + 7);
+	blob = xasprintf("%s/blobs/sha256/%s", pare_cache_dir(), le.digest + 7);
 	/* a truncated or altered blob is a miss */
-	if (!lcache_check_file(blob, dg + 7, (uint64_t)sz->valuedouble,
+	if (!lcache_check_file(blob, le.digest + 7, le.size,
 			       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "blob_stamp")),
 			       false, jmtime, NULL, &bstamp))
 		goto out;
@@ -124,9 +143,9 @@ static bool layer_from_cache(const char *key, const char *compression, size_t np
 			debug("layer cache entry %s: hashed, stamps recorded", key);
 	}
 	memset(d, 0, sizeof(*d));
-	snprintf(d->digest, sizeof(d->digest), "%s", dg);
-	snprintf(d->diff_id, sizeof(d->diff_id), "%s", di);
-	d->size = (uint64_t)sz->valuedouble;
+	snprintf(d->digest, sizeof(d->digest), "%s", le.digest);
+	snprintf(d->diff_id, sizeof(d->diff_id), "%s", le.diff_id);
+	d->size = le.size;
 	d->media_type = layer_media_type(compression);
 	d->blob = blob;
 	d->cached = true;
@@ -198,11 +217,6 @@ out:
 
 /* ---- the shared layer cache's view of local entries (builder.h) ---- */
 
-static bool digest_ok(const char *d)
-{
-	return d && str_starts(d, "sha256:") && is_sha256_hex(d + 7);
-}
-
 void builder_lcache_entry_release(struct lcache_entry *le)
 {
 	free(le->blob);
@@ -215,37 +229,17 @@ int builder_lcache_read(const char *key, struct lcache_entry *le, perr *e)
 	char *jp = xasprintf("%s/layers/%s.json", pare_cache_dir(), key);
 	strbuf sb = STRBUF_INIT;
 	cJSON *j = NULL;
-	const char *dg, *di, *mh;
-	const cJSON *sz, *msz, *ep, *mt;
 	int ret = -1;
 
 	memset(le, 0, sizeof(*le));
 	if (!is_sha256_hex(key) || read_file(jp, &sb, 1 << 16, e) < 0)
 		goto out;
 	j = cJSON_Parse(sb.buf);
-	dg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "digest"));
-	di = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "diff_id"));
-	mh = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "meta_sha256"));
-	sz = cJSON_GetObjectItemCaseSensitive(j, "size");
-	msz = cJSON_GetObjectItemCaseSensitive(j, "meta_size");
-	ep = cJSON_GetObjectItemCaseSensitive(j, "epoch");
-	mt = cJSON_GetObjectItemCaseSensitive(j, "max_mtime");
-	if (!dg || !di || !mh || !cJSON_IsNumber(sz) || !cJSON_IsNumber(msz) ||
-	    !cJSON_IsNumber(ep) || (mt && !cJSON_IsNumber(mt)) || !digest_ok(dg) ||
-	    !digest_ok(di) || !is_sha256_hex(mh) || sz->valuedouble < 0 ||
-	    msz->valuedouble < 0) {
+	if (!lcache_entry_parse(j, le)) {
 		perr_set(e, "%s: not a layer cache entry", jp);
 		goto out;
 	}
-	snprintf(le->digest, sizeof(le->digest), "%s", dg);
-	snprintf(le->diff_id, sizeof(le->diff_id), "%s", di);
-	snprintf(le->meta_sha256, sizeof(le->meta_sha256), "%s", mh);
-	le->size = (uint64_t)sz->valuedouble;
-	le->meta_size = (uint64_t)msz->valuedouble;
-	le->epoch = (int64_t)ep->valuedouble;
-	le->has_max_mtime = mt != NULL;
-	le->max_mtime = mt ? (int64_t)mt->valuedouble : 0;
-	le->blob = xasprintf("%s/blobs/sha256/%s", pare_cache_dir(), dg + 7);
+	le->blob = xasprintf("%s/blobs/sha256/%s", pare_cache_dir(), le->digest + 7);
 	le->meta = xasprintf("%s/layers/%s.meta", pare_cache_dir(), key);
 	ret = 0;
 out:
