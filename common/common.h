@@ -342,7 +342,9 @@ long tmp_name_pid(const char *name, const char *tag);
 bool pid_gone(long pid);
 /* Temporaries to remove when SIGINT or SIGTERM ends pare (the handler that
  * tmp_cleanup_on_signals installs removes the registered paths, trees too,
- * with async-signal-safe calls only, then dies of the signal as before).
+ * with async-signal-safe calls only, then dies of the signal as before; a
+ * thread that registers once the handler runs waits for that death, and the
+ * handler removes twice, 100 ms apart, for a file another thread was creating).
  * tmp_register returns a slot for tmp_unregister, or -1 when the table is
  * full (then the path is only left for pare cache prune).  Thread-safe. */
 int tmp_register(const char *path);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int read_file_fn(const char *path, int (*fn)(void *arg, const void *buf, size_t n, perr *e),
@@ -120,12 +121,17 @@ static struct tmp_slot {
  * mutex, so a slot's reuse is ordered in a way race checkers (helgrind) see;
  * the signal handler never takes it: it only reads the atomic states. */
 static pthread_mutex_t tmp_slots_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Set by the signal handler: a thread that registers a temporary after it would create a
+ * file nobody removes, so it waits for the process to die instead. */
+static atomic_int tmp_dying;
 
 int tmp_register(const char *path)
 {
 	size_t n = strlen(path);
 	int slot = -1;
 
+	while (atomic_load(&tmp_dying))
+		pause();
 	if (n >= PATH_MAX)
 		return -1;
 	pthread_mutex_lock(&tmp_slots_mu);
@@ -176,13 +182,28 @@ static void sig_rm_at(int at, const char *name, int depth)
 	unlinkat(at, name, AT_REMOVEDIR);
 }
 
-static void on_fatal_signal(int sig)
+static void tmp_remove_registered(void)
 {
-	int saved = errno;
-
 	for (size_t i = 0; i < ARRAY_SIZE(tmp_slots); i++)
 		if (atomic_load(&tmp_slots[i].state) == 2)
 			sig_rm_at(AT_FDCWD, tmp_slots[i].path, 0);
+}
+
+/* The other threads run on while the handler does: one may have registered a temporary and
+ * not yet created it (a build's layer workers, downloads).  So: no registration from now
+ * on, remove what is registered, give such a thread 100 ms to create its file, remove
+ * again, die.  (t-concurrency.sh saw the file of a layer cache entry written by another
+ * thread left behind by a single pass, under strace on a loaded machine.) */
+static void on_fatal_signal(int sig)
+{
+	int saved = errno;
+	struct timespec grace = { 0, 100 * 1000 * 1000 };
+
+	atomic_store(&tmp_dying, 1);
+	tmp_remove_registered();
+	while (nanosleep(&grace, &grace) < 0 && errno == EINTR)
+		;
+	tmp_remove_registered();
 	errno = saved;
 	signal(sig, SIG_DFL);
 	raise(sig);
