@@ -6,7 +6,7 @@
 
 struct lazy_lib {
 	const char *soname;
-	void *handle; /* set once, under load.c's lock; read with __atomic */
+	void *handle; /* set once, read and written under load.c's lock */
 };
 
 extern struct lazy_lib lazy_solv, lazy_solvext, lazy_git2, lazy_curl, lazy_archive;
@@ -14,15 +14,16 @@ extern struct lazy_lib lazy_solv, lazy_solvext, lazy_git2, lazy_curl, lazy_archi
 /* The address of NAME in LIB, loading LIB first if needed; never NULL (exit 127). */
 void *lazy_resolve(struct lazy_lib *lib, const char *name);
 
-/* The resolved address of NAME, cached in a static slot: the first call resolves it (two
- * threads racing both store the same address), later ones load it. */
-#define LAZY_FN(lib, name)                                                        \
-	static __typeof__(&name) slot_;                                         \
-	__typeof__(&name) fn_ = __atomic_load_n(&slot_, __ATOMIC_ACQUIRE);      \
-	if (!fn_) {                                                             \
-		fn_ = (__typeof__(&name))lazy_resolve(&lazy_##lib, #name);      \
-		__atomic_store_n(&slot_, fn_, __ATOMIC_RELEASE);                \
-	}
+/* The resolved address of NAME, kept in a thread-local slot: a thread's first call
+ * resolves it (under load.c's lock), its later ones read it.  Per thread, so no slot is
+ * ever shared between threads: there is nothing to order, and a race checker (helgrind,
+ * which models locks but not atomics) has nothing to report; the cost is one lookup per
+ * function per thread. */
+#define LAZY_FN(lib, name)                                                    \
+	static __thread __typeof__(&name) slot_;                            \
+	__typeof__(&name) fn_ = slot_;                                      \
+	if (!fn_)                                                           \
+		fn_ = slot_ = (__typeof__(&name))lazy_resolve(&lazy_##lib, #name);
 
 /* A function NAME of LIB returning RET, with the header's parameters PARAMS (named a1, a2 …)
  * passed on as ARGS.  The header's own prototype is in scope, so a stub that does not match

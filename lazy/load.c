@@ -15,51 +15,37 @@ struct lazy_lib lazy_archive = { LAZY_SONAME_archive, NULL };
 
 static pthread_mutex_t lazy_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void *lazy_open(struct lazy_lib *lib)
-{
-	void *h = __atomic_load_n(&lib->handle, __ATOMIC_ACQUIRE);
-	if (h)
-		return h;
-	pthread_mutex_lock(&lazy_lock);
-	h = lib->handle;
-	if (!h) {
-		h = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);
-		if (!h) {
-			const char *e = dlerror();
-			fprintf(stderr, "pare: cannot load %s: %s (install the library pare was built with)\n",
-				lib->soname, e ? e : "unknown error");
-			fflush(NULL);
-			exit(127);
-		}
-		__atomic_store_n(&lib->handle, h, __ATOMIC_RELEASE);
-	}
-	pthread_mutex_unlock(&lazy_lock);
-	return h;
-}
-
+/* Exits 127 when the library cannot be loaded or lacks NAME. */
 void *lazy_resolve(struct lazy_lib *lib, const char *name)
 {
-	void *h = lazy_open(lib);
-	/* dlerror's state is per thread: clear it, look up, read it. */
-	dlerror();
-	void *p = dlsym(h, name);
-	if (!p) {
-		const char *e = dlerror();
+	const char *e;
+	void *p;
+
+	pthread_mutex_lock(&lazy_lock);
+	if (!lib->handle && !(lib->handle = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL))) {
+		e = dlerror();
+		fprintf(stderr, "pare: cannot load %s: %s (install the library pare was built with)\n",
+			lib->soname, e ? e : "unknown error");
+		fflush(NULL);
+		exit(127);
+	}
+	dlerror(); /* clear it, look up, read it */
+	if (!(p = dlsym(lib->handle, name))) {
+		e = dlerror();
 		fprintf(stderr, "pare: %s has no %s: %s (pare was built with another version)\n",
 			lib->soname, name, e ? e : "null symbol");
 		fflush(NULL);
 		exit(127);
 	}
+	pthread_mutex_unlock(&lazy_lock);
 	return p;
 }
 
 const char *lazy_solv_version(void)
 {
-	static const char *v;
-	const char *r = __atomic_load_n(&v, __ATOMIC_ACQUIRE);
-	if (!r) {
-		r = lazy_resolve(&lazy_solv, "solv_version");
-		__atomic_store_n(&v, r, __ATOMIC_RELEASE);
-	}
-	return r;
+	static __thread const char *v;
+
+	if (!v)
+		v = lazy_resolve(&lazy_solv, "solv_version");
+	return v;
 }
