@@ -682,13 +682,68 @@ static unsigned char *idx_build(struct builder *b, size_t *len)
 	return buf;
 }
 
+/* Is o the offset of a string of the table (not the middle of one)? */
+#define IS_STR(o) ((o) < nstr && (start[(o) >> 3] >> ((o) & 7) & 1))
+
+static const char *view_check_records(struct inv_view *v, const struct idx_header *hp,
+				      const unsigned char *start)
+{
+	const struct idx_header h = *hp;
+	uint32_t nstr = h.n[SEC_STR], nc = h.n[SEC_COMMIT];
+
+	if (!IS_STR(h.lock_rel) || !IS_STR(h.blob))
+		return "a bad string table";
+	for (uint32_t i = 0; i < nc; i++) {
+		const struct inv_commit *c = (const struct inv_commit *)(v->base + h.off[SEC_COMMIT]) + i;
+
+		if (c->id[GIT_OID_HEXSZ] || strspn(c->id, "0123456789abcdef") != GIT_OID_HEXSZ)
+			return "a bad commit";
+	}
+#define SPAN_OK(r) ((r)->from < nc && ((r)->to == INV_OPEN || ((r)->to < nc && (r)->to > (r)->from)))
+	for (uint32_t i = 0; i < h.n[SEC_IMG]; i++) {
+		const struct rec_img *r = &v->img[i];
+
+		if (!IS_STR(r->image) || !IS_STR(r->arch) || !IS_STR(r->codename) || !SPAN_OK(r))
+			return "a bad image span";
+	}
+	for (uint32_t i = 0; i < h.n[SEC_PKG]; i++) {
+		const struct rec_pkg *r = &v->pkg[i];
+
+		if (!IS_STR(r->image) || !IS_STR(r->arch) || !IS_STR(r->name) || !IS_STR(r->version) ||
+		    !IS_STR(r->source) || !IS_STR(r->source_version) || !SPAN_OK(r) ||
+		    !bsearch(&r->source, v->srcs, h.n[SEC_SRCS], sizeof(*v->srcs), u32_cmp))
+			return "a bad package span";
+	}
+#undef SPAN_OK
+	for (uint32_t i = 0; i < h.n[SEC_EVT]; i++) {
+		const struct rec_evt *r = &v->evt[i];
+
+		if (r->commit >= nc || !IS_STR(r->image) || (r->arch != NO_STR && !IS_STR(r->arch)) ||
+		    !IS_STR(r->digest) || !IS_STR(r->reason) || (i && r->commit < v->evt[i - 1].commit))
+			return "a bad event";
+	}
+	qsort_pkgs = v->pkg;
+	for (int k = 0; k < 3; k++)
+		for (uint32_t i = 0; i < h.n[SEC_PKG]; i++)
+			if (v->by[k][i] >= h.n[SEC_PKG] ||
+			    (i && by_cmp[k](&v->by[k][i - 1], &v->by[k][i]) >= 0))
+				return "a bad lookup table";
+	return NULL;
+}
+
 /* Check the index in v->base (v->size bytes) and point v's tables into it;
- * NULL, or why it does not check. */
+ * NULL, or why it does not check.  Past the checksum (a crash, a full disk,
+ * another process), every invariant a question relies on is checked too, so
+ * even bytes with a right checksum are never misread: offsets in bounds and
+ * at the start of a string, the strings sorted and unique (an offset's
+ * order is its string's), the lookup tables sorted, every source listed. */
 static const char *view_check(struct inv_view *v, bool check_sum)
 {
 	struct idx_header h;
-	uint32_t nstr, nc;
+	uint32_t nstr;
 	char sum[SHA256_HEX_LEN + 1];
+	unsigned char *start;
+	const char *why = NULL, *prev = NULL;
 
 	if (v->size < sizeof(h))
 		return "shorter than its header";
@@ -716,52 +771,32 @@ static const char *view_check(struct inv_view *v, bool check_sum)
 	for (int k = 0; k < 3; k++)
 		v->by[k] = (const uint32_t *)(v->base + h.off[SEC_BYNAME + k]);
 	v->srcs = (const uint32_t *)(v->base + h.off[SEC_SRCS]);
-	nstr = h.n[SEC_STR], nc = h.n[SEC_COMMIT];
-	if (!nstr || v->str[nstr - 1] || h.lock_rel >= nstr || h.blob >= nstr)
+	nstr = h.n[SEC_STR];
+	if (!nstr || v->str[nstr - 1])
 		return "a bad string table";
-	if (!nc)
+	if (!h.n[SEC_COMMIT])
 		return "no commits";
 	if (h.n[SEC_BYNAME] != h.n[SEC_PKG] || h.n[SEC_BYSRC] != h.n[SEC_PKG] ||
 	    h.n[SEC_BYIMG] != h.n[SEC_PKG])
 		return "a bad lookup table";
-	for (uint32_t i = 0; i < nc; i++) {
-		const struct inv_commit *c = (const struct inv_commit *)(v->base + h.off[SEC_COMMIT]) + i;
-
-		if (c->id[GIT_OID_HEXSZ] || strspn(c->id, "0123456789abcdef") != GIT_OID_HEXSZ)
-			return "a bad commit";
+	start = xcalloc(nstr / 8 + 1, 1);
+	for (uint32_t o = 0; o < nstr; o += (uint32_t)strlen(v->str + o) + 1) {
+		if (prev && strcmp(prev, v->str + o) >= 0) {
+			why = "a bad string table";
+			goto out;
+		}
+		prev = v->str + o;
+		start[o >> 3] |= (unsigned char)(1u << (o & 7));
 	}
-#define SPAN_OK(r) ((r)->from < nc && ((r)->to == INV_OPEN || ((r)->to < nc && (r)->to > (r)->from)))
-	for (uint32_t i = 0; i < h.n[SEC_IMG]; i++) {
-		const struct rec_img *r = &v->img[i];
-
-		if (r->image >= nstr || r->arch >= nstr || r->codename >= nstr || !SPAN_OK(r))
-			return "a bad image span";
-	}
-	for (uint32_t i = 0; i < h.n[SEC_PKG]; i++) {
-		const struct rec_pkg *r = &v->pkg[i];
-
-		if (r->image >= nstr || r->arch >= nstr || r->name >= nstr || r->version >= nstr ||
-		    r->source >= nstr || r->source_version >= nstr || !SPAN_OK(r))
-			return "a bad package span";
-	}
-#undef SPAN_OK
-	for (uint32_t i = 0; i < h.n[SEC_EVT]; i++) {
-		const struct rec_evt *r = &v->evt[i];
-
-		if (r->commit >= nc || r->image >= nstr || (r->arch != NO_STR && r->arch >= nstr) ||
-		    r->digest >= nstr || r->reason >= nstr || (i && r->commit < v->evt[i - 1].commit))
-			return "a bad event";
-	}
-	qsort_pkgs = v->pkg;
-	for (int k = 0; k < 3; k++)
-		for (uint32_t i = 0; i < h.n[SEC_PKG]; i++)
-			if (v->by[k][i] >= h.n[SEC_PKG] ||
-			    (i && by_cmp[k](&v->by[k][i - 1], &v->by[k][i]) >= 0))
-				return "a bad lookup table";
 	for (uint32_t i = 0; i < h.n[SEC_SRCS]; i++)
-		if (v->srcs[i] >= nstr || (i && v->srcs[i] <= v->srcs[i - 1]))
-			return "a bad source table";
-	return NULL;
+		if (!IS_STR(v->srcs[i]) || (i && v->srcs[i] <= v->srcs[i - 1])) {
+			why = "a bad source table";
+			goto out;
+		}
+	why = view_check_records(v, &h, start);
+out:
+	free(start);
+	return why;
 }
 
 static void view_free(struct inv_view *v)
