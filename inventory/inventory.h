@@ -2,15 +2,16 @@
  * inventory.h - pare inventory (issue 21): every image, every package, since
  * when.  The facts are recipes.lock, the built layouts and the git history of
  * recipes.lock; the history is read once with libgit2 into a history index in
- * the pare cache (index.c: $cache/inventory/<key>.idx) and brought up to date
- * from the last indexed commit on every run.  query.c answers the questions
+ * the pare cache (index.c: $cache/inventory/<key>.idx, a binary file a question
+ * reads in place) and brought up to date from the last indexed commit on
+ * every run.  query.c answers the questions
  * (--package, --cve, --image --at, --updates, the overview) as one table
  * printed as text, --json or --csv.
  *
  * Owns: the history index.  May include: common/, oci/ (layouts), resolver/
  * (the lock, the version order), signer/, cve/ (feeds, matching), rebuild/
  * (pare check's resolution for --updates) -- tests/layering checks it; only
- * cli/ includes this header.  libgit2 is used here (index.c) and in rebuild/.
+ * cli/ (and the fuzz target tests/fuzz/fuzz-inventory.c) includes this header.  libgit2 is used here (index.c) and in rebuild/.
  */
 #ifndef PARE_INVENTORY_H
 #define PARE_INVENTORY_H
