@@ -2,9 +2,9 @@
  * source version) recipes.lock held in which commits of the first-parent
  * history of HEAD, as intervals, and what the "pare update" commit messages
  * say (digests, change lines).  Read with libgit2 once, kept in the pare
- * cache as text (one record a line, tab-separated fields: no field can hold
- * a tab or a newline, as the lock blobs are checked for that), and brought up
- * to date from the indexed tip: only the commits after it are read, unless
+ * cache as a binary file read in place (mmap; the format is described at "the
+ * index file" below: string table, sorted lookup tables, a checksum), and
+ * brought up to date from the indexed tip: only the commits after it are read, unless
  * the tip is no longer an ancestor of HEAD (history rewritten): then from
  * nothing.  A lock blob is read with cJSON for the few fields needed; a
  * commit whose lock does not parse is skipped with a warning (the history
@@ -13,12 +13,15 @@
 
 #include <cjson/cJSON.h>
 #include <git2.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define IDX_MAGIC "pare-inventory 1"
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static pthread_once_t git_once = PTHREAD_ONCE_INIT;
 
@@ -30,10 +33,14 @@ static void git_shutdown(void)
 static void git_init(void)
 {
 	git_libgit2_init();
-	/* each commit's lock blob is a delta against a neighbour in a pack:
-	 * libgit2 caches no blobs by default */
+	/* each commit's lock blob is a delta against its neighbour in a pack,
+	 * the base of the next one's chain: libgit2 caches no blobs by default,
+	 * and reading each through its whole chain took five times as long
+	 * (bench/inventory: 49 s of CPU).  A cache of a few blobs is all that
+	 * takes; it was 512 MB, which kept most of the history's blobs alive:
+	 * 600 MB peak RSS and 18 s of CPU (32 MB: 88 MB, 12 s) */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_BLOB, (size_t)64 << 20);
-	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)512 << 20);
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)32 << 20);
 	/* git itself does not re-hash every object it reads (packs carry CRCs);
 	 * re-hashing each 1 MB lock blob was a sixth of the indexing time */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
@@ -150,10 +157,35 @@ static int lock_rows(const cJSON *j, struct rows *pkgs, struct rows *imgs, perr 
 
 /* ---- building ----------------------------------------------------------------- */
 
+/* The spans' strings, interned: a history repeats the same few thousand
+ * images, names and versions in every interval, so each is stored once, in
+ * blocks, behind a 4-byte slot for its offset in the index's string table
+ * (set when the index is written).  Freed as a whole. */
+struct strings {
+	char **slot;
+	size_t cap, n; /* open addressing, cap a power of two, at most half full */
+	char **blocks;
+	size_t nblocks, blocks_alloc;
+	char *cur;
+	size_t left;
+};
+
+/* A "pare update" event while building (its reason grows line by line). */
+struct event {
+	uint32_t commit;
+	char *image, *arch, *digest, *reason;
+};
+
 struct builder {
 	struct inventory *inv;
-	size_t pk_alloc, im_alloc, ev_alloc, co_alloc;
-	/* the open spans, sorted by key: indexes into inv->pkgs / inv->images */
+	struct inv_commit *commits;
+	size_t ncommits, co_alloc;
+	struct inv_span *pkgs, *images; /* pkgs in the order they opened */
+	size_t npkgs, pk_alloc, nimages, im_alloc;
+	struct event *events;
+	size_t nevents, ev_alloc;
+	struct strings str;
+	/* the open spans, sorted by key: indexes into pkgs / images */
 	size_t *cur_p, ncur_p, *cur_i, ncur_i;
 	char blob[GIT_OID_HEXSZ + 1]; /* the lock blob at the tip ("" when none) */
 };
@@ -165,19 +197,6 @@ static int span_row_cmp(const struct inv_span *s, const struct row *w)
 	return row_key_cmp(&k, w);
 }
 
-/* The spans' strings, interned: a history repeats the same few thousand
- * images, names and versions in every interval, so each is stored once, in
- * blocks (far fewer allocations, and fewer pages for a question to touch
- * when it reads the index).  Freed as a whole by reset(). */
-struct inv_strings {
-	char **slot;
-	size_t cap, n; /* open addressing, cap a power of two, at most half full */
-	char **blocks;
-	size_t nblocks, blocks_alloc;
-	char *cur;
-	size_t left;
-};
-
 static size_t str_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -187,15 +206,12 @@ static size_t str_hash(const char *s)
 	return (size_t)h;
 }
 
-static char *intern(struct inventory *inv, const char *s)
+static const char *intern(struct strings *t, const char *s)
 {
-	struct inv_strings *t = inv->strings;
 	size_t i, len;
 
 	if (!s)
 		return NULL;
-	if (!t)
-		t = inv->strings = xcalloc(1, sizeof(*t));
 	if (2 * (t->n + 1) > t->cap) {
 		size_t cap = t->cap ? 2 * t->cap : 4096;
 		char **slot = xcalloc(cap, sizeof(*slot));
@@ -213,48 +229,55 @@ static char *intern(struct inventory *inv, const char *s)
 		if (!strcmp(t->slot[i], s))
 			return t->slot[i];
 	len = strlen(s) + 1;
-	if (len > t->left) {
-		size_t sz = len > 65536 ? len : 65536;
+	if (len + sizeof(uint32_t) > t->left) {
+		size_t sz = len + sizeof(uint32_t) > 65536 ? len + sizeof(uint32_t) : 65536;
 
 		ALLOC_GROW(t->blocks, t->nblocks + 1, t->blocks_alloc);
 		t->cur = t->blocks[t->nblocks++] = xmalloc(sz);
 		t->left = sz;
 	}
-	memcpy(t->cur, s, len);
-	t->slot[i] = t->cur;
-	t->cur += len, t->left -= len;
+	memset(t->cur, 0, sizeof(uint32_t));
+	memcpy(t->cur + sizeof(uint32_t), s, len);
+	t->slot[i] = t->cur + sizeof(uint32_t);
+	t->cur += len + sizeof(uint32_t), t->left -= len + sizeof(uint32_t);
 	t->n++;
 	return t->slot[i];
 }
 
-static void strings_free(struct inv_strings *t)
+/* The offset of an interned string in the string table being written. */
+static uint32_t str_off(const char *s)
 {
-	if (!t)
-		return;
+	uint32_t off;
+
+	memcpy(&off, s - sizeof(off), sizeof(off));
+	return off;
+}
+
+static void strings_release(struct strings *t)
+{
 	for (size_t i = 0; i < t->nblocks; i++)
 		free(t->blocks[i]);
-	free(t->blocks), free(t->slot), free(t);
+	free(t->blocks), free(t->slot);
+	memset(t, 0, sizeof(*t));
 }
 
 static size_t open_span(struct builder *b, bool pkg, const struct row *w, uint32_t c)
 {
-	struct inventory *inv = b->inv;
-	struct inv_span *s;
+	struct strings *t = &b->str;
 
 	if (pkg) {
-		ALLOC_GROW(inv->pkgs, inv->npkgs + 1, b->pk_alloc);
-		s = &inv->pkgs[inv->npkgs];
-		*s = (struct inv_span){ intern(inv, w->image), intern(inv, w->arch),
-					intern(inv, w->name), intern(inv, w->version),
-					intern(inv, w->source), intern(inv, w->source_version), NULL,
-					c, INV_OPEN };
-		return inv->npkgs++;
+		ALLOC_GROW(b->pkgs, b->npkgs + 1, b->pk_alloc);
+		b->pkgs[b->npkgs] = (struct inv_span){ intern(t, w->image), intern(t, w->arch),
+						       intern(t, w->name), intern(t, w->version),
+						       intern(t, w->source), intern(t, w->source_version),
+						       NULL, c, INV_OPEN };
+		return b->npkgs++;
 	}
-	ALLOC_GROW(inv->images, inv->nimages + 1, b->im_alloc);
-	s = &inv->images[inv->nimages];
-	*s = (struct inv_span){ intern(inv, w->image), intern(inv, w->arch),
-				.codename = intern(inv, w->codename), .from = c, .to = INV_OPEN };
-	return inv->nimages++;
+	ALLOC_GROW(b->images, b->nimages + 1, b->im_alloc);
+	b->images[b->nimages] = (struct inv_span){ intern(t, w->image), intern(t, w->arch),
+						   .codename = intern(t, w->codename), .from = c,
+						   .to = INV_OPEN };
+	return b->nimages++;
 }
 
 /* Move the open spans (cur, ncur into spans) to the rows of commit c. */
@@ -264,7 +287,7 @@ static void merge(struct builder *b, bool pkg, const struct rows *rs, uint32_t c
 	size_t *cur = *curp, *next = xcalloc(rs->n + 1, sizeof(*next)), nn = 0, i = 0, j = 0;
 
 	while (i < *ncur || j < rs->n) {
-		struct inv_span *s = i < *ncur ? &(pkg ? b->inv->pkgs : b->inv->images)[cur[i]] : NULL;
+		struct inv_span *s = i < *ncur ? &(pkg ? b->pkgs : b->images)[cur[i]] : NULL;
 		const struct row *w = j < rs->n ? &rs->v[j] : NULL;
 		int d = !s ? 1 : !w ? -1 : span_row_cmp(s, w);
 
@@ -309,12 +332,10 @@ static char *clean_line(const char *s, size_t n)
 static void add_event(struct builder *b, uint32_t c, const char *image, size_t ni, const char *arch,
 		      size_t na, const char *digest, size_t nd)
 {
-	struct inventory *inv = b->inv;
-
-	ALLOC_GROW(inv->events, inv->nevents + 1, b->ev_alloc);
-	inv->events[inv->nevents++] = (struct inv_event){ c, clean_line(image, ni),
-							  arch ? clean_line(arch, na) : NULL,
-							  clean_line(digest, nd), xstrdup("") };
+	ALLOC_GROW(b->events, b->nevents + 1, b->ev_alloc);
+	b->events[b->nevents++] = (struct event){ c, clean_line(image, ni),
+						  arch ? clean_line(arch, na) : NULL,
+						  clean_line(digest, nd), xstrdup("") };
 }
 
 /* The events of a "pare update" message (rebuild/update.c writes it):
@@ -327,8 +348,7 @@ static void add_event(struct builder *b, uint32_t c, const char *image, size_t n
  */
 static void message_events(struct builder *b, uint32_t c, const char *msg)
 {
-	struct inventory *inv = b->inv;
-	size_t first = inv->nevents;
+	size_t first = b->nevents;
 
 	if (!str_starts(msg, "pare update:"))
 		return;
@@ -342,7 +362,7 @@ static void message_events(struct builder *b, uint32_t c, const char *msg)
 		if (l == msg || end == l)
 			continue;
 		if (str_starts(l, "  ")) { /* a change line: the reason of the last event */
-			struct inv_event *ev = inv->nevents > first ? &inv->events[inv->nevents - 1] : NULL;
+			struct event *ev = b->nevents > first ? &b->events[b->nevents - 1] : NULL;
 			char *line = clean_line(l + 2, (size_t)(end - l - 2)), *r;
 
 			if (ev) {
@@ -378,7 +398,7 @@ static int add_commit(struct builder *b, git_repository *repo, const git_oid *oi
 	git_tree_entry *te = NULL;
 	git_blob *blob = NULL;
 	char hex[GIT_OID_HEXSZ + 1] = "", chex[GIT_OID_HEXSZ + 1];
-	uint32_t c = (uint32_t)inv->ncommits;
+	uint32_t c = (uint32_t)b->ncommits;
 	int ret = -1;
 
 	git_oid_tostr(chex, sizeof(chex), oid);
@@ -386,10 +406,11 @@ static int add_commit(struct builder *b, git_repository *repo, const git_oid *oi
 		git_fail(e, chex);
 		goto out;
 	}
-	ALLOC_GROW(inv->commits, inv->ncommits + 1, b->co_alloc);
-	memcpy(inv->commits[c].id, chex, sizeof(chex));
-	inv->commits[c].time = (int64_t)git_commit_time(cm);
-	inv->ncommits++;
+	ALLOC_GROW(b->commits, b->ncommits + 1, b->co_alloc);
+	memset(&b->commits[c], 0, sizeof(b->commits[c])); /* the padding is written too */
+	memcpy(b->commits[c].id, chex, sizeof(chex));
+	b->commits[c].time = (int64_t)git_commit_time(cm);
+	b->ncommits++;
 	if (git_tree_entry_bypath(&te, tree, inv->lock_rel) == 0 &&
 	    git_tree_entry_type(te) == GIT_OBJECT_BLOB)
 		git_oid_tostr(hex, sizeof(hex), git_tree_entry_id(te));
@@ -427,140 +448,551 @@ out:
 	return ret;
 }
 
-/* ---- the index file ---------------------------------------------------------- */
-
-static void put_to(strbuf *sb, uint32_t to)
+/* Back to an empty builder. */
+static void builder_release(struct builder *b)
 {
-	if (to == INV_OPEN)
-		sb_adds(sb, "-\n");
-	else
-		sb_addf(sb, "%u\n", to);
+	for (size_t i = 0; i < b->nevents; i++)
+		free(b->events[i].image), free(b->events[i].arch), free(b->events[i].digest),
+			free(b->events[i].reason);
+	free(b->events), free(b->commits), free(b->pkgs), free(b->images);
+	free(b->cur_p), free(b->cur_i);
+	strings_release(&b->str);
+	*b = (struct builder){ .inv = b->inv };
 }
 
-static int idx_write(const struct builder *b, perr *e)
+/* ---- the index file ----------------------------------------------------------
+ *
+ * One file, read in place with mmap: a header, then sections at 8-aligned
+ * offsets, all numbers in the byte order of the machine that wrote it (a
+ * cache; another order reads as another format and is rebuilt):
+ *
+ *   strings    every string once, NUL-terminated, sorted (so comparing two
+ *              offsets compares the strings); offset 0 is ""
+ *   commits    struct inv_commit, oldest first
+ *   images     struct rec_img: the image spans
+ *   pkgs       struct rec_pkg: the package spans, in the order they opened
+ *   events     struct rec_evt, by commit
+ *   by_name    the pkgs' numbers sorted by (name, number)
+ *   by_source  sorted by (source, number)
+ *   by_image   sorted by (image, arch, number)
+ *   sources    the offsets of the distinct source names, sorted
+ *
+ * The header holds the SHA-256 of everything after it, the file's size and
+ * the format version; every offset and span is bounds-checked when the file
+ * is opened, so a corrupt or truncated index (it lives in the cache) is
+ * rebuilt, never misread. */
+
+#define IDX_MAGIC "pare-inventory\n" /* 16 bytes with its NUL */
+#define IDX_VERSION 2
+#define IDX_BOM 0x01020304u
+#define NO_STR UINT32_MAX
+
+enum { SEC_STR, SEC_COMMIT, SEC_IMG, SEC_PKG, SEC_EVT, SEC_BYNAME, SEC_BYSRC, SEC_BYIMG, SEC_SRCS,
+       NSEC };
+
+struct rec_img {
+	uint32_t image, arch, codename, from, to;
+};
+
+struct rec_pkg {
+	uint32_t image, arch, name, version, source, source_version, from, to;
+};
+
+struct rec_evt {
+	uint32_t commit, image, arch, digest, reason; /* arch NO_STR: the image index */
+};
+
+struct idx_header {
+	char magic[16];
+	uint32_t version, bom;
+	uint64_t size;                /* the whole file */
+	char sum[SHA256_HEX_LEN + 8]; /* SHA-256 of the bytes after the header */
+	uint32_t lock_rel, blob;      /* string offsets: recipes.lock's path, its blob at the tip */
+	uint32_t n[NSEC];             /* records (SEC_STR: bytes) */
+	uint64_t off[NSEC];
+};
+
+static const size_t rec_size[NSEC] = {
+	1, sizeof(struct inv_commit), sizeof(struct rec_img), sizeof(struct rec_pkg),
+	sizeof(struct rec_evt), sizeof(uint32_t), sizeof(uint32_t), sizeof(uint32_t), sizeof(uint32_t),
+};
+
+struct inv_view {
+	const unsigned char *base;
+	size_t size;
+	bool mapped;
+	const struct idx_header *h;
+	const char *str;
+	const struct rec_img *img;
+	const struct rec_pkg *pkg;
+	const struct rec_evt *evt;
+	const uint32_t *by[3], *srcs; /* by[enum inv_key] */
+};
+
+static const struct rec_pkg *qsort_pkgs;
+
+static int by_name_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint32_t p = qsort_pkgs[x].name, q = qsort_pkgs[y].name;
+
+	return p != q ? (p > q) - (p < q) : (x > y) - (x < y);
+}
+
+static int by_source_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint32_t p = qsort_pkgs[x].source, q = qsort_pkgs[y].source;
+
+	return p != q ? (p > q) - (p < q) : (x > y) - (x < y);
+}
+
+static int by_image_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	const struct rec_pkg *p = &qsort_pkgs[x], *q = &qsort_pkgs[y];
+
+	if (p->image != q->image)
+		return (p->image > q->image) - (p->image < q->image);
+	if (p->arch != q->arch)
+		return (p->arch > q->arch) - (p->arch < q->arch);
+	return (x > y) - (x < y);
+}
+
+static int (*const by_cmp[3])(const void *, const void *) = { by_name_cmp, by_source_cmp,
+							       by_image_cmp };
+
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static uint32_t to_u32(size_t n)
+{
+	if (n >= UINT32_MAX)
+		die("inventory: the history index outgrew 32-bit numbers");
+	return (uint32_t)n;
+}
+
+/* The index's bytes for b (a malloc'd buffer of *len bytes). */
+static unsigned char *idx_build(struct builder *b, size_t *len)
+{
+	struct strings *t = &b->str;
+	struct idx_header h = { .version = IDX_VERSION, .bom = IDX_BOM };
+	const char **sorted;
+	size_t nsorted = 0, pos, nsrcs = 0, strsize = 0;
+	unsigned char *buf;
+	uint32_t *srcs;
+
+	/* every string the index holds: interned, then sorted into the table */
+	intern(t, "");
+	intern(t, b->inv->lock_rel);
+	intern(t, b->blob);
+	for (size_t i = 0; i < b->nevents; i++) {
+		intern(t, b->events[i].image), intern(t, b->events[i].digest);
+		intern(t, b->events[i].reason);
+		if (b->events[i].arch)
+			intern(t, b->events[i].arch);
+	}
+	sorted = xcalloc(t->n + 1, sizeof(*sorted));
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slot[i])
+			sorted[nsorted++] = t->slot[i];
+	qsort(sorted, nsorted, sizeof(*sorted), strp_cmp);
+	for (size_t i = 0; i < nsorted; i++) {
+		uint32_t off = to_u32(strsize);
+
+		memcpy((char *)sorted[i] - sizeof(off), &off, sizeof(off));
+		strsize += strlen(sorted[i]) + 1;
+	}
+	memcpy(h.magic, IDX_MAGIC, sizeof(h.magic));
+	h.lock_rel = str_off(intern(t, b->inv->lock_rel));
+	h.blob = str_off(intern(t, b->blob));
+	h.n[SEC_STR] = to_u32(strsize);
+	h.n[SEC_COMMIT] = to_u32(b->ncommits);
+	h.n[SEC_IMG] = to_u32(b->nimages);
+	h.n[SEC_PKG] = to_u32(b->npkgs);
+	h.n[SEC_EVT] = to_u32(b->nevents);
+	h.n[SEC_BYNAME] = h.n[SEC_BYSRC] = h.n[SEC_BYIMG] = h.n[SEC_PKG];
+	/* the distinct sources */
+	srcs = xcalloc(b->npkgs + 1, sizeof(*srcs));
+	for (size_t i = 0; i < b->npkgs; i++)
+		srcs[i] = str_off(b->pkgs[i].source);
+	qsort(srcs, b->npkgs, sizeof(*srcs), u32_cmp);
+	for (size_t i = 0; i < b->npkgs; i++)
+		if (!nsrcs || srcs[nsrcs - 1] != srcs[i])
+			srcs[nsrcs++] = srcs[i];
+	h.n[SEC_SRCS] = to_u32(nsrcs);
+	pos = sizeof(h);
+	for (int s = 0; s < NSEC; s++) {
+		pos = (pos + 7) & ~(size_t)7;
+		h.off[s] = pos;
+		pos += h.n[s] * rec_size[s];
+	}
+	h.size = pos;
+	buf = xcalloc(1, pos);
+	/* the sections */
+	for (size_t i = 0; i < nsorted; i++)
+		memcpy(buf + h.off[SEC_STR] + str_off(sorted[i]), sorted[i], strlen(sorted[i]) + 1);
+	memcpy(buf + h.off[SEC_COMMIT], b->commits, b->ncommits * sizeof(*b->commits));
+	for (size_t i = 0; i < b->nimages; i++) {
+		const struct inv_span *s = &b->images[i];
+		struct rec_img r = { str_off(s->image), str_off(s->arch), str_off(s->codename),
+				     s->from, s->to };
+
+		memcpy(buf + h.off[SEC_IMG] + i * sizeof(r), &r, sizeof(r));
+	}
+	for (size_t i = 0; i < b->npkgs; i++) {
+		const struct inv_span *s = &b->pkgs[i];
+		struct rec_pkg r = { str_off(s->image), str_off(s->arch), str_off(s->name),
+				     str_off(s->version), str_off(s->source),
+				     str_off(s->source_version), s->from, s->to };
+
+		memcpy(buf + h.off[SEC_PKG] + i * sizeof(r), &r, sizeof(r));
+	}
+	for (size_t i = 0; i < b->nevents; i++) {
+		const struct event *v = &b->events[i];
+		struct rec_evt r = { v->commit, str_off(intern(t, v->image)),
+				     v->arch ? str_off(intern(t, v->arch)) : NO_STR,
+				     str_off(intern(t, v->digest)), str_off(intern(t, v->reason)) };
+
+		memcpy(buf + h.off[SEC_EVT] + i * sizeof(r), &r, sizeof(r));
+	}
+	qsort_pkgs = (const struct rec_pkg *)(buf + h.off[SEC_PKG]);
+	for (int k = 0; k < 3; k++) {
+		uint32_t *ids = (uint32_t *)(buf + h.off[SEC_BYNAME + k]);
+
+		for (size_t i = 0; i < b->npkgs; i++)
+			ids[i] = (uint32_t)i;
+		qsort(ids, b->npkgs, sizeof(*ids), by_cmp[k]);
+	}
+	memcpy(buf + h.off[SEC_SRCS], srcs, nsrcs * sizeof(*srcs));
+	sha256_hex(buf + sizeof(h), h.size - sizeof(h), h.sum);
+	memcpy(buf, &h, sizeof(h));
+	free(srcs);
+	free(sorted);
+	*len = h.size;
+	return buf;
+}
+
+/* Is o the offset of a string of the table (not the middle of one)? */
+#define IS_STR(o) ((o) < nstr && (start[(o) >> 3] >> ((o) & 7) & 1))
+
+static const char *view_check_records(struct inv_view *v, const struct idx_header *hp,
+				      const unsigned char *start)
+{
+	const struct idx_header h = *hp;
+	uint32_t nstr = h.n[SEC_STR], nc = h.n[SEC_COMMIT];
+
+	if (!IS_STR(h.lock_rel) || !IS_STR(h.blob))
+		return "a bad string table";
+	for (uint32_t i = 0; i < nc; i++) {
+		const struct inv_commit *c = (const struct inv_commit *)(v->base + h.off[SEC_COMMIT]) + i;
+
+		if (c->id[GIT_OID_HEXSZ] || strspn(c->id, "0123456789abcdef") != GIT_OID_HEXSZ)
+			return "a bad commit";
+	}
+#define SPAN_OK(r) ((r)->from < nc && ((r)->to == INV_OPEN || ((r)->to < nc && (r)->to > (r)->from)))
+	for (uint32_t i = 0; i < h.n[SEC_IMG]; i++) {
+		const struct rec_img *r = &v->img[i];
+
+		if (!IS_STR(r->image) || !IS_STR(r->arch) || !IS_STR(r->codename) || !SPAN_OK(r))
+			return "a bad image span";
+	}
+	for (uint32_t i = 0; i < h.n[SEC_PKG]; i++) {
+		const struct rec_pkg *r = &v->pkg[i];
+
+		if (!IS_STR(r->image) || !IS_STR(r->arch) || !IS_STR(r->name) || !IS_STR(r->version) ||
+		    !IS_STR(r->source) || !IS_STR(r->source_version) || !SPAN_OK(r) ||
+		    !bsearch(&r->source, v->srcs, h.n[SEC_SRCS], sizeof(*v->srcs), u32_cmp))
+			return "a bad package span";
+	}
+#undef SPAN_OK
+	for (uint32_t i = 0; i < h.n[SEC_EVT]; i++) {
+		const struct rec_evt *r = &v->evt[i];
+
+		if (r->commit >= nc || !IS_STR(r->image) || (r->arch != NO_STR && !IS_STR(r->arch)) ||
+		    !IS_STR(r->digest) || !IS_STR(r->reason) || (i && r->commit < v->evt[i - 1].commit))
+			return "a bad event";
+	}
+	qsort_pkgs = v->pkg;
+	for (int k = 0; k < 3; k++)
+		for (uint32_t i = 0; i < h.n[SEC_PKG]; i++)
+			if (v->by[k][i] >= h.n[SEC_PKG] ||
+			    (i && by_cmp[k](&v->by[k][i - 1], &v->by[k][i]) >= 0))
+				return "a bad lookup table";
+	return NULL;
+}
+
+/* Check the index in v->base (v->size bytes) and point v's tables into it;
+ * NULL, or why it does not check.  Past the checksum (a crash, a full disk,
+ * another process), every invariant a question relies on is checked too, so
+ * even bytes with a right checksum are never misread: offsets in bounds and
+ * at the start of a string, the strings sorted and unique (an offset's
+ * order is its string's), the lookup tables sorted, every source listed. */
+static const char *view_check(struct inv_view *v, bool check_sum)
+{
+	struct idx_header h;
+	uint32_t nstr;
+	char sum[SHA256_HEX_LEN + 1];
+	unsigned char *start;
+	const char *why = NULL, *prev = NULL;
+
+	if (v->size < sizeof(h))
+		return "shorter than its header";
+	memcpy(&h, v->base, sizeof(h));
+	if (memcmp(h.magic, IDX_MAGIC, sizeof(h.magic)))
+		return "not a history index of this format";
+	if (h.version != IDX_VERSION || h.bom != IDX_BOM)
+		return "another format version";
+	if (h.size != v->size)
+		return "truncated or extended";
+	if (check_sum) {
+		sha256_hex(v->base + sizeof(h), v->size - sizeof(h), sum);
+		if (memcmp(sum, h.sum, SHA256_HEX_LEN))
+			return "checksum mismatch";
+	}
+	for (int s = 0; s < NSEC; s++)
+		if (h.off[s] % 8 || h.off[s] < sizeof(h) || h.off[s] > v->size ||
+		    h.n[s] > (v->size - h.off[s]) / rec_size[s])
+			return "a section out of bounds";
+	v->h = (const struct idx_header *)v->base;
+	v->str = (const char *)v->base + h.off[SEC_STR];
+	v->img = (const struct rec_img *)(v->base + h.off[SEC_IMG]);
+	v->pkg = (const struct rec_pkg *)(v->base + h.off[SEC_PKG]);
+	v->evt = (const struct rec_evt *)(v->base + h.off[SEC_EVT]);
+	for (int k = 0; k < 3; k++)
+		v->by[k] = (const uint32_t *)(v->base + h.off[SEC_BYNAME + k]);
+	v->srcs = (const uint32_t *)(v->base + h.off[SEC_SRCS]);
+	nstr = h.n[SEC_STR];
+	if (!nstr || v->str[nstr - 1])
+		return "a bad string table";
+	if (!h.n[SEC_COMMIT])
+		return "no commits";
+	if (h.n[SEC_BYNAME] != h.n[SEC_PKG] || h.n[SEC_BYSRC] != h.n[SEC_PKG] ||
+	    h.n[SEC_BYIMG] != h.n[SEC_PKG])
+		return "a bad lookup table";
+	start = xcalloc(nstr / 8 + 1, 1);
+	for (uint32_t o = 0; o < nstr; o += (uint32_t)strlen(v->str + o) + 1) {
+		if (prev && strcmp(prev, v->str + o) >= 0) {
+			why = "a bad string table";
+			goto out;
+		}
+		prev = v->str + o;
+		start[o >> 3] |= (unsigned char)(1u << (o & 7));
+	}
+	for (uint32_t i = 0; i < h.n[SEC_SRCS]; i++)
+		if (!IS_STR(v->srcs[i]) || (i && v->srcs[i] <= v->srcs[i - 1])) {
+			why = "a bad source table";
+			goto out;
+		}
+	why = view_check_records(v, &h, start);
+out:
+	free(start);
+	return why;
+}
+
+static void view_free(struct inv_view *v)
+{
+	if (!v)
+		return;
+	if (v->mapped)
+		munmap((void *)v->base, v->size);
+	else
+		free((void *)v->base);
+	free(v);
+}
+
+/* inv's counts and commits from its view. */
+static void view_attach(struct inventory *inv, struct inv_view *v)
+{
+	inv->view = v;
+	inv->commits = (const struct inv_commit *)(v->base + v->h->off[SEC_COMMIT]);
+	inv->ncommits = v->h->n[SEC_COMMIT];
+	inv->nimages = v->h->n[SEC_IMG];
+	inv->npkgs = v->h->n[SEC_PKG];
+	inv->nevents = v->h->n[SEC_EVT];
+	inv->nsources = v->h->n[SEC_SRCS];
+}
+
+/* The index at inv->idx_path, mapped and checked; NULL when absent or not
+ * this version's intact index (then it is built from nothing). */
+static struct inv_view *view_open(const struct inventory *inv)
+{
+	struct inv_view *v = NULL;
+	struct stat st;
+	const char *why = NULL;
+	void *p;
+	int fd = open(inv->idx_path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > SIZE_MAX) {
+		why = "not a regular file";
+	} else if ((p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+		why = strerror(errno);
+	} else {
+		v = xcalloc(1, sizeof(*v));
+		v->base = p, v->size = (size_t)st.st_size, v->mapped = true;
+		if ((why = view_check(v, true)) ||
+		    strcmp(v->str + v->h->lock_rel, inv->lock_rel)) {
+			why = why ? why : "another lock file's";
+			view_free(v);
+			v = NULL;
+		}
+	}
+	close(fd);
+	if (why)
+		debug("inventory: %s: %s: built again", inv->idx_path, why);
+	return v;
+}
+
+int inventory_index_load(const void *buf, size_t n, bool check_sum, struct inventory *inv, perr *e)
+{
+	struct inv_view *v = xcalloc(1, sizeof(*v));
+	unsigned char *copy = xmalloc(n ? n : 1);
+	const char *why;
+
+	memset(inv, 0, sizeof(*inv));
+	memcpy(copy, buf, n);
+	v->base = copy, v->size = n;
+	if ((why = view_check(v, check_sum))) {
+		view_free(v);
+		return perr_set(e, "history index: %s", why);
+	}
+	view_attach(inv, v);
+	inv->lock_rel = xstrdup(v->str + v->h->lock_rel);
+	inv->how = "current";
+	return 0;
+}
+
+/* ---- reading ------------------------------------------------------------------- */
+
+void inventory_pkg(const struct inventory *inv, uint32_t i, struct inv_span *s)
+{
+	const struct inv_view *v = inv->view;
+	const struct rec_pkg *r = &v->pkg[i];
+
+	*s = (struct inv_span){ v->str + r->image, v->str + r->arch, v->str + r->name,
+				v->str + r->version, v->str + r->source, v->str + r->source_version,
+				NULL, r->from, r->to };
+}
+
+void inventory_image(const struct inventory *inv, uint32_t i, struct inv_span *s)
+{
+	const struct inv_view *v = inv->view;
+	const struct rec_img *r = &v->img[i];
+
+	*s = (struct inv_span){ v->str + r->image, v->str + r->arch, .codename = v->str + r->codename,
+				.from = r->from, .to = r->to };
+}
+
+void inventory_event(const struct inventory *inv, uint32_t i, struct inv_event *ev)
+{
+	const struct inv_view *v = inv->view;
+	const struct rec_evt *r = &v->evt[i];
+
+	*ev = (struct inv_event){ r->commit, v->str + r->image,
+				  r->arch == NO_STR ? NULL : v->str + r->arch, v->str + r->digest,
+				  v->str + r->reason };
+}
+
+const char *inventory_source(const struct inventory *inv, size_t i)
+{
+	return inv->view->str + inv->view->srcs[i];
+}
+
+/* key against package span p in table k: <0, 0, >0 */
+static int key_cmp(const struct inv_view *v, enum inv_key k, const char *key, const char *arch,
+		   const struct rec_pkg *p)
+{
+	int c;
+
+	if (k == INV_BY_NAME)
+		return strcmp(key, v->str + p->name);
+	if (k == INV_BY_SOURCE)
+		return strcmp(key, v->str + p->source);
+	c = strcmp(key, v->str + p->image);
+	return c ? c : strcmp(arch, v->str + p->arch);
+}
+
+size_t inventory_find(const struct inventory *inv, enum inv_key k, const char *key,
+		      const char *arch, const uint32_t **ids)
+{
+	const struct inv_view *v = inv->view;
+	const uint32_t *t;
+	size_t lo = 0, hi = inv->npkgs, first;
+
+	*ids = NULL;
+	if (!v)
+		return 0;
+	t = v->by[k];
+	while (lo < hi) { /* the first not below key */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_cmp(v, k, key, arch, &v->pkg[t[mid]]) > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	first = lo, hi = inv->npkgs;
+	while (lo < hi) { /* the first above it */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_cmp(v, k, key, arch, &v->pkg[t[mid]]) >= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*ids = t + first;
+	return lo - first;
+}
+
+/* b's state from the index it brings up to date (v, checked). */
+static void builder_load(struct builder *b, const struct inv_view *v)
 {
 	const struct inventory *inv = b->inv;
-	strbuf sb = STRBUF_INIT;
-	char *dir = path_dirname(inv->idx_path);
-	int ret = -1;
+	size_t k;
 
-	sb_addf(&sb, "%s\t%s\t%s\n", IDX_MAGIC, inv->lock_rel, *b->blob ? b->blob : "-");
-	for (size_t i = 0; i < inv->ncommits; i++)
-		sb_addf(&sb, "C\t%s\t%lld\n", inv->commits[i].id, (long long)inv->commits[i].time);
-	for (size_t i = 0; i < inv->nimages; i++) {
-		const struct inv_span *s = &inv->images[i];
-		sb_addf(&sb, "I\t%s\t%s\t%s\t%u\t", s->image, s->arch, s->codename, s->from);
-		put_to(&sb, s->to);
+	b->ncommits = b->co_alloc = inv->ncommits;
+	b->commits = xcalloc(b->ncommits, sizeof(*b->commits));
+	memcpy(b->commits, inv->commits, b->ncommits * sizeof(*b->commits));
+	for (uint32_t i = 0; i < inv->nimages; i++) {
+		struct inv_span s;
+		struct row w;
+
+		inventory_image(inv, i, &s);
+		w = (struct row){ s.image, s.arch, .codename = s.codename };
+		k = open_span(b, false, &w, s.from); /* it may move b->images */
+		b->images[k].to = s.to;
 	}
-	for (size_t i = 0; i < inv->npkgs; i++) {
-		const struct inv_span *s = &inv->pkgs[i];
-		sb_addf(&sb, "P\t%s\t%s\t%s\t%s\t%s\t%s\t%u\t", s->image, s->arch, s->name,
-			s->version, s->source, s->source_version, s->from);
-		put_to(&sb, s->to);
+	for (uint32_t i = 0; i < inv->npkgs; i++) {
+		struct inv_span s;
+		struct row w;
+
+		inventory_pkg(inv, i, &s);
+		w = (struct row){ s.image, s.arch, s.name, s.version, s.source, s.source_version, NULL };
+		k = open_span(b, true, &w, s.from);
+		b->pkgs[k].to = s.to;
 	}
-	for (size_t i = 0; i < inv->nevents; i++) {
-		const struct inv_event *v = &inv->events[i];
-		sb_addf(&sb, "E\t%u\t%s\t%s\t%s\t%s\n", v->commit, v->image, v->arch ? v->arch : "-",
-			v->digest, v->reason);
+	for (uint32_t i = 0; i < inv->nevents; i++) {
+		struct inv_event ev;
+
+		inventory_event(inv, i, &ev);
+		ALLOC_GROW(b->events, b->nevents + 1, b->ev_alloc);
+		b->events[b->nevents++] = (struct event){ ev.commit, xstrdup(ev.image),
+							  ev.arch ? xstrdup(ev.arch) : NULL,
+							  xstrdup(ev.digest), xstrdup(ev.reason) };
 	}
-	if (mkdir_p(dir, 0755, e) < 0 ||
-	    write_file_atomic(inv->idx_path, sb.buf, sb.len, 0644, e) < 0)
-		goto out;
-	ret = 0;
-out:
-	free(dir);
-	sb_release(&sb);
-	return ret;
-}
-
-static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!strcmp(s, "-")) {
-		*out = INV_OPEN;
-		return true;
-	}
-	if (*s < '0' || *s > '9')
-		return false;
-	v = strtoul(s, &end, 10);
-	if (*end || v >= max)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-/* Read the index at inv->idx_path into b (false: absent or not readable as
- * this version's index; then it is built from nothing). */
-static bool idx_read(struct builder *b)
-{
-	struct inventory *inv = b->inv;
-	strbuf sb = STRBUF_INIT;
-	perr e2;
-	char *f[10];
-	bool ok = false;
-	char *p, *line;
-	size_t nline = 0;
-
-	if (read_file(inv->idx_path, &sb, SIZE_MAX, &e2) < 0 || !sb.len)
-		goto out;
-	for (p = sb.buf; *p; p = line) {
-		size_t nf = 0;
-
-		nline++;
-		uint32_t a, z;
-
-		line = strchr(p, '\n');
-		if (!line)
-			goto out;
-		*line++ = '\0';
-		for (char *q = p;; q++) {
-			if (nf == ARRAY_SIZE(f))
-				goto out;
-			f[nf++] = q;
-			if (!(q = strchr(q, '\t')))
-				break;
-			*q = '\0';
-		}
-		if (p == sb.buf) {
-			if (nf != 3 || strcmp(f[0], IDX_MAGIC) || strcmp(f[1], inv->lock_rel))
-				goto out;
-			if (strcmp(f[2], "-"))
-				snprintf(b->blob, sizeof(b->blob), "%s", f[2]);
-		} else if (!strcmp(f[0], "C") && nf == 3 && strlen(f[1]) == GIT_OID_HEXSZ) {
-			ALLOC_GROW(inv->commits, inv->ncommits + 1, b->co_alloc);
-			memcpy(inv->commits[inv->ncommits].id, f[1], GIT_OID_HEXSZ + 1);
-			inv->commits[inv->ncommits++].time = strtoll(f[2], NULL, 10);
-		} else if (!strcmp(f[0], "I") && nf == 6 &&
-			   parse_u32(f[4], (uint32_t)inv->ncommits, &a) && a != INV_OPEN &&
-			   parse_u32(f[5], (uint32_t)inv->ncommits, &z)) {
-			struct row w = { f[1], f[2], .codename = f[3] };
-			size_t k = open_span(b, false, &w, a);
-			inv->images[k].to = z;
-		} else if (!strcmp(f[0], "P") && nf == 9 &&
-			   parse_u32(f[7], (uint32_t)inv->ncommits, &a) && a != INV_OPEN &&
-			   parse_u32(f[8], (uint32_t)inv->ncommits, &z)) {
-			struct row w = { f[1], f[2], f[3], f[4], f[5], f[6], NULL };
-			size_t k = open_span(b, true, &w, a);
-			inv->pkgs[k].to = z;
-		} else if (!strcmp(f[0], "E") && nf == 6 &&
-			   parse_u32(f[1], (uint32_t)inv->ncommits, &a) && a != INV_OPEN) {
-			add_event(b, a, f[2], strlen(f[2]), strcmp(f[3], "-") ? f[3] : NULL,
-				  strlen(f[3]), f[4], strlen(f[4]));
-			free(inv->events[inv->nevents - 1].reason);
-			inv->events[inv->nevents - 1].reason = xstrdup(f[5]);
-		} else {
-			goto out;
-		}
-	}
-	ok = inv->ncommits > 0;
-out:
-	if (!ok && sb.len)
-		debug("inventory: %s: not this version's index (line %zu): built again",
-		      inv->idx_path, nline);
-	sb_release(&sb);
-	return ok;
+	snprintf(b->blob, sizeof(b->blob), "%s", v->str + v->h->blob);
 }
 
 static const struct inv_span *qsort_spans;
@@ -574,51 +1006,26 @@ static int cur_qcmp(const void *a, const void *b)
 	return span_row_cmp(x, &k);
 }
 
-/* The open spans of a read index, sorted by key, as the builder's state. */
+/* The open spans of a loaded index, sorted by key, as the builder's state. */
 static void open_state(struct builder *b)
 {
-	struct inventory *inv = b->inv;
-
-	b->cur_p = xcalloc(inv->npkgs + 1, sizeof(size_t));
-	b->cur_i = xcalloc(inv->nimages + 1, sizeof(size_t));
-	for (size_t i = 0; i < inv->npkgs; i++)
-		if (inv->pkgs[i].to == INV_OPEN)
+	b->cur_p = xcalloc(b->npkgs + 1, sizeof(size_t));
+	b->cur_i = xcalloc(b->nimages + 1, sizeof(size_t));
+	for (size_t i = 0; i < b->npkgs; i++)
+		if (b->pkgs[i].to == INV_OPEN)
 			b->cur_p[b->ncur_p++] = i;
-	for (size_t i = 0; i < inv->nimages; i++)
-		if (inv->images[i].to == INV_OPEN)
+	for (size_t i = 0; i < b->nimages; i++)
+		if (b->images[i].to == INV_OPEN)
 			b->cur_i[b->ncur_i++] = i;
-	qsort_spans = inv->pkgs;
+	qsort_spans = b->pkgs;
 	qsort(b->cur_p, b->ncur_p, sizeof(size_t), cur_qcmp);
-	qsort_spans = inv->images;
+	qsort_spans = b->images;
 	qsort(b->cur_i, b->ncur_i, sizeof(size_t), cur_qcmp);
-}
-
-
-/* Back to an empty index (the rewritten-history case). */
-static void reset(struct builder *b)
-{
-	struct inventory *inv = b->inv;
-
-	free(inv->pkgs), free(inv->images); /* their strings are inv->strings' */
-	strings_free(inv->strings);
-	inv->strings = NULL;
-	for (size_t i = 0; i < inv->nevents; i++)
-		free(inv->events[i].image), free(inv->events[i].arch), free(inv->events[i].digest),
-			free(inv->events[i].reason);
-	free(inv->events), free(inv->commits);
-	inv->pkgs = inv->images = NULL, inv->events = NULL, inv->commits = NULL;
-	inv->npkgs = inv->nimages = inv->nevents = inv->ncommits = 0;
-	b->pk_alloc = b->im_alloc = b->ev_alloc = b->co_alloc = 0;
-	free(b->cur_p), free(b->cur_i);
-	b->cur_p = b->cur_i = NULL, b->ncur_p = b->ncur_i = 0;
-	b->blob[0] = '\0';
 }
 
 void inventory_release(struct inventory *inv)
 {
-	struct builder b = { .inv = inv };
-
-	reset(&b);
+	view_free(inv->view);
 	free(inv->lock_rel), free(inv->idx_path), free(inv->warning);
 	memset(inv, 0, sizeof(*inv));
 }
@@ -628,11 +1035,12 @@ void inventory_release(struct inventory *inv)
 int inventory_open(const char *lock_file, struct inventory *inv, perr *e)
 {
 	struct builder b = { .inv = inv };
+	struct inv_view *v = NULL;
 	git_repository *repo = NULL;
 	git_revwalk *walk = NULL;
 	git_oid head, tip, oid;
 	char *abs = realpath(lock_file, NULL), *dir = NULL, *wd = NULL, *key_src = NULL;
-	char key[SHA256_HEX_LEN + 1];
+	char key[SHA256_HEX_LEN + 1], blob[GIT_OID_HEXSZ + 1] = "";
 	bool have_head, have_tip = false;
 	strvec roots = STRVEC_INIT;
 	int ret = -1;
@@ -661,20 +1069,29 @@ int inventory_open(const char *lock_file, struct inventory *inv, perr *e)
 	inv->idx_path = xasprintf("%s/inventory/%s.idx", pare_cache_dir(), key);
 
 	have_head = git_reference_name_to_id(&head, repo, "HEAD") == 0;
-	if (idx_read(&b) && git_oid_fromstr(&tip, inv->commits[inv->ncommits - 1].id) == 0) {
+	if ((v = view_open(inv))) {
 		git_commit *tc = NULL;
 
+		view_attach(inv, v);
 		/* still an ancestor of HEAD (or HEAD itself): only the new commits */
-		have_tip = have_head && git_commit_lookup(&tc, repo, &tip) == 0 &&
-			   (git_oid_equal(&tip, &head) || git_graph_descendant_of(repo, &head, &tip) == 1);
+		have_tip = have_head && git_oid_fromstr(&tip, inv->commits[inv->ncommits - 1].id) == 0 &&
+			   (git_oid_equal(&tip, &head) ||
+			    (git_commit_lookup(&tc, repo, &tip) == 0 &&
+			     git_graph_descendant_of(repo, &head, &tip) == 1));
 		git_commit_free(tc);
-		if (have_tip)
-			open_state(&b);
+		snprintf(blob, sizeof(blob), "%s", v->str + v->h->blob);
 	}
-	if (!have_tip)
-		reset(&b);
 	inv->how = have_tip ? "updated" : "built";
 	if (have_head && !(have_tip && git_oid_equal(&tip, &head))) {
+		unsigned char *buf;
+		size_t len;
+
+		if (have_tip) {
+			builder_load(&b, v);
+			open_state(&b);
+		}
+		inv->view = NULL;
+		view_free(v);
 		if (git_revwalk_new(&walk, repo) < 0 ||
 		    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
 		    git_revwalk_push(walk, &head) < 0 || (have_tip && git_revwalk_hide(walk, &tip) < 0)) {
@@ -687,10 +1104,30 @@ int inventory_open(const char *lock_file, struct inventory *inv, perr *e)
 				goto out;
 			inv->new_commits++;
 		}
-		if (idx_write(&b, e) < 0)
-			goto out;
+		buf = idx_build(&b, &len);
+		memcpy(blob, b.blob, sizeof(blob));
+		builder_release(&b);
+		v = xcalloc(1, sizeof(*v));
+		v->base = buf, v->size = len;
+		if (view_check(v, false))
+			die("inventory: the history index written does not check");
+		view_attach(inv, v);
+		{
+			char *idir = path_dirname(inv->idx_path);
+			int r = mkdir_p(idir, 0755, e) < 0 ||
+				write_file_atomic(inv->idx_path, buf, len, 0644, e) < 0 ? -1 : 0;
+
+			free(idir);
+			if (r < 0)
+				goto out;
+		}
 	} else if (have_tip) {
 		inv->how = "current";
+	} else if (v) {
+		inv->view = NULL; /* no HEAD: no history */
+		view_free(v);
+		inv->commits = NULL;
+		inv->ncommits = inv->npkgs = inv->nimages = inv->nevents = inv->nsources = 0;
 	}
 	debug("inventory: history index of %s %s (%zu new commit%s, %zu in all)", inv->lock_rel,
 	      inv->how, inv->new_commits, inv->new_commits == 1 ? "" : "s", inv->ncommits);
@@ -706,12 +1143,12 @@ int inventory_open(const char *lock_file, struct inventory *inv, perr *e)
 			goto out;
 	}
 	/* the answers are HEAD's: say so when the file differs from it */
-	if (have_head) {
+	if (have_head && *blob) {
 		git_oid wo;
-		if (git_odb_hashfile(&wo, abs, GIT_OBJECT_BLOB) == 0 && strcmp(b.blob, "")) {
+		if (git_odb_hashfile(&wo, abs, GIT_OBJECT_BLOB) == 0) {
 			char whex[GIT_OID_HEXSZ + 1];
 			git_oid_tostr(whex, sizeof(whex), &wo);
-			if (strcmp(whex, b.blob))
+			if (strcmp(whex, blob))
 				inv->warning = xasprintf("%s has changes not committed: the history "
 							 "answers are as of HEAD", lock_file);
 		}
@@ -720,7 +1157,7 @@ int inventory_open(const char *lock_file, struct inventory *inv, perr *e)
 out:
 	if (ret < 0)
 		inventory_release(inv);
-	free(b.cur_p), free(b.cur_i);
+	builder_release(&b);
 	sv_clear(&roots);
 	git_revwalk_free(walk);
 	git_repository_free(repo);

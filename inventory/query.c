@@ -167,18 +167,21 @@ static void commit_cells(struct table *t, const struct inventory *inv, uint32_t 
 
 /* The last "pare update" event for image (arch NULL: its index) at or
  * before commit c; NULL when none. */
-static const struct inv_event *last_event(const struct inventory *inv, const char *image,
-					  const char *arch, uint32_t c)
+static bool last_event(const struct inventory *inv, const char *image, const char *arch,
+		       uint32_t c, struct inv_event *best)
 {
-	const struct inv_event *best = NULL;
+	bool found = false;
 
-	for (size_t i = 0; i < inv->nevents; i++) {
-		const struct inv_event *v = &inv->events[i];
-		if (v->commit <= c && !strcmp(v->image, image) &&
-		    (arch ? v->arch && !strcmp(v->arch, arch) : !v->arch))
-			best = v;
+	for (uint32_t i = 0; i < inv->nevents; i++) {
+		struct inv_event v;
+
+		inventory_event(inv, i, &v);
+		if (v.commit > c)
+			break; /* the events are by commit */
+		if (!strcmp(v.image, image) && (arch ? v.arch && !strcmp(v.arch, arch) : !v.arch))
+			*best = v, found = true;
 	}
-	return best;
+	return found;
 }
 
 /* The digest of the index pare build named in the layout at dir, and of the
@@ -248,7 +251,8 @@ static int overview(const struct inventory_opts *o, struct table *t, perr *e)
 
 		for (size_t a = 0; a < r->narchs; a++) {
 			char *idx = NULL, *man = NULL, n[32];
-			const struct inv_event *ev = NULL;
+			struct inv_event ev;
+			bool have_ev = false;
 
 			if (built)
 				layout_digests(dir, r->archs[a].arch, &idx, &man);
@@ -271,12 +275,13 @@ static int overview(const struct inventory_opts *o, struct table *t, perr *e)
 				cell(t, out_layout_signed(dir) ? "signed" : "unsigned");
 			}
 			/* the arch's line of the last update commit, else its index line */
-			if (have_inv && inv.ncommits &&
-			    !(ev = last_event(&inv, r->name, r->archs[a].arch, (uint32_t)inv.ncommits - 1)))
-				ev = last_event(&inv, r->name, NULL, (uint32_t)inv.ncommits - 1);
-			if (ev) {
-				commit_cells(t, &inv, ev->commit);
-				cell(t, ev->reason);
+			if (have_inv && inv.ncommits)
+				have_ev = last_event(&inv, r->name, r->archs[a].arch,
+						     (uint32_t)inv.ncommits - 1, &ev) ||
+					  last_event(&inv, r->name, NULL, (uint32_t)inv.ncommits - 1, &ev);
+			if (have_ev) {
+				commit_cells(t, &inv, ev.commit);
+				cell(t, ev.reason);
 			} else {
 				cell(t, NULL), cell(t, NULL), cell(t, NULL);
 			}
@@ -303,6 +308,8 @@ static int q_package(const struct inventory_opts *o, struct table *t, perr *e)
 	};
 	struct inventory inv;
 	char *name = xstrdup(o->package), *ver = NULL, op = 0;
+	const uint32_t *bins, *srcs;
+	size_t nb, ns;
 	int ret = -1;
 
 	t->question = "package", t->cols = cols, t->ncols = ARRAY_SIZE(cols);
@@ -321,12 +328,22 @@ static int q_package(const struct inventory_opts *o, struct table *t, perr *e)
 	if (inv.warning)
 		sv_push(&t->notes, inv.warning);
 	sv_push(&t->facts, "package"), sv_push(&t->facts, o->package);
-	for (size_t i = 0; i < inv.npkgs; i++) {
-		const struct inv_span *s = &inv.pkgs[i];
-		bool bin = !strcmp(s->name, name), src = !strcmp(s->source, name);
-		const char *v = bin ? s->version : s->source_version;
+	/* the spans of the binary and of the source name, merged in the order
+	 * they opened */
+	nb = inventory_find(&inv, INV_BY_NAME, name, NULL, &bins);
+	ns = inventory_find(&inv, INV_BY_SOURCE, name, NULL, &srcs);
+	for (size_t i = 0, j = 0; i < nb || j < ns;) {
+		uint32_t k = j >= ns || (i < nb && bins[i] <= srcs[j]) ? bins[i] : srcs[j];
+		struct inv_span sp, *s = &sp;
+		bool bin, src;
+		const char *v;
 
-		if (s->to != INV_OPEN || (!bin && !src))
+		i += i < nb && bins[i] == k;
+		j += j < ns && srcs[j] == k;
+		inventory_pkg(&inv, k, s);
+		bin = !strcmp(s->name, name), src = !strcmp(s->source, name);
+		v = bin ? s->version : s->source_version;
+		if (s->to != INV_OPEN)
 			continue;
 		if (op == '=' && strcmp(v, ver) && !(bin && src && !strcmp(s->source_version, ver)))
 			continue;
@@ -383,7 +400,8 @@ static int q_image(const struct inventory_opts *o, struct table *t, perr *e)
 	struct inventory inv;
 	uint32_t c = 0;
 	char d[TIME_RFC3339_LEN];
-	const struct inv_event *iev;
+	struct inv_event iev;
+	bool have_iev;
 	size_t nimg = 0;
 	int ret = -1;
 
@@ -396,47 +414,52 @@ static int q_image(const struct inventory_opts *o, struct table *t, perr *e)
 	sv_push(&t->facts, "image"), sv_push(&t->facts, o->image);
 	sv_push(&t->facts, "commit"), sv_push(&t->facts, inv.commits[c].id);
 	sv_push(&t->facts, "date"), sv_push(&t->facts, d);
-	iev = last_event(&inv, o->image, NULL, c);
-	for (size_t i = 0; i < inv.nimages; i++) {
-		const struct inv_span *im = &inv.images[i];
-		const struct inv_event *ev;
-		uint32_t changed = im->from;
+	have_iev = last_event(&inv, o->image, NULL, c, &iev);
+	for (uint32_t i = 0; i < inv.nimages; i++) {
+		struct inv_span ims, *im = &ims;
+		struct inv_event ev;
+		uint32_t changed;
 		const char *digest = NULL;
+		const uint32_t *ids;
+		size_t nids;
 
+		inventory_image(&inv, i, im);
+		changed = im->from;
 		if (strcmp(im->image, o->image) || im->from > c || (im->to != INV_OPEN && im->to <= c))
 			continue;
 		nimg++;
+		nids = inventory_find(&inv, INV_BY_IMAGE, im->image, im->arch, &ids);
 		/* the lock's last change to this arch at or before c: a digest
 		 * recorded before it is of an older closure */
-		for (size_t k = 0; k < inv.npkgs; k++) {
-			const struct inv_span *s = &inv.pkgs[k];
-			if (strcmp(s->image, im->image) || strcmp(s->arch, im->arch))
-				continue;
-			if (s->from <= c && s->from > changed)
-				changed = s->from;
-			if (s->to != INV_OPEN && s->to <= c && s->to > changed)
-				changed = s->to;
+		for (size_t k = 0; k < nids; k++) {
+			struct inv_span s;
+
+			inventory_pkg(&inv, ids[k], &s);
+			if (s.from <= c && s.from > changed)
+				changed = s.from;
+			if (s.to != INV_OPEN && s.to <= c && s.to > changed)
+				changed = s.to;
 		}
-		ev = last_event(&inv, o->image, im->arch, c);
-		if (ev && ev->commit >= changed) {
-			digest = ev->digest;
+		if (last_event(&inv, o->image, im->arch, c, &ev) && ev.commit >= changed) {
+			digest = ev.digest;
 			sv_pushf(&t->notes, "%s digest: from the pare update commit %.12s", im->arch,
-				 inv.commits[ev->commit].id);
+				 inv.commits[ev.commit].id);
 		} else {
 			sv_pushf(&t->notes, "%s digest: unknown (no pare update commit recorded one for "
 					    "this closure; the lock history holds no digests)", im->arch);
 		}
-		for (size_t k = 0; k < inv.npkgs; k++) {
-			const struct inv_span *s = &inv.pkgs[k];
-			if (strcmp(s->image, im->image) || strcmp(s->arch, im->arch) || s->from > c ||
-			    (s->to != INV_OPEN && s->to <= c))
+		for (size_t k = 0; k < nids; k++) {
+			struct inv_span sp, *s = &sp;
+
+			inventory_pkg(&inv, ids[k], s);
+			if (s->from > c || (s->to != INV_OPEN && s->to <= c))
 				continue;
 			cell(t, s->arch), cell(t, digest), cell(t, s->name), cell(t, s->version);
 			cell(t, s->source), cell(t, s->source_version);
 		}
 	}
-	if (iev) {
-		sv_push(&t->facts, "index_digest"), sv_push(&t->facts, iev->digest);
+	if (have_iev) {
+		sv_push(&t->facts, "index_digest"), sv_push(&t->facts, iev.digest);
 	}
 	if (!nimg) {
 		perr_set(e, "image %s is not in %s at commit %.12s (%s)", o->image, inv.lock_rel,
@@ -483,8 +506,7 @@ struct fix {
 
 static int span_time_cmp(const void *a, const void *b)
 {
-	const struct inv_span *x = *(const struct inv_span *const *)a;
-	const struct inv_span *y = *(const struct inv_span *const *)b;
+	const struct inv_span *x = a, *y = b;
 	int c = strcmp(x->image, y->image);
 
 	if (!c)
@@ -498,9 +520,13 @@ static const char *codename_of(const struct inventory *inv, const char *image, c
 {
 	const char *cn = NULL;
 
-	for (size_t i = 0; i < inv->nimages; i++)
-		if (!strcmp(inv->images[i].image, image) && !strcmp(inv->images[i].arch, arch))
-			cn = inv->images[i].codename;
+	for (uint32_t i = 0; i < inv->nimages; i++) {
+		struct inv_span s;
+
+		inventory_image(inv, i, &s);
+		if (!strcmp(s.image, image) && !strcmp(s.arch, arch))
+			cn = s.codename;
+	}
 	return cn;
 }
 
@@ -516,7 +542,7 @@ static int q_cve(const struct inventory_opts *o, struct table *t, perr *e)
 	struct cve_report rep = { 0 };
 	struct cve_subject *subj = NULL;
 	struct fix *fx = NULL;
-	const struct inv_span **sp = NULL;
+	struct inv_span *sp = NULL;
 	strvec codenames = STRVEC_INIT, sources = STRVEC_INIT;
 	size_t nfx = 0, nsp = 0;
 	int ret = -1;
@@ -534,12 +560,15 @@ static int q_cve(const struct inventory_opts *o, struct table *t, perr *e)
 		goto out;
 	if (inv.warning)
 		sv_push(&t->notes, inv.warning);
-	for (size_t i = 0; i < inv.nimages; i++)
-		if (*inv.images[i].codename && !sv_contains(&codenames, inv.images[i].codename))
-			sv_push(&codenames, inv.images[i].codename);
-	for (size_t i = 0; i < inv.npkgs; i++)
-		if (!sv_contains(&sources, inv.pkgs[i].source))
-			sv_push(&sources, inv.pkgs[i].source);
+	for (uint32_t i = 0; i < inv.nimages; i++) {
+		struct inv_span s;
+
+		inventory_image(&inv, i, &s);
+		if (*s.codename && !sv_contains(&codenames, s.codename))
+			sv_push(&codenames, s.codename);
+	}
+	for (size_t i = 0; i < inv.nsources; i++)
+		sv_push(&sources, inventory_source(&inv, i));
 	/* one subject per codename holding every source at version "0": the
 	 * matcher then gives each source's fixed version for that codename */
 	subj = xcalloc(codenames.n + 1, sizeof(*subj));
@@ -575,45 +604,53 @@ static int q_cve(const struct inventory_opts *o, struct table *t, perr *e)
 		sv_pushf(&t->notes, "%s: the CVE feeds name no source package any image has had",
 			 o->cve);
 	/* every span of an affected source, per image, arch and package in time order */
-	sp = xcalloc(inv.npkgs + 1, sizeof(*sp));
-	for (size_t i = 0; i < inv.npkgs; i++)
-		for (size_t k = 0; k < nfx; k++)
-			if (!strcmp(inv.pkgs[i].source, fx[k].source)) {
-				sp[nsp++] = &inv.pkgs[i];
-				break;
-			}
-	qsort(sp, nsp, sizeof(*sp), span_time_cmp);
+	for (size_t k = 0; k < nfx; k++) {
+		const uint32_t *ids;
+		size_t n;
+		bool seen = false;
+
+		for (size_t x = 0; x < k && !seen; x++)
+			seen = !strcmp(fx[x].source, fx[k].source);
+		if (seen)
+			continue;
+		n = inventory_find(&inv, INV_BY_SOURCE, fx[k].source, NULL, &ids);
+		sp = xrealloc(sp, (nsp + n + 1) * sizeof(*sp));
+		for (size_t i = 0; i < n; i++)
+			inventory_pkg(&inv, ids[i], &sp[nsp++]);
+	}
+	if (nsp)
+		qsort(sp, nsp, sizeof(*sp), span_time_cmp);
 	for (size_t i = 0; i < nsp;) {
-		const char *cn = codename_of(&inv, sp[i]->image, sp[i]->arch);
+		const char *cn = codename_of(&inv, sp[i].image, sp[i].arch);
 		const struct fix *f = NULL;
 		size_t j = i;
 
 		for (size_t k = 0; k < nfx; k++)
-			if (cn && !strcmp(fx[k].codename, cn) && !strcmp(fx[k].source, sp[i]->source))
+			if (cn && !strcmp(fx[k].codename, cn) && !strcmp(fx[k].source, sp[i].source))
 				f = &fx[k];
 		/* the spans of this image, arch and package */
-		while (j < nsp && !strcmp(sp[j]->image, sp[i]->image) &&
-		       !strcmp(sp[j]->arch, sp[i]->arch) && !strcmp(sp[j]->name, sp[i]->name))
+		while (j < nsp && !strcmp(sp[j].image, sp[i].image) &&
+		       !strcmp(sp[j].arch, sp[i].arch) && !strcmp(sp[j].name, sp[i].name))
 			j++;
 		for (size_t k = i; f && !f->not_affected && k < j;) {
-			const struct inv_span *first = sp[k], *last;
+			const struct inv_span *first = &sp[k], *last;
 			const char *status;
 			uint32_t end;
 
-			if (strcmp(sp[k]->source, f->source) ||
-			    (f->fixed && resolver_vercmp(sp[k]->source_version, f->fixed) >= 0)) {
+			if (strcmp(sp[k].source, f->source) ||
+			    (f->fixed && resolver_vercmp(sp[k].source_version, f->fixed) >= 0)) {
 				k++;
 				continue;
 			}
 			/* an affected run: contiguous affected spans */
-			last = sp[k++];
-			while (k < j && sp[k]->from == last->to && !strcmp(sp[k]->source, f->source) &&
-			       !(f->fixed && resolver_vercmp(sp[k]->source_version, f->fixed) >= 0))
-				last = sp[k++];
+			last = &sp[k++];
+			while (k < j && sp[k].from == last->to && !strcmp(sp[k].source, f->source) &&
+			       !(f->fixed && resolver_vercmp(sp[k].source_version, f->fixed) >= 0))
+				last = &sp[k++];
 			end = last->to;
 			if (end == INV_OPEN)
 				status = "affected";
-			else if (k < j && sp[k]->from == end)
+			else if (k < j && sp[k].from == end)
 				status = "fixed";
 			else
 				status = "removed";
