@@ -48,27 +48,21 @@ LAZY(curl, CURLUcode, curl_url_set, (CURLU *a1, CURLUPart a2, const char *a3, un
 			r = fn(h, o, va_arg(ap, void *));               \
 	} while (0)
 
-CURLcode(curl_easy_setopt)(CURL *h, CURLoption o, ...)
-{
-	LAZY_FN(curl, curl_easy_setopt)
-	CURLcode r;
-	va_list ap;
-	va_start(ap, o);
-	LAZY_SETOPT(r, fn_, h, o, ap);
-	va_end(ap);
-	return r;
-}
+/* curl_easy_setopt and curl_multi_setopt: the same option numbering, one stub shape. */
+#define LAZY_SETOPT_FN(ret, name, handle, option)          \
+	ret(name)(handle * h, option o, ...)               \
+	{                                                  \
+		LAZY_FN(curl, name)                        \
+		ret r;                                     \
+		va_list ap;                                \
+		va_start(ap, o);                           \
+		LAZY_SETOPT(r, fn_, h, o, ap);             \
+		va_end(ap);                                \
+		return r;                                  \
+	}
 
-CURLMcode(curl_multi_setopt)(CURLM *m, CURLMoption o, ...)
-{
-	LAZY_FN(curl, curl_multi_setopt)
-	CURLMcode r;
-	va_list ap;
-	va_start(ap, o);
-	LAZY_SETOPT(r, fn_, m, o, ap);
-	va_end(ap);
-	return r;
-}
+LAZY_SETOPT_FN(CURLcode, curl_easy_setopt, CURL, CURLoption)
+LAZY_SETOPT_FN(CURLMcode, curl_multi_setopt, CURLM, CURLMoption)
 
 CURLcode(curl_easy_getinfo)(CURL *h, CURLINFO info, ...)
 {

@@ -101,14 +101,18 @@ check_fails() {
 
 # check_refused DESC ERE CMD...: CMD exits 2 (pare's error status) with exactly one line on
 # stderr, matching ERE
-check_refused() {
-	local desc=$1 re=$2 rc=0 err
-	shift 2
+check_refused() { check_refused_status 2 "$@"; }
+
+# check_refused_status STATUS DESC ERE CMD...: the same with another exit status (127: a
+# library that cannot be loaded, t-lazy.sh)
+check_refused_status() {
+	local want=$1 desc=$2 re=$3 rc=0 err
+	shift 3
 	err=$("$@" 2>&1 >/dev/null) || rc=$?
-	if ((rc == 2)) && [[ $(printf '%s\n' "$err" | wc -l) == 1 ]] && grep -Eq -- "$re" <<<"$err"; then
+	if ((rc == want)) && [[ $(printf '%s\n' "$err" | wc -l) == 1 ]] && grep -Eq -- "$re" <<<"$err"; then
 		ok "$desc"
 	else
-		fail "$desc" "\$ $*"$'\n'"exit status $rc (want 2, one line matching /$re/)"$'\n'"$err"
+		fail "$desc" "\$ $*"$'\n'"exit status $rc (want $want, one line matching /$re/)"$'\n'"$err"
 	fi
 }
 

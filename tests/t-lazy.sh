@@ -59,24 +59,13 @@ check_eq "pare build of a locked recipe (file://, outside git) loads libarchive 
 bad=$W/badlib
 mkdir -p "$bad"
 echo "not an ELF object" >"$bad/${SO[libsolv]}"
-# refused_127 DESC ERE CMD...: exit 127 and one line on stderr matching ERE
-refused_127() {
-	local desc=$1 re=$2 rc=0 err
-	shift 2
-	err=$("$@" 2>&1 >/dev/null) || rc=$?
-	if ((rc == 127)) && [[ $(printf '%s\n' "$err" | wc -l) == 1 ]] && grep -Eq -- "$re" <<<"$err"; then
-		ok "$desc"
-	else
-		fail "$desc" "\$ $*"$'\n'"exit status $rc (want 127, one line matching /$re/)"$'\n'"$err"
-	fi
-}
 cp "$PARE_LOCK" "$W/lock.before"
-refused_127 "a libsolv that cannot be loaded: one line naming it, exit 127" \
+check_refused_status 127 "a libsolv that cannot be loaded: one line naming it, exit 127" \
 	"^pare: cannot load ${SO[libsolv]//./\\.}: .*install the library pare was built with" \
 	env LD_LIBRARY_PATH="$bad" "$PARE" --quiet lock hello
 echo 'int pare_not_libsolv(void) { return 0; }' >"$W/empty.c"
 cc -shared -fPIC -o "$bad/${SO[libsolv]}" "$W/empty.c" -Wl,-soname,"${SO[libsolv]}" || fail "cc -shared"
-refused_127 "a libsolv without pare's functions: one line naming the library and the function" \
+check_refused_status 127 "a libsolv without pare's functions: one line naming the library and the function" \
 	"^pare: ${SO[libsolv]//./\\.} has no [a-z_]+: .*built with another version" \
 	env LD_LIBRARY_PATH="$bad" "$PARE" --quiet lock hello
 cmp -s "$PARE_LOCK" "$W/lock.before" && ok "the lock is untouched" || fail "the lock is untouched"
