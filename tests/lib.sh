@@ -4,6 +4,7 @@
 #   ok DESC                      check DESC CMD...           check_eq DESC EXPECTED ACTUAL
 #   fail DESC [DETAIL]           check_fails DESC ERE CMD... skip DESC REASON
 #   need CMD...                  tmpdir                      fixture_repo [--hostile]
+#   plain_only N DESC
 #   serve_http DIR [LOGFILE]     at_exit CMD...              done_testing
 #
 # Call fixture_repo and serve_http as  var=$(fixture_repo)  (not  local var=$(...), which
@@ -132,6 +133,16 @@ need() {
 		skip "$_t_name" "needs ${missing[*]} (not installed; run make deps)"
 		exit 0
 	fi
+}
+
+# plain_only N DESC: true in the plain suite.  In the ASan suite one counted skip for the N
+# checks that follow (DESC names them) and false.  For a third-party tool (skopeo, umoci, cosign,
+# Trivy, a schema validator) reading what pare wrote: pare's output is the same bytes in both
+# builds and the tool runs none of pare's code, so it runs once, in the plain suite.
+plain_only() {
+	[[ ${PARE_TEST_SUITE:-} == asan ]] || return 0
+	skip "$2 ($1 checks)" "a third-party tool reading what pare wrote: runs in the plain suite"
+	return 1
 }
 
 # tmpdir: print a fresh directory under the script's own temp dir.

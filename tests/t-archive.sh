@@ -129,17 +129,19 @@ check_eq "--platform: the amd64 SBOMs (SPDX, CycloneDX, package-level and per-fi
 	"$(jq -r '[.manifests[] | .annotations["dev.pare.sbom.arch"] // empty] | join(" ")' "$W/S/index.json")"
 check "--platform: the archive holds the same layout" \
 	bash -c "tar -xOf '$W/S.tar' index.json | cmp - '$W/S/index.json'"
-check "--platform: umoci unpacks the layout" umoci unpack --rootless --image "$W/S:latest" "$W/bundle"
-check "--platform: the unpacked rootfs holds the image's files" test -d "$W/bundle/rootfs/usr"
-mkdir -p "$W/S-from-tar"
-tar -xf "$W/S.tar" -C "$W/S-from-tar" || fail "extract the --platform archive"
-check "--platform: umoci unpacks the archive's layout" umoci unpack --rootless --image "$W/S-from-tar:latest" "$W/bundle2"
-check "--platform: skopeo copies the layout to a docker-archive" \
-	skopeo copy --quiet "oci:$W/S:latest" "docker-archive:$W/S.docker.tar:img:latest"
-check_eq "--platform: the docker-archive's image is amd64" amd64 \
-	"$(skopeo inspect "docker-archive:$W/S.docker.tar" 2>/dev/null | jq -r .Architecture)"
-check "--platform: skopeo copies the oci-archive to a docker-archive" \
-	skopeo copy --quiet "oci-archive:$W/S.tar:latest" "docker-archive:$W/S2.docker.tar:img:latest"
+if plain_only 6 "--platform: umoci unpacks the layout and the archive's, skopeo copies both to docker-archives"; then
+	check "--platform: umoci unpacks the layout" umoci unpack --rootless --image "$W/S:latest" "$W/bundle"
+	check "--platform: the unpacked rootfs holds the image's files" test -d "$W/bundle/rootfs/usr"
+	mkdir -p "$W/S-from-tar"
+	tar -xf "$W/S.tar" -C "$W/S-from-tar" || fail "extract the --platform archive"
+	check "--platform: umoci unpacks the archive's layout" umoci unpack --rootless --image "$W/S-from-tar:latest" "$W/bundle2"
+	check "--platform: skopeo copies the layout to a docker-archive" \
+		skopeo copy --quiet "oci:$W/S:latest" "docker-archive:$W/S.docker.tar:img:latest"
+	check_eq "--platform: the docker-archive's image is amd64" amd64 \
+		"$(skopeo inspect "docker-archive:$W/S.docker.tar" 2>/dev/null | jq -r .Architecture)"
+	check "--platform: skopeo copies the oci-archive to a docker-archive" \
+		skopeo copy --quiet "oci-archive:$W/S.tar:latest" "docker-archive:$W/S2.docker.tar:img:latest"
+fi
 check "--platform: pare sbom needs no --arch" "$PARE" -q sbom "$W/S.tar"
 
 SA=$("$PARE" -q build img --platform linux/arm64/v8 -o "$W/SA" --sign-key "$W/k.key") || fail "build --platform linux/arm64/v8 --sign-key"
@@ -147,7 +149,8 @@ check_eq "--platform linux/arm64/v8: the arm64 manifest" "$ARM" "$SA"
 check_eq "--platform linux/arm64/v8: its platform" "arm64 v8" \
 	"$(jq -r '.manifests[0].platform | "\(.architecture) \(.variant)"' "$W/SA/index.json")"
 check "--platform: the signed single-platform layout verifies" "$PARE" -q verify --key "$W/k.pub" "$W/SA"
-check "--platform: umoci unpacks the arm64 layout" umoci unpack --rootless --image "$W/SA:latest" "$W/bundle3"
+plain_only 1 "--platform: umoci unpacks the arm64 layout" &&
+	check "--platform: umoci unpacks the arm64 layout" umoci unpack --rootless --image "$W/SA:latest" "$W/bundle3"
 
 check_refused "--platform with an unknown arch is one line" "^pare: build: --platform 'linux/amd46': unknown architecture 'amd46'" \
 	"$PARE" build img --platform linux/amd46 -o "$W/bad1"
@@ -194,7 +197,8 @@ if PP=$("$PARE" -q pull --insecure "$R" --platform linux/arm64 "$R/img:multi" "$
 	check "pull --platform: the arm64 image's signature and attestations verify" \
 		"$PARE" -q verify --key "$W/k.pub" "$W/P"
 	check "pull --platform: its SBOM, no --arch needed" "$PARE" -q sbom "$W/P"
-	check "pull --platform: umoci unpacks it" umoci unpack --rootless --image "$W/P:multi" "$W/bundle4"
+	plain_only 1 "pull --platform: umoci unpacks it" &&
+		check "pull --platform: umoci unpacks it" umoci unpack --rootless --image "$W/P:multi" "$W/bundle4"
 else
 	fail "pull --platform linux/arm64"
 fi

@@ -146,7 +146,9 @@ if registry_start reg; then
 	"$PARE" verify --key "$W/k.pub" "$W/pulled" >"$W/verify3.out" 2>&1 || fail "pulled layout verifies" "$(cat "$W/verify3.out")"
 	check "pulled: verify checked both" sh -c "grep -q ' $BENCH\$' '$W/verify3.out' && grep -q ' $VEX\$' '$W/verify3.out'"
 	COSIGN=$(sh "$PARE_SRC/tests/get-cosign" 2>"$W/get-cosign.log") || COSIGN=
-	if [[ -z $COSIGN ]]; then
+	if ! plain_only 2 "cosign verify-attestation of the benchmark and the VEX attestation"; then
+		:
+	elif [[ -z $COSIGN ]]; then
 		fail "cosign available" "$(tail -3 "$W/get-cosign.log")"
 	else
 		cos() { SIGSTORE_NO_CACHE=1 TUF_ROOT=$W/tuf "$COSIGN" "$@" --allow-http-registry --insecure-ignore-tlog; }

@@ -13,15 +13,27 @@ HOST=$(dpkg --print-architecture)
 # ---- --help, -h and unknown options, for every command --------------------------------------
 cmds=$("$PARE" help --commands)
 check "pare help --commands lists commands" test -n "$cmds"
+# Under ASan each command's --help (its table printed) and --no-such-option (its parser's
+# error path) run; -h and 'pare help CMD' reach the same cli_help_command, and the texts are
+# the same bytes in both builds, so comparing them with 'pare help CMD' is the plain suite's
+# (and -h is checked once, on the first command).
+asan=0
+[[ ${PARE_TEST_SUITE:-} == asan ]] && asan=1
+first=1
 for c in $cmds; do
-	want=$("$PARE" help "$c")
-	for h in --help -h; do
-		rc=0
+	want=""
+	((asan)) || want=$("$PARE" help "$c")
+	hs="--help -h"
+	((asan && !first)) && hs=--help
+	first=0
+	for h in $hs; do
+		rc=0 desc="pare $c $h: the text of 'pare help $c', exit 0"
+		((asan)) && desc="pare $c $h: its usage text on stdout, exit 0"
 		out=$("$PARE" "$c" "$h" 2>"$W/err") || rc=$?
-		if ((rc == 0)) && [[ $out == "$want" && $out == "usage: pare $c"* && ! -s $W/err ]]; then
-			ok "pare $c $h: the text of 'pare help $c', exit 0"
+		if ((rc == 0)) && [[ ($asan == 1 || $out == "$want") && $out == "usage: pare $c"* && ! -s $W/err ]]; then
+			ok "$desc"
 		else
-			fail "pare $c $h: the text of 'pare help $c', exit 0" \
+			fail "$desc" \
 				"exit $rc, stdout:"$'\n'"$out"$'\n'"stderr:"$'\n'"$(cat "$W/err")"
 		fi
 	done
@@ -43,14 +55,17 @@ for c in why sbom sign verify push pull inspect diff; do
 done
 
 # ---- every option of a parser is in its help text --------------------------------------------
+# (each help text printed once, then searched for every option)
+help=$("$PARE" help build)
 for o in --source-url --output --jobs --all --outroot --tar --arch --tag --compression \
 	--max-layers --sign-key --unsigned-ok --push --insecure --username --password-stdin --quiet; do
-	check "pare help build names $o" grep -q -e "$o\\b" <<<"$("$PARE" help build)"
+	check "pare help build names $o" grep -q -e "$o\\b" <<<"$help"
 done
 check "pare help keygen names --output" grep -q -e "--output" <<<"$("$PARE" help keygen)"
 for c in update watch; do
+	help=$("$PARE" help $c)
 	for o in --outroot --output --sign-key --unsigned-ok --commit --author --source-url --offline; do
-		check "pare help $c names $o" grep -q -e "$o\\b" <<<"$("$PARE" help $c)"
+		check "pare help $c names $o" grep -q -e "$o\\b" <<<"$help"
 	done
 done
 

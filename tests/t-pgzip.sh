@@ -84,12 +84,16 @@ for i in $(seq 0 $((n - 1))); do
 	fi
 done
 check "the big-data file is in a layer" test -n "$want"
-if command -v skopeo >/dev/null; then
+if ! plain_only 3 "skopeo copies the multi-member image, umoci unpacks it, the 4 MiB file"; then
+	:
+elif command -v skopeo >/dev/null; then
 	check "skopeo copy oci:DIR:latest dir:…" skopeo copy -q "oci:$W/o1:latest" "dir:$W/skopeo-dir"
 else
 	skip "skopeo not installed"
 fi
-if command -v umoci >/dev/null; then
+if [[ ${PARE_TEST_SUITE:-} == asan ]]; then
+	: # (in the skip above)
+elif command -v umoci >/dev/null; then
 	check "umoci unpack --rootless" umoci unpack --rootless --image "$W/o1:latest" "$W/bundle"
 	check_eq "umoci's rootfs has the 4 MiB file" "$want" \
 		"$(sha256sum < "$W/bundle/rootfs/usr/share/big-data/blob" | cut -d' ' -f1)"

@@ -225,12 +225,16 @@ check "pull: no temporary directories left" test -z "$(ls -d "$W"/P1.pull-* 2>/d
 # (as cosign does), the older referrers stay listed, and the pulled layout verifies.
 SIGTAG="sha256-${AMD1#sha256:}.sig"
 nsig() { skopeo inspect --raw --tls-verify=false "docker://$R/twice:$SIGTAG" | jq '.layers | length'; }
-D1B=$("$PARE" -q build img1 -o "$W/L1b" --sign-key "$W/k.key") || fail "build img1 again"
+check "push the first signing" "$PARE" -q push --insecure "$R" "$W/L1" "$R/twice:v1"
+# (the second signing is a rebuild of img1: one build --push serves the checks on both)
+if D1B=$("$PARE" -q build img1 -o "$W/L1b" --sign-key "$W/k.key" --push "$R/twice:v1" --insecure "$R" 2>"$W/L1b.err"); then
+	ok "push the second signing (build --push)"
+else
+	fail "push the second signing (build --push)" "$(cat "$W/L1b.err")"
+fi
 check_eq "rebuilt: the same image digest" "$D1" "$D1B"
 check "rebuilt: another signature" test "$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "'"$SIGTAG"'") | .digest' "$W/L1/index.json")" \
 	!= "$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "'"$SIGTAG"'") | .digest' "$W/L1b/index.json")"
-check "push the first signing" "$PARE" -q push --insecure "$R" "$W/L1" "$R/twice:v1"
-check "push the second signing (build --push)" "$PARE" -q build img1 -o "$W/L1c" --sign-key "$W/k.key" --push "$R/twice:v1" --insecure "$R"
 check_eq "the .sig in the registry holds both signatures" 2 "$(nsig)"
 check "pushed again: identical signatures not repeated" "$PARE" -q push --insecure "$R" "$W/L1" "$R/twice:v1"
 check_eq "... still two" 2 "$(nsig)"

@@ -354,7 +354,14 @@ if [ -z "$COSIGN" ]; then
 	t_notok "cosign available (tests/get-cosign failed)"; sed 's/^/#   /' w/get-cosign.log | tail -5
 else
 	t_ok "cosign available ($("$COSIGN" version 2>&1 | awk '/GitVersion/{print $2}'))"
+	# skopeo pushing the layouts and cosign reading them run no pare code (the plain suite's);
+	# pare signing with a key cosign made, and verifying it, runs in both suites
+	interop=0
+	plain_only 31 "skopeo pushes, cosign verify and verify-attestation of each key type, the cosign key's and the umoci layout's images" && interop=1
 	port=$(( 20000 + $$ % 20000 ))
+	R=127.0.0.1:$port
+	export SIGSTORE_NO_CACHE=1 TUF_ROOT=$T/tuf HOME=$T
+	if [ "$interop" = 1 ]; then
 	cat > w/reg.yml <<EOF
 version: 0.1
 storage:
@@ -368,8 +375,6 @@ EOF
 	docker-registry serve w/reg.yml > w/reg.log 2>&1 &
 	REG_PID=$!
 	for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
-	R=127.0.0.1:$port
-	export SIGSTORE_NO_CACHE=1 TUF_ROOT=$T/tuf HOME=$T
 	push() { # push LAYOUT REPO DIGEST...: the image and each digest's .sig/.att
 		local Lp=$1 repo=$2 h; shift 2
 		skopeo copy -q --all --preserve-digests --dest-tls-verify=false "oci:$Lp:latest" "docker://$R/$repo:latest" || return 1
@@ -396,6 +401,7 @@ EOF
 	t_fails "cosign rejects the wrong key" "no matching signatures" cosign_v k-ed25519.pub "$R/ecdsa-p256@$AMD"
 	t_fails "cosign finds no cyclonedx attestation for arm64" "predicate type|no matching attestations|none of the attestations" \
 		cosign_va k-ecdsa-p256.pub cyclonedx "$R/ecdsa-p256@$ARM"
+	fi
 	# A key made by cosign itself, used by pare (cosign's encrypted key format).
 	(cd w && COSIGN_PASSWORD=cosign-pw "$COSIGN" generate-key-pair >/dev/null 2>&1)
 	t_run "cosign generate-key-pair" grep -q 'ENCRYPTED SIGSTORE PRIVATE KEY' w/cosign.key
@@ -403,11 +409,13 @@ EOF
 	t_run "pare signs with a cosign key" env -u PARE_PASSWORD COSIGN_PASSWORD=cosign-pw "$PARE" -q sign --key w/cosign.key --ref "$R/ck" L-cosign
 	t_fails "cosign key, wrong password" "wrong password" env -u PARE_PASSWORD COSIGN_PASSWORD=bad "$PARE" -q sign --key w/cosign.key L-cosign
 	t_run "pare verifies with cosign.pub" "$PARE" verify --key w/cosign.pub L-cosign
-	t_run "push (cosign key)" push L-cosign ck "$IDX" "$AMD" "$ARM"
-	t_run "cosign verify (cosign key)" cosign_v w/cosign.pub "$R/ck@$AMD"
-	t_run "cosign verify-attestation (cosign key)" cosign_va w/cosign.pub slsaprovenance1 "$R/ck@$AMD"
-	t_run "push (umoci layout)" push U umoci "$(jq -r '.manifests[0].digest' U/index.json)"
-	t_run "cosign verify (umoci layout)" cosign_v k-ed25519.pub "$R/umoci@$(jq -r '.manifests[0].digest' U/index.json)"
+	if [ "$interop" = 1 ]; then
+		t_run "push (cosign key)" push L-cosign ck "$IDX" "$AMD" "$ARM"
+		t_run "cosign verify (cosign key)" cosign_v w/cosign.pub "$R/ck@$AMD"
+		t_run "cosign verify-attestation (cosign key)" cosign_va w/cosign.pub slsaprovenance1 "$R/ck@$AMD"
+		t_run "push (umoci layout)" push U umoci "$(jq -r '.manifests[0].digest' U/index.json)"
+		t_run "cosign verify (umoci layout)" cosign_v k-ed25519.pub "$R/umoci@$(jq -r '.manifests[0].digest' U/index.json)"
+	fi
 fi
 
 [ "$n_fail" -eq 0 ]
