@@ -127,14 +127,6 @@ static void run_exec(const char *cmd, const strvec *changed, const strvec *new_c
 	sb_release(&ids);
 }
 
-static void add_str_or_null(cJSON *o, const char *k, const char *v)
-{
-	if (v)
-		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
 /* The new findings as a file for --exec (pare-watch-new-cves/1, priority
  * order); NULL when it cannot be written (logged). */
 static char *new_cves_file(const struct cve_report *r, const size_t *fresh, size_t n, long cycle)
@@ -151,11 +143,11 @@ static char *new_cves_file(const struct cve_report *r, const size_t *fresh, size
 		const struct cve_finding *f = &r->findings[fresh[i]];
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "image", r->subjects[f->subject].name);
-		add_str_or_null(o, "arch", r->subjects[f->subject].arch);
+		json_add_str_or_null(o, "arch", r->subjects[f->subject].arch);
 		cJSON_AddStringToObject(o, "id", f->id);
 		cJSON_AddStringToObject(o, "source", f->source);
 		cJSON_AddStringToObject(o, "installed", f->installed);
-		add_str_or_null(o, "fixed_version", f->fixed_version);
+		json_add_str_or_null(o, "fixed_version", f->fixed_version);
 		cJSON_AddStringToObject(o, "class", cve_class_name(f->cls));
 		rebuild_cve_risk_json(o, f);
 		cJSON_AddItemToArray(arr, o);

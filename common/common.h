@@ -365,6 +365,8 @@ enum {
 	OUT_UNSIGNED_OK = 2, /* an unsigned one may replace a signed one */
 };
 struct cJSON;
+/* Add key K to object O: the string V, or null when V is NULL (json.c). */
+void json_add_str_or_null(struct cJSON *o, const char *k, const char *v);
 /* Add the marker to a layout's top-level index.json object. */
 void out_mark_index(struct cJSON *index);
 /* index.json of a layout pare wrote: the marker, or (layouts from before

@@ -173,14 +173,6 @@ void cve_print_table(FILE *f, const struct cve_report *r, bool all)
 	sb_release(&row);
 }
 
-static void add_str(cJSON *o, const char *k, const char *v)
-{
-	if (v)
-		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
 int cve_print_json(FILE *f, const struct cve_report *r, perr *e)
 {
 	cJSON *root = cJSON_CreateObject(), *o, *a;
@@ -189,11 +181,11 @@ int cve_print_json(FILE *f, const struct cve_report *r, perr *e)
 
 	count(r, &c);
 	cJSON_AddStringToObject(root, "schema", "pare-cve/1");
-	add_str(root, "stale", r->stale);
+	json_add_str_or_null(root, "stale", r->stale);
 	o = cJSON_AddObjectToObject(root, "feeds");
-	add_str(o, "tracker", r->tracker_date);
-	add_str(o, "kev", r->kev_date);
-	add_str(o, "epss", r->epss_date);
+	json_add_str_or_null(o, "tracker", r->tracker_date);
+	json_add_str_or_null(o, "kev", r->kev_date);
+	json_add_str_or_null(o, "epss", r->epss_date);
 	o = cJSON_AddObjectToObject(root, "summary");
 	for (int k = 0; k <= CVE_SUPPRESSED; k++)
 		cJSON_AddNumberToObject(o, cve_class_name(k), (double)c.cls[k]);
@@ -204,11 +196,11 @@ int cve_print_json(FILE *f, const struct cve_report *r, perr *e)
 		const struct cve_subject *sj = &r->subjects[i];
 
 		o = cJSON_CreateObject();
-		add_str(o, "name", sj->name);
-		add_str(o, "arch", sj->arch);
-		add_str(o, "codename", sj->codename);
-		add_str(o, "recipe_file", sj->recipe_file);
-		add_str(o, "digest", sj->digest);
+		json_add_str_or_null(o, "name", sj->name);
+		json_add_str_or_null(o, "arch", sj->arch);
+		json_add_str_or_null(o, "codename", sj->codename);
+		json_add_str_or_null(o, "recipe_file", sj->recipe_file);
+		json_add_str_or_null(o, "digest", sj->digest);
 		cJSON_AddNumberToObject(o, "packages", (double)sj->npkgs);
 		cJSON_AddItemToArray(a, o);
 	}
@@ -219,19 +211,19 @@ int cve_print_json(FILE *f, const struct cve_report *r, perr *e)
 		cJSON *x, *b;
 
 		o = cJSON_CreateObject();
-		add_str(o, "subject", sj->name);
-		add_str(o, "arch", sj->arch);
-		add_str(o, "id", fi->id);
-		add_str(o, "source", fi->source);
-		add_str(o, "installed", fi->installed);
-		add_str(o, "fixed_version", fi->fixed_version);
-		add_str(o, "class", cve_class_name(fi->cls));
-		add_str(o, "open_reason", fi->open_reason);
-		add_str(o, "urgency", fi->urgency);
+		json_add_str_or_null(o, "subject", sj->name);
+		json_add_str_or_null(o, "arch", sj->arch);
+		json_add_str_or_null(o, "id", fi->id);
+		json_add_str_or_null(o, "source", fi->source);
+		json_add_str_or_null(o, "installed", fi->installed);
+		json_add_str_or_null(o, "fixed_version", fi->fixed_version);
+		json_add_str_or_null(o, "class", cve_class_name(fi->cls));
+		json_add_str_or_null(o, "open_reason", fi->open_reason);
+		json_add_str_or_null(o, "urgency", fi->urgency);
 		if (fi->kev) {
 			x = cJSON_AddObjectToObject(o, "kev");
-			add_str(x, "date_added", fi->kev_added);
-			add_str(x, "due_date", fi->kev_due);
+			json_add_str_or_null(x, "date_added", fi->kev_added);
+			json_add_str_or_null(x, "due_date", fi->kev_due);
 			cJSON_AddBoolToObject(x, "ransomware", fi->kev_ransomware);
 		} else
 			cJSON_AddNullToObject(o, "kev");
@@ -241,17 +233,17 @@ int cve_print_json(FILE *f, const struct cve_report *r, perr *e)
 			cJSON_AddNumberToObject(x, "percentile", fi->percentile);
 		} else
 			cJSON_AddNullToObject(o, "epss");
-		add_str(o, "first_seen", fi->first_seen);
+		json_add_str_or_null(o, "first_seen", fi->first_seen);
 		b = cJSON_AddArrayToObject(o, "binaries");
 		for (size_t k = 0; k < fi->nbinaries; k++)
 			cJSON_AddItemToArray(b, cJSON_CreateString(fi->binaries[k]));
 		if (fi->cls == CVE_SUPPRESSED) {
 			x = cJSON_AddObjectToObject(o, "vex");
-			add_str(x, "status", fi->vex_status);
-			add_str(x, "justification", fi->vex_justification);
-			add_str(x, "statement", fi->vex_statement);
+			json_add_str_or_null(x, "status", fi->vex_status);
+			json_add_str_or_null(x, "justification", fi->vex_justification);
+			json_add_str_or_null(x, "statement", fi->vex_statement);
 		}
-		add_str(o, "description", fi->description);
+		json_add_str_or_null(o, "description", fi->description);
 		cJSON_AddItemToArray(a, o);
 	}
 	s = cJSON_Print(root);

@@ -94,14 +94,6 @@ out:
 	return ret;
 }
 
-static void add_or_null(cJSON *o, const char *k, const char *v)
-{
-	if (v)
-		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct rebuild_hist_entry *x = a, *y = b;
@@ -130,14 +122,14 @@ static char *format(struct rebuild_history *h)
 		cJSON_AddStringToObject(o, "image", x->image);
 		cJSON_AddStringToObject(o, "arch", x->arch);
 		cJSON_AddStringToObject(o, "id", x->id);
-		add_or_null(o, "source", x->source);
-		add_or_null(o, "first_affected", x->first_affected);
-		add_or_null(o, "fix_available", x->fix_available);
+		json_add_str_or_null(o, "source", x->source);
+		json_add_str_or_null(o, "first_affected", x->first_affected);
+		json_add_str_or_null(o, "fix_available", x->fix_available);
 		if (x->fixed_at) {
 			f = cJSON_AddObjectToObject(o, "fixed");
 			cJSON_AddStringToObject(f, "at", x->fixed_at);
-			add_or_null(f, "digest", x->digest);
-			add_or_null(f, "commit", x->commit);
+			json_add_str_or_null(f, "digest", x->digest);
+			json_add_str_or_null(f, "commit", x->commit);
 		} else {
 			cJSON_AddNullToObject(o, "fixed");
 		}
@@ -590,12 +582,12 @@ int rebuild_history_print(FILE *f, const struct rebuild_history *h, const strvec
 			cJSON_AddStringToObject(o, "image", x->image);
 			cJSON_AddStringToObject(o, "arch", x->arch);
 			cJSON_AddStringToObject(o, "id", x->id);
-			add_or_null(o, "source", x->source);
-			add_or_null(o, "first_affected", x->first_affected);
-			add_or_null(o, "fix_available", x->fix_available);
-			add_or_null(o, "fixed", x->fixed_at);
-			add_or_null(o, "commit", x->commit);
-			add_or_null(o, "digest", x->digest);
+			json_add_str_or_null(o, "source", x->source);
+			json_add_str_or_null(o, "first_affected", x->first_affected);
+			json_add_str_or_null(o, "fix_available", x->fix_available);
+			json_add_str_or_null(o, "fixed", x->fixed_at);
+			json_add_str_or_null(o, "commit", x->commit);
+			json_add_str_or_null(o, "digest", x->digest);
 			num_or_null(o, "time_to_fix", t);
 			num_or_null(o, "fix_to_ship", r);
 			cJSON_AddItemToArray(arr, o);

@@ -121,24 +121,16 @@ out:
 
 /* ---- JSON ------------------------------------------------------------------------ */
 
-static void add_str_or_null(cJSON *o, const char *k, const char *v)
-{
-	if (v)
-		cJSON_AddStringToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
 struct cJSON *rebuild_cves_feeds_json(const struct rebuild_cves *c)
 {
 	cJSON *o = cJSON_CreateObject(), *f;
 
 	cJSON_AddBoolToObject(o, "synced", c->synced);
 	f = cJSON_AddObjectToObject(o, "feeds");
-	add_str_or_null(f, "tracker", c->report.tracker_date);
-	add_str_or_null(f, "kev", c->report.kev_date);
-	add_str_or_null(f, "epss", c->report.epss_date);
-	add_str_or_null(o, "stale", c->synced ? c->report.stale
+	json_add_str_or_null(f, "tracker", c->report.tracker_date);
+	json_add_str_or_null(f, "kev", c->report.kev_date);
+	json_add_str_or_null(f, "epss", c->report.epss_date);
+	json_add_str_or_null(o, "stale", c->synced ? c->report.stale
 					     : "no CVE feeds synced: the fixes a rebuild brings are unknown; run 'pare cve sync'");
 	return o;
 }
@@ -149,8 +141,8 @@ void rebuild_cve_risk_json(struct cJSON *o, const struct cve_finding *f)
 
 	if (f->kev) {
 		k = cJSON_AddObjectToObject(o, "kev");
-		add_str_or_null(k, "date_added", f->kev_added);
-		add_str_or_null(k, "due_date", f->kev_due);
+		json_add_str_or_null(k, "date_added", f->kev_added);
+		json_add_str_or_null(k, "due_date", f->kev_due);
 		cJSON_AddBoolToObject(k, "ransomware", f->kev_ransomware);
 	} else {
 		cJSON_AddNullToObject(o, "kev");
@@ -162,7 +154,7 @@ void rebuild_cve_risk_json(struct cJSON *o, const struct cve_finding *f)
 	} else {
 		cJSON_AddNullToObject(o, "epss");
 	}
-	add_str_or_null(o, "urgency", f->urgency);
+	json_add_str_or_null(o, "urgency", f->urgency);
 }
 
 static cJSON *fix_json(const struct rebuild_fix *x)
@@ -174,8 +166,8 @@ static cJSON *fix_json(const struct rebuild_fix *x)
 	cJSON_AddStringToObject(o, "id", f->id);
 	cJSON_AddStringToObject(o, "source", f->source);
 	cJSON_AddStringToObject(o, "installed", f->installed);
-	add_str_or_null(o, "new_version", x->new_version);
-	add_str_or_null(o, "fixed_version", f->fixed_version);
+	json_add_str_or_null(o, "new_version", x->new_version);
+	json_add_str_or_null(o, "fixed_version", f->fixed_version);
 	rebuild_cve_risk_json(o, f);
 	return o;
 }
